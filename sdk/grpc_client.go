@@ -1,0 +1,158 @@
+package sdk
+
+import (
+	"context"
+
+	pb "github.com/sipstreams/sipstreams/sdk/internal/streampb"
+	"google.golang.org/grpc"
+)
+
+// grpcProvider is the host side of the contract: a Provider whose streams
+// live in a plugin process.
+type grpcProvider struct {
+	c pb.MediaStreamClient
+}
+
+var _ Provider = (*grpcProvider)(nil)
+
+func newGRPCProvider(cc grpc.ClientConnInterface) *grpcProvider {
+	return &grpcProvider{c: pb.NewMediaStreamClient(cc)}
+}
+
+func (p *grpcProvider) Describe(ctx context.Context) (*Manifest, error) {
+	m, err := p.c.Describe(ctx, &pb.DescribeRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return manifestFromProto(m), nil
+}
+
+func (p *grpcProvider) NewFromSDP(ctx context.Context, req *NewFromSDPRequest) (*Opened, error) {
+	res, err := p.c.NewFromSDP(ctx, newFromSDPToProto(req))
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return p.opened(res), nil
+}
+
+func (p *grpcProvider) Create(ctx context.Context, req *CreateRequest) (*Opened, error) {
+	res, err := p.c.Create(ctx, createToProto(req))
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return p.opened(res), nil
+}
+
+func (p *grpcProvider) opened(res *pb.NewStreamResponse) *Opened {
+	return &Opened{Handle: res.GetHandle(), Type: res.GetType(), Stream: &grpcStream{c: p.c, h: res.GetHandle()}}
+}
+
+func (p *grpcProvider) Invoke(ctx context.Context, req *InvokeRequest) (*InvokeResponse, error) {
+	res, err := p.c.Invoke(ctx, &pb.InvokeRequest{Method: req.Method, Args: req.Args})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return &InvokeResponse{Result: res.GetResult()}, nil
+}
+
+func (p *grpcProvider) Notifications(ctx context.Context) (NotificationStream, error) {
+	s, err := p.c.Notifications(ctx, &pb.NotificationsRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return grpcNotifications{s}, nil
+}
+
+type grpcNotifications struct {
+	s pb.MediaStream_NotificationsClient
+}
+
+func (g grpcNotifications) Recv() (*Notification, error) {
+	n, err := g.s.Recv()
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return notificationFromProto(n), nil
+}
+
+// grpcStream is one stream in a plugin process.
+type grpcStream struct {
+	c pb.MediaStreamClient
+	h uint64
+}
+
+var _ Stream = (*grpcStream)(nil)
+
+func (s *grpcStream) hr() *pb.HandleRequest { return &pb.HandleRequest{Handle: s.h} }
+
+func (s *grpcStream) Initialize(ctx context.Context, req *InitializeRequest) error {
+	_, err := s.c.Initialize(ctx, &pb.InitializeRequest{Handle: s.h, Session: sessionToProto(req.Session), Direction: req.Direction})
+	return fromStatus(err)
+}
+
+func (s *grpcStream) GetLocalMedia(ctx context.Context, req *GetLocalMediaRequest) (*GetLocalMediaResponse, error) {
+	res, err := s.c.GetLocalMedia(ctx, &pb.GetLocalMediaRequest{Handle: s.h, RemoteSdp: req.RemoteSDP, StreamIndex: int32(req.StreamIndex), ForOffer: req.ForOffer})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return &GetLocalMediaResponse{Media: res.GetMedia()}, nil
+}
+
+func (s *grpcStream) Start(ctx context.Context, req *StartRequest) error {
+	_, err := s.c.Start(ctx, &pb.StartRequest{Handle: s.h, LocalSdp: req.LocalSDP, RemoteSdp: req.RemoteSDP, StreamIndex: int32(req.StreamIndex)})
+	return fromStatus(err)
+}
+
+func (s *grpcStream) ValidateUpdate(ctx context.Context, req *ValidateUpdateRequest) (*ValidateUpdateResponse, error) {
+	res, err := s.c.ValidateUpdate(ctx, &pb.ValidateUpdateRequest{Handle: s.h, RemoteSdp: req.RemoteSDP, StreamIndex: int32(req.StreamIndex)})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return &ValidateUpdateResponse{OK: res.GetOk()}, nil
+}
+
+func (s *grpcStream) Update(ctx context.Context, req *UpdateRequest) error {
+	_, err := s.c.Update(ctx, &pb.UpdateRequest{Handle: s.h, LocalSdp: req.LocalSDP, RemoteSdp: req.RemoteSDP, StreamIndex: int32(req.StreamIndex)})
+	return fromStatus(err)
+}
+
+func (s *grpcStream) Hold(ctx context.Context) error {
+	_, err := s.c.Hold(ctx, s.hr())
+	return fromStatus(err)
+}
+
+func (s *grpcStream) Unhold(ctx context.Context) error {
+	_, err := s.c.Unhold(ctx, s.hr())
+	return fromStatus(err)
+}
+
+func (s *grpcStream) Deactivate(ctx context.Context) error {
+	_, err := s.c.Deactivate(ctx, s.hr())
+	return fromStatus(err)
+}
+
+func (s *grpcStream) End(ctx context.Context) error {
+	_, err := s.c.End(ctx, s.hr())
+	return fromStatus(err)
+}
+
+func (s *grpcStream) Reset(ctx context.Context, req *ResetRequest) error {
+	_, err := s.c.Reset(ctx, &pb.ResetRequest{Handle: s.h, StreamIndex: int32(req.StreamIndex)})
+	return fromStatus(err)
+}
+
+func (s *grpcStream) Attributes(ctx context.Context) (*Attributes, error) {
+	res, err := s.c.Attributes(ctx, s.hr())
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return attributesFromProto(res), nil
+}
+
+func (s *grpcStream) Invoke(ctx context.Context, req *InvokeRequest) (*InvokeResponse, error) {
+	res, err := s.c.Invoke(ctx, &pb.InvokeRequest{Handle: s.h, Method: req.Method, Args: req.Args})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return &InvokeResponse{Result: res.GetResult()}, nil
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the Go code of the plugin contract into OUT (default: the module root).
+# The protoc plugins are the versions pinned by go.mod's tool directives.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-$root}
+command -v protoc >/dev/null || { echo "protoc not found: apt-get install protobuf-compiler" >&2; exit 1; }
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+cd "$root"
+go build -o "$bin/" google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc
+mod=github.com/sipstreams/sipstreams
+protoc -I sdk/proto \
+  --plugin=protoc-gen-go="$bin/protoc-gen-go" --plugin=protoc-gen-go-grpc="$bin/protoc-gen-go-grpc" \
+  --go_out="$out" --go_opt=module=$mod \
+  --go-grpc_out="$out" --go-grpc_opt=module=$mod \
+  sipstreams/stream/v1/stream.proto

@@ -1,0 +1,183 @@
+package sdk
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+)
+
+// ParseSDP parses a session description. A malformed one gives an error
+// wrapping ErrInvalidStream.
+func ParseSDP(text string) (*sdp.SessionDescription, error) {
+	var s sdp.SessionDescription
+	if err := s.UnmarshalString(text); err != nil {
+		return nil, Errorf(ErrInvalidStream, "malformed SDP: %v", err)
+	}
+	return &s, nil
+}
+
+// MediaAt parses text and returns the session and its m-line index. A
+// malformed SDP or an index out of range gives an error wrapping
+// ErrInvalidStream.
+func MediaAt(text string, index int) (*sdp.SessionDescription, *sdp.MediaDescription, error) {
+	s, err := ParseSDP(text)
+	if err != nil {
+		return nil, nil, err
+	}
+	if index < 0 || index >= len(s.MediaDescriptions) {
+		return nil, nil, Errorf(ErrInvalidStream, "no m-line %d in SDP with %d", index, len(s.MediaDescriptions))
+	}
+	return s, s.MediaDescriptions[index], nil
+}
+
+const mediaWrapper = "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+
+// MarshalMedia returns one media section as SDP text, as GetLocalMedia
+// returns it.
+func MarshalMedia(m *sdp.MediaDescription) (string, error) {
+	s := sdp.SessionDescription{
+		Origin:            sdp.Origin{Username: "-", NetworkType: "IN", AddressType: "IP4", UnicastAddress: "0.0.0.0"},
+		SessionName:       "-",
+		TimeDescriptions:  []sdp.TimeDescription{{}},
+		MediaDescriptions: []*sdp.MediaDescription{m},
+	}
+	b, err := s.Marshal()
+	if err != nil {
+		return "", Errorf(ErrInternal, "marshal media: %v", err)
+	}
+	text := string(b)
+	i := strings.Index(text, "\r\nm=")
+	if i < 0 {
+		return "", Errorf(ErrInternal, "marshal media: no m-line")
+	}
+	return text[i+2:], nil
+}
+
+// ParseMedia parses one media section as returned by GetLocalMedia.
+func ParseMedia(text string) (*sdp.MediaDescription, error) {
+	if !strings.HasPrefix(text, "m=") {
+		return nil, Errorf(ErrInvalidStream, "media section does not start with m=")
+	}
+	s, err := ParseSDP(mediaWrapper + text)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.MediaDescriptions) != 1 {
+		return nil, Errorf(ErrInvalidStream, "media section holds %d m-lines, want 1", len(s.MediaDescriptions))
+	}
+	return s.MediaDescriptions[0], nil
+}
+
+// Direction returns the media direction of m within s: the media-level
+// attribute, else the session-level one, else "sendrecv" (RFC 3264 §5.1).
+func Direction(s *sdp.SessionDescription, m *sdp.MediaDescription) string {
+	for _, dir := range []string{"sendrecv", "sendonly", "recvonly", "inactive"} {
+		if _, ok := m.Attribute(dir); ok {
+			return dir
+		}
+	}
+	if s != nil {
+		for _, a := range s.Attributes {
+			switch a.Key {
+			case "sendrecv", "sendonly", "recvonly", "inactive":
+				return a.Key
+			}
+		}
+	}
+	return "sendrecv"
+}
+
+// ConnectionAddress returns the connection address for m: the media-level
+// c= line, else the session-level one.
+func ConnectionAddress(s *sdp.SessionDescription, m *sdp.MediaDescription) string {
+	if m.ConnectionInformation != nil && m.ConnectionInformation.Address != nil {
+		return m.ConnectionInformation.Address.Address
+	}
+	if s != nil && s.ConnectionInformation != nil && s.ConnectionInformation.Address != nil {
+		return s.ConnectionInformation.Address.Address
+	}
+	return ""
+}
+
+// Matches reports whether the m-line m satisfies rule.
+func (rule *MatchRule) Matches(m *sdp.MediaDescription) bool {
+	if !containsFold(rule.Media, m.MediaName.Media) {
+		return false
+	}
+	if len(rule.Protos) > 0 && !containsFold(rule.Protos, strings.Join(m.MediaName.Protos, "/")) {
+		return false
+	}
+	if len(rule.Formats) > 0 && !anyFold(rule.Formats, m.MediaName.Formats) {
+		return false
+	}
+	if len(rule.AcceptTypes) > 0 {
+		v, _ := m.Attribute("accept-types")
+		if !anyFold(rule.AcceptTypes, strings.Fields(v)) {
+			return false
+		}
+	}
+	if len(rule.RTPMapNames) > 0 {
+		var names []string
+		for _, a := range m.Attributes {
+			if a.Key != "rtpmap" {
+				continue
+			}
+			_, enc, ok := strings.Cut(a.Value, " ")
+			if !ok {
+				continue
+			}
+			name, _, _ := strings.Cut(enc, "/")
+			names = append(names, name)
+		}
+		// Static payload types need no rtpmap (RFC 3551).
+		for _, f := range m.MediaName.Formats {
+			if pt, err := strconv.Atoi(f); err == nil {
+				if n := staticPayloadName(pt); n != "" {
+					names = append(names, n)
+				}
+			}
+		}
+		if !anyFold(rule.RTPMapNames, names) {
+			return false
+		}
+	}
+	return true
+}
+
+// staticPayloadName returns the encoding of a static RTP payload type.
+func staticPayloadName(pt int) string {
+	switch pt {
+	case 0:
+		return "PCMU"
+	case 3:
+		return "GSM"
+	case 4:
+		return "G723"
+	case 8:
+		return "PCMA"
+	case 9:
+		return "G722"
+	case 18:
+		return "G729"
+	}
+	return ""
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) || x == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func anyFold(want, have []string) bool {
+	for _, h := range have {
+		if containsFold(want, h) {
+			return true
+		}
+	}
+	return false
+}
