@@ -74,4 +74,3 @@ func (p *Plugin) Manifest() *Manifest {
 	slices.Sort(m.Methods)
 	return m
 }
-
