@@ -1,0 +1,67 @@
+# sipstreams — build, test, demo, benchmarks.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin
+# Every plugin main package: plugins/<name>/main.go and sdk/examples/<name>/main.go
+# build to bin/plugins/sipstreams-plugin-<name>.
+PLUGIN_MAINS := $(wildcard plugins/*/main.go sdk/examples/*/main.go)
+PLUGIN_DIRS  := $(patsubst %/main.go,%,$(PLUGIN_MAINS))
+TEST_FLAGS   ?= -race -timeout 20m
+FUZZTIME     ?= 30s
+
+.PHONY: all build host plugins test test-deps demo bench fuzz proto proto-check lint clean
+
+all: build
+
+build: host plugins
+
+host:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/sipstreams ./cmd/host
+
+plugins:
+	@mkdir -p $(BIN)/plugins
+	@for d in $(PLUGIN_DIRS); do \
+		n=$$(basename $$d); \
+		echo "$(GO) build -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d"; \
+		$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d || exit 1; \
+	done
+
+# test-deps installs what the tests need on a fresh Debian machine (as root).
+test-deps:
+	@./.ci/deps
+
+test: test-deps
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) test $(TEST_FLAGS) ./...
+
+demo: build
+	$(BIN)/sipstreams plugins --plugin-dir $(BIN)/plugins
+	$(BIN)/sipstreams demo --plugin-dir $(BIN)/plugins
+
+bench: build
+	$(GO) test -run=NONE -bench=. -benchmem -benchtime=2s ./framework/notify/ ./registry/
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run=NONE -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+proto:
+	./sdk/proto/generate.sh
+
+# proto-check is also a test (sdk TestGeneratedCodeIsCurrent).
+proto-check:
+	$(GO) test -run TestGeneratedCodeIsCurrent ./sdk/
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+clean:
+	rm -rf $(BIN)

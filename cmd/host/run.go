@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sipstreams/sipstreams/registry"
+	"github.com/sipstreams/sipstreams/sdk"
+)
+
+const usage = `usage: sipstreams COMMAND [flags]
+
+commands:
+  plugins   list the stream plugins of the plugin directory (loaded or refused)
+  version   print the host version and contract version
+  help      print this text
+
+The plugin directory is, in order: --plugin-dir, $SIPSTREAMS_PLUGIN_DIR, or
+"plugins" beside the sipstreams binary.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "sipstreams %s (plugin contract %d.%d)\n", version, sdk.ContractMajor, sdk.ContractMinor)
+		return 0
+	case "help", "--help", "-h", "-help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "plugins":
+		return cmdPlugins(ctx, args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "sipstreams: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// defaultPluginDir is $SIPSTREAMS_PLUGIN_DIR, else "plugins" beside the binary.
+func defaultPluginDir() string {
+	if d := os.Getenv("SIPSTREAMS_PLUGIN_DIR"); d != "" {
+		return d
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "plugins"
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	return filepath.Join(filepath.Dir(exe), "plugins")
+}
+
+// commonFlags are the flags every command that loads plugins takes.
+type commonFlags struct {
+	pluginDir    string
+	startTimeout time.Duration
+	verbose      bool
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.pluginDir, "plugin-dir", defaultPluginDir(), "directory holding sipstreams-plugin-* binaries")
+	fs.DurationVar(&c.startTimeout, "start-timeout", 5*time.Second, "how long a plugin may take to start")
+	fs.BoolVar(&c.verbose, "v", false, "log to stderr")
+}
+
+func (c *commonFlags) registry(stderr io.Writer) *registry.Registry {
+	logger := slog.New(slog.DiscardHandler)
+	if c.verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(logger), registry.WithStartTimeout(c.startTimeout))
+}
+
+// pluginRow is one line of `sipstreams plugins --json`.
+type pluginRow struct {
+	File            string     `json:"file"`
+	Path            string     `json:"path"`
+	Name            string     `json:"name,omitempty"`
+	Version         string     `json:"version,omitempty"`
+	ContractVersion string     `json:"contract_version,omitempty"`
+	SHA256          string     `json:"sha256,omitempty"`
+	State           string     `json:"state"`
+	Error           string     `json:"error,omitempty"`
+	ReadyMS         float64    `json:"ready_ms,omitempty"`
+	Types           []typeCell `json:"stream_types,omitempty"`
+}
+
+type typeCell struct {
+	Type     string `json:"type"`
+	Priority int    `json:"priority"`
+}
+
+func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plugins", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object per plugin")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	reg := cf.registry(stderr)
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = reg.Close(cctx)
+	}()
+	if err := reg.Discover(ctx); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
+	var rows []pluginRow
+	for _, p := range reg.Plugins() {
+		row := pluginRow{File: p.File, Path: p.Path, SHA256: p.SHA256, State: p.State.String()}
+		if p.Err != nil {
+			row.Error = p.Err.Error()
+		}
+		if m := p.Manifest; m != nil {
+			row.Name, row.Version = m.Name, m.Version
+			row.ContractVersion = fmt.Sprintf("%d.%d", m.ContractMajor, m.ContractMinor)
+			for _, t := range m.StreamTypes {
+				row.Types = append(row.Types, typeCell{Type: t.Type, Priority: t.Priority})
+			}
+		}
+		if p.State == registry.StateReady {
+			row.ReadyMS = float64(p.ReadyIn.Microseconds()) / 1000
+		}
+		rows = append(rows, row)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				return 1
+			}
+		}
+		return 0
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(stdout, "no plugins in %s\n", reg.Dir())
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tVERSION\tCONTRACT\tSTREAM TYPES (PRIORITY)\tSTATE\tSHA-256")
+	for _, r := range rows {
+		var types []string
+		for _, t := range r.Types {
+			types = append(types, fmt.Sprintf("%s (%d)", t.Type, t.Priority))
+		}
+		sum := r.SHA256
+		if len(sum) > 16 {
+			sum = sum[:16] + "…"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.File, dash(r.Version), dash(r.ContractVersion), dash(strings.Join(types, ", ")), r.State, dash(sum))
+	}
+	tw.Flush()
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(stdout, "\n%s refused: %s", r.File, r.Error)
+		}
+	}
+	if hasRefused(rows) {
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "\nplugin directory: %s\n", reg.Dir())
+	return 0
+}
+
+func hasRefused(rows []pluginRow) bool {
+	for _, r := range rows {
+		if r.Error != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

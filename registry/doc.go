@@ -1,0 +1,49 @@
+// Package registry is the host's MediaStreamRegistry: it finds stream plugin
+// binaries in a directory, starts each once as a child process through
+// hashicorp/go-plugin, and hands the session layer host-side stream proxies
+// that satisfy the same sdk.Stream interface as in-process streams.
+//
+// # Discovery
+//
+// Discover scans the plugin directory for executables named
+// sipstreams-plugin-*. Each is first asked for its manifest with
+// `PLUGIN describe` (no handshake), which is validated (contract version,
+// stream types, match rules) and, when pinning is configured, its SHA-256 is
+// checked. It is then started with go-plugin (gRPC only, AutoMTLS, raised
+// message limits, unix sockets in a short directory) within a bounded start
+// timeout. A binary that is not a plugin, exits at start, never handshakes,
+// speaks another contract version or writes noise on stdout is reported with
+// the reason (Plugins) and skipped; the others load.
+//
+// # Dispatch
+//
+// Stream types are ordered by priority, highest first, as the reference's
+// MediaStreamRegistry does (file transfer before chat, since both claim
+// m=message). When two plugins claim one type the higher priority wins, ties
+// go to the first file name, and WithPreferredPlugin overrides; every
+// conflict is logged. NewFromSDP prefilters an incoming m-line with the
+// manifests' match rules and only asks the matching plugins, by priority:
+// sdk.ErrUnknownStream tries the next type, anything else stops (the
+// reference's Session.init_incoming rules).
+//
+// # Supervision
+//
+// go-plugin has no supervision; the registry adds it. Each plugin has one
+// supervisor goroutine that watches the process exit, the notification stream
+// and a periodic health ping. When the plugin dies, every live stream of it
+// gets MediaStreamDidFail (context "plugin", the reason names the crash); End
+// on such a stream still posts MediaStreamWillEnd and MediaStreamDidEnd, as
+// the session expects. The plugin is restarted with exponential back-off
+// through a fresh go-plugin client, and new streams work again. Close ends
+// every stream, shuts the plugins down and leaves no child behind; plugins
+// also exit by themselves when the host dies (Pdeathsig on Linux, and the
+// SDK's parent watch everywhere).
+//
+// # Notifications
+//
+// Each plugin streams its notifications over one long-lived gRPC stream; the
+// registry re-posts them into a notify.Center with the host-side *Stream
+// proxy (or the *Plugin for plugin-scope ones) as sender. The generic
+// MediaStream* notifications carry the sdk's typed data (sdk.DidFailData,
+// …); type-specific ones carry their JSON data as json.RawMessage.
+package registry

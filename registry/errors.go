@@ -1,0 +1,34 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the registry.
+var (
+	// ErrClosed is returned by calls on a closed registry.
+	ErrClosed = errors.New("registry: closed")
+	// ErrNoPlugin means no loaded plugin serves the requested stream type or plugin name.
+	ErrNoPlugin = errors.New("registry: no such plugin")
+	// ErrRefused means a plugin binary was found but not loaded; the
+	// PluginError says why.
+	ErrRefused = errors.New("registry: plugin refused")
+	// ErrChecksum means a pinned plugin binary's SHA-256 differs.
+	ErrChecksum = errors.New("registry: plugin checksum mismatch")
+)
+
+// PluginError says why a plugin binary was refused or failed.
+type PluginError struct {
+	Path   string
+	Reason string
+	Err    error
+}
+
+func (e *PluginError) Error() string {
+	return fmt.Sprintf("plugin %s: %s", e.Path, e.Reason)
+}
+
+// Unwrap returns the underlying error (ErrRefused, ErrChecksum, an sdk
+// sentinel, …).
+func (e *PluginError) Unwrap() error { return e.Err }

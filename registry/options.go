@@ -1,0 +1,88 @@
+package registry
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/sipstreams/sipstreams/framework/notify"
+)
+
+// Option configures a Registry.
+type Option func(*config)
+
+type config struct {
+	dir            string
+	logger         *slog.Logger
+	center         *notify.Center
+	startTimeout   time.Duration
+	describeTime   time.Duration
+	healthInterval time.Duration
+	backoffMin     time.Duration
+	backoffMax     time.Duration
+	preferred      map[string]string // stream type -> plugin name
+	checksums      map[string]string // file name -> hex SHA-256
+	requirePinned  bool
+	env            []string
+}
+
+func defaultConfig() config {
+	return config{
+		dir:            "plugins",
+		logger:         slog.New(slog.DiscardHandler),
+		startTimeout:   5 * time.Second,
+		describeTime:   5 * time.Second,
+		healthInterval: 2 * time.Second,
+		backoffMin:     100 * time.Millisecond,
+		backoffMax:     10 * time.Second,
+		preferred:      map[string]string{},
+		checksums:      map[string]string{},
+	}
+}
+
+// WithDir sets the plugin directory (default "plugins").
+func WithDir(dir string) Option { return func(c *config) { c.dir = dir } }
+
+// WithLogger sets the logger; plugin log lines are folded into it.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l.With("component", "registry") }
+}
+
+// WithCenter sets the notification center that plugin notifications are
+// re-posted to. By default the registry makes its own (see Center) and
+// closes it on Close; a center given here is not closed.
+func WithCenter(nc *notify.Center) Option { return func(c *config) { c.center = nc } }
+
+// WithStartTimeout bounds each plugin's start, handshake included (default 5 s).
+func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.startTimeout = d } }
+
+// WithDescribeTimeout bounds `PLUGIN describe` (default 5 s).
+func WithDescribeTimeout(d time.Duration) Option { return func(c *config) { c.describeTime = d } }
+
+// WithHealthInterval sets how often each plugin is pinged (default 2 s).
+func WithHealthInterval(d time.Duration) Option { return func(c *config) { c.healthInterval = d } }
+
+// WithRestartBackoff sets the first and the longest restart delay after a
+// crash (default 100 ms and 10 s; the delay doubles each crash in a row).
+func WithRestartBackoff(min, max time.Duration) Option {
+	return func(c *config) { c.backoffMin, c.backoffMax = min, max }
+}
+
+// WithPreferredPlugin makes the plugin named plugin serve streamType when
+// several plugins declare it.
+func WithPreferredPlugin(streamType, plugin string) Option {
+	return func(c *config) { c.preferred[streamType] = plugin }
+}
+
+// WithChecksum pins the binary with file name file (for example
+// "sipstreams-plugin-audio") to a hex SHA-256; a binary whose hash differs is
+// refused.
+func WithChecksum(file, sha256hex string) Option {
+	return func(c *config) { c.checksums[file] = sha256hex }
+}
+
+// WithRequirePinned refuses every binary that has no WithChecksum pin.
+func WithRequirePinned(b bool) Option { return func(c *config) { c.requirePinned = b } }
+
+// WithEnv adds environment variables ("K=V") for plugin processes, on top of
+// the host's own.
+func WithEnv(env ...string) Option { return func(c *config) { c.env = append(c.env, env...) } }

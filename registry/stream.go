@@ -1,0 +1,198 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/sdk"
+)
+
+// Stream is the host-side proxy of a stream living in a plugin process. It
+// satisfies sdk.Stream, so the session layer drives it exactly like an
+// in-process stream, and it is the Sender of the stream's notifications in
+// the notification center.
+type Stream struct {
+	inst   *instance
+	handle uint64
+	typ    string
+	prio   int
+	hold   bool
+	inner  sdk.Stream
+
+	mu        sync.Mutex
+	dead      string // reason, once the plugin process died
+	ended     bool   // End was called after death and notifications synthesised
+	lastError string
+}
+
+var _ sdk.Stream = (*Stream)(nil)
+
+// Type returns the stream type ("audio", "chat", …).
+func (s *Stream) Type() string { return s.typ }
+
+// Priority returns the stream type's priority.
+func (s *Stream) Priority() int { return s.prio }
+
+// HoldSupported tells whether the type supports hold (from the manifest).
+func (s *Stream) HoldSupported() bool { return s.hold }
+
+// Plugin returns the plugin serving the stream.
+func (s *Stream) Plugin() *Plugin { return s.inst.p }
+
+// Handle returns the plugin's handle of the stream.
+func (s *Stream) Handle() uint64 { return s.handle }
+
+func (s *Stream) deadReason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dead
+}
+
+// call runs fn unless the plugin died under the stream.
+func (s *Stream) call(fn func() error) error {
+	if r := s.deadReason(); r != "" {
+		return sdk.Errorf(sdk.ErrPluginUnavailable, "%s", r)
+	}
+	return fn()
+}
+
+func (s *Stream) post(name string, data any) {
+	s.inst.p.r.center.Post(notify.Notification{Name: name, Sender: s, Time: time.Now(), Data: data})
+}
+
+// deliver re-posts a plugin notification with s as sender.
+func (s *Stream) deliver(n *sdk.Notification) {
+	data := decodeData(n)
+	if d, ok := data.(sdk.DidFailData); ok {
+		s.mu.Lock()
+		s.lastError = d.Reason
+		s.mu.Unlock()
+	}
+	s.inst.p.r.center.Post(notify.Notification{Name: n.Name, Sender: s, Time: n.Time, Data: data})
+}
+
+// fail is called when the plugin process died under the stream.
+func (s *Stream) fail(reason string) {
+	s.mu.Lock()
+	if s.dead != "" {
+		s.mu.Unlock()
+		return
+	}
+	s.dead = reason
+	s.lastError = reason
+	s.mu.Unlock()
+	s.post(sdk.MediaStreamDidFail, sdk.DidFailData{Context: "plugin", Reason: reason})
+}
+
+// Initialize implements sdk.Stream.
+func (s *Stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) error {
+	return s.call(func() error { return s.inner.Initialize(ctx, req) })
+}
+
+// GetLocalMedia implements sdk.Stream.
+func (s *Stream) GetLocalMedia(ctx context.Context, req *sdk.GetLocalMediaRequest) (res *sdk.GetLocalMediaResponse, err error) {
+	err = s.call(func() error { res, err = s.inner.GetLocalMedia(ctx, req); return err })
+	return res, err
+}
+
+// Start implements sdk.Stream.
+func (s *Stream) Start(ctx context.Context, req *sdk.StartRequest) error {
+	return s.call(func() error { return s.inner.Start(ctx, req) })
+}
+
+// ValidateUpdate implements sdk.Stream.
+func (s *Stream) ValidateUpdate(ctx context.Context, req *sdk.ValidateUpdateRequest) (res *sdk.ValidateUpdateResponse, err error) {
+	err = s.call(func() error { res, err = s.inner.ValidateUpdate(ctx, req); return err })
+	return res, err
+}
+
+// Update implements sdk.Stream.
+func (s *Stream) Update(ctx context.Context, req *sdk.UpdateRequest) error {
+	return s.call(func() error { return s.inner.Update(ctx, req) })
+}
+
+// Hold implements sdk.Stream.
+func (s *Stream) Hold(ctx context.Context) error {
+	return s.call(func() error { return s.inner.Hold(ctx) })
+}
+
+// Unhold implements sdk.Stream.
+func (s *Stream) Unhold(ctx context.Context) error {
+	return s.call(func() error { return s.inner.Unhold(ctx) })
+}
+
+// Deactivate implements sdk.Stream. After the plugin died it is a no-op.
+func (s *Stream) Deactivate(ctx context.Context) error {
+	if s.deadReason() != "" {
+		return nil
+	}
+	return s.inner.Deactivate(ctx)
+}
+
+// End implements sdk.Stream. When the plugin died under the stream, End
+// still posts MediaStreamWillEnd and MediaStreamDidEnd (with the crash as
+// error), as the session expects of every stream it ends.
+func (s *Stream) End(ctx context.Context) error {
+	s.mu.Lock()
+	if s.dead != "" {
+		already := s.ended
+		s.ended = true
+		reason := s.dead
+		s.mu.Unlock()
+		if !already {
+			s.post(sdk.MediaStreamWillEnd, nil)
+			s.post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: reason})
+		}
+		return nil
+	}
+	s.mu.Unlock()
+	return s.inner.End(ctx)
+}
+
+// Reset implements sdk.Stream.
+func (s *Stream) Reset(ctx context.Context, req *sdk.ResetRequest) error {
+	return s.call(func() error { return s.inner.Reset(ctx, req) })
+}
+
+// Attributes implements sdk.Stream.
+func (s *Stream) Attributes(ctx context.Context) (res *sdk.Attributes, err error) {
+	err = s.call(func() error { res, err = s.inner.Attributes(ctx); return err })
+	return res, err
+}
+
+// Invoke implements sdk.Stream.
+func (s *Stream) Invoke(ctx context.Context, req *sdk.InvokeRequest) (res *sdk.InvokeResponse, err error) {
+	err = s.call(func() error { res, err = s.inner.Invoke(ctx, req); return err })
+	return res, err
+}
+
+// decodeData turns a plugin notification's JSON data into the sdk's typed
+// struct for the generic MediaStream* names, and json.RawMessage otherwise.
+func decodeData(n *sdk.Notification) any {
+	var v any
+	switch n.Name {
+	case sdk.MediaStreamDidFail:
+		var d sdk.DidFailData
+		_ = n.Decode(&d)
+		v = d
+	case sdk.MediaStreamDidNotInitialize:
+		var d sdk.DidNotInitializeData
+		_ = n.Decode(&d)
+		v = d
+	case sdk.MediaStreamDidEnd:
+		var d sdk.DidEndData
+		_ = n.Decode(&d)
+		v = d
+	case sdk.MediaStreamDidInitialize, sdk.MediaStreamDidStart, sdk.MediaStreamWillEnd:
+		return nil
+	default:
+		if len(n.Data) == 0 {
+			return nil
+		}
+		return json.RawMessage(n.Data)
+	}
+	return v
+}

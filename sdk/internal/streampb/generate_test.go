@@ -1,0 +1,32 @@
+package streampb
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestGeneratedCodeIsCurrent regenerates the contract with the pinned protoc
+// plugins and fails if the committed code differs (run `make proto`).
+func TestGeneratedCodeIsCurrent(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command("../../proto/generate.sh", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("generate.sh: %v\n%s", err, b)
+	}
+	for _, f := range []string{"stream.pb.go", "stream_grpc.pb.go"} {
+		fresh, err := os.ReadFile(filepath.Join(out, "sdk/internal/streampb", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		committed, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fresh, committed) {
+			t.Errorf("%s differs from what sdk/proto generates: run `make proto` and commit", f)
+		}
+	}
+}
