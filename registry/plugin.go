@@ -287,7 +287,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	}
 	cp, err := client.Client()
 	if err != nil {
-		return fail(fmt.Errorf("start: %s", cleanGoPluginError(err)))
+		return fail(inst.startError(err))
 	}
 	inst.cp = cp
 	prov, err := sdk.Dispense(cp)
@@ -317,9 +317,34 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
-// cleanGoPluginError keeps go-plugin's first, informative line.
-func cleanGoPluginError(err error) string {
-	return firstLine(err.Error())
+// startError explains a failed start: when the process died before the
+// handshake, how it ended and what it last said on stderr beat go-plugin's
+// "Unrecognized remote plugin message".
+func (inst *instance) startError(err error) error {
+	r := inst.proc
+	if r == nil {
+		return fmt.Errorf("start: %s", firstLine(err.Error()))
+	}
+	if !r.hasExited() {
+		// go-plugin reaps the process in the background: give it a moment.
+		select {
+		case <-r.exited:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	// go-plugin kills the process itself when the handshake fails: only an
+	// exit of the plugin's own is explained by its status.
+	if r.hasExited() && !strings.Contains(err.Error(), "timeout") && r.exitReason() != "signal: killed" {
+		msg := "exited before the handshake (" + r.exitReason() + ")"
+		if last := r.tail.lastLine(); last != "" {
+			msg += ": " + firstLine(last)
+		}
+		return errors.New(msg)
+	}
+	if strings.Contains(err.Error(), "timeout while waiting for plugin to start") {
+		return fmt.Errorf("no go-plugin handshake within the start timeout (%s)", inst.p.r.cfg.startTimeout)
+	}
+	return fmt.Errorf("start: %s", firstLine(err.Error()))
 }
 
 // supervise runs the plugin until ctx ends: start, watch, restart.

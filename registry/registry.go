@@ -294,7 +294,8 @@ func (r *Registry) Create(ctx context.Context, req *sdk.CreateRequest) (*Stream,
 }
 
 func (r *Registry) wrap(ctx context.Context, inst *instance, o *sdk.Opened) (*Stream, error) {
-	s := &Stream{inst: inst, handle: o.Handle, typ: o.Type, inner: o.Stream}
+	s := &Stream{inst: inst, handle: o.Handle, typ: o.Type, inner: o.Stream,
+		prepared: Prepared{Initialized: o.Initialized, InitError: o.InitError, Media: o.Media}}
 	if t, ok := r.typeInfo(o.Type); ok {
 		s.prio, s.hold = t.Priority, t.HoldSupported
 	}

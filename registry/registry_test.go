@@ -85,15 +85,18 @@ func TestDispatch(t *testing.T) {
 		want error
 	}{
 		{"malformed", "v=0\r\nthis is not sdp", 0, sdk.ErrInvalidStream},
-		{"index out of range", sdpWith("m=application 4000 udp x-sipstreams-echo\r\n"), 3, sdk.ErrInvalidStream},
+		{"index out of range", sdpWith("m=application 4000 UDP x-sipstreams-echo\r\n"), 3, sdk.ErrInvalidStream},
 		{"no type claims it", sdpWith("m=video 4000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"), 0, sdk.ErrUnknownStream},
-		{"claimed but refused", sdpWith("m=application 0 udp x-sipstreams-echo\r\n"), 0, sdk.ErrInvalidStream},
+		{"claimed but refused", sdpWith("m=application 0 UDP x-sipstreams-echo\r\n"), 0, sdk.ErrInvalidStream},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := r.NewFromSDP(ctx, &sdk.NewFromSDPRequest{Account: account(), RemoteSDP: tc.sdp, StreamIndex: tc.idx})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("NewFromSDP = %v, want %v", err, tc.want)
+			}
+			if tc.name == "claimed but refused" && strings.Contains(err.Error(), "malformed") {
+				t.Fatalf("refused by the SDP parser, not by the plugin: %v", err)
 			}
 		})
 	}
@@ -174,7 +177,7 @@ func TestBadPlugins(t *testing.T) {
 	writeScript(t, dir, "sipstreams-plugin-exits", describe(1)+"echo 'cannot open device' >&2; exit 3")
 	writeScript(t, dir, "sipstreams-plugin-hangs", describe(1)+"exec sleep 60")
 	writeScript(t, dir, "sipstreams-plugin-newer", describe(2)+"exec sleep 60")
-	writeScript(t, dir, "sipstreams-plugin-liar", describe(1)+"echo '2|2|unix|/nonexistent|grpc|'; exec sleep 60")
+	writeScript(t, dir, "sipstreams-plugin-liar", describe(1)+"echo '1|2|unix|/nonexistent|grpc|'; exec sleep 60")
 	writeScript(t, dir, "sipstreams-plugin-noisy", describe(1)+"echo 'debug: starting up'; exec sleep 60")
 	writeScript(t, dir, "sipstreams-plugin-describehangs", "exec sleep 60")
 	if err := os.WriteFile(dir+"/sipstreams-plugin-notexec", []byte("data"), 0o644); err != nil {
@@ -191,10 +194,10 @@ func TestBadPlugins(t *testing.T) {
 
 	want := map[string]string{
 		"sipstreams-plugin-notaplugin":    "did not print a manifest",
-		"sipstreams-plugin-exits":         "exit",
-		"sipstreams-plugin-hangs":         "timeout",
+		"sipstreams-plugin-exits":         "exited before the handshake (exit status 3): cannot open device",
+		"sipstreams-plugin-hangs":         "no go-plugin handshake within the start timeout (2s)",
 		"sipstreams-plugin-newer":         "contract 2.0, host speaks 1.0",
-		"sipstreams-plugin-liar":          "Incompatible API version",
+		"sipstreams-plugin-liar":          "incompatible API version with plugin. Plugin version: 2, Client versions: [1]",
 		"sipstreams-plugin-noisy":         "Unrecognized remote plugin message",
 		"sipstreams-plugin-describehangs": "did not finish",
 		"sipstreams-plugin-notexec":       "not executable",
@@ -220,7 +223,8 @@ func TestBadPlugins(t *testing.T) {
 		if !errors.Is(p.Err, registry.ErrRefused) {
 			t.Errorf("%s: %v does not wrap ErrRefused", p.File, p.Err)
 		}
-		if !strings.Contains(p.Err.Error(), frag) {
+		var pe *registry.PluginError
+		if !errors.As(p.Err, &pe) || !strings.Contains(pe.Reason, frag) {
 			t.Errorf("%s: reason %q does not say %q", p.File, p.Err, frag)
 		}
 		t.Logf("%s: %v", p.File, p.Err)
@@ -399,4 +403,49 @@ func TestNotifications(t *testing.T) {
 			t.Fatalf("notification %d = %s seq %d: out of order or lost", i, nt.Name, d.Seq)
 		}
 	}
+}
+
+// TestPrepare: the fused Create/NewFromSDP initializes the stream and
+// returns its media in one round trip, with the usual notifications.
+func TestPrepare(t *testing.T) {
+	r := openRegistry(t, pluginDir(t))
+	ctx := ctxT(t)
+	a, err := r.Create(ctx, &sdk.CreateRequest{Type: "echo", Account: account(),
+		Prepare: &sdk.Prepare{Session: session(sdk.DirectionOutgoing), Direction: sdk.DirectionOutgoing, LocalMedia: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa := a.Prepared()
+	if !pa.Initialized || !strings.HasPrefix(pa.Media, "m=application ") {
+		t.Fatalf("prepared offer = %+v", pa)
+	}
+	offer := sdpWith(pa.Media)
+	b, err := r.NewFromSDP(ctx, &sdk.NewFromSDPRequest{Account: account(), RemoteSDP: offer,
+		Prepare: &sdk.Prepare{Session: session(sdk.DirectionIncoming), Direction: sdk.DirectionIncoming, LocalMedia: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb := b.Prepared()
+	if !pb.Initialized || !strings.HasPrefix(pb.Media, "m=application ") || pb.Media == pa.Media {
+		t.Fatalf("prepared answer = %+v", pb)
+	}
+	recA, recB := record(t, r.Center(), a), record(t, r.Center(), b)
+	answer := sdpWith(pb.Media)
+	if err := b.Start(ctx, &sdk.StartRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	waitName(t, recA, sdk.MediaStreamDidStart)
+	waitName(t, recB, sdk.MediaStreamDidStart)
+	invoke(t, a, "send", map[string]string{"payload": "fused"})
+	waitName(t, recA, "EchoStreamGotEcho")
+	for _, s := range []*registry.Stream{a, b} {
+		if err := s.End(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitName(t, recA, sdk.MediaStreamDidEnd)
+	waitName(t, recB, sdk.MediaStreamDidEnd)
 }

@@ -2,12 +2,14 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -56,6 +58,7 @@ type procRunner struct {
 	stdout io.ReadCloser
 	stderr io.ReadCloser
 	pid    int
+	tail   tailBuffer // the end of the plugin's stderr
 
 	waitOnce sync.Once
 	waitErr  error
@@ -114,9 +117,57 @@ func (r *procRunner) Kill(context.Context) error {
 }
 
 func (r *procRunner) Stdout() io.ReadCloser { return r.stdout }
-func (r *procRunner) Stderr() io.ReadCloser { return r.stderr }
-func (r *procRunner) Name() string          { return r.cmd.Path }
-func (r *procRunner) ID() string            { return fmt.Sprint(r.pid) }
+func (r *procRunner) Stderr() io.ReadCloser {
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(r.stderr, &r.tail), r.stderr}
+}
+
+// hasExited reports whether the process has been waited for.
+func (r *procRunner) hasExited() bool {
+	select {
+	case <-r.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// tailBuffer keeps the last bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailMax = 2048
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > tailMax {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-tailMax:]...)
+	}
+	return len(p), nil
+}
+
+// lastLine returns the last non-empty line, with hclog JSON reduced to its message.
+func (t *tailBuffer) lastLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(t.buf)), "\n")
+	line := strings.TrimSpace(lines[len(lines)-1])
+	var entry struct {
+		Message string `json:"@message"`
+	}
+	if json.Unmarshal([]byte(line), &entry) == nil && entry.Message != "" {
+		line = entry.Message
+	}
+	return line
+}
+func (r *procRunner) Name() string { return r.cmd.Path }
+func (r *procRunner) ID() string   { return fmt.Sprint(r.pid) }
 
 func (r *procRunner) Diagnose(context.Context) string {
 	return "the binary wrote something other than the go-plugin handshake on stdout (only sdk.Serve may write there), or is not a sipstreams plugin"

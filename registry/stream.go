@@ -22,6 +22,8 @@ type Stream struct {
 	hold   bool
 	inner  sdk.Stream
 
+	prepared Prepared
+
 	mu        sync.Mutex
 	dead      string // reason, once the plugin process died
 	ended     bool   // End was called after death and notifications synthesised
@@ -29,6 +31,20 @@ type Stream struct {
 }
 
 var _ sdk.Stream = (*Stream)(nil)
+
+// Prepared is what a fused Create or NewFromSDP (sdk.Prepare) did besides
+// building the stream.
+type Prepared struct {
+	// Initialized is true when MediaStreamDidInitialize came; InitError is
+	// the MediaStreamDidNotInitialize reason otherwise.
+	Initialized bool
+	InitError   string
+	// Media is the local media section (the offer or the answer).
+	Media string
+}
+
+// Prepared returns the outcome of sdk.Prepare, if the stream was built with it.
+func (s *Stream) Prepared() Prepared { return s.prepared }
 
 // Type returns the stream type ("audio", "chat", …).
 func (s *Stream) Type() string { return s.typ }

@@ -84,20 +84,38 @@ func sessionFromProto(s *pb.SessionInfo) *SessionInfo {
 	}
 }
 
+func prepareToProto(p *Prepare) *pb.Prepare {
+	if p == nil {
+		return nil
+	}
+	return &pb.Prepare{Session: sessionToProto(p.Session), Direction: p.Direction, LocalMedia: p.LocalMedia}
+}
+
+func prepareFromProto(p *pb.Prepare) *Prepare {
+	if p == nil {
+		return nil
+	}
+	return &Prepare{Session: sessionFromProto(p.GetSession()), Direction: p.GetDirection(), LocalMedia: p.GetLocalMedia()}
+}
+
 func newFromSDPToProto(r *NewFromSDPRequest) *pb.NewFromSDPRequest {
-	return &pb.NewFromSDPRequest{Types: r.Types, Account: accountToProto(r.Account), RemoteSdp: r.RemoteSDP, StreamIndex: int32(r.StreamIndex)}
+	return &pb.NewFromSDPRequest{Types: r.Types, Account: accountToProto(r.Account), RemoteSdp: r.RemoteSDP, StreamIndex: int32(r.StreamIndex), Prepare: prepareToProto(r.Prepare)}
 }
 
 func newFromSDPFromProto(r *pb.NewFromSDPRequest) *NewFromSDPRequest {
-	return &NewFromSDPRequest{Types: r.GetTypes(), Account: accountFromProto(r.GetAccount()), RemoteSDP: r.GetRemoteSdp(), StreamIndex: int(r.GetStreamIndex())}
+	return &NewFromSDPRequest{Types: r.GetTypes(), Account: accountFromProto(r.GetAccount()), RemoteSDP: r.GetRemoteSdp(), StreamIndex: int(r.GetStreamIndex()), Prepare: prepareFromProto(r.GetPrepare())}
 }
 
 func createToProto(r *CreateRequest) *pb.CreateRequest {
-	return &pb.CreateRequest{Type: r.Type, Account: accountToProto(r.Account), Params: r.Params}
+	return &pb.CreateRequest{Type: r.Type, Account: accountToProto(r.Account), Params: r.Params, Prepare: prepareToProto(r.Prepare)}
 }
 
 func createFromProto(r *pb.CreateRequest) *CreateRequest {
-	return &CreateRequest{Type: r.GetType(), Account: accountFromProto(r.GetAccount()), Params: r.GetParams()}
+	return &CreateRequest{Type: r.GetType(), Account: accountFromProto(r.GetAccount()), Params: r.GetParams(), Prepare: prepareFromProto(r.GetPrepare())}
+}
+
+func openedToProto(o *Opened) *pb.NewStreamResponse {
+	return &pb.NewStreamResponse{Handle: o.Handle, Type: o.Type, Initialized: o.Initialized, InitError: o.InitError, Media: o.Media}
 }
 
 func attributesToProto(a *Attributes) *pb.StreamAttributes {

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -72,6 +73,7 @@ func kindOf(reason string) error {
 type StreamError struct {
 	Kind   error
 	Reason string
+	cause  error // the vendor's own error, in-process only
 }
 
 // Error returns the reason, prefixed by the kind.
@@ -82,8 +84,29 @@ func (e *StreamError) Error() string {
 	return e.Kind.Error() + ": " + e.Reason
 }
 
-// Unwrap returns the kind, so errors.Is(err, ErrInvalidStream) works.
-func (e *StreamError) Unwrap() error { return e.Kind }
+// Unwrap returns the kind, so errors.Is(err, ErrInvalidStream) works, and
+// in-process also the vendor's own error it stands for.
+func (e *StreamError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Kind, e.cause}
+	}
+	return []error{e.Kind}
+}
+
+// normalize makes an error from vendor code look the same in-process as it
+// does over the wire: an error of none of the sentinel kinds becomes
+// ErrInternal (still wrapping the original in-process).
+func normalize(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return err
+		}
+	}
+	return &StreamError{Kind: ErrInternal, Reason: err.Error(), cause: err}
+}
 
 // Errorf returns a *StreamError of the given kind with a formatted reason.
 func Errorf(kind error, format string, args ...any) error {

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"runtime"
 
 	"github.com/hashicorp/go-plugin"
 	pb "github.com/sipstreams/sipstreams/sdk/internal/streampb"
@@ -59,10 +60,31 @@ func VersionedPlugins() map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{ContractMajor: {PluginKey: &GRPCPlugin{}}}
 }
 
+// windowSize is the HTTP/2 flow-control window on both sides. Setting it
+// turns off gRPC's BDP estimator, whose pings cost latency on every call;
+// the contract carries small control messages over a local socket.
+const windowSize = 4 << 20
+
 // GRPCDialOptions are the dial options a host passes to
 // plugin.ClientConfig.GRPCDialOptions.
 func GRPCDialOptions() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))}
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+		grpc.WithInitialWindowSize(windowSize),
+		grpc.WithInitialConnWindowSize(windowSize),
+	}
+}
+
+// grpcServerOptions are the plugin side's gRPC options: raised message
+// limits, fixed windows, and a worker pool instead of a goroutine per call.
+func grpcServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxMessageSize),
+		grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.InitialWindowSize(windowSize),
+		grpc.InitialConnWindowSize(windowSize),
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
+	}
 }
 
 // Dispense returns the Provider of a started plugin client.

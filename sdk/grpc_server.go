@@ -27,7 +27,7 @@ func (s *grpcServer) NewFromSDP(ctx context.Context, req *pb.NewFromSDPRequest) 
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.NewStreamResponse{Handle: o.Handle, Type: o.Type}, nil
+	return openedToProto(o), nil
 }
 
 func (s *grpcServer) Create(ctx context.Context, req *pb.CreateRequest) (*pb.NewStreamResponse, error) {
@@ -35,7 +35,7 @@ func (s *grpcServer) Create(ctx context.Context, req *pb.CreateRequest) (*pb.New
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.NewStreamResponse{Handle: o.Handle, Type: o.Type}, nil
+	return openedToProto(o), nil
 }
 
 // with runs fn on the stream with handle h, mapping errors to statuses.
@@ -154,6 +154,7 @@ func (s *grpcServer) Notifications(_ *pb.NotificationsRequest, srv pb.MediaStrea
 			return toStatus(err)
 		}
 		if err := srv.Send(notificationToProto(n)); err != nil {
+			s.lp.queue.requeue(*n) // not delivered: keep it for the next consumer
 			return err
 		}
 	}

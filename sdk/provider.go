@@ -30,11 +30,17 @@ type Provider interface {
 	Notifications(ctx context.Context) (NotificationStream, error)
 }
 
-// Opened is a stream that NewFromSDP or Create built.
+// Opened is a stream that NewFromSDP or Create built. With a Prepare
+// request, Initialized tells whether MediaStreamDidInitialize came (else
+// InitError holds the MediaStreamDidNotInitialize reason) and Media is the
+// local media section.
 type Opened struct {
-	Handle uint64
-	Type   string
-	Stream Stream
+	Handle      uint64
+	Type        string
+	Stream      Stream
+	Initialized bool
+	InitError   string
+	Media       string
 }
 
 // NotificationStream yields notifications in the order they were posted.
@@ -61,10 +67,11 @@ type LocalProvider struct {
 	types    []*StreamType // by descending priority, stable
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	next    uint64
-	streams map[uint64]*localStream
-	closed  bool
+	mu       sync.Mutex
+	next     uint64
+	streams  map[uint64]*localStream
+	initWait map[uint64]chan Notification // Prepare waiting for an initialize outcome
+	closed   bool
 
 	queue notificationQueue
 }
@@ -88,6 +95,7 @@ func NewProvider(p *Plugin, opts ...ProviderOption) (*LocalProvider, error) {
 		manifest: m,
 		log:      slog.New(slog.DiscardHandler),
 		streams:  map[uint64]*localStream{},
+		initWait: map[uint64]chan Notification{},
 	}
 	lp.queue.init()
 	for _, o := range opts {
@@ -123,7 +131,13 @@ func (lp *LocalProvider) NewFromSDP(ctx context.Context, req *NewFromSDPRequest)
 		if errors.Is(err, ErrUnknownStream) {
 			continue
 		}
-		return o, err
+		if err == nil && req.Prepare != nil {
+			err = lp.prepare(ctx, o, req.Prepare, &GetLocalMediaRequest{RemoteSDP: req.RemoteSDP, StreamIndex: req.StreamIndex})
+		}
+		if err != nil {
+			return nil, err
+		}
+		return o, nil
 	}
 	return nil, Errorf(ErrUnknownStream, "no stream type of %s accepts m=%s %s", lp.plugin.Name,
 		m.MediaName.Media, joinProtos(m.MediaName.Protos))
@@ -138,7 +152,14 @@ func (lp *LocalProvider) Create(ctx context.Context, req *CreateRequest) (*Opene
 		if t.Create == nil {
 			return nil, Errorf(ErrNotImplemented, "stream type %q cannot be created for an offer", t.Type)
 		}
-		return lp.open(ctx, t, func(env *Env) (Stream, error) { return t.Create(ctx, req, env) })
+		o, err := lp.open(ctx, t, func(env *Env) (Stream, error) { return t.Create(ctx, req, env) })
+		if err == nil && req.Prepare != nil {
+			err = lp.prepare(ctx, o, req.Prepare, &GetLocalMediaRequest{ForOffer: true})
+		}
+		if err != nil {
+			return nil, err
+		}
+		return o, nil
 	}
 	return nil, Errorf(ErrUnknownStream, "unknown stream type: %s", req.Type)
 }
@@ -152,7 +173,7 @@ func (lp *LocalProvider) open(ctx context.Context, t *StreamType, build func(*En
 	lp.next++
 	h := lp.next
 	lp.mu.Unlock()
-	env := &Env{Handle: h, Notifier: &notifier{q: &lp.queue, handle: h}, Logger: lp.log.With("stream", h, "type", t.Type)}
+	env := &Env{Handle: h, Notifier: &notifier{lp: lp, q: &lp.queue, handle: h}, Logger: lp.log.With("stream", h, "type", t.Type)}
 	var s Stream
 	err := protect("new "+t.Type, func() error {
 		var err error
@@ -170,6 +191,56 @@ func (lp *LocalProvider) open(ctx context.Context, t *StreamType, build func(*En
 	lp.streams[h] = ls
 	lp.mu.Unlock()
 	return &Opened{Handle: h, Type: t.Type, Stream: ls}, nil
+}
+
+// prepare runs Initialize, waits for its outcome notification and gets the
+// local media, filling o. A failure to initialize is reported in o, not as
+// an error: the stream exists and the session ends it. On an error the
+// stream is ended, since the caller never learns its handle.
+func (lp *LocalProvider) prepare(ctx context.Context, o *Opened, p *Prepare, media *GetLocalMediaRequest) (err error) {
+	defer func() {
+		if err != nil {
+			ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = o.Stream.End(ectx)
+			cancel()
+		}
+	}()
+	outcome := make(chan Notification, 1)
+	lp.mu.Lock()
+	lp.initWait[o.Handle] = outcome
+	lp.mu.Unlock()
+	defer func() {
+		lp.mu.Lock()
+		delete(lp.initWait, o.Handle)
+		lp.mu.Unlock()
+	}()
+	if err := o.Stream.Initialize(ctx, &InitializeRequest{Session: p.Session, Direction: p.Direction}); err != nil {
+		return err
+	}
+	select {
+	case n := <-outcome:
+		if n.Name == MediaStreamDidNotInitialize {
+			var d DidNotInitializeData
+			_ = n.Decode(&d)
+			o.InitError = d.Reason
+			if o.InitError == "" {
+				o.InitError = "did not initialize"
+			}
+			return nil
+		}
+		o.Initialized = true
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if !p.LocalMedia {
+		return nil
+	}
+	res, err := o.Stream.GetLocalMedia(ctx, media)
+	if err != nil {
+		return err
+	}
+	o.Media = res.Media
+	return nil
 }
 
 // Invoke calls a plugin-scope method.
@@ -252,7 +323,7 @@ func protect(what string, fn func() error) (err error) {
 			err = Errorf(ErrInternal, "panic in %s: %v\n%s", what, r, debug.Stack())
 		}
 	}()
-	return fn()
+	return normalize(fn())
 }
 
 func joinProtos(p []string) string {
@@ -389,6 +460,7 @@ func (ls *localStream) Invoke(ctx context.Context, req *InvokeRequest) (*InvokeR
 
 // notifier posts into the provider's queue for one handle.
 type notifier struct {
+	lp     *LocalProvider // nil for plugin-scope notifications
 	q      *notificationQueue
 	handle uint64
 }
@@ -398,5 +470,17 @@ func (n *notifier) Post(name string, data any) {
 	if err != nil {
 		raw = []byte(fmt.Sprintf(`{"marshal_error":%q}`, err.Error()))
 	}
-	n.q.push(Notification{Handle: n.handle, Name: name, Time: time.Now(), Data: raw})
+	nt := Notification{Handle: n.handle, Name: name, Time: time.Now(), Data: raw}
+	n.q.push(nt)
+	if n.lp != nil && (name == MediaStreamDidInitialize || name == MediaStreamDidNotInitialize) {
+		n.lp.mu.Lock()
+		w := n.lp.initWait[n.handle]
+		n.lp.mu.Unlock()
+		if w != nil {
+			select {
+			case w <- nt:
+			default:
+			}
+		}
+	}
 }

@@ -8,11 +8,11 @@ import (
 // notificationQueue is an unbounded FIFO: posting never blocks on the
 // consumer and never drops. One consumer reads at a time.
 type notificationQueue struct {
-	mu      sync.Mutex
-	items   []Notification
-	seq     uint64
-	signal  chan struct{} // closed and replaced when items arrive
-	reading bool
+	mu     sync.Mutex
+	items  []Notification
+	seq    uint64
+	signal chan struct{} // closed and replaced when items arrive
+	reader *queueReader  // the one consumer, until its context ends
 }
 
 func (q *notificationQueue) init() { q.signal = make(chan struct{}) }
@@ -27,14 +27,34 @@ func (q *notificationQueue) push(n Notification) {
 	q.mu.Unlock()
 }
 
+// requeue puts back a notification taken but not delivered, at the front,
+// so the next consumer gets it first.
+func (q *notificationQueue) requeue(n Notification) {
+	q.mu.Lock()
+	q.items = append([]Notification{n}, q.items...)
+	close(q.signal)
+	q.signal = make(chan struct{})
+	q.mu.Unlock()
+}
+
 func (q *notificationQueue) subscribe(ctx context.Context) (NotificationStream, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.reading {
+	if q.reader != nil {
 		return nil, Errorf(ErrIllegalState, "notifications already have a consumer")
 	}
-	q.reading = true
-	return &queueReader{q: q, ctx: ctx}, nil
+	r := &queueReader{q: q, ctx: ctx}
+	q.reader = r
+	// The consumer leaves when its context ends, whether or not it calls
+	// Recv again (a gRPC handler whose Send failed does not).
+	context.AfterFunc(ctx, func() {
+		q.mu.Lock()
+		if q.reader == r {
+			q.reader = nil
+		}
+		q.mu.Unlock()
+	})
+	return r, nil
 }
 
 type queueReader struct {
@@ -45,6 +65,9 @@ type queueReader struct {
 func (r *queueReader) Recv() (*Notification, error) {
 	q := r.q
 	for {
+		if err := r.ctx.Err(); err != nil {
+			return nil, err
+		}
 		q.mu.Lock()
 		if len(q.items) > 0 {
 			n := q.items[0]
@@ -61,9 +84,6 @@ func (r *queueReader) Recv() (*Notification, error) {
 		select {
 		case <-wait:
 		case <-r.ctx.Done():
-			q.mu.Lock()
-			q.reading = false
-			q.mu.Unlock()
 			return nil, r.ctx.Err()
 		}
 	}

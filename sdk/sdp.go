@@ -102,7 +102,7 @@ func ConnectionAddress(s *sdp.SessionDescription, m *sdp.MediaDescription) strin
 
 // Matches reports whether the m-line m satisfies rule.
 func (rule *MatchRule) Matches(m *sdp.MediaDescription) bool {
-	if !containsFold(rule.Media, m.MediaName.Media) {
+	if len(rule.Media) > 0 && !containsFold(rule.Media, m.MediaName.Media) {
 		return false
 	}
 	if len(rule.Protos) > 0 && !containsFold(rule.Protos, strings.Join(m.MediaName.Protos, "/")) {

@@ -80,8 +80,7 @@ func serve(p *Plugin, args []string, stdout, stderr io.Writer, opts ...ServeOpti
 		HandshakeConfig:  hs,
 		VersionedPlugins: map[int]plugin.PluginSet{ContractMajor: {PluginKey: NewGRPCPlugin(lp)}},
 		GRPCServer: func(o []grpc.ServerOption) *grpc.Server {
-			o = append(o, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
-			return grpc.NewServer(o...)
+			return grpc.NewServer(append(o, grpcServerOptions()...)...)
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Name: p.Name, Output: stderr, JSONFormat: true, Level: hclog.Info}),
 	})

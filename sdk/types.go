@@ -113,13 +113,25 @@ type SessionInfo struct {
 	LocalIP string `json:"local_ip,omitempty"`
 }
 
+// Prepare asks NewFromSDP or Create to also initialize the new stream, wait
+// (inside the plugin) for its MediaStreamDidInitialize, and return its local
+// media: an offer for Create, the answer for NewFromSDP. It saves the host
+// two round trips per stream; the notifications are posted as usual.
+type Prepare struct {
+	Session    *SessionInfo
+	Direction  string
+	LocalMedia bool
+}
+
 // NewFromSDPRequest asks for a stream for m-line StreamIndex of RemoteSDP.
 type NewFromSDPRequest struct {
-	// Types restricts the candidate types (in the order to try); empty means all.
+	// Types restricts the candidate types, which are still tried by
+	// descending priority; empty means all.
 	Types       []string
 	Account     *Account
 	RemoteSDP   string
 	StreamIndex int
+	Prepare     *Prepare
 }
 
 // CreateRequest asks for a stream of Type for an outgoing offer.
@@ -127,7 +139,8 @@ type CreateRequest struct {
 	Type    string
 	Account *Account
 	// Params are the type's constructor parameters as JSON (see MarshalJSONValue).
-	Params json.RawMessage
+	Params  json.RawMessage
+	Prepare *Prepare
 }
 
 // GetLocalMediaRequest asks for the local m-line: an offer when ForOffer,

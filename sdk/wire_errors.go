@@ -40,7 +40,7 @@ func toStatus(err error) error {
 	detailed, derr := st.WithDetails(&errdetails.ErrorInfo{
 		Reason:   reasonOf(err),
 		Domain:   errorDomain,
-		Metadata: map[string]string{"reason": ReasonOf(err)},
+		Metadata: map[string]string{"reason": wireReason(err)},
 	})
 	if derr != nil {
 		return st.Err()
@@ -73,4 +73,19 @@ func fromStatus(err error) error {
 		return Errorf(ErrNotImplemented, "%s", st.Message())
 	}
 	return Errorf(ErrInternal, "%s: %s", st.Code(), st.Message())
+}
+
+// wireReason is the human-readable part of err: empty for a bare sentinel,
+// so the rebuilt error does not say its kind twice.
+func wireReason(err error) string {
+	var se *StreamError
+	if errors.As(err, &se) {
+		return se.Reason
+	}
+	for _, k := range kinds {
+		if err == k.err {
+			return ""
+		}
+	}
+	return err.Error()
 }

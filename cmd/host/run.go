@@ -21,6 +21,7 @@ const usage = `usage: sipstreams COMMAND [flags]
 
 commands:
   plugins   list the stream plugins of the plugin directory (loaded or refused)
+  demo      negotiate, exercise and end two streams of every loaded type on loopback
   version   print the host version and contract version
   help      print this text
 
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "plugins":
 		return cmdPlugins(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sipstreams: unknown command %q\n\n%s", args[0], usage)
 		return 2

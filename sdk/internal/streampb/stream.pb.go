@@ -515,20 +515,85 @@ func (x *SessionInfo) GetLocalIp() string {
 	return ""
 }
 
+// Prepare fuses the calls a session always makes after building a stream:
+// Initialize, waiting (inside the plugin) for MediaStreamDidInitialize, and
+// GetLocalMedia (an offer for Create, the answer for NewFromSDP). One round
+// trip instead of three; the notifications are posted as usual.
+type Prepare struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *SessionInfo           `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	Direction     string                 `protobuf:"bytes,2,opt,name=direction,proto3" json:"direction,omitempty"`
+	LocalMedia    bool                   `protobuf:"varint,3,opt,name=local_media,json=localMedia,proto3" json:"local_media,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Prepare) Reset() {
+	*x = Prepare{}
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Prepare) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Prepare) ProtoMessage() {}
+
+func (x *Prepare) ProtoReflect() protoreflect.Message {
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Prepare.ProtoReflect.Descriptor instead.
+func (*Prepare) Descriptor() ([]byte, []int) {
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Prepare) GetSession() *SessionInfo {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *Prepare) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *Prepare) GetLocalMedia() bool {
+	if x != nil {
+		return x.LocalMedia
+	}
+	return false
+}
+
 type NewFromSDPRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Candidate types to try, by descending priority; empty means every type.
+	// Candidate types, tried by descending priority; empty means every type.
 	Types         []string `protobuf:"bytes,1,rep,name=types,proto3" json:"types,omitempty"`
 	Account       *Account `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
 	RemoteSdp     string   `protobuf:"bytes,3,opt,name=remote_sdp,json=remoteSdp,proto3" json:"remote_sdp,omitempty"`
 	StreamIndex   int32    `protobuf:"varint,4,opt,name=stream_index,json=streamIndex,proto3" json:"stream_index,omitempty"`
+	Prepare       *Prepare `protobuf:"bytes,5,opt,name=prepare,proto3" json:"prepare,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NewFromSDPRequest) Reset() {
 	*x = NewFromSDPRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[7]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +605,7 @@ func (x *NewFromSDPRequest) String() string {
 func (*NewFromSDPRequest) ProtoMessage() {}
 
 func (x *NewFromSDPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[7]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +618,7 @@ func (x *NewFromSDPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewFromSDPRequest.ProtoReflect.Descriptor instead.
 func (*NewFromSDPRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{7}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *NewFromSDPRequest) GetTypes() []string {
@@ -584,19 +649,27 @@ func (x *NewFromSDPRequest) GetStreamIndex() int32 {
 	return 0
 }
 
+func (x *NewFromSDPRequest) GetPrepare() *Prepare {
+	if x != nil {
+		return x.Prepare
+	}
+	return nil
+}
+
 type CreateRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Type    string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
 	Account *Account               `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
 	// Type-specific constructor parameters, JSON.
-	Params        []byte `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	Params        []byte   `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	Prepare       *Prepare `protobuf:"bytes,4,opt,name=prepare,proto3" json:"prepare,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateRequest) Reset() {
 	*x = CreateRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[8]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +681,7 @@ func (x *CreateRequest) String() string {
 func (*CreateRequest) ProtoMessage() {}
 
 func (x *CreateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[8]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +694,7 @@ func (x *CreateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRequest.ProtoReflect.Descriptor instead.
 func (*CreateRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{8}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateRequest) GetType() string {
@@ -645,17 +718,29 @@ func (x *CreateRequest) GetParams() []byte {
 	return nil
 }
 
+func (x *CreateRequest) GetPrepare() *Prepare {
+	if x != nil {
+		return x.Prepare
+	}
+	return nil
+}
+
 type NewStreamResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Handle        uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
-	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Handle uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	Type   string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// With prepare: whether MediaStreamDidInitialize came, the reason of
+	// MediaStreamDidNotInitialize otherwise, and the local media section.
+	Initialized   bool   `protobuf:"varint,3,opt,name=initialized,proto3" json:"initialized,omitempty"`
+	InitError     string `protobuf:"bytes,4,opt,name=init_error,json=initError,proto3" json:"init_error,omitempty"`
+	Media         string `protobuf:"bytes,5,opt,name=media,proto3" json:"media,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NewStreamResponse) Reset() {
 	*x = NewStreamResponse{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[9]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +752,7 @@ func (x *NewStreamResponse) String() string {
 func (*NewStreamResponse) ProtoMessage() {}
 
 func (x *NewStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[9]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +765,7 @@ func (x *NewStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewStreamResponse.ProtoReflect.Descriptor instead.
 func (*NewStreamResponse) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{9}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *NewStreamResponse) GetHandle() uint64 {
@@ -697,6 +782,27 @@ func (x *NewStreamResponse) GetType() string {
 	return ""
 }
 
+func (x *NewStreamResponse) GetInitialized() bool {
+	if x != nil {
+		return x.Initialized
+	}
+	return false
+}
+
+func (x *NewStreamResponse) GetInitError() string {
+	if x != nil {
+		return x.InitError
+	}
+	return ""
+}
+
+func (x *NewStreamResponse) GetMedia() string {
+	if x != nil {
+		return x.Media
+	}
+	return ""
+}
+
 type HandleRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Handle        uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
@@ -706,7 +812,7 @@ type HandleRequest struct {
 
 func (x *HandleRequest) Reset() {
 	*x = HandleRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[10]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +824,7 @@ func (x *HandleRequest) String() string {
 func (*HandleRequest) ProtoMessage() {}
 
 func (x *HandleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[10]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +837,7 @@ func (x *HandleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleRequest.ProtoReflect.Descriptor instead.
 func (*HandleRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{10}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *HandleRequest) GetHandle() uint64 {
@@ -754,7 +860,7 @@ type GetLocalMediaRequest struct {
 
 func (x *GetLocalMediaRequest) Reset() {
 	*x = GetLocalMediaRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[11]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -766,7 +872,7 @@ func (x *GetLocalMediaRequest) String() string {
 func (*GetLocalMediaRequest) ProtoMessage() {}
 
 func (x *GetLocalMediaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[11]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -779,7 +885,7 @@ func (x *GetLocalMediaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLocalMediaRequest.ProtoReflect.Descriptor instead.
 func (*GetLocalMediaRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{11}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetLocalMediaRequest) GetHandle() uint64 {
@@ -820,7 +926,7 @@ type GetLocalMediaResponse struct {
 
 func (x *GetLocalMediaResponse) Reset() {
 	*x = GetLocalMediaResponse{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[12]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +938,7 @@ func (x *GetLocalMediaResponse) String() string {
 func (*GetLocalMediaResponse) ProtoMessage() {}
 
 func (x *GetLocalMediaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[12]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +951,7 @@ func (x *GetLocalMediaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLocalMediaResponse.ProtoReflect.Descriptor instead.
 func (*GetLocalMediaResponse) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{12}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetLocalMediaResponse) GetMedia() string {
@@ -866,7 +972,7 @@ type InitializeRequest struct {
 
 func (x *InitializeRequest) Reset() {
 	*x = InitializeRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[13]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -878,7 +984,7 @@ func (x *InitializeRequest) String() string {
 func (*InitializeRequest) ProtoMessage() {}
 
 func (x *InitializeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[13]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -891,7 +997,7 @@ func (x *InitializeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitializeRequest.ProtoReflect.Descriptor instead.
 func (*InitializeRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{13}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *InitializeRequest) GetHandle() uint64 {
@@ -927,7 +1033,7 @@ type StartRequest struct {
 
 func (x *StartRequest) Reset() {
 	*x = StartRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[14]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1045,7 @@ func (x *StartRequest) String() string {
 func (*StartRequest) ProtoMessage() {}
 
 func (x *StartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[14]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1058,7 @@ func (x *StartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRequest.ProtoReflect.Descriptor instead.
 func (*StartRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{14}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StartRequest) GetHandle() uint64 {
@@ -994,7 +1100,7 @@ type ValidateUpdateRequest struct {
 
 func (x *ValidateUpdateRequest) Reset() {
 	*x = ValidateUpdateRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[15]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1006,7 +1112,7 @@ func (x *ValidateUpdateRequest) String() string {
 func (*ValidateUpdateRequest) ProtoMessage() {}
 
 func (x *ValidateUpdateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[15]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1019,7 +1125,7 @@ func (x *ValidateUpdateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateUpdateRequest.ProtoReflect.Descriptor instead.
 func (*ValidateUpdateRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{15}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ValidateUpdateRequest) GetHandle() uint64 {
@@ -1052,7 +1158,7 @@ type ValidateUpdateResponse struct {
 
 func (x *ValidateUpdateResponse) Reset() {
 	*x = ValidateUpdateResponse{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[16]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1170,7 @@ func (x *ValidateUpdateResponse) String() string {
 func (*ValidateUpdateResponse) ProtoMessage() {}
 
 func (x *ValidateUpdateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[16]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1183,7 @@ func (x *ValidateUpdateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateUpdateResponse.ProtoReflect.Descriptor instead.
 func (*ValidateUpdateResponse) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{16}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ValidateUpdateResponse) GetOk() bool {
@@ -1099,7 +1205,7 @@ type UpdateRequest struct {
 
 func (x *UpdateRequest) Reset() {
 	*x = UpdateRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[17]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1111,7 +1217,7 @@ func (x *UpdateRequest) String() string {
 func (*UpdateRequest) ProtoMessage() {}
 
 func (x *UpdateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[17]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1124,7 +1230,7 @@ func (x *UpdateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{17}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateRequest) GetHandle() uint64 {
@@ -1165,7 +1271,7 @@ type ResetRequest struct {
 
 func (x *ResetRequest) Reset() {
 	*x = ResetRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[18]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1283,7 @@ func (x *ResetRequest) String() string {
 func (*ResetRequest) ProtoMessage() {}
 
 func (x *ResetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[18]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1296,7 @@ func (x *ResetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetRequest.ProtoReflect.Descriptor instead.
 func (*ResetRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{18}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ResetRequest) GetHandle() uint64 {
@@ -1220,7 +1326,7 @@ type StreamAttributes struct {
 
 func (x *StreamAttributes) Reset() {
 	*x = StreamAttributes{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[19]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1232,7 +1338,7 @@ func (x *StreamAttributes) String() string {
 func (*StreamAttributes) ProtoMessage() {}
 
 func (x *StreamAttributes) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[19]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1245,7 +1351,7 @@ func (x *StreamAttributes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamAttributes.ProtoReflect.Descriptor instead.
 func (*StreamAttributes) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{19}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StreamAttributes) GetHoldSupported() bool {
@@ -1287,7 +1393,7 @@ type InvokeRequest struct {
 
 func (x *InvokeRequest) Reset() {
 	*x = InvokeRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[20]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1405,7 @@ func (x *InvokeRequest) String() string {
 func (*InvokeRequest) ProtoMessage() {}
 
 func (x *InvokeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[20]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1418,7 @@ func (x *InvokeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeRequest.ProtoReflect.Descriptor instead.
 func (*InvokeRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{20}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *InvokeRequest) GetHandle() uint64 {
@@ -1345,7 +1451,7 @@ type InvokeResponse struct {
 
 func (x *InvokeResponse) Reset() {
 	*x = InvokeResponse{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[21]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1463,7 @@ func (x *InvokeResponse) String() string {
 func (*InvokeResponse) ProtoMessage() {}
 
 func (x *InvokeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[21]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1476,7 @@ func (x *InvokeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeResponse.ProtoReflect.Descriptor instead.
 func (*InvokeResponse) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{21}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *InvokeResponse) GetResult() []byte {
@@ -1388,7 +1494,7 @@ type NotificationsRequest struct {
 
 func (x *NotificationsRequest) Reset() {
 	*x = NotificationsRequest{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[22]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1506,7 @@ func (x *NotificationsRequest) String() string {
 func (*NotificationsRequest) ProtoMessage() {}
 
 func (x *NotificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[22]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1519,7 @@ func (x *NotificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotificationsRequest.ProtoReflect.Descriptor instead.
 func (*NotificationsRequest) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{22}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{23}
 }
 
 type Notification struct {
@@ -1432,7 +1538,7 @@ type Notification struct {
 
 func (x *Notification) Reset() {
 	*x = Notification{}
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[23]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1550,7 @@ func (x *Notification) String() string {
 func (*Notification) ProtoMessage() {}
 
 func (x *Notification) ProtoReflect() protoreflect.Message {
-	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[23]
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1563,7 @@ func (x *Notification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notification.ProtoReflect.Descriptor instead.
 func (*Notification) Descriptor() ([]byte, []int) {
-	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{23}
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Notification) GetHandle() uint64 {
@@ -1539,20 +1645,31 @@ const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
 	"\vlocal_focus\x18\x05 \x01(\bR\n" +
 	"localFocus\x12!\n" +
 	"\fremote_focus\x18\x06 \x01(\bR\vremoteFocus\x12\x19\n" +
-	"\blocal_ip\x18\a \x01(\tR\alocalIp\"\xa4\x01\n" +
+	"\blocal_ip\x18\a \x01(\tR\alocalIp\"\x85\x01\n" +
+	"\aPrepare\x12;\n" +
+	"\asession\x18\x01 \x01(\v2!.sipstreams.stream.v1.SessionInfoR\asession\x12\x1c\n" +
+	"\tdirection\x18\x02 \x01(\tR\tdirection\x12\x1f\n" +
+	"\vlocal_media\x18\x03 \x01(\bR\n" +
+	"localMedia\"\xdd\x01\n" +
 	"\x11NewFromSDPRequest\x12\x14\n" +
 	"\x05types\x18\x01 \x03(\tR\x05types\x127\n" +
 	"\aaccount\x18\x02 \x01(\v2\x1d.sipstreams.stream.v1.AccountR\aaccount\x12\x1d\n" +
 	"\n" +
 	"remote_sdp\x18\x03 \x01(\tR\tremoteSdp\x12!\n" +
-	"\fstream_index\x18\x04 \x01(\x05R\vstreamIndex\"t\n" +
+	"\fstream_index\x18\x04 \x01(\x05R\vstreamIndex\x127\n" +
+	"\aprepare\x18\x05 \x01(\v2\x1d.sipstreams.stream.v1.PrepareR\aprepare\"\xad\x01\n" +
 	"\rCreateRequest\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x127\n" +
 	"\aaccount\x18\x02 \x01(\v2\x1d.sipstreams.stream.v1.AccountR\aaccount\x12\x16\n" +
-	"\x06params\x18\x03 \x01(\fR\x06params\"?\n" +
+	"\x06params\x18\x03 \x01(\fR\x06params\x127\n" +
+	"\aprepare\x18\x04 \x01(\v2\x1d.sipstreams.stream.v1.PrepareR\aprepare\"\x96\x01\n" +
 	"\x11NewStreamResponse\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\x04R\x06handle\x12\x12\n" +
-	"\x04type\x18\x02 \x01(\tR\x04type\"'\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
+	"\vinitialized\x18\x03 \x01(\bR\vinitialized\x12\x1d\n" +
+	"\n" +
+	"init_error\x18\x04 \x01(\tR\tinitError\x12\x14\n" +
+	"\x05media\x18\x05 \x01(\tR\x05media\"'\n" +
 	"\rHandleRequest\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\x04R\x06handle\"\x8d\x01\n" +
 	"\x14GetLocalMediaRequest\x12\x16\n" +
@@ -1642,7 +1759,7 @@ func file_sipstreams_stream_v1_stream_proto_rawDescGZIP() []byte {
 	return file_sipstreams_stream_v1_stream_proto_rawDescData
 }
 
-var file_sipstreams_stream_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_sipstreams_stream_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_sipstreams_stream_v1_stream_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: sipstreams.stream.v1.Empty
 	(*DescribeRequest)(nil),        // 1: sipstreams.stream.v1.DescribeRequest
@@ -1651,69 +1768,73 @@ var file_sipstreams_stream_v1_stream_proto_goTypes = []any{
 	(*Manifest)(nil),               // 4: sipstreams.stream.v1.Manifest
 	(*Account)(nil),                // 5: sipstreams.stream.v1.Account
 	(*SessionInfo)(nil),            // 6: sipstreams.stream.v1.SessionInfo
-	(*NewFromSDPRequest)(nil),      // 7: sipstreams.stream.v1.NewFromSDPRequest
-	(*CreateRequest)(nil),          // 8: sipstreams.stream.v1.CreateRequest
-	(*NewStreamResponse)(nil),      // 9: sipstreams.stream.v1.NewStreamResponse
-	(*HandleRequest)(nil),          // 10: sipstreams.stream.v1.HandleRequest
-	(*GetLocalMediaRequest)(nil),   // 11: sipstreams.stream.v1.GetLocalMediaRequest
-	(*GetLocalMediaResponse)(nil),  // 12: sipstreams.stream.v1.GetLocalMediaResponse
-	(*InitializeRequest)(nil),      // 13: sipstreams.stream.v1.InitializeRequest
-	(*StartRequest)(nil),           // 14: sipstreams.stream.v1.StartRequest
-	(*ValidateUpdateRequest)(nil),  // 15: sipstreams.stream.v1.ValidateUpdateRequest
-	(*ValidateUpdateResponse)(nil), // 16: sipstreams.stream.v1.ValidateUpdateResponse
-	(*UpdateRequest)(nil),          // 17: sipstreams.stream.v1.UpdateRequest
-	(*ResetRequest)(nil),           // 18: sipstreams.stream.v1.ResetRequest
-	(*StreamAttributes)(nil),       // 19: sipstreams.stream.v1.StreamAttributes
-	(*InvokeRequest)(nil),          // 20: sipstreams.stream.v1.InvokeRequest
-	(*InvokeResponse)(nil),         // 21: sipstreams.stream.v1.InvokeResponse
-	(*NotificationsRequest)(nil),   // 22: sipstreams.stream.v1.NotificationsRequest
-	(*Notification)(nil),           // 23: sipstreams.stream.v1.Notification
-	nil,                            // 24: sipstreams.stream.v1.Account.SettingsEntry
+	(*Prepare)(nil),                // 7: sipstreams.stream.v1.Prepare
+	(*NewFromSDPRequest)(nil),      // 8: sipstreams.stream.v1.NewFromSDPRequest
+	(*CreateRequest)(nil),          // 9: sipstreams.stream.v1.CreateRequest
+	(*NewStreamResponse)(nil),      // 10: sipstreams.stream.v1.NewStreamResponse
+	(*HandleRequest)(nil),          // 11: sipstreams.stream.v1.HandleRequest
+	(*GetLocalMediaRequest)(nil),   // 12: sipstreams.stream.v1.GetLocalMediaRequest
+	(*GetLocalMediaResponse)(nil),  // 13: sipstreams.stream.v1.GetLocalMediaResponse
+	(*InitializeRequest)(nil),      // 14: sipstreams.stream.v1.InitializeRequest
+	(*StartRequest)(nil),           // 15: sipstreams.stream.v1.StartRequest
+	(*ValidateUpdateRequest)(nil),  // 16: sipstreams.stream.v1.ValidateUpdateRequest
+	(*ValidateUpdateResponse)(nil), // 17: sipstreams.stream.v1.ValidateUpdateResponse
+	(*UpdateRequest)(nil),          // 18: sipstreams.stream.v1.UpdateRequest
+	(*ResetRequest)(nil),           // 19: sipstreams.stream.v1.ResetRequest
+	(*StreamAttributes)(nil),       // 20: sipstreams.stream.v1.StreamAttributes
+	(*InvokeRequest)(nil),          // 21: sipstreams.stream.v1.InvokeRequest
+	(*InvokeResponse)(nil),         // 22: sipstreams.stream.v1.InvokeResponse
+	(*NotificationsRequest)(nil),   // 23: sipstreams.stream.v1.NotificationsRequest
+	(*Notification)(nil),           // 24: sipstreams.stream.v1.Notification
+	nil,                            // 25: sipstreams.stream.v1.Account.SettingsEntry
 }
 var file_sipstreams_stream_v1_stream_proto_depIdxs = []int32{
 	2,  // 0: sipstreams.stream.v1.StreamType.match:type_name -> sipstreams.stream.v1.MatchRule
 	3,  // 1: sipstreams.stream.v1.Manifest.stream_types:type_name -> sipstreams.stream.v1.StreamType
-	24, // 2: sipstreams.stream.v1.Account.settings:type_name -> sipstreams.stream.v1.Account.SettingsEntry
-	5,  // 3: sipstreams.stream.v1.NewFromSDPRequest.account:type_name -> sipstreams.stream.v1.Account
-	5,  // 4: sipstreams.stream.v1.CreateRequest.account:type_name -> sipstreams.stream.v1.Account
-	6,  // 5: sipstreams.stream.v1.InitializeRequest.session:type_name -> sipstreams.stream.v1.SessionInfo
-	1,  // 6: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
-	7,  // 7: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
-	8,  // 8: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
-	11, // 9: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
-	13, // 10: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
-	14, // 11: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
-	15, // 12: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
-	17, // 13: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
-	10, // 14: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
-	10, // 15: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
-	10, // 16: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
-	10, // 17: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
-	18, // 18: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
-	10, // 19: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
-	20, // 20: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
-	22, // 21: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
-	4,  // 22: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
-	9,  // 23: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
-	9,  // 24: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
-	12, // 25: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
-	0,  // 26: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
-	0,  // 27: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
-	16, // 28: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
-	0,  // 29: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
-	0,  // 30: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 31: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 32: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
-	0,  // 33: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
-	0,  // 34: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
-	19, // 35: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
-	21, // 36: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
-	23, // 37: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.Notification
-	22, // [22:38] is the sub-list for method output_type
-	6,  // [6:22] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	25, // 2: sipstreams.stream.v1.Account.settings:type_name -> sipstreams.stream.v1.Account.SettingsEntry
+	6,  // 3: sipstreams.stream.v1.Prepare.session:type_name -> sipstreams.stream.v1.SessionInfo
+	5,  // 4: sipstreams.stream.v1.NewFromSDPRequest.account:type_name -> sipstreams.stream.v1.Account
+	7,  // 5: sipstreams.stream.v1.NewFromSDPRequest.prepare:type_name -> sipstreams.stream.v1.Prepare
+	5,  // 6: sipstreams.stream.v1.CreateRequest.account:type_name -> sipstreams.stream.v1.Account
+	7,  // 7: sipstreams.stream.v1.CreateRequest.prepare:type_name -> sipstreams.stream.v1.Prepare
+	6,  // 8: sipstreams.stream.v1.InitializeRequest.session:type_name -> sipstreams.stream.v1.SessionInfo
+	1,  // 9: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
+	8,  // 10: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
+	9,  // 11: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
+	12, // 12: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
+	14, // 13: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
+	15, // 14: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
+	16, // 15: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
+	18, // 16: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
+	11, // 17: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 18: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 19: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 20: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
+	19, // 21: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
+	11, // 22: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
+	21, // 23: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
+	23, // 24: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
+	4,  // 25: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
+	10, // 26: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
+	10, // 27: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
+	13, // 28: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
+	0,  // 29: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
+	0,  // 30: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
+	17, // 31: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
+	0,  // 32: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
+	0,  // 33: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 34: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 35: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
+	0,  // 36: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
+	0,  // 37: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
+	20, // 38: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
+	22, // 39: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
+	24, // 40: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.Notification
+	25, // [25:41] is the sub-list for method output_type
+	9,  // [9:25] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_sipstreams_stream_v1_stream_proto_init() }
@@ -1727,7 +1848,7 @@ func file_sipstreams_stream_v1_stream_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sipstreams_stream_v1_stream_proto_rawDesc), len(file_sipstreams_stream_v1_stream_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"maps"
+	"reflect"
+	"testing"
+)
+
+func TestSettingsFlatten(t *testing.T) {
+	s := Default()
+	s.SIP.ListenAddresses = []string{"192.0.2.1", "::1"}
+	got := s.Flatten()
+	want := map[string]string{
+		"user_agent":                 DefaultUserAgent,
+		"default_account":            "bonjour@local",
+		"audio.input_device":         "system_default",
+		"audio.output_device":        "system_default",
+		"audio.alert_device":         "system_default",
+		"audio.sample_rate":          "32000",
+		"audio.recordings_directory": "",
+		"rtp.port_range":             "50000-50500",
+		"rtp.timeout":                "30",
+		"rtp.audio_codec_list":       "opus,G722,PCMU,PCMA",
+		"rtp.srtp_encryption":        "opportunistic",
+		"sip.udp_port":               "0",
+		"sip.tcp_port":               "0",
+		"sip.tls_port":               "0",
+		"sip.transport_list":         "tls,tcp,udp",
+		"sip.invite_timeout":         "90",
+		"sip.listen_addresses":       "192.0.2.1,::1",
+		"msrp.transport":             "tls",
+		"tls.ca_list":                "",
+		"tls.certificate":            "",
+		"tls.private_key":            "",
+		"tls.verify_server":          "false",
+		"file_transfer.directory":    "",
+		"logs.trace_sip":             "false",
+		"logs.trace_msrp":            "false",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("Flatten() =\n%v\nwant\n%v", got, want)
+	}
+}
+
+func TestAccountFlatten(t *testing.T) {
+	global := Default()
+	global.RTP.Timeout = 1500000000 // 1.5 s
+	global.FileTransfer.Directory = "/tmp/in"
+
+	tests := []struct {
+		name    string
+		account Account
+		want    map[string]string // keys that differ from global.Flatten()
+		absent  []string
+	}{
+		{
+			name:    "inherits",
+			account: NewAccount("alice@example.com"),
+			want: map[string]string{
+				"account.id": "alice@example.com", "account.display_name": "", "account.peer_to_peer": "false",
+				"nat_traversal.use_ice": "false", "nat_traversal.stun_servers": "", "nat_traversal.msrp_relay": "",
+			},
+			absent: []string{"auth.username", "auth.password", "sip.register", "sip.outbound_proxy"},
+		},
+		{
+			name: "overrides",
+			account: func() Account {
+				a := NewAccount("alice@example.com")
+				a.DisplayName = "Alice"
+				a.RTP.AudioCodecList = []string{"PCMA", "G722"}
+				a.RTP.SRTPEncryption = SRTPSDESMandatory
+				a.MSRP.Transport = TransportTCP
+				a.NATTraversal.UseICE = true
+				a.NATTraversal.STUNServers = []string{"stun1.example.com", "stun2.example.com:3479"}
+				a.NATTraversal.MSRPRelay = "relay.example.com;transport=tls"
+				a.Auth.Password = "pw"
+				return a
+			}(),
+			want: map[string]string{
+				"account.id": "alice@example.com", "account.display_name": "Alice", "account.peer_to_peer": "false",
+				"rtp.audio_codec_list": "PCMA,G722", "rtp.srtp_encryption": "sdes_mandatory", "msrp.transport": "tcp",
+				"nat_traversal.use_ice": "true", "nat_traversal.stun_servers": "stun1.example.com,stun2.example.com:3479",
+				"nat_traversal.msrp_relay": "relay.example.com;transport=tls",
+				"auth.username":            "alice", "auth.password": "pw",
+			},
+		},
+		{
+			name: "encryption off",
+			account: func() Account {
+				a := NewAccount("alice@example.com")
+				a.RTP.EncryptionEnabled = false
+				a.RTP.SRTPEncryption = SRTPSDESMandatory
+				return a
+			}(),
+			want: map[string]string{
+				"account.id": "alice@example.com", "account.display_name": "", "account.peer_to_peer": "false",
+				"rtp.srtp_encryption":   "disabled",
+				"nat_traversal.use_ice": "false", "nat_traversal.stun_servers": "", "nat_traversal.msrp_relay": "",
+			},
+		},
+		{
+			name:    "peer to peer",
+			account: PeerToPeerAccount(),
+			want: map[string]string{
+				"account.id": "bonjour@local", "account.display_name": "", "account.peer_to_peer": "true",
+				"nat_traversal.use_ice": "false", "nat_traversal.stun_servers": "", "nat_traversal.msrp_relay": "",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.account.Flatten(&global)
+			want := global.Flatten()
+			if want["rtp.timeout"] != "1.5" || want["file_transfer.directory"] != "/tmp/in" {
+				t.Fatalf("global flatten %v", want)
+			}
+			maps.Copy(want, tt.want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Flatten =\n%v\nwant\n%v", got, want)
+			}
+			for _, k := range tt.absent {
+				if _, ok := got[k]; ok {
+					t.Errorf("key %s present", k)
+				}
+			}
+		})
+	}
+
+	a := NewAccount("a@b")
+	if !maps.Equal(a.Flatten(nil), func() map[string]string { d := Default(); return a.Flatten(&d) }()) {
+		t.Error("Flatten(nil) differs from Flatten(Default())")
+	}
+}

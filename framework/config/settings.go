@@ -1,0 +1,249 @@
+package config
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultUserAgent is the user agent of [Default]. The host replaces it
+// with [UserAgent](version) once it knows its build version.
+const DefaultUserAgent = "sipstreams dev"
+
+// UserAgent returns the user agent string for a build version, "sipstreams
+// <version>". It is also the SDP s= line.
+func UserAgent(version string) string { return "sipstreams " + version }
+
+// Settings are the global settings (the reference's SIPSimpleSettings).
+// The zero value is not useful: start from [Default]. The config tags give
+// each field's name in the configuration file and in [Settings.Flatten].
+type Settings struct {
+	// UserAgent is sent in SIP requests and as the SDP s= line.
+	UserAgent string `config:"user_agent"`
+	// DefaultAccount is the ID of the account used when none is named:
+	// [PeerToPeerAccountID], the ID of one of the document's accounts, or
+	// "" for none.
+	DefaultAccount string `config:"default_account"`
+
+	Audio        AudioSettings        `config:"audio"`
+	RTP          RTPSettings          `config:"rtp"`
+	SIP          SIPSettings          `config:"sip"`
+	MSRP         MSRPSettings         `config:"msrp"`
+	TLS          TLSSettings          `config:"tls"`
+	FileTransfer FileTransferSettings `config:"file_transfer"`
+	Logs         LogsSettings         `config:"logs"`
+}
+
+// AudioSettings are the audio device settings. The audio plugin owns the
+// devices; the host only passes these names on.
+type AudioSettings struct {
+	// InputDevice, OutputDevice and AlertDevice name sound devices;
+	// "system_default" is the system's default device and "" is none.
+	InputDevice  string `config:"input_device"`
+	OutputDevice string `config:"output_device"`
+	AlertDevice  string `config:"alert_device"`
+	// SampleRate is the mixers' sample rate in Hz: 16000, 32000 or 48000.
+	SampleRate int `config:"sample_rate"`
+	// RecordingsDirectory is where call recordings are written; "" lets
+	// the audio plugin choose.
+	RecordingsDirectory string `config:"recordings_directory"`
+}
+
+// RTPSettings are the RTP media settings.
+type RTPSettings struct {
+	// PortRange is the local UDP port range for RTP and RTCP.
+	PortRange PortRange `config:"port_range"`
+	// Timeout is how long an established sendrecv stream may receive
+	// nothing before RTPStreamDidTimeout; 0 disables the check.
+	Timeout time.Duration `config:"timeout"`
+	// AudioCodecList enables and orders audio codecs by name. Codecs come
+	// from the audio plugin, so names are not restricted to a fixed list.
+	AudioCodecList []string `config:"audio_codec_list"`
+	// SRTPEncryption is the SRTP policy.
+	SRTPEncryption SRTPEncryption `config:"srtp_encryption"`
+}
+
+// SIPSettings are the SIP signalling settings.
+type SIPSettings struct {
+	// UDPPort, TCPPort and TLSPort are the local listening ports; 0 picks
+	// an ephemeral port.
+	UDPPort int `config:"udp_port"`
+	TCPPort int `config:"tcp_port"`
+	TLSPort int `config:"tls_port"`
+	// TransportList enables and orders the SIP transports.
+	TransportList []Transport `config:"transport_list"`
+	// InviteTimeout is how long an outgoing INVITE may stay unanswered.
+	InviteTimeout time.Duration `config:"invite_timeout"`
+	// ListenAddresses are the local IP addresses to listen on; empty
+	// means every address.
+	ListenAddresses []string `config:"listen_addresses"`
+}
+
+// MSRPSettings are the MSRP settings.
+type MSRPSettings struct {
+	// Transport is the MSRP transport: "tls" or "tcp".
+	Transport Transport `config:"transport"`
+}
+
+// TLSSettings are the TLS settings, shared by SIP and MSRP.
+type TLSSettings struct {
+	// CAList is a PEM file of trusted certificate authorities; "" means
+	// the system's.
+	CAList string `config:"ca_list"`
+	// Certificate is a PEM file with the local certificate chain; ""
+	// means none.
+	Certificate string `config:"certificate"`
+	// PrivateKey is a PEM file with the certificate's private key; ""
+	// means the key is in the Certificate file.
+	PrivateKey string `config:"private_key"`
+	// VerifyServer makes TLS clients verify the server's certificate.
+	VerifyServer bool `config:"verify_server"`
+}
+
+// FileTransferSettings are the file transfer settings.
+type FileTransferSettings struct {
+	// Directory is where received files are stored; "" lets the file
+	// transfer plugin choose (the reference uses ~/Downloads).
+	Directory string `config:"directory"`
+}
+
+// LogsSettings select protocol traces.
+type LogsSettings struct {
+	TraceSIP  bool `config:"trace_sip"`
+	TraceMSRP bool `config:"trace_msrp"`
+}
+
+// Default returns the default settings, which mirror the reference's. Every
+// call returns fresh slices.
+func Default() Settings {
+	return Settings{
+		UserAgent:      DefaultUserAgent,
+		DefaultAccount: PeerToPeerAccountID,
+		Audio: AudioSettings{
+			InputDevice:  "system_default",
+			OutputDevice: "system_default",
+			AlertDevice:  "system_default",
+			SampleRate:   32000,
+		},
+		RTP: RTPSettings{
+			PortRange:      PortRange{Start: 50000, End: 50500},
+			Timeout:        30 * time.Second,
+			AudioCodecList: []string{"opus", "G722", "PCMU", "PCMA"},
+			SRTPEncryption: SRTPOpportunistic,
+		},
+		SIP: SIPSettings{
+			TransportList: []Transport{TransportTLS, TransportTCP, TransportUDP},
+			InviteTimeout: 90 * time.Second,
+		},
+		MSRP: MSRPSettings{Transport: TransportTLS},
+	}
+}
+
+// Clone returns a deep copy of s.
+func (s *Settings) Clone() Settings {
+	c := *s
+	c.RTP.AudioCodecList = cloneSlice(s.RTP.AudioCodecList)
+	c.SIP.TransportList = cloneSlice(s.SIP.TransportList)
+	c.SIP.ListenAddresses = cloneSlice(s.SIP.ListenAddresses)
+	return c
+}
+
+func cloneSlice[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
+}
+
+// Validate checks every setting and returns nil or the *SettingErrors
+// found, joined with errors.Join. It checks the form of DefaultAccount;
+// [Document.Validate] also checks that the account exists.
+func (s *Settings) Validate() error {
+	var c checker
+	s.validate(&c)
+	return c.err()
+}
+
+func (s *Settings) validate(c *checker) {
+	if strings.TrimSpace(s.UserAgent) == "" {
+		c.add("user_agent", s.UserAgent, "must not be empty")
+	}
+	if s.DefaultAccount != "" {
+		if err := checkAccountID(s.DefaultAccount); err != nil {
+			c.add("default_account", s.DefaultAccount, "%v", err)
+		}
+	}
+
+	switch s.Audio.SampleRate {
+	case 16000, 32000, 48000:
+	default:
+		c.add("audio.sample_rate", strconv.Itoa(s.Audio.SampleRate), "allowed values are 16000, 32000 and 48000")
+	}
+
+	r := s.RTP.PortRange
+	switch {
+	case r.Start < 1024 || r.Start > 65535 || r.End < 1024 || r.End > 65535:
+		c.add("rtp.port_range", r.String(), "ports must be between 1024 and 65535")
+	case r.Start >= r.End:
+		c.add("rtp.port_range", r.String(), "start must be below end")
+	case r.Start%2 != 0:
+		c.add("rtp.port_range", r.String(), "start must be even (RTP uses the even port of each pair)")
+	}
+	if s.RTP.Timeout < 0 {
+		c.add("rtp.timeout", formatSeconds(s.RTP.Timeout), "must not be negative (0 disables the timeout)")
+	}
+	c.checkCodecList("rtp.audio_codec_list", s.RTP.AudioCodecList)
+	if !s.RTP.SRTPEncryption.valid() {
+		c.add("rtp.srtp_encryption", string(s.RTP.SRTPEncryption), "allowed values are disabled, opportunistic, sdes_optional and sdes_mandatory")
+	}
+
+	for _, p := range []struct {
+		key  string
+		port int
+	}{{"sip.udp_port", s.SIP.UDPPort}, {"sip.tcp_port", s.SIP.TCPPort}, {"sip.tls_port", s.SIP.TLSPort}} {
+		if p.port < 0 || p.port > 65535 {
+			c.add(p.key, strconv.Itoa(p.port), "must be between 1 and 65535, or 0 for an ephemeral port")
+		}
+	}
+	if s.SIP.TCPPort != 0 && s.SIP.TCPPort == s.SIP.TLSPort {
+		c.add("sip.tls_port", strconv.Itoa(s.SIP.TLSPort), "TCP and TLS cannot listen on the same port")
+	}
+	c.checkTransportList("sip.transport_list", s.SIP.TransportList)
+	if s.SIP.InviteTimeout <= 0 {
+		c.add("sip.invite_timeout", formatSeconds(s.SIP.InviteTimeout), "must be positive")
+	}
+	for _, a := range s.SIP.ListenAddresses {
+		if _, err := netip.ParseAddr(a); err != nil {
+			c.add("sip.listen_addresses", strings.Join(s.SIP.ListenAddresses, ", "), "%q is not an IP address", a)
+		}
+	}
+
+	if t := s.MSRP.Transport; t != TransportTLS && t != TransportTCP {
+		c.add("msrp.transport", string(t), "allowed values are tls and tcp")
+	}
+	if s.TLS.PrivateKey != "" && s.TLS.Certificate == "" {
+		c.add("tls.private_key", s.TLS.PrivateKey, "a private key needs tls.certificate")
+	}
+}
+
+func (c *checker) checkTransportList(key string, list []Transport) {
+	value := joinTransports(list)
+	if len(list) == 0 {
+		c.add(key, value, "at least one transport is needed: udp, tcp or tls")
+		return
+	}
+	seen := make(map[Transport]bool, len(list))
+	for _, t := range list {
+		switch t {
+		case TransportUDP, TransportTCP, TransportTLS:
+		default:
+			c.add(key, value, "unknown transport %q; allowed are udp, tcp and tls", string(t))
+			continue
+		}
+		if seen[t] {
+			c.add(key, value, "transport %q listed twice", string(t))
+		}
+		seen[t] = true
+	}
+}
