@@ -59,7 +59,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-
 // demoSDP wraps media sections into a session description.
 func demoSDP(media ...string) string {
 	return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=sipstreams-demo\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + strings.Join(media, "")
