@@ -63,18 +63,26 @@ func (p *grpcProvider) Notifications(ctx context.Context) (NotificationStream, e
 	if err != nil {
 		return nil, fromStatus(err)
 	}
-	return grpcNotifications{s}, nil
+	return &grpcNotifications{s: s}, nil
 }
 
+// grpcNotifications unpacks the batches of the Notifications stream.
 type grpcNotifications struct {
-	s pb.MediaStream_NotificationsClient
+	s       pb.MediaStream_NotificationsClient
+	pending []*pb.Notification
 }
 
-func (g grpcNotifications) Recv() (*Notification, error) {
-	n, err := g.s.Recv()
-	if err != nil {
-		return nil, fromStatus(err)
+func (g *grpcNotifications) Recv() (*Notification, error) {
+	for len(g.pending) == 0 {
+		b, err := g.s.Recv()
+		if err != nil {
+			return nil, fromStatus(err)
+		}
+		g.pending = b.GetNotifications()
 	}
+	n := g.pending[0]
+	g.pending[0] = nil
+	g.pending = g.pending[1:]
 	return notificationFromProto(n), nil
 }
 

@@ -143,18 +143,39 @@ func (s *grpcServer) Invoke(ctx context.Context, req *pb.InvokeRequest) (*pb.Inv
 	return out, err
 }
 
+// maxBatch bounds how many notifications go in one message.
+const maxBatch = 256
+
 func (s *grpcServer) Notifications(_ *pb.NotificationsRequest, srv pb.MediaStream_NotificationsServer) error {
 	ns, err := s.lp.Notifications(srv.Context())
 	if err != nil {
 		return toStatus(err)
 	}
+	qr, _ := ns.(*queueReader)
+	batch := make([]Notification, 0, maxBatch)
+	msg := &pb.NotificationBatch{}
 	for {
 		n, err := ns.Recv()
 		if err != nil {
 			return toStatus(err)
 		}
-		if err := srv.Send(notificationToProto(n)); err != nil {
-			s.lp.queue.requeue(*n) // not delivered: keep it for the next consumer
+		batch = append(batch[:0], *n)
+		for qr != nil && len(batch) < maxBatch {
+			more, ok := qr.tryRecv()
+			if !ok {
+				break
+			}
+			batch = append(batch, *more)
+		}
+		msg.Notifications = msg.Notifications[:0]
+		for i := range batch {
+			msg.Notifications = append(msg.Notifications, notificationToProto(&batch[i]))
+		}
+		if err := srv.Send(msg); err != nil {
+			// Not delivered: keep them, in order, for the next consumer.
+			for i := len(batch) - 1; i >= 0; i-- {
+				s.lp.queue.requeue(batch[i])
+			}
 			return err
 		}
 	}

@@ -62,6 +62,23 @@ type queueReader struct {
 	ctx context.Context
 }
 
+// tryRecv returns the next notification if one is queued, without blocking.
+func (r *queueReader) tryRecv() (*Notification, bool) {
+	q := r.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 || r.ctx.Err() != nil {
+		return nil, false
+	}
+	n := q.items[0]
+	q.items[0] = Notification{}
+	q.items = q.items[1:]
+	if len(q.items) == 0 {
+		q.items = nil
+	}
+	return &n, true
+}
+
 func (r *queueReader) Recv() (*Notification, error) {
 	q := r.q
 	for {

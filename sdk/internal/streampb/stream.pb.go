@@ -1601,6 +1601,50 @@ func (x *Notification) GetSeq() uint64 {
 	return 0
 }
 
+type NotificationBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Notifications []*Notification        `protobuf:"bytes,1,rep,name=notifications,proto3" json:"notifications,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationBatch) Reset() {
+	*x = NotificationBatch{}
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationBatch) ProtoMessage() {}
+
+func (x *NotificationBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationBatch.ProtoReflect.Descriptor instead.
+func (*NotificationBatch) Descriptor() ([]byte, []int) {
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *NotificationBatch) GetNotifications() []*Notification {
+	if x != nil {
+		return x.Notifications
+	}
+	return nil
+}
+
 var File_sipstreams_stream_v1_stream_proto protoreflect.FileDescriptor
 
 const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
@@ -1723,7 +1767,9 @@ const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12$\n" +
 	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12\x10\n" +
-	"\x03seq\x18\x05 \x01(\x04R\x03seq2\xe5\n" +
+	"\x03seq\x18\x05 \x01(\x04R\x03seq\"]\n" +
+	"\x11NotificationBatch\x12H\n" +
+	"\rnotifications\x18\x01 \x03(\v2\".sipstreams.stream.v1.NotificationR\rnotifications2\xea\n" +
 	"\n" +
 	"\vMediaStream\x12Q\n" +
 	"\bDescribe\x12%.sipstreams.stream.v1.DescribeRequest\x1a\x1e.sipstreams.stream.v1.Manifest\x12^\n" +
@@ -1744,8 +1790,8 @@ const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
 	"\x05Reset\x12\".sipstreams.stream.v1.ResetRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12Y\n" +
 	"\n" +
 	"Attributes\x12#.sipstreams.stream.v1.HandleRequest\x1a&.sipstreams.stream.v1.StreamAttributes\x12S\n" +
-	"\x06Invoke\x12#.sipstreams.stream.v1.InvokeRequest\x1a$.sipstreams.stream.v1.InvokeResponse\x12a\n" +
-	"\rNotifications\x12*.sipstreams.stream.v1.NotificationsRequest\x1a\".sipstreams.stream.v1.Notification0\x01B8Z6github.com/sipstreams/sipstreams/sdk/internal/streampbb\x06proto3"
+	"\x06Invoke\x12#.sipstreams.stream.v1.InvokeRequest\x1a$.sipstreams.stream.v1.InvokeResponse\x12f\n" +
+	"\rNotifications\x12*.sipstreams.stream.v1.NotificationsRequest\x1a'.sipstreams.stream.v1.NotificationBatch0\x01B8Z6github.com/sipstreams/sipstreams/sdk/internal/streampbb\x06proto3"
 
 var (
 	file_sipstreams_stream_v1_stream_proto_rawDescOnce sync.Once
@@ -1759,7 +1805,7 @@ func file_sipstreams_stream_v1_stream_proto_rawDescGZIP() []byte {
 	return file_sipstreams_stream_v1_stream_proto_rawDescData
 }
 
-var file_sipstreams_stream_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_sipstreams_stream_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_sipstreams_stream_v1_stream_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: sipstreams.stream.v1.Empty
 	(*DescribeRequest)(nil),        // 1: sipstreams.stream.v1.DescribeRequest
@@ -1786,55 +1832,57 @@ var file_sipstreams_stream_v1_stream_proto_goTypes = []any{
 	(*InvokeResponse)(nil),         // 22: sipstreams.stream.v1.InvokeResponse
 	(*NotificationsRequest)(nil),   // 23: sipstreams.stream.v1.NotificationsRequest
 	(*Notification)(nil),           // 24: sipstreams.stream.v1.Notification
-	nil,                            // 25: sipstreams.stream.v1.Account.SettingsEntry
+	(*NotificationBatch)(nil),      // 25: sipstreams.stream.v1.NotificationBatch
+	nil,                            // 26: sipstreams.stream.v1.Account.SettingsEntry
 }
 var file_sipstreams_stream_v1_stream_proto_depIdxs = []int32{
 	2,  // 0: sipstreams.stream.v1.StreamType.match:type_name -> sipstreams.stream.v1.MatchRule
 	3,  // 1: sipstreams.stream.v1.Manifest.stream_types:type_name -> sipstreams.stream.v1.StreamType
-	25, // 2: sipstreams.stream.v1.Account.settings:type_name -> sipstreams.stream.v1.Account.SettingsEntry
+	26, // 2: sipstreams.stream.v1.Account.settings:type_name -> sipstreams.stream.v1.Account.SettingsEntry
 	6,  // 3: sipstreams.stream.v1.Prepare.session:type_name -> sipstreams.stream.v1.SessionInfo
 	5,  // 4: sipstreams.stream.v1.NewFromSDPRequest.account:type_name -> sipstreams.stream.v1.Account
 	7,  // 5: sipstreams.stream.v1.NewFromSDPRequest.prepare:type_name -> sipstreams.stream.v1.Prepare
 	5,  // 6: sipstreams.stream.v1.CreateRequest.account:type_name -> sipstreams.stream.v1.Account
 	7,  // 7: sipstreams.stream.v1.CreateRequest.prepare:type_name -> sipstreams.stream.v1.Prepare
 	6,  // 8: sipstreams.stream.v1.InitializeRequest.session:type_name -> sipstreams.stream.v1.SessionInfo
-	1,  // 9: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
-	8,  // 10: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
-	9,  // 11: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
-	12, // 12: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
-	14, // 13: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
-	15, // 14: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
-	16, // 15: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
-	18, // 16: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
-	11, // 17: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 18: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 19: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 20: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
-	19, // 21: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
-	11, // 22: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
-	21, // 23: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
-	23, // 24: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
-	4,  // 25: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
-	10, // 26: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
-	10, // 27: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
-	13, // 28: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
-	0,  // 29: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
-	0,  // 30: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
-	17, // 31: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
-	0,  // 32: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
-	0,  // 33: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 34: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 35: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
-	0,  // 36: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
-	0,  // 37: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
-	20, // 38: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
-	22, // 39: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
-	24, // 40: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.Notification
-	25, // [25:41] is the sub-list for method output_type
-	9,  // [9:25] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	24, // 9: sipstreams.stream.v1.NotificationBatch.notifications:type_name -> sipstreams.stream.v1.Notification
+	1,  // 10: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
+	8,  // 11: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
+	9,  // 12: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
+	12, // 13: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
+	14, // 14: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
+	15, // 15: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
+	16, // 16: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
+	18, // 17: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
+	11, // 18: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 19: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 20: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 21: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
+	19, // 22: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
+	11, // 23: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
+	21, // 24: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
+	23, // 25: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
+	4,  // 26: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
+	10, // 27: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
+	10, // 28: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
+	13, // 29: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
+	0,  // 30: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
+	0,  // 31: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
+	17, // 32: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
+	0,  // 33: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
+	0,  // 34: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 35: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 36: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
+	0,  // 37: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
+	0,  // 38: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
+	20, // 39: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
+	22, // 40: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
+	25, // 41: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.NotificationBatch
+	26, // [26:42] is the sub-list for method output_type
+	10, // [10:26] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_sipstreams_stream_v1_stream_proto_init() }
@@ -1848,7 +1896,7 @@ func file_sipstreams_stream_v1_stream_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sipstreams_stream_v1_stream_proto_rawDesc), len(file_sipstreams_stream_v1_stream_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

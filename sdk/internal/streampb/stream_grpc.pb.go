@@ -73,8 +73,9 @@ type MediaStreamClient interface {
 	// Invoke calls a type-specific method of a stream (handle != 0) or a
 	// plugin-scope method (handle == 0). Arguments and result are JSON.
 	Invoke(ctx context.Context, in *InvokeRequest, opts ...grpc.CallOption) (*InvokeResponse, error)
-	// Notifications streams every notification the plugin posts, in order.
-	Notifications(ctx context.Context, in *NotificationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Notification], error)
+	// Notifications streams every notification the plugin posts, in order;
+	// what queued up while one message was being sent goes in the next batch.
+	Notifications(ctx context.Context, in *NotificationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[NotificationBatch], error)
 }
 
 type mediaStreamClient struct {
@@ -235,13 +236,13 @@ func (c *mediaStreamClient) Invoke(ctx context.Context, in *InvokeRequest, opts 
 	return out, nil
 }
 
-func (c *mediaStreamClient) Notifications(ctx context.Context, in *NotificationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Notification], error) {
+func (c *mediaStreamClient) Notifications(ctx context.Context, in *NotificationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[NotificationBatch], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &MediaStream_ServiceDesc.Streams[0], MediaStream_Notifications_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[NotificationsRequest, Notification]{ClientStream: stream}
+	x := &grpc.GenericClientStream[NotificationsRequest, NotificationBatch]{ClientStream: stream}
 	if err := x.ClientStream.SendMsg(in); err != nil {
 		return nil, err
 	}
@@ -252,7 +253,7 @@ func (c *mediaStreamClient) Notifications(ctx context.Context, in *Notifications
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type MediaStream_NotificationsClient = grpc.ServerStreamingClient[Notification]
+type MediaStream_NotificationsClient = grpc.ServerStreamingClient[NotificationBatch]
 
 // MediaStreamServer is the server API for MediaStream service.
 // All implementations must embed UnimplementedMediaStreamServer
@@ -280,8 +281,9 @@ type MediaStreamServer interface {
 	// Invoke calls a type-specific method of a stream (handle != 0) or a
 	// plugin-scope method (handle == 0). Arguments and result are JSON.
 	Invoke(context.Context, *InvokeRequest) (*InvokeResponse, error)
-	// Notifications streams every notification the plugin posts, in order.
-	Notifications(*NotificationsRequest, grpc.ServerStreamingServer[Notification]) error
+	// Notifications streams every notification the plugin posts, in order;
+	// what queued up while one message was being sent goes in the next batch.
+	Notifications(*NotificationsRequest, grpc.ServerStreamingServer[NotificationBatch]) error
 	mustEmbedUnimplementedMediaStreamServer()
 }
 
@@ -337,7 +339,7 @@ func (UnimplementedMediaStreamServer) Attributes(context.Context, *HandleRequest
 func (UnimplementedMediaStreamServer) Invoke(context.Context, *InvokeRequest) (*InvokeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Invoke not implemented")
 }
-func (UnimplementedMediaStreamServer) Notifications(*NotificationsRequest, grpc.ServerStreamingServer[Notification]) error {
+func (UnimplementedMediaStreamServer) Notifications(*NotificationsRequest, grpc.ServerStreamingServer[NotificationBatch]) error {
 	return status.Error(codes.Unimplemented, "method Notifications not implemented")
 }
 func (UnimplementedMediaStreamServer) mustEmbedUnimplementedMediaStreamServer() {}
@@ -636,11 +638,11 @@ func _MediaStream_Notifications_Handler(srv interface{}, stream grpc.ServerStrea
 	if err := stream.RecvMsg(m); err != nil {
 		return err
 	}
-	return srv.(MediaStreamServer).Notifications(m, &grpc.GenericServerStream[NotificationsRequest, Notification]{ServerStream: stream})
+	return srv.(MediaStreamServer).Notifications(m, &grpc.GenericServerStream[NotificationsRequest, NotificationBatch]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type MediaStream_NotificationsServer = grpc.ServerStreamingServer[Notification]
+type MediaStream_NotificationsServer = grpc.ServerStreamingServer[NotificationBatch]
 
 // MediaStream_ServiceDesc is the grpc.ServiceDesc for MediaStream service.
 // It's only intended for direct use with grpc.RegisterService,
