@@ -40,8 +40,15 @@ demo: build
 	$(BIN)/sipstreams plugins --plugin-dir $(BIN)/plugins
 	$(BIN)/sipstreams demo --plugin-dir $(BIN)/plugins
 
+# Each registry figure runs in its own process so one does not skew another
+# (RSS above all). Figures and the machine they came from: BENCHMARKS.md.
 bench: build
-	$(GO) test -run=NONE -bench=. -benchmem -benchtime=2s ./framework/notify/ ./registry/
+	$(GO) test -run=NONE -bench=. -benchmem ./framework/notify/
+	$(GO) test -run=NONE -bench='^BenchmarkIdleRSS$$' -benchtime=1x ./registry/
+	$(GO) test -run=NONE -bench='^BenchmarkPluginStart$$' -benchtime=40x ./registry/
+	for b in RPCRoundTrip Lifecycle LifecycleFused NotificationLatency; do \
+		$(GO) test -run=NONE -bench="^Benchmark$$b\$$" -benchtime=5000x ./registry/ || exit 1; \
+	done
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

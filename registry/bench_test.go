@@ -228,7 +228,7 @@ func BenchmarkPluginStart(b *testing.B) {
 		ds = append(ds, r.Plugins()[0].ReadyIn)
 		_ = r.Close(context.Background())
 	}
-	percentiles(b, ds, "ms-x1000")
+	percentiles(b, ds, "µs")
 }
 
 // BenchmarkIdleRSS reports the resident memory of the host (this test
