@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
+	"google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // PluginState is where a plugin is in its life.
@@ -417,10 +418,13 @@ func (p *Plugin) crashed(inst *instance, reason string) {
 	p.restarts++
 	p.ready = make(chan struct{})
 	p.mu.Unlock()
-	inst.client.Kill()
+	// A hung process is still there: kill it outright (go-plugin's Kill
+	// would first ask it to shut down, and wait for an answer).
+	_ = inst.proc.Kill(context.Background())
 	for _, s := range inst.kill(msg) {
 		s.fail(msg)
 	}
+	inst.client.Kill() // reaps and releases go-plugin's goroutines
 }
 
 // watch pumps the instance's notifications and returns why it stopped: the
@@ -439,7 +443,10 @@ func (inst *instance) watch(ctx context.Context) string {
 		defer wg.Done()
 		pumpErr <- inst.pump(ns)
 	}()
-	defer wg.Wait()
+	defer func() {
+		cancel() // unblocks the pump's Recv even when the plugin hangs
+		wg.Wait()
+	}()
 	tick := time.NewTicker(inst.p.r.cfg.healthInterval)
 	defer tick.Stop()
 	for {
@@ -458,7 +465,7 @@ func (inst *instance) watch(ctx context.Context) string {
 				return "notification stream broke: " + err.Error()
 			}
 		case <-tick.C:
-			if err := inst.cp.Ping(); err != nil {
+			if err := inst.ping(ctx); err != nil {
 				select {
 				case <-inst.proc.exited:
 					return "process " + inst.proc.exitReason()
@@ -468,6 +475,19 @@ func (inst *instance) watch(ctx context.Context) string {
 			}
 		}
 	}
+}
+
+// ping asks the plugin's gRPC health service, bounded by the health
+// interval: a plugin that hangs (not just one that dies) is caught too.
+func (inst *instance) ping(ctx context.Context) error {
+	gc, ok := inst.cp.(*plugin.GRPCClient)
+	if !ok {
+		return inst.cp.Ping()
+	}
+	ctx, cancel := context.WithTimeout(ctx, max(inst.p.r.cfg.healthInterval, 500*time.Millisecond))
+	defer cancel()
+	_, err := grpc_health_v1.NewHealthClient(gc.Conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	return err
 }
 
 // pump reads notifications until the stream ends, re-posting each.

@@ -449,3 +449,26 @@ func TestPrepare(t *testing.T) {
 	waitName(t, recA, sdk.MediaStreamDidEnd)
 	waitName(t, recB, sdk.MediaStreamDidEnd)
 }
+
+// TestHungPluginRestarted: a plugin that stops answering (SIGSTOP) fails
+// the health check; its streams fail and it is replaced.
+func TestHungPluginRestarted(t *testing.T) {
+	r := openRegistry(t, pluginDir(t), registry.WithHealthInterval(300*time.Millisecond), registry.WithRestartBackoff(50*time.Millisecond, time.Second))
+	p := startPair(t, r)
+	pid := r.Plugins()[0].PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	fail := waitName(t, p.recA, sdk.MediaStreamDidFail)
+	if d, ok := fail.Data.(sdk.DidFailData); !ok || !strings.Contains(d.Reason, "health check failed") {
+		t.Fatalf("DidFail = %#v, want a failed health check", fail.Data)
+	}
+	waitGone(t, pid)
+	p2 := startPair(t, r)
+	invoke(t, p2.a, "send", map[string]string{"payload": "after hang"})
+	waitName(t, p2.recA, "EchoStreamGotEcho")
+	if info := r.Plugins()[0]; info.Restarts != 1 || info.PID == pid {
+		t.Fatalf("after restart: %+v", info)
+	}
+}
