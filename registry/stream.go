@@ -46,6 +46,12 @@ type Prepared struct {
 // Prepared returns the outcome of sdk.Prepare, if the stream was built with it.
 func (s *Stream) Prepared() Prepared { return s.prepared }
 
+// PreparedOutcome is Prepared as plain values, for packages that drive
+// streams without importing the registry.
+func (s *Stream) PreparedOutcome() (initialized bool, initError, media string) {
+	return s.prepared.Initialized, s.prepared.InitError, s.prepared.Media
+}
+
 // Type returns the stream type ("audio", "chat", …).
 func (s *Stream) Type() string { return s.typ }
 
