@@ -3,10 +3,9 @@ package registry_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
+	"github.com/sipstreams/sipstreams/internal/plugintest"
 	"go.uber.org/goleak"
 )
 
@@ -17,18 +16,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperHostEnv) != "" {
 		os.Exit(helperHost())
 	}
-	dir, err := os.MkdirTemp("", "registry-test")
+	dir, bin, err := plugintest.EchoDir()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	echoBin = filepath.Join(dir, "sipstreams-plugin-echo")
-	build := exec.Command("go", "build", "-o", echoBin, "../sdk/examples/echo")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the echo plugin:", err)
 		os.Exit(1)
 	}
+	echoBin = bin
 	code := 0
 	func() {
 		defer os.RemoveAll(dir)

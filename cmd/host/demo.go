@@ -19,20 +19,15 @@ import (
 // loopback, exercises it (type-specific methods, hold, unhold) and ends it,
 // printing every notification as it happens.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	asJSON := fs.Bool("json", false, "print notifications as JSON lines")
-	if err := fs.Parse(args); err != nil {
+	var asJSON *bool
+	cf, ok := parseFlags("demo", args, stderr, func(fs *flag.FlagSet) {
+		asJSON = fs.Bool("json", false, "print notifications as JSON lines")
+	})
+	if !ok {
 		return 2
 	}
-	reg := cf.registry(stderr)
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = reg.Close(cctx)
-	}()
+	reg, closeReg := cf.registry(stderr)
+	defer closeReg()
 	pr := newPrinter(stdout, *asJSON)
 	defer reg.Center().Subscribe(pr, "", nil)()
 	if err := reg.Discover(ctx); err != nil {

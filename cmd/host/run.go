@@ -79,12 +79,28 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.verbose, "v", false, "log to stderr")
 }
 
-func (c *commonFlags) registry(stderr io.Writer) *registry.Registry {
+// parseFlags parses a command's flags into cf plus the command's own.
+func parseFlags(name string, args []string, stderr io.Writer, own func(*flag.FlagSet)) (*commonFlags, bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := &commonFlags{}
+	cf.register(fs)
+	own(fs)
+	return cf, fs.Parse(args) == nil
+}
+
+// registry returns a registry for the plugin dir and a func that closes it.
+func (c *commonFlags) registry(stderr io.Writer) (*registry.Registry, func()) {
 	logger := slog.New(slog.DiscardHandler)
 	if c.verbose {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(logger), registry.WithStartTimeout(c.startTimeout))
+	reg := registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(logger), registry.WithStartTimeout(c.startTimeout))
+	return reg, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = reg.Close(ctx)
+	}
 }
 
 // pluginRow is one line of `sipstreams plugins --json`.
@@ -107,20 +123,15 @@ type typeCell struct {
 }
 
 func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plugins", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	asJSON := fs.Bool("json", false, "print one JSON object per plugin")
-	if err := fs.Parse(args); err != nil {
+	var asJSON *bool
+	cf, ok := parseFlags("plugins", args, stderr, func(fs *flag.FlagSet) {
+		asJSON = fs.Bool("json", false, "print one JSON object per plugin")
+	})
+	if !ok {
 		return 2
 	}
-	reg := cf.registry(stderr)
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = reg.Close(cctx)
-	}()
+	reg, closeReg := cf.registry(stderr)
+	defer closeReg()
 	if err := reg.Discover(ctx); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1

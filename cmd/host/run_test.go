@@ -6,28 +6,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipstreams/sipstreams/internal/plugintest"
 )
 
 var echoBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "host-test")
+	dir, bin, err := plugintest.EchoDir()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	echoBin = filepath.Join(dir, "sipstreams-plugin-echo")
-	build := exec.Command("go", "build", "-o", echoBin, "../../sdk/examples/echo")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the echo plugin:", err)
 		os.Exit(1)
 	}
+	echoBin = bin
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -3,10 +3,9 @@ package session
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
+	"github.com/sipstreams/sipstreams/internal/plugintest"
 	"go.uber.org/goleak"
 )
 
@@ -14,18 +13,12 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "session-test")
+	dir, _, err := plugintest.EchoDir()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginDir = dir
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "sipstreams-plugin-echo"), "../../sdk/examples/echo")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the echo plugin:", err)
 		os.Exit(1)
 	}
+	pluginDir = dir
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

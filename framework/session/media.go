@@ -120,17 +120,12 @@ func initialize(ctx context.Context, c *notify.Center, streams []Stream, info *s
 	if len(todo) == 0 {
 		return ok, failed
 	}
-	w := watchOutcomes(c, todo, sdk.MediaStreamDidInitialize, sdk.MediaStreamDidNotInitialize)
-	var called []Stream
-	for _, s := range todo {
-		if err := s.Initialize(ctx, &sdk.InitializeRequest{Session: info, Direction: string(dir)}); err != nil {
-			failed = append(failed, streamFailure{s, sdk.ReasonOf(err)})
-			continue
-		}
-		called = append(called, s)
-	}
-	w.only(called)
-	got := w.wait(ctx)
+	got, called, callFailed := callAndWait(ctx, c, todo,
+		[]string{sdk.MediaStreamDidInitialize, sdk.MediaStreamDidNotInitialize},
+		func(s Stream) error {
+			return s.Initialize(ctx, &sdk.InitializeRequest{Session: info, Direction: string(dir)})
+		})
+	failed = append(failed, callFailed...)
 	for _, s := range called {
 		n, seen := got[s]
 		switch {
@@ -143,6 +138,24 @@ func initialize(ctx context.Context, c *notify.Center, streams []Stream, info *s
 		}
 	}
 	return ok, failed
+}
+
+// callAndWait makes call on every stream, then waits (bounded by ctx) for
+// each successfully called stream's first notification among names. Watching
+// starts before the calls, so no outcome is missed.
+func callAndWait(ctx context.Context, c *notify.Center, streams []Stream, names []string, call func(Stream) error) (map[any]notify.Notification, []Stream, []streamFailure) {
+	w := watchOutcomes(c, streams, names...)
+	var called []Stream
+	var failed []streamFailure
+	for _, s := range streams {
+		if err := call(s); err != nil {
+			failed = append(failed, streamFailure{s, sdk.ReasonOf(err)})
+			continue
+		}
+		called = append(called, s)
+	}
+	w.only(called)
+	return w.wait(ctx), called, failed
 }
 
 func setOf(streams []Stream) map[any]bool {
@@ -185,18 +198,11 @@ func start(ctx context.Context, c *notify.Center, streams []Stream, index func(S
 	}
 	ctx, cancel := context.WithTimeout(ctx, MediaStreamTimeout)
 	defer cancel()
-	w := watchOutcomes(c, streams, sdk.MediaStreamDidStart, sdk.MediaStreamDidFail)
-	var failed []streamFailure
-	var called []Stream
-	for _, s := range streams {
-		if err := s.Start(ctx, &sdk.StartRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: index(s)}); err != nil {
-			failed = append(failed, streamFailure{s, sdk.ReasonOf(err)})
-			continue
-		}
-		called = append(called, s)
-	}
-	w.only(called)
-	got := w.wait(ctx)
+	got, called, failed := callAndWait(ctx, c, streams,
+		[]string{sdk.MediaStreamDidStart, sdk.MediaStreamDidFail},
+		func(s Stream) error {
+			return s.Start(ctx, &sdk.StartRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: index(s)})
+		})
 	for _, s := range called {
 		n, seen := got[s]
 		switch {

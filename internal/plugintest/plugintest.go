@@ -1,0 +1,40 @@
+// Package plugintest builds real plugin binaries for the host's tests, so
+// they load plugins the way a user's plugin directory does.
+package plugintest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// EchoPackage is the reference echo plugin's main package.
+const EchoPackage = "github.com/sipstreams/sipstreams/sdk/examples/echo"
+
+// Build compiles the main package pkg into dir as
+// sipstreams-plugin-<name> and returns its path. Output of a failed build
+// goes into the error.
+func Build(dir, name, pkg string) (string, error) {
+	out := filepath.Join(dir, "sipstreams-plugin-"+name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out, nil
+}
+
+// EchoDir makes a temporary directory holding the echo plugin binary and
+// returns it with the binary's path; remove the directory when done.
+func EchoDir() (dir, bin string, err error) {
+	dir, err = os.MkdirTemp("", "sipstreams-plugins")
+	if err != nil {
+		return "", "", err
+	}
+	bin, err = Build(dir, "echo", EchoPackage)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", err
+	}
+	return dir, bin, nil
+}
