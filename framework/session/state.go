@@ -64,3 +64,14 @@ const (
 	Incoming Direction = "incoming"
 	Outgoing Direction = "outgoing"
 )
+
+// established is true in the states of a confirmed dialog, where BYE ends
+// the session (any offer/answer in progress is abandoned).
+func (s State) established() bool {
+	switch s {
+	case StateConnected, StateSendingProposal, StateCancellingProposal, StateReceivedProposal,
+		StateAcceptingProposal, StateRejectingProposal, StateReceivedProposalRequest:
+		return true
+	}
+	return false
+}

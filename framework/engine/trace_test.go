@@ -1,0 +1,255 @@
+package engine
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/sipstreams/sipstreams/framework/notify"
+)
+
+// traces returns the TraceData of the notifications whose message starts
+// with prefix and contains the Call-ID.
+func traces(ns []notify.Notification, prefix, callID string) []TraceData {
+	var out []TraceData
+	for _, n := range ns {
+		d, ok := n.Data.(TraceData)
+		if ok && strings.HasPrefix(d.Data, prefix) && strings.Contains(d.Data, "Call-ID: "+callID+"\r\n") {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func TestTrace(t *testing.T) {
+	center := notify.New()
+	t.Cleanup(center.Close) // after the engines, which are cleaned up first
+	cert := newTestCert(t)
+	listen := []Listen{
+		{Transport: TransportUDP, Address: "127.0.0.1:0"},
+		{Transport: TransportTCP, Address: "127.0.0.1:0"},
+		{Transport: TransportTLS, Address: "127.0.0.1:0"},
+	}
+	alice := start(t, cert.withTLS(Config{UserAgent: "alice", Listen: listen, Center: center, Trace: true}))
+	bob := start(t, cert.withTLS(Config{UserAgent: "bob", Listen: listen, Center: center, Trace: true}))
+	quiet := start(t, Config{UserAgent: "quiet", Center: center}) // Trace off
+	var aliceRec, bobRec, quietRec notify.Recorder
+	defer center.Subscribe(&aliceRec, NameSIPTrace, alice)()
+	defer center.Subscribe(&bobRec, NameSIPTrace, bob)()
+	defer center.Subscribe(&quietRec, NameSIPTrace, quiet)()
+
+	for _, tr := range []Transport{TransportUDP, TransportTCP, TransportTLS} {
+		t.Run(tr.String(), func(t *testing.T) {
+			r := routeTo(t, bob, tr, false)
+			ar := routeTo(t, alice, tr, false)
+			req := sip.NewRequest(sip.OPTIONS, uriFor("bob", r))
+			callID := sip.CallIDHeader("trace-" + tr.String())
+			req.AppendHeader(&callID)
+			if res := final(t, alice, req, r, nil); res.StatusCode != 200 {
+				t.Fatalf("got %d", res.StatusCode)
+			}
+			ctx := ctxT(t)
+			waitOne := func(rec *notify.Recorder, prefix string) TraceData {
+				t.Helper()
+				var got []TraceData
+				err := rec.Wait(ctx, func(ns []notify.Notification) bool {
+					got = traces(ns, prefix, string(callID))
+					return len(got) > 0
+				})
+				if err != nil {
+					t.Fatalf("no trace of %q: %v", prefix, err)
+				}
+				if len(got) != 1 {
+					t.Errorf("%d traces of %q, want 1", len(got), prefix)
+				}
+				return got[0]
+			}
+			aliceSent := waitOne(&aliceRec, "OPTIONS ")
+			bobGot := waitOne(&bobRec, "OPTIONS ")
+			bobSent := waitOne(&bobRec, "SIP/2.0 200 ")
+			aliceGot := waitOne(&aliceRec, "SIP/2.0 200 ")
+
+			// Where alice sent from: her UDP socket, or the connection she
+			// dialed for TCP and TLS.
+			src := ar.Port
+			if tr != TransportUDP {
+				src = aliceSent.SourcePort
+				if src == 0 || src == ar.Port {
+					t.Errorf("TCP source port %d: want the dialed connection's", src)
+				}
+			}
+			want := TraceData{
+				Received: false, Transport: tr,
+				SourceIP: "127.0.0.1", SourcePort: src,
+				DestinationIP: "127.0.0.1", DestinationPort: r.Port,
+				Data: aliceSent.Data,
+			}
+			if aliceSent != want {
+				t.Errorf("alice sent %+v, want %+v", aliceSent, want)
+			}
+			want.Received = true
+			if bobGot != want {
+				t.Errorf("bob received %+v, want %+v", bobGot, want)
+			}
+			want = TraceData{
+				Received: false, Transport: tr,
+				SourceIP: "127.0.0.1", SourcePort: r.Port,
+				DestinationIP: "127.0.0.1", DestinationPort: src,
+				Data: bobSent.Data,
+			}
+			if bobSent != want {
+				t.Errorf("bob sent %+v, want %+v", bobSent, want)
+			}
+			want.Received = true
+			if aliceGot != want {
+				t.Errorf("alice received %+v, want %+v", aliceGot, want)
+			}
+			if !strings.Contains(aliceSent.Data, "\r\nUser-Agent: alice\r\n") || !strings.HasSuffix(aliceSent.Data, "\r\n\r\n") {
+				t.Errorf("traced request is not the whole message:\n%s", aliceSent.Data)
+			}
+			if !strings.Contains(bobSent.Data, "\r\nUser-Agent: bob\r\n") {
+				t.Errorf("traced response lacks bob's User-Agent:\n%s", bobSent.Data)
+			}
+		})
+	}
+
+	// An engine with Trace off posts nothing.
+	r := routeTo(t, quiet, TransportUDP, false)
+	if res := final(t, alice, sip.NewRequest(sip.OPTIONS, uriFor("quiet", r)), r, nil); res.StatusCode != 200 {
+		t.Fatalf("got %d", res.StatusCode)
+	}
+	if err := center.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := quietRec.Len(); n != 0 {
+		t.Errorf("engine without Trace posted %d traces", n)
+	}
+	for _, n := range aliceRec.All() {
+		if n.Sender != alice {
+			t.Errorf("trace sender %v, want alice's engine", n.Sender)
+		}
+	}
+}
+
+func TestStampUserAgent(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string // "" means unchanged
+	}{
+		{
+			"request",
+			"OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nContent-Length: 0\r\n\r\n",
+			"OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nContent-Length: 0\r\nUser-Agent: ua/1\r\n\r\n",
+		},
+		{
+			"response with body",
+			"SIP/2.0 487 Request Terminated\r\nContent-Length: 4\r\n\r\nbody",
+			"SIP/2.0 487 Request Terminated\r\nContent-Length: 4\r\nUser-Agent: ua/1\r\n\r\nbody",
+		},
+		{"has one", "SIP/2.0 200 OK\r\nuser-agent : other\r\n\r\n", ""},
+		{"not SIP", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", ""},
+		{"no end of headers", "SIP/2.0 200 OK\r\nContent-Length: 0\r\n", ""},
+		{"keep-alive", "\r\n\r\n", ""},
+		{"body mentions it", "SIP/2.0 200 OK\r\nContent-Length: 14\r\n\r\nUser-Agent: no", "SIP/2.0 200 OK\r\nContent-Length: 14\r\nUser-Agent: ua/1\r\n\r\nUser-Agent: no"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, changed := stampUserAgent([]byte(tc.in), "ua/1")
+			want := tc.want
+			if want == "" {
+				want = tc.in
+			}
+			if string(got) != want || changed != (tc.want != "") {
+				t.Errorf("stampUserAgent =\n%q (%v), want\n%q", got, changed, want)
+			}
+		})
+	}
+	if got, changed := stampUserAgent([]byte("SIP/2.0 200 OK\r\n\r\n"), ""); changed || string(got) != "SIP/2.0 200 OK\r\n\r\n" {
+		t.Errorf("empty user agent stamped: %q", got)
+	}
+}
+
+const (
+	msgA = "OPTIONS sip:b@h SIP/2.0\r\nCall-ID: a\r\nContent-Length: 0\r\n\r\n"
+	msgB = "MESSAGE sip:b@h SIP/2.0\r\nl: 5\r\nCall-ID: b\r\n\r\nhello"
+)
+
+func TestFramer(t *testing.T) {
+	tests := []struct {
+		name   string
+		chunks []string
+		want   []string
+	}{
+		{"one message", []string{msgA}, []string{msgA}},
+		{"two in one read", []string{msgA + msgB}, []string{msgA, msgB}},
+		{"split everywhere", splitEvery(msgA+msgB, 7), []string{msgA, msgB}},
+		{"keep-alives", []string{"\r\n\r\n", msgA, "\r\n", msgB, "\r\n\r\n"}, []string{msgA, msgB}},
+		{"body across reads", []string{msgB[:len(msgB)-3], msgB[len(msgB)-3:]}, []string{msgB}},
+		{"incomplete", []string{msgA[:20]}, nil},
+		{"bad length", []string{"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\nrest"}, []string{"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n"}},
+		{"no headers end", []string{strings.Repeat("x", maxFrame+1)}, []string{strings.Repeat("x", maxFrame+1)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var f framer
+			var got []string
+			for _, c := range tc.chunks {
+				f.feed([]byte(c), func(m []byte) { got = append(got, string(m)) })
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func splitEvery(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return append(out, s)
+}
+
+// FuzzFramer checks that framing does not depend on how the stream is cut
+// into reads, and that the messages are the stream less keep-alives.
+func FuzzFramer(f *testing.F) {
+	f.Add([]byte(msgA+msgB), 5)
+	f.Add([]byte("\r\n"+msgB+"\r\n\r\n"+msgA), 40)
+	f.Add([]byte("SIP/2.0 200 OK\r\nContent-Length: 99\r\n\r\nshort"), 3)
+	f.Fuzz(func(t *testing.T, stream []byte, cut int) {
+		if len(stream) > maxFrame {
+			return
+		}
+		frame := func(chunks ...[]byte) (msgs []string, rest []byte) {
+			var fr framer
+			for _, c := range chunks {
+				fr.feed(c, func(m []byte) {
+					if len(m) == 0 {
+						t.Fatal("empty message")
+					}
+					msgs = append(msgs, string(m))
+				})
+			}
+			return msgs, fr.buf
+		}
+		whole, rest := frame(stream)
+		if cut < 0 {
+			cut = -cut
+		}
+		cut %= len(stream) + 1
+		split, splitRest := frame(stream[:cut], stream[cut:])
+		if strings.Join(whole, "\x00") != strings.Join(split, "\x00") || !bytes.Equal(rest, splitRest) {
+			t.Fatalf("framing depends on the cut at %d: %q+%q vs %q+%q", cut, whole, rest, split, splitRest)
+		}
+		joined := strings.Join(whole, "") + string(rest)
+		stripped := strings.ReplaceAll(strings.ReplaceAll(string(stream), "\r", ""), "\n", "")
+		if strings.ReplaceAll(strings.ReplaceAll(joined, "\r", ""), "\n", "") != stripped {
+			t.Fatalf("framing lost or added bytes")
+		}
+	})
+}

@@ -1,0 +1,254 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/registry"
+	"github.com/sipstreams/sipstreams/sdk"
+)
+
+// Signalling is what sessions need of the SIP engine; *engine.Engine
+// satisfies it.
+type Signalling interface {
+	Request(ctx context.Context, req *sip.Request, r engine.Route) (sip.ClientTransaction, error)
+	Write(req *sip.Request, r engine.Route) error
+	Respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) error
+	ContactFor(r engine.Route, user string) sip.Uri
+	OnRequest(method sip.RequestMethod, h sipgo.RequestHandler)
+	LocalTag(req *sip.Request) string
+}
+
+// StreamSource builds streams for incoming offers; *registry.Registry
+// satisfies it.
+type StreamSource interface {
+	NewFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest) (*registry.Stream, error)
+}
+
+// Account is what a session knows of its account.
+type Account struct {
+	// ID is user@domain.
+	ID          string
+	DisplayName string
+	// URI is the account's address of record, used in From.
+	URI sip.Uri
+	// Settings are the flattened settings passed to streams.
+	Settings map[string]string
+}
+
+func (a *Account) sdk() *sdk.Account {
+	return &sdk.Account{ID: a.ID, URI: a.URI.String(), DisplayName: a.DisplayName, Settings: a.Settings}
+}
+
+// Config configures a Manager.
+type Config struct {
+	Signalling Signalling
+	Streams    StreamSource
+	Center     *notify.Center
+	// Account answers incoming sessions (the peer-to-peer account role).
+	Account   *Account
+	UserAgent string
+	Logger    *slog.Logger
+}
+
+// Manager is the reference's SessionManager: it keeps the active sessions,
+// turns incoming INVITEs into Sessions and routes in-dialog requests.
+type Manager struct {
+	cfg  Config
+	log  *slog.Logger
+	life context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[string]*Session // by Call-ID
+	closed   bool
+}
+
+// NewManager registers the manager's request handlers on the engine (do it
+// before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
+func NewManager(cfg Config) *Manager {
+	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, log: cfg.Logger}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	m.life, m.stop = context.WithCancel(context.Background())
+	m.post(SIPSessionManagerWillStart, m, nil)
+	cfg.Signalling.OnRequest(sip.INVITE, m.onInvite)
+	cfg.Signalling.OnRequest(sip.ACK, m.onAck)
+	cfg.Signalling.OnRequest(sip.BYE, m.onBye)
+	m.post(SIPSessionManagerDidStart, m, nil)
+	return m
+}
+
+func (m *Manager) post(name string, sender, data any) {
+	m.cfg.Center.Post(notify.Notification{Name: name, Sender: sender, Data: data})
+}
+
+// Sessions returns the active sessions.
+func (m *Manager) Sessions() []*Session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// NewSession returns an outgoing session of the manager's account, to be
+// started with Connect.
+func (m *Manager) NewSession() *Session {
+	return newSession(m, Outgoing, sip.GenerateTagN(24))
+}
+
+func (m *Manager) add(s *Session) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false
+	}
+	m.sessions[s.callID] = s
+	return true
+}
+
+func (m *Manager) remove(s *Session) {
+	m.mu.Lock()
+	if m.sessions[s.callID] == s {
+		delete(m.sessions, s.callID)
+	}
+	m.mu.Unlock()
+}
+
+func (m *Manager) find(req *sip.Request) *Session {
+	id := req.CallID()
+	if id == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sessions[id.Value()]
+}
+
+// Close ends every session (bounded by ctx), waits for their work and
+// posts SIPSessionManagerWillEnd/DidEnd.
+func (m *Manager) Close(ctx context.Context) {
+	m.post(SIPSessionManagerWillEnd, m, nil)
+	m.mu.Lock()
+	m.closed = true
+	live := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		live = append(live, s)
+	}
+	m.mu.Unlock()
+	for _, s := range live {
+		s.End()
+	}
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		m.stop()
+		<-done
+	}
+	m.stop()
+	m.post(SIPSessionManagerDidEnd, m, nil)
+}
+
+func (m *Manager) onAck(req *sip.Request, _ sip.ServerTransaction) {
+	if s := m.find(req); s != nil {
+		s.gotAck(req)
+	}
+}
+
+func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	s := m.find(req)
+	if s == nil || !s.matchesDialog(req) {
+		_ = m.cfg.Signalling.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	s.gotBye(req, tx)
+}
+
+// onInvite handles a new INVITE or a re-INVITE. It returns only after the
+// final response was sent: sipgo ends the server transaction with it.
+func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	sig := m.cfg.Signalling
+	if to := req.To(); to != nil {
+		if tag, _ := to.Params.Get("tag"); tag != "" {
+			s := m.find(req)
+			if s == nil || !s.matchesDialog(req) {
+				_ = sig.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+				return
+			}
+			s.gotReinvite(req, tx)
+			return
+		}
+	}
+	if m.find(req) != nil {
+		_ = sig.Respond(tx, req, 482, "Loop Detected", nil)
+		return
+	}
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed || m.cfg.Account == nil {
+		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
+		return
+	}
+	offerText := string(req.Body())
+	if offerText == "" {
+		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 - "an INVITE without SDP is not supported"`))
+		return
+	}
+	offer, err := sdk.ParseSDP(offerText)
+	if err != nil {
+		_ = sig.Respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
+		return
+	}
+	s := newSession(m, Incoming, sig.LocalTag(req))
+	s.initIncoming(req, tx, offerText, offer)
+	ctx, cancel := context.WithTimeout(m.life, MediaStreamTimeout)
+	streams := m.dispatch(ctx, s, offerText, offer)
+	cancel()
+	if len(streams) == 0 {
+		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil)
+		return
+	}
+	if !m.add(s) {
+		end(m.life, streams)
+		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
+		return
+	}
+	s.runIncoming(streams)
+}
+
+// dispatch asks the registry for a stream for every m-line with a port
+// (reference §1.3); the streams are prepared (initialized, answer ready).
+func (m *Manager) dispatch(ctx context.Context, s *Session, offerText string, offer *sdpSessionDescription) []Stream {
+	var streams []Stream
+	for i := range offer.MediaDescriptions {
+		if mediaPort(offer, i) == 0 {
+			continue
+		}
+		st, err := m.cfg.Streams.NewFromSDP(ctx, &sdk.NewFromSDPRequest{
+			Account:     m.cfg.Account.sdk(),
+			RemoteSDP:   offerText,
+			StreamIndex: i,
+			Prepare:     &sdk.Prepare{Session: s.info(), Direction: string(Incoming), LocalMedia: true},
+		})
+		if err != nil {
+			m.log.Debug("m-line not accepted", "index", i, "error", err)
+			continue
+		}
+		s.index[st] = i
+		streams = append(streams, st)
+	}
+	return streams
+}

@@ -1,0 +1,256 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/registry"
+	"github.com/sipstreams/sipstreams/sdk"
+)
+
+// host is one side of a call: engine, registry (real echo plugin), center
+// and session manager, on loopback.
+type host struct {
+	name   string
+	eng    *engine.Engine
+	reg    *registry.Registry
+	center *notify.Center
+	mgr    *Manager
+	acc    *Account
+}
+
+func newHost(t *testing.T, name string) *host {
+	t.Helper()
+	center := notify.New()
+	reg := registry.New(registry.WithDir(pluginDir), registry.WithCenter(center))
+	eng, err := engine.New(engine.Config{UserAgent: "sipstreams-test " + name, Listen: []engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := sip.Uri{Scheme: "sip", User: name, Host: "127.0.0.1"}
+	acc := &Account{ID: name + "@127.0.0.1", URI: uri}
+	mgr := NewManager(Config{Signalling: eng, Streams: reg, Center: center, Account: acc, UserAgent: "sipstreams-test " + name})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := &host{name: name, eng: eng, reg: reg, center: center, mgr: mgr, acc: acc}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		mgr.Close(ctx)
+		_ = reg.Close(ctx)
+		_ = eng.Close()
+		center.Close()
+	})
+	return h
+}
+
+// route reaches h's UDP listener.
+func (h *host) route() engine.Route {
+	a := h.eng.Addrs()[0]
+	return engine.Route{Address: a.IP.String(), Port: a.Port, Transport: engine.TransportUDP}
+}
+
+func (h *host) uri() sip.Uri {
+	a := h.eng.Addrs()[0]
+	return sip.Uri{Scheme: "sip", User: h.name, Host: a.IP.String(), Port: a.Port}
+}
+
+// sessionNames records the SIPSession* notifications of every session of h.
+func sessionRecorder(t *testing.T, h *host) *notify.Recorder {
+	rec := &notify.Recorder{}
+	unsub := h.center.Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+		if _, ok := n.Sender.(*Session); ok {
+			rec.HandleNotification(n)
+		}
+	}), "", nil)
+	t.Cleanup(unsub)
+	return rec
+}
+
+func waitFor(t *testing.T, rec *notify.Recorder, name string) notify.Notification {
+	t.Helper()
+	var got notify.Notification
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := rec.Wait(ctx, func(ns []notify.Notification) bool {
+		for _, n := range ns {
+			if n.Name == name {
+				got = n
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", name, err)
+	}
+	return got
+}
+
+func assertNames(t *testing.T, who string, rec *notify.Recorder, want ...string) {
+	t.Helper()
+	if got := rec.Names(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s notifications:\n got  %v\n want %v", who, got, want)
+	}
+}
+
+// call places a call from a to b with one echo stream; b's side is
+// handled by answer, run on SIPSessionNewIncoming.
+func call(t *testing.T, a, b *host, answer func(*Session, []Stream)) *Session {
+	t.Helper()
+	b.center.Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+		d := n.Data.(NewIncomingData)
+		go answer(n.Sender.(*Session), d.Streams)
+	}), SIPSessionNewIncoming, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := a.reg.Create(ctx, &sdk.CreateRequest{Type: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.mgr.NewSession()
+	if err := s.Connect(ctx, b.uri(), []engine.Route{b.route()}, []Stream{st}, "test call"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestCallAcceptAndEnd(t *testing.T) {
+	for _, ender := range []string{"caller", "callee"} {
+		t.Run("ended by "+ender, func(t *testing.T) {
+			a, b := newHost(t, "alice"), newHost(t, "bob")
+			recA, recB := sessionRecorder(t, a), sessionRecorder(t, b)
+			var incoming *Session
+			got := make(chan *Session, 1)
+			s := call(t, a, b, func(in *Session, streams []Stream) {
+				if err := in.SendRingIndication(); err != nil {
+					t.Errorf("SendRingIndication: %v", err)
+				}
+				// Answer once the caller hears the ring: sipgo handles each
+				// UDP datagram in its own goroutine, so a 180 sent just before
+				// the 200 may be processed after it and dropped.
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				if err := recA.Wait(ctx, func(ns []notify.Notification) bool {
+					for _, n := range ns {
+						if n.Name == SIPSessionGotRingIndication {
+							return true
+						}
+					}
+					return false
+				}); err != nil {
+					t.Errorf("caller never heard the ring: %v", err)
+				}
+				if err := in.Accept(streams); err != nil {
+					t.Errorf("Accept: %v", err)
+				}
+				got <- in
+			})
+			incoming = <-got
+			waitFor(t, recA, SIPSessionDidStart)
+			waitFor(t, recB, SIPSessionDidStart)
+			if s.State() != StateConnected || incoming.State() != StateConnected {
+				t.Fatalf("states %v / %v", s.State(), incoming.State())
+			}
+			if len(s.Streams()) != 1 || len(incoming.Streams()) != 1 {
+				t.Fatalf("streams %d / %d", len(s.Streams()), len(incoming.Streams()))
+			}
+			if incoming.Subject() != "test call" || incoming.RemoteUserAgent() != "sipstreams-test alice" || s.RemoteUserAgent() != "sipstreams-test bob" {
+				t.Errorf("subject %q, user agents %q %q", incoming.Subject(), incoming.RemoteUserAgent(), s.RemoteUserAgent())
+			}
+			// Media flows through the negotiated streams.
+			res, err := s.Streams()[0].Invoke(context.Background(), &sdk.InvokeRequest{Method: "send", Args: []byte(`{"payload":"over SIP"}`)})
+			if err != nil {
+				t.Fatalf("send: %v (%v)", err, res)
+			}
+			ender, other, recEnder, recOther := s, incoming, recA, recB
+			if t.Name() == "TestCallAcceptAndEnd/ended_by_callee" {
+				ender, other, recEnder, recOther = incoming, s, recB, recA
+			}
+			ender.End()
+			end := waitFor(t, recEnder, SIPSessionDidEnd)
+			oend := waitFor(t, recOther, SIPSessionDidEnd)
+			if d := end.Data.(DidEndData); d.Originator != Local || d.EndReason != "user request" {
+				t.Errorf("ender DidEnd = %+v", d)
+			}
+			if d := oend.Data.(DidEndData); d.Originator != Remote {
+				t.Errorf("other DidEnd = %+v", d)
+			}
+			if other.State() != StateTerminated || ender.State() != StateTerminated {
+				t.Errorf("states after end: %v %v", ender.State(), other.State())
+			}
+			a.center.Flush(context.Background())
+			b.center.Flush(context.Background())
+			callerStart := []string{SIPSessionNewOutgoing, SIPSessionGotRingIndication, SIPSessionGotProvisionalResponse, SIPSessionWillStart, SIPSessionDidProcessTransaction, SIPSessionDidStart}
+			calleeStart := []string{SIPSessionNewIncoming, SIPSessionWillStart, SIPSessionDidProcessTransaction, SIPSessionDidStart}
+			ending := []string{SIPSessionWillEnd, SIPSessionDidProcessTransaction, SIPSessionDidEnd}
+			assertNames(t, "caller", recA, append(callerStart, ending...)...)
+			assertNames(t, "callee", recB, append(calleeStart, ending...)...)
+		})
+	}
+}
+
+func TestCallRejected(t *testing.T) {
+	for _, code := range []int{486, 603} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			a, b := newHost(t, "alice"), newHost(t, "bob")
+			recA, recB := sessionRecorder(t, a), sessionRecorder(t, b)
+			call(t, a, b, func(in *Session, _ []Stream) {
+				if err := in.Reject(code, ""); err != nil {
+					t.Errorf("Reject: %v", err)
+				}
+			})
+			fail := waitFor(t, recA, SIPSessionDidFail).Data.(DidFailData)
+			if fail.Originator != Remote || fail.Code != code {
+				t.Errorf("caller DidFail = %+v", fail)
+			}
+			bfail := waitFor(t, recB, SIPSessionDidFail).Data.(DidFailData)
+			if bfail.Originator != Local || bfail.Code != code || bfail.FailureReason != "user request" {
+				t.Errorf("callee DidFail = %+v", bfail)
+			}
+			pt := recB.All()[1].Data.(ProcessTransactionData)
+			if pt.Code != code || pt.AckReceived != AckYes {
+				t.Errorf("callee transaction = %+v", pt)
+			}
+			assertNames(t, "caller", recA, SIPSessionNewOutgoing, SIPSessionDidFail)
+			assertNames(t, "callee", recB, SIPSessionNewIncoming, SIPSessionDidProcessTransaction, SIPSessionDidFail)
+		})
+	}
+}
+
+func TestCancelBeforeAnswer(t *testing.T) {
+	a, b := newHost(t, "alice"), newHost(t, "bob")
+	recA, recB := sessionRecorder(t, a), sessionRecorder(t, b)
+	ringing := make(chan struct{})
+	s := call(t, a, b, func(in *Session, _ []Stream) {
+		_ = in.SendRingIndication()
+		close(ringing)
+	})
+	<-ringing
+	waitFor(t, recA, SIPSessionGotRingIndication)
+	s.End()
+	fail := waitFor(t, recA, SIPSessionDidFail).Data.(DidFailData)
+	if fail.Originator != Local || fail.Code != 487 || fail.FailureReason != "user request" {
+		t.Errorf("caller DidFail = %+v", fail)
+	}
+	bfail := waitFor(t, recB, SIPSessionDidFail).Data.(DidFailData)
+	if bfail.Originator != Remote || bfail.Code != 487 {
+		t.Errorf("callee DidFail = %+v", bfail)
+	}
+	pt := recB.All()[1].Data.(ProcessTransactionData)
+	if pt.Code != 487 || pt.AckReceived != AckUnknown {
+		t.Errorf("callee transaction = %+v", pt)
+	}
+	assertNames(t, "callee", recB, SIPSessionNewIncoming, SIPSessionDidProcessTransaction, SIPSessionDidFail)
+}
