@@ -335,7 +335,9 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Lock()
 	current, _ := sdk.ParseSDP(s.remoteSDP)
 	s.mu.Unlock()
-	warn := func(text string) sip.Header { return sip.NewHeader("Warning", fmt.Sprintf(`399 %s "%s"`, s.m.cfg.UserAgent, text)) }
+	warn := func(text string) sip.Header {
+		return sip.NewHeader("Warning", fmt.Sprintf(`399 %s "%s"`, s.m.cfg.UserAgent, text))
+	}
 	if current != nil && len(offer.MediaDescriptions) < len(current.MediaDescriptions) {
 		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, warn("Streams cannot be deleted from the SDP"))
 		return
