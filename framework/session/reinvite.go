@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -315,8 +316,8 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if len(body) == 0 {
 		next = StateReceivedProposalRequest
 	}
-	if err := s.transition("re-INVITE", next, StateConnected); err != nil {
-		// We are in the middle of our own offer/answer: glare (RFC 3261 §14.2).
+	if !s.awaitRemoteTurn(next) {
+		// Our own offer is outstanding: glare (RFC 3261 §14.2).
 		_ = sig.Respond(tx, req, 491, "Request Pending", nil)
 		return
 	}
@@ -391,15 +392,12 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = sig.Respond(tx, req, 500, "Server Internal Error", nil, warn(err.Error()))
 		return
 	}
-	if err := sig.Respond(tx, req, 200, "OK", []byte(answer), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+	ack, err := s.answer2xx(ctx, tx, req, []byte(answer), nil)
+	if err != nil {
 		return
 	}
-	select {
-	case <-s.acks:
-	case <-time.After(32 * time.Second):
+	if ack == nil {
 		s.m.log.Warn("no ACK for our 2xx to a re-INVITE")
-	case <-ctx.Done():
-		return
 	}
 	s.mu.Lock()
 	s.remoteSDP = offerText
@@ -412,6 +410,30 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	heldAfter := s.holdFlags(ctx, false)
 	if changed, on := holdChange(heldBefore, heldAfter); changed {
 		s.post(SIPSessionDidChangeHoldState, HoldStateData{Originator: Remote, OnHold: on, Partial: on && s.partialHold(ctx, false)})
+	}
+}
+
+// awaitRemoteTurn moves to next for an incoming re-INVITE. While the
+// previous offer/answer is complete on the wire but still being applied to
+// the streams (the initial INVITE's streams starting after the ACK, or the
+// last remote re-INVITE's update) it waits for that, bounded: the peer may
+// send its next re-INVITE at once. It refuses when our own re-INVITE is
+// pending.
+func (s *Session) awaitRemoteTurn(next State) bool {
+	deadline := time.Now().Add(ShortReinviteTimeout)
+	for {
+		if s.transition("re-INVITE", next, StateConnected) == nil {
+			return true
+		}
+		switch s.State() {
+		case StateReceivedProposal, StateReceivedProposalRequest, StateAccepting, StateConnecting:
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(5 * time.Millisecond)
+		default:
+			return false
+		}
 	}
 }
 
@@ -440,21 +462,59 @@ func (s *Session) reofferTo(ctx context.Context, req *sip.Request, tx sip.Server
 		_ = s.m.cfg.Signalling.Respond(tx, req, 500, "Server Internal Error", nil)
 		return
 	}
-	if err := s.m.cfg.Signalling.Respond(tx, req, 200, "OK", []byte(offer), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+	ack, err := s.answer2xx(ctx, tx, req, []byte(offer), nil)
+	if err != nil || ack == nil {
 		return
 	}
-	select {
-	case ack := <-s.acks:
-		answer := string(ack.Body())
-		if _, err := sdk.ParseSDP(answer); err != nil {
-			s.m.log.Warn("ACK without a usable SDP answer", "error", err)
-			return
+	answer := string(ack.Body())
+	if _, err := sdk.ParseSDP(answer); err != nil {
+		s.m.log.Warn("ACK without a usable SDP answer", "error", err)
+		return
+	}
+	s.mu.Lock()
+	s.remoteSDP = answer
+	s.mu.Unlock()
+	s.updateStreams(ctx, offer, answer)
+}
+
+// answer2xx sends the 2xx to an INVITE and waits for its ACK. Over UDP the
+// 2xx is sent again at T1, 2·T1, … (at most T2 apart) until the ACK comes,
+// which sipgo's transaction layer leaves to the UAS core (RFC 3261
+// §13.3.1.4). It gives up after 64·T1 and reports no ACK.
+// sent, if not nil, is called with the outcome of sending the first 2xx.
+func (s *Session) answer2xx(ctx context.Context, tx sip.ServerTransaction, req *sip.Request, body []byte, sent func(error)) (*sip.Request, error) {
+	const t1, t2 = 500 * time.Millisecond, 4 * time.Second
+	sig := s.m.cfg.Signalling
+	ct := sip.NewHeader("Content-Type", "application/sdp")
+	err := sig.Respond(tx, req, 200, "OK", body, ct)
+	if sent != nil {
+		sent(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	reliable := !strings.EqualFold(req.Transport(), "UDP")
+	interval := t1
+	resend := time.NewTimer(interval)
+	defer resend.Stop()
+	if reliable {
+		resend.Stop()
+	}
+	giveUp := time.NewTimer(64 * t1)
+	defer giveUp.Stop()
+	for {
+		select {
+		case ack := <-s.acks:
+			return ack, nil
+		case <-resend.C:
+			// Stateless: the transaction ended with the 2xx.
+			_ = sig.Respond(nil, req, 200, "OK", body, ct)
+			interval = min(2*interval, t2)
+			resend.Reset(interval)
+		case <-giveUp.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		s.mu.Lock()
-		s.remoteSDP = answer
-		s.mu.Unlock()
-		s.updateStreams(ctx, offer, answer)
-	case <-time.After(32 * time.Second):
-	case <-ctx.Done():
 	}
 }

@@ -698,24 +698,22 @@ func (s *Session) runAccept(chosen []Stream) {
 		s.fail(Local, 500, "Server Internal Error", "SDP negotiation failed: "+err.Error(), nil)
 		return
 	}
-	err = s.m.cfg.Signalling.Respond(tx, req, 200, "OK", []byte(answer), sip.NewHeader("Content-Type", "application/sdp"))
-	close(s.answered)
-	if err != nil {
-		end(ctx, ok)
-		s.fail(Local, 500, "", "SIP core error: "+err.Error(), nil)
+	// The INVITE handler may return once the 2xx is out: retransmissions
+	// are stateless.
+	ack, ackErr := s.answer2xx(ctx, tx, req, []byte(answer), func(err error) {
+		close(s.answered)
+		if err == nil {
+			s.post(SIPSessionWillStart, nil)
+		}
+	})
+	if ackErr != nil {
+		end(context.WithoutCancel(ctx), ok)
+		if ctx.Err() == nil {
+			s.fail(Local, 500, "", "SIP core error: "+ackErr.Error(), nil)
+		}
 		return
 	}
-	s.post(SIPSessionWillStart, nil)
-	ackReceived := AckYes
-	select {
-	case <-s.acks:
-	case <-time.After(32 * time.Second): // Timer H (64*T1)
-		ackReceived = AckNo
-	case <-ctx.Done():
-		end(context.Background(), ok)
-		return
-	}
-	if ackReceived == AckNo {
+	if ack == nil {
 		end(ctx, ok)
 		s.bye(ctx)
 		s.fail(Remote, 0, "", "missing ACK", nil)

@@ -1,0 +1,113 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/internal/sipptest"
+	"github.com/sipstreams/sipstreams/sdk"
+)
+
+// autoAnswer makes h accept every incoming session with all its streams.
+func autoAnswer(t *testing.T, h *host) {
+	unsub := h.center.Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+		s, d := n.Sender.(*Session), n.Data.(NewIncomingData)
+		go func() {
+			_ = s.SendRingIndication()
+			if err := s.Accept(d.Streams); err != nil {
+				t.Errorf("Accept: %v", err)
+			}
+		}()
+	}), SIPSessionNewIncoming, nil)
+	t.Cleanup(unsub)
+}
+
+func (h *host) addr() string {
+	a := h.eng.Addrs()[0]
+	return fmt.Sprintf("%s:%d", a.IP, a.Port)
+}
+
+func sippOK(t *testing.T, what string, r sipptest.Result) {
+	t.Helper()
+	if r.Successful != 1 || r.Failed != 0 {
+		t.Errorf("%s: sipp %d successful, %d failed (exit %d)\n%s", what, r.Successful, r.Failed, r.ExitCode, r.Errors)
+	}
+}
+
+// TestInteropSippCallsHost: sipp's UAC calls our host, which answers; sipp
+// hangs up. Then sipp re-INVITEs us on hold and off hold.
+func TestInteropSippCallsHost(t *testing.T) {
+	h := newHost(t, "host")
+	autoAnswer(t, h)
+	rec := sessionRecorder(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sippOK(t, "uac_echo", sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_echo.xml", Remote: h.addr()}))
+	waitFor(t, rec, SIPSessionDidEnd)
+	sippOK(t, "uac_echo_hold", sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_echo_hold.xml", Remote: h.addr()}))
+	var holds []HoldStateData
+	err := rec.Wait(ctx, func([]notify.Notification) bool { holds = holdEvents(rec); return len(holds) >= 2 })
+	if err != nil || holds[0] != (HoldStateData{Originator: Remote, OnHold: true}) || holds[1] != (HoldStateData{Originator: Remote, OnHold: false}) {
+		t.Errorf("hold changes seen: %+v (%v)", holds, err)
+	}
+}
+
+// TestInteropHostCallsSipp: our host calls sipp's UAS, then holds and
+// unholds it, then hangs up.
+func TestInteropHostCallsSipp(t *testing.T) {
+	for _, scenario := range []string{"uas_echo.xml", "uas_hold.xml"} {
+		t.Run(scenario, func(t *testing.T) {
+			h := newHost(t, "host")
+			rec := sessionRecorder(t, h)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			uas := sipptest.Start(t, ctx, sipptest.Options{Scenario: scenario})
+			st, err := h.reg.Create(ctx, &sdk.CreateRequest{Type: "echo"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := h.mgr.NewSession()
+			to := sip.Uri{Scheme: "sip", User: "sipp", Host: "127.0.0.1", Port: uas.Port()}
+			route := engine.Route{Address: "127.0.0.1", Port: uas.Port(), Transport: engine.TransportUDP}
+			if err := s.Connect(ctx, to, []engine.Route{route}, []Stream{st}, ""); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, rec, SIPSessionDidStart)
+			if scenario == "uas_hold.xml" {
+				if err := s.Hold(); err != nil {
+					t.Fatal(err)
+				}
+				waitHoldEvents(t, rec, 1)
+				waitState(t, s, StateConnected)
+				if err := s.Unhold(); err != nil {
+					t.Fatal(err)
+				}
+				waitHoldEvents(t, rec, 2)
+				waitState(t, s, StateConnected)
+			}
+			s.End()
+			waitFor(t, rec, SIPSessionDidEnd)
+			sippOK(t, scenario, uas.Wait())
+		})
+	}
+}
+
+// TestInteropBadInput: sipp sends what a host must refuse, each gets the
+// right answer, and the host still takes a good call afterwards.
+func TestInteropBadInput(t *testing.T) {
+	h := newHost(t, "host")
+	autoAnswer(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, scenario := range []string{"bad_sdp.xml", "unknown_stream.xml", "bye_no_dialog.xml", "reinvite_no_dialog.xml"} {
+		t.Run(scenario, func(t *testing.T) {
+			sippOK(t, scenario, sipptest.Run(t, ctx, sipptest.Options{Scenario: scenario, Remote: h.addr()}))
+		})
+	}
+	sippOK(t, "good call after bad input", sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_echo.xml", Remote: h.addr()}))
+}
