@@ -223,7 +223,7 @@ func (s *Session) Connect(ctx context.Context, to sip.Uri, routes []engine.Route
 		s.index[st] = i
 	}
 	contact := s.m.cfg.Signalling.ContactFor(routes[0], s.localURI.User)
-	s.origin.ip = contact.Host
+	s.origin.ip = strings.Trim(contact.Host, "[]")
 	s.mu.Unlock()
 	if !s.m.add(s) {
 		s.setState(StateTerminated)
@@ -594,7 +594,7 @@ func routeBack(req *sip.Request) engine.Route {
 // localAddress is the address the INVITE was sent to (its Request-URI host
 // when it is an IP, else the loopback of its family).
 func localAddress(req *sip.Request) string {
-	if ip := net.ParseIP(req.Recipient.Host); ip != nil {
+	if ip := net.ParseIP(strings.Trim(req.Recipient.Host, "[]")); ip != nil {
 		return ip.String()
 	}
 	return "127.0.0.1"

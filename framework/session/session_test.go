@@ -2,7 +2,16 @@ package session
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,15 +33,32 @@ type host struct {
 	acc    *Account
 }
 
-func newHost(t *testing.T, name string) *host {
+// netConf is where a test host listens.
+type netConf struct {
+	transport engine.Transport
+	ip        string
+}
+
+var udp4 = netConf{engine.TransportUDP, "127.0.0.1"}
+
+func newHost(t *testing.T, name string) *host { return newHostOn(t, name, udp4) }
+
+func newHostOn(t *testing.T, name string, nc netConf) *host {
 	t.Helper()
 	center := notify.New()
 	reg := registry.New(registry.WithDir(pluginDir), registry.WithCenter(center))
-	eng, err := engine.New(engine.Config{UserAgent: "sipstreams-test " + name, Listen: []engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}}})
+	cfg := engine.Config{
+		UserAgent: "sipstreams-test " + name,
+		Listen:    []engine.Listen{{Transport: nc.transport, Address: net.JoinHostPort(nc.ip, "0")}},
+	}
+	if nc.transport == engine.TransportTLS {
+		cfg.TLSConfig, cfg.ClientTLSConfig = testTLS(t)
+	}
+	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	uri := sip.Uri{Scheme: "sip", User: name, Host: "127.0.0.1"}
+	uri := sip.Uri{Scheme: "sip", User: name, Host: nc.ip}
 	acc := &Account{ID: name + "@127.0.0.1", URI: uri}
 	mgr := NewManager(Config{Signalling: eng, Streams: reg, Center: center, Account: acc, UserAgent: "sipstreams-test " + name})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -55,15 +81,69 @@ func newHost(t *testing.T, name string) *host {
 	return h
 }
 
-// route reaches h's UDP listener.
+// route reaches h's listener.
 func (h *host) route() engine.Route {
 	a := h.eng.Addrs()[0]
-	return engine.Route{Address: a.IP.String(), Port: a.Port, Transport: engine.TransportUDP}
+	return engine.Route{Address: a.IP.String(), Port: a.Port, Transport: a.Transport}
 }
 
 func (h *host) uri() sip.Uri {
 	a := h.eng.Addrs()[0]
-	return sip.Uri{Scheme: "sip", User: h.name, Host: a.IP.String(), Port: a.Port}
+	u := sip.Uri{Scheme: "sip", User: h.name, Host: a.IP.String(), Port: a.Port}
+	if a.Transport != engine.TransportUDP {
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", string(a.Transport))
+	}
+	return u
+}
+
+// testCert is one self-signed certificate shared by every TLS host of the
+// test binary, so that each host trusts the others.
+var testCert struct {
+	once           sync.Once
+	server, client *tls.Config
+	err            error
+}
+
+// testTLS returns server and client configurations around testCert.
+func testTLS(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	testCert.once.Do(func() { testCert.server, testCert.client, testCert.err = makeTestTLS() })
+	if testCert.err != nil {
+		t.Fatal(testCert.err)
+	}
+	return testCert.server.Clone(), testCert.client.Clone()
+}
+
+// makeTestTLS makes a self-signed certificate for the loopback addresses.
+func makeTestTLS() (server, client *tls.Config, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "sipstreams test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IsCA:         true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	pair := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12},
+		&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // sessionNames records the SIPSession* notifications of every session of h.
@@ -253,4 +333,49 @@ func TestCancelBeforeAnswer(t *testing.T) {
 		t.Errorf("callee transaction = %+v", pt)
 	}
 	assertNames(t, "callee", recB, SIPSessionNewIncoming, SIPSessionDidProcessTransaction, SIPSessionDidFail)
+}
+
+// TestTransports: the call flow (ring, accept, media, end) over every
+// transport and over IPv6 loopback.
+func TestTransports(t *testing.T) {
+	for _, nc := range []netConf{
+		{engine.TransportUDP, "127.0.0.1"},
+		{engine.TransportTCP, "127.0.0.1"},
+		{engine.TransportTLS, "127.0.0.1"},
+		{engine.TransportUDP, "::1"},
+		{engine.TransportTCP, "::1"},
+	} {
+		t.Run(fmt.Sprintf("%s %s", nc.transport, nc.ip), func(t *testing.T) {
+			a, b := newHostOn(t, "alice", nc), newHostOn(t, "bob", nc)
+			recA, recB := sessionRecorder(t, a), sessionRecorder(t, b)
+			got := make(chan *Session, 1)
+			s := call(t, a, b, func(in *Session, streams []Stream) {
+				if err := in.Accept(streams); err != nil {
+					t.Errorf("Accept: %v", err)
+				}
+				got <- in
+			})
+			var in *Session
+			select {
+			case in = <-got:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("no incoming session; caller saw %v %+v", recA.Names(), recA.All())
+			}
+			waitFor(t, recA, SIPSessionDidStart)
+			waitFor(t, recB, SIPSessionDidStart)
+			if s.Transport() != string(nc.transport) || in.Transport() != string(nc.transport) {
+				t.Errorf("transports %q %q", s.Transport(), in.Transport())
+			}
+			if _, err := s.Streams()[0].Invoke(context.Background(), &sdk.InvokeRequest{Method: "send", Args: []byte(`{"payload":"x"}`)}); err != nil {
+				t.Fatal(err)
+			}
+			in.End()
+			waitFor(t, recA, SIPSessionDidEnd)
+			waitFor(t, recB, SIPSessionDidEnd)
+			a.center.Flush(context.Background())
+			b.center.Flush(context.Background())
+			assertNames(t, "caller", recA, SIPSessionNewOutgoing, SIPSessionWillStart, SIPSessionDidProcessTransaction, SIPSessionDidStart,
+				SIPSessionWillEnd, SIPSessionDidProcessTransaction, SIPSessionDidEnd)
+		})
+	}
 }
