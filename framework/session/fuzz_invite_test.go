@@ -111,4 +111,3 @@ func FuzzIncomingInvite(f *testing.F) {
 		}
 	})
 }
-
