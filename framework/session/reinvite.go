@@ -32,13 +32,22 @@ func (s *Session) buildOffer(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	media := make([]*sdp.MediaDescription, len(prev.MediaDescriptions))
-	for i, m := range prev.MediaDescriptions {
+	n := len(prev.MediaDescriptions)
+	s.mu.Lock()
+	for _, st := range s.proposed {
+		n = max(n, s.index[st]+1)
+	}
+	s.mu.Unlock()
+	media := make([]*sdp.MediaDescription, n)
+	for i := range media {
 		s.mu.Lock()
 		st := s.activeAt(i)
+		if st == nil {
+			st = s.proposalAt(i)
+		}
 		s.mu.Unlock()
 		if st == nil {
-			media[i] = rejected(m)
+			media[i] = rejected(prev.MediaDescriptions[i])
 			continue
 		}
 		res, err := st.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{ForOffer: true, StreamIndex: i})
@@ -66,6 +75,9 @@ func (s *Session) buildAnswer(ctx context.Context, offerText string, offer *sdp.
 	for i := range offer.MediaDescriptions {
 		s.mu.Lock()
 		st := s.activeAt(i)
+		if st == nil {
+			st = s.proposalAt(i)
+		}
 		s.mu.Unlock()
 		if st == nil || mediaPort(offer, i) == 0 {
 			continue
@@ -172,13 +184,22 @@ func (s *Session) transact(ctx context.Context, req *sip.Request, timeout time.D
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	canceled := false
+	s.mu.Lock()
+	userCancel := s.proposalCancel
+	s.mu.Unlock()
+	if req.Method != sip.INVITE {
+		userCancel = nil
+	}
 	for {
 		select {
+		case <-userCancel:
+			userCancel = nil
+			if !canceled {
+				canceled = true
+				s.cancelInFlight(ctx, req)
+			}
 		case res := <-tx.Responses():
 			if res != nil && res.StatusCode >= 200 {
-				if canceled && res.StatusCode == 487 {
-					return nil, fmt.Errorf("session: %s timed out", req.Method)
-				}
 				return res, nil
 			}
 		case <-tx.Done():
@@ -191,19 +212,24 @@ func (s *Session) transact(ctx context.Context, req *sip.Request, timeout time.D
 				return nil, fmt.Errorf("session: %s timed out", req.Method)
 			}
 			canceled = true
-			s.mu.Lock()
-			saved := s.invite
-			s.invite = req
-			s.mu.Unlock()
-			s.sendCancel(ctx)
-			s.mu.Lock()
-			s.invite = saved
-			s.mu.Unlock()
+			s.cancelInFlight(ctx, req)
 			timer.Reset(ShortReinviteTimeout)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// cancelInFlight CANCELs an in-dialog INVITE of ours.
+func (s *Session) cancelInFlight(ctx context.Context, req *sip.Request) {
+	s.mu.Lock()
+	saved := s.invite
+	s.invite = req
+	s.mu.Unlock()
+	s.sendCancel(ctx)
+	s.mu.Lock()
+	s.invite = saved
+	s.mu.Unlock()
 }
 
 // Hold puts the session's streams on hold: each stream's Hold, then a
@@ -344,7 +370,7 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var removed []Stream
-	added := false
+	var addedLines []int
 	for i := range offer.MediaDescriptions {
 		s.mu.Lock()
 		st := s.activeAt(i)
@@ -357,7 +383,7 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		switch {
 		case current == nil || i >= len(current.MediaDescriptions) || (was == 0 && now > 0):
 			if now > 0 {
-				added = true
+				addedLines = append(addedLines, i)
 			}
 		case st != nil && now == 0:
 			removed = append(removed, st)
@@ -369,12 +395,12 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		}
 	}
-	if added && len(removed) > 0 {
+	if len(addedLines) > 0 && len(removed) > 0 {
 		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, warn("Both removing AND adding a media stream is currently not supported"))
 		return
 	}
-	if added {
-		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, warn("Adding streams is not supported yet"))
+	if len(addedLines) > 0 {
+		s.receiveProposal(ctx, req, tx, offerText, offer, addedLines)
 		return
 	}
 	heldBefore := s.holdFlags(ctx, false)

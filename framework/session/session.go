@@ -53,6 +53,10 @@ type Session struct {
 	cancelRequest  chan struct{} // End while connecting
 	cancelOnce     sync.Once
 	remoteCanceled bool
+
+	proposalCancel     chan struct{} // CancelProposal of our add-stream re-INVITE
+	cancelProposalOnce sync.Once
+	decide             chan proposalDecision // the application's answer to a remote proposal
 }
 
 func newSession(m *Manager, dir Direction, localTag string) *Session {

@@ -41,6 +41,12 @@ type netConf struct {
 
 var udp4 = netConf{engine.TransportUDP, "127.0.0.1"}
 
+// hostsOf remembers each test's hosts, to find the host of a session.
+var (
+	hostsMu sync.Mutex
+	hostsOf = map[string][]*host{}
+)
+
 func newHost(t *testing.T, name string) *host { return newHostOn(t, name, udp4) }
 
 func newHostOn(t *testing.T, name string, nc netConf) *host {
@@ -70,6 +76,9 @@ func newHostOn(t *testing.T, name string, nc netConf) *host {
 		t.Fatal(err)
 	}
 	h := &host{name: name, eng: eng, reg: reg, center: center, mgr: mgr, acc: acc}
+	hostsMu.Lock()
+	hostsOf[t.Name()] = append(hostsOf[t.Name()], h)
+	hostsMu.Unlock()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
