@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/sipstreams/sipstreams/framework/application"
+	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/registry"
 )
 
@@ -19,6 +23,9 @@ type printer struct {
 	json  bool
 	start time.Time
 	names map[any]string // sender → label
+
+	held    bool                  // buffer notifications until release
+	pending []notify.Notification // buffered while held
 }
 
 func newPrinter(w io.Writer, asJSON bool) *printer {
@@ -41,18 +48,58 @@ func (p *printer) senderName(s any) string {
 		return fmt.Sprintf("%s stream %d", v.Type(), v.Handle())
 	case *registry.Plugin:
 		return v.Name() + " plugin"
+	case *session.Session:
+		id := v.CallID()
+		if len(id) > 8 {
+			id = id[:8]
+		}
+		return fmt.Sprintf("session %s %s", v.Direction(), id)
+	case *session.Manager:
+		return "session manager"
+	case *application.Application:
+		return "application"
+	case *engine.Engine:
+		return "engine"
 	case nil:
 		return "-"
 	}
 	return fmt.Sprintf("%T", s)
 }
 
+// hold buffers the notifications until release, so that a line printed
+// in between (the listening addresses) comes first.
+func (p *printer) hold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = true
+}
+
+// release prints what hold buffered and goes on printing as it happens.
+func (p *printer) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = false
+	for _, n := range p.pending {
+		p.print(n)
+	}
+	p.pending = nil
+}
+
 // HandleNotification implements notify.Observer.
 func (p *printer) HandleNotification(n notify.Notification) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.held {
+		p.pending = append(p.pending, n)
+		return
+	}
+	p.print(n)
+}
+
+// print writes one notification; p.mu is held.
+func (p *printer) print(n notify.Notification) {
 	sender := p.senderName(n.Sender)
-	data := n.Data
+	data := describe(n.Data)
 	if raw, ok := data.(json.RawMessage); ok {
 		var v any
 		if json.Unmarshal(raw, &v) == nil {
@@ -60,7 +107,7 @@ func (p *printer) HandleNotification(n notify.Notification) {
 		}
 	}
 	if p.json {
-		_ = json.NewEncoder(p.w).Encode(struct {
+		_ = encoder(p.w).Encode(struct {
 			Time   time.Time `json:"time"`
 			Name   string    `json:"name"`
 			Sender string    `json:"sender"`
@@ -70,8 +117,9 @@ func (p *printer) HandleNotification(n notify.Notification) {
 	}
 	line := fmt.Sprintf("%8.3fs  %-12s %s", n.Time.Sub(p.start).Seconds(), sender, n.Name)
 	if data != nil {
-		if b, err := json.Marshal(data); err == nil && string(b) != "{}" {
-			line += " " + string(b)
+		var b strings.Builder
+		if err := encoder(&b).Encode(data); err == nil && strings.TrimSpace(b.String()) != "{}" {
+			line += " " + strings.TrimSpace(b.String())
 		}
 	}
 	fmt.Fprintln(p.w, line)
@@ -86,4 +134,94 @@ func (p *printer) say(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// encoder writes JSON without escaping <, > and & (SIP headers have them).
+func encoder(w io.Writer) *json.Encoder {
+	e := json.NewEncoder(w)
+	e.SetEscapeHTML(false)
+	return e
+}
+
+// event prints a narrative line in both modes: plain, or as a JSON object
+// {"name": name, ...fields} with --json.
+func (p *printer) event(name string, fields map[string]any, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		obj := map[string]any{"name": name, "time": time.Now()}
+		for k, v := range fields {
+			obj[k] = v
+		}
+		_ = encoder(p.w).Encode(obj)
+		return
+	}
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// streamTypes names streams by type.
+func streamTypes(streams []session.Stream) []string {
+	out := make([]string, len(streams))
+	for i, s := range streams {
+		out[i] = s.Type()
+	}
+	return out
+}
+
+// describe turns notification data that does not print well as JSON
+// (streams, errors) into plain values with the reference's field names.
+func describe(data any) any {
+	switch d := data.(type) {
+	case session.NewIncomingData:
+		m := map[string]any{"streams": streamTypes(d.Streams)}
+		for _, h := range []string{"From", "To", "Subject", "User-Agent"} {
+			if v := d.Headers[h]; len(v) > 0 {
+				m[strings.ToLower(h)] = v[0]
+			}
+		}
+		return m
+	case session.NewOutgoingData:
+		return map[string]any{"streams": streamTypes(d.Streams)}
+	case session.DidStartData:
+		return map[string]any{"streams": streamTypes(d.Streams)}
+	case session.ProvisionalResponseData:
+		return map[string]any{"code": d.Code, "reason": d.Reason}
+	case session.DidFailData:
+		m := map[string]any{"originator": d.Originator, "code": d.Code, "reason": d.Reason, "failure_reason": d.FailureReason}
+		if len(d.RedirectIdentities) > 0 {
+			m["redirect_identities"] = d.RedirectIdentities
+		}
+		return m
+	case session.WillEndData:
+		return map[string]any{"originator": d.Originator}
+	case session.DidEndData:
+		return map[string]any{"originator": d.Originator, "end_reason": d.EndReason}
+	case session.ProcessTransactionData:
+		m := map[string]any{"originator": d.Originator, "method": d.Method, "code": d.Code, "reason": d.Reason}
+		if d.AckReceived != "" {
+			m["ack_received"] = d.AckReceived
+		}
+		return m
+	case session.NewProposalData:
+		return map[string]any{"originator": d.Originator, "proposed_streams": streamTypes(d.ProposedStreams)}
+	case session.ProposalAcceptedData:
+		return map[string]any{"originator": d.Originator, "accepted_streams": streamTypes(d.AcceptedStreams), "proposed_streams": streamTypes(d.ProposedStreams)}
+	case session.ProposalRejectedData:
+		return map[string]any{"originator": d.Originator, "code": d.Code, "reason": d.Reason, "proposed_streams": streamTypes(d.ProposedStreams)}
+	case session.ProposalFailureData:
+		return map[string]any{"originator": d.Originator, "failure_reason": d.FailureReason, "proposed_streams": streamTypes(d.ProposedStreams)}
+	case session.RenegotiateData:
+		return map[string]any{"originator": d.Originator, "added_streams": streamTypes(d.AddedStreams), "removed_streams": streamTypes(d.RemovedStreams)}
+	case session.HoldStateData:
+		return map[string]any{"originator": d.Originator, "on_hold": d.OnHold, "partial": d.Partial}
+	case application.FailedToStartTLSData:
+		msg := ""
+		if d.Error != nil {
+			msg = d.Error.Error()
+		}
+		return map[string]any{"error": msg}
+	case error:
+		return map[string]any{"error": d.Error()}
+	}
+	return data
 }

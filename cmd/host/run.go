@@ -20,6 +20,8 @@ import (
 const usage = `usage: sipstreams COMMAND [flags]
 
 commands:
+  listen    start the application and answer incoming sessions
+  call      call a SIP URI with streams of the given types
   plugins   list the stream plugins of the plugin directory (loaded or refused)
   demo      negotiate, exercise and end two streams of every loaded type on loopback
   version   print the host version and contract version
@@ -29,7 +31,9 @@ The plugin directory is, in order: --plugin-dir, $SIPSTREAMS_PLUGIN_DIR, or
 "plugins" beside the sipstreams binary.
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// run runs the command of args; stdin carries the interactive commands
+// of listen and call. It returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -45,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdPlugins(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "listen":
+		return cmdListen(ctx, args[1:], stdin, stdout, stderr)
+	case "call":
+		return cmdCall(ctx, args[1:], stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sipstreams: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -89,13 +97,17 @@ func parseFlags(name string, args []string, stderr io.Writer, own func(*flag.Fla
 	return cf, fs.Parse(args) == nil
 }
 
+// logger is the logger of -v: text to stderr, else discarded.
+func (c *commonFlags) logger(stderr io.Writer) *slog.Logger {
+	if c.verbose {
+		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 // registry returns a registry for the plugin dir and a func that closes it.
 func (c *commonFlags) registry(stderr io.Writer) (*registry.Registry, func()) {
-	logger := slog.New(slog.DiscardHandler)
-	if c.verbose {
-		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	reg := registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(logger), registry.WithStartTimeout(c.startTimeout))
+	reg := registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(c.logger(stderr)), registry.WithStartTimeout(c.startTimeout))
 	return reg, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -14,7 +14,7 @@ import (
 )
 
 // autoAnswer makes h accept every incoming session with all its streams.
-func autoAnswer(t *testing.T, h *host) {
+func autoAnswer(t testing.TB, h *host) {
 	unsub := h.center.Subscribe(notify.ObserverFunc(func(n notify.Notification) {
 		s, d := n.Sender.(*Session), n.Data.(NewIncomingData)
 		go func() {

@@ -54,6 +54,8 @@ type Session struct {
 	cancelOnce     sync.Once
 	remoteCanceled bool
 
+	endRequested bool // End came while accepting
+
 	proposalCancel     chan struct{} // CancelProposal of our add-stream re-INVITE
 	cancelProposalOnce sync.Once
 	decide             chan proposalDecision // the application's answer to a remote proposal
@@ -346,14 +348,27 @@ func (s *Session) sendInvite(ctx context.Context, routes []engine.Route, streams
 	canceled := false
 	timeout := time.NewTimer(DefaultInviteTimeout)
 	defer timeout.Stop()
+	cancelReq, life := s.cancelRequest, ctx.Done()
 	for {
 		select {
-		case <-s.cancelRequest:
+		case <-cancelReq:
+			cancelReq = nil // closed: read it once
 			if !canceled {
 				canceled = true
-				s.sendCancel(ctx)
+				s.sendCancel(context.WithoutCancel(ctx))
 			}
 			continue
+		case <-life:
+			// The manager is closing: cancel, and fail now rather than
+			// waiting out the transaction.
+			life = nil
+			if !canceled {
+				canceled = true
+				s.sendCancel(context.WithoutCancel(ctx))
+			}
+			end(context.WithoutCancel(ctx), streams)
+			s.fail(Local, 487, "Session Cancelled", "user request", nil)
+			return
 		case <-timeout.C:
 			if !canceled {
 				canceled = true
@@ -736,6 +751,12 @@ func (s *Session) runAccept(chosen []Stream) {
 	s.mu.Unlock()
 	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: AckYes})
 	s.post(SIPSessionDidStart, DidStartData{Streams: ok})
+	s.mu.Lock()
+	pending := s.endRequested
+	s.mu.Unlock()
+	if pending {
+		s.End()
+	}
 }
 
 func streamsOf(fs []streamFailure) []Stream {
@@ -854,8 +875,9 @@ func (s *Session) End() {
 		return
 	}
 	if !st.established() {
-		// Accepting: the answer is on its way; the application ends the
-		// session when SIPSessionDidStart or DidFail comes.
+		// Accepting: the answer is on its way; end as soon as the session
+		// has started (or failed).
+		s.endRequested = true
 		s.mu.Unlock()
 		return
 	}

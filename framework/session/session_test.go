@@ -49,7 +49,7 @@ var (
 
 func newHost(t *testing.T, name string) *host { return newHostOn(t, name, udp4) }
 
-func newHostOn(t *testing.T, name string, nc netConf) *host {
+func newHostOn(t testing.TB, name string, nc netConf) *host {
 	t.Helper()
 	center := notify.New()
 	reg := registry.New(registry.WithDir(pluginDir), registry.WithCenter(center))
@@ -115,7 +115,7 @@ var testCert struct {
 }
 
 // testTLS returns server and client configurations around testCert.
-func testTLS(t *testing.T) (server, client *tls.Config) {
+func testTLS(t testing.TB) (server, client *tls.Config) {
 	t.Helper()
 	testCert.once.Do(func() { testCert.server, testCert.client, testCert.err = makeTestTLS() })
 	if testCert.err != nil {
@@ -386,5 +386,39 @@ func TestTransports(t *testing.T) {
 			assertNames(t, "caller", recA, SIPSessionNewOutgoing, SIPSessionWillStart, SIPSessionDidProcessTransaction, SIPSessionDidStart,
 				SIPSessionWillEnd, SIPSessionDidProcessTransaction, SIPSessionDidEnd)
 		})
+	}
+}
+
+// TestEndWhileAccepting: End called while the answer is on its way ends the
+// session once it has started, on both sides.
+func TestEndWhileAccepting(t *testing.T) {
+	a, b := newHost(t, "alice"), newHost(t, "bob")
+	recA, recB := sessionRecorder(t, a), sessionRecorder(t, b)
+	call(t, a, b, func(in *Session, streams []Stream) {
+		if err := in.Accept(streams); err != nil {
+			t.Errorf("Accept: %v", err)
+		}
+		in.End() // state accepting
+	})
+	waitFor(t, recB, SIPSessionDidEnd)
+	waitFor(t, recA, SIPSessionDidEnd)
+}
+
+// TestManagerCloseCancelsPendingCall: closing the manager does not wait out
+// the INVITE transaction of a call nobody answers.
+func TestManagerCloseCancelsPendingCall(t *testing.T) {
+	a, b := newHost(t, "alice"), newHost(t, "bob")
+	recA := sessionRecorder(t, a)
+	rang := make(chan struct{})
+	call(t, a, b, func(in *Session, _ []Stream) { close(rang) }) // never answers
+	<-rang
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.mgr.Close(ctx)
+	if ctx.Err() != nil {
+		t.Fatal("Close did not finish in time")
+	}
+	if d := waitFor(t, recA, SIPSessionDidFail).Data.(DidFailData); d.Code != 487 {
+		t.Errorf("DidFail = %+v", d)
 	}
 }

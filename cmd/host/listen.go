@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/framework/session"
+)
+
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, /invoke METHOD [JSON-ARGS], /end, /quit`
+
+// cmdListen starts the application and answers incoming sessions: with
+// --auto-answer it accepts every proposed stream; otherwise it rings and
+// waits for /accept or /reject on stdin. It runs until ctx is done
+// (SIGINT, SIGTERM), /quit, or — without --auto-answer — the end of stdin.
+func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var af appFlags
+	var autoAnswer *bool
+	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
+		af.register(fs)
+		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session with all its proposed streams")
+	})
+	if !ok {
+		return 2
+	}
+	st, err := storageFor(af.configDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
+	app := newApplication(cf, &af, stderr, nil)
+	pr := newPrinter(stdout, af.asJSON)
+	pr.hold()
+	unsub := app.Center().Subscribe(pr, "", nil)
+	defer func() {
+		_ = stopApplication(app, stderr)
+		unsub()
+	}()
+
+	l := &listener{pr: pr, auto: *autoAnswer, stderr: stderr}
+	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
+	if err := app.Start(ctx, st); err != nil {
+		pr.release()
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
+	acc := app.Account()
+	var addrs []string
+	for _, a := range app.Engine().Addrs() {
+		addrs = append(addrs, a.String())
+		pr.event("listening", map[string]any{"transport": a.Transport, "ip": a.IP.String(), "port": a.Port, "address": a.String()},
+			"listening %s %s %d", a.Transport, a.IP, a.Port)
+	}
+	pr.event("account", map[string]any{"uri": acc.URI.String(), "auto_answer": *autoAnswer},
+		"listening on %s as %s", strings.Join(addrs, " "), acc.URI.String())
+	if !*autoAnswer {
+		pr.say("%s", listenHelp)
+	}
+	pr.release()
+
+	done := make(chan struct{})
+	defer close(done)
+	lines := readLines(stdin, done)
+	for {
+		select {
+		case <-ctx.Done():
+			return 0
+		case line, ok := <-lines:
+			if !ok {
+				if *autoAnswer {
+					lines = nil // keep running until a signal
+					continue
+				}
+				return 0
+			}
+			if l.command(line) {
+				return 0
+			}
+		}
+	}
+}
+
+// listener answers incoming sessions and keeps the current one for the
+// stdin commands.
+type listener struct {
+	pr     *printer
+	auto   bool
+	stderr io.Writer
+
+	mu  sync.Mutex
+	cur *session.Session // the session the commands apply to
+}
+
+func (l *listener) handle(n notify.Notification) {
+	s, ok := n.Sender.(*session.Session)
+	if !ok {
+		return
+	}
+	switch n.Name {
+	case session.SIPSessionNewIncoming:
+		d := n.Data.(session.NewIncomingData)
+		if l.auto {
+			if err := s.Accept(d.Streams); err != nil {
+				fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+			}
+			l.setCurrent(s)
+			return
+		}
+		l.mu.Lock()
+		busy := l.cur != nil
+		if !busy {
+			l.cur = s
+		}
+		l.mu.Unlock()
+		if busy {
+			_ = s.Reject(486, "Busy Here")
+			return
+		}
+		_ = s.SendRingIndication()
+		l.pr.say("incoming session from %s with %s: /accept or /reject [code]", s.RemoteIdentity(), strings.Join(streamTypes(d.Streams), ", "))
+	case session.SIPSessionDidEnd, session.SIPSessionDidFail:
+		l.mu.Lock()
+		if l.cur == s {
+			l.cur = nil
+		}
+		l.mu.Unlock()
+	}
+}
+
+func (l *listener) setCurrent(s *session.Session) {
+	l.mu.Lock()
+	l.cur = s
+	l.mu.Unlock()
+}
+
+// command runs one stdin line; it reports whether to quit.
+func (l *listener) command(line string) (quit bool) {
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return false
+	}
+	if fields[0] == "/quit" {
+		return true
+	}
+	l.mu.Lock()
+	s := l.cur
+	l.mu.Unlock()
+	if s == nil && fields[0] != "/help" {
+		fmt.Fprintln(l.stderr, "sipstreams: no session")
+		return false
+	}
+	var err error
+	switch fields[0] {
+	case "/accept":
+		err = s.Accept(s.ProposedStreams())
+	case "/reject":
+		code := 486
+		if len(fields) > 1 {
+			if code, err = strconv.Atoi(fields[1]); err != nil {
+				break
+			}
+		}
+		err = s.Reject(code, "")
+	case "/hold":
+		err = s.Hold()
+	case "/unhold":
+		err = s.Unhold()
+	case "/end":
+		s.End()
+	case "/invoke":
+		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+		invoke(context.Background(), s, rest, l.pr, l.stderr)
+	default:
+		fmt.Fprintln(l.stderr, listenHelp)
+	}
+	if err != nil {
+		fmt.Fprintf(l.stderr, "sipstreams: %s: %v\n", fields[0], err)
+	}
+	return false
+}

@@ -1,0 +1,390 @@
+package application
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/config"
+	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/framework/storage"
+	"github.com/sipstreams/sipstreams/registry"
+)
+
+// closeTimeout bounds the cleanup after a failed Start.
+const closeTimeout = 20 * time.Second
+
+// Application is the reference's SIPApplication: it owns the engine, the
+// registry and the session manager and starts and stops them in order.
+// Its methods are safe for concurrent use; Start and Stop are serialised.
+type Application struct {
+	opts   options
+	log    *slog.Logger
+	center *notify.Center
+
+	op sync.Mutex // serialises Start and Stop
+
+	mu       sync.Mutex
+	state    State
+	doc      *config.Document
+	storage  storage.Storage
+	eng      *engine.Engine
+	reg      *registry.Registry
+	sessions *session.Manager
+	account  *session.Account
+}
+
+// New returns a stopped application.
+func New(opts ...Option) *Application {
+	a := &Application{}
+	for _, o := range opts {
+		if o != nil {
+			o(&a.opts)
+		}
+	}
+	a.log = a.opts.logger
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.log = a.log.With("component", "application")
+	a.center = a.opts.center
+	if a.center == nil {
+		a.center = notify.New(notify.WithLogger(a.log))
+	}
+	if a.opts.user == "" {
+		a.opts.user = "sipstreams"
+	}
+	return a
+}
+
+var (
+	defaultOnce sync.Once
+	defaultApp  *Application
+)
+
+// Default returns the process-wide application, created on first use with
+// [notify.Default] as its center: the reference's SIPApplication()
+// singleton. Code that can be handed an *Application should prefer one
+// made with [New].
+func Default() *Application {
+	defaultOnce.Do(func() { defaultApp = New(WithCenter(notify.Default())) })
+	return defaultApp
+}
+
+func (a *Application) post(name string, data any) {
+	a.center.Post(notify.Notification{Name: name, Sender: a, Data: data})
+}
+
+// State returns the life-cycle state.
+func (a *Application) State() State {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state
+}
+
+// Running reports whether the application is started.
+func (a *Application) Running() bool { return a.State() == StateStarted }
+
+// Center returns the notification center everything posts to.
+func (a *Application) Center() *notify.Center { return a.center }
+
+// Engine returns the SIP engine, or nil when stopped.
+func (a *Application) Engine() *engine.Engine {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.eng
+}
+
+// Registry returns the MediaStreamRegistry, or nil when stopped.
+func (a *Application) Registry() *registry.Registry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reg
+}
+
+// Sessions returns the session manager, or nil when stopped.
+func (a *Application) Sessions() *session.Manager {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sessions
+}
+
+// Account returns the peer-to-peer account sessions are made with, or nil
+// when stopped. It must not be modified.
+func (a *Application) Account() *session.Account {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.account
+}
+
+// Storage returns the storage given to Start, or nil before.
+func (a *Application) Storage() storage.Storage {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.storage
+}
+
+// Settings returns a copy of the global settings loaded by the last Start,
+// or the defaults before the first.
+func (a *Application) Settings() config.Settings {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.doc == nil {
+		return config.Default()
+	}
+	return a.doc.Settings.Clone()
+}
+
+// Start starts the application with the configuration of st (see the
+// package documentation for the sequence). It returns once
+// SIPApplicationDidStart has been posted, or with the error that stopped
+// it, the application then being stopped again. ctx bounds the start.
+func (a *Application) Start(ctx context.Context, st storage.Storage) (err error) {
+	a.op.Lock()
+	defer a.op.Unlock()
+	a.mu.Lock()
+	if a.state != StateStopped {
+		a.mu.Unlock()
+		return ErrRunning
+	}
+	a.state = StateStarting
+	a.mu.Unlock()
+	defer func() {
+		if err != nil {
+			a.setState(StateStopped)
+		}
+	}()
+	if st == nil {
+		st = storage.NewMemory()
+	}
+	doc, err := st.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("application: loading the configuration: %w", err)
+	}
+	a.mu.Lock()
+	a.doc, a.storage = doc, st
+	a.mu.Unlock()
+
+	a.post(SIPApplicationWillStart, nil)
+	eng, err := a.startEngine(ctx, &doc.Settings)
+	if err != nil {
+		return err
+	}
+	reg := registry.New(append([]registry.Option{
+		registry.WithCenter(a.center),
+		registry.WithLogger(a.log),
+	}, a.registryOptions()...)...)
+	undo := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+		_ = a.closeAll(ctx, nil, reg, eng)
+	}
+	if err := reg.Discover(ctx); err != nil {
+		undo()
+		return fmt.Errorf("application: loading the plugins: %w", err)
+	}
+	acc, err := a.peerToPeerAccount(doc, eng)
+	if err != nil {
+		undo()
+		return err
+	}
+	mgr := session.NewManager(session.Config{
+		Signalling: eng,
+		Streams:    reg,
+		Center:     a.center,
+		Account:    acc,
+		UserAgent:  a.userAgent(&doc.Settings),
+		Logger:     a.log,
+	})
+	a.mu.Lock()
+	a.eng, a.reg, a.sessions, a.account = eng, reg, mgr, acc
+	a.state = StateStarted
+	a.mu.Unlock()
+	a.log.Info("started", "addrs", eng.Addrs(), "account", acc.URI.String())
+	a.post(SIPApplicationDidStart, nil)
+	return nil
+}
+
+func (a *Application) registryOptions() []registry.Option {
+	var opts []registry.Option
+	if a.opts.pluginDir != "" {
+		opts = append(opts, registry.WithDir(a.opts.pluginDir))
+	}
+	return append(opts, a.opts.regOpts...)
+}
+
+func (a *Application) setState(s State) {
+	a.mu.Lock()
+	a.state = s
+	a.mu.Unlock()
+}
+
+func (a *Application) userAgent(s *config.Settings) string {
+	if a.opts.userAgent != "" {
+		return a.opts.userAgent
+	}
+	return s.UserAgent
+}
+
+// engineConfig builds the engine's configuration from the options and
+// settings.
+func (a *Application) engineConfig(s *config.Settings) (engine.Config, error) {
+	cfg := engine.Config{
+		UserAgent:   a.userAgent(s),
+		Listen:      a.opts.listen,
+		TLSCertFile: s.TLS.Certificate,
+		TLSKeyFile:  s.TLS.PrivateKey,
+		Center:      a.center,
+		Trace:       s.Logs.TraceSIP,
+		Logger:      a.log,
+	}
+	if len(cfg.Listen) == 0 {
+		cfg.Listen = listenFromSettings(s)
+	}
+	client := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !s.TLS.VerifyServer} //nolint:gosec // the reference's tls.verify_server
+	if s.TLS.CAList != "" {
+		pem, err := os.ReadFile(s.TLS.CAList)
+		if err != nil {
+			return cfg, fmt.Errorf("application: tls.ca_list: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return cfg, fmt.Errorf("application: tls.ca_list: %s holds no certificate", s.TLS.CAList)
+		}
+		client.RootCAs = pool
+	}
+	cfg.ClientTLSConfig = client
+	return cfg, nil
+}
+
+// listenFromSettings is one listener per enabled transport (UDP, TCP, TLS
+// order) and listen address (every IPv4 address when none is set).
+func listenFromSettings(s *config.Settings) []engine.Listen {
+	addrs := s.SIP.ListenAddresses
+	if len(addrs) == 0 {
+		addrs = []string{"0.0.0.0"}
+	}
+	ports := map[engine.Transport]int{
+		engine.TransportUDP: s.SIP.UDPPort,
+		engine.TransportTCP: s.SIP.TCPPort,
+		engine.TransportTLS: s.SIP.TLSPort,
+	}
+	var out []engine.Listen
+	for _, t := range []engine.Transport{engine.TransportUDP, engine.TransportTCP, engine.TransportTLS} {
+		enabled := false
+		for _, c := range s.SIP.TransportList {
+			if string(c) == string(t) {
+				enabled = true
+			}
+		}
+		if !enabled {
+			continue
+		}
+		for _, ip := range addrs {
+			out = append(out, engine.Listen{Transport: t, Address: net.JoinHostPort(ip, strconv.Itoa(ports[t]))})
+		}
+	}
+	return out
+}
+
+// startEngine builds and starts the engine; on a TLS failure it posts
+// SIPApplicationFailedToStartTLS and starts without TLS.
+func (a *Application) startEngine(ctx context.Context, s *config.Settings) (*engine.Engine, error) {
+	cfg, err := a.engineConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("application: %w", err)
+	}
+	err = eng.Start(ctx)
+	if errors.Is(err, engine.ErrTLS) {
+		_ = eng.Close()
+		a.log.Warn("starting without TLS", "error", err)
+		a.post(SIPApplicationFailedToStartTLS, FailedToStartTLSData{Error: err})
+		if eng, err = engine.New(cfg.WithoutTLS()); err != nil {
+			return nil, fmt.Errorf("application: %w", err)
+		}
+		err = eng.Start(ctx)
+	}
+	if err != nil {
+		_ = eng.Close()
+		return nil, fmt.Errorf("application: starting the SIP engine: %w", err)
+	}
+	return eng, nil
+}
+
+// peerToPeerAccount is the session account of the peer-to-peer account:
+// sip:<user>@<listen IP>:<port> on the first listener.
+func (a *Application) peerToPeerAccount(doc *config.Document, eng *engine.Engine) (*session.Account, error) {
+	addrs := eng.Addrs()
+	if len(addrs) == 0 {
+		return nil, errors.New("application: the engine listens nowhere")
+	}
+	first := addrs[0]
+	uri := eng.Contact(first.Transport, a.opts.user)
+	if uri.Host == "" {
+		uri = sip.Uri{Scheme: "sip", User: a.opts.user, Host: first.IP.String(), Port: first.Port}
+	}
+	p2p, _ := doc.Account(config.PeerToPeerAccountID)
+	return &session.Account{
+		ID:          p2p.ID,
+		DisplayName: p2p.DisplayName,
+		URI:         uri,
+		Settings:    p2p.Flatten(&doc.Settings),
+	}, nil
+}
+
+// Stop ends every session and stops the registry and the engine (see the
+// package documentation), bounded by ctx. It returns [ErrNotRunning] when
+// the application is stopped.
+func (a *Application) Stop(ctx context.Context) error {
+	a.op.Lock()
+	defer a.op.Unlock()
+	a.mu.Lock()
+	if a.state != StateStarted {
+		a.mu.Unlock()
+		return ErrNotRunning
+	}
+	a.state = StateStopping
+	mgr, reg, eng := a.sessions, a.reg, a.eng
+	a.mu.Unlock()
+	a.post(SIPApplicationWillEnd, nil)
+	err := a.closeAll(ctx, mgr, reg, eng)
+	a.mu.Lock()
+	a.sessions, a.reg, a.eng, a.account = nil, nil, nil, nil
+	a.state = StateStopped
+	a.mu.Unlock()
+	a.post(SIPApplicationDidEnd, nil)
+	return err
+}
+
+func (a *Application) closeAll(ctx context.Context, mgr *session.Manager, reg *registry.Registry, eng *engine.Engine) error {
+	var errs []error
+	if mgr != nil {
+		mgr.Close(ctx)
+	}
+	if reg != nil {
+		if err := reg.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("application: closing the registry: %w", err))
+		}
+	}
+	if eng != nil {
+		if err := eng.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("application: closing the SIP engine: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,47 @@
+// Package application is the reference's SIPApplication
+// (shared/reference/sipsimple-behaviour.md §6.1): the object that starts
+// and stops, in order, everything a SIP SIMPLE client runs — the
+// configuration from a storage, the SIP engine, the MediaStreamRegistry
+// with its stream plugins and the session manager — and tells observers
+// about it through the notification center.
+//
+// # Life cycle
+//
+// [Application.Start] moves the application from [StateStopped] to
+// [StateStarting]; it
+//
+//  1. loads the configuration [config.Document] from the storage (an error
+//     is returned as is, wrapped, and the application stays stopped and may
+//     be started again);
+//  2. posts SIPApplicationWillStart;
+//  3. builds and starts the [engine.Engine] on the listen addresses of
+//     [WithListen], or else those the settings give (sip.listen_addresses,
+//     sip.transport_list, sip.udp_port, tcp_port, tls_port). When the TLS
+//     listeners cannot start ([engine.ErrTLS]: no usable certificate) it
+//     posts SIPApplicationFailedToStartTLS with a [FailedToStartTLSData] and
+//     starts again without them, as the reference goes on without TLS;
+//  4. builds the [registry.Registry] on the plugin directory
+//     ([WithPluginDir]), sharing the application's [notify.Center], and
+//     discovers the plugins;
+//  5. builds the [session.Manager] for the peer-to-peer account (the
+//     reference's BonjourAccount role): URI sip:<user>@<listen IP>:<port>,
+//     display name and flattened settings from the document;
+//  6. moves to [StateStarted] and posts SIPApplicationDidStart.
+//
+// If a step after the first fails, what was started is closed again, the
+// application goes back to [StateStopped] and Start returns the error.
+//
+// [Application.Stop] posts SIPApplicationWillEnd, closes the session
+// manager (ending every session and waiting for it), the registry (ending
+// the plugin processes) and the engine, moves to [StateStopped] and posts
+// SIPApplicationDidEnd. A stopped application may be started again.
+//
+// Every notification of this package has the *Application as sender.
+//
+// # Singleton
+//
+// The reference's SIPApplication is a process-wide singleton. Here
+// [Default] returns an explicit default instance, like slog.Default, for
+// programs that want one; everything else (and every test) constructs its
+// own with [New]. The default instance posts to [notify.Default].
+package application
