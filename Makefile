@@ -36,9 +36,11 @@ test: test-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test $(TEST_FLAGS) ./...
 
+# The main job: two accounts on loopback, a session carrying every stream
+# type the plugins provide (scripts/demo.sh).
 demo: build
 	$(BIN)/sipstreams plugins --plugin-dir $(BIN)/plugins
-	$(BIN)/sipstreams demo --plugin-dir $(BIN)/plugins
+	./scripts/demo.sh $(BIN)
 
 # Each registry figure runs in its own process so one does not skew another
 # (RSS above all). Figures and the machine they came from: BENCHMARKS.md.
