@@ -18,27 +18,12 @@ import (
 	"github.com/sipstreams/sipstreams/framework/storage"
 	"github.com/sipstreams/sipstreams/internal/plugintest"
 	"github.com/sipstreams/sipstreams/sdk"
-	"go.uber.org/goleak"
 )
 
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	dir, _, err := plugintest.EchoDir()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "building the echo plugin:", err)
-		os.Exit(1)
-	}
-	pluginDir = dir
-	code := m.Run()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
-			code = 1
-		}
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(plugintest.Main(m, func(dir, _ string) { pluginDir = dir }))
 }
 
 var loopback = []engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}}

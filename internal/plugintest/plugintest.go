@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"go.uber.org/goleak"
 )
 
 // EchoPackage is the reference echo plugin's main package.
@@ -37,4 +39,26 @@ func EchoDir() (dir, bin string, err error) {
 		return "", "", err
 	}
 	return dir, bin, nil
+}
+
+// Main is a TestMain body for packages whose tests need the echo plugin:
+// it builds it, hands the plugin directory to setup, runs the tests, checks
+// for leaked goroutines when they passed, and removes the directory. Use it
+// as os.Exit(plugintest.Main(m, func(dir, bin string) { pluginDir = dir })).
+func Main(m interface{ Run() int }, setup func(dir, bin string), leakOpts ...goleak.Option) int {
+	dir, bin, err := EchoDir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building the echo plugin:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	setup(dir, bin)
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(leakOpts...); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	return code
 }
