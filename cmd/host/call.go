@@ -17,7 +17,7 @@ import (
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-const callHelp = `commands: /hold, /unhold, /invoke METHOD [JSON-ARGS], /end`
+const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, /invoke METHOD [JSON-ARGS], /end`
 
 // stringList is a repeatable string flag.
 type stringList []string
@@ -253,15 +253,13 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			case "/end":
 				hangUp()
 			case "/hold":
-				if err := s.Hold(); err != nil {
-					fmt.Fprintf(stderr, "sipstreams: /hold: %v\n", err)
-				}
+				printCommandError(stderr, cmd, s.Hold())
 			case "/unhold":
-				if err := s.Unhold(); err != nil {
-					fmt.Fprintf(stderr, "sipstreams: /unhold: %v\n", err)
-				}
+				printCommandError(stderr, cmd, s.Unhold())
 			default:
-				fmt.Fprintln(stderr, callHelp)
+				if !proposalCommand(ctx, app, s, info.LocalIP, cmd, rest, stderr) {
+					fmt.Fprintln(stderr, callHelp)
+				}
 			}
 		case n := <-events:
 			switch n.Name {

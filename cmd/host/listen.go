@@ -9,11 +9,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 )
 
-const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, /invoke METHOD [JSON-ARGS], /end, /quit`
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, /invoke METHOD [JSON-ARGS], /end, /quit`
 
 // cmdListen starts the application and answers incoming sessions: with
 // --auto-answer it accepts every proposed stream; otherwise it rings and
@@ -43,7 +44,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsub()
 	}()
 
-	l := &listener{pr: pr, auto: *autoAnswer, stderr: stderr}
+	l := &listener{pr: pr, auto: *autoAnswer, stderr: stderr, app: app}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
@@ -92,6 +93,7 @@ type listener struct {
 	pr     *printer
 	auto   bool
 	stderr io.Writer
+	app    *application.Application
 
 	mu  sync.Mutex
 	cur *session.Session // the session the commands apply to
@@ -177,10 +179,11 @@ func (l *listener) command(line string) (quit bool) {
 		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 		invoke(context.Background(), s, rest, l.pr, l.stderr)
 	default:
-		fmt.Fprintln(l.stderr, listenHelp)
+		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if !proposalCommand(context.Background(), l.app, s, listenIP(l.app), fields[0], rest, l.stderr) {
+			fmt.Fprintln(l.stderr, listenHelp)
+		}
 	}
-	if err != nil {
-		fmt.Fprintf(l.stderr, "sipstreams: %s: %v\n", fields[0], err)
-	}
+	printCommandError(l.stderr, fields[0], err)
 	return false
 }

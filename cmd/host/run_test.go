@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	echoBin = bin
 	code := m.Run()
 	os.RemoveAll(dir)
+	if flowDir != "" {
+		os.RemoveAll(flowDir)
+	}
 	os.Exit(code)
 }
 

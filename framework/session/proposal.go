@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -259,11 +260,20 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	s.proposed = proposed
 	s.decide = decision
 	s.mu.Unlock()
+	canceled := make(chan struct{})
+	var cancelOnce sync.Once
+	tx.OnCancel(func(*sip.Request) { cancelOnce.Do(func() { close(canceled) }) })
 	_ = sig.Respond(tx, req, 100, "Trying", nil)
 	s.post(SIPSessionNewProposal, NewProposalData{Originator: Remote, ProposedStreams: proposed})
 	var d proposalDecision
 	select {
 	case d = <-decision:
+	case <-canceled:
+		// The peer cancelled its proposal (sipgo answered 487).
+		end(ctx, proposed)
+		s.clearProposal()
+		s.post(SIPSessionProposalRejected, ProposalRejectedData{Originator: Remote, Code: 487, Reason: "Request Terminated", ProposedStreams: proposed})
+		return
 	case <-tx.Done():
 		// The peer cancelled its proposal (sipgo answered 487).
 		end(ctx, proposed)
