@@ -28,6 +28,7 @@ type appFlags struct {
 	listen    listenList
 	user      string
 	asJSON    bool
+	traceSIP  bool
 }
 
 func (f *appFlags) register(fs *flag.FlagSet) {
@@ -35,6 +36,7 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.listen, "listen", "listen on `transport:ip:port` (udp, tcp, tls; repeatable; port 0 picks one)")
 	fs.StringVar(&f.user, "user", defaultUser(), "user part of the local SIP URI")
 	fs.BoolVar(&f.asJSON, "json", false, "print notifications as JSON lines")
+	fs.BoolVar(&f.traceSIP, "trace-sip", false, "print every SIP message sent and received (SIPEngineSIPTrace)")
 }
 
 // defaultUser is the login name when it is a valid SIP user, else
@@ -93,6 +95,7 @@ func newApplication(cf *commonFlags, af *appFlags, stderr io.Writer, listen []en
 		application.WithUserAgent(config.UserAgent(version)),
 		application.WithLogger(cf.logger(stderr)),
 		application.WithRegistryOptions(registry.WithStartTimeout(cf.startTimeout)),
+		application.WithSIPTrace(af.traceSIP),
 	}
 	if len(af.listen) > 0 {
 		listen = af.listen

@@ -135,6 +135,7 @@ func startProc(t *testing.T, who string, args ...string) *proc {
 // flow is one listener and one caller.
 type flow struct {
 	t      *testing.T
+	tc     transportCase
 	l, c   *proc
 	failed bool
 }
@@ -272,9 +273,16 @@ var (
 		// The engine routes over TLS only when it has a TLS listener:
 		// the caller needs one too (and so a certificate).
 		extra: tlsConfigDir, caller: []string{"--listen", "tls:127.0.0.1:0"}}
+	tcp6 = transportCase{name: "tcp6", listen: "tcp:[::1]:0", uri: func(p int) string { return fmt.Sprintf("sip:bob@[::1]:%d;transport=tcp", p) }}
+	tls6 = transportCase{name: "tls6", listen: "tls:[::1]:0", uri: func(p int) string { return fmt.Sprintf("sip:bob@[::1]:%d;transport=tls", p) },
+		extra: tlsConfigDir, caller: []string{"--listen", "tls:[::1]:0"}}
+
+	// everyTransport is what done-when 2 of the sessions issue asks: every
+	// flow over UDP, TCP and TLS, on IPv4 and IPv6 loopback.
+	everyTransport = []transportCase{udp4, tcp4, tls4, udp6, tcp6, tls6}
 )
 
-// tlsConfigDir writes a self-signed certificate for 127.0.0.1 and a
+// tlsConfigDir writes a self-signed certificate for 127.0.0.1 and ::1 and a
 // configuration naming it (tls.certificate, tls.private_key).
 func tlsConfigDir(t *testing.T) []string {
 	t.Helper()
@@ -286,7 +294,7 @@ func tlsConfigDir(t *testing.T) []string {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -316,8 +324,8 @@ func tlsConfigDir(t *testing.T) []string {
 func startFlow(t *testing.T, tc transportCase) *flow {
 	t.Helper()
 	_, plugins := flowBinary(t)
-	f := &flow{t: t}
-	largs := []string{"listen", "--json", "--listen", tc.listen, "--user", "bob", "--plugin-dir", plugins}
+	f := &flow{t: t, tc: tc}
+	largs := []string{"listen", "--json", "--trace-sip", "--listen", tc.listen, "--user", "bob", "--plugin-dir", plugins}
 	if tc.extra != nil {
 		largs = append(largs, tc.extra(t)...)
 	}
@@ -326,7 +334,7 @@ func startFlow(t *testing.T, tc transportCase) *flow {
 	if first.Port == 0 {
 		f.fatalf("listener's first line: %+v", first)
 	}
-	cargs := []string{"call", tc.uri(first.Port), "--stream", "echo", "--json", "--user", "alice", "--plugin-dir", plugins}
+	cargs := []string{"call", tc.uri(first.Port), "--stream", "echo", "--json", "--trace-sip", "--user", "alice", "--plugin-dir", plugins}
 	if tc.extra != nil {
 		cargs = append(cargs, tc.extra(t)...)
 	}
@@ -371,8 +379,46 @@ func (f *flow) stop() {
 	if err := f.waitExit(f.l); err != nil {
 		f.fatalf("listener exit: %v", err)
 	}
+	f.checkWire()
 	if f.failed || os.Getenv("SIPSTREAMS_FLOWS_DUMP") != "" {
 		f.t.Log(f.dump())
+	}
+}
+
+// checkWire proves from both processes' SIP traces that every message of
+// the flow travelled on the flow's transport and address family, and that
+// the INVITE did.
+func (f *flow) checkWire() {
+	f.t.Helper()
+	want := strings.TrimSuffix(f.tc.name, "6")
+	loop := "127.0.0.1"
+	if strings.HasSuffix(f.tc.name, "6") {
+		loop = "::1"
+	}
+	for _, p := range []*proc{f.l, f.c} {
+		methods := map[string]bool{}
+		n := 0
+		for _, l := range p.seen {
+			if l.Name != "SIPEngineSIPTrace" {
+				continue
+			}
+			n++
+			tr, src, dst := fmt.Sprint(l.Data["transport"]), fmt.Sprint(l.Data["source"]), fmt.Sprint(l.Data["destination"])
+			srcHost, _, _ := net.SplitHostPort(src)
+			dstHost, _, _ := net.SplitHostPort(dst)
+			if tr != want || dstHost != loop || (srcHost != loop && !net.ParseIP(srcHost).IsUnspecified()) {
+				f.t.Errorf("%s traced a message on %s from %s to %s, want %s over %s", p.who, tr, src, dst, want, loop)
+				f.failed = true
+			}
+			first, _, _ := strings.Cut(fmt.Sprint(l.Data["data"]), "\r\n")
+			if m, _, _ := strings.Cut(first, " "); m != "SIP/2.0" {
+				methods[m] = true
+			}
+		}
+		if n == 0 || !methods["INVITE"] {
+			f.t.Errorf("%s traced %d SIP messages, methods %v: want the INVITE among them", p.who, n, methods)
+			f.failed = true
+		}
 	}
 }
 
@@ -446,7 +492,7 @@ func TestFlows(t *testing.T) {
 		transports []transportCase
 		run        func(f *flow)
 	}{
-		{"accept, end by caller", []transportCase{udp4, tcp4, udp6, tls4}, func(f *flow) {
+		{"accept, end by caller", everyTransport, func(f *flow) {
 			f.answer()
 			f.endByCaller()
 			f.check(f.c, seq(callerStart, sessionEnd))
@@ -456,7 +502,7 @@ func TestFlows(t *testing.T) {
 			f.data(f.c, "SIPSessionDidStart", 0, map[string]any{"streams": []string{"echo"}})
 			f.data(f.l, "SIPSessionDidStart", 0, map[string]any{"streams": []string{"echo"}})
 		}},
-		{"accept, end by callee", []transportCase{udp4}, func(f *flow) {
+		{"accept, end by callee", everyTransport, func(f *flow) {
 			f.answer()
 			// Illegal calls print an error and change nothing.
 			f.send(f.l, "/accept-proposal")
@@ -478,9 +524,9 @@ func TestFlows(t *testing.T) {
 			f.data(f.c, "SIPSessionDidEnd", 0, map[string]any{"originator": "remote"})
 			f.data(f.l, "SIPSessionDidEnd", 0, map[string]any{"originator": "local"})
 		}},
-		{"reject 486", []transportCase{udp4}, func(f *flow) { rejectFlow(f, 486) }},
-		{"reject 603", []transportCase{udp4}, func(f *flow) { rejectFlow(f, 603) }},
-		{"cancel before answer", []transportCase{udp4}, func(f *flow) {
+		{"reject 486", everyTransport, func(f *flow) { rejectFlow(f, 486) }},
+		{"reject 603", everyTransport, func(f *flow) { rejectFlow(f, 603) }},
+		{"cancel before answer", everyTransport, func(f *flow) {
 			f.send(f.c, "/end")
 			if err := f.waitExit(f.c); err == nil {
 				f.fatalf("caller exited 0 after CANCEL")
@@ -492,7 +538,7 @@ func TestFlows(t *testing.T) {
 			f.data(f.c, "SIPSessionDidFail", 0, map[string]any{"originator": "local", "code": 487})
 			f.data(f.l, "SIPSessionDidFail", 0, map[string]any{"originator": "remote", "code": 487})
 		}},
-		{"add stream accepted", []transportCase{udp4}, func(f *flow) {
+		{"add stream accepted", everyTransport, func(f *flow) {
 			f.answer()
 			addAccepted(f)
 			f.endByCaller()
@@ -507,7 +553,7 @@ func TestFlows(t *testing.T) {
 				f.data(x.p, "SIPSessionDidRenegotiateStreams", 0, map[string]any{"originator": x.orig, "added_streams": []string{"echo"}, "removed_streams": []string{}})
 			}
 		}},
-		{"add stream by callee accepted", []transportCase{udp4}, func(f *flow) {
+		{"add stream by callee accepted", everyTransport, func(f *flow) {
 			f.answer()
 			f.send(f.l, "/add echo")
 			f.awaitName(f.c, "SIPSessionNewProposal")
@@ -525,7 +571,7 @@ func TestFlows(t *testing.T) {
 				f.data(x.p, "SIPSessionDidRenegotiateStreams", 0, map[string]any{"originator": x.orig, "added_streams": []string{"echo"}})
 			}
 		}},
-		{"add stream by callee rejected", []transportCase{udp4}, func(f *flow) {
+		{"add stream by callee rejected", everyTransport, func(f *flow) {
 			f.answer()
 			f.send(f.l, "/add echo")
 			f.awaitName(f.c, "SIPSessionNewProposal")
@@ -539,7 +585,7 @@ func TestFlows(t *testing.T) {
 			f.data(f.l, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": 603})
 			f.data(f.c, "SIPSessionProposalRejected", 0, map[string]any{"originator": "remote", "code": 603})
 		}},
-		{"add stream rejected", []transportCase{udp4}, func(f *flow) {
+		{"add stream rejected", everyTransport, func(f *flow) {
 			f.answer()
 			f.send(f.c, "/add echo")
 			f.awaitName(f.l, "SIPSessionNewProposal")
@@ -553,7 +599,7 @@ func TestFlows(t *testing.T) {
 			f.data(f.c, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": 488})
 			f.data(f.l, "SIPSessionProposalRejected", 0, map[string]any{"originator": "remote", "code": 488})
 		}},
-		{"cancel proposal", []transportCase{udp4}, func(f *flow) {
+		{"cancel proposal", everyTransport, func(f *flow) {
 			f.answer()
 			f.send(f.c, "/add echo")
 			f.awaitName(f.l, "SIPSessionNewProposal")
@@ -567,7 +613,7 @@ func TestFlows(t *testing.T) {
 			f.data(f.c, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": 487})
 			f.data(f.l, "SIPSessionProposalRejected", 0, map[string]any{"originator": "remote", "code": 487})
 		}},
-		{"remove stream", []transportCase{udp4}, func(f *flow) {
+		{"remove stream", everyTransport, func(f *flow) {
 			f.answer()
 			addAccepted(f)
 			f.send(f.c, "/remove echo")
@@ -583,8 +629,8 @@ func TestFlows(t *testing.T) {
 			f.data(f.c, "SIPSessionDidRenegotiateStreams", 1, map[string]any{"originator": "local", "removed_streams": []string{"echo"}, "added_streams": []string{}})
 			f.data(f.l, "SIPSessionDidRenegotiateStreams", 1, map[string]any{"originator": "remote", "removed_streams": []string{"echo"}, "added_streams": []string{}})
 		}},
-		{"hold by caller", []transportCase{udp4, tcp4, udp6, tls4}, func(f *flow) { holdFlow(f, f.c, f.l) }},
-		{"hold by callee", []transportCase{udp4}, func(f *flow) { holdFlow(f, f.l, f.c) }},
+		{"hold by caller", everyTransport, func(f *flow) { holdFlow(f, f.c, f.l) }},
+		{"hold by callee", everyTransport, func(f *flow) { holdFlow(f, f.l, f.c) }},
 	} {
 		for _, tr := range tc.transports {
 			t.Run(tc.name+" over "+tr.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -214,6 +216,18 @@ func describe(data any) any {
 		return map[string]any{"originator": d.Originator, "added_streams": streamTypes(d.AddedStreams), "removed_streams": streamTypes(d.RemovedStreams)}
 	case session.HoldStateData:
 		return map[string]any{"originator": d.Originator, "on_hold": d.OnHold, "partial": d.Partial}
+	case engine.TraceData:
+		dir := "sent"
+		if d.Received {
+			dir = "received"
+		}
+		return map[string]any{
+			"direction":   dir,
+			"transport":   d.Transport,
+			"source":      net.JoinHostPort(d.SourceIP, strconv.Itoa(d.SourcePort)),
+			"destination": net.JoinHostPort(d.DestinationIP, strconv.Itoa(d.DestinationPort)),
+			"data":        d.Data,
+		}
 	case application.FailedToStartTLSData:
 		msg := ""
 		if d.Error != nil {

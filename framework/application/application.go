@@ -246,7 +246,7 @@ func (a *Application) engineConfig(s *config.Settings) (engine.Config, error) {
 		TLSCertFile: s.TLS.Certificate,
 		TLSKeyFile:  s.TLS.PrivateKey,
 		Center:      a.center,
-		Trace:       s.Logs.TraceSIP,
+		Trace:       s.Logs.TraceSIP || a.opts.traceSIP,
 		Logger:      a.log,
 	}
 	if len(cfg.Listen) == 0 {

@@ -20,6 +20,7 @@ type options struct {
 	logger    *slog.Logger
 	center    *notify.Center
 	regOpts   []registry.Option
+	traceSIP  bool
 }
 
 // WithPluginDir sets the directory of the stream plugins (default: the
@@ -56,3 +57,8 @@ func WithCenter(c *notify.Center) Option { return func(o *options) { o.center = 
 func WithRegistryOptions(opts ...registry.Option) Option {
 	return func(o *options) { o.regOpts = append(o.regOpts, opts...) }
 }
+
+// WithSIPTrace posts a "SIPEngineSIPTrace" notification for every SIP
+// message, whatever the settings' logs.trace_sip says (the CLI's
+// --trace-sip).
+func WithSIPTrace(on bool) Option { return func(o *options) { o.traceSIP = on } }
