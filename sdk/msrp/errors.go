@@ -34,6 +34,12 @@ type ParseError struct {
 	Reason string // human-readable cause, e.g. "invalid start line"
 	Line   string // the offending line, truncated, when there is one
 	Err    error  // ErrMalformed or ErrTooLarge
+
+	// TransactionID and Method are set when the start line was valid, so a
+	// receiver can answer the request (400 or 413) and the Reader can skip
+	// to the end-line.
+	TransactionID string
+	Method        string
 }
 
 func (e *ParseError) Error() string {
@@ -85,3 +91,13 @@ func parseErr(err error, reason, line string) *ParseError {
 	}
 	return &ParseError{Reason: reason, Line: line, Err: err}
 }
+
+// TransportError wraps an I/O error of the underlying connection.
+type TransportError struct {
+	Err error
+}
+
+func (e *TransportError) Error() string { return "msrp: transport: " + e.Err.Error() }
+
+// Unwrap returns the I/O error.
+func (e *TransportError) Unwrap() error { return e.Err }
