@@ -1,0 +1,146 @@
+package codec
+
+// G.711 (ITU-T G.711, RFC 3551 §4.5.14): one byte per sample at 8 kHz.
+// The companding follows the segment arithmetic of the widely used Sun
+// reference (μ-law on the top 14 bits, A-law on the top 13 bits), so
+// results agree bit for bit with other implementations derived from it.
+
+// PCMU returns the G.711 μ-law codec (static payload type 0).
+func PCMU() Codec {
+	return &staticCodec{
+		info: Info{Name: "PCMU", PayloadType: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1},
+		newEnc: func(Info) (Encoder, error) {
+			return g711Encoder(LinearToUlaw), nil
+		},
+		newDec: func(i Info) (Decoder, error) {
+			return &g711Decoder{expand: UlawToLinear, fader: fader{frame: i.FrameSamples()}}, nil
+		},
+	}
+}
+
+// PCMA returns the G.711 A-law codec (static payload type 8).
+func PCMA() Codec {
+	return &staticCodec{
+		info: Info{Name: "PCMA", PayloadType: 8, ClockRate: 8000, SampleRate: 8000, Channels: 1},
+		newEnc: func(Info) (Encoder, error) {
+			return g711Encoder(LinearToAlaw), nil
+		},
+		newDec: func(i Info) (Decoder, error) {
+			return &g711Decoder{expand: AlawToLinear, fader: fader{frame: i.FrameSamples()}}, nil
+		},
+	}
+}
+
+// LinearToUlaw compresses one 16-bit sample to G.711 μ-law.
+func LinearToUlaw(sample int16) byte {
+	const bias = 0x21 // 0x84 on the 14-bit scale
+	const clip = 8159
+	v := int(sample) >> 2
+	mask := byte(0xFF)
+	if v < 0 {
+		v = -v
+		mask = 0x7F
+	}
+	if v > clip {
+		v = clip
+	}
+	v += bias
+	seg := segment(v, 0x3F)
+	if seg >= 8 {
+		return 0x7F ^ mask
+	}
+	return (byte(seg<<4) | byte((v>>(seg+1))&0x0F)) ^ mask
+}
+
+// UlawToLinear expands one G.711 μ-law byte to a 16-bit sample.
+func UlawToLinear(u byte) int16 {
+	u = ^u
+	t := (int(u&0x0F) << 3) + 0x84
+	t <<= (u & 0x70) >> 4
+	if u&0x80 != 0 {
+		return int16(0x84 - t)
+	}
+	return int16(t - 0x84)
+}
+
+// LinearToAlaw compresses one 16-bit sample to G.711 A-law.
+func LinearToAlaw(sample int16) byte {
+	v := int(sample) >> 3
+	mask := byte(0xD5)
+	if v < 0 {
+		mask = 0x55
+		v = -v - 1
+	}
+	seg := segment(v, 0x1F)
+	if seg >= 8 {
+		return 0x7F ^ mask
+	}
+	a := byte(seg << 4)
+	if seg < 2 {
+		a |= byte((v >> 1) & 0x0F)
+	} else {
+		a |= byte((v >> seg) & 0x0F)
+	}
+	return a ^ mask
+}
+
+// AlawToLinear expands one G.711 A-law byte to a 16-bit sample.
+func AlawToLinear(a byte) int16 {
+	a ^= 0x55
+	t := int(a&0x0F) << 4
+	switch seg := int(a&0x70) >> 4; seg {
+	case 0:
+		t += 8
+	case 1:
+		t += 0x108
+	default:
+		t += 0x108
+		t <<= seg - 1
+	}
+	if a&0x80 != 0 {
+		return int16(t)
+	}
+	return int16(-t)
+}
+
+// segment returns the G.711 segment of magnitude v: the smallest s with
+// v <= first<<s (first is the end of segment 0), or 8 when v is beyond
+// segment 7.
+func segment(v, first int) int {
+	for s := 0; s < 8; s++ {
+		if v <= first<<s|(1<<s-1) {
+			return s
+		}
+	}
+	return 8
+}
+
+// g711Encoder compands sample by sample; it has no state.
+type g711Encoder func(int16) byte
+
+func (e g711Encoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
+	for _, s := range pcm {
+		dst = append(dst, e(s))
+	}
+	return dst, nil
+}
+
+// g711Decoder expands sample by sample and remembers the last frame for
+// concealment.
+type g711Decoder struct {
+	expand func(byte) int16
+	fader  fader
+}
+
+func (d *g711Decoder) Decode(payload []byte, dst []int16) ([]int16, error) {
+	start := len(dst)
+	for _, b := range payload {
+		dst = append(dst, d.expand(b))
+	}
+	d.fader.remember(dst[start:])
+	return dst, nil
+}
+
+func (d *g711Decoder) Conceal(dst []int16) ([]int16, error) {
+	return d.fader.conceal(dst), nil
+}
