@@ -154,8 +154,22 @@ func TestResamplerFrameLengths(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewResampler(8000, 11025); !errors.Is(err, ErrUnsupportedRate) {
-		t.Fatalf("NewResampler(8000, 11025) = %v", err)
+	for _, bad := range [][2]int{{8000, 0}, {999, 8000}, {8000, 400000}} {
+		if _, err := NewResampler(bad[0], bad[1]); !errors.Is(err, ErrUnsupportedRate) {
+			t.Fatalf("NewResampler(%d, %d) = %v", bad[0], bad[1], err)
+		}
+	}
+	// Other rates work; the output length tracks the ratio over a stream.
+	r, err := NewResampler(22050, 32000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int
+	for i := 0; i < 100; i++ {
+		total += len(r.Resample(nil, make([]int16, 441)))
+	}
+	if total != 64000 {
+		t.Fatalf("22050->32000: %d samples from 2 s, want 64000", total)
 	}
 }
 

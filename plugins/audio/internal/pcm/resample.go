@@ -26,14 +26,22 @@ type Resampler struct {
 	work    []int16
 }
 
-// NewResampler returns a Resampler from rate from to rate to (both in
-// SupportedRates). A Resampler between equal rates copies its input.
+// Bounds of the rates a Resampler accepts.
+const (
+	MinResampleRate = 1000
+	MaxResampleRate = 384000
+)
+
+// NewResampler returns a Resampler from rate from to rate to. Any rates
+// between MinResampleRate and MaxResampleRate work (files come at 11025 or
+// 22050 Hz too); between two SupportedRates every 20 ms frame in gives
+// exactly one 20 ms frame out. A Resampler between equal rates copies its
+// input.
 func NewResampler(from, to int) (*Resampler, error) {
-	if err := CheckRate(from); err != nil {
-		return nil, err
-	}
-	if err := CheckRate(to); err != nil {
-		return nil, err
+	for _, r := range []int{from, to} {
+		if r < MinResampleRate || r > MaxResampleRate {
+			return nil, fmt.Errorf("%w: %d Hz", ErrUnsupportedRate, r)
+		}
 	}
 	r := &Resampler{from: from, to: to}
 	if to < from {
