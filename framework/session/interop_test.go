@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,4 +111,33 @@ func TestInteropBadInput(t *testing.T) {
 		})
 	}
 	sippOK(t, "good call after bad input", sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_echo.xml", Remote: h.addr()}))
+}
+
+// TestInteropMissingACK: sipp never acknowledges our 200. The host
+// retransmits it, gives up after 64·T1 (T1 shortened here), ends the
+// session with a BYE saying "Missing ACK" (which the scenario checks) and
+// posts SIPSessionDidFail; then it takes a good call.
+func TestInteropMissingACK(t *testing.T) {
+	h := newHostOn(t, "host", udp4, func(c *Config) { c.TimerT1 = 20 * time.Millisecond })
+	autoAnswer(t, h)
+	rec := sessionRecorder(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r := sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_no_ack.xml", Remote: h.addr()})
+	sippOK(t, "uac_no_ack", r)
+	// 64·T1 with retransmissions at T1, 2·T1, 4·T1, …: the first 200 and
+	// at least five more before the BYE.
+	if n := strings.Count(r.Messages, "SIP/2.0 200 OK\r\n") + strings.Count(r.Messages, "SIP/2.0 200 OK\n"); n < 6 {
+		t.Errorf("sipp received the 200 %d times, want the first and at least 5 retransmissions", n)
+	}
+	fail := waitFor(t, rec, SIPSessionDidFail).Data.(DidFailData)
+	if fail.Originator != Remote || fail.FailureReason != "missing ACK" {
+		t.Errorf("SIPSessionDidFail = %+v, want originator remote, failure_reason \"missing ACK\"", fail)
+	}
+	for _, n := range rec.Names() {
+		if n == SIPSessionDidStart {
+			t.Errorf("a session without ACK started: %v", rec.Names())
+		}
+	}
+	sippOK(t, "good call after a missing ACK", sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_echo.xml", Remote: h.addr()}))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -54,6 +55,18 @@ type Config struct {
 	Account   *Account
 	UserAgent string
 	Logger    *slog.Logger
+	// TimerT1 is RFC 3261's round-trip estimate T1 (0: 500 ms). The 2xx
+	// to an INVITE over UDP is retransmitted from T1 on, and a missing
+	// ACK is given up on after 64·T1, as RFC 3261 §13.3.1.4 says.
+	TimerT1 time.Duration
+}
+
+// timerT1 is cfg.TimerT1 or its default.
+func (c *Config) timerT1() time.Duration {
+	if c.TimerT1 > 0 {
+		return c.TimerT1
+	}
+	return 500 * time.Millisecond
 }
 
 // Manager is the reference's SessionManager: it keeps the active sessions,

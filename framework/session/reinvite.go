@@ -509,7 +509,7 @@ func (s *Session) reofferTo(ctx context.Context, req *sip.Request, tx sip.Server
 // §13.3.1.4). It gives up after 64·T1 and reports no ACK.
 // sent, if not nil, is called with the outcome of sending the first 2xx.
 func (s *Session) answer2xx(ctx context.Context, tx sip.ServerTransaction, req *sip.Request, body []byte, sent func(error)) (*sip.Request, error) {
-	const t1, t2 = 500 * time.Millisecond, 4 * time.Second
+	t1, t2 := s.m.cfg.timerT1(), 4*time.Second
 	sig := s.m.cfg.Signalling
 	ct := sip.NewHeader("Content-Type", "application/sdp")
 	err := sig.Respond(tx, req, 200, "OK", body, ct)

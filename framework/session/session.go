@@ -540,11 +540,14 @@ func (s *Session) fail(orig Originator, code int, reason, failure string, redire
 }
 
 // bye sends BYE and returns its final response (nil when none came).
-func (s *Session) bye(ctx context.Context) *sip.Response {
+func (s *Session) bye(ctx context.Context, headers ...sip.Header) *sip.Response {
 	s.mu.Lock()
 	target, route := s.remoteTarget, s.route
 	s.mu.Unlock()
 	req := s.newRequest(sip.BYE, target)
+	for _, h := range headers {
+		req.AppendHeader(h)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*ShortReinviteTimeout)
 	defer cancel()
 	tx, err := s.m.cfg.Signalling.Request(ctx, req, route)
@@ -733,8 +736,9 @@ func (s *Session) runAccept(chosen []Stream) {
 		return
 	}
 	if ack == nil {
+		// The reference's BYE after a missing ACK says why (§2.2).
 		end(ctx, ok)
-		s.bye(ctx)
+		s.bye(ctx, sip.NewHeader("Reason", `SIP;cause=500;text="Missing ACK"`))
 		s.fail(Remote, 0, "", "missing ACK", nil)
 		return
 	}

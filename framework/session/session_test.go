@@ -49,7 +49,7 @@ var (
 
 func newHost(t *testing.T, name string) *host { return newHostOn(t, name, udp4) }
 
-func newHostOn(t testing.TB, name string, nc netConf) *host {
+func newHostOn(t testing.TB, name string, nc netConf, opts ...func(*Config)) *host {
 	t.Helper()
 	center := notify.New()
 	reg := registry.New(registry.WithDir(pluginDir), registry.WithCenter(center))
@@ -66,7 +66,11 @@ func newHostOn(t testing.TB, name string, nc netConf) *host {
 	}
 	uri := sip.Uri{Scheme: "sip", User: name, Host: nc.ip}
 	acc := &Account{ID: name + "@127.0.0.1", URI: uri}
-	mgr := NewManager(Config{Signalling: eng, Streams: reg, Center: center, Account: acc, UserAgent: "sipstreams-test " + name})
+	mcfg := Config{Signalling: eng, Streams: reg, Center: center, Account: acc, UserAgent: "sipstreams-test " + name}
+	for _, o := range opts {
+		o(&mcfg)
+	}
+	mgr := NewManager(mcfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := eng.Start(ctx); err != nil {
