@@ -1,0 +1,482 @@
+package rtpsession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v2"
+)
+
+// replayWindow is the SRTP/SRTCP replay-protection window (RFC 3711 §3.3.2).
+const replayWindow = 128
+
+// Session is one RTP session. Create it with New, then Start it.
+type Session struct {
+	cfg    Config
+	ssrc   uint32
+	cname  string
+	epoch  time.Time // origin of arrival times in timestamp units
+	accept [256]bool
+	filter bool
+
+	// srtp contexts: one per direction and per protocol, so that each is
+	// used by one goroutine (or under sendMu) only.
+	srtpOut, srtcpOut *srtp.Context
+	srtpIn, srtcpIn   *srtp.Context
+
+	sendMu      sync.Mutex // guards the send state below
+	sending     bool
+	seq         uint16
+	ts          uint32
+	lastPT      uint8
+	havePT      bool
+	sentPackets uint32 // RTP packets sent (SR packet count)
+	sentOctets  uint32 // payload octets sent (SR octet count)
+	sentBytes   uint64 // datagram bytes sent
+	lastSend    time.Time
+	lastSendTS  uint32
+	sentSinceRR bool
+	sendBuf     []byte
+	encBuf      []byte
+
+	mu         sync.Mutex // guards the fields below
+	remoteRTP  net.Addr   // from SDP (SetRemote)
+	remoteRTCP net.Addr
+	recvRTP    net.Addr // latched source of received RTP
+	recvRTCP   net.Addr
+	recv       receiver
+	stats      counters
+	started    bool
+	closed     bool
+
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// counters are the statistics kept under Session.mu.
+type counters struct {
+	packetsReceived  uint64
+	bytesReceived    uint64
+	srtpFailures     uint64
+	dropped          uint64
+	rtcpSent         uint64
+	rtcpReceived     uint64
+	rtt              time.Duration
+	remoteLost       int32
+	remoteFraction   uint8
+	remoteJitter     uint32
+	haveRemoteReport bool
+}
+
+// New validates cfg and returns a Session that owns cfg's transports.
+func New(cfg Config) (*Session, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Session{
+		cfg:        cfg,
+		ssrc:       cfg.SSRC,
+		epoch:      time.Now(),
+		sending:    true,
+		seq:        uint16(rand.Uint32()),
+		ts:         rand.Uint32(),
+		remoteRTP:  cfg.RemoteRTP,
+		remoteRTCP: rtcpAddr(cfg.RemoteRTP, cfg.RemoteRTCP, cfg.RTCPMux),
+		done:       make(chan struct{}),
+		sendBuf:    make([]byte, 0, 1500),
+		encBuf:     make([]byte, 0, 1500),
+	}
+	for s.ssrc == 0 {
+		s.ssrc = rand.Uint32()
+	}
+	s.cname = cfg.CNAME
+	if s.cname == "" {
+		s.cname = fmt.Sprintf("%08x@sipstreams", s.ssrc)
+	}
+	for _, pt := range cfg.PayloadTypes {
+		s.accept[pt&0x7f] = true
+		s.filter = true
+	}
+	if cfg.SRTP != nil {
+		var err error
+		if s.srtpOut, s.srtcpOut, err = contexts(cfg.SRTP.Profile, cfg.SRTP.LocalKey); err != nil {
+			return nil, err
+		}
+		if s.srtpIn, s.srtcpIn, err = contexts(cfg.SRTP.Profile, cfg.SRTP.RemoteKey,
+			srtp.SRTPReplayProtection(replayWindow), srtp.SRTCPReplayProtection(replayWindow)); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func contexts(p srtp.ProtectionProfile, key []byte, opts ...srtp.ContextOption) (*srtp.Context, *srtp.Context, error) {
+	kl, _ := p.KeyLen()
+	a, err := srtp.CreateContext(key[:kl], key[kl:], p, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: SRTP context: %w", ErrInvalidConfig, err)
+	}
+	b, err := srtp.CreateContext(key[:kl], key[kl:], p, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: SRTCP context: %w", ErrInvalidConfig, err)
+	}
+	return a, b, nil
+}
+
+// SSRC returns our synchronisation source identifier.
+func (s *Session) SSRC() uint32 { return s.ssrc }
+
+// Start launches the receive loops and the timer loop. ctx only bounds the
+// call; Close stops the session.
+func (s *Session) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.started {
+		return nil
+	}
+	s.started = true
+	s.wg.Add(2)
+	go s.readLoop(s.cfg.RTP, true)
+	go s.timerLoop()
+	if !s.cfg.RTCPMux {
+		s.wg.Add(1)
+		go s.readLoop(s.cfg.RTCP, false)
+	}
+	return nil
+}
+
+// Close sends an RTCP BYE, stops every goroutine and closes the transports.
+// It is safe to call more than once.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		close(s.done)
+		s.sendBye()
+	}
+	err := s.cfg.RTP.Close()
+	if s.cfg.RTCP != nil {
+		err = errors.Join(err, s.cfg.RTCP.Close())
+	}
+	s.wg.Wait()
+	return err
+}
+
+// SetSending turns media sending on or off (hold). While off, Send drops
+// media (the timestamp still advances) and keep-alives are sent instead.
+func (s *Session) SetSending(on bool) {
+	s.sendMu.Lock()
+	s.sending = on
+	s.sendMu.Unlock()
+}
+
+// SetRemote changes the remote RTP and RTCP addresses in place (a re-INVITE
+// moved the peer), keeping SSRC, sequence numbers and SRTP state. rtcp may be
+// nil to derive it from rtp. A latched address is forgotten.
+func (s *Session) SetRemote(rtpAddr, rtcp net.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remoteRTP = rtpAddr
+	s.remoteRTCP = rtcpAddr(rtpAddr, rtcp, s.cfg.RTCPMux)
+	s.recvRTP, s.recvRTCP = nil, nil
+}
+
+// destinations returns where RTP and RTCP go now.
+func (s *Session) destinations() (rtpDst, rtcpDst net.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rtpDst, rtcpDst = s.remoteRTP, s.remoteRTCP
+	if s.recvRTP != nil {
+		rtpDst = s.recvRTP
+	}
+	if s.recvRTCP != nil {
+		rtcpDst = s.recvRTCP
+	}
+	return rtpDst, rtcpDst
+}
+
+// Timestamp returns the RTP timestamp the next Send will use.
+func (s *Session) Timestamp() uint32 {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	return s.ts
+}
+
+// Send sends one RTP packet with the current timestamp and then advances the
+// timestamp by advance (160 for 20 ms at 8 kHz; 0 for the packets of one
+// RFC 4733 event). While sending is off it only advances the timestamp.
+func (s *Session) Send(payloadType uint8, payload []byte, marker bool, advance uint32) error {
+	s.mu.Lock()
+	closed, started := s.closed, s.started
+	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if !started {
+		return ErrNotStarted
+	}
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if !s.sending {
+		s.ts += advance
+		return nil
+	}
+	err := s.sendLocked(payloadType, payload, marker)
+	s.ts += advance
+	return err
+}
+
+// sendLocked builds, protects and writes one RTP packet. sendMu is held.
+func (s *Session) sendLocked(pt uint8, payload []byte, marker bool) error {
+	h := rtp.Header{
+		Version:        2,
+		Marker:         marker,
+		PayloadType:    pt & 0x7f,
+		SequenceNumber: s.seq,
+		Timestamp:      s.ts,
+		SSRC:           s.ssrc,
+	}
+	size := h.MarshalSize() + len(payload)
+	buf := s.sendBuf[:size]
+	if cap(s.sendBuf) < size {
+		buf = make([]byte, size)
+	}
+	n, err := h.MarshalTo(buf)
+	if err != nil {
+		return fmt.Errorf("rtpsession: marshal RTP header: %w", err)
+	}
+	copy(buf[n:], payload)
+	out := buf
+	if s.srtpOut != nil {
+		out, err = s.srtpOut.EncryptRTP(s.encBuf[:0], buf, &h)
+		if err != nil {
+			return fmt.Errorf("rtpsession: SRTP protect: %w", err)
+		}
+		s.encBuf = out[:0]
+	}
+	dst, _ := s.destinations()
+	if dst == nil && !connected(s.cfg.RTP) {
+		return ErrNoRemote
+	}
+	s.seq++
+	if _, err := s.cfg.RTP.WriteTo(out, dst); err != nil {
+		return fmt.Errorf("rtpsession: send RTP to %v: %w", dst, err)
+	}
+	s.lastPT, s.havePT = h.PayloadType, true
+	s.sentPackets++
+	s.sentOctets += uint32(len(payload))
+	s.sentBytes += uint64(len(out))
+	s.lastSend = time.Now()
+	s.lastSendTS = s.ts
+	if len(payload) > 0 {
+		s.sentSinceRR = true
+	}
+	return nil
+}
+
+// keepAlive sends an empty RTP packet if nothing was sent for a whole
+// keep-alive interval and media sending is off.
+func (s *Session) keepAlive(now time.Time) {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.sending || now.Sub(s.lastSend) < s.cfg.KeepAlive {
+		return
+	}
+	pt, ok := s.lastPT, s.havePT
+	if s.cfg.KeepAlivePayloadType != nil {
+		pt, ok = *s.cfg.KeepAlivePayloadType, true
+	}
+	if !ok && len(s.cfg.PayloadTypes) > 0 {
+		pt, ok = s.cfg.PayloadTypes[0], true
+	}
+	if !ok {
+		return
+	}
+	if err := s.sendLocked(pt, nil, false); err != nil {
+		s.cfg.Logger.Debug("rtp keep-alive", "err", err)
+	}
+}
+
+// readLoop reads one transport until it is closed. With rtcp-mux the RTP
+// transport also carries RTCP.
+func (s *Session) readLoop(t Transport, isRTP bool) {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	dec := make([]byte, 0, 1500)
+	for {
+		n, from, err := t.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || s.isClosed() {
+				return
+			}
+			s.cfg.Logger.Debug("rtp read", "err", err)
+			continue
+		}
+		pkt := buf[:n]
+		if !isRTP || (s.cfg.RTCPMux && isRTCP(pkt)) {
+			s.handleRTCP(pkt, from, dec[:0])
+			continue
+		}
+		s.handleRTP(pkt, from, dec[:0])
+	}
+}
+
+func (s *Session) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// isRTCP tells RTCP from RTP on a multiplexed port (RFC 5761 §4): RTCP
+// packet types 192–223 fall where RTP's marker bit and payload type are.
+func isRTCP(p []byte) bool {
+	return len(p) >= 2 && p[1] >= 192 && p[1] <= 223
+}
+
+func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
+	now := time.Now()
+	var h rtp.Header
+	hlen, err := h.Unmarshal(pkt)
+	if err != nil || h.Version != 2 {
+		s.count(func(c *counters) { c.dropped++ })
+		return
+	}
+	payload := pkt[hlen:]
+	if h.Padding && len(payload) > 0 {
+		pad := int(payload[len(payload)-1])
+		if s.srtpIn == nil {
+			if pad == 0 || pad > len(payload) {
+				s.count(func(c *counters) { c.dropped++ })
+				return
+			}
+			payload = payload[:len(payload)-pad]
+		}
+	}
+	if s.srtpIn != nil {
+		plain, err := s.srtpIn.DecryptRTP(dec, pkt, &h)
+		if err != nil {
+			s.count(func(c *counters) { c.srtpFailures++ })
+			return
+		}
+		payload = plain[hlen:]
+		if h.Padding && len(payload) > 0 {
+			pad := int(payload[len(payload)-1])
+			if pad == 0 || pad > len(payload) {
+				s.count(func(c *counters) { c.dropped++ })
+				return
+			}
+			payload = payload[:len(payload)-pad]
+		}
+	}
+	if s.filter && len(payload) > 0 && !s.accept[h.PayloadType] {
+		s.count(func(c *counters) { c.dropped++ })
+		return
+	}
+	var latched, old net.Addr
+	s.mu.Lock()
+	s.stats.packetsReceived++
+	s.stats.bytesReceived += uint64(len(pkt))
+	s.recv.update(h.SSRC, h.SequenceNumber, h.Timestamp, s.arrivalUnits(now), now)
+	if s.cfg.Latch && !connected(s.cfg.RTP) && from != nil {
+		cur := s.remoteRTP
+		if s.recvRTP != nil {
+			cur = s.recvRTP
+		}
+		if cur == nil || cur.String() != from.String() {
+			old, latched = cur, from
+			s.recvRTP = from
+		}
+	}
+	s.mu.Unlock()
+	if latched != nil {
+		s.cfg.Logger.Debug("rtp latched", "old", old, "new", latched)
+		if s.cfg.OnRemoteChange != nil {
+			s.cfg.OnRemoteChange(old, latched)
+		}
+	}
+	if len(payload) == 0 || s.cfg.OnPacket == nil {
+		return // keep-alive
+	}
+	s.cfg.OnPacket(Packet{
+		PayloadType:    h.PayloadType,
+		SequenceNumber: h.SequenceNumber,
+		Timestamp:      h.Timestamp,
+		Marker:         h.Marker,
+		SSRC:           h.SSRC,
+		Payload:        append([]byte(nil), payload...),
+		Arrival:        now,
+	})
+}
+
+// arrivalUnits converts an arrival time to RTP timestamp units.
+func (s *Session) arrivalUnits(t time.Time) int64 {
+	return int64(t.Sub(s.epoch)) * int64(s.cfg.ClockRate) / int64(time.Second)
+}
+
+func (s *Session) count(f func(*counters)) {
+	s.mu.Lock()
+	f(&s.stats)
+	s.mu.Unlock()
+}
+
+// timerLoop sends RTCP reports and keep-alives and checks the RTP timeout.
+func (s *Session) timerLoop() {
+	defer s.wg.Done()
+	var rtcpC, kaC, toC <-chan time.Time
+	if s.cfg.RTCPInterval > 0 {
+		t := time.NewTicker(s.cfg.RTCPInterval)
+		defer t.Stop()
+		rtcpC = t.C
+	}
+	if s.cfg.KeepAlive > 0 {
+		t := time.NewTicker(s.cfg.KeepAlive / 2)
+		defer t.Stop()
+		kaC = t.C
+	}
+	if s.cfg.Timeout > 0 {
+		t := time.NewTicker(s.cfg.Timeout)
+		defer t.Stop()
+		toC = t.C
+	}
+	var lastCount uint64
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-rtcpC:
+			s.sendReport(now)
+		case now := <-kaC:
+			s.keepAlive(now)
+		case <-toC:
+			s.mu.Lock()
+			n := s.stats.packetsReceived
+			s.mu.Unlock()
+			if n == lastCount && s.cfg.OnTimeout != nil {
+				s.cfg.OnTimeout()
+			}
+			lastCount = n
+		}
+	}
+}
