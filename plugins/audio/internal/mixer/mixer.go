@@ -1,0 +1,393 @@
+package mixer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/pcm"
+)
+
+// DefaultSampleRate is the reference's default audio.sample_rate.
+const DefaultSampleRate = 32000
+
+// Mixer mixes its ports' audio on a 20 ms clock. Its methods are safe for
+// concurrent use.
+type Mixer struct {
+	rate   int
+	spf    int
+	cfg    device.Config
+	driver *device.Driver
+	logger *slog.Logger
+	dev    *devicePort
+
+	mu      sync.Mutex
+	slots   []*slot // in the order added; ticks visit them in this order
+	byPort  map[Port]*slot
+	volume  int
+	closed  bool
+	scratch [][]int16
+}
+
+// slot is a port's place in the Mixer.
+type slot struct {
+	port  Port
+	src   Source // nil if the port is not a Source
+	sink  Sink   // nil if the port is not a Sink
+	muted bool
+	// in counts the connections from each source into this sink.
+	in     map[*slot]int
+	fanout int // connections out of this source
+	frame  []int16
+	level  int
+}
+
+// Option configures a Mixer.
+type Option func(*config)
+
+type config struct {
+	rate       int
+	backend    device.Backend
+	null       device.Backend
+	input      string
+	output     string
+	logger     *slog.Logger
+	outputOnly bool
+}
+
+// WithSampleRate sets the mixer's rate (16000, 32000 or 48000 in the
+// reference's settings; any of pcm.SupportedRates works).
+func WithSampleRate(rate int) Option { return func(c *config) { c.rate = rate } }
+
+// WithBackend sets the device backend (none: the mixer runs on the null clock).
+func WithBackend(b device.Backend) Option { return func(c *config) { c.backend = b } }
+
+// WithDevices selects the input and output devices by name or ID
+// (device.SystemDefault by default; device.None for no device).
+func WithDevices(input, output string) Option {
+	return func(c *config) { c.input, c.output = input, output }
+}
+
+// WithNullClock replaces the real-time null clock (tests step it).
+func WithNullClock(b device.Backend) Option { return func(c *config) { c.null = b } }
+
+// WithLogger sets the logger (slog.Default() if not given).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// NewVoice returns the voice mixer: microphone and speaker
+// (device.SystemDefault unless WithDevices says otherwise).
+func NewVoice(opts ...Option) (*Mixer, error) { return newMixer(false, opts) }
+
+// NewAlert returns the alert mixer: an output device only, for ringing.
+func NewAlert(opts ...Option) (*Mixer, error) { return newMixer(true, opts) }
+
+func newMixer(outputOnly bool, opts []Option) (*Mixer, error) {
+	c := config{rate: DefaultSampleRate, input: device.SystemDefault, output: device.SystemDefault, logger: slog.Default(), outputOnly: outputOnly}
+	for _, o := range opts {
+		o(&c)
+	}
+	if outputOnly {
+		c.input = device.None
+	}
+	if err := pcm.CheckRate(c.rate); err != nil {
+		return nil, fmt.Errorf("mixer: %w", err)
+	}
+	m := &Mixer{
+		rate:   c.rate,
+		spf:    pcm.SamplesPerFrame(c.rate),
+		cfg:    device.Config{Input: c.input, Output: c.output, SampleRate: c.rate},
+		logger: c.logger.With("component", "audio-mixer"),
+		byPort: map[Port]*slot{},
+		volume: 100,
+	}
+	m.dev = &devicePort{alert: outputOnly}
+	dopts := []device.DriverOption{device.WithLogger(c.logger)}
+	if c.null != nil {
+		dopts = append(dopts, device.WithNull(c.null))
+	}
+	m.driver = device.NewDriver(c.backend, m, dopts...)
+	if err := m.add(m.dev); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// SampleRate returns the mixer's rate in Hz.
+func (m *Mixer) SampleRate() int { return m.rate }
+
+// SamplesPerFrame returns the length of the frames the ports exchange.
+func (m *Mixer) SamplesPerFrame() int { return m.spf }
+
+// Device returns the port of the sound device: a Source of the captured
+// microphone audio and a Sink playing to the speaker. Muting it mutes the
+// microphone (the reference's mixer.muted).
+func (m *Mixer) Device() Port { return m.dev }
+
+// Start opens the configured devices and starts the clock. If a device
+// cannot be opened, the clock runs on the null device and Start returns the
+// *device.OpenError; the Mixer is usable either way.
+func (m *Mixer) Start(ctx context.Context) error {
+	m.mu.Lock()
+	cfg := m.cfg
+	m.mu.Unlock()
+	return m.driver.Use(ctx, cfg)
+}
+
+// SetDevices switches devices while the Mixer runs (the input is ignored by
+// an alert mixer), with the same fallback as Start.
+func (m *Mixer) SetDevices(ctx context.Context, input, output string) error {
+	if m.dev.alert {
+		input = device.None
+	}
+	cfg := device.Config{Input: input, Output: output, SampleRate: m.rate}
+	err := m.driver.Use(ctx, cfg)
+	m.mu.Lock()
+	m.cfg = cfg
+	m.mu.Unlock()
+	return err
+}
+
+// Devices returns the devices in use.
+func (m *Mixer) Devices() device.Config { return m.driver.Config() }
+
+// OnNullDevice reports whether the Mixer is clocked by the null device.
+func (m *Mixer) OnNullDevice() bool { return m.driver.OnNull() }
+
+// Close stops the clock. Ports are not closed: they belong to the caller.
+func (m *Mixer) Close() error {
+	err := m.driver.Close()
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	return err
+}
+
+// Add adds a port, which must be a Source, a Sink or both.
+func (m *Mixer) Add(p Port) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	return m.add(p)
+}
+
+func (m *Mixer) add(p Port) error {
+	if _, ok := m.byPort[p]; ok {
+		return fmt.Errorf("%w: %s", ErrDuplicatePort, p.Name())
+	}
+	for _, s := range m.slots {
+		if s.port.Name() == p.Name() {
+			return fmt.Errorf("%w: name %s", ErrDuplicatePort, p.Name())
+		}
+	}
+	s := &slot{port: p, in: map[*slot]int{}, frame: make([]int16, m.spf)}
+	s.src, _ = p.(Source)
+	s.sink, _ = p.(Sink)
+	if s.src == nil && s.sink == nil {
+		return fmt.Errorf("%w: %s is neither a Source nor a Sink", ErrNotSink, p.Name())
+	}
+	m.slots = append(m.slots, s)
+	m.byPort[p] = s
+	return nil
+}
+
+// Remove removes a port and all its connections.
+func (m *Mixer) Remove(p Port) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.slot(p)
+	if err != nil {
+		return err
+	}
+	if p == m.dev {
+		return fmt.Errorf("%w: remove", ErrDevicePort)
+	}
+	for _, o := range m.slots {
+		if n, ok := o.in[s]; ok {
+			s.fanout -= n
+			delete(o.in, s)
+		}
+	}
+	for src := range s.in {
+		src.fanout -= s.in[src]
+	}
+	m.slots = slices.DeleteFunc(m.slots, func(o *slot) bool { return o == s })
+	delete(m.byPort, p)
+	return nil
+}
+
+func (m *Mixer) slot(p Port) (*slot, error) {
+	s, ok := m.byPort[p]
+	if !ok {
+		name := "<nil>"
+		if p != nil {
+			name = p.Name()
+		}
+		return nil, fmt.Errorf("%w: %s", ErrUnknownPort, name)
+	}
+	return s, nil
+}
+
+// Connect sends the audio of src to dst. Connections are counted: each
+// Connect needs its own Disconnect.
+func (m *Mixer) Connect(src, dst Port) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	from, to, err := m.pair(src, dst)
+	if err != nil {
+		return err
+	}
+	to.in[from]++
+	from.fanout++
+	return nil
+}
+
+// Disconnect undoes one Connect of src to dst.
+func (m *Mixer) Disconnect(src, dst Port) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	from, to, err := m.pair(src, dst)
+	if err != nil {
+		return err
+	}
+	if to.in[from] == 0 {
+		return fmt.Errorf("%w: %s -> %s", ErrNotConnected, src.Name(), dst.Name())
+	}
+	if to.in[from]--; to.in[from] == 0 {
+		delete(to.in, from)
+	}
+	from.fanout--
+	return nil
+}
+
+func (m *Mixer) pair(src, dst Port) (from, to *slot, err error) {
+	if from, err = m.slot(src); err != nil {
+		return nil, nil, err
+	}
+	if to, err = m.slot(dst); err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case from == to:
+		return nil, nil, fmt.Errorf("%w: %s", ErrSelfConnection, src.Name())
+	case from.src == nil:
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotSource, src.Name())
+	case to.sink == nil:
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotSink, dst.Name())
+	}
+	return from, to, nil
+}
+
+// Connected reports whether src is connected to dst.
+func (m *Mixer) Connected(src, dst Port) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	from, to := m.byPort[src], m.byPort[dst]
+	return from != nil && to != nil && to.in[from] > 0
+}
+
+// SetMuted mutes or unmutes what a port produces.
+func (m *Mixer) SetMuted(p Port, muted bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.slot(p)
+	if err != nil {
+		return err
+	}
+	s.muted = muted
+	return nil
+}
+
+// Muted reports whether a port is muted (false for unknown ports).
+func (m *Mixer) Muted(p Port) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.byPort[p]
+	return s != nil && s.muted
+}
+
+// SetOutputVolume sets the speaker volume in percent (100 unchanged; the
+// reference's alert mixer uses 0 when audio.silent is set).
+func (m *Mixer) SetOutputVolume(percent int) {
+	m.mu.Lock()
+	m.volume = max(percent, 0)
+	m.mu.Unlock()
+}
+
+// Level returns the peak level (0..255) of the last frame a Source produced.
+func (m *Mixer) Level(p Port) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.slot(p)
+	if err != nil {
+		return 0, err
+	}
+	return s.level, nil
+}
+
+// ProcessFrame runs one tick of the clock: in is the microphone's frame and
+// out receives the speaker's. The device.Driver calls it; it implements
+// device.Processor.
+func (m *Mixer) ProcessFrame(in, out []int16) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dev.in, m.dev.out, m.dev.volume = in, out, m.volume
+	defer func() { m.dev.in, m.dev.out = nil, nil }()
+	clear(out)
+	for _, s := range m.slots {
+		if s.src == nil || s.fanout == 0 {
+			continue
+		}
+		s.src.ReadFrame(s.frame)
+		if s.muted {
+			clear(s.frame)
+		}
+		s.level = pcm.Level(s.frame)
+	}
+	for _, s := range m.slots {
+		if s.sink == nil {
+			continue
+		}
+		srcs := m.scratch[:0]
+		for from := range s.in {
+			if from != s {
+				srcs = append(srcs, from.frame)
+			}
+		}
+		m.scratch = srcs
+		mixed := m.dev.mixBuf(m.spf)
+		pcm.Mix(mixed, srcs...)
+		s.sink.WriteFrame(mixed)
+	}
+}
+
+// devicePort is the sound card as a port.
+type devicePort struct {
+	in, out []int16
+	volume  int
+	alert   bool
+	buf     []int16
+}
+
+func (d *devicePort) Name() string { return "device" }
+
+func (d *devicePort) ReadFrame(frame []int16) {
+	n := copy(frame, d.in)
+	clear(frame[n:])
+}
+
+func (d *devicePort) WriteFrame(frame []int16) {
+	n := copy(d.out, frame)
+	pcm.Volume(d.out[:n], d.volume)
+}
+
+func (d *devicePort) mixBuf(n int) []int16 {
+	if cap(d.buf) < n {
+		d.buf = make([]int16, n)
+	}
+	return d.buf[:n]
+}

@@ -1,0 +1,260 @@
+package mixer
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/wav"
+)
+
+// writeWAV writes samples to a new WAV file at rate Hz.
+func writeWAV(t *testing.T, rate int, samples []int16) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "in.wav")
+	w, err := wav.Create(path, rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(samples); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readWAV(t *testing.T, path string) ([]int16, int) {
+	t.Helper()
+	r, err := wav.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []int16
+	buf := make([]int16, 1024)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			return out, r.SampleRate()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// play reads frames of 160 samples from p until n frames.
+func play(p Source, n int) []int16 {
+	var out []int16
+	f := make([]int16, 160)
+	for i := 0; i < n; i++ {
+		p.ReadFrame(f)
+		out = append(out, f...)
+	}
+	return out
+}
+
+func isDone(p *WAVPlayer) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func TestWAVPlayer(t *testing.T) {
+	// 200 samples numbered 1..200 at 8 kHz: 1.25 frames.
+	content := make([]int16, 200)
+	for i := range content {
+		content[i] = int16(i + 1)
+	}
+	path := writeWAV(t, 8000, content)
+	seq := func(parts ...[]int16) []int16 {
+		var out []int16
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	silence := func(n int) []int16 { return make([]int16, n) }
+	tests := []struct {
+		name   string
+		opts   []PlayerOption
+		frames int
+		want   []int16
+		done   bool
+	}{
+		{"once", nil, 3, seq(content, silence(280)), true},
+		{"twice back to back", []PlayerOption{WithLoopCount(2)}, 3, seq(content, content, silence(80)), true},
+		{"pause between loops", []PlayerOption{WithLoopCount(2), WithPauseTime(5 * time.Millisecond)}, 3, seq(content, silence(40), content, silence(40)), true},
+		{"initial delay", []PlayerOption{WithInitialDelay(10 * time.Millisecond)}, 1, seq(silence(80), content[:80]), false},
+		{"initial delay then end", []PlayerOption{WithInitialDelay(10 * time.Millisecond)}, 2, seq(silence(80), content, silence(40)), true},
+		{"forever", []PlayerOption{WithLoopCount(0)}, 5, seq(content, content, content, content), false},
+		{"half volume", []PlayerOption{WithVolume(50)}, 1, func() []int16 {
+			h := make([]int16, 160)
+			for i := range h {
+				h[i] = int16((i + 1 + 1) / 2)
+			}
+			return h
+		}(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewWAVPlayer(path, 8000, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			got := play(p, tt.frames)
+			for i := range tt.want {
+				if got[i] != tt.want[i] {
+					t.Fatalf("sample %d = %d, want %d", i, got[i], tt.want[i])
+				}
+			}
+			if isDone(p) != tt.done {
+				t.Fatalf("done = %v, want %v", isDone(p), tt.done)
+			}
+			if p.Err() != nil {
+				t.Fatalf("Err = %v", p.Err())
+			}
+		})
+	}
+}
+
+func TestWAVPlayerPauseResumeClose(t *testing.T) {
+	content := make([]int16, 480)
+	for i := range content {
+		content[i] = int16(i + 1)
+	}
+	p, err := NewWAVPlayer(writeWAV(t, 8000, content), 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := play(p, 1)
+	p.Pause()
+	for _, v := range play(p, 2) {
+		if v != 0 {
+			t.Fatal("paused player not silent")
+		}
+	}
+	p.Resume()
+	if got := play(p, 1); got[0] != first[159]+1 {
+		t.Fatalf("after Resume sample %d, want %d", got[0], first[159]+1)
+	}
+	p.Close()
+	if !isDone(p) || p.Err() != nil {
+		t.Fatalf("after Close done %v err %v", isDone(p), p.Err())
+	}
+	if p.Close() != nil {
+		t.Fatal("second Close failed")
+	}
+}
+
+// TestWAVPlayerResamples plays a 16 kHz file of 1 s on a 32 kHz mixer.
+func TestWAVPlayerResamples(t *testing.T) {
+	p, err := NewWAVPlayer(writeWAV(t, 16000, sine(16000, 440, 10000, 0, 16000)), 32000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var out []int16
+	f := make([]int16, 640)
+	frames := 0
+	for !isDone(p) && frames < 100 {
+		p.ReadFrame(f)
+		out = append(out, f...)
+		frames++
+	}
+	if frames != 51 { // 50 frames of audio, the 51st finds the end
+		t.Fatalf("played %d frames, want 51", frames)
+	}
+	if a := amplitude(out[:32000], 32000, 440); a < 9500 || a > 10500 {
+		t.Fatalf("440 Hz amplitude %.0f after resampling", a)
+	}
+}
+
+func TestWAVPlayerErrors(t *testing.T) {
+	if _, err := NewWAVPlayer(filepath.Join(t.TempDir(), "missing.wav"), 8000); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := NewWAVPlayer(writeWAV(t, 8000, []int16{1}), 0); err == nil {
+		t.Fatal("rate 0 accepted")
+	}
+	// An empty file looping forever ends instead of spinning.
+	p, err := NewWAVPlayer(writeWAV(t, 8000, nil), 8000, WithLoopCount(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	play(p, 1)
+	if !isDone(p) {
+		t.Fatal("empty file looping forever did not end")
+	}
+}
+
+// TestWAVRecorderRecordsBothSides puts a recorder in a call's bridge: the
+// file holds the microphone (440 Hz) and the remote party (1000 Hz).
+func TestWAVRecorderRecordsBothSides(t *testing.T) {
+	m := newTestMixer(t, WithSampleRate(16000))
+	path := filepath.Join(t.TempDir(), "history", "call.wav")
+	rec, err := NewWAVRecorder(path, m.SampleRate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, err := NewToneGenerator("call", m.SampleRate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote.PlayTones(toneOf(1000, time.Hour))
+	br := m.NewBridge()
+	for _, p := range []Port{m.Device(), remote, rec} {
+		if err := br.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const frames = 50
+	out := make([]int16, 320)
+	var speaker []int16
+	for i := 0; i < frames; i++ {
+		m.ProcessFrame(sine(16000, 440, 8000, i*320, 320), out)
+		speaker = append(speaker, out...)
+	}
+	if err := br.Remove(rec); err != nil {
+		t.Fatal(err)
+	}
+	m.Remove(rec)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close = %v", err)
+	}
+	got, rate := readWAV(t, path)
+	if rate != 16000 || len(got)+int(rec.Dropped())*320 != frames*320 {
+		t.Fatalf("recorded %d samples at %d Hz (%d frames dropped)", len(got), rate, rec.Dropped())
+	}
+	if a := amplitude(got, 16000, 440); a < 7000 {
+		t.Errorf("microphone side (440 Hz) amplitude %.0f", a)
+	}
+	if a := amplitude(got, 16000, 1000); a < 10000 {
+		t.Errorf("remote side (1000 Hz) amplitude %.0f", a)
+	}
+	// The speaker hears only the remote party, not the microphone.
+	if a := amplitude(speaker, 16000, 440); a > 100 {
+		t.Errorf("microphone echoed to the speaker: %.0f", a)
+	}
+	rec.WriteFrame(out) // ignored after Close
+}
+
+func TestWAVRecorderBadPath(t *testing.T) {
+	file := writeWAV(t, 8000, nil)
+	if _, err := NewWAVRecorder(filepath.Join(file, "sub", "x.wav"), 8000); err == nil {
+		t.Fatal("recorder under a file path succeeded")
+	}
+}
