@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/hraban/opus.v2"
+
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/spectrum"
 )
 
@@ -558,3 +560,43 @@ func BenchmarkPCMU(b *testing.B) { benchmarkCodec(b, PCMU()) }
 func BenchmarkPCMA(b *testing.B) { benchmarkCodec(b, PCMA()) }
 func BenchmarkG722(b *testing.B) { benchmarkCodec(b, G722()) }
 func BenchmarkOpus(b *testing.B) { benchmarkCodec(b, Opus()) }
+
+// TestOpusDecodesStereoPackets: a peer may send stereo Opus on
+// opus/48000/2 (baresip does by default); the decoder downmixes to mono.
+func TestOpusDecodesStereoPackets(t *testing.T) {
+	enc, err := opus.NewEncoder(48000, 2, opus.AppAudio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := Opus().NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mono := sine(1000, 48000, 48000, 8000)
+	stereo := make([]int16, 2*len(mono))
+	for i, s := range mono {
+		stereo[2*i], stereo[2*i+1] = s, s
+	}
+	buf := make([]byte, 4000)
+	var out []int16
+	for off := 0; off < len(stereo); off += 2 * 960 {
+		n, err := enc.Encode(stereo[off:off+2*960], buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(out)
+		if out, err = dec.Decode(buf[:n], out); err != nil {
+			t.Fatal(err)
+		}
+		if len(out)-before != 960 {
+			t.Fatalf("stereo packet decoded to %d samples, want 960 mono", len(out)-before)
+		}
+	}
+	tail := out[len(out)/2:]
+	if f, _ := spectrum.Dominant(tail, 48000); math.Abs(f-1000) > 2 {
+		t.Fatalf("dominant %.1f Hz, want 1000", f)
+	}
+	if r := spectrum.RMS(tail) / spectrum.RMS(mono); r < 0.8 || r > 1.2 {
+		t.Fatalf("level ratio %.2f, want about 1", r)
+	}
+}
