@@ -1,0 +1,30 @@
+// Package msrpstream is the base MSRP media streams are built on: the Go
+// counterpart of the reference's MSRPStreamBase, shared by chat, file
+// transfer and desktop sharing, and open to vendors with MSRP streams of
+// their own.
+//
+// # SDP
+//
+// [Media] is an MSRP media section (RFC 4975 §8 with the a=setup of
+// RFC 6135): m=message with TCP/MSRP or TCP/TLS/MSRP and the format "*",
+// c=, a=path, a=accept-types, a=accept-wrapped-types, a=setup, a=max-size,
+// the direction and the stream type's own attributes. [Media.Build] and
+// [Media.Marshal] write the local one; [FromSDP] and [ParseMediaAt] read the
+// remote one; [Media.Validate] refuses an offer the reference refuses (another
+// protocol than the account's msrp.transport, no a=path, a path URI of the
+// other scheme) with an error wrapping sdk.ErrInvalidStream that names the
+// reason. [Accepts] matches a content type against accept-types wildcards.
+//
+// # Connection roles
+//
+// Which end opens the TCP connection is decided in two steps, as in the
+// reference: [DecideRole] at initialization, from the account (peer-to-peer
+// or not, connection model, relay) and, when answering, the offer's a=setup;
+// then, for the offerer, [ResolveAnswer] once the answer's a=setup is known.
+// The result is a [Role]: [Dial], [Listen] or [Relay], with the a=setup to
+// advertise.
+//
+// Settings read from the account: msrp.transport (tls|tcp, [TransportSetting]),
+// msrp.connection_model (relay|acm), nat_traversal.msrp_relay,
+// nat_traversal.use_msrp_relay_for_outbound and account.peer_to_peer.
+package msrpstream
