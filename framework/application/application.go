@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/account"
 	"github.com/sipstreams/sipstreams/framework/config"
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
@@ -43,6 +44,7 @@ type Application struct {
 	reg      *registry.Registry
 	sessions *session.Manager
 	account  *session.Account
+	accounts *account.Manager
 }
 
 // New returns a stopped application.
@@ -118,6 +120,15 @@ func (a *Application) Sessions() *session.Manager {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.sessions
+}
+
+// Accounts returns the account manager of the running application (every
+// account of the configuration, SIP accounts registering), or nil when it
+// is stopped.
+func (a *Application) Accounts() *account.Manager {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.accounts
 }
 
 // Account returns the peer-to-peer account sessions are made with, or nil
@@ -199,6 +210,14 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		undo()
 		return err
 	}
+	accounts, err := account.NewManager(account.ManagerConfig{Engine: eng, Center: a.center, Logger: a.log})
+	if err == nil {
+		err = accounts.Load(doc.Accounts, &doc.Settings)
+	}
+	if err != nil {
+		undo()
+		return fmt.Errorf("application: loading the accounts: %w", err)
+	}
 	mgr := session.NewManager(session.Config{
 		Signalling: eng,
 		Streams:    reg,
@@ -207,8 +226,17 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		UserAgent:  a.userAgent(&doc.Settings),
 		Logger:     a.log,
 	})
+	// The account manager starts last, as the reference's does: an
+	// account's registration brings calls, which need the session manager.
+	if err := accounts.Start(ctx); err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		mgr.Close(cctx)
+		cancel()
+		undo()
+		return fmt.Errorf("application: starting the accounts: %w", err)
+	}
 	a.mu.Lock()
-	a.eng, a.reg, a.sessions, a.account = eng, reg, mgr, acc
+	a.eng, a.reg, a.sessions, a.account, a.accounts = eng, reg, mgr, acc, accounts
 	a.state = StateStarted
 	a.mu.Unlock()
 	a.log.Info("started", "addrs", eng.Addrs(), "account", acc.URI.String())
@@ -359,12 +387,20 @@ func (a *Application) Stop(ctx context.Context) error {
 		return ErrNotRunning
 	}
 	a.state = StateStopping
-	mgr, reg, eng := a.sessions, a.reg, a.eng
+	mgr, reg, eng, accounts := a.sessions, a.reg, a.eng, a.accounts
 	a.mu.Unlock()
 	a.post(SIPApplicationWillEnd, nil)
-	err := a.closeAll(ctx, mgr, reg, eng)
+	// Accounts first (unregistering while the engine still runs), as the
+	// reference's stop does.
+	var accErr error
+	if accounts != nil {
+		if err := accounts.Stop(ctx); err != nil {
+			accErr = fmt.Errorf("application: stopping the accounts: %w", err)
+		}
+	}
+	err := errors.Join(accErr, a.closeAll(ctx, mgr, reg, eng))
 	a.mu.Lock()
-	a.sessions, a.reg, a.eng, a.account = nil, nil, nil, nil
+	a.sessions, a.reg, a.eng, a.account, a.accounts = nil, nil, nil, nil, nil
 	a.state = StateStopped
 	a.mu.Unlock()
 	a.post(SIPApplicationDidEnd, nil)

@@ -26,12 +26,17 @@
 //  5. builds the [session.Manager] for the peer-to-peer account (the
 //     reference's BonjourAccount role): URI sip:<user>@<listen IP>:<port>,
 //     display name and flattened settings from the document;
-//  6. moves to [StateStarted] and posts SIPApplicationDidStart.
+//  6. loads every account of the document into an [account.Manager]
+//     ([Application.Accounts]) and starts it: enabled SIP accounts with
+//     sip.register begin registering (their SIPAccount* notifications go
+//     to the same center);
+//  7. moves to [StateStarted] and posts SIPApplicationDidStart.
 //
 // If a step after the first fails, what was started is closed again, the
 // application goes back to [StateStopped] and Start returns the error.
 //
-// [Application.Stop] posts SIPApplicationWillEnd, closes the session
+// [Application.Stop] posts SIPApplicationWillEnd, stops the account
+// manager (unregistering, while the engine still runs), closes the session
 // manager (ending every session and waiting for it), the registry (ending
 // the plugin processes) and the engine, moves to [StateStopped] and posts
 // SIPApplicationDidEnd. A stopped application may be started again.
