@@ -10,7 +10,7 @@ PLUGIN_DIRS  := $(patsubst %/main.go,%,$(PLUGIN_MAINS))
 TEST_FLAGS   ?= -race -timeout 20m
 FUZZTIME     ?= 30s
 
-.PHONY: all build host plugins test test-deps demo bench fuzz proto proto-check lint clean
+.PHONY: all build host plugins deps test test-deps demo bench fuzz proto proto-check lint clean
 
 all: build
 
@@ -19,7 +19,8 @@ build: host plugins
 host:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/sipstreams ./cmd/host
 
-plugins:
+# The audio plugin links libopus (cgo): deps installs it when missing.
+plugins: deps
 	@mkdir -p $(BIN)/plugins
 	@for d in $(PLUGIN_DIRS); do \
 		n=$$(basename $$d); \
@@ -27,9 +28,12 @@ plugins:
 		$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d || exit 1; \
 	done
 
-# test-deps installs what the tests need on a fresh Debian machine (as root).
-test-deps:
+# deps installs what the build and the tests need on a fresh Debian
+# machine (as root; .ci/deps lists the packages).
+deps:
 	@./.ci/deps
+
+test-deps: deps
 
 test: test-deps
 	$(GO) vet ./...
