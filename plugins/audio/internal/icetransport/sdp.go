@@ -27,11 +27,8 @@ type Candidate struct {
 func (c Candidate) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %d %s %d %s %d typ %s", c.Foundation, c.Component, c.Transport, c.Priority, c.Address, c.Port, c.Type)
-	if c.hasRelAddr || c.RelAddr != "" {
-		b.WriteString(" raddr " + c.RelAddr)
-	}
-	if c.hasRelPort || c.RelAddr != "" {
-		b.WriteString(" rport " + strconv.Itoa(c.RelPort))
+	if c.RelAddr != "" {
+		b.WriteString(" raddr " + c.RelAddr + " rport " + strconv.Itoa(c.RelPort))
 	}
 	for _, e := range c.Extensions {
 		b.WriteByte(' ')
@@ -87,17 +84,21 @@ func ParseCandidate(s string) (Candidate, error) {
 		return fail("unknown candidate type")
 	}
 	rest := f[8:]
-	if len(rest) >= 2 && rest[0] == "raddr" {
-		c.RelAddr, c.hasRelAddr = rest[1], true
-		rest = rest[2:]
-	}
-	if len(rest) >= 2 && rest[0] == "rport" {
-		p, err := strconv.Atoi(rest[1])
-		if err != nil || p < 0 || p > 65535 || !digits(rest[1]) {
+	// raddr and rport go together (RFC 5245 §15.1 sends both for
+	// reflexive and relayed candidates).
+	if len(rest) >= 1 && (rest[0] == "raddr" || rest[0] == "rport") {
+		if len(rest) < 4 || rest[0] != "raddr" || rest[2] != "rport" {
+			return fail("want raddr ADDRESS rport PORT")
+		}
+		if net.ParseIP(rest[1]) == nil && !validHost(rest[1]) {
+			return fail("bad raddr")
+		}
+		p, err := strconv.Atoi(rest[3])
+		if err != nil || p < 0 || p > 65535 || !digits(rest[3]) {
 			return fail("bad rport")
 		}
-		c.RelPort, c.hasRelPort = p, true
-		rest = rest[2:]
+		c.RelAddr, c.RelPort = rest[1], p
+		rest = rest[4:]
 	}
 	if len(rest)%2 != 0 {
 		return fail("extension without value")

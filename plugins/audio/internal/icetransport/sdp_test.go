@@ -31,7 +31,7 @@ func TestReferenceAttributes(t *testing.T) {
 	}
 	first := r.Candidates[0]
 	want := Candidate{Foundation: "S", Component: 1, Transport: "UDP", Priority: 31, Address: "80.101.96.20", Port: 55328,
-		Type: "srflx", RelAddr: "192.168.1.6", RelPort: 55328, hasRelAddr: true, hasRelPort: true}
+		Type: "srflx", RelAddr: "192.168.1.6", RelPort: 55328}
 	if !reflect.DeepEqual(first, want) {
 		t.Fatalf("first candidate %+v", first)
 	}
@@ -62,6 +62,9 @@ func TestParseCandidate(t *testing.T) {
 		{"f_o 1 UDP 1 127.0.0.1 1 typ host", false},
 		{"1 1 UDP 1 127.0.0.1", false},
 		{"1 1 UDP 1 a_b 1 typ host", false},
+		{"1 1 UDP 1 127.0.0.1 1 typ srflx raddr 1.2.3.4", false},
+		{"1 1 UDP 1 127.0.0.1 1 typ srflx rport 9 raddr 1.2.3.4", false},
+		{"1 1 UDP 1 127.0.0.1 1 typ srflx raddr a_b rport 9", false},
 	}
 	for _, tt := range tests {
 		c, err := ParseCandidate(tt.in)
