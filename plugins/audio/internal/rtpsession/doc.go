@@ -27,7 +27,8 @@
 // Config.OnPacket. Reception statistics follow RFC 3550 appendix A.3
 // (cumulative and fractional loss) and A.8 (interarrival jitter).
 //
-// RTCP: every Config.RTCPInterval (5 s by default) the session sends a
+// RTCP: every Config.RTCPInterval (5 s by default, randomized to 0.5–1.5
+// times that as RFC 3550 §6.3.1 asks) the session sends a
 // compound packet: a sender report while it is sending, else a receiver
 // report, with one reception report block for the remote source and an SDES
 // CNAME. Reports from the peer give the round-trip time (RFC 3550 §6.4.1:

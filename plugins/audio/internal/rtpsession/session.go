@@ -322,15 +322,24 @@ func (s *Session) readLoop(t Transport, isRTP bool) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
 	dec := make([]byte, 0, 1500)
+	failures := 0
 	for {
 		n, from, err := t.ReadFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || s.isClosed() {
 				return
 			}
+			// Transient errors (an ICMP error reported on a connected
+			// socket) are skipped; a transport that only fails is
+			// given up rather than spun on.
+			if failures++; failures > maxReadFailures {
+				s.cfg.Logger.Warn("rtp transport keeps failing; receiving stopped", "err", err)
+				return
+			}
 			s.cfg.Logger.Debug("rtp read", "err", err)
 			continue
 		}
+		failures = 0
 		pkt := buf[:n]
 		if !isRTP || (s.cfg.RTCPMux && isRTCP(pkt)) {
 			s.handleRTCP(pkt, from, dec[:0])
@@ -339,6 +348,9 @@ func (s *Session) readLoop(t Transport, isRTP bool) {
 		s.handleRTP(pkt, from, dec[:0])
 	}
 }
+
+// maxReadFailures is how many consecutive read errors end a receive loop.
+const maxReadFailures = 100
 
 func (s *Session) isClosed() bool {
 	select {
@@ -445,10 +457,11 @@ func (s *Session) count(f func(*counters)) {
 func (s *Session) timerLoop() {
 	defer s.wg.Done()
 	var rtcpC, kaC, toC <-chan time.Time
+	var rtcpTimer *time.Timer
 	if s.cfg.RTCPInterval > 0 {
-		t := time.NewTicker(s.cfg.RTCPInterval)
-		defer t.Stop()
-		rtcpC = t.C
+		rtcpTimer = time.NewTimer(rtcpDelay(s.cfg.RTCPInterval))
+		defer rtcpTimer.Stop()
+		rtcpC = rtcpTimer.C
 	}
 	if s.cfg.KeepAlive > 0 {
 		t := time.NewTicker(s.cfg.KeepAlive / 2)
@@ -467,6 +480,7 @@ func (s *Session) timerLoop() {
 			return
 		case now := <-rtcpC:
 			s.sendReport(now)
+			rtcpTimer.Reset(rtcpDelay(s.cfg.RTCPInterval))
 		case now := <-kaC:
 			s.keepAlive(now)
 		case <-toC:
@@ -479,4 +493,10 @@ func (s *Session) timerLoop() {
 			lastCount = n
 		}
 	}
+}
+
+// rtcpDelay randomizes the report interval to 0.5–1.5 times its nominal
+// value so that participants do not synchronise (RFC 3550 §6.3.1).
+func rtcpDelay(d time.Duration) time.Duration {
+	return d/2 + rand.N(d+1)
 }
