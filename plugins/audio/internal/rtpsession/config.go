@@ -14,6 +14,7 @@ const (
 	DefaultClockRate    = 8000
 	DefaultRTCPInterval = 5 * time.Second
 	DefaultKeepAlive    = 5 * time.Second
+	DefaultLatchAfter   = 10
 )
 
 // SRTP holds the negotiated SRTP parameters. Keys are the master key followed
@@ -50,8 +51,12 @@ type Config struct {
 	// defaults to RemoteRTP's port + 1 (or RemoteRTP with RTCPMux).
 	RemoteRTP, RemoteRTCP net.Addr
 	// Latch sends to the source address of received packets when it
-	// differs from the SDP address (symmetric RTP behind NAT).
-	Latch bool
+	// differs from the SDP address (symmetric RTP behind NAT), once
+	// LatchAfter consecutive packets came from it (default 10, pjmedia's
+	// PJMEDIA_RTP_NAT_PROBATION_CNT), so a stray packet cannot divert the
+	// stream. With SRTP only authenticated packets count.
+	Latch      bool
+	LatchAfter int
 	// SRTP enables SRTP/SRTCP; nil means plain RTP.
 	SRTP *SRTP
 	// PayloadTypes, if not empty, are the only payload types delivered;
@@ -99,6 +104,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.RTCPInterval == 0 {
 		c.RTCPInterval = DefaultRTCPInterval
+	}
+	if c.LatchAfter <= 0 {
+		c.LatchAfter = DefaultLatchAfter
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = DefaultKeepAlive

@@ -112,7 +112,8 @@ func (s *Session) handleRTCP(pkt []byte, from net.Addr, dec []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.rtcpReceived++
-	if s.cfg.Latch && from != nil {
+	// RTCP follows its own source once RTP has latched.
+	if s.cfg.Latch && from != nil && s.recvRTP != nil {
 		t := s.cfg.RTCP
 		if s.cfg.RTCPMux {
 			t = s.cfg.RTP

@@ -283,12 +283,26 @@ func TestLatch(t *testing.T) {
 	a, b := newEndpoint(t, true), newEndpoint(t, true)
 	nowhere := listen(t) // the "SDP" address a is told, which b never uses
 	defer nowhere.Close()
+	stray := listen(t)
+	defer stray.Close()
 	changed := make(chan net.Addr, 1)
 	sa, sb := start(t, a, b, func(ca, cb *Config) {
 		ca.RemoteRTP = nowhere.LocalAddr()
 		ca.Latch = true
+		ca.LatchAfter = 3
 		ca.OnRemoteChange = func(_, n net.Addr) { changed <- n }
 	})
+	// One stray packet from elsewhere, then b's packets: the stray source
+	// never gets 3 in a row, b does.
+	stray.WriteTo([]byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0xff}, a.rtp.LocalAddr())
+	for i := 0; i < 2; i++ {
+		sb.Send(0, []byte("hello"), false, 160)
+	}
+	receive(t, a.got)
+	receive(t, a.got)
+	if st := sa.Stats(); st.RemoteRTPReceived != nil {
+		t.Fatalf("latched after %d packets: %v", st.PacketsReceived, st.RemoteRTPReceived)
+	}
 	sb.Send(0, []byte("hello"), false, 160)
 	receive(t, a.got)
 	if got := <-changed; got.String() != b.rtp.LocalAddr().String() {
