@@ -492,3 +492,28 @@ func BenchmarkSendReceiveSRTP80(b *testing.B) {
 func BenchmarkSendReceiveSRTP32(b *testing.B) {
 	benchmarkExchange(b, srtp.ProtectionProfileAes128CmHmacSha1_32)
 }
+
+func TestIPv6(t *testing.T) {
+	conn := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+		if err != nil {
+			t.Skip("no IPv6 loopback:", err)
+		}
+		return c
+	}
+	a, b := &endpoint{rtp: conn(), got: make(chan Packet, 4)}, &endpoint{rtp: conn(), got: make(chan Packet, 4)}
+	a.cfg = Config{RTP: a.rtp, RTCPMux: true, OnPacket: func(p Packet) { a.got <- p }}
+	b.cfg = Config{RTP: b.rtp, RTCPMux: true, OnPacket: func(p Packet) { b.got <- p }}
+	sa, sb := start(t, a, b, func(ca, cb *Config) {
+		ca.SRTP = &SRTP{Profile: srtp.ProtectionProfileAes128CmHmacSha1_80, LocalKey: key(3), RemoteKey: key(4)}
+		cb.SRTP = &SRTP{Profile: srtp.ProtectionProfileAes128CmHmacSha1_80, LocalKey: key(4), RemoteKey: key(3)}
+	})
+	sa.Send(8, []byte("v6"), false, 160)
+	sb.Send(8, []byte("v6 back"), false, 160)
+	if p := receive(t, b.got); string(p.Payload) != "v6" {
+		t.Fatalf("b got %q", p.Payload)
+	}
+	if p := receive(t, a.got); string(p.Payload) != "v6 back" {
+		t.Fatalf("a got %q", p.Payload)
+	}
+}
