@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -294,5 +295,18 @@ func TestLookup(t *testing.T) {
 	}
 	if u, ok := (&Message{}).NamespaceURI(""); !ok || u != DefaultNamespace {
 		t.Errorf("NamespaceURI(\"\") without NS = %q, %v", u, ok)
+	}
+}
+
+func TestDateTimeMicroseconds(t *testing.T) {
+	m, err := Parse([]byte("DateTime: 2024-05-01T10:11:12.123456789+02:00\r\n\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.DateTime.Nanosecond(); got != 123456000 {
+		t.Fatalf("nanoseconds %d, want the microseconds kept: 123456000", got)
+	}
+	if got := string(m.Marshal()); !strings.HasPrefix(got, "DateTime: 2024-05-01T10:11:12.123456+02:00\r\n") {
+		t.Fatalf("Marshal = %q", got)
 	}
 }

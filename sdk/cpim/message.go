@@ -17,7 +17,8 @@ type Message struct {
 	// Subject holds the Subject headers in order; each may carry a
 	// language tag (`Subject:;lang=fr ...`, RFC 3862 §3.3).
 	Subject []Subject
-	// DateTime is the sending time; the zero Time when absent.
+	// DateTime is the sending time; the zero Time when absent. It is
+	// written, and read, with microsecond precision.
 	DateTime time.Time
 	// Required lists the header names the receiver must understand
 	// (the Require header, RFC 3862 §4.6).
@@ -109,8 +110,9 @@ func (m *Message) Lookup(uri, name string) (string, bool) {
 	return "", false
 }
 
-// dateTimeLayout keeps every fractional digit the time has and no more.
-const dateTimeLayout = time.RFC3339Nano
+// dateTimeLayout writes RFC 3339 with up to six fractional digits: the
+// reference SDK sends and expects microseconds.
+const dateTimeLayout = "2006-01-02T15:04:05.999999Z07:00"
 
 // Marshal returns the payload with CRLF line ends: From, To, cc, Subject,
 // DateTime, Require, the NS declarations and the other headers, a blank

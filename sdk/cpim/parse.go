@@ -163,7 +163,7 @@ func (m *Message) addHeader(l line) error {
 		if err != nil || t.IsZero() {
 			return fail(ErrInvalidDateTime, err)
 		}
-		m.DateTime = t
+		m.DateTime = t.Truncate(time.Microsecond)
 	case strings.EqualFold(name, "Require"), strings.EqualFold(name, "Required"):
 		for _, r := range strings.Split(value, ",") {
 			if r = strings.Trim(r, " \t"); r != "" {

@@ -34,7 +34,8 @@ func (s State) Valid() bool { return s == StateIdle || s == StateActive }
 type Document struct {
 	// State is StateActive or StateIdle.
 	State State
-	// LastActive is when the composer was last active; zero when absent.
+	// LastActive is when the composer was last active, to the microsecond;
+	// zero when absent.
 	LastActive time.Time
 	// ContentType is the kind of content being composed, such as "text"
 	// (the reference always sends "text"); "" when absent.
@@ -52,6 +53,10 @@ type wireDocument struct {
 	ContentType *string `xml:"urn:ietf:params:xml:ns:im-iscomposing contenttype"`
 	Refresh     *string `xml:"urn:ietf:params:xml:ns:im-iscomposing refresh"`
 }
+
+// lastActiveLayout is RFC 3339 with up to six fractional digits, the
+// precision the reference SDK uses; Parse keeps microseconds too.
+const lastActiveLayout = "2006-01-02T15:04:05.999999Z07:00"
 
 // Parse reads an application/im-iscomposing+xml document. Errors wrap
 // ErrMalformed and one of the specific sentinels.
@@ -76,7 +81,7 @@ func Parse(data []byte) (*Document, error) {
 		if err != nil || t.IsZero() {
 			return nil, fmt.Errorf("iscomposing: %w: %q", ErrInvalidLastActive, *w.LastActive)
 		}
-		d.LastActive = t
+		d.LastActive = t.Truncate(time.Microsecond)
 	}
 	if w.ContentType != nil {
 		d.ContentType = strings.TrimSpace(*w.ContentType)
@@ -109,7 +114,7 @@ func (d *Document) Marshal() []byte {
 	}
 	elem("state", string(state))
 	if !d.LastActive.IsZero() {
-		elem("lastactive", d.LastActive.Format(time.RFC3339Nano))
+		elem("lastactive", d.LastActive.Format(lastActiveLayout))
 	}
 	if d.ContentType != "" {
 		elem("contenttype", d.ContentType)
