@@ -3,6 +3,7 @@ package icetransport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -100,11 +101,19 @@ func TestConnectCarriesRTP(t *testing.T) {
 					t.Errorf("pair %v", p)
 				}
 			}
-			mu.Lock()
-			if !states[ice.ConnectionStateChecking] || !states[ice.ConnectionStateConnected] {
-				t.Errorf("state changes seen: %v", states)
+			// State callbacks run on pion's goroutines and may trail Connect.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+				mu.Lock()
+				ok := states[ice.ConnectionStateChecking] && states[ice.ConnectionStateConnected]
+				seen := fmt.Sprint(states)
+				mu.Unlock()
+				if ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("state changes seen: %s", seen)
+				}
 			}
-			mu.Unlock()
 
 			gotA, gotB := make(chan rtpsession.Packet, 16), make(chan rtpsession.Packet, 16)
 			session := func(c [2]net.Conn, got chan rtpsession.Packet) *rtpsession.Session {
