@@ -106,6 +106,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	af.register(fs)
 	fs.Var(&streams, "stream", "stream `type` to offer (repeatable)")
 	route = fs.String("route", "", "send to `transport:ip:port` instead of the URI's address")
+	accountID := fs.String("account", "", "call from this configured `account` (its AOR, credentials and outbound proxy; default: the peer-to-peer account)")
 	subject = fs.String("subject", "", "Subject of the call")
 	hangupAfter = fs.Duration("hangup-after", 0, "end the session this long after it started (0: never)")
 	timeout = fs.Duration("timeout", 0, "give up (CANCEL) when not answered within this (0: the invite timeout)")
@@ -154,9 +155,15 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 1
 	}
 	eng, acc := app.Engine(), app.Account()
+	if *accountID != "" {
+		if acc, err = app.SessionAccount(*accountID); err != nil {
+			fmt.Fprintf(stderr, "sipstreams: --account: %v\n", err)
+			return 1
+		}
+	}
 	if routes == nil {
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		routes, err = eng.Lookup(lctx, target)
+		routes, err = app.Routes(lctx, acc.ID, target)
 		cancel()
 		if err != nil {
 			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -191,7 +198,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		made = append(made, s)
 	}
 
-	s := app.Sessions().NewSession()
+	s := app.Sessions().NewSessionAs(acc)
 	events := make(chan notify.Notification, 16)
 	defer app.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
 		switch n.Name {

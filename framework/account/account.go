@@ -209,3 +209,24 @@ func (a *Account) post(name string, data any) {
 		c.Post(notify.Notification{Name: name, Sender: a, Data: data})
 	}
 }
+
+// OutboundProxy returns the account's sip.outbound_proxy as a URI, and
+// false when it has none.
+func (a *Account) OutboundProxy() (sip.Uri, bool, error) {
+	p := a.cfg.SIP.OutboundProxy
+	if p == "" {
+		return sip.Uri{}, false, nil
+	}
+	u, err := parseHostURI(p)
+	return u, err == nil, err
+}
+
+// Credentials are the account's Digest credentials (auth.username, or
+// the user part of the ID when it is empty, and auth.password).
+func (a *Account) Credentials() engine.Credentials {
+	username := a.cfg.Auth.Username
+	if username == "" {
+		username, _ = a.userDomain()
+	}
+	return engine.Credentials{Username: username, Password: a.cfg.Auth.Password}
+}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 	"github.com/sipstreams/sipstreams/framework/engine"
 )
 
@@ -252,40 +251,7 @@ func (r *registration) transact(ctx context.Context, route engine.Route, contact
 // Proxy-Authorization (407) for resp's challenge, refusing one answered
 // before (the credentials were wrong).
 func (r *registration) answerChallenge(req *sip.Request, resp *sip.Response, answered map[string]bool) (sip.Header, error) {
-	name, answer := "WWW-Authenticate", "Authorization"
-	if resp.StatusCode == sip.StatusProxyAuthRequired {
-		name, answer = "Proxy-Authenticate", "Proxy-Authorization"
-	}
-	h := resp.GetHeader(name)
-	if h == nil {
-		return nil, fmt.Errorf("no %s header", name)
-	}
-	chal, err := digest.ParseChallenge(h.Value())
-	if err != nil {
-		return nil, err
-	}
-	chal.Algorithm = strings.ToUpper(chal.Algorithm)
-	if answered[chal.Nonce] {
-		return nil, errors.New("challenge already answered: credentials refused")
-	}
-	answered[chal.Nonce] = true
-	if r.a.cfg.Auth.Password == "" {
-		return nil, errors.New("no password")
-	}
-	username := r.a.cfg.Auth.Username
-	if username == "" {
-		username, _ = r.a.userDomain()
-	}
-	cred, err := digest.Digest(chal, digest.Options{
-		Method:   string(sip.REGISTER),
-		URI:      req.Recipient.String(),
-		Username: username,
-		Password: r.a.cfg.Auth.Password,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return sip.NewHeader(answer, cred.String()), nil
+	return engine.AnswerChallenge(req, resp, r.a.Credentials(), answered)
 }
 
 func replaceHeader(hs []sip.Header, h sip.Header) []sip.Header {

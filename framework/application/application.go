@@ -131,6 +131,59 @@ func (a *Application) Accounts() *account.Manager {
 	return a.accounts
 }
 
+// SessionAccount returns the identity a session calling from the
+// configured account id uses: its address of record, display name, Digest
+// credentials and flattened settings (for [session.Manager.NewSessionAs]).
+// The peer-to-peer account's ID gives [Application.Account].
+func (a *Application) SessionAccount(id string) (*session.Account, error) {
+	a.mu.Lock()
+	accounts, p2p, doc := a.accounts, a.account, a.doc
+	a.mu.Unlock()
+	if accounts == nil {
+		return nil, ErrNotRunning
+	}
+	if p2p != nil && id == p2p.ID {
+		return p2p, nil
+	}
+	acc, err := accounts.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if acc.IsPeerToPeer() {
+		return p2p, nil
+	}
+	cfg := acc.Config()
+	return &session.Account{
+		ID:          acc.ID(),
+		DisplayName: acc.DisplayName(),
+		URI:         acc.URI(),
+		Settings:    cfg.Flatten(&doc.Settings),
+		Credentials: acc.Credentials(),
+	}, nil
+}
+
+// Routes returns where a session from the configured account id to target
+// is sent: the account's outbound proxy when it has one, else target's own
+// RFC 3263 routes.
+func (a *Application) Routes(ctx context.Context, id string, target sip.Uri) ([]engine.Route, error) {
+	a.mu.Lock()
+	accounts, eng := a.accounts, a.eng
+	a.mu.Unlock()
+	if accounts == nil {
+		return nil, ErrNotRunning
+	}
+	if acc, err := accounts.Get(id); err == nil {
+		proxy, ok, err := acc.OutboundProxy()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return eng.Lookup(ctx, proxy)
+		}
+	}
+	return eng.Lookup(ctx, target)
+}
+
 // Account returns the peer-to-peer account sessions are made with, or nil
 // when stopped. It must not be modified.
 func (a *Application) Account() *session.Account {

@@ -141,3 +141,53 @@ func TestInteropMissingACK(t *testing.T) {
 	}
 	sippOK(t, "good call after a missing ACK", sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_echo.xml", Remote: h.addr()}))
 }
+
+// TestInteropInviteDigest: sipp challenges the INVITE with 401; a session
+// made with NewSessionAs answers it with the account's credentials and
+// the call is set up and ended. With a wrong password the 403 fails the
+// session and the challenge is answered only once.
+func TestInteropInviteDigest(t *testing.T) {
+	for _, tc := range []struct {
+		name, password string
+		ok             bool
+	}{{"right password", "secret", true}, {"wrong password", "nope", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHost(t, "host")
+			rec := sessionRecorder(t, h)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			uas := sipptest.Start(t, ctx, sipptest.Options{Scenario: "uas_auth.xml",
+				Vars: map[string]string{"username": "alice", "password": "secret"}})
+			st, err := h.reg.Create(ctx, &sdk.CreateRequest{Type: "echo"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc := &Account{ID: "alice@127.0.0.1", DisplayName: "Alice", URI: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1"},
+				Credentials: engine.Credentials{Username: "alice", Password: tc.password}}
+			s := h.mgr.NewSessionAs(acc)
+			to := sip.Uri{Scheme: "sip", User: "sipp", Host: "127.0.0.1", Port: uas.Port()}
+			route := engine.Route{Address: "127.0.0.1", Port: uas.Port(), Transport: engine.TransportUDP}
+			if err := s.Connect(ctx, to, []engine.Route{route}, []Stream{st}, ""); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.ok {
+				fail := waitFor(t, rec, SIPSessionDidFail).Data.(DidFailData)
+				if fail.Code != 403 || fail.Originator != Remote {
+					t.Errorf("SIPSessionDidFail = %+v, want the 403", fail)
+				}
+				r := uas.Wait()
+				if r.Failed != 1 {
+					t.Errorf("sipp: %d failed, want the call failed by the 403", r.Failed)
+				}
+				return
+			}
+			waitFor(t, rec, SIPSessionDidStart)
+			if got := s.LocalIdentity(); !strings.Contains(got, "alice@127.0.0.1") {
+				t.Errorf("LocalIdentity %q, want the account's", got)
+			}
+			s.End()
+			waitFor(t, rec, SIPSessionDidEnd)
+			sippOK(t, "uas_auth", uas.Wait())
+		})
+	}
+}

@@ -40,9 +40,15 @@ type Account struct {
 	URI sip.Uri
 	// Settings are the flattened settings passed to streams.
 	Settings map[string]string
+	// Credentials answer a 401 or 407 to the account's INVITEs (one
+	// answer per challenge). Empty for the peer-to-peer account.
+	Credentials engine.Credentials
 }
 
 func (a *Account) sdk() *sdk.Account {
+	if a == nil {
+		return nil
+	}
 	return &sdk.Account{ID: a.ID, URI: a.URI.String(), DisplayName: a.DisplayName, Settings: a.Settings}
 }
 
@@ -117,7 +123,14 @@ func (m *Manager) Sessions() []*Session {
 // NewSession returns an outgoing session of the manager's account, to be
 // started with Connect.
 func (m *Manager) NewSession() *Session {
-	return newSession(m, Outgoing, sip.GenerateTagN(24))
+	return m.NewSessionAs(m.cfg.Account)
+}
+
+// NewSessionAs makes an outgoing session calling from acc (its address of
+// record in From, its credentials for Digest challenges to the INVITE, its
+// settings for the streams) instead of the manager's account.
+func (m *Manager) NewSessionAs(acc *Account) *Session {
+	return newSession(m, acc, Outgoing, sip.GenerateTagN(24))
 }
 
 func (m *Manager) add(s *Session) bool {
@@ -225,7 +238,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = sig.Respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
 		return
 	}
-	s := newSession(m, Incoming, sig.LocalTag(req))
+	s := newSession(m, m.cfg.Account, Incoming, sig.LocalTag(req))
 	s.initIncoming(req, tx, offerText, offer)
 	ctx, cancel := context.WithTimeout(m.life, MediaStreamTimeout)
 	streams := m.dispatch(ctx, s, offerText, offer)
@@ -251,7 +264,7 @@ func (m *Manager) dispatch(ctx context.Context, s *Session, offerText string, of
 			continue
 		}
 		st, err := m.cfg.Streams.NewFromSDP(ctx, &sdk.NewFromSDPRequest{
-			Account:     m.cfg.Account.sdk(),
+			Account:     s.acc.sdk(),
 			RemoteSDP:   offerText,
 			StreamIndex: i,
 			Prepare:     &sdk.Prepare{Session: s.info(), Direction: string(Incoming), LocalMedia: true},

@@ -240,7 +240,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	var proposed []Stream
 	for _, i := range lines {
 		st, err := s.m.cfg.Streams.NewFromSDP(ctx, &sdk.NewFromSDPRequest{
-			Account: s.m.cfg.Account.sdk(), RemoteSDP: offerText, StreamIndex: i,
+			Account: s.acc.sdk(), RemoteSDP: offerText, StreamIndex: i,
 			Prepare: &sdk.Prepare{Session: s.info(), Direction: string(Incoming), LocalMedia: true},
 		})
 		if err != nil {

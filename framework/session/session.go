@@ -24,6 +24,7 @@ type sdpSessionDescription = sdp.SessionDescription
 // with the *Session as sender.
 type Session struct {
 	m         *Manager
+	acc       *Account // the identity it calls from or is called at; may be nil
 	direction Direction
 	callID    string
 	localTag  string
@@ -61,9 +62,9 @@ type Session struct {
 	decide             chan proposalDecision // the application's answer to a remote proposal
 }
 
-func newSession(m *Manager, dir Direction, localTag string) *Session {
+func newSession(m *Manager, acc *Account, dir Direction, localTag string) *Session {
 	s := &Session{
-		m: m, direction: dir, localTag: localTag,
+		m: m, acc: acc, direction: dir, localTag: localTag,
 		index:         map[Stream]int{},
 		acks:          make(chan *sip.Request, 4),
 		answered:      make(chan struct{}),
@@ -71,8 +72,8 @@ func newSession(m *Manager, dir Direction, localTag string) *Session {
 		origin:        &origin{id: rand.Uint64N(1 << 62), name: m.cfg.UserAgent},
 		localCSeq:     uint32(rand.IntN(1 << 16)),
 	}
-	if m.cfg.Account != nil {
-		s.localURI = m.cfg.Account.URI
+	if acc != nil {
+		s.localURI = acc.URI
 	}
 	return s
 }
@@ -297,8 +298,8 @@ func (s *Session) newRequest(method sip.RequestMethod, target sip.Uri) *sip.Requ
 	defer s.mu.Unlock()
 	req := sip.NewRequest(method, target)
 	from := &sip.FromHeader{Address: s.localURI, Params: sip.NewParams()}
-	if s.m.cfg.Account != nil {
-		from.DisplayName = s.m.cfg.Account.DisplayName
+	if s.acc != nil {
+		from.DisplayName = s.acc.DisplayName
 	}
 	from.Params.Add("tag", s.localTag)
 	req.AppendHeader(from)
@@ -320,14 +321,21 @@ func (s *Session) sendInvite(ctx context.Context, routes []engine.Route, streams
 	sig := s.m.cfg.Signalling
 	var tx sip.ClientTransaction
 	var lastErr error
-	for _, r := range routes {
+	newInvite := func(r engine.Route, auth []sip.Header) *sip.Request {
 		req := s.newRequest(sip.INVITE, s.remoteURI)
 		req.AppendHeader(&sip.ContactHeader{Address: sig.ContactFor(r, contact.User)})
 		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 		if subj := s.Subject(); subj != "" {
 			req.AppendHeader(sip.NewHeader("Subject", subj))
 		}
+		for _, h := range auth {
+			req.AppendHeader(h)
+		}
 		req.SetBody([]byte(offer))
+		return req
+	}
+	for _, r := range routes {
+		req := newInvite(r, nil)
 		t, err := sig.Request(ctx, req, r)
 		if err != nil {
 			lastErr = err
@@ -344,8 +352,10 @@ func (s *Session) sendInvite(ctx context.Context, routes []engine.Route, streams
 		s.fail(Local, 0, "", fmt.Sprintf("SIP core error: %v", lastErr), nil)
 		return
 	}
-	defer tx.Terminate()
+	defer func() { tx.Terminate() }()
 	canceled := false
+	answered := map[string]bool{} // challenge nonces answered
+	var auth []sip.Header         // credentials sent with every later INVITE
 	timeout := time.NewTimer(DefaultInviteTimeout)
 	defer timeout.Stop()
 	cancelReq, life := s.cancelRequest, ctx.Done()
@@ -403,6 +413,11 @@ func (s *Session) sendInvite(ctx context.Context, routes []engine.Route, streams
 				s.answeredOutgoing(ctx, res, streams, canceled)
 				return
 			default:
+				if next := s.retryWithCredentials(ctx, res, answered, &auth, canceled, newInvite); next != nil {
+					tx.Terminate()
+					tx = next
+					continue
+				}
 				end(ctx, streams)
 				if canceled && res.StatusCode == 487 {
 					s.fail(Local, 487, "Session Cancelled", "user request", nil)
@@ -419,6 +434,43 @@ func (s *Session) sendInvite(ctx context.Context, routes []engine.Route, streams
 			}
 		}
 	}
+}
+
+// retryWithCredentials answers a 401 or 407 to the INVITE with the
+// account's credentials: a new INVITE (same dialog identifiers, next CSeq)
+// on the same route, carrying every answer so far. It returns the new
+// transaction, or nil when the challenge is not answerable (no
+// credentials, a nonce answered before: the credentials were refused).
+func (s *Session) retryWithCredentials(ctx context.Context, res *sip.Response, answered map[string]bool, auth *[]sip.Header, canceled bool,
+	newInvite func(engine.Route, []sip.Header) *sip.Request) sip.ClientTransaction {
+	if canceled || s.acc == nil || (res.StatusCode != sip.StatusUnauthorized && res.StatusCode != sip.StatusProxyAuthRequired) {
+		return nil
+	}
+	s.mu.Lock()
+	prev, r := s.invite, s.route
+	s.mu.Unlock()
+	h, err := engine.AnswerChallenge(prev, res, s.acc.Credentials, answered)
+	if err != nil {
+		s.m.log.Info("INVITE challenge not answered", "code", res.StatusCode, "error", err)
+		return nil
+	}
+	kept := (*auth)[:0]
+	for _, x := range *auth {
+		if !strings.EqualFold(x.Name(), h.Name()) {
+			kept = append(kept, x)
+		}
+	}
+	*auth = append(kept, h)
+	req := newInvite(r, *auth)
+	tx, err := s.m.cfg.Signalling.Request(ctx, req, r)
+	if err != nil {
+		s.m.log.Warn("authenticated INVITE not sent", "error", err)
+		return nil
+	}
+	s.mu.Lock()
+	s.invite = req
+	s.mu.Unlock()
+	return tx
 }
 
 // sendCancel cancels our pending INVITE (RFC 3261 §9.1).
