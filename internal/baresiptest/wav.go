@@ -1,0 +1,115 @@
+package baresiptest
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+)
+
+// PCM is the audio of a WAV file: interleaved 16-bit samples.
+type PCM struct {
+	// Rate is the sample rate in Hz.
+	Rate int
+	// Channels is the number of interleaved channels.
+	Channels int
+	// Samples are the interleaved samples, Channels per frame.
+	Samples []int16
+}
+
+// Frames returns the number of sample frames (samples per channel).
+func (p PCM) Frames() int {
+	if p.Channels == 0 {
+		return 0
+	}
+	return len(p.Samples) / p.Channels
+}
+
+// Mono returns the frames' average over the channels, as float64 in
+// [-1, 1).
+func (p PCM) Mono() []float64 {
+	n := p.Frames()
+	out := make([]float64, n)
+	for i := range n {
+		var sum float64
+		for c := range p.Channels {
+			sum += float64(p.Samples[i*p.Channels+c])
+		}
+		out[i] = sum / float64(p.Channels) / 32768
+	}
+	return out
+}
+
+// ReadWAV reads a 16-bit PCM WAV file, such as baresip's sndfile module
+// writes.
+func ReadWAV(path string) (PCM, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return PCM{}, err
+	}
+	p, err := ParseWAV(b)
+	if err != nil {
+		return PCM{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+const (
+	wavFormatPCM        = 1
+	wavFormatExtensible = 0xFFFE
+)
+
+// ParseWAV parses the bytes of a RIFF/WAVE file of 16-bit integer PCM.
+// It walks the chunks, so it accepts LIST and other chunks before the
+// data. A data chunk whose declared size runs past the end of b (a file
+// still being written) is read up to the end of b.
+func ParseWAV(b []byte) (PCM, error) {
+	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return PCM{}, fmt.Errorf("%w: no RIFF/WAVE header", ErrNotWAV)
+	}
+	var (
+		p      PCM
+		haveFm bool
+	)
+	le := binary.LittleEndian
+	for off := 12; off+8 <= len(b); {
+		id := string(b[off : off+4])
+		size := int64(le.Uint32(b[off+4 : off+8]))
+		body := b[off+8:]
+		if size < int64(len(body)) {
+			body = body[:size]
+		}
+		switch id {
+		case "fmt ":
+			if len(body) < 16 {
+				return PCM{}, fmt.Errorf("%w: fmt chunk of %d bytes", ErrNotWAV, len(body))
+			}
+			format := le.Uint16(body[0:2])
+			if format == wavFormatExtensible && len(body) >= 26 {
+				format = le.Uint16(body[24:26]) // the sub-format GUID's first two bytes
+			}
+			p.Channels = int(le.Uint16(body[2:4]))
+			p.Rate = int(le.Uint32(body[4:8]))
+			bits := le.Uint16(body[14:16])
+			if format != wavFormatPCM || bits != 16 || p.Channels == 0 || p.Rate == 0 {
+				return PCM{}, fmt.Errorf("%w: format %#x, %d bits, %d channels, %d Hz",
+					ErrNotWAV, format, bits, p.Channels, p.Rate)
+			}
+			haveFm = true
+		case "data":
+			if !haveFm {
+				return PCM{}, fmt.Errorf("%w: data before fmt", ErrNotWAV)
+			}
+			n := len(body) / 2 / p.Channels * p.Channels
+			p.Samples = make([]int16, n)
+			for i := range n {
+				p.Samples[i] = int16(le.Uint16(body[2*i:]))
+			}
+			return p, nil
+		}
+		off += 8 + int(size) + int(size&1) // chunks are padded to even sizes
+	}
+	if !haveFm {
+		return PCM{}, fmt.Errorf("%w: no fmt chunk", ErrNotWAV)
+	}
+	return PCM{}, fmt.Errorf("%w: no data chunk", ErrNotWAV)
+}
