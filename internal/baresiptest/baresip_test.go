@@ -3,6 +3,8 @@ package baresiptest
 import (
 	"context"
 	"math"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +138,91 @@ func TestCallBothWays(t *testing.T) {
 			heard(t, a, 1000, 440)
 			heard(t, b, 440, 1000)
 		})
+	}
+}
+
+// TestManualAnswerDTMFHold proves the commands: a call that waits for
+// Accept, RFC 4733 DTMF from A to B, hold and resume from A, and a
+// hangup from B.
+func TestManualAnswerDTMFHold(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := Start(t, ctx, Options{Name: "B", ToneHz: 1000, Codecs: []string{CodecPCMU}, Lifetime: 40 * time.Second})
+	a := Start(t, ctx, Options{Name: "A", ToneHz: 440, Codecs: []string{CodecPCMU}, Lifetime: 40 * time.Second})
+	if err := a.Dial(b.URI()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("B: %s", waitLog(t, ctx, b, LogIncoming))
+	t.Logf("A: %s", waitLog(t, ctx, a, LogRinging))
+	if err := b.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("B: %s", waitLog(t, ctx, b, LogAnswering))
+	t.Logf("A: %s", waitLog(t, ctx, a, LogEstablished))
+	t.Logf("B: %s", waitLog(t, ctx, b, LogEstablished))
+	waitLog(t, ctx, b, LogRTPEstablished)
+
+	// /sndcode is an in-call command of baresip 1.0's menu: /help
+	// lists it only now.
+	if err := a.Command("/help"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("A: %s", waitLog(t, ctx, a, `/sndcode`))
+
+	const digits = "19*#"
+	if err := a.SendDTMF(digits); err != nil {
+		t.Fatal(err)
+	}
+	sent := waitLogN(t, ctx, a, LogDTMFSent, len(digits))
+	got := waitLogN(t, ctx, b, `^received event: '.' \(end=1\)$`, len(digits))
+	re := regexp.MustCompile(LogDTMFReceived)
+	var heard string
+	for _, l := range got {
+		heard += re.FindStringSubmatch(l)[1]
+	}
+	t.Logf("A: %q\nB: %q", sent, got)
+	if heard != digits {
+		t.Errorf("B received DTMF %q, want %q", heard, digits)
+	}
+	if err := a.SendDTMF("12x"); err == nil {
+		t.Error("SendDTMF(\"12x\") succeeded, want an error")
+	}
+
+	if err := a.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("A: %s", waitLog(t, ctx, a, LogHold))
+	t.Logf("B: %s", waitLog(t, ctx, b, LogReINVITE))
+	if err := a.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("A: %s", waitLog(t, ctx, a, LogResume))
+	t.Logf("B: %q", waitLogN(t, ctx, b, LogReINVITE, 2))
+
+	if err := b.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("B: %s", waitLog(t, ctx, b, LogTerminated))
+	t.Logf("A: %s", waitLog(t, ctx, a, LogPeerHangup))
+	t.Logf("A: %s", waitLog(t, ctx, a, LogTerminated))
+}
+
+// TestSRTPMandatoryRefusesPlain proves MediaEnc takes effect: B with
+// SRTP mandatory refuses A's plain RTP offer.
+func TestSRTPMandatoryRefusesPlain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := Start(t, ctx, Options{Name: "B", AutoAnswer: true, MediaEnc: "srtp-mand", Lifetime: 30 * time.Second})
+	a := Start(t, ctx, Options{Name: "A", Lifetime: 30 * time.Second})
+	if err := a.Dial(b.URI()); err != nil {
+		t.Fatal(err)
+	}
+	line := waitLog(t, ctx, a, LogClosed)
+	t.Logf("A: %s", line)
+	if !strings.Contains(line, "488") {
+		t.Errorf("A: %q, want a 488 refusal", line)
+	}
+	if l, ok := b.out.find(regexp.MustCompile(LogEstablished)); ok {
+		t.Errorf("B established a plain call: %q", l)
 	}
 }
