@@ -1,0 +1,280 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/cpim"
+)
+
+// Type is the stream type name, Priority its dispatch priority and
+// MediaType its m-line media (the reference's ChatStream).
+const (
+	Type      = "chat"
+	Priority  = 1
+	MediaType = "message"
+)
+
+// Content types the chat stream accepts, as in the reference:
+// a=accept-types lists CPIM, text/*, image/* and is-composing;
+// a=accept-wrapped-types the same without CPIM.
+const (
+	ContentTypeCPIM      = "message/cpim"
+	ContentTypeText      = "text/plain"
+	ContentTypeComposing = "application/im-iscomposing+xml"
+)
+
+// AcceptTypes returns the chat stream's a=accept-types, in order.
+func AcceptTypes() []string {
+	return []string{ContentTypeCPIM, "text/*", "image/*", ContentTypeComposing}
+}
+
+// AcceptWrappedTypes returns the chat stream's a=accept-wrapped-types.
+func AcceptWrappedTypes() []string {
+	return []string{"text/*", "image/*", ContentTypeComposing}
+}
+
+// Stream-scope methods (sdk.Stream.Invoke).
+const (
+	MethodSendMessage             = "send_message"              // Message → SendResult
+	MethodSendComposingIndication = "send_composing_indication" // ComposingIndication → SendResult
+)
+
+// Notifications posted by a chat stream, besides the generic MediaStream*
+// ones (names verbatim from the reference).
+const (
+	// GotMessage: a message arrived (GotMessageData).
+	GotMessage = "ChatStreamGotMessage"
+	// GotComposingIndication: an is-composing indication arrived
+	// (ComposingData).
+	GotComposingIndication = "ChatStreamGotComposingIndication"
+	// DidSendMessage: a message was handed to the MSRP connection
+	// (DidSendMessageData).
+	DidSendMessage = "ChatStreamDidSendMessage"
+	// DidDeliverMessage: the remote sent a success REPORT (DeliveryData).
+	DidDeliverMessage = "ChatStreamDidDeliverMessage"
+	// DidNotDeliverMessage: a failure REPORT or transaction response came
+	// back, the transaction timed out, or the stream ended first
+	// (DeliveryData; Code 0 when no MSRP status applies).
+	DidNotDeliverMessage = "ChatStreamDidNotDeliverMessage"
+)
+
+// Reasons of DidNotDeliverMessage without an MSRP status (Code 0).
+const (
+	// ReasonStreamEnded: the stream ended (or failed) while the message
+	// was queued or awaiting its report.
+	ReasonStreamEnded = "Stream ended"
+)
+
+// States of an is-composing indication (RFC 3994).
+const (
+	StateActive = "active"
+	StateIdle   = "idle"
+)
+
+// DefaultComposingRefresh is the refresh interval, in seconds, assumed
+// when an indication has none (RFC 3994 §3.3, the reference's default).
+const DefaultComposingRefresh = 120
+
+// Identity is a chat participant: the reference's ChatIdentity (CPIM
+// From, To and cc). DisplayName may be empty.
+type Identity struct {
+	URI         string `json:"uri"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// ParseIdentity reads `"Display" <sip:u@h>`, `Display <sip:u@h>`,
+// `<sip:u@h>` or a bare `sip:u@h`.
+func ParseIdentity(s string) (Identity, error) {
+	s = strings.TrimSpace(s)
+	if s != "" && !strings.ContainsAny(s, "<>\" ") {
+		return Identity{URI: s}, nil
+	}
+	a, err := cpim.ParseAddress(s)
+	if err != nil {
+		return Identity{}, sdk.Errorf(sdk.ErrInvalidArgument, "chat identity %q: %v", s, err)
+	}
+	return Identity{URI: a.URI, DisplayName: a.DisplayName}, nil
+}
+
+// String writes the identity as `"Display" <uri>`, or `<uri>` without a
+// display name.
+func (i Identity) String() string {
+	return cpim.Address{DisplayName: i.DisplayName, URI: i.URI}.String()
+}
+
+// IsZero reports whether the identity is unset.
+func (i Identity) IsZero() bool { return i.URI == "" }
+
+// Equal compares user and host only, as the reference does: scheme, URI
+// parameters and display names are ignored; hosts compare without case.
+func (i Identity) Equal(o Identity) bool {
+	au, ah := userHost(i.URI)
+	bu, bh := userHost(o.URI)
+	return au == bu && strings.EqualFold(ah, bh)
+}
+
+// userHost splits sip[s]:user@host[:port][;params] into user and host.
+func userHost(uri string) (user, host string) {
+	s := strings.TrimSpace(uri)
+	if i := strings.IndexByte(s, ':'); i >= 0 && !strings.Contains(s[:i], "@") {
+		s = s[i+1:]
+	}
+	if i := strings.IndexAny(s, ";?>"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		user, s = s[:i], s[i+1:]
+	}
+	if strings.HasPrefix(s, "[") {
+		if j := strings.IndexByte(s, ']'); j >= 0 {
+			return user, s[:j+1]
+		}
+	}
+	if j := strings.IndexByte(s, ':'); j >= 0 {
+		s = s[:j]
+	}
+	return user, s
+}
+
+// Header is an additional CPIM header in a namespace: the reference's
+// additional_headers. It is written as `prefix.Name: Value` after an
+// `NS: prefix <Namespace>` declaration; the prefix is chosen by the stream.
+type Header struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+}
+
+// Message is what SendMessage sends: the arguments of the reference's
+// send_message. Only Content is required; ContentType defaults to
+// text/plain (text is sent with charset utf8). Every other field is
+// metadata that needs the CPIM wrapper. Recipients default to the remote
+// party; others are allowed only when the remote is a conference focus
+// offering private messages.
+type Message struct {
+	Content            []byte     `json:"content"`
+	ContentType        string     `json:"content_type,omitempty"`
+	Recipients         []Identity `json:"recipients,omitempty"`
+	CourtesyRecipients []Identity `json:"courtesy_recipients,omitempty"`
+	Subject            string     `json:"subject,omitempty"`
+	Timestamp          time.Time  `json:"timestamp,omitzero"`
+	Required           []string   `json:"required,omitempty"`
+	AdditionalHeaders  []Header   `json:"additional_headers,omitempty"`
+}
+
+// ComposingIndication is what SendComposingIndication sends: State is
+// StateActive or StateIdle (anything else is sent as idle), Refresh the
+// interval in seconds after which the remote may assume idle (0 leaves it
+// out), LastActive when the user last typed (zero leaves it out).
+type ComposingIndication struct {
+	State      string     `json:"state"`
+	Refresh    int        `json:"refresh,omitempty"`
+	LastActive time.Time  `json:"last_active,omitzero"`
+	Recipients []Identity `json:"recipients,omitempty"`
+}
+
+// SendResult is the result of both send methods: the MSRP Message-ID that
+// the delivery notifications name.
+type SendResult struct {
+	MessageID string `json:"message_id"`
+}
+
+// ReceivedMessage is an incoming message: the reference's ChatMessage.
+// Without CPIM, Sender is the remote party, Recipients the local one and
+// Timestamp the arrival time.
+type ReceivedMessage struct {
+	Content            []byte     `json:"content"`
+	ContentType        string     `json:"content_type"`
+	Sender             Identity   `json:"sender"`
+	Recipients         []Identity `json:"recipients,omitempty"`
+	CourtesyRecipients []Identity `json:"courtesy_recipients,omitempty"`
+	Subject            string     `json:"subject,omitempty"`
+	Timestamp          time.Time  `json:"timestamp"`
+	Required           []string   `json:"required,omitempty"`
+	AdditionalHeaders  []Header   `json:"additional_headers,omitempty"`
+	// MessageID is the MSRP Message-ID it arrived with.
+	MessageID string `json:"message_id"`
+}
+
+// GotMessageData is the data of GotMessage. Private is true for a private
+// message from a conference focus (one recipient, not the remote party).
+type GotMessageData struct {
+	Message ReceivedMessage `json:"message"`
+	Private bool            `json:"private"`
+}
+
+// ComposingData is the data of GotComposingIndication. Refresh is in
+// seconds (DefaultComposingRefresh when the indication had none).
+type ComposingData struct {
+	State       string     `json:"state"`
+	Refresh     int        `json:"refresh"`
+	ContentType string     `json:"content_type,omitempty"`
+	LastActive  time.Time  `json:"last_active,omitzero"`
+	Sender      Identity   `json:"sender"`
+	Recipients  []Identity `json:"recipients,omitempty"`
+	Private     bool       `json:"private"`
+}
+
+// DidSendMessageData is the data of DidSendMessage.
+type DidSendMessageData struct {
+	MessageID string `json:"message_id"`
+}
+
+// DeliveryData is the data of DidDeliverMessage and DidNotDeliverMessage:
+// the MSRP status of the REPORT or transaction response (Code 0 when the
+// stream ended first).
+type DeliveryData struct {
+	MessageID string `json:"message_id"`
+	Code      int    `json:"code"`
+	Reason    string `json:"reason"`
+}
+
+// Attributes are the chat stream's own attributes, the JSON object in
+// sdk.Attributes.Extra; they are known once the stream has started.
+type Attributes struct {
+	// CPIMEnabled: both ends accept message/cpim.
+	CPIMEnabled bool `json:"cpim_enabled"`
+	// ChatroomCapabilities are the tokens of the remote a=chatroom.
+	ChatroomCapabilities   []string `json:"chatroom_capabilities,omitempty"`
+	PrivateMessagesAllowed bool     `json:"private_messages_allowed"`
+	NicknameAllowed        bool     `json:"nickname_allowed"`
+	// LocalPath and RemotePath are the MSRP paths (a=path).
+	LocalPath  string `json:"local_path,omitempty"`
+	RemotePath string `json:"remote_path,omitempty"`
+	// Queued is the number of messages waiting for the stream to start.
+	Queued int `json:"queued"`
+}
+
+// SendMessage sends m on the chat stream s and returns its Message-ID at
+// once; the outcome arrives as DidDeliverMessage or DidNotDeliverMessage.
+// Before the stream has started the message is queued.
+func SendMessage(ctx context.Context, s sdk.Invoker, m Message) (string, error) {
+	r, err := sdk.Call[SendResult](ctx, s, MethodSendMessage, m)
+	return r.MessageID, err
+}
+
+// SendComposingIndication sends an is-composing indication (no delivery
+// reports are asked for) and returns its Message-ID. refresh is in
+// seconds, 0 to leave it out; a zero lastActive is left out; nil
+// recipients mean the remote party.
+func SendComposingIndication(ctx context.Context, s sdk.Invoker, state string, refresh int, lastActive time.Time, recipients []Identity) (string, error) {
+	r, err := sdk.Call[SendResult](ctx, s, MethodSendComposingIndication,
+		ComposingIndication{State: state, Refresh: refresh, LastActive: lastActive, Recipients: recipients})
+	return r.MessageID, err
+}
+
+// ReadAttributes returns the stream's generic attributes and its own.
+func ReadAttributes(ctx context.Context, s sdk.Stream) (*sdk.Attributes, Attributes, error) {
+	var own Attributes
+	a, err := s.Attributes(ctx)
+	if err != nil {
+		return nil, own, err
+	}
+	if err := a.DecodeExtra(&own); err != nil {
+		return nil, own, err
+	}
+	return a, own, nil
+}
