@@ -3,6 +3,7 @@ package baresiptest
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 )
 
@@ -112,4 +113,47 @@ func ParseWAV(b []byte) (PCM, error) {
 		return PCM{}, fmt.Errorf("%w: no fmt chunk", ErrNotWAV)
 	}
 	return PCM{}, fmt.Errorf("%w: no data chunk", ErrNotWAV)
+}
+
+// EncodeWAV returns p as a 16-bit PCM RIFF/WAVE file.
+func EncodeWAV(p PCM) []byte {
+	le := binary.LittleEndian
+	data := 2 * len(p.Samples)
+	b := make([]byte, 44+data)
+	copy(b[0:], "RIFF")
+	le.PutUint32(b[4:], uint32(36+data))
+	copy(b[8:], "WAVEfmt ")
+	le.PutUint32(b[16:], 16)
+	le.PutUint16(b[20:], wavFormatPCM)
+	le.PutUint16(b[22:], uint16(p.Channels))
+	le.PutUint32(b[24:], uint32(p.Rate))
+	le.PutUint32(b[28:], uint32(p.Rate*p.Channels*2)) // byte rate
+	le.PutUint16(b[32:], uint16(p.Channels*2))        // block align
+	le.PutUint16(b[34:], 16)
+	copy(b[36:], "data")
+	le.PutUint32(b[40:], uint32(data))
+	for i, s := range p.Samples {
+		le.PutUint16(b[44+2*i:], uint16(s))
+	}
+	return b
+}
+
+// WriteWAV writes p to path as a 16-bit PCM WAV file, such as
+// Options.WAV takes.
+func WriteWAV(path string, p PCM) error {
+	return os.WriteFile(path, EncodeWAV(p), 0o644)
+}
+
+// Sine returns seconds of a sine of hz at rate, amplitude amp (full
+// scale 1), the same on every channel.
+func Sine(hz float64, rate, channels int, seconds, amp float64) PCM {
+	n := int(seconds * float64(rate))
+	p := PCM{Rate: rate, Channels: channels, Samples: make([]int16, n*channels)}
+	for i := range n {
+		v := int16(math.Round(amp * 32767 * math.Sin(2*math.Pi*hz*float64(i)/float64(rate))))
+		for c := range channels {
+			p.Samples[i*channels+c] = v
+		}
+	}
+	return p
 }
