@@ -64,6 +64,14 @@ type Stream interface {
 	Close() error
 }
 
+// LostStream is implemented by Streams that can stop on their own, such as
+// a device being unplugged or the sound server going away. Lost is closed
+// when that happens (not when Close is called).
+type LostStream interface {
+	Stream
+	Lost() <-chan struct{}
+}
+
 // Backend lists and opens devices.
 type Backend interface {
 	// Name identifies the backend in logs and errors.

@@ -243,3 +243,50 @@ func BenchmarkRing(b *testing.B) {
 		r.Read(frame)
 	}
 }
+
+// lostStream is a Stream whose loss the test triggers.
+type lostStream struct {
+	lost   chan struct{}
+	closed atomic.Bool
+}
+
+func (s *lostStream) Close() error          { s.closed.Store(true); return nil }
+func (s *lostStream) Lost() <-chan struct{} { return s.lost }
+
+func TestDriverDeviceLost(t *testing.T) {
+	var streams []*lostStream
+	var mu sync.Mutex
+	b := &fakeBackend{open: func(Config, Processor) (Stream, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := &lostStream{lost: make(chan struct{})}
+		streams = append(streams, s)
+		return s, nil
+	}}
+	ticks := make(chan time.Time)
+	defer close(ticks)
+	d := NewDriver(b, ProcessorFunc(func(_, _ []int16) {}), WithLogger(quiet), WithNull(&Null{Ticks: ticks}))
+	defer d.Close()
+	cfg := Config{Input: SystemDefault, Output: SystemDefault, SampleRate: 8000}
+	if err := d.Use(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	close(streams[0].lost)
+	deadline := time.Now().Add(10 * time.Second)
+	for !d.OnNull() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if !d.OnNull() || !errors.Is(d.Lost(), ErrDeviceLost) || !streams[0].closed.Load() {
+		t.Fatalf("after loss: on null %v, Lost %v, closed %v", d.OnNull(), d.Lost(), streams[0].closed.Load())
+	}
+	// Choosing a device again leaves the null clock and clears the loss.
+	if err := d.Use(context.Background(), cfg); err != nil || d.OnNull() || d.Lost() != nil {
+		t.Fatalf("Use after loss = %v, on null %v, Lost %v", err, d.OnNull(), d.Lost())
+	}
+	// A stream replaced before it is lost does not disturb its successor.
+	d.Use(context.Background(), cfg)
+	close(streams[1].lost)
+	if d.OnNull() || streams[2].closed.Load() {
+		t.Fatal("loss of a replaced stream moved the driver")
+	}
+}

@@ -14,7 +14,10 @@
 // Driver owns the Stream of one mixer. Use switches devices at run time:
 // it closes the current Stream and opens the new one; if that fails it falls
 // back to the Null clock and returns an *OpenError, so the mixer keeps
-// ticking (calls in progress go on, silently) and never panics.
+// ticking (calls in progress go on, silently) and never panics. A Stream
+// that implements LostStream (device/system does) and stops on its own, as
+// when the sound server dies, also moves the Driver to the Null clock;
+// Driver.Lost then reports ErrDeviceLost until the next Use.
 //
 // Ring is the bounded single-producer single-consumer sample queue that
 // decouples a device's real-time callback from the Processor.

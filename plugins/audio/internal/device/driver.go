@@ -15,12 +15,20 @@ type Driver struct {
 	proc    Processor
 	logger  *slog.Logger
 
-	mu     sync.Mutex
-	stream Stream
-	cfg    Config
-	onNull bool
-	closed bool
+	mu      sync.Mutex
+	stream  Stream
+	cfg     Config
+	onNull  bool
+	closed  bool
+	unwatch chan struct{} // closed to stop the watcher of the current stream
+	lostErr error         // why the last device stream was lost
+
+	watchers sync.WaitGroup
 }
+
+// ErrDeviceLost means an open device stopped on its own; the Driver fell
+// back to the Null clock.
+var ErrDeviceLost = errors.New("device: lost")
 
 // DriverOption configures a Driver.
 type DriverOption func(*Driver)
@@ -55,18 +63,15 @@ func (d *Driver) Use(ctx context.Context, cfg Config) error {
 	if d.closed {
 		return ErrClosed
 	}
-	if d.stream != nil {
-		if err := d.stream.Close(); err != nil {
-			d.logger.Warn("closing audio device", "error", err)
-		}
-		d.stream = nil
-	}
+	d.stopStream()
 	d.cfg = cfg
+	d.lostErr = nil
 	var openErr error
 	if !cfg.IsNull() && d.backend != nil {
 		s, err := d.backend.Open(ctx, cfg, d.proc)
 		if err == nil {
 			d.stream, d.onNull = s, false
+			d.watch(s)
 			d.logger.Info("audio device opened", "backend", d.backend.Name(), "input", cfg.Input, "output", cfg.Output, "rate", cfg.SampleRate)
 			return nil
 		}
@@ -81,6 +86,62 @@ func (d *Driver) Use(ctx context.Context, cfg Config) error {
 	}
 	d.stream, d.onNull = s, true
 	return openErr
+}
+
+// stopStream closes the current stream; d.mu is held.
+func (d *Driver) stopStream() {
+	if d.unwatch != nil {
+		close(d.unwatch)
+		d.unwatch = nil
+	}
+	if d.stream != nil {
+		if err := d.stream.Close(); err != nil {
+			d.logger.Warn("closing audio device", "error", err)
+		}
+		d.stream = nil
+	}
+}
+
+// watch starts a goroutine that moves to the Null clock if s is lost; d.mu
+// is held. The goroutine ends when s is lost or replaced, or on Close.
+func (d *Driver) watch(s Stream) {
+	ls, ok := s.(LostStream)
+	if !ok {
+		return
+	}
+	unwatch := make(chan struct{})
+	d.unwatch = unwatch
+	d.watchers.Add(1)
+	go func() {
+		defer d.watchers.Done()
+		select {
+		case <-unwatch:
+			return
+		case <-ls.Lost():
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.stream != s || d.closed {
+			return
+		}
+		d.logger.Warn("audio device lost, using the null device", "input", d.cfg.Input, "output", d.cfg.Output)
+		d.stopStream()
+		d.lostErr = &OpenError{Config: d.cfg, Err: ErrDeviceLost}
+		ns, err := d.null.Open(context.Background(), d.cfg, d.proc)
+		if err != nil {
+			d.logger.Error("null device", "error", err)
+			return
+		}
+		d.stream, d.onNull = ns, true
+	}()
+}
+
+// Lost returns an error wrapping ErrDeviceLost if the device of the last
+// Use stopped on its own (the Driver then runs on the Null clock), else nil.
+func (d *Driver) Lost() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lostErr
 }
 
 // Config returns the configuration last passed to Use.
@@ -106,10 +167,17 @@ func (d *Driver) Close() error {
 		return nil
 	}
 	d.closed = true
-	if d.stream == nil {
-		return nil
+	if d.unwatch != nil {
+		close(d.unwatch)
+		d.unwatch = nil
 	}
-	err := d.stream.Close()
-	d.stream = nil
+	var err error
+	if d.stream != nil {
+		err = d.stream.Close()
+		d.stream = nil
+	}
+	d.mu.Unlock()
+	d.watchers.Wait()
+	d.mu.Lock()
 	return err
 }

@@ -156,6 +156,11 @@ func (m *Mixer) Devices() device.Config { return m.driver.Config() }
 // OnNullDevice reports whether the Mixer is clocked by the null device.
 func (m *Mixer) OnNullDevice() bool { return m.driver.OnNull() }
 
+// DeviceLost returns an error wrapping device.ErrDeviceLost if the device
+// stopped on its own since the last Start or SetDevices; the Mixer then runs
+// on the null clock.
+func (m *Mixer) DeviceLost() error { return m.driver.Lost() }
+
 // Close stops the clock. Ports are not closed: they belong to the caller.
 func (m *Mixer) Close() error {
 	err := m.driver.Close()

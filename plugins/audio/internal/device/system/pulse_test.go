@@ -32,9 +32,10 @@ const sinkName = "sipstreams_test"
 
 // startPulse starts a private PulseAudio daemon with a null sink, points
 // this process's PulseAudio clients at it and kills it when the test ends.
+// It returns a function that kills the daemon early.
 // A machine without PulseAudio fails the test: the real-device path must be
 // proven, not skipped.
-func startPulse(t *testing.T) {
+func startPulse(t *testing.T) (kill func()) {
 	t.Helper()
 	bin, err := exec.LookPath("pulseaudio")
 	if err != nil {
@@ -57,20 +58,14 @@ func startPulse(t *testing.T) {
 		os.RemoveAll(dir)
 		t.Fatalf("pulseaudio: %v\n%s", err, out)
 	}
+	pidFile := filepath.Join(dir, "pulse", "pid")
+	b, err := os.ReadFile(pidFile)
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || perr != nil {
+		t.Fatalf("no pid for the pulseaudio daemon in %s: %v %v", pidFile, err, perr)
+	}
 	t.Cleanup(func() {
-		// Kill exactly the daemon we started, by the pid it wrote.
-		if b, err := os.ReadFile(filepath.Join(dir, "pulse", "pid")); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				syscall.Kill(pid, syscall.SIGTERM)
-				deadline := time.Now().Add(5 * time.Second)
-				for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
-					time.Sleep(20 * time.Millisecond)
-				}
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		} else {
-			t.Errorf("no pid file for the pulseaudio daemon: %v", err)
-		}
+		killPID(pid)
 		os.RemoveAll(dir)
 	})
 	// Wait for the sink to be listed.
@@ -78,13 +73,23 @@ func startPulse(t *testing.T) {
 	for {
 		out, err := exec.Command("pactl", "list", "short", "sinks").CombinedOutput()
 		if err == nil && strings.Contains(string(out), sinkName) {
-			return
+			return func() { killPID(pid) }
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("null sink not listed: %v\n%s", err, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// killPID ends the process pid (a daemon the test started) and waits for it.
+func killPID(pid int) {
+	syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
 }
 
 // record runs parec on the sink's monitor into a raw file until stop is
@@ -139,9 +144,10 @@ func sinkID(t *testing.T, b *Backend) string {
 // PulseAudio null sink, reads the sink's monitor back with parec and finds
 // the tone's frequency. On the way it switches devices at run time: to a
 // device that does not exist (the mixer falls back to the null clock) and
-// back to the sink.
+// back to the sink. At the end it kills the sound server: the mixer notices
+// and goes on with the null clock.
 func TestPulseNullSinkTone(t *testing.T) {
-	startPulse(t)
+	killPulse := startPulse(t)
 	b, err := New(WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +188,22 @@ func TestPulseNullSinkTone(t *testing.T) {
 		t.Fatal("the device clock did not play the tones out")
 	}
 	samples := stop()
+
+	// The sound server going away moves the mixer to the null clock.
+	killPulse()
+	deadline := time.Now().Add(15 * time.Second)
+	for !m.OnNullDevice() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !m.OnNullDevice() || !errors.Is(m.DeviceLost(), device.ErrDeviceLost) {
+		t.Fatalf("after the sound server died: on null %v, DeviceLost %v", m.OnNullDevice(), m.DeviceLost())
+	}
+	again := tg.PlayTones(tone.Tone{F1: 440, Duration: 100 * time.Millisecond})
+	select {
+	case <-again:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the null clock does not tick after the device was lost")
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	ma "github.com/gen2brain/malgo"
@@ -202,6 +204,10 @@ const (
 	maxLagFrames  = 4
 	ringFrames    = 16
 	callbackLimit = 48000 // samples converted per callback chunk
+	// stallTimeout is how long a started device may go without calling
+	// back before it counts as lost: miniaudio does not report a PulseAudio
+	// server that died.
+	stallTimeout = 2 * time.Second
 )
 
 // stream is an open miniaudio device.
@@ -221,7 +227,14 @@ type stream struct {
 	done chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
+
+	closing  atomic.Bool
+	lost     chan struct{}
+	lostOnce sync.Once
+	lastCall atomic.Int64 // time of the last callback, UnixNano
 }
+
+var _ device.LostStream = (*stream)(nil)
 
 func newStream(rate int, p device.Processor, hasIn, hasOut bool, logger *slog.Logger) *stream {
 	spf := pcm.SamplesPerFrame(rate)
@@ -229,7 +242,7 @@ func newStream(rate int, p device.Processor, hasIn, hasOut bool, logger *slog.Lo
 		spf: spf, proc: p, hasIn: hasIn, hasOut: hasOut, logger: logger,
 		play: device.NewRing(ringFrames * spf), capt: device.NewRing(ringFrames * spf),
 		cbOut: make([]int16, callbackLimit), cbIn: make([]int16, callbackLimit),
-		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{}), lost: make(chan struct{}),
 	}
 }
 
@@ -239,13 +252,21 @@ func (s *stream) start() {
 	if s.hasOut {
 		s.fill(in, out)
 	}
+	s.lastCall.Store(time.Now().UnixNano())
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		watchdog := time.NewTicker(stallTimeout / 4)
+		defer watchdog.Stop()
 		for {
 			select {
 			case <-s.done:
 				return
+			case <-watchdog.C:
+				if time.Since(time.Unix(0, s.lastCall.Load())) > stallTimeout {
+					s.markLost("no callback for " + stallTimeout.String())
+				}
+				continue
 			case <-s.wake:
 			}
 			if s.hasOut {
@@ -280,6 +301,7 @@ func (s *stream) fill(in, out []int16) {
 
 // onData runs on miniaudio's thread: it moves samples and wakes the worker.
 func (s *stream) onData(out, in []byte, frames uint32) {
+	s.lastCall.Store(time.Now().UnixNano())
 	for len(in) >= 2 {
 		n := min(len(in)/2, len(s.cbIn))
 		for i := 0; i < n; i++ {
@@ -303,11 +325,40 @@ func (s *stream) onData(out, in []byte, frames uint32) {
 	}
 }
 
-func (s *stream) onStop() { s.logger.Debug("device stopped") }
+// onStop runs when miniaudio stops the device: on Close, or on its own
+// when the device or the sound server goes away.
+func (s *stream) onStop() {
+	if !s.closing.Load() {
+		s.markLost("stopped by miniaudio")
+	}
+}
+
+func (s *stream) markLost(why string) {
+	s.lostOnce.Do(func() {
+		s.logger.Warn("audio device lost", "reason", why)
+		close(s.lost)
+	})
+}
+
+func (s *stream) isLost() bool {
+	select {
+	case <-s.lost:
+		return true
+	default:
+		return false
+	}
+}
+
+// Lost is closed when the device stops without Close being called.
+func (s *stream) Lost() <-chan struct{} { return s.lost }
 
 func (s *stream) closeDevice() {
 	s.once.Do(func() {
-		if s.dev != nil {
+		s.closing.Store(true)
+		// A device whose sound server is gone cannot be uninitialised:
+		// ma_device_uninit blocks forever. Such a device is abandoned (its
+		// native memory and threads stay) rather than hang the mixer.
+		if s.dev != nil && !s.isLost() {
 			s.dev.Uninit()
 		}
 		close(s.done)
