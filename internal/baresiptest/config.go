@@ -42,7 +42,7 @@ func (s settings) configFile() string {
 		src = "aufile," + s.wav
 	}
 	var b strings.Builder
-	line := func(k, v string) { fmt.Fprintf(&b, "%-16s%s\n", k, v) }
+	line := func(k, v string) { fmt.Fprintf(&b, "%-19s %s\n", k, v) }
 	b.WriteString("# written by internal/baresiptest\n")
 	line("poll_method", "epoll")
 	line("sip_listen", "127.0.0.1:"+strconv.Itoa(s.port))
