@@ -18,12 +18,13 @@ type Resampler struct {
 	// pos is the read position, in units of 1/to input samples, measured
 	// from prev (index 0 of the virtual buffer prev, in[0], in[1], ...).
 	pos  int
-	prev int16
+	prev float64
 
-	// Downsampling only: FIR coefficients and the last filterTaps-1 inputs.
+	// Downsampling only: FIR coefficients, the last filterTaps-1 inputs,
+	// and a buffer holding them followed by the current input.
 	coef    []float64
 	history []float64
-	work    []int16
+	ext     []float64
 }
 
 // Bounds of the rates a Resampler accepts.
@@ -83,65 +84,83 @@ func (r *Resampler) To() int { return r.to }
 // output length tracks len(in)*to/from; for one 20 ms frame in, it is one
 // 20 ms frame out.
 func (r *Resampler) Resample(dst, in []int16) []int16 {
-	if r.from == r.to {
+	switch {
+	case r.from == r.to:
 		return append(dst, in...)
-	}
-	if len(in) == 0 {
+	case len(in) == 0:
 		return dst
+	case r.coef != nil:
+		return r.down(dst, in)
 	}
-	if r.coef != nil {
-		in = r.filter(in)
-	}
-	n := len(in)
-	at := func(i int) int32 {
-		if i == 0 {
-			return int32(r.prev)
-		}
-		return int32(in[i-1])
-	}
+	// Upsampling: linear interpolation over prev, in[0], in[1], ...
+	n, to := len(in), int32(r.to)
+	prev := int32(r.prev)
 	for ; r.pos < n*r.to; r.pos += r.from {
 		idx, frac := r.pos/r.to, int32(r.pos%r.to)
-		a, b := at(idx), at(idx+1)
-		v := (a*(int32(r.to)-frac) + b*frac) / int32(r.to)
-		dst = append(dst, int16(v))
+		a := prev
+		if idx > 0 {
+			a = int32(in[idx-1])
+		}
+		b := int32(in[idx])
+		dst = append(dst, int16((a*(to-frac)+b*frac)/to))
 	}
 	r.pos -= n * r.to
-	r.prev = in[n-1]
+	r.prev = float64(in[n-1])
 	return dst
 }
 
-// filter runs the anti-aliasing low-pass over in, returning the filtered
-// samples in a buffer owned by r.
-func (r *Resampler) filter(in []int16) []int16 {
-	r.work = r.work[:0]
-	h := len(r.history)
-	for i := range in {
-		var acc float64
-		// Taps over history[i:] followed by in[:i+1].
-		for k, c := range r.coef {
-			j := i + k // index into the concatenation history ++ in
-			var x float64
-			if j < h {
-				x = r.history[j]
-			} else {
-				x = float64(in[j-h])
-			}
-			acc += c * x
-		}
-		r.work = append(r.work, clamp(int32(math.Round(acc))))
+// down resamples with the anti-aliasing filter. Filtered samples are
+// computed only where the interpolation reads them; consecutive outputs
+// share inputs, hence the two-entry cache.
+func (r *Resampler) down(dst, in []int16) []int16 {
+	n, h, taps := len(in), len(r.history), len(r.coef)
+	r.ext = append(r.ext[:0], r.history...)
+	for _, s := range in {
+		r.ext = append(r.ext, float64(s))
 	}
-	// Keep the last h inputs of history ++ in.
-	if len(in) >= h {
-		for k := 0; k < h; k++ {
-			r.history[k] = float64(in[len(in)-h+k])
+	cacheIdx := [2]int{-1, -1}
+	var cacheVal [2]float64
+	// at(i) is filtered sample i of the virtual buffer prev, in[0], ...
+	at := func(i int) float64 {
+		if i == 0 {
+			return r.prev
 		}
-	} else {
-		copy(r.history, r.history[len(in):])
-		for k, s := range in {
-			r.history[h-len(in)+k] = float64(s)
+		c := i & 1
+		if cacheIdx[c] == i {
+			return cacheVal[c]
 		}
+		acc := dot(r.coef, r.ext[i-1:i-1+taps])
+		cacheIdx[c], cacheVal[c] = i, acc
+		return acc
 	}
-	return r.work
+	to := float64(r.to)
+	for ; r.pos < n*r.to; r.pos += r.from {
+		idx, frac := r.pos/r.to, float64(r.pos%r.to)
+		v := (at(idx)*(to-frac) + at(idx+1)*frac) / to
+		dst = append(dst, clamp(int32(math.Round(v))))
+	}
+	r.pos -= n * r.to
+	r.prev = at(n)
+	copy(r.history, r.ext[n:n+h])
+	return dst
+}
+
+// dot returns the dot product of a and b (same length), with four
+// accumulators so the additions do not wait on each other.
+func dot(a, b []float64) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	k := 0
+	for ; k+4 <= len(a); k += 4 {
+		s0 += a[k] * b[k]
+		s1 += a[k+1] * b[k+1]
+		s2 += a[k+2] * b[k+2]
+		s3 += a[k+3] * b[k+3]
+	}
+	for ; k < len(a); k++ {
+		s0 += a[k] * b[k]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // String describes the conversion.
