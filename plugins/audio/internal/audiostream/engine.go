@@ -1,0 +1,218 @@
+package audiostream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
+	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+)
+
+// engine is what the streams of one plugin share: the voice mixer (the
+// microphone and speaker, the clock of every stream), the alert mixer and
+// the RTP port allocators. The mixers run only while used: the first user
+// starts one, the last one to release it closes it, so no goroutine outlives
+// the streams and methods that need it.
+type engine struct {
+	backend device.Backend // nil: the null clock only
+	logger  *slog.Logger
+
+	mu         sync.Mutex
+	devices    sdkaudio.Devices // selected devices ("" = from the account)
+	voice      *mixer.Mixer
+	voiceRefs  int
+	alert      *mixer.Mixer
+	alertRefs  int
+	allocators map[ports.Range]*ports.Allocator
+}
+
+func newEngine(backend device.Backend, logger *slog.Logger) *engine {
+	return &engine{backend: backend, logger: logger, allocators: map[ports.Range]*ports.Allocator{}}
+}
+
+// allocate binds an RTP/RTCP pair from r on ip, walking r with one rolling
+// allocator per range as the reference does.
+func (e *engine) allocate(ctx context.Context, r ports.Range, ip net.IP) (ports.Pair, error) {
+	e.mu.Lock()
+	a, ok := e.allocators[r]
+	if !ok {
+		a = ports.New(r)
+		e.allocators[r] = a
+	}
+	e.mu.Unlock()
+	return a.Allocate(ctx, ip)
+}
+
+func (e *engine) mixerOptions(rate int, input, output string) []mixer.Option {
+	opts := []mixer.Option{mixer.WithSampleRate(rate), mixer.WithDevices(input, output), mixer.WithLogger(e.logger)}
+	if e.backend != nil {
+		opts = append(opts, mixer.WithBackend(e.backend))
+	}
+	return opts
+}
+
+// acquireVoice returns the running voice mixer, starting it at rate with
+// the selected devices (else input and output) if nobody uses it yet. A
+// device that cannot be opened leaves the mixer on the null clock, which is
+// logged, not returned: a headless machine still carries calls.
+func (e *engine) acquireVoice(ctx context.Context, rate int, input, output string) (*mixer.Mixer, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.voice != nil {
+		e.voiceRefs++
+		return e.voice, nil
+	}
+	if e.devices.Input != "" {
+		input = e.devices.Input
+	}
+	if e.devices.Output != "" {
+		output = e.devices.Output
+	}
+	m, err := mixer.NewVoice(e.mixerOptions(rate, input, output)...)
+	if err != nil {
+		return nil, fmt.Errorf("voice mixer: %w", err)
+	}
+	if err := m.Start(ctx); err != nil {
+		var open *device.OpenError
+		if !errors.As(err, &open) {
+			_ = m.Close()
+			return nil, fmt.Errorf("voice mixer: %w", err)
+		}
+		e.logger.Warn("sound device unavailable, using the null clock", "error", err)
+	}
+	e.voice, e.voiceRefs = m, 1
+	return m, nil
+}
+
+// releaseVoice drops one use of the voice mixer and closes it after the last.
+func (e *engine) releaseVoice() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.voiceRefs--
+	if e.voiceRefs == 0 && e.voice != nil {
+		if err := e.voice.Close(); err != nil {
+			e.logger.Warn("closing the voice mixer", "error", err)
+		}
+		e.voice = nil
+	}
+}
+
+// acquireAlert returns the running alert mixer, starting it if needed.
+func (e *engine) acquireAlert(ctx context.Context, output string) (*mixer.Mixer, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.alert != nil {
+		e.alertRefs++
+		return e.alert, nil
+	}
+	if e.devices.Alert != "" {
+		output = e.devices.Alert
+	}
+	m, err := mixer.NewAlert(e.mixerOptions(mixer.DefaultSampleRate, device.None, output)...)
+	if err != nil {
+		return nil, fmt.Errorf("alert mixer: %w", err)
+	}
+	if err := m.Start(ctx); err != nil {
+		var open *device.OpenError
+		if !errors.As(err, &open) {
+			_ = m.Close()
+			return nil, fmt.Errorf("alert mixer: %w", err)
+		}
+		e.logger.Warn("alert device unavailable, using the null clock", "error", err)
+	}
+	e.alert, e.alertRefs = m, 1
+	return m, nil
+}
+
+func (e *engine) releaseAlert() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.alertRefs--
+	if e.alertRefs == 0 && e.alert != nil {
+		if err := e.alert.Close(); err != nil {
+			e.logger.Warn("closing the alert mixer", "error", err)
+		}
+		e.alert = nil
+	}
+}
+
+// listDevices lists the backend's devices and the ones in use.
+func (e *engine) listDevices(ctx context.Context) (sdkaudio.DeviceList, error) {
+	var b device.Backend = &device.Null{}
+	if e.backend != nil {
+		b = e.backend
+	}
+	infos, err := device.List(ctx, b)
+	out := sdkaudio.DeviceList{Current: e.current()}
+	for _, d := range infos {
+		out.Devices = append(out.Devices, sdkaudio.Device{ID: d.ID, Name: d.Name, Input: d.Input, Output: d.Output, Default: d.Default})
+	}
+	if err != nil {
+		// The built-in entries are still listed; say why the rest is not.
+		e.logger.Warn("listing sound devices", "error", err)
+	}
+	return out, nil
+}
+
+// current reports the devices in use, or selected for the next start.
+func (e *engine) current() sdkaudio.Devices {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.currentLocked()
+}
+
+func (e *engine) currentLocked() sdkaudio.Devices {
+	cur := e.devices
+	if e.voice != nil {
+		cfg := e.voice.Devices()
+		cur.Input, cur.Output = cfg.Input, cfg.Output
+		cur.OnNull = e.voice.OnNullDevice()
+	}
+	if e.alert != nil {
+		cur.Alert = e.alert.Devices().Output
+		cur.OnNull = cur.OnNull || e.alert.OnNullDevice()
+	}
+	return cur
+}
+
+// selectDevices switches devices; empty names keep the current ones. A
+// device that fails to open leaves its mixer on the null clock. The lock is
+// held throughout so that a mixer cannot close meanwhile.
+func (e *engine) selectDevices(ctx context.Context, args sdkaudio.SelectDevicesArgs) sdkaudio.Devices {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if args.Input != "" {
+		e.devices.Input = args.Input
+	}
+	if args.Output != "" {
+		e.devices.Output = args.Output
+	}
+	if args.Alert != "" {
+		e.devices.Alert = args.Alert
+	}
+	if e.voice != nil && (args.Input != "" || args.Output != "") {
+		cur := e.voice.Devices()
+		in, out := cur.Input, cur.Output
+		if args.Input != "" {
+			in = args.Input
+		}
+		if args.Output != "" {
+			out = args.Output
+		}
+		if err := e.voice.SetDevices(ctx, in, out); err != nil {
+			e.logger.Warn("switching the voice devices", "input", in, "output", out, "error", err)
+		}
+	}
+	if e.alert != nil && args.Alert != "" {
+		if err := e.alert.SetDevices(ctx, device.None, args.Alert); err != nil {
+			e.logger.Warn("switching the alert device", "output", args.Alert, "error", err)
+		}
+	}
+	return e.currentLocked()
+}

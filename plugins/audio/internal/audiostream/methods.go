@@ -1,0 +1,251 @@
+package audiostream
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/dtmf"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
+	"github.com/sipstreams/sipstreams/sdk"
+	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+)
+
+// filePort is a WAV player as a mixer port with a name unique to its stream
+// (two streams may play the same file).
+type filePort struct {
+	*mixer.WAVPlayer
+	name string
+}
+
+func (f *filePort) Name() string { return f.name }
+
+// recorderPort is a WAV recorder as a mixer port with a unique name.
+type recorderPort struct {
+	*mixer.WAVRecorder
+	name string
+	path string
+}
+
+func (r *recorderPort) Name() string { return r.name }
+
+// decodeArgs decodes a method's JSON arguments; none leaves v as it is.
+func decodeArgs(raw json.RawMessage, v any) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "arguments: %v", err)
+	}
+	return nil
+}
+
+// result marshals a method's result.
+func result(v any) (*sdk.InvokeResponse, error) {
+	raw, err := sdk.MarshalJSONValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.InvokeResponse{Result: raw}, nil
+}
+
+// Invoke serves the stream-scope methods of package sdk/audio.
+func (s *stream) Invoke(ctx context.Context, req *sdk.InvokeRequest) (*sdk.InvokeResponse, error) {
+	switch req.Method {
+	case sdkaudio.MethodSendDTMF:
+		var args sdkaudio.SendDTMFArgs
+		if err := decodeArgs(req.Args, &args); err != nil {
+			return nil, err
+		}
+		return nil, s.sendDTMF(args.Digit)
+	case sdkaudio.MethodStartRecording:
+		var args sdkaudio.RecordingArgs
+		if err := decodeArgs(req.Args, &args); err != nil {
+			return nil, err
+		}
+		name, err := s.startRecording(args.Filename)
+		if err != nil {
+			return nil, err
+		}
+		return result(sdkaudio.RecordingResult{Filename: name})
+	case sdkaudio.MethodStopRecording:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.recorder == nil {
+			return nil, sdk.Errorf(sdk.ErrIllegalState, "not recording")
+		}
+		name := s.recorder.path
+		s.stopRecordingLocked("")
+		return result(sdkaudio.RecordingResult{Filename: name})
+	case sdkaudio.MethodStatistics:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return result(s.statisticsLocked())
+	case sdkaudio.MethodSetInput:
+		var args sdkaudio.SetInputArgs
+		if err := decodeArgs(req.Args, &args); err != nil {
+			return nil, err
+		}
+		return nil, s.setInput(args.File, args.Loops)
+	}
+	return s.UnimplementedStream.Invoke(ctx, req)
+}
+
+// sendDTMF queues a digit (reference §3.7: only while established).
+func (s *stream) sendDTMF(digit string) error {
+	r, size := utf8.DecodeRuneInString(digit)
+	if size == 0 || size != len(digit) {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "send_dtmf: %q is not one digit", digit)
+	}
+	if _, err := dtmf.Code(r); err != nil {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "send_dtmf: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateEstablished || s.port == nil {
+		return sdk.Errorf(sdk.ErrIllegalState, "send_dtmf in state %s", s.state)
+	}
+	if err := s.port.sendDTMF(r); err != nil {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "send_dtmf: %v", err)
+	}
+	return nil
+}
+
+// startRecording records the stream's bridge (the remote party and the
+// microphone) to a WAV file, posting AudioStreamWillStartRecording and
+// AudioStreamDidStartRecording (or DidStopRecording with the reason).
+func (s *stream) startRecording(filename string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateEstablished || s.mix == nil {
+		return "", sdk.Errorf(sdk.ErrIllegalState, "start_recording in state %s", s.state)
+	}
+	if s.recorder != nil {
+		return "", sdk.Errorf(sdk.ErrIllegalState, "already recording to %s", s.recorder.path)
+	}
+	if filename == "" {
+		filename = s.defaultRecordingName()
+	}
+	s.env.Post(sdkaudio.WillStartRecording, sdkaudio.RecordingData{Filename: filename})
+	rec, err := mixer.NewWAVRecorder(filename, s.mix.SampleRate())
+	if err == nil {
+		port := &recorderPort{WAVRecorder: rec, name: "recorder:" + s.port.name, path: filename}
+		if err = s.mix.Add(port); err != nil {
+			_ = rec.Close()
+		} else {
+			s.recorder = port
+		}
+	}
+	if err != nil {
+		s.env.Post(sdkaudio.DidStopRecording, sdkaudio.RecordingData{Filename: filename, Reason: err.Error()})
+		return "", sdk.Errorf(sdk.ErrInvalidArgument, "start_recording %s: %v", filename, err)
+	}
+	s.applyLocked()
+	s.env.Post(sdkaudio.DidStartRecording, sdkaudio.RecordingData{Filename: filename})
+	return filename, nil
+}
+
+// stopRecordingLocked finishes the recording, if any, posting
+// AudioStreamWillStopRecording and AudioStreamDidStopRecording.
+func (s *stream) stopRecordingLocked(reason string) {
+	rec := s.recorder
+	if rec == nil {
+		return
+	}
+	s.env.Post(sdkaudio.WillStopRecording, sdkaudio.RecordingData{Filename: rec.path})
+	s.recorder = nil
+	s.applyLocked()
+	if s.mix != nil {
+		_ = s.mix.Remove(rec)
+	}
+	if err := rec.Close(); err != nil && reason == "" {
+		reason = err.Error()
+	}
+	s.env.Post(sdkaudio.DidStopRecording, sdkaudio.RecordingData{Filename: rec.path, Reason: reason})
+}
+
+// defaultRecordingName is <recordings dir>/<YYYYMMDD>/<YYYYMMDD-HHMMSS>-
+// <remote>-<direction>.wav, after sip-session3's pattern.
+func (s *stream) defaultRecordingName() string {
+	dir := s.st.recordingsDir
+	if dir == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, ".sipstreams", "recordings")
+		} else {
+			dir = filepath.Join(os.TempDir(), "sipstreams-recordings")
+		}
+	}
+	now := time.Now()
+	remote := "unknown"
+	if s.session != nil && s.session.RemoteIdentity != "" {
+		remote = s.session.RemoteIdentity
+	}
+	remote = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '@', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, strings.TrimPrefix(strings.TrimPrefix(remote, "sip:"), "sips:"))
+	direction := s.sessionDir
+	if direction == "" {
+		direction = "outgoing"
+	}
+	return filepath.Join(dir, now.Format("20060102"), now.Format("20060102-150405")+"-"+remote+"-"+direction+".wav")
+}
+
+// setInput makes a WAV file the stream's input ("" goes back to the
+// microphone). Before Start the file is only remembered.
+func (s *stream) setInput(file string, loops int) error {
+	if loops < 0 {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "set_input: loops %d < 0", loops)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateEnded || s.state == stateFailed {
+		return sdk.Errorf(sdk.ErrIllegalState, "set_input in state %s", s.state)
+	}
+	if s.mix == nil {
+		if file != "" {
+			if _, err := os.Stat(file); err != nil {
+				return sdk.Errorf(sdk.ErrInvalidArgument, "set_input: %v", err)
+			}
+		}
+		s.inputFile, s.inputLoops = file, loops
+		return nil
+	}
+	return s.openInputLocked(file, loops)
+}
+
+// openInputLocked replaces the input player.
+func (s *stream) openInputLocked(file string, loops int) error {
+	var next *filePort
+	if file != "" {
+		p, err := mixer.NewWAVPlayer(file, s.mix.SampleRate(), mixer.WithLoopCount(loops))
+		if err != nil {
+			return sdk.Errorf(sdk.ErrInvalidArgument, "set_input: %v", err)
+		}
+		next = &filePort{WAVPlayer: p, name: "input:" + s.port.name}
+	}
+	old := s.input
+	s.input = nil
+	s.applyLocked()
+	if old != nil {
+		_ = s.mix.Remove(old)
+		_ = old.Close()
+	}
+	if next != nil {
+		if err := s.mix.Add(next); err != nil {
+			_ = next.Close()
+			return sdk.Errorf(sdk.ErrInternal, "set_input: %v", err)
+		}
+		s.input = next
+	}
+	s.inputFile, s.inputLoops = file, loops
+	s.applyLocked()
+	return nil
+}

@@ -1,0 +1,202 @@
+package audiostream
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/tone"
+	"github.com/sipstreams/sipstreams/sdk"
+	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+)
+
+// maxTones bounds a play_tones list.
+const maxTones = 1000
+
+// Option configures Plugin.
+type Option func(*plugin)
+
+// WithBackend sets the sound-device backend (default: none, the mixers run
+// on the null clock). The plugin binary passes device/system's.
+func WithBackend(b device.Backend) Option { return func(p *plugin) { p.backend = b } }
+
+// WithLogger sets the logger of the shared mixers (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(p *plugin) { p.logger = l } }
+
+// WithCodecs replaces the codec registry (default codec.Default()).
+func WithCodecs(r *codec.Registry) Option { return func(p *plugin) { p.codecs = r } }
+
+// plugin is the state the streams of one Plugin share.
+type plugin struct {
+	backend device.Backend
+	logger  *slog.Logger
+	codecs  *codec.Registry
+	engine  *engine
+}
+
+// Plugin returns the audio plugin: the "audio" stream type and the
+// plugin-scope device methods. version is reported in the manifest.
+func Plugin(version string, opts ...Option) *sdk.Plugin {
+	p := &plugin{logger: slog.Default()}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.codecs == nil {
+		p.codecs = codec.Default()
+	}
+	p.engine = newEngine(p.backend, p.logger.With("component", "audio-engine"))
+	var names []string
+	for _, c := range p.codecs.Codecs() {
+		names = append(names, c.Info().Name)
+	}
+	return &sdk.Plugin{
+		Name:    "audio",
+		Version: version,
+		Types: []sdk.StreamType{{
+			Type:          sdkaudio.Type,
+			Priority:      sdkaudio.Priority,
+			HoldSupported: true,
+			Match:         sdk.MatchRule{Media: []string{sdkaudio.Type}},
+			Codecs:        names,
+			NewFromSDP:    p.newFromSDP,
+			Create:        p.create,
+		}},
+		Methods: map[string]sdk.MethodFunc{
+			sdkaudio.MethodListDevices:   p.listDevices,
+			sdkaudio.MethodSelectDevices: p.selectDevices,
+			sdkaudio.MethodPlayWAV:       p.playWAV,
+			sdkaudio.MethodPlayTones:     p.playTones,
+		},
+	}
+}
+
+// newFromSDP accepts an incoming audio m-line as the reference's
+// RTPStream.new_from_sdp (§3.2): another media is not ours
+// (sdk.ErrUnknownStream); another transport than RTP/AVP or RTP/SAVP, no
+// common codec or an offer the SRTP policy refuses is sdk.ErrInvalidStream.
+func (p *plugin) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
+	remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
+	if err != nil {
+		return nil, err
+	}
+	if remote.Port == 0 {
+		return nil, invalidStream("m-line %d is removed (port 0)", req.StreamIndex)
+	}
+	st, err := parseSettings(req.Account, p.codecs)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOffer(&st, remote); err != nil {
+		return nil, err
+	}
+	return newStream(env, p, st, req.StreamIndex), nil
+}
+
+// create builds a stream for an outgoing offer; it takes no parameters.
+func (p *plugin) create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
+	st, err := parseSettings(req.Account, p.codecs)
+	if err != nil {
+		return nil, err
+	}
+	return newStream(env, p, st, 0), nil
+}
+
+func (p *plugin) listDevices(ctx context.Context, _ json.RawMessage, _ *sdk.Env) (any, error) {
+	return p.engine.listDevices(ctx)
+}
+
+func (p *plugin) selectDevices(ctx context.Context, raw json.RawMessage, _ *sdk.Env) (any, error) {
+	var args sdkaudio.SelectDevicesArgs
+	if err := decodeArgs(raw, &args); err != nil {
+		return nil, err
+	}
+	return p.engine.selectDevices(ctx, args), nil
+}
+
+// playWAV plays a file on the alert mixer and returns once it has played.
+func (p *plugin) playWAV(ctx context.Context, raw json.RawMessage, _ *sdk.Env) (any, error) {
+	var args sdkaudio.PlayWAVArgs
+	if err := decodeArgs(raw, &args); err != nil {
+		return nil, err
+	}
+	if args.File == "" || args.Loops < 0 || args.Volume < 0 {
+		return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_wav: need a file, loops >= 0 and volume >= 0")
+	}
+	volume := args.Volume
+	if volume == 0 {
+		volume = 100
+	}
+	m, err := p.engine.acquireAlert(ctx, device.SystemDefault)
+	if err != nil {
+		return nil, sdk.Errorf(sdk.ErrInternal, "play_wav: %v", err)
+	}
+	defer p.engine.releaseAlert()
+	player, err := mixer.NewWAVPlayer(args.File, m.SampleRate(), mixer.WithLoopCount(args.Loops), mixer.WithVolume(volume))
+	if err != nil {
+		return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_wav: %v", err)
+	}
+	defer player.Close()
+	port := &filePort{WAVPlayer: player, name: "alert-wav:" + time.Now().Format(time.RFC3339Nano)}
+	if err := play(ctx, m, port, player.Done()); err != nil {
+		return nil, err
+	}
+	if err := player.Err(); err != nil {
+		return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_wav: %v", err)
+	}
+	return nil, nil
+}
+
+// playTones plays a tone list on the alert mixer and returns once played.
+func (p *plugin) playTones(ctx context.Context, raw json.RawMessage, _ *sdk.Env) (any, error) {
+	var args sdkaudio.PlayTonesArgs
+	if err := decodeArgs(raw, &args); err != nil {
+		return nil, err
+	}
+	if len(args.Tones) == 0 || len(args.Tones) > maxTones {
+		return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_tones: 1 to %d tones, got %d", maxTones, len(args.Tones))
+	}
+	list := make([][3]float64, 0, len(args.Tones))
+	for _, t := range args.Tones {
+		if t.Millis <= 0 || t.Millis > 60_000 || t.F1 < 0 || t.F2 < 0 || t.F1 > 20_000 || t.F2 > 20_000 {
+			return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_tones: tone %+v out of range", t)
+		}
+		list = append(list, [3]float64{t.F1, t.F2, float64(t.Millis)})
+	}
+	m, err := p.engine.acquireAlert(ctx, device.SystemDefault)
+	if err != nil {
+		return nil, sdk.Errorf(sdk.ErrInternal, "play_tones: %v", err)
+	}
+	defer p.engine.releaseAlert()
+	var topts []tone.Option
+	if args.Volume > 0 {
+		topts = append(topts, tone.WithVolume(args.Volume))
+	}
+	gen, err := mixer.NewToneGenerator("alert-tones:"+time.Now().Format(time.RFC3339Nano), m.SampleRate(), topts...)
+	if err != nil {
+		return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_tones: %v", err)
+	}
+	done := gen.PlayTones(tone.FromMillis(list...)...)
+	defer gen.Stop()
+	return nil, play(ctx, m, gen, done)
+}
+
+// play connects src to the alert device until done is closed or ctx ends.
+func play(ctx context.Context, m *mixer.Mixer, src mixer.Port, done <-chan struct{}) error {
+	if err := m.Add(src); err != nil {
+		return sdk.Errorf(sdk.ErrInternal, "alert: %v", err)
+	}
+	defer func() { _ = m.Remove(src) }()
+	if err := m.Connect(src, m.Device()); err != nil {
+		return sdk.Errorf(sdk.ErrInternal, "alert: %v", err)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

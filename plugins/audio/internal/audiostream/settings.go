@@ -1,0 +1,101 @@
+package audiostream
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/pcm"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
+	"github.com/sipstreams/sipstreams/sdk"
+	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+)
+
+// defaultTimeout is the reference's rtp.timeout.
+const defaultTimeout = 30 * time.Second
+
+// settings are an account's audio settings, parsed and defaulted.
+type settings struct {
+	codecs        []codec.Codec // in rtp.audio_codec_list order
+	portRange     ports.Range
+	srtp          string
+	timeout       time.Duration
+	useICE        bool
+	stunServers   []string
+	input, output string
+	alert         string
+	recordingsDir string
+	sampleRate    int
+	inputFile     string
+}
+
+// parseSettings reads the account's settings. A malformed value gives an
+// error wrapping sdk.ErrInvalidArgument that names the setting.
+func parseSettings(acc *sdk.Account, reg *codec.Registry) (settings, error) {
+	var st settings
+	list := strings.Split(acc.Setting(sdkaudio.SettingCodecList, strings.Join(codec.DefaultOrder(), ",")), ",")
+	for i := range list {
+		list[i] = strings.TrimSpace(list[i])
+	}
+	st.codecs = reg.Ordered(list)
+	if len(st.codecs) == 0 {
+		return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q names no supported codec", sdkaudio.SettingCodecList, strings.Join(list, ","))
+	}
+	st.portRange = ports.DefaultRange
+	if v := acc.Setting(sdkaudio.SettingPortRange, ""); v != "" {
+		r, err := ports.ParseRange(v)
+		if err != nil {
+			return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q: %v", sdkaudio.SettingPortRange, v, err)
+		}
+		st.portRange = r
+	}
+	st.srtp = acc.Setting(sdkaudio.SettingSRTP, sdkaudio.SRTPOpportunistic)
+	switch st.srtp {
+	case sdkaudio.SRTPDisabled, sdkaudio.SRTPOpportunistic, sdkaudio.SRTPOptional, sdkaudio.SRTPMandatory:
+	default:
+		return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q is not one of disabled, opportunistic, sdes_optional, sdes_mandatory", sdkaudio.SettingSRTP, st.srtp)
+	}
+	st.timeout = defaultTimeout
+	if v := acc.Setting(sdkaudio.SettingTimeout, ""); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs < 0 || secs > 86400 {
+			return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q is not a number of seconds", sdkaudio.SettingTimeout, v)
+		}
+		st.timeout = time.Duration(secs * float64(time.Second))
+	}
+	if v := acc.Setting(sdkaudio.SettingUseICE, "false"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q is not a boolean", sdkaudio.SettingUseICE, v)
+		}
+		st.useICE = b
+	}
+	for _, s := range strings.Split(acc.Setting(sdkaudio.SettingSTUNServers, ""), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if !strings.HasPrefix(s, "stun:") {
+				s = "stun:" + s
+			}
+			st.stunServers = append(st.stunServers, s)
+		}
+	}
+	st.input = acc.Setting(sdkaudio.SettingInputDevice, device.SystemDefault)
+	st.output = acc.Setting(sdkaudio.SettingOutputDevice, device.SystemDefault)
+	st.alert = acc.Setting(sdkaudio.SettingAlertDevice, device.SystemDefault)
+	st.recordingsDir = acc.Setting(sdkaudio.SettingRecordingsDirectory, "")
+	st.inputFile = acc.Setting(sdkaudio.SettingInputFile, "")
+	st.sampleRate = mixer.DefaultSampleRate
+	if v := acc.Setting(sdkaudio.SettingSampleRate, ""); v != "" {
+		rate, err := strconv.Atoi(v)
+		if err == nil {
+			err = pcm.CheckRate(rate)
+		}
+		if err != nil {
+			return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q: not a supported sample rate", sdkaudio.SettingSampleRate, v)
+		}
+		st.sampleRate = rate
+	}
+	return st, nil
+}

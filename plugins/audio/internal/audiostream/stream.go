@@ -1,0 +1,607 @@
+package audiostream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpsession"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdes"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdpaudio"
+	"github.com/sipstreams/sipstreams/sdk"
+	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+)
+
+// defaultLocalIP is bound when the session names no local address.
+const defaultLocalIP = "127.0.0.1"
+
+// state is where a stream is in its life (reference §3.1, without
+// WAIT_ICE, which is folded into Start).
+type state int
+
+const (
+	stateNew state = iota
+	stateInitialized
+	stateEstablished
+	stateFailed
+	stateEnded
+)
+
+func (s state) String() string {
+	switch s {
+	case stateNew:
+		return "NULL"
+	case stateInitialized:
+		return "INITIALIZED"
+	case stateEstablished:
+		return "ESTABLISHED"
+	case stateFailed:
+		return "FAILED"
+	case stateEnded:
+		return "ENDED"
+	}
+	return "state(" + strconv.Itoa(int(s)) + ")"
+}
+
+// edge is one mixer connection the stream made.
+type edge struct{ src, dst mixer.Port }
+
+// stream is one audio stream. The SDK serialises the sdk.Stream calls; the
+// mixer clock and the RTP goroutines run beside them and only touch the
+// mediaPort (its own lock) and the atomics. mu guards everything else.
+// Notifications are posted with mu held where their order matters; Post
+// never blocks.
+type stream struct {
+	sdk.UnimplementedStream
+
+	env    *sdk.Env
+	plugin *plugin
+	st     settings
+
+	sendrecv    atomic.Bool // negotiated direction is sendrecv (RTP timeout)
+	deactivated atomic.Bool
+
+	mu             sync.Mutex
+	state          state
+	index          int
+	session        *sdk.SessionInfo
+	sessionDir     string
+	pair           ports.Pair // until the RTP session owns it
+	havePair       bool
+	local          localEndpoint
+	offerCrypto    []sdes.Crypto
+	answerCrypto   sdes.Crypto
+	direction      string // last negotiated local direction
+	holdRequested  bool
+	onHoldByLocal  bool
+	onHoldByRemote bool
+	neg            negotiation
+	rtp            *rtpsession.Session
+	port           *mediaPort
+	mix            *mixer.Mixer
+	input          *filePort
+	inputFile      string
+	inputLoops     int
+	recorder       *recorderPort
+	wired          map[edge]bool
+	failure        string
+}
+
+var _ sdk.Stream = (*stream)(nil)
+
+func newStream(env *sdk.Env, p *plugin, st settings, index int) *stream {
+	return &stream{env: env, plugin: p, st: st, index: index, wired: map[edge]bool{}, inputFile: st.inputFile}
+}
+
+// Initialize binds the RTP/RTCP port pair on the session's local address
+// and posts MediaStreamDidInitialize, or MediaStreamDidNotInitialize with
+// the reason.
+func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateNew {
+		return sdk.Errorf(sdk.ErrIllegalState, "Initialize in state %s", s.state)
+	}
+	s.session, s.sessionDir = req.Session, req.Direction
+	host := defaultLocalIP
+	if req.Session != nil && req.Session.LocalIP != "" {
+		host = req.Session.LocalIP
+	}
+	ip, err := netip.ParseAddr(host)
+	if err == nil && ip.IsUnspecified() {
+		err = fmt.Errorf("local IP %s is unspecified", ip)
+	}
+	var pair ports.Pair
+	if err == nil {
+		ip = ip.Unmap()
+		pair, err = s.plugin.engine.allocate(ctx, s.st.portRange, ip.AsSlice())
+	}
+	if err != nil {
+		s.state, s.failure = stateFailed, err.Error()
+		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: err.Error()})
+		return nil
+	}
+	s.pair, s.havePair = pair, true
+	s.local = localEndpoint{addr: ip, rtpPort: pair.RTPPort(), rtcpPort: pair.RTCPPort()}
+	s.state = stateInitialized
+	s.env.Post(sdk.MediaStreamDidInitialize, nil)
+	return nil
+}
+
+// GetLocalMedia returns our m-line: an offer (codecs in
+// rtp.audio_codec_list order, telephone-event, a=crypto per policy) or the
+// answer to the remote's m-line (one common codec).
+func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest) (*sdk.GetLocalMediaResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateInitialized && s.state != stateEstablished {
+		return nil, sdk.Errorf(sdk.ErrIllegalState, "GetLocalMedia in state %s", s.state)
+	}
+	var media sdpaudio.Media
+	if req.ForOffer || req.RemoteSDP == "" {
+		if s.offerCrypto == nil && s.st.srtp != sdkaudio.SRTPDisabled {
+			lines, err := sdes.Offer(offeredSuites, nil)
+			if err != nil {
+				return nil, sdk.Errorf(sdk.ErrInternal, "SRTP keys: %v", err)
+			}
+			s.offerCrypto = lines
+		}
+		media = buildOffer(&s.st, s.local, s.offerCrypto, sdpaudio.OfferDirection(s.direction, s.holdRequested))
+	} else {
+		remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
+		if err != nil {
+			return nil, err
+		}
+		ans, line, err := buildAnswer(&s.st, s.local, remote, s.answerCrypto, sdpaudio.AnswerDirection(s.direction, remote.Direction))
+		if err != nil {
+			return nil, err
+		}
+		if len(line.Key) > 0 {
+			s.answerCrypto = line
+		}
+		media = ans
+	}
+	text, err := sdk.MarshalMedia(media.Build())
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.GetLocalMediaResponse{Media: text}, nil
+}
+
+// Start starts RTP and the media path after negotiation; it posts the
+// encryption outcome, then MediaStreamDidStart, or MediaStreamDidFail.
+func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateInitialized || s.deactivated.Load() {
+		return sdk.Errorf(sdk.ErrIllegalState, "Start in state %s", s.state)
+	}
+	n, err := negotiate(&s.st, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
+	if err == nil && n.removed {
+		err = errors.New("the remote refused the stream (port 0)")
+	}
+	if err == nil {
+		err = s.startMediaLocked(ctx, n)
+	}
+	if err != nil {
+		if errors.Is(err, errNoSRTP) || errors.Is(err, sdk.ErrInvalidStream) {
+			s.env.Post(sdkaudio.DidNotEnableEncryption, sdkaudio.NotEncryptedData{Reason: "Negotiation failed: " + sdk.ReasonOf(err)})
+		}
+		s.failLocked("start", sdk.ReasonOf(err))
+		return nil
+	}
+	s.index, s.neg = req.StreamIndex, n
+	s.state = stateEstablished
+	if n.srtp != nil {
+		s.env.Post(sdkaudio.DidEnableEncryption, sdkaudio.EncryptionData{Type: "SRTP/SDES", Cipher: string(n.srtp.suite)})
+	} else if n.notEncrypted != "" {
+		s.env.Post(sdkaudio.DidNotEnableEncryption, sdkaudio.NotEncryptedData{Reason: n.notEncrypted})
+	}
+	s.env.Post(sdk.MediaStreamDidStart, nil)
+	s.setDirectionLocked(n.direction)
+	s.applyLocked()
+	return nil
+}
+
+// startMediaLocked builds the RTP session and joins the voice mixer.
+func (s *stream) startMediaLocked(ctx context.Context, n negotiation) error {
+	mix, err := s.plugin.engine.acquireVoice(ctx, s.st.sampleRate, s.st.input, s.st.output)
+	if err != nil {
+		return err
+	}
+	port, err := newMediaPort(fmt.Sprintf("audio-stream:%d:%p", s.env.Handle, s), mix.SampleRate(), s.gotDTMF)
+	if err == nil {
+		err = mix.Add(port)
+	}
+	if err != nil {
+		s.plugin.engine.releaseVoice()
+		return err
+	}
+	cfg := rtpsession.Config{
+		RTP:          s.pair.RTP,
+		RTCP:         s.pair.RTCP,
+		RemoteRTP:    udpAddrOrNil(n.remoteRTP),
+		RemoteRTCP:   udpAddrOrNil(n.remoteRTCP),
+		Latch:        true,
+		ClockRate:    uint32(n.codec.Info().ClockRate),
+		PayloadTypes: payloadTypes(n),
+		Timeout:      s.st.timeout,
+		OnTimeout:    s.timedOut,
+		OnPacket:     port.receive,
+		Logger:       s.env.Logger,
+	}
+	if n.srtp != nil {
+		cfg.SRTP = &rtpsession.SRTP{Profile: n.srtp.profile, LocalKey: n.srtp.localKey, RemoteKey: n.srtp.remoteKey}
+	}
+	sess, err := rtpsession.New(cfg)
+	if err == nil {
+		s.havePair = false // the session owns the sockets now
+		if err = sess.Start(ctx); err != nil {
+			_ = sess.Close()
+		}
+	}
+	if err == nil {
+		err = port.configure(sess, n)
+		if err != nil {
+			_ = sess.Close()
+		}
+	}
+	if err != nil {
+		_ = mix.Remove(port)
+		s.plugin.engine.releaseVoice()
+		return err
+	}
+	s.rtp, s.port, s.mix = sess, port, mix
+	if s.inputFile != "" {
+		if err := s.openInputLocked(s.inputFile, s.inputLoops); err != nil {
+			s.env.Logger.Warn("input file", "file", s.inputFile, "error", err)
+		}
+	}
+	return nil
+}
+
+// udpAddrOrNil keeps a nil *net.UDPAddr from becoming a non-nil net.Addr.
+func udpAddrOrNil(a *net.UDPAddr) net.Addr {
+	if a == nil {
+		return nil
+	}
+	return a
+}
+
+func payloadTypes(n negotiation) []uint8 {
+	pts := []uint8{n.recvPT, n.sendPT}
+	if n.events {
+		pts = append(pts, n.recvEvPT, n.sendEvPT)
+	}
+	return pts
+}
+
+// gotDTMF runs on the RTP receive goroutine.
+func (s *stream) gotDTMF(d rune) {
+	s.env.Post(sdkaudio.GotDTMF, sdkaudio.DTMFData{Digit: string(d)})
+}
+
+// timedOut runs on the RTP session's goroutine: no RTP for rtp.timeout.
+// As the reference, it is reported only while the direction is sendrecv.
+func (s *stream) timedOut() {
+	if !s.sendrecv.Load() || s.deactivated.Load() {
+		return
+	}
+	s.env.Post(sdkaudio.RTPDidTimeout, nil)
+	s.env.Post(sdkaudio.DidTimeout, nil)
+}
+
+// ValidateUpdate accepts a re-INVITE whose m-line is removed (port 0) or
+// still acceptable under the account's codecs and SRTP policy.
+func (s *stream) ValidateUpdate(_ context.Context, req *sdk.ValidateUpdateRequest) (*sdk.ValidateUpdateResponse, error) {
+	remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
+	if err != nil {
+		return &sdk.ValidateUpdateResponse{OK: false}, nil
+	}
+	return &sdk.ValidateUpdateResponse{OK: checkOffer(&s.st, remote) == nil}, nil
+}
+
+// Update applies renegotiated SDP: a new codec replaces the encoder and
+// decoder, a new remote address rebinds the peer in place (keeping SSRC,
+// sequence numbers and SRTP state), a new direction updates the hold
+// flags and the media path.
+func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateEstablished {
+		return sdk.Errorf(sdk.ErrIllegalState, "Update in state %s", s.state)
+	}
+	n, err := negotiate(&s.st, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
+	if err != nil {
+		return err
+	}
+	if n.removed {
+		return nil
+	}
+	old := s.neg
+	oldInfo, newInfo := old.codec.Info(), n.codec.Info()
+	if oldInfo.Name != newInfo.Name || oldInfo.ClockRate != newInfo.ClockRate || old.sendPT != n.sendPT {
+		if err := s.port.configure(s.rtp, n); err != nil {
+			return sdk.Errorf(sdk.ErrInternal, "codec %s: %v", newInfo.Name, err)
+		}
+		data := sdkaudio.RTPParametersData{Change: sdkaudio.ChangeCodec, Codec: newInfo.Name, SampleRate: newInfo.SampleRate}
+		s.env.Post(sdkaudio.RTPDidChangeRTPParameters, data)
+		s.env.Post(sdkaudio.DidChangeRTPParameters, data)
+	} else if err := s.port.configure(s.rtp, n); err != nil {
+		return sdk.Errorf(sdk.ErrInternal, "update: %v", err)
+	}
+	if n.remoteRTP != nil && (old.remoteRTP == nil || !old.remoteRTP.IP.Equal(n.remoteRTP.IP) || old.remoteRTP.Port != n.remoteRTP.Port) {
+		s.rtp.SetRemote(n.remoteRTP, n.remoteRTCP)
+		data := sdkaudio.RTPParametersData{Change: sdkaudio.ChangeRemotePeerRebind, NewRemoteAddress: n.remoteRTP.IP.String(), NewRemotePort: n.remoteRTP.Port}
+		if old.remoteRTP != nil {
+			data.OldRemoteAddress, data.OldRemotePort = old.remoteRTP.IP.String(), old.remoteRTP.Port
+		}
+		s.env.Post(sdkaudio.RTPDidChangeRTPParameters, data)
+		s.env.Post(sdkaudio.DidChangeRTPParameters, data)
+	}
+	if n.remoteRTP == nil {
+		n.remoteRTP, n.remoteRTCP = old.remoteRTP, old.remoteRTCP // old-style hold: keep the peer
+	}
+	s.index, s.neg = req.StreamIndex, n
+	s.setDirectionLocked(n.direction)
+	s.applyLocked()
+	return nil
+}
+
+// setDirectionLocked records the negotiated direction and posts the hold
+// notifications for each flag that changed.
+func (s *stream) setDirectionLocked(dir string) {
+	local, remote := sdpaudio.CheckHold(dir, s.onHoldByLocal)
+	s.direction = dir
+	s.sendrecv.Store(dir == sdpaudio.SendRecv)
+	if local != s.onHoldByLocal {
+		s.onHoldByLocal = local
+		s.postHold(sdkaudio.OriginatorLocal, local)
+	}
+	if remote != s.onHoldByRemote {
+		s.onHoldByRemote = remote
+		s.postHold(sdkaudio.OriginatorRemote, remote)
+	}
+}
+
+func (s *stream) postHold(originator string, on bool) {
+	data := sdkaudio.HoldStateData{Originator: originator, OnHold: on}
+	s.env.Post(sdkaudio.RTPDidChangeHoldState, data)
+	s.env.Post(sdkaudio.DidChangeHoldState, data)
+}
+
+// activeLocked reports whether media flows: started, not deactivated, and
+// held by nobody (the reference pauses the stream, removing it from its
+// bridge, while either side holds).
+func (s *stream) activeLocked() bool {
+	return s.state == stateEstablished && !s.deactivated.Load() && !s.holdRequested && !s.onHoldByLocal && !s.onHoldByRemote
+}
+
+// applyLocked brings the mixer connections and the sending state in line
+// with the stream's state: while active, the input (the microphone, or the
+// input file instead) feeds the stream, the stream feeds the speaker, and a
+// recorder hears the stream and the microphone.
+func (s *stream) applyLocked() {
+	want := map[edge]bool{}
+	active := s.activeLocked()
+	if active && s.mix != nil && s.port != nil {
+		dev := s.mix.Device()
+		if s.input != nil {
+			want[edge{s.input, s.port}] = true
+		} else {
+			want[edge{dev, s.port}] = true
+		}
+		want[edge{s.port, dev}] = true
+		if s.recorder != nil {
+			want[edge{s.port, s.recorder}] = true
+			want[edge{dev, s.recorder}] = true
+		}
+	}
+	for e := range s.wired {
+		if !want[e] {
+			if err := s.mix.Disconnect(e.src, e.dst); err != nil {
+				s.env.Logger.Warn("mixer disconnect", "src", e.src.Name(), "dst", e.dst.Name(), "error", err)
+			}
+			delete(s.wired, e)
+		}
+	}
+	for e := range want {
+		if !s.wired[e] {
+			if err := s.mix.Connect(e.src, e.dst); err != nil {
+				s.env.Logger.Warn("mixer connect", "src", e.src.Name(), "dst", e.dst.Name(), "error", err)
+				continue
+			}
+			s.wired[e] = true
+		}
+	}
+	send := active && sdpaudio.HasSend(s.direction)
+	if s.port != nil {
+		s.port.setSending(send)
+	}
+	if s.rtp != nil {
+		s.rtp.SetSending(send)
+	}
+}
+
+// Hold takes the stream out of the media path at once; the next offer asks
+// the remote to stop sending (reference §3.5).
+func (s *stream) Hold(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdRequested = true
+	s.applyLocked()
+	return nil
+}
+
+// Unhold withdraws the hold request; media resumes once the next exchange
+// says so.
+func (s *stream) Unhold(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdRequested = false
+	s.applyLocked()
+	return nil
+}
+
+// Reset records the stream's index after a re-INVITE without SDP.
+func (s *stream) Reset(_ context.Context, req *sdk.ResetRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index = req.StreamIndex
+	return nil
+}
+
+// Deactivate stops the media; closing the transport is normal from now on.
+func (s *stream) Deactivate(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deactivated.Store(true)
+	s.applyLocked()
+	return nil
+}
+
+// End stops recording, leaves the mixer, closes RTP and posts
+// MediaStreamWillEnd then MediaStreamDidEnd (before Initialize:
+// MediaStreamDidNotInitialize "Interrupted"). A second End does nothing.
+func (s *stream) End(context.Context) error {
+	s.mu.Lock()
+	prev := s.state
+	if prev == stateEnded {
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stateEnded
+	if prev == stateNew {
+		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: "Interrupted"})
+		s.mu.Unlock()
+		return nil
+	}
+	s.env.Post(sdk.MediaStreamWillEnd, nil)
+	s.stopRecordingLocked("")
+	s.applyLocked() // not active any more: every connection goes
+	if s.mix != nil {
+		if s.port != nil {
+			_ = s.mix.Remove(s.port)
+		}
+		if s.input != nil {
+			_ = s.mix.Remove(s.input)
+		}
+	}
+	rtp, input, mix, pair, havePair := s.rtp, s.input, s.mix, s.pair, s.havePair
+	s.rtp, s.input, s.mix, s.havePair = nil, nil, nil, false
+	s.mu.Unlock()
+
+	// Closing waits for the RTP goroutines, whose callbacks take no lock of
+	// ours.
+	if rtp != nil {
+		_ = rtp.Close()
+	}
+	if havePair {
+		_ = pair.Close()
+	}
+	if input != nil {
+		_ = input.Close()
+	}
+	if mix != nil {
+		s.plugin.engine.releaseVoice()
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.env.Post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: s.failure})
+	return nil
+}
+
+// failLocked records a failure and posts MediaStreamDidFail.
+func (s *stream) failLocked(where, reason string) {
+	if s.state != stateEnded {
+		s.state = stateFailed
+	}
+	s.failure = reason
+	s.env.Post(sdk.MediaStreamDidFail, sdk.DidFailData{Context: where, Reason: reason})
+}
+
+// Attributes returns the hold flags and the audio attributes.
+func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	own := sdkaudio.Attributes{Direction: s.direction, InputFile: s.inputFile}
+	if s.local.addr.IsValid() {
+		own.LocalRTPAddress, own.LocalRTPPort = s.local.addr.String(), s.local.rtpPort
+	}
+	if s.port != nil && s.neg.codec != nil {
+		info := s.port.codecInfo()
+		own.Codec, own.SampleRate = info.Name, info.SampleRate
+	}
+	if s.neg.srtp != nil {
+		own.SRTPActive = true
+		own.Encryption = sdkaudio.Encryption{Type: "SRTP/SDES", Active: true, Cipher: string(s.neg.srtp.suite)}
+	}
+	if s.neg.remoteRTP != nil {
+		own.RemoteRTPAddress, own.RemoteRTPPort = s.neg.remoteRTP.IP.String(), s.neg.remoteRTP.Port
+		own.RemoteRTPAddressSDP = s.neg.remoteRTP.String()
+	}
+	if s.rtp != nil {
+		st := s.rtp.Stats()
+		if st.RemoteRTPReceived != nil {
+			own.RemoteRTPAddressReceived = st.RemoteRTPReceived.String()
+		}
+		own.Statistics = s.statisticsLocked()
+	}
+	if s.recorder != nil {
+		own.RecordingFilename = s.recorder.path
+	}
+	extra, err := sdk.MarshalJSONValue(own)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.Attributes{
+		HoldSupported:  true,
+		OnHoldByLocal:  s.onHoldByLocal,
+		OnHoldByRemote: s.onHoldByRemote,
+		Extra:          extra,
+	}, nil
+}
+
+// statisticsLocked gathers the RTP, RTCP and jitter buffer figures.
+func (s *stream) statisticsLocked() sdkaudio.Statistics {
+	var out sdkaudio.Statistics
+	if s.rtp == nil {
+		return out
+	}
+	st := s.rtp.Stats()
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	out.RTT.LastMillis = ms(st.RTT)
+	out.RX = sdkaudio.RXStatistics{
+		Packets:      st.PacketsReceived,
+		Bytes:        st.BytesReceived,
+		PacketsLost:  st.Lost,
+		LossRate:     st.FractionLost,
+		JitterMillis: ms(st.Jitter),
+		SRTPFailures: st.SRTPFailures,
+		Dropped:      st.Dropped,
+	}
+	out.TX = sdkaudio.TXStatistics{
+		Packets:      st.PacketsSent,
+		Bytes:        st.BytesSent,
+		PacketsLost:  st.RemoteLost,
+		LossRate:     st.RemoteFractionLost,
+		JitterMillis: ms(st.RemoteJitter),
+	}
+	out.RTCPSent, out.RTCPReceived = st.RTCPSent, st.RTCPReceived
+	if s.port != nil {
+		out.RX.DTMFDigits = s.port.digits.Load()
+		out.RX.Played = s.port.played.Load()
+		out.RX.Concealed = s.port.concealed.Load()
+		out.Ticks = s.port.ticks.Load()
+	}
+	return out
+}
