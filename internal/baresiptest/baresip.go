@@ -313,11 +313,10 @@ func start(t testing.TB, ctx context.Context, bin string, o Options) (*Baresip, 
 	defer cancel()
 	if _, err := b.WaitLog(rctx, LogReady); err != nil {
 		b.kill()
-		text := b.out.text()
-		if strings.Contains(text, "Address already in use") {
-			return nil, fmt.Errorf("%w: %v", errPortTaken, err)
+		if line, ok := b.out.find(regexp.MustCompile(`Address already in use`)); ok {
+			return nil, fmt.Errorf("%w: %s", errPortTaken, line)
 		}
-		return nil, fmt.Errorf("not ready: %w\n%s", err, tailOf(text, tailLines))
+		return nil, fmt.Errorf("not ready: %w\n%s", err, tailOf(b.out.text(), tailLines))
 	}
 	// A codec name baresip does not know would silently leave every
 	// codec enabled.

@@ -3,6 +3,7 @@ package baresiptest
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -225,4 +226,35 @@ func TestSRTPMandatoryRefusesPlain(t *testing.T) {
 	if l, ok := b.out.find(regexp.MustCompile(LogEstablished)); ok {
 		t.Errorf("B established a plain call: %q", l)
 	}
+}
+
+// TestWAVSource proves Options.WAV: A sends a WAV file of a 700 Hz tone
+// (aufile) instead of a sine, and B hears it.
+func TestWAVSource(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wav := filepath.Join(t.TempDir(), "tone.wav")
+	if err := WriteWAV(wav, Sine(700, 8000, 1, 5, 0.5)); err != nil {
+		t.Fatal(err)
+	}
+	b := Start(t, ctx, Options{Name: "B", ToneHz: 1000, AutoAnswer: true, Codecs: []string{CodecPCMU}, Lifetime: 30 * time.Second})
+	a := Start(t, ctx, Options{Name: "A", WAV: wav, Codecs: []string{CodecPCMU}, Lifetime: 30 * time.Second})
+	if err := a.Dial(b.URI()); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, ctx, a, LogEstablished)
+	waitLog(t, ctx, b, LogRTPEstablished)
+	t.Logf("A: %s", waitLog(t, ctx, a, `^audio tx pipeline: `))
+	select {
+	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	if err := b.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, ctx, a, LogTerminated)
+	waitLog(t, ctx, b, LogTerminated)
+	heard(t, a, 1000, 700)
+	heard(t, b, 700, 1000)
 }
