@@ -370,6 +370,12 @@ func (m *Mixer) ProcessFrame(in, out []int16) {
 	}
 }
 
+var (
+	_ device.Processor = (*Mixer)(nil)
+	_ Source           = (*devicePort)(nil)
+	_ Sink             = (*devicePort)(nil)
+)
+
 // devicePort is the sound card as a port.
 type devicePort struct {
 	in, out []int16

@@ -33,7 +33,8 @@ func (t *ToneGenerator) Name() string { return t.name }
 
 // PlayTones queues tones; the returned channel is closed when the queue
 // has played out (or Stop emptied it), the reference's
-// ToneGeneratorDidFinishPlaying.
+// ToneGeneratorDidFinishPlaying. Tones advance only while the generator is
+// connected to a Sink: the clock reads no unconnected Source.
 func (t *ToneGenerator) PlayTones(tones ...tone.Tone) <-chan struct{} {
 	t.gen.Play(tones...)
 	return t.wait()
