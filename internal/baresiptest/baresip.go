@@ -83,6 +83,9 @@ const (
 	// LogClosed: the call was refused or failed before it was set up,
 	// e.g. "sip:...: session closed: 488 Not Acceptable Here".
 	LogClosed = `: session closed: `
+	// LogSRTP: SDES-SRTP is on for the call's audio. "srtp: audio: SRTP
+	// is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)".
+	LogSRTP = `^srtp: audio: SRTP is Enabled \(cryptosuite=(\S+)\)$`
 	// LogRecording: sndfile opened a recording. "sndfile: dumping
 	// decode audio to DIR/dump-2026-11-26-01-26-38-dec.wav".
 	LogRecording = `^sndfile: dumping (encode|decode) audio to (\S+)$`
@@ -337,6 +340,10 @@ func (b *Baresip) URI() string { return "sip:baresip@127.0.0.1:" + strconv.Itoa(
 // Dir returns baresip's configuration directory, which also holds its
 // log (baresip.log) and recordings (recordings/).
 func (b *Baresip) Dir() string { return b.dir }
+
+// LogFile returns the path of the file that holds baresip's raw
+// standard output and error.
+func (b *Baresip) LogFile() string { return b.logPath }
 
 // Log returns baresip's output so far, one line per "\n" or "\r" (its
 // status line redraws with "\r"), colour escapes removed.

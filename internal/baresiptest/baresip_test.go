@@ -121,6 +121,10 @@ func TestCallBothWays(t *testing.T) {
 					t.Errorf("%s: %q, want codec %s", x.name, line, tc.codec)
 				}
 				waitLog(t, ctx, x, LogRTPEstablished)
+				_, srtp := x.out.find(regexp.MustCompile(LogSRTP))
+				if want := tc.mediaEnc != ""; srtp != want {
+					t.Errorf("%s: SRTP on: %v, want %v", x.name, srtp, want)
+				}
 			}
 			// About 2 s of media: wait for B to have sent 2 s' worth
 			// of its status line... baresip prints no counter we can

@@ -73,6 +73,13 @@
 //     the call ends, records opus calls at 48 kHz stereo, G722 at 16 kHz,
 //     G.711 at 8 kHz, and stops writing received audio at the first
 //     re-INVITE although RTP continues.
+//   - sox's stat effect reads a stereo file's interleaved samples as
+//     one channel: `sox FILE -n stat -freq` puts a 1000 Hz tone of an
+//     opus recording (48 kHz stereo) near 500 Hz. Downmix first
+//     (`sox FILE -n channels 1 stat -freq`), or use DominantFrequency.
+//   - After a hold and resume (two re-INVITEs), a call of 4 s left a
+//     received recording of 0.92 s (the audio before the hold) on both
+//     sides, and sent recordings of 4 s.
 //   - The stdio module echoes each command key by key
 //     ("//d/di/dia/dial...") and redraws a call status line with "\r";
 //     the output is split at "\n" and "\r" and colour escapes are
