@@ -1,0 +1,23 @@
+// Package outbox keeps a chat stream's outgoing messages from
+// send_message to their outcome, and turns each step into the reference's
+// notifications:
+//
+//   - [Outbox.Add] queues a message (send_message returns its ID at once);
+//     the stream's sender takes them in order with [Outbox.Take] once the
+//     stream has started, waking on [Outbox.Ready].
+//   - [Outbox.Sent]: the message was handed to the MSRP connection →
+//     ChatStreamDidSendMessage.
+//   - [Outbox.Result]: the transaction response; a failure →
+//     ChatStreamDidNotDeliverMessage with its code and comment (a local 408
+//     on timeout included); 200 waits for the REPORT.
+//   - [Outbox.Report]: a REPORT; Status 200 → ChatStreamDidDeliverMessage,
+//     another → ChatStreamDidNotDeliverMessage.
+//   - [Outbox.Close]: the stream ended or failed; every message still
+//     queued or waiting for its outcome → ChatStreamDidNotDeliverMessage with
+//     code 0 and the reason given ("Stream ended").
+//
+// Each tracked message gets exactly one final notification, whatever order
+// the events come in. Messages added untracked (is-composing indications,
+// sent without reports) get no notification at all. An Outbox is safe for
+// concurrent use and starts no goroutine.
+package outbox

@@ -1,0 +1,195 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sipstreams/sipstreams/sdk/chat"
+)
+
+// log is a Notifier that records "Name id code reason" lines.
+type log struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *log) Post(name string, data any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch d := data.(type) {
+	case chat.DidSendMessageData:
+		l.lines = append(l.lines, name+" "+d.MessageID)
+	case chat.DeliveryData:
+		l.lines = append(l.lines, fmt.Sprintf("%s %s %d %s", name, d.MessageID, d.Code, d.Reason))
+	default:
+		l.lines = append(l.lines, fmt.Sprintf("%s %T", name, data))
+	}
+}
+
+func TestOutboxSequences(t *testing.T) {
+	tests := []struct {
+		name   string
+		events []string // add ID | add- ID (untracked) | take | sent ID | result ID CODE | report ID CODE | close
+		want   []string
+	}{
+		{
+			name:   "delivered",
+			events: []string{"add a", "take", "sent a", "result a 200", "report a 200"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
+		},
+		{
+			name:   "failure report",
+			events: []string{"add a", "take", "sent a", "result a 200", "report a 413"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidNotDeliverMessage a 413 Stop"},
+		},
+		{
+			name:   "failed transaction, then a late report is ignored",
+			events: []string{"add a", "take", "sent a", "result a 408", "report a 200"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidNotDeliverMessage a 408 Timeout"},
+		},
+		{
+			name:   "report before Sent still posts DidSend first",
+			events: []string{"add a", "take", "report a 200", "sent a"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
+		},
+		{
+			name:   "close reports queued and unacknowledged in order",
+			events: []string{"add a", "add b", "add c", "take", "sent a", "close"},
+			want: []string{"ChatStreamDidSendMessage a",
+				"ChatStreamDidNotDeliverMessage a 0 Stream ended",
+				"ChatStreamDidNotDeliverMessage b 0 Stream ended",
+				"ChatStreamDidNotDeliverMessage c 0 Stream ended"},
+		},
+		{
+			name:   "close after delivery reports nothing more",
+			events: []string{"add a", "take", "sent a", "report a 200", "close", "close"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
+		},
+		{
+			name:   "untracked messages are silent",
+			events: []string{"add- c", "take", "sent c", "result c 408", "report c 200", "add- d", "close"},
+			want:   nil,
+		},
+	}
+	comments := map[string]string{"200": "OK", "413": "Stop", "408": "Timeout"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &log{}
+			o := New(l)
+			for _, ev := range tt.events {
+				f := strings.Fields(ev)
+				code := 0
+				if len(f) == 3 {
+					fmt.Sscan(f[2], &code)
+				}
+				switch f[0] {
+				case "add", "add-":
+					if err := o.Add(Item{ID: f[1], Track: f[0] == "add"}); err != nil {
+						t.Fatal(err)
+					}
+				case "take":
+					if _, ok := o.Take(); !ok {
+						t.Fatal("nothing to take")
+					}
+				case "sent":
+					o.Sent(f[1])
+				case "result":
+					o.Result(f[1], code, comments[f[2]])
+				case "report":
+					o.Report(f[1], code, comments[f[2]])
+				case "close":
+					o.Close(chat.ReasonStreamEnded)
+				}
+			}
+			if !reflect.DeepEqual(l.lines, tt.want) {
+				t.Fatalf("notifications\n %q\nwant\n %q", l.lines, tt.want)
+			}
+		})
+	}
+}
+
+func TestTakeKeepsOrder(t *testing.T) {
+	o := New(&log{})
+	for i := range 5 {
+		if err := o.Add(Item{ID: fmt.Sprint(i), Track: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-o.Ready():
+	default:
+		t.Fatal("Ready not signalled after Add")
+	}
+	for i := range 5 {
+		it, ok := o.Take()
+		if !ok || it.ID != fmt.Sprint(i) {
+			t.Fatalf("take %d: %+v %v", i, it, ok)
+		}
+	}
+	if _, ok := o.Take(); ok {
+		t.Fatal("take from an empty outbox")
+	}
+}
+
+func TestAddAfterClose(t *testing.T) {
+	o := New(&log{})
+	o.Close(chat.ReasonStreamEnded)
+	if err := o.Add(Item{ID: "x", Track: true}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("err %v, want ErrClosed", err)
+	}
+}
+
+// TestLongSessionCompacts: finished messages do not accumulate.
+func TestLongSessionCompacts(t *testing.T) {
+	o := New(&log{})
+	for i := range 10000 {
+		id := fmt.Sprint(i)
+		if err := o.Add(Item{ID: id, Track: true}); err != nil {
+			t.Fatal(err)
+		}
+		o.Take()
+		o.Report(id, 200, "OK")
+	}
+	o.mu.Lock()
+	n := len(o.order)
+	o.mu.Unlock()
+	if n > 200 {
+		t.Fatalf("order holds %d IDs after every message finished", n)
+	}
+}
+
+func TestConcurrentEventsGiveOneOutcome(t *testing.T) {
+	l := &log{}
+	o := New(l)
+	const n = 200
+	for i := range n {
+		if err := o.Add(Item{ID: fmt.Sprint(i), Track: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		id := fmt.Sprint(i)
+		wg.Add(3)
+		go func() { defer wg.Done(); o.Report(id, 200, "OK") }()
+		go func() { defer wg.Done(); o.Result(id, 408, "Timeout") }()
+		go func() { defer wg.Done(); o.Close(chat.ReasonStreamEnded) }()
+	}
+	wg.Wait()
+	final := map[string]int{}
+	for _, line := range l.lines {
+		f := strings.Fields(line)
+		if f[0] != chat.DidSendMessage {
+			final[f[1]]++
+		}
+	}
+	for i := range n {
+		if c := final[fmt.Sprint(i)]; c != 1 {
+			t.Fatalf("message %d has %d final notifications", i, c)
+		}
+	}
+}
