@@ -1,0 +1,276 @@
+package audiostream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/audiostream"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/wav"
+	"github.com/sipstreams/sipstreams/sdk"
+	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+)
+
+// waitTimeout bounds every wait of these tests.
+const waitTimeout = 20 * time.Second
+
+// writeTone writes seconds of a sine at freq Hz, amplitude 12000, as a WAV
+// file at rate Hz.
+func writeTone(t *testing.T, dir string, freq float64, rate int, seconds float64) string {
+	t.Helper()
+	path := filepath.Join(dir, fmt.Sprintf("tone-%gHz.wav", freq))
+	w, err := wav.Create(path, rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(seconds * float64(rate))
+	buf := make([]int16, n)
+	for i := range buf {
+		buf[i] = int16(12000 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+	}
+	if err := w.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// readWAV returns a WAV file's samples and rate.
+func readWAV(t *testing.T, path string) ([]int16, int) {
+	t.Helper()
+	r, err := wav.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []int16
+	buf := make([]int16, 4096)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out, r.SampleRate()
+}
+
+// harness runs the audio plugin in-process and records every notification
+// per stream handle.
+type harness struct {
+	t    *testing.T
+	lp   *sdk.LocalProvider
+	mu   sync.Mutex
+	seen map[uint64][]*sdk.Notification
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	lp, err := sdk.NewProvider(audiostream.Plugin("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, lp: lp, seen: map[uint64][]*sdk.Notification{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ns, err := lp.Notifications(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			n, err := ns.Recv()
+			if err != nil {
+				return
+			}
+			h.mu.Lock()
+			h.seen[n.Handle] = append(h.seen[n.Handle], n)
+			h.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer ccancel()
+		if err := lp.Close(cctx); err != nil {
+			t.Errorf("closing the provider: %v", err)
+		}
+		cancel()
+		<-done
+	})
+	return h
+}
+
+// notifications returns the notifications called name posted for handle.
+func (h *harness) notifications(handle uint64, name string) []*sdk.Notification {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*sdk.Notification
+	for _, n := range h.seen[handle] {
+		if n.Name == name {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// waitFor polls until cond holds, failing the test after waitTimeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitNotification waits for the n-th (from 1) notification name of handle.
+func (h *harness) waitNotification(handle uint64, name string, n int) []*sdk.Notification {
+	h.t.Helper()
+	var got []*sdk.Notification
+	waitFor(h.t, name, func() bool {
+		got = h.notifications(handle, name)
+		return len(got) >= n
+	})
+	return got
+}
+
+// account returns an account with the given settings over test defaults.
+func account(id string, settings map[string]string) *sdk.Account {
+	s := map[string]string{
+		sdkaudio.SettingPortRange:   "40000-40998",
+		sdkaudio.SettingInputDevice: "none",
+		sdkaudio.SettingOutputDevice: "none",
+	}
+	for k, v := range settings {
+		s[k] = v
+	}
+	return &sdk.Account{ID: id, URI: "sip:" + id + "@127.0.0.1", Settings: s}
+}
+
+// wrap builds a session description around one media section.
+func wrap(media string) string {
+	return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + media
+}
+
+// call is an offerer A and an answerer B on one provider.
+type call struct {
+	h            *harness
+	a, b         *sdk.Opened
+	offer, answer string
+}
+
+func session(id, dir string) *sdk.Prepare {
+	return &sdk.Prepare{
+		Session:    &sdk.SessionInfo{ID: id, Direction: dir, LocalIP: "127.0.0.1", RemoteIdentity: "sip:peer@127.0.0.1"},
+		Direction:  dir,
+		LocalMedia: true,
+	}
+}
+
+// open creates A, offers to B and returns both with the SDP exchanged but
+// not started.
+func (h *harness) open(accA, accB *sdk.Account) *call {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	a, err := h.lp.Create(ctx, &sdk.CreateRequest{Type: sdkaudio.Type, Account: accA, Prepare: session("a", sdk.DirectionOutgoing)})
+	if err != nil {
+		h.t.Fatalf("Create: %v", err)
+	}
+	h.t.Cleanup(func() { _ = a.Stream.End(context.Background()) })
+	if !a.Initialized {
+		h.t.Fatalf("A did not initialize: %s", a.InitError)
+	}
+	offer := wrap(a.Media)
+	b, err := h.lp.NewFromSDP(ctx, &sdk.NewFromSDPRequest{Account: accB, RemoteSDP: offer, Prepare: session("b", sdk.DirectionIncoming)})
+	if err != nil {
+		h.t.Fatalf("NewFromSDP: %v\noffer:\n%s", err, offer)
+	}
+	h.t.Cleanup(func() { _ = b.Stream.End(context.Background()) })
+	if !b.Initialized {
+		h.t.Fatalf("B did not initialize: %s", b.InitError)
+	}
+	return &call{h: h, a: a, b: b, offer: offer, answer: wrap(b.Media)}
+}
+
+// start starts both sides; remoteForA is the answer as A receives it.
+func (c *call) start(remoteForA string) {
+	c.h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := c.a.Stream.Start(ctx, &sdk.StartRequest{LocalSDP: c.offer, RemoteSDP: remoteForA}); err != nil {
+		c.h.t.Fatal(err)
+	}
+	if err := c.b.Stream.Start(ctx, &sdk.StartRequest{LocalSDP: c.answer, RemoteSDP: c.offer}); err != nil {
+		c.h.t.Fatal(err)
+	}
+	for _, o := range []*sdk.Opened{c.a, c.b} {
+		c.h.waitNotification(o.Handle, sdk.MediaStreamDidStart, 1)
+		if f := c.h.notifications(o.Handle, sdk.MediaStreamDidFail); len(f) > 0 {
+			c.h.t.Fatalf("stream %d failed: %s", o.Handle, f[0].Data)
+		}
+	}
+}
+
+// reoffer runs a re-INVITE offered by from to to and applies it on both.
+func (c *call) reoffer(from, to *sdk.Opened) {
+	c.h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	o, err := from.Stream.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{ForOffer: true})
+	if err != nil {
+		c.h.t.Fatal(err)
+	}
+	offer := wrap(o.Media)
+	v, err := to.Stream.ValidateUpdate(ctx, &sdk.ValidateUpdateRequest{RemoteSDP: offer})
+	if err != nil || !v.OK {
+		c.h.t.Fatalf("ValidateUpdate = %+v, %v", v, err)
+	}
+	a, err := to.Stream.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{RemoteSDP: offer})
+	if err != nil {
+		c.h.t.Fatal(err)
+	}
+	answer := wrap(a.Media)
+	if err := to.Stream.Update(ctx, &sdk.UpdateRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
+		c.h.t.Fatal(err)
+	}
+	if err := from.Stream.Update(ctx, &sdk.UpdateRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
+		c.h.t.Fatal(err)
+	}
+}
+
+// stats returns a stream's statistics.
+func stats(t *testing.T, s sdk.Stream) sdkaudio.Statistics {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	st, err := sdkaudio.GetStatistics(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// mustCall runs f with a bounded context and fails the test on error.
+func mustCall(t *testing.T, what string, f func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
