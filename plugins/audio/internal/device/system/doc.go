@@ -12,7 +12,13 @@
 // the requested rate with 20 ms periods. miniaudio calls back on its own
 // real-time thread; the callback only moves samples between the device and
 // two device.Rings and wakes the stream's goroutine, which calls the
-// Processor a whole 20 ms frame at a time and keeps the playback ring about
-// three frames ahead. Thus the output device's callback is the mixer's
-// clock and the Processor never runs on the audio thread.
+// Processor a whole 20 ms frame at a time and keeps the playback ring three
+// frames ahead (more if the device's callbacks are longer than asked); the
+// capture ring is a small jitter buffer. Thus the output device's callback
+// is the mixer's clock and the Processor never runs on the audio thread.
+//
+// A device that stops calling back for two seconds, or that miniaudio
+// stops, is reported lost (device.LostStream): miniaudio does not report a
+// PulseAudio server that died, and cannot uninitialise such a device
+// (ma_device_uninit blocks forever), so a lost device is abandoned.
 package system

@@ -202,7 +202,7 @@ func (b *Backend) Open(ctx context.Context, cfg device.Config, p device.Processo
 const (
 	aheadFrames   = 3
 	maxLagFrames  = 4
-	ringFrames    = 16
+	ringFrames    = 32
 	callbackLimit = 48000 // samples converted per callback chunk
 	// stallTimeout is how long a started device may go without calling
 	// back before it counts as lost: miniaudio does not report a PulseAudio
@@ -232,6 +232,9 @@ type stream struct {
 	lost     chan struct{}
 	lostOnce sync.Once
 	lastCall atomic.Int64 // time of the last callback, UnixNano
+	maxChunk atomic.Int64 // largest playback request of a callback, in samples
+
+	capturing bool // the worker is taking captured audio (see fill)
 }
 
 var _ device.LostStream = (*stream)(nil)
@@ -282,13 +285,27 @@ func (s *stream) start() {
 	}()
 }
 
-// fill runs the Processor until the playback ring is aheadFrames ahead.
+// fill runs the Processor until the playback ring holds aheadFrames, or
+// one frame more than the largest callback asked for if the device's
+// periods are longer than asked. The capture ring works as a small jitter
+// buffer: captured audio is used once a callback's worth plus a frame has
+// gathered, and after running dry it gathers again, with silence meanwhile.
+// Only the worker calls fill.
 func (s *stream) fill(in, out []int16) {
-	for s.capt.Len() > maxLagFrames*s.spf {
+	chunk := int(s.maxChunk.Load())
+	for s.capt.Len() > max(maxLagFrames*s.spf, 2*chunk+s.spf) {
 		s.capt.Read(in) // the device delivers faster than it plays: drop
 	}
-	for s.play.Len() < aheadFrames*s.spf {
-		if s.capt.Len() >= s.spf {
+	target := max(aheadFrames*s.spf, chunk+s.spf)
+	target = min(target, s.play.Cap()-s.spf)
+	for s.play.Len() < target {
+		if !s.capturing && s.capt.Len() >= chunk+s.spf {
+			s.capturing = true
+		}
+		if s.capturing && s.capt.Len() < s.spf {
+			s.capturing = false
+		}
+		if s.capturing {
 			s.capt.Read(in)
 		} else {
 			clear(in)
@@ -309,6 +326,9 @@ func (s *stream) onData(out, in []byte, frames uint32) {
 		}
 		s.capt.Write(s.cbIn[:n])
 		in = in[2*n:]
+	}
+	if n := int64(len(out) / 2); n > s.maxChunk.Load() {
+		s.maxChunk.Store(n)
 	}
 	for len(out) >= 2 {
 		n := min(len(out)/2, len(s.cbOut))
