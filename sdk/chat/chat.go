@@ -36,6 +36,23 @@ func AcceptWrappedTypes() []string {
 	return []string{"text/*", "image/*", ContentTypeComposing}
 }
 
+// Account settings read by the chat stream (sdk.Account.Settings keys),
+// besides those of the MSRP base (msrp.transport, msrp.connection_model,
+// tls.*; see package msrpstream).
+const (
+	// SettingMaxMessageSize bounds an incoming message in bytes; a larger
+	// one is refused with MSRP 413 and the stream keeps going. Default
+	// DefaultMaxMessageSize.
+	SettingMaxMessageSize = "chat.max_message_size"
+	// SettingPreferCPIM is "true" (the default, as the reference's
+	// prefer_cpim) to wrap every message in CPIM when both ends accept
+	// it, "false" to send plain bodies unless metadata requires CPIM.
+	SettingPreferCPIM = "chat.prefer_cpim"
+)
+
+// DefaultMaxMessageSize is the default of SettingMaxMessageSize: 16 MiB.
+const DefaultMaxMessageSize = 16 << 20
+
 // Stream-scope methods (sdk.Stream.Invoke).
 const (
 	MethodSendMessage             = "send_message"              // Message → SendResult

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/sipstreams/sipstreams/plugins/chat/internal/payload"
 	"github.com/sipstreams/sipstreams/sdk"
 	"github.com/sipstreams/sipstreams/sdk/chat"
 )
@@ -14,8 +13,10 @@ var ErrClosed = errors.New("outbox: stream ended")
 
 // Item is one outgoing message.
 type Item struct {
-	ID   string
-	Body payload.Body
+	ID string
+	// Value is what the stream queued (the message to encode when it is
+	// sent); the outbox does not look at it.
+	Value any
 	// Track asks for delivery notifications (and Success-Report and
 	// Failure-Report yes on the wire).
 	Track bool

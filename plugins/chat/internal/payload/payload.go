@@ -10,7 +10,6 @@ import (
 	"github.com/sipstreams/sipstreams/sdk/chat"
 	"github.com/sipstreams/sipstreams/sdk/cpim"
 	"github.com/sipstreams/sipstreams/sdk/iscomposing"
-	"github.com/sipstreams/sipstreams/sdk/msrpstream"
 )
 
 // Peer is what was negotiated for a chat stream: who is at each end and
@@ -27,6 +26,10 @@ type Peer struct {
 	// a=chatroom capabilities decide PrivateMessagesAllowed.
 	RemoteFocus            bool
 	PrivateMessagesAllowed bool
+	// PreferPlain sends without CPIM when nothing requires it (the
+	// reference's prefer_cpim=False); by default CPIM is used whenever
+	// both ends accept it.
+	PreferPlain bool
 }
 
 // Body is an MSRP message body and its Content-Type.
@@ -52,8 +55,8 @@ func Encode(m chat.Message, p Peer, now time.Time) (Body, error) {
 	}
 	private := !defaultRecipients(m.Recipients, p.Remote) || len(m.CourtesyRecipients) > 0
 	required := private || m.Subject != "" || !m.Timestamp.IsZero() || len(m.Required) > 0 ||
-		len(m.AdditionalHeaders) > 0 || !msrpstream.Accepts(p.RemoteAcceptTypes, ct)
-	wrappable := msrpstream.Accepts(p.RemoteWrappedTypes, ct)
+		len(m.AdditionalHeaders) > 0 || !Accepts(p.RemoteAcceptTypes, ct)
+	wrappable := Accepts(p.RemoteWrappedTypes, ct)
 	if required {
 		if !wrappable {
 			return Body{}, fmt.Errorf("%w: %q", ErrUnsupportedContentType, ct)
@@ -66,7 +69,7 @@ func Encode(m chat.Message, p Peer, now time.Time) (Body, error) {
 		}
 	}
 	labelled := withCharset(ct, m.Content)
-	if !required && !(p.CPIMEnabled && wrappable) {
+	if !required && (p.PreferPlain || !p.CPIMEnabled || !wrappable) {
 		return Body{ContentType: labelled, Data: m.Content}, nil
 	}
 	ts := m.Timestamp
@@ -120,7 +123,7 @@ type Incoming struct {
 // Message-ID id; now stands for a missing CPIM DateTime.
 func Decode(contentType string, data []byte, id string, p Peer, now time.Time) (Incoming, error) {
 	ct := mediaType(contentType)
-	if !msrpstream.Accepts(chat.AcceptTypes(), ct) {
+	if !Accepts(chat.AcceptTypes(), ct) {
 		return Incoming{}, fmt.Errorf("%w: %q", ErrUnwanted, contentType)
 	}
 	m := chat.ReceivedMessage{
@@ -142,7 +145,7 @@ func Decode(contentType string, data []byte, id string, p Peer, now time.Time) (
 		if inner == "" {
 			inner = chat.ContentTypeText
 		}
-		if !msrpstream.Accepts(chat.AcceptWrappedTypes(), inner) {
+		if !Accepts(chat.AcceptWrappedTypes(), inner) {
 			return Incoming{}, fmt.Errorf("%w: wrapped %q", ErrUnwanted, c.ContentType)
 		}
 		m.Content, m.ContentType = c.Body, inner
@@ -259,4 +262,18 @@ func extensionHeaders(hs []chat.Header) ([]cpim.Namespace, []cpim.Header) {
 		out = append(out, cpim.Header{Prefix: p, Name: h.Name, Value: h.Value})
 	}
 	return nss, out
+}
+
+// Accepts reports whether contentType is among types, honouring "*" and
+// "type/*" wildcards (RFC 4975 §8.6); parameters and case are ignored.
+func Accepts(types []string, contentType string) bool {
+	ct := mediaType(contentType)
+	major, _, _ := strings.Cut(ct, "/")
+	for _, t := range types {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "*" || t == ct || (strings.HasSuffix(t, "/*") && strings.TrimSuffix(t, "/*") == major) {
+			return true
+		}
+	}
+	return false
 }

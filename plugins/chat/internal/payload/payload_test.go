@@ -55,6 +55,8 @@ func TestEncodeDecision(t *testing.T) {
 		wantErr  error
 	}{
 		{name: "preferred CPIM between SDK peers", msg: chat.Message{Content: []byte("hi")}, peer: sdkPeer(), wantType: "message/cpim", wrapped: true},
+		{name: "plain preferred", msg: chat.Message{Content: []byte("hi")}, peer: func() Peer { p := sdkPeer(); p.PreferPlain = true; return p }(), wantType: `text/plain; charset="utf8"`},
+		{name: "plain preferred, metadata needs CPIM", msg: chat.Message{Content: []byte("hi"), Subject: "s"}, peer: func() Peer { p := sdkPeer(); p.PreferPlain = true; return p }(), wantType: "message/cpim", wrapped: true},
 		{name: "plain without CPIM", msg: chat.Message{Content: []byte("hi")}, peer: plainPeer(), wantType: `text/plain; charset="utf8"`},
 		{name: "explicit charset kept", msg: chat.Message{Content: []byte("hi"), ContentType: "text/plain; charset=iso-8859-1"}, peer: plainPeer(), wantType: "text/plain; charset=iso-8859-1"},
 		{name: "type only accepted wrapped", msg: chat.Message{Content: []byte("<b>hi</b>"), ContentType: "text/html"}, peer: cpimOnly, wantType: "message/cpim", wrapped: true},
@@ -308,6 +310,27 @@ func TestStatus(t *testing.T) {
 	for _, tt := range tests {
 		if code, comment := Status(tt.err); code != tt.code || comment != tt.comment {
 			t.Errorf("Status(%v) = %d %q, want %d %q", tt.err, code, comment, tt.code, tt.comment)
+		}
+	}
+}
+
+func TestAccepts(t *testing.T) {
+	tests := []struct {
+		types []string
+		ct    string
+		want  bool
+	}{
+		{[]string{"text/*"}, "text/plain; charset=utf8", true},
+		{[]string{"text/*"}, "TEXT/HTML", true},
+		{[]string{"message/cpim"}, "Message/CPIM", true},
+		{[]string{"*"}, "application/pdf", true},
+		{[]string{"text/plain"}, "text/html", false},
+		{[]string{"text/*"}, "textual/plain", false},
+		{nil, "text/plain", false},
+	}
+	for _, tt := range tests {
+		if got := Accepts(tt.types, tt.ct); got != tt.want {
+			t.Errorf("Accepts(%q, %q) = %v", tt.types, tt.ct, got)
 		}
 	}
 }
