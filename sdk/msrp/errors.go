@@ -24,6 +24,8 @@ var (
 	ErrNoSuchSession = errors.New("msrp: no such session")
 	// ErrBindFailed means the binding empty SEND was not answered with 200.
 	ErrBindFailed = errors.New("msrp: session binding failed")
+	// ErrInvalidArgument means a caller passed an unusable value.
+	ErrInvalidArgument = errors.New("msrp: invalid argument")
 	// ErrRelayAuth means a relay refused the AUTH request (RFC 4976).
 	ErrRelayAuth = errors.New("msrp: relay authentication failed")
 )

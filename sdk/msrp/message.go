@@ -273,10 +273,11 @@ func (br ByteRange) String() string {
 type ReportMode int
 
 // Report modes (RFC 4975 §7.1.2). ReportPartial is valid for
-// Failure-Report only.
+// Failure-Report only. The zero value is ReportYes, the Failure-Report
+// default.
 const (
-	ReportNo ReportMode = iota
-	ReportYes
+	ReportYes ReportMode = iota
+	ReportNo
 	ReportPartial
 )
 

@@ -1,0 +1,892 @@
+package msrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is one MSRP connection carrying any number of sessions, told apart
+// by the session-id of the last To-Path URI of each request (RFC 4975 §5.4;
+// at an endpoint, relays have removed their own URIs).
+//
+// A Conn owns three goroutines: a reader that parses requests and
+// responses and calls the sessions' Handlers, a writer that interleaves the
+// chunks of outgoing messages with responses and REPORTs, and a keep-alive
+// ticker. Close stops all three and waits for them.
+type Conn struct {
+	nc  net.Conn
+	cfg Config
+	log *slog.Logger
+
+	ctrl      chan []byte    // complete frames: responses, REPORTs, bodiless requests
+	msgs      chan *outgoing // messages to be chunked by the writer
+	wake      chan struct{}  // a chunk is ready or a message failed
+	closing   chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+
+	// claim, when set, binds unknown session-ids to sessions waiting on
+	// a Listener.
+	claim func(c *Conn, sessionID string, fromPath []URI) *Session
+	// owned: the Conn closes itself when its last session closes.
+	owned bool
+	// inHandler is set while the reader runs a Handler method, so that a
+	// Close from inside a handler does not wait for the reader itself.
+	inHandler atomic.Bool
+
+	mu          sync.Mutex
+	txns        map[string]*txn
+	sessions    map[string]*Session
+	pending     map[string]*Pending
+	hadSessions bool
+	err         error
+}
+
+type txn struct {
+	timer *time.Timer
+	done  func(code int, comment string)
+}
+
+// NewConn starts an MSRP connection over nc, which it now owns. Sessions
+// are added with Bind (active side) or Expect (passive side).
+func NewConn(nc net.Conn, cfg Config) *Conn {
+	return newConn(nc, cfg, false, nil)
+}
+
+func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []URI) *Session) *Conn {
+	cfg = cfg.withDefaults()
+	if cfg.Trace != nil {
+		nc = traceConn{Conn: nc, trace: cfg.Trace}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{
+		nc:       nc,
+		cfg:      cfg,
+		log:      cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
+		ctrl:     make(chan []byte, 64),
+		msgs:     make(chan *outgoing),
+		wake:     make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		cancel:   cancel,
+		owned:    owned,
+		claim:    claim,
+		txns:     map[string]*txn{},
+		sessions: map[string]*Session{},
+		pending:  map[string]*Pending{},
+	}
+	c.wg.Add(2)
+	go c.readLoop(ctx)
+	go c.writeLoop()
+	if cfg.KeepAliveInterval > 0 {
+		c.wg.Add(1)
+		go c.keepAliveLoop()
+	}
+	return c
+}
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Done is closed when the connection has closed.
+func (c *Conn) Done() <-chan struct{} { return c.closing }
+
+// Err returns why the connection closed, or nil while it is open.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close closes the connection and every session on it, failing pending
+// transactions with ErrClosed, and waits for its goroutines.
+func (c *Conn) Close() error {
+	c.shutdown(ErrClosed)
+	c.wg.Wait()
+	return nil
+}
+
+// shutdown closes the connection without waiting; it is safe from the
+// Conn's own goroutines.
+func (c *Conn) shutdown(cause error) {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.err = cause
+		txns := c.txns
+		c.txns = map[string]*txn{}
+		sessions := c.sessions
+		c.sessions = map[string]*Session{}
+		pending := c.pending
+		c.pending = map[string]*Pending{}
+		c.mu.Unlock()
+		close(c.closing)
+		c.cancel()
+		_ = c.nc.Close()
+		for _, t := range txns {
+			t.timer.Stop()
+			t.done(0, cause.Error())
+		}
+		for _, s := range sessions {
+			s.finish(cause)
+		}
+		for _, p := range pending {
+			p.fail(cause)
+		}
+	})
+}
+
+func (c *Conn) fail(err error) {
+	if !errors.Is(err, ErrClosed) {
+		c.log.Debug("connection failed", "err", err)
+	}
+	c.shutdown(err)
+}
+
+// startTxn registers a transaction whose response calls done. A timeout
+// calls done with a local 408, or with 200 when timeoutOK (Failure-Report
+// partial: no news is good news).
+func (c *Conn) startTxn(tid string, timeoutOK bool, done func(int, string)) error {
+	t := &txn{done: done}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	c.txns[tid] = t
+	t.timer = time.AfterFunc(c.cfg.ResponseTimeout, func() {
+		if !c.takeTxn(tid, t) {
+			return
+		}
+		if timeoutOK {
+			done(StatusOK, "OK")
+		} else {
+			done(StatusRequestTimeout, "Timed out while waiting for transaction response")
+		}
+	})
+	return nil
+}
+
+func (c *Conn) takeTxn(tid string, want *txn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.txns[tid]
+	if !ok || (want != nil && t != want) {
+		return false
+	}
+	delete(c.txns, tid)
+	return true
+}
+
+func (c *Conn) resolveTxn(tid string, code int, comment string) {
+	c.mu.Lock()
+	t, ok := c.txns[tid]
+	delete(c.txns, tid)
+	c.mu.Unlock()
+	if !ok {
+		c.log.Debug("response to unknown transaction", "tid", tid, "code", code)
+		return
+	}
+	t.timer.Stop()
+	t.done(code, comment)
+}
+
+// sendFrame queues a complete frame for the writer.
+func (c *Conn) sendFrame(ctx context.Context, frame []byte) error {
+	select {
+	case c.ctrl <- frame:
+		return nil
+	case <-c.closing:
+		return c.closedErr()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Conn) closedErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil && !errors.Is(c.err, ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, c.err)
+	}
+	return ErrClosed
+}
+
+// transact sends a bodiless request and waits for its response.
+func (c *Conn) transact(ctx context.Context, m *Message) (Result, error) {
+	ch := make(chan Result, 1)
+	if err := c.startTxn(m.TransactionID, false, func(code int, comment string) {
+		if code == 0 {
+			ch <- Result{Comment: comment, Err: c.closedErr()}
+			return
+		}
+		ch <- resultOf(code, comment)
+	}); err != nil {
+		return Result{}, c.closedErr()
+	}
+	if err := c.sendFrame(ctx, m.Marshal()); err != nil {
+		c.takeTxn(m.TransactionID, nil)
+		return Result{}, err
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		c.takeTxn(m.TransactionID, nil)
+		return Result{}, ctx.Err()
+	}
+}
+
+func (c *Conn) keepAliveLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.KeepAliveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.closing:
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		var ss []*Session
+		for _, s := range c.sessions {
+			ss = append(ss, s)
+		}
+		c.mu.Unlock()
+		for _, s := range ss {
+			m := s.emptySend()
+			m.AddHeader(HeaderKeepAlive, "yes")
+			ch := make(chan int, 1)
+			if c.startTxn(m.TransactionID, false, func(code int, _ string) { ch <- code }) != nil {
+				return
+			}
+			if c.sendFrame(context.Background(), m.Marshal()) != nil {
+				return
+			}
+			// The response is checked asynchronously so a dead peer is
+			// detected without blocking this loop's Close.
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				select {
+				case code := <-ch:
+					if code == StatusRequestTimeout {
+						c.fail(fmt.Errorf("keep-alive: %w", ErrTimeout))
+					}
+				case <-c.closing:
+				}
+			}()
+		}
+	}
+}
+
+// ---- writer ----
+
+// outgoing is the state of one message being chunked. A producer goroutine
+// reads the body into at most two chunk buffers (so memory per message is
+// bounded and a slow body does not stall other messages); the writer
+// goroutine frames and writes the chunks.
+type outgoing struct {
+	c        *Conn
+	o        Outgoing
+	head     Message // template of each chunk's headers (writer only)
+	rangeIdx int     // index of Byte-Range in head.Headers
+	offset   int64   // body bytes framed (writer only)
+
+	read    int64 // body bytes read (producer only)
+	look    byte  // one byte of lookahead when Size is unknown
+	hasLook bool
+
+	ready chan chunkBuf
+	free  chan []byte
+	stop  chan struct{}
+
+	mu       sync.Mutex
+	pending  int
+	written  bool
+	failure  *Result
+	finished bool
+	delivery *Delivery
+}
+
+type chunkBuf struct {
+	data []byte
+	last bool
+	err  error
+}
+
+func (om *outgoing) aborted() bool {
+	om.mu.Lock()
+	defer om.mu.Unlock()
+	return om.failure != nil
+}
+
+func (om *outgoing) chunkDone(code int, comment string, err error) {
+	om.mu.Lock()
+	om.pending--
+	failed := false
+	if om.failure == nil && (err != nil || code < 200 || code > 299) {
+		r := resultOf(code, comment)
+		if err != nil {
+			r.Err = err
+		}
+		om.failure = &r
+		failed = true
+	}
+	om.maybeFinishLocked()
+	om.mu.Unlock()
+	if failed {
+		om.c.wakeup() // the writer drops the message
+	}
+}
+
+func (om *outgoing) writtenAll(err error) {
+	om.mu.Lock()
+	om.written = true
+	if err != nil && om.failure == nil {
+		om.failure = &Result{Comment: err.Error(), Err: err}
+	}
+	om.maybeFinishLocked()
+	om.mu.Unlock()
+}
+
+func (om *outgoing) maybeFinishLocked() {
+	if om.finished || !om.written || (om.pending > 0 && om.failure == nil) {
+		return
+	}
+	om.finished = true
+	if om.failure != nil {
+		om.delivery.result = *om.failure
+	} else {
+		om.delivery.result = resultOf(StatusOK, "OK")
+	}
+	close(om.delivery.done)
+}
+
+func (c *Conn) wakeup() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// produce reads om's body into chunk buffers for the writer.
+func (c *Conn) produce(om *outgoing) {
+	defer c.wg.Done()
+	for {
+		var buf []byte
+		select {
+		case buf = <-om.free:
+		case <-om.stop:
+			return
+		case <-c.closing:
+			return
+		}
+		cb := om.fill(buf[:cap(buf)])
+		select {
+		case om.ready <- cb:
+			c.wakeup()
+		case <-om.stop:
+			return
+		case <-c.closing:
+			return
+		}
+		if cb.last || cb.err != nil {
+			return
+		}
+	}
+}
+
+// fill reads the next chunk body into buf. last reports the end of the
+// body; err a read failure or a body shorter than the declared Size.
+func (om *outgoing) fill(buf []byte) chunkBuf {
+	if om.o.Size >= 0 {
+		if rem := om.o.Size - om.read; rem < int64(len(buf)) {
+			buf = buf[:rem]
+		}
+	}
+	n := 0
+	if om.hasLook && len(buf) > 0 {
+		buf[0] = om.look
+		om.hasLook = false
+		n = 1
+	}
+	k, err := io.ReadFull(om.o.Body, buf[n:])
+	n += k
+	om.read += int64(n)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if om.o.Size >= 0 {
+			return chunkBuf{data: buf[:n], err: fmt.Errorf("body ended after %d of %d bytes: %w", om.read, om.o.Size, io.ErrUnexpectedEOF)}
+		}
+		return chunkBuf{data: buf[:n], last: true}
+	case err != nil:
+		return chunkBuf{data: buf[:n], err: err}
+	}
+	if om.o.Size >= 0 {
+		return chunkBuf{data: buf[:n], last: om.read == om.o.Size}
+	}
+	var one [1]byte
+	k, err = io.ReadFull(om.o.Body, one[:])
+	switch {
+	case k == 1:
+		om.look, om.hasLook = one[0], true
+		return chunkBuf{data: buf[:n]}
+	case err == io.EOF:
+		return chunkBuf{data: buf[:n], last: true}
+	default:
+		return chunkBuf{data: buf[:n], err: err}
+	}
+}
+
+func (c *Conn) writeLoop() {
+	defer c.wg.Done()
+	var active []*outgoing
+	defer func() {
+		for _, om := range active {
+			close(om.stop)
+			om.writtenAll(c.closedErr())
+		}
+	}()
+	next := 0
+	var frame []byte
+	for {
+		select {
+		case f := <-c.ctrl:
+			if c.write(f) != nil {
+				return
+			}
+			continue
+		default:
+		}
+		msgs := c.msgs
+		if len(active) >= c.cfg.MaxActiveSends {
+			msgs = nil
+		}
+		select {
+		case om := <-msgs:
+			active = append(active, c.start(om))
+			continue
+		default:
+		}
+		// Round robin over the messages with a chunk ready.
+		progressed := false
+		for i := 0; i < len(active) && !progressed; i++ {
+			idx := (next + i) % len(active)
+			om := active[idx]
+			if om.aborted() {
+				close(om.stop)
+				om.writtenAll(nil)
+				active = append(active[:idx], active[idx+1:]...)
+				progressed = true
+				break
+			}
+			select {
+			case cb := <-om.ready:
+				var err error
+				frame, err = c.writeChunk(om, cb, frame[:0])
+				if err != nil {
+					return
+				}
+				if cb.last || cb.err != nil {
+					close(om.stop)
+					active = append(active[:idx], active[idx+1:]...)
+					next = idx
+				} else {
+					om.free <- cb.data
+					next = idx + 1
+				}
+				progressed = true
+			default:
+			}
+		}
+		if progressed {
+			continue
+		}
+		select {
+		case f := <-c.ctrl:
+			if c.write(f) != nil {
+				return
+			}
+		case om := <-msgs:
+			active = append(active, c.start(om))
+		case <-c.wake:
+		case <-c.closing:
+			return
+		}
+	}
+}
+
+// start gives a new message its buffers and producer.
+func (c *Conn) start(om *outgoing) *outgoing {
+	om.c = c
+	om.ready = make(chan chunkBuf, 1)
+	om.free = make(chan []byte, 2)
+	om.stop = make(chan struct{})
+	om.free <- make([]byte, c.cfg.ChunkSize)
+	om.free <- make([]byte, c.cfg.ChunkSize)
+	c.wg.Add(1)
+	go c.produce(om)
+	return om
+}
+
+func (c *Conn) write(b []byte) error {
+	if _, err := c.nc.Write(b); err != nil {
+		c.fail(&TransportError{Err: err})
+		return err
+	}
+	return nil
+}
+
+// writeChunk frames and writes one chunk of om; an error means the
+// connection failed.
+func (c *Conn) writeChunk(om *outgoing, cb chunkBuf, frame []byte) ([]byte, error) {
+	n := int64(len(cb.data))
+	flag := FlagContinued
+	if cb.last {
+		flag = FlagEnd
+	}
+	if cb.err != nil {
+		flag = FlagAborted
+	}
+	br := ByteRange{Start: om.offset + 1, End: om.offset + n, Total: om.o.Size}
+	if cb.last {
+		br.Total = br.End
+	}
+	tid := NewTransactionID()
+	om.head.TransactionID = tid
+	om.head.Headers[om.rangeIdx].Value = br.String()
+	frame = om.head.AppendHead(frame)
+	frame = append(frame, cb.data...)
+	frame = AppendEndLine(frame, tid, flag, true)
+	om.offset += n
+
+	om.mu.Lock()
+	om.pending++
+	om.mu.Unlock()
+	if om.o.FailureReport == ReportNo {
+		om.chunkDone(StatusOK, "OK", nil)
+	} else if err := c.startTxn(tid, om.o.FailureReport == ReportPartial, func(code int, comment string) {
+		if code == 0 {
+			om.chunkDone(0, comment, c.closedErr())
+			return
+		}
+		om.chunkDone(code, comment, nil)
+	}); err != nil {
+		om.chunkDone(0, "", c.closedErr())
+	}
+	if err := c.write(frame); err != nil {
+		return frame, err
+	}
+	switch {
+	case cb.err != nil:
+		om.writtenAll(fmt.Errorf("msrp: reading message body: %w", cb.err))
+	case cb.last:
+		om.writtenAll(nil)
+	}
+	return frame, nil
+}
+
+// ---- reader ----
+
+func (c *Conn) readLoop(ctx context.Context) {
+	defer c.wg.Done()
+	r := NewReader(c.nc, WithMaxHeaderSize(c.cfg.MaxHeaderSize))
+	for {
+		m, err := r.Next()
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) && pe.TransactionID != "" {
+				c.log.Debug("malformed message", "err", err)
+				if pe.Method != "" {
+					code := StatusBadRequest
+					if errors.Is(err, ErrTooLarge) {
+						code = StatusStopSending
+					}
+					c.respondRaw(ctx, pe.TransactionID, code)
+				}
+				continue
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				err = &TransportError{Err: err}
+			}
+			select {
+			case <-c.closing:
+			default:
+				c.fail(err)
+			}
+			return
+		}
+		if !m.IsRequest() {
+			_, _ = io.Copy(io.Discard, r)
+			c.resolveTxn(m.TransactionID, m.StatusCode, m.Comment)
+			continue
+		}
+		if err := c.handleRequest(ctx, r, m); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// respondRaw answers a request that could not be parsed; it has no paths.
+func (c *Conn) respondRaw(ctx context.Context, tid string, code int) {
+	m := &Message{TransactionID: tid, StatusCode: code, Comment: StatusText(code)}
+	_ = c.sendFrame(ctx, m.Marshal())
+}
+
+// respond answers req unless its Failure-Report forbids it (RFC 4975
+// §7.2: none for "no", only failures for "partial").
+func (c *Conn) respond(ctx context.Context, req *Message, code int, comment string) {
+	fr := req.FailureReport()
+	if req.Method == MethodSEND && (fr == ReportNo || (fr == ReportPartial && code == StatusOK)) {
+		return
+	}
+	if comment == "" {
+		comment = StatusText(code)
+	}
+	m := &Message{TransactionID: req.TransactionID, StatusCode: code, Comment: comment}
+	from := strings.Fields(req.Header(HeaderFromPath))
+	to := strings.Fields(req.Header(HeaderToPath))
+	if len(from) > 0 {
+		if req.Method == MethodSEND {
+			m.SetHeader(HeaderToPath, from[0])
+		} else {
+			m.SetHeader(HeaderToPath, strings.Join(from, " "))
+		}
+	}
+	if len(to) > 0 {
+		m.SetHeader(HeaderFromPath, to[0])
+	}
+	_ = c.sendFrame(ctx, m.Marshal())
+}
+
+func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
+	drain := func() error {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
+	to, err1 := m.ToPath()
+	from, err2 := m.FromPath()
+	if err1 != nil || err2 != nil {
+		if err := drain(); err != nil {
+			return err
+		}
+		if m.Method != MethodREPORT {
+			c.respond(ctx, m, StatusBadRequest, "Invalid To-Path or From-Path")
+		}
+		return nil
+	}
+	s := c.lookup(to[len(to)-1].SessionID, from)
+	if s == nil {
+		if err := drain(); err != nil {
+			return err
+		}
+		if m.Method != MethodREPORT {
+			c.respond(ctx, m, StatusNoSuchSession, "")
+		}
+		return nil
+	}
+	return s.handleRequest(ctx, r, m)
+}
+
+// lookup finds the session for an incoming request, binding a waiting
+// passive session on first use.
+func (c *Conn) lookup(sessionID string, from []URI) *Session {
+	c.mu.Lock()
+	s, ok := c.sessions[sessionID]
+	p := c.pending[sessionID]
+	c.mu.Unlock()
+	if ok {
+		if !s.fromMatches(from) {
+			return nil
+		}
+		return s
+	}
+	if p != nil {
+		if !p.sess.fromMatches(from) {
+			return nil
+		}
+		c.mu.Lock()
+		if c.pending[sessionID] != p {
+			c.mu.Unlock()
+			return nil
+		}
+		delete(c.pending, sessionID)
+		c.sessions[sessionID] = p.sess
+		c.hadSessions = true
+		c.mu.Unlock()
+		p.bound()
+		return p.sess
+	}
+	if c.claim != nil {
+		return c.claim(c, sessionID, from)
+	}
+	return nil
+}
+
+// adopt adds a session bound by a Listener.
+func (c *Conn) adopt(s *Session) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return false
+	}
+	if _, dup := c.sessions[s.local.SessionID]; dup {
+		return false
+	}
+	s.conn = c
+	c.sessions[s.local.SessionID] = s
+	c.hadSessions = true
+	return true
+}
+
+// remove drops a closed session; an owned Conn closes with its last one.
+func (c *Conn) remove(s *Session) {
+	c.mu.Lock()
+	if c.sessions[s.local.SessionID] == s {
+		delete(c.sessions, s.local.SessionID)
+	}
+	idle := c.owned && c.hadSessions && len(c.sessions) == 0 && len(c.pending) == 0
+	c.mu.Unlock()
+	if !idle {
+		return
+	}
+	c.shutdown(ErrClosed)
+	if !c.inHandler.Load() {
+		c.wg.Wait()
+	}
+}
+
+// SessionOptions describes one session to bind on a connection.
+type SessionOptions struct {
+	// Local is this endpoint's URI, the last URI of the local path.
+	Local URI
+	// UsePath is the relay path obtained by AUTH (RFC 4976), empty for a
+	// direct connection. It is prepended to Local in LocalPath and to
+	// Remote in the To-Path of outgoing requests.
+	UsePath []URI
+	// Remote is the peer's path (its SDP a=path).
+	Remote []URI
+	// Handler receives incoming requests; nil accepts and drops them.
+	Handler Handler
+}
+
+// Bind adds an active session: it sends the binding empty SEND (as the
+// reference SDK does) and waits for its 200. A non-200 answer fails with
+// ErrBindFailed wrapping the *StatusError.
+func (c *Conn) Bind(ctx context.Context, opts SessionOptions) (*Session, error) {
+	s, err := c.newSession(opts)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return nil, c.closedErr()
+	}
+	if _, dup := c.sessions[s.local.SessionID]; dup {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%w: session-id %q already bound on this connection", ErrBindFailed, s.local.SessionID)
+	}
+	c.sessions[s.local.SessionID] = s
+	c.hadSessions = true
+	c.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.BindTimeout)
+	defer cancel()
+	res, err := c.transact(ctx, s.emptySend())
+	if err == nil && res.Err != nil {
+		err = res.Err
+	}
+	if err != nil {
+		s.closeWith(ErrBindFailed)
+		return nil, fmt.Errorf("%w: %w", ErrBindFailed, err)
+	}
+	return s, nil
+}
+
+// Pending is a passive session waiting for its peer's first request.
+type Pending struct {
+	sess    *Session
+	release func()
+	once    sync.Once
+	ch      chan struct{}
+	err     error
+}
+
+func (p *Pending) bound() { p.once.Do(func() { close(p.ch) }) }
+
+func (p *Pending) fail(err error) {
+	p.once.Do(func() {
+		p.err = err
+		close(p.ch)
+	})
+}
+
+// Accept waits until the peer's first request binds the session. When ctx
+// ends first the session is withdrawn: later requests for it get 481.
+func (p *Pending) Accept(ctx context.Context) (*Session, error) {
+	select {
+	case <-p.ch:
+	case <-ctx.Done():
+		p.release()
+		p.fail(ctx.Err())
+		<-p.ch
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.sess, nil
+}
+
+// Expect registers a passive session on the connection: the peer's first
+// request whose To-Path names opts.Local's session-id binds it. Call
+// Pending.Accept to wait for that.
+func (c *Conn) Expect(opts SessionOptions) (*Pending, error) {
+	s, err := c.newSession(opts)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{sess: s, ch: make(chan struct{})}
+	id := s.local.SessionID
+	p.release = func() {
+		c.mu.Lock()
+		if c.pending[id] == p {
+			delete(c.pending, id)
+		}
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, ErrClosed
+	}
+	if _, dup := c.sessions[id]; dup {
+		return nil, fmt.Errorf("%w: session-id %q already bound", ErrBindFailed, id)
+	}
+	c.pending[id] = p
+	return p, nil
+}
+
+func (c *Conn) newSession(opts SessionOptions) (*Session, error) {
+	if opts.Local.SessionID == "" {
+		return nil, fmt.Errorf("%w: local URI has no session-id", ErrInvalidURI)
+	}
+	if len(opts.Remote) == 0 {
+		return nil, fmt.Errorf("%w: empty remote path", ErrInvalidURI)
+	}
+	s := newSession(opts)
+	s.conn = c
+	return s, nil
+}

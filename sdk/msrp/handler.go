@@ -1,0 +1,185 @@
+package msrp
+
+import (
+	"context"
+	"io"
+)
+
+// Handler receives a session's incoming requests. Its methods run on the
+// connection's reader goroutine, one call at a time: while a call runs no
+// further data is read from the connection, which is how a slow receiver
+// pushes back on the sender. Calls must not block on the same connection's
+// Send.
+type Handler interface {
+	// HandleChunk receives one SEND chunk. Read streams its body, valid only
+	// during the call. The returned status answers the transaction: 200
+	// accepts the chunk; 413 asks the sender to stop the message; 415
+	// refuses the content type. Unread body bytes are discarded.
+	HandleChunk(ctx context.Context, c *Chunk) int
+	// HandleComplete is called when every byte of a message has arrived,
+	// or when it was aborted or failed. The returned status (for complete
+	// messages) drives the REPORT the sender asked for: 200 gives a success
+	// REPORT when Success-Report is yes; another code a failure REPORT when
+	// Failure-Report is yes or partial.
+	HandleComplete(ctx context.Context, c *Completion) int
+	// HandleReport receives a REPORT (RFC 4975 §7.1.2) about a message this
+	// side sent. REPORTs are not answered.
+	HandleReport(ctx context.Context, r *Report)
+	// HandleRequest receives any other method (AUTH, NICKNAME, FILE_OFFSET,
+	// ...). The status answers the transaction; 501 means unknown.
+	HandleRequest(ctx context.Context, c *Chunk) int
+}
+
+// Chunk is one incoming request whose body is streamed: call Read until
+// io.EOF, then Flag tells whether the message continues.
+type Chunk struct {
+	Request     *Message // start line and headers; Body is nil
+	MessageID   string   // Message-ID
+	ContentType string
+	Range       ByteRange
+
+	body  io.Reader
+	n     int64
+	flag  func() byte
+	limit bool
+}
+
+// Read reads the chunk body.
+func (c *Chunk) Read(p []byte) (int, error) {
+	n, err := c.body.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Flag returns the end-line flag once Read has returned io.EOF, else 0.
+func (c *Chunk) Flag() byte { return c.flag() }
+
+// Completion describes a message whose chunks have all arrived, or that
+// ended early.
+type Completion struct {
+	MessageID   string
+	ContentType string
+	Size        int64 // bytes received
+	Aborted     bool  // the sender ended it with '#' or a chunk was refused
+	Status      int   // the failing chunk status when a chunk was refused, else 200
+}
+
+// Report is an incoming REPORT.
+type Report struct {
+	Request   *Message
+	MessageID string
+	Range     ByteRange
+	Status    Status
+}
+
+// HandlerFuncs adapts plain functions to Handler. A nil function gets the
+// default behaviour: chunks and messages are accepted (200), REPORTs are
+// dropped and other methods get 501.
+type HandlerFuncs struct {
+	Chunk    func(ctx context.Context, c *Chunk) int
+	Complete func(ctx context.Context, c *Completion) int
+	Report   func(ctx context.Context, r *Report)
+	Request  func(ctx context.Context, c *Chunk) int
+}
+
+var _ Handler = HandlerFuncs{}
+
+// HandleChunk implements Handler.
+func (h HandlerFuncs) HandleChunk(ctx context.Context, c *Chunk) int {
+	if h.Chunk == nil {
+		return StatusOK
+	}
+	return h.Chunk(ctx, c)
+}
+
+// HandleComplete implements Handler.
+func (h HandlerFuncs) HandleComplete(ctx context.Context, c *Completion) int {
+	if h.Complete == nil {
+		return StatusOK
+	}
+	return h.Complete(ctx, c)
+}
+
+// HandleReport implements Handler.
+func (h HandlerFuncs) HandleReport(ctx context.Context, r *Report) {
+	if h.Report != nil {
+		h.Report(ctx, r)
+	}
+}
+
+// HandleRequest implements Handler.
+func (h HandlerFuncs) HandleRequest(ctx context.Context, c *Chunk) int {
+	if h.Request == nil {
+		return StatusNotImplemented
+	}
+	return h.Request(ctx, c)
+}
+
+// Outgoing is a message to send. Body is read by a goroutine of the
+// connection, at most two chunks ahead of the network; a Body that blocks
+// delays only its own message, but Close waits for a Read in progress.
+type Outgoing struct {
+	ContentType string
+	Body        io.Reader
+	// Size is the body length, or -1 when unknown (the Byte-Range total is
+	// then "*" until the last chunk).
+	Size      int64
+	MessageID string // generated when empty
+	// SuccessReport asks the receiver for a success REPORT.
+	SuccessReport bool
+	// FailureReport is the Failure-Report mode; the zero value is yes.
+	// With ReportNo the delivery completes when the last chunk is written.
+	FailureReport ReportMode
+	// Headers are extra headers added to every chunk.
+	Headers []HeaderField
+}
+
+// Result is the outcome of a transaction or of a whole outgoing message.
+type Result struct {
+	Code    int
+	Comment string
+	Err     error // nil for a 2xx Code
+}
+
+func resultOf(code int, comment string) Result {
+	r := Result{Code: code, Comment: comment}
+	if code < 200 || code > 299 {
+		r.Err = &StatusError{Code: code, Comment: comment}
+	}
+	return r
+}
+
+// Delivery tracks an outgoing message until every chunk transaction has
+// ended: Done is closed then and Result is valid. The Result is 200 when
+// all chunks were accepted, the first failure otherwise (a local 408 on
+// timeout). REPORTs about the message arrive later through
+// Handler.HandleReport, matched by MessageID.
+type Delivery struct {
+	MessageID string
+	done      chan struct{}
+	result    Result
+}
+
+// Done is closed when the delivery has a result.
+func (d *Delivery) Done() <-chan struct{} { return d.done }
+
+// Result returns the outcome; it is valid once Done is closed.
+func (d *Delivery) Result() Result {
+	select {
+	case <-d.done:
+		return d.result
+	default:
+		return Result{}
+	}
+}
+
+// Wait blocks until the delivery has a result or ctx ends. The error is
+// ctx's or the Result's Err.
+func (d *Delivery) Wait(ctx context.Context) (Result, error) {
+	select {
+	case <-d.done:
+		return d.result, d.result.Err
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}

@@ -1,0 +1,366 @@
+package msrp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+)
+
+// Session is one MSRP session bound on a Conn: its local URI, the peer's
+// path and the Handler of its incoming requests. Obtain one from Dial,
+// Listener.Accept, Conn.Bind or Conn.Expect.
+type Session struct {
+	conn     *Conn
+	local    URI
+	usePath  []URI
+	remote   []URI
+	handler  Handler
+	toPath   string // usePath + remote
+	fromPath string // local
+
+	inbound map[string]*inbound // owned by the Conn's reader goroutine
+
+	once sync.Once
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+// inbound is the reassembly state of one incoming message.
+type inbound struct {
+	contentType string
+	received    int64
+	total       int64 // -1 unknown
+	sawEnd      bool
+	success     bool
+	failure     ReportMode
+}
+
+func newSession(opts SessionOptions) *Session {
+	h := opts.Handler
+	if h == nil {
+		h = HandlerFuncs{}
+	}
+	to := append(append([]URI(nil), opts.UsePath...), opts.Remote...)
+	return &Session{
+		local:    opts.Local,
+		usePath:  append([]URI(nil), opts.UsePath...),
+		remote:   append([]URI(nil), opts.Remote...),
+		handler:  h,
+		toPath:   FormatPath(to),
+		fromPath: opts.Local.String(),
+		inbound:  map[string]*inbound{},
+		done:     make(chan struct{}),
+	}
+}
+
+// LocalURI returns this endpoint's URI.
+func (s *Session) LocalURI() URI { return s.local }
+
+// LocalPath returns the path to advertise in SDP a=path: the relay
+// Use-Path followed by LocalURI.
+func (s *Session) LocalPath() []URI {
+	return append(append([]URI(nil), s.usePath...), s.local)
+}
+
+// RemotePath returns the peer's path.
+func (s *Session) RemotePath() []URI { return append([]URI(nil), s.remote...) }
+
+// Conn returns the connection carrying the session.
+func (s *Session) Conn() *Conn { return s.conn }
+
+// Done is closed when the session has closed, by Close or because its
+// connection failed.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session closed, or nil while it is open.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close ends the session. A connection made by Dial or a Listener closes
+// with its last session. Close waits for the connection's goroutines unless
+// it is called from a Handler.
+func (s *Session) Close() error {
+	s.closeWith(ErrClosed)
+	return nil
+}
+
+func (s *Session) closeWith(cause error) {
+	s.finish(cause)
+	s.conn.remove(s)
+}
+
+func (s *Session) finish(cause error) {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.err = cause
+		s.mu.Unlock()
+		close(s.done)
+	})
+}
+
+func (s *Session) emptySend() *Message {
+	m := &Message{TransactionID: NewTransactionID(), Method: MethodSEND, Flag: FlagEnd}
+	m.SetHeader(HeaderToPath, s.toPath)
+	m.SetHeader(HeaderFromPath, s.fromPath)
+	m.SetHeader(HeaderMessageID, NewMessageID())
+	m.SetHeader(HeaderByteRange, "1-0/0")
+	return m
+}
+
+// fromMatches checks the sender of a binding request: the session-id of
+// the last From-Path URI (the peer itself) must be the expected one.
+func (s *Session) fromMatches(from []URI) bool {
+	want := s.remote[len(s.remote)-1].SessionID
+	return want == "" || from[len(from)-1].SessionID == want
+}
+
+// Send queues a message. It blocks while the connection already
+// interleaves Config.MaxActiveSends messages (back-pressure) or until ctx
+// ends. The returned Delivery reports the transaction outcome.
+func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
+	if o.ContentType == "" {
+		return nil, fmt.Errorf("%w: Outgoing needs a ContentType", ErrInvalidArgument)
+	}
+	if o.Body == nil {
+		o.Body, o.Size = bytes.NewReader(nil), 0
+	}
+	if o.Size < -1 {
+		return nil, fmt.Errorf("%w: negative Size", ErrInvalidArgument)
+	}
+	if o.MessageID == "" {
+		o.MessageID = NewMessageID()
+	} else if !validTransactionID(o.MessageID) {
+		return nil, fmt.Errorf("%w: invalid Message-ID %q", ErrInvalidArgument, o.MessageID)
+	}
+	om := &outgoing{o: o, delivery: &Delivery{MessageID: o.MessageID, done: make(chan struct{})}}
+	h := &om.head
+	h.Method = MethodSEND
+	h.AddHeader(HeaderToPath, s.toPath)
+	h.AddHeader(HeaderFromPath, s.fromPath)
+	h.AddHeader(HeaderMessageID, o.MessageID)
+	om.rangeIdx = len(h.Headers)
+	h.AddHeader(HeaderByteRange, "")
+	if o.SuccessReport {
+		h.AddHeader(HeaderSuccessReport, "yes")
+	}
+	if o.FailureReport != ReportYes {
+		h.AddHeader(HeaderFailureReport, o.FailureReport.String())
+	}
+	for _, f := range o.Headers {
+		if f.Name == "" || !validChars(f.Name, tokenChars) || !validText(f.Value) {
+			return nil, fmt.Errorf("%w: invalid header %q", ErrInvalidArgument, f.Name)
+		}
+		h.AddHeader(f.Name, f.Value)
+	}
+	h.AddHeader(HeaderContentType, o.ContentType)
+	select {
+	case <-s.done:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case s.conn.msgs <- om:
+		return om.delivery, nil
+	case <-s.done:
+		return nil, ErrClosed
+	case <-s.conn.closing:
+		return nil, s.conn.closedErr()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// SendMessage sends a small in-memory message and waits for its Delivery
+// result.
+func (s *Session) SendMessage(ctx context.Context, contentType string, body []byte) (Result, error) {
+	d, err := s.Send(ctx, Outgoing{ContentType: contentType, Body: bytes.NewReader(body), Size: int64(len(body))})
+	if err != nil {
+		return Result{}, err
+	}
+	return d.Wait(ctx)
+}
+
+// limitReader fails with ErrTooLarge once more than n bytes are read.
+type limitReader struct {
+	r   io.Reader
+	n   int64
+	hit bool
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		l.hit = true
+		return 0, ErrTooLarge
+	}
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	if l.n < 0 {
+		l.hit = true
+		return n - 1, ErrTooLarge
+	}
+	return n, err
+}
+
+// handleRequest serves one incoming request on the reader goroutine.
+func (s *Session) handleRequest(ctx context.Context, r *Reader, m *Message) error {
+	c := s.conn
+	hasBody := r.boundary != nil
+	drain := func() error {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
+	switch m.Method {
+	case MethodSEND:
+		br, err := m.ByteRange()
+		if err != nil {
+			if err := drain(); err != nil {
+				return err
+			}
+			c.respond(ctx, m, StatusBadRequest, "Invalid Byte-Range")
+			return nil
+		}
+		if !hasBody {
+			// Binding or keep-alive empty SEND.
+			c.respond(ctx, m, StatusOK, "")
+			return nil
+		}
+		id := m.MessageID()
+		if m.ContentType() == "" || id == "" {
+			if err := drain(); err != nil {
+				return err
+			}
+			if id == "" {
+				c.respond(ctx, m, StatusBadRequest, "Message-ID header missing")
+			} else {
+				c.respond(ctx, m, StatusUnsupportedMedia, "Content-Type header missing")
+			}
+			return nil
+		}
+		return s.handleChunk(ctx, r, m, br, id)
+	case MethodREPORT:
+		if err := drain(); err != nil {
+			return err
+		}
+		st, err := m.Status()
+		br, err2 := m.ByteRange()
+		if err != nil || err2 != nil || m.MessageID() == "" {
+			c.log.Debug("dropping malformed REPORT", "tid", m.TransactionID)
+			return nil
+		}
+		c.inHandler.Store(true)
+		s.handler.HandleReport(ctx, &Report{Request: m, MessageID: m.MessageID(), Range: br, Status: st})
+		c.inHandler.Store(false)
+		return nil
+	default:
+		ch := &Chunk{Request: m, MessageID: m.MessageID(), ContentType: m.ContentType(), body: r, flag: func() byte { return m.Flag }}
+		ch.Range, _ = m.ByteRange()
+		c.inHandler.Store(true)
+		code := s.handler.HandleRequest(ctx, ch)
+		c.inHandler.Store(false)
+		if err := drain(); err != nil {
+			return err
+		}
+		c.respond(ctx, m, code, "")
+		return nil
+	}
+}
+
+func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br ByteRange, id string) error {
+	c := s.conn
+	st := s.inbound[id]
+	if st == nil {
+		st = &inbound{contentType: m.ContentType(), total: -1, success: m.SuccessReport() == ReportYes, failure: m.FailureReport()}
+	}
+	if br.Total >= 0 {
+		st.total = br.Total
+	}
+	var body io.Reader = r
+	var lim *limitReader
+	if max := c.cfg.MaxMessageSize; max > 0 {
+		if br.Total > max || br.End > max || br.Start-1 > max {
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return err
+			}
+			return s.refuse(ctx, m, id, st, StatusStopSending)
+		}
+		lim = &limitReader{r: r, n: max - (br.Start - 1)}
+		body = lim
+	}
+	ch := &Chunk{Request: m, MessageID: id, ContentType: st.contentType, Range: br, body: body, flag: func() byte { return m.Flag }}
+	c.inHandler.Store(true)
+	code := s.handler.HandleChunk(ctx, ch)
+	c.inHandler.Store(false)
+	if _, err := io.Copy(io.Discard, ch); err != nil && !errors.Is(err, ErrTooLarge) {
+		return err
+	}
+	if lim != nil && lim.hit {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return err
+		}
+		code = StatusStopSending
+	}
+	if code != StatusOK {
+		return s.refuse(ctx, m, id, st, code)
+	}
+	c.respond(ctx, m, StatusOK, "")
+	st.received += ch.n
+	switch m.Flag {
+	case FlagAborted:
+		delete(s.inbound, id)
+		s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: StatusOK})
+		return nil
+	case FlagEnd:
+		st.sawEnd = true
+	}
+	if !st.sawEnd || (st.total >= 0 && st.received < st.total) {
+		s.inbound[id] = st
+		return nil
+	}
+	delete(s.inbound, id)
+	code = s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Status: StatusOK})
+	s.report(ctx, m, st, code)
+	return nil
+}
+
+// refuse answers a chunk with a failure and forgets its message.
+func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int) error {
+	s.conn.respond(ctx, m, code, "")
+	delete(s.inbound, id)
+	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
+	return nil
+}
+
+func (s *Session) complete(ctx context.Context, comp *Completion) int {
+	s.conn.inHandler.Store(true)
+	defer s.conn.inHandler.Store(false)
+	return s.handler.HandleComplete(ctx, comp)
+}
+
+// report sends the REPORT the sender asked for (RFC 4975 §7.1.2): success
+// when Success-Report is yes and code is 200, failure when Failure-Report
+// is yes or partial and code is not.
+func (s *Session) report(ctx context.Context, req *Message, st *inbound, code int) {
+	if code == StatusOK && !st.success || code != StatusOK && st.failure == ReportNo {
+		return
+	}
+	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd}
+	rep.SetHeader(HeaderToPath, req.Header(HeaderFromPath))
+	if to := strings.Fields(req.Header(HeaderToPath)); len(to) > 0 {
+		rep.SetHeader(HeaderFromPath, to[0])
+	}
+	rep.SetHeader(HeaderMessageID, req.MessageID())
+	rep.SetHeader(HeaderByteRange, ByteRange{Start: 1, End: st.received, Total: st.received}.String())
+	rep.SetHeader(HeaderStatus, Status{Code: code, Comment: StatusText(code)}.String())
+	_ = s.conn.sendFrame(ctx, rep.Marshal())
+}
