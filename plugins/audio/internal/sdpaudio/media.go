@@ -1,6 +1,7 @@
 package sdpaudio
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -123,6 +124,9 @@ func Parse(s *sdp.SessionDescription, m *sdp.MediaDescription) (Media, error) {
 	}
 	addr := connectionAddress(s, m)
 	ip, err := netip.ParseAddr(addr)
+	if err == nil && ip.Zone() != "" {
+		err = errors.New("zoned address")
+	}
 	if err != nil {
 		return out, invalid("connection address %q is not an IP address", addr)
 	}
@@ -251,7 +255,9 @@ func parseRTPMap(v string) (uint8, Format, bool) {
 		if err != nil || ch <= 0 || ch > 255 {
 			return 0, Format{}, false
 		}
-		f.Channels = ch
+		if ch > 1 {
+			f.Channels = ch // one channel is what no channel count means
+		}
 	}
 	return uint8(pt), f, true
 }
