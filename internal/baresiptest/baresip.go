@@ -32,6 +32,7 @@ const (
 	startTries   = 3                // when a chosen port was taken
 	rtpPortCount = 20               // RTP/RTCP ports per instance
 	tailLines    = 60               // lines of output logged for a failed test
+	pollEvery    = 20 * time.Millisecond
 )
 
 // Log lines baresip 1.0.0 prints (colour escapes removed), as seen with
@@ -464,6 +465,36 @@ func (b *Baresip) Recordings() ([]Recording, error) {
 		recs = append(recs, r)
 	}
 	return recs, nil
+}
+
+// WaitRecorded waits until the latest recording pair holds at least
+// seconds of received and of sent audio, polling the files' sizes: a
+// measure of media that does not depend on how fast the machine runs
+// baresip. It fails with ErrExited if baresip exits first, or with
+// ctx's error.
+func (b *Baresip) WaitRecorded(ctx context.Context, seconds float64) error {
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	have := 0.0
+	for {
+		if recs, err := b.Recordings(); err == nil {
+			r := recs[len(recs)-1]
+			rx, err1 := RecordedSeconds(r.Received)
+			tx, err2 := RecordedSeconds(r.Sent)
+			if err1 == nil && err2 == nil {
+				if have = min(rx, tx); have >= seconds {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("baresiptest: %s: waiting for %.1f s of recorded audio, have %.2f s: %w", b.name, seconds, have, context.Cause(ctx))
+		case <-b.done:
+			return fmt.Errorf("baresiptest: %s: waiting for %.1f s of recorded audio, have %.2f s: %w", b.name, seconds, have, ErrExited)
+		case <-tick.C:
+		}
+	}
 }
 
 // kill kills baresip and waits for it.

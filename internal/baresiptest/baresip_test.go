@@ -52,6 +52,19 @@ func waitLogN(t *testing.T, ctx context.Context, b *Baresip, pattern string, n i
 	return lines
 }
 
+// recorded waits until each instance has recorded seconds of received
+// and sent audio.
+func recorded(t *testing.T, ctx context.Context, seconds float64, bs ...*Baresip) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	for _, b := range bs {
+		if err := b.WaitRecorded(ctx, seconds); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // heard checks that the one recording of b received a tone of want Hz
 // and sent one of sent Hz.
 func heard(t *testing.T, b *Baresip, want, sent float64) {
@@ -126,14 +139,7 @@ func TestCallBothWays(t *testing.T) {
 					t.Errorf("%s: SRTP on: %v, want %v", x.name, srtp, want)
 				}
 			}
-			// About 2 s of media: wait for B to have sent 2 s' worth
-			// of its status line... baresip prints no counter we can
-			// trust, so hold the call open for a 2 s timer.
-			select {
-			case <-time.After(2 * time.Second):
-			case <-ctx.Done():
-				t.Fatal(ctx.Err())
-			}
+			recorded(t, ctx, 2, a, b)
 			if err := a.Hangup(); err != nil {
 				t.Fatal(err)
 			}
@@ -249,11 +255,7 @@ func TestWAVSource(t *testing.T) {
 	waitLog(t, ctx, a, LogEstablished)
 	waitLog(t, ctx, b, LogRTPEstablished)
 	t.Logf("A: %s", waitLog(t, ctx, a, `^audio tx pipeline: `))
-	select {
-	case <-time.After(2 * time.Second):
-	case <-ctx.Done():
-		t.Fatal(ctx.Err())
-	}
+	recorded(t, ctx, 2, a, b)
 	if err := b.Hangup(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,16 @@ import (
 	"strings"
 )
 
-// Modules are the baresip modules every instance loads, in load order:
-// the stdio UI (commands on standard input) and menu (the commands),
-// the codecs, SRTP, the sine and WAV sources, the aubridge player (a
-// sink that needs no sound device) and sndfile (records each call).
-var modules = []string{
-	"stdio.so", "g711.so", "g722.so", "opus.so", "srtp.so",
-	"ausine.so", "aufile.so", "aubridge.so", "sndfile.so",
+// modules returns the baresip modules every instance loads, in load
+// order: the stdio UI (commands on standard input; menu, loaded as an
+// application module, provides the commands), the codecs, SRTP, the sine
+// and WAV sources, the aubridge player (a sink that needs no sound
+// device) and sndfile (records each call).
+func modules() []string {
+	return []string{
+		"stdio.so", "g711.so", "g722.so", "opus.so", "srtp.so",
+		"ausine.so", "aufile.so", "aubridge.so", "sndfile.so",
+	}
 }
 
 // settings is what config and accounts are rendered from.
@@ -59,7 +62,7 @@ func (s settings) configFile() string {
 	}
 	line("snd_path", filepath.Join(s.dir, "recordings"))
 	line("module_path", "/usr/lib/baresip/modules")
-	for _, m := range modules {
+	for _, m := range modules() {
 		line("module", m)
 	}
 	line("module_tmp", "account.so")

@@ -64,11 +64,38 @@ const (
 // data. A data chunk whose declared size runs past the end of b (a file
 // still being written) is read up to the end of b.
 func ParseWAV(b []byte) (PCM, error) {
+	h, err := parseHeader(b)
+	if err != nil {
+		return PCM{}, err
+	}
+	body := b[h.dataOffset:]
+	if h.dataSize < int64(len(body)) {
+		body = body[:h.dataSize]
+	}
+	p := PCM{Rate: h.rate, Channels: h.channels}
+	n := len(body) / 2 / p.Channels * p.Channels
+	p.Samples = make([]int16, n)
+	for i := range n {
+		p.Samples[i] = int16(binary.LittleEndian.Uint16(body[2*i:]))
+	}
+	return p, nil
+}
+
+// header is what parseHeader finds in a WAV file.
+type header struct {
+	rate, channels int
+	dataOffset     int   // where the samples start
+	dataSize       int64 // the data chunk's declared size
+}
+
+// parseHeader walks the chunks of a 16-bit PCM WAV file up to its data
+// chunk.
+func parseHeader(b []byte) (header, error) {
 	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return PCM{}, fmt.Errorf("%w: no RIFF/WAVE header", ErrNotWAV)
+		return header{}, fmt.Errorf("%w: no RIFF/WAVE header", ErrNotWAV)
 	}
 	var (
-		p      PCM
+		h      header
 		haveFm bool
 	)
 	le := binary.LittleEndian
@@ -82,37 +109,49 @@ func ParseWAV(b []byte) (PCM, error) {
 		switch id {
 		case "fmt ":
 			if len(body) < 16 {
-				return PCM{}, fmt.Errorf("%w: fmt chunk of %d bytes", ErrNotWAV, len(body))
+				return header{}, fmt.Errorf("%w: fmt chunk of %d bytes", ErrNotWAV, len(body))
 			}
 			format := le.Uint16(body[0:2])
 			if format == wavFormatExtensible && len(body) >= 26 {
 				format = le.Uint16(body[24:26]) // the sub-format GUID's first two bytes
 			}
-			p.Channels = int(le.Uint16(body[2:4]))
-			p.Rate = int(le.Uint32(body[4:8]))
+			h.channels = int(le.Uint16(body[2:4]))
+			h.rate = int(le.Uint32(body[4:8]))
 			bits := le.Uint16(body[14:16])
-			if format != wavFormatPCM || bits != 16 || p.Channels == 0 || p.Rate == 0 {
-				return PCM{}, fmt.Errorf("%w: format %#x, %d bits, %d channels, %d Hz",
-					ErrNotWAV, format, bits, p.Channels, p.Rate)
+			if format != wavFormatPCM || bits != 16 || h.channels == 0 || h.rate == 0 {
+				return header{}, fmt.Errorf("%w: format %#x, %d bits, %d channels, %d Hz",
+					ErrNotWAV, format, bits, h.channels, h.rate)
 			}
 			haveFm = true
 		case "data":
 			if !haveFm {
-				return PCM{}, fmt.Errorf("%w: data before fmt", ErrNotWAV)
+				return header{}, fmt.Errorf("%w: data before fmt", ErrNotWAV)
 			}
-			n := len(body) / 2 / p.Channels * p.Channels
-			p.Samples = make([]int16, n)
-			for i := range n {
-				p.Samples[i] = int16(le.Uint16(body[2*i:]))
-			}
-			return p, nil
+			h.dataOffset, h.dataSize = off+8, size
+			return h, nil
 		}
 		off += 8 + int(size) + int(size&1) // chunks are padded to even sizes
 	}
 	if !haveFm {
-		return PCM{}, fmt.Errorf("%w: no fmt chunk", ErrNotWAV)
+		return header{}, fmt.Errorf("%w: no fmt chunk", ErrNotWAV)
 	}
-	return PCM{}, fmt.Errorf("%w: no data chunk", ErrNotWAV)
+	return header{}, fmt.Errorf("%w: no data chunk", ErrNotWAV)
+}
+
+// RecordedSeconds returns how many seconds of audio a WAV file holds so
+// far, from its size, whatever its header declares: sndfile completes
+// the header only when the call ends.
+func RecordedSeconds(path string) (float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	h, err := parseHeader(b)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	frames := (len(b) - h.dataOffset) / 2 / h.channels
+	return float64(frames) / float64(h.rate), nil
 }
 
 // EncodeWAV returns p as a 16-bit PCM RIFF/WAVE file.

@@ -192,3 +192,32 @@ func FuzzParseWAV(f *testing.F) {
 		}
 	})
 }
+
+func TestRecordedSeconds(t *testing.T) {
+	dir := t.TempDir()
+	growing := EncodeWAV(Sine(440, 8000, 2, 0.5, 0.5))
+	binary.LittleEndian.PutUint32(growing[40:], 0) // header not completed yet
+	cases := []struct {
+		name string
+		in   []byte
+		want float64
+		err  error
+	}{
+		{"complete", EncodeWAV(Sine(440, 8000, 1, 1, 0.5)), 1, nil},
+		{"header not completed", growing, 0.5, nil},
+		{"48 kHz stereo", EncodeWAV(Sine(440, 48000, 2, 0.25, 0.5)), 0.25, nil},
+		{"not WAV", []byte("hello"), 0, ErrNotWAV},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".wav")
+			if err := os.WriteFile(path, tc.in, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := RecordedSeconds(path)
+			if !errors.Is(err, tc.err) || got != tc.want {
+				t.Errorf("RecordedSeconds = %v, %v, want %v, %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
