@@ -24,7 +24,24 @@
 // The result is a [Role]: [Dial], [Listen] or [Relay], with the a=setup to
 // advertise.
 //
+// # Base
+//
+// [Base] implements sdk.Stream's lifecycle for an MSRP stream, as the
+// reference's MSRPStreamBase does, so that a vendor writes only what is
+// particular to its type. A vendor's NewFromSDP calls [NewFromSDP] (which
+// checks the offer), its Create calls [New]; it passes a [Config] (media
+// type, accept-types, direction, its own SDP attributes) with a [Handler]
+// holding one hook per MSRP method, embeds the *Base in its stream, and adds
+// Invoke and Attributes. Base.Send sends on the session once
+// MediaStreamDidStart has been posted.
+//
+// The Base owns at most one goroutine per stream, started by Start to
+// connect (or wait for the peer) and then to watch the session; End stops it
+// and waits for it, and closes the session and the listener.
+//
 // Settings read from the account: msrp.transport (tls|tcp, [TransportSetting]),
 // msrp.connection_model (relay|acm), nat_traversal.msrp_relay,
-// nat_traversal.use_msrp_relay_for_outbound and account.peer_to_peer.
+// nat_traversal.use_msrp_relay_for_outbound, account.peer_to_peer, and
+// the tls.* settings ([TLSSettings]). Relay reservations (RFC 4976) are not
+// made yet: the relay model behaves as if no relay were configured.
 package msrpstream

@@ -1,0 +1,557 @@
+package msrpstream
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/sdp/v3"
+	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/msrp"
+)
+
+// ConnectTimeout bounds the connection setup started by Start: dialing and
+// binding, or waiting for the peer (the reference's 30 s MSRP timeouts).
+const ConnectTimeout = 30 * time.Second
+
+// defaultLocalIP is used when the session names no local address.
+const defaultLocalIP = "127.0.0.1"
+
+// Config describes the vendor's MSRP stream type to the Base: what goes
+// into the SDP and who handles the incoming requests.
+type Config struct {
+	// MediaType is the m-line media; "" means "message".
+	MediaType string
+	// AcceptTypes and AcceptWrappedTypes go into a=accept-types and
+	// a=accept-wrapped-types.
+	AcceptTypes        []string
+	AcceptWrappedTypes []string
+	// Direction is the local a=<direction>; "" means sendrecv (file
+	// transfer uses sendonly / recvonly).
+	Direction string
+	// MaxSize is a=max-size; 0 leaves it out.
+	MaxSize int64
+	// Attributes are the type's own SDP attributes (file-selector, ...).
+	Attributes []sdp.Attribute
+	// Handler receives the incoming MSRP requests.
+	Handler Handler
+	// MSRP tunes the connections (timeouts, chunk size, logger). Its
+	// TLSConfig is ignored: TLS comes from the account (see TLSSettings)
+	// unless ClientTLS / ServerTLS are set.
+	MSRP msrp.Config
+	// ClientTLS and ServerTLS replace the account's TLS configuration when
+	// set.
+	ClientTLS, ServerTLS *tls.Config
+}
+
+// Handler holds the vendor's hooks, one per MSRP method (the reference's
+// _handle_<METHOD> methods), plus one for the start of the session. A nil
+// hook gets msrp.HandlerFuncs' default: chunks and messages are accepted,
+// REPORTs dropped, unknown methods answered 501. Hooks run on the
+// connection's reader goroutine, one at a time.
+type Handler struct {
+	// Send receives each SEND chunk; the status answers it.
+	Send func(ctx context.Context, c *msrp.Chunk) int
+	// Complete is called when a message has fully arrived or ended early;
+	// the status drives the REPORT the sender asked for.
+	Complete func(ctx context.Context, c *msrp.Completion) int
+	// Report receives REPORTs about messages this side sent.
+	Report func(ctx context.Context, r *msrp.Report)
+	// Methods handle other methods by name (NICKNAME, FILE_OFFSET, ...).
+	Methods map[string]func(ctx context.Context, c *msrp.Chunk) int
+	// Started runs once the session is up, after MediaStreamDidStart, on
+	// the goroutine that connected; the Base's methods may be called.
+	Started func(s *msrp.Session)
+}
+
+func (h Handler) msrp() msrp.Handler {
+	funcs := msrp.HandlerFuncs{Chunk: h.Send, Complete: h.Complete, Report: h.Report}
+	if len(h.Methods) > 0 {
+		funcs.Request = func(ctx context.Context, c *msrp.Chunk) int {
+			if f := h.Methods[c.Request.Method]; f != nil {
+				return f(ctx, c)
+			}
+			return msrp.StatusNotImplemented
+		}
+	}
+	return funcs
+}
+
+// state is where a Base is in its life.
+type state int
+
+const (
+	stateNew         state = iota // built, not initialized
+	stateInitialized              // local URI ready (listening if passive)
+	stateStarting                 // connecting
+	stateStarted                  // session up
+	stateFailed                   // initialization or start failed
+	stateEnded                    // End was called
+)
+
+func (s state) String() string {
+	return [...]string{"new", "initialized", "starting", "started", "failed", "ended"}[s]
+}
+
+// Base implements the IMediaStream lifecycle of an MSRP stream, as the
+// reference's MSRPStreamBase: a vendor embeds it, gives it a Config, and
+// adds its own NewFromSDP checks, attributes and methods.
+//
+//   - Initialize reads msrp.transport, picks the connection role
+//     (DecideRole) and, when it has to wait for the peer, listens on the
+//     session's local address.
+//   - GetLocalMedia writes the m-line (offer or answer).
+//   - Start reads the remote m-line, settles the role (ResolveAnswer),
+//     and connects or accepts in the background; it posts
+//     MediaStreamDidStart, or MediaStreamDidFail with context "start".
+//   - A session that breaks later posts MediaStreamDidFail with context
+//     "reading", unless Deactivate or End came first.
+//   - Hold and Unhold do nothing: MSRP streams do not support hold.
+//   - End closes everything, posting MediaStreamWillEnd and
+//     MediaStreamDidEnd (MediaStreamDidNotInitialize "Interrupted" before
+//     Initialize).
+//
+// Base's methods are safe for concurrent use.
+type Base struct {
+	sdk.UnimplementedStream
+
+	env     *sdk.Env
+	account *sdk.Account
+	cfg     Config
+	offer   *Media // the remote offer when answering, else nil
+
+	mu          sync.Mutex
+	state       state
+	deactivated bool
+	failure     string // last failure reason, for MediaStreamDidEnd
+	transport   Transport
+	offerer     bool
+	role        Role
+	local       msrp.URI
+	clientTLS   *tls.Config
+	serverTLS   *tls.Config
+	listener    *msrp.Listener
+	accepting   *msrp.Accepting
+	remote      *Media
+	session     *msrp.Session
+	cancel      context.CancelFunc // ends the connection attempt
+	stop        chan struct{}      // closed by End: the goroutine returns
+	done        chan struct{}      // closed when the goroutine has returned
+}
+
+var _ sdk.Stream = (*Base)(nil)
+
+// New returns a Base for an outgoing stream (the offer is ours).
+func New(env *sdk.Env, account *sdk.Account, cfg Config) *Base {
+	if cfg.MediaType == "" {
+		cfg.MediaType = DefaultMediaType
+	}
+	return &Base{env: env, account: account, cfg: cfg}
+}
+
+// NewFromSDP returns a Base for m-line req.StreamIndex of an incoming
+// offer, checked against the account's transport (Validate). An m-line of
+// another media type than cfg's gives sdk.ErrUnknownStream; an MSRP m-line
+// that cannot be accepted, sdk.ErrInvalidStream.
+func NewFromSDP(req *sdk.NewFromSDPRequest, env *sdk.Env, cfg Config) (*Base, error) {
+	if cfg.MediaType == "" {
+		cfg.MediaType = DefaultMediaType
+	}
+	transport, err := TransportSetting(req.Account)
+	if err != nil {
+		return nil, err
+	}
+	offer, err := ParseMediaAt(req.RemoteSDP, req.StreamIndex, transport)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(offer.MediaType, cfg.MediaType) {
+		return nil, sdk.Errorf(sdk.ErrUnknownStream, "m=%s is not m=%s", offer.MediaType, cfg.MediaType)
+	}
+	b := New(env, req.Account, cfg)
+	b.offer = offer
+	return b, nil
+}
+
+// Offer returns the remote offer the Base was built from, or nil for an
+// outgoing stream.
+func (b *Base) Offer() *Media { return b.offer }
+
+// Initialize prepares the local end: transport, role, local URI, and a
+// listener when the role waits for the peer. It posts
+// MediaStreamDidInitialize or MediaStreamDidNotInitialize.
+func (b *Base) Initialize(ctx context.Context, req *sdk.InitializeRequest) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state != stateNew {
+		return sdk.Errorf(sdk.ErrIllegalState, "Initialize in state %s", b.state)
+	}
+	if err := b.initializeLocked(ctx, req); err != nil {
+		b.state, b.failure = stateFailed, sdk.ReasonOf(err)
+		b.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: b.failure})
+		return nil
+	}
+	b.state = stateInitialized
+	b.env.Post(sdk.MediaStreamDidInitialize, nil)
+	return nil
+}
+
+func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest) error {
+	transport, err := TransportSetting(b.account)
+	if err != nil {
+		return err
+	}
+	b.transport = transport
+	if transport.Secure() {
+		b.clientTLS, b.serverTLS = b.cfg.ClientTLS, b.cfg.ServerTLS
+		if b.clientTLS == nil || b.serverTLS == nil {
+			client, server, err := TLSSettings(b.account)
+			if err != nil {
+				return err
+			}
+			if b.clientTLS == nil {
+				b.clientTLS = client
+			}
+			if b.serverTLS == nil {
+				b.serverTLS = server
+			}
+		}
+	}
+	host := defaultLocalIP
+	if req.Session != nil && req.Session.LocalIP != "" {
+		host = req.Session.LocalIP
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "local IP %q is not a usable address", host)
+	}
+	b.offerer = b.offer == nil
+	in := RoleInput{
+		PeerToPeer:       boolSetting(b.account, SettingPeerToPeer),
+		Model:            ConnectionModel(strings.ToLower(b.account.Setting(SettingConnectionModel, string(ModelRelay)))),
+		Offerer:          b.offerer,
+		RelayForOutbound: boolSetting(b.account, SettingRelayForOutbound),
+		// Relay reservations (RFC 4976 AUTH) are not implemented: without
+		// a relay the relay model listens, as DecideRole documents.
+		RelayConfigured: false,
+	}
+	if b.offer != nil {
+		in.RemoteSetup = b.offer.Setup
+	}
+	b.role = DecideRole(in)
+	if b.role.Connect == Dial {
+		b.local = msrp.URI{Secure: transport.Secure(), Host: host, Port: msrp.DefaultPort, SessionID: msrp.NewSessionID(), Transport: "tcp"}
+		return nil
+	}
+	cfg := b.cfg.MSRP
+	cfg.TLSConfig = b.serverTLS
+	l, err := msrp.Listen(ctx, net.JoinHostPort(host, "0"), cfg)
+	if err != nil {
+		return sdk.Errorf(sdk.ErrInternal, "listen on %s: %v", host, err)
+	}
+	b.listener, b.local = l, l.URI("")
+	if b.offer != nil {
+		// The answerer knows the peer's path already: register the session
+		// now, so a peer that connects right after our answer is served.
+		if err := b.prepareLocked(b.offer.Path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Base) prepareLocked(remote []msrp.URI) error {
+	a, err := b.listener.Prepare(msrp.SessionOptions{Local: b.local, Remote: remote, Handler: b.cfg.Handler.msrp()})
+	if err != nil {
+		return sdk.Errorf(sdk.ErrInternal, "wait for the peer: %v", err)
+	}
+	b.accepting = a
+	return nil
+}
+
+func boolSetting(a *sdk.Account, name string) bool {
+	v, _ := strconv.ParseBool(strings.TrimSpace(a.Setting(name, "false")))
+	return v
+}
+
+// LocalMedia returns the local media section as GetLocalMedia writes it.
+func (b *Base) LocalMedia() (*Media, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.localMediaLocked()
+}
+
+func (b *Base) localMediaLocked() (*Media, error) {
+	if b.state == stateNew || b.state == stateEnded || b.local.Host == "" {
+		return nil, sdk.Errorf(sdk.ErrIllegalState, "no local media in state %s", b.state)
+	}
+	return &Media{
+		MediaType:          b.cfg.MediaType,
+		Transport:          b.transport,
+		Path:               []msrp.URI{b.local},
+		Direction:          b.cfg.Direction,
+		AcceptTypes:        b.cfg.AcceptTypes,
+		AcceptWrappedTypes: b.cfg.AcceptWrappedTypes,
+		Setup:              b.role.Setup,
+		MaxSize:            b.cfg.MaxSize,
+		Attributes:         b.cfg.Attributes,
+	}, nil
+}
+
+// GetLocalMedia returns the local m-line. For an answer the remote m-line
+// is checked first.
+func (b *Base) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest) (*sdk.GetLocalMediaResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, err := b.localMediaLocked()
+	if err != nil {
+		return nil, err
+	}
+	if !req.ForOffer && req.RemoteSDP != "" {
+		if _, err := ParseMediaAt(req.RemoteSDP, req.StreamIndex, b.transport); err != nil {
+			return nil, err
+		}
+	}
+	text, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.GetLocalMediaResponse{Media: text}, nil
+}
+
+// Start reads the remote m-line and connects in the background. The
+// outcome is MediaStreamDidStart, or MediaStreamDidFail with context
+// "start".
+func (b *Base) Start(_ context.Context, req *sdk.StartRequest) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state != stateInitialized || b.deactivated {
+		return sdk.Errorf(sdk.ErrIllegalState, "Start in state %s", b.state)
+	}
+	if err := b.startLocked(req); err != nil {
+		b.failLocked("start", sdk.ReasonOf(err))
+	}
+	return nil
+}
+
+func (b *Base) startLocked(req *sdk.StartRequest) error {
+	remote, err := ParseMediaAt(req.RemoteSDP, req.StreamIndex, b.transport)
+	if err != nil {
+		return err
+	}
+	role := b.role
+	if b.offerer {
+		if role, err = ResolveAnswer(b.role, remote.Setup); err != nil {
+			return err
+		}
+	}
+	b.remote, b.role = remote, role
+	switch {
+	case role.Connect == Dial && b.listener != nil:
+		// An actpass offer answered passive: we connect after all.
+		_ = b.listener.Close()
+		b.listener, b.accepting = nil, nil
+	case role.Connect == Listen && b.accepting == nil:
+		if err := b.prepareLocked(remote.Path); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ConnectTimeout)
+	b.cancel, b.stop, b.done, b.state = cancel, make(chan struct{}), make(chan struct{}), stateStarting
+	go b.connect(ctx, role.Connect, remote.Path, b.accepting, b.stop)
+	return nil
+}
+
+// connect establishes the session, then watches it until it closes or
+// the Base ends. It is the Base's only goroutine; End stops and awaits it.
+func (b *Base) connect(ctx context.Context, how Connect, path []msrp.URI, accepting *msrp.Accepting, stop <-chan struct{}) {
+	defer close(b.done)
+	var (
+		sess *msrp.Session
+		err  error
+	)
+	if how == Dial {
+		cfg := b.cfg.MSRP
+		cfg.TLSConfig = b.clientTLS
+		sess, err = msrp.Dial(ctx, b.local, path, b.cfg.Handler.msrp(), cfg)
+	} else {
+		sess, err = accepting.Accept(ctx)
+	}
+	b.mu.Lock()
+	if b.state != stateStarting {
+		b.mu.Unlock()
+		if sess != nil {
+			_ = sess.Close()
+		}
+		return
+	}
+	if err != nil {
+		b.failLocked("start", connectReason(how, path, err))
+		b.mu.Unlock()
+		return
+	}
+	b.session, b.state = sess, stateStarted
+	b.env.Post(sdk.MediaStreamDidStart, nil)
+	b.mu.Unlock()
+	if b.cfg.Handler.Started != nil {
+		b.cfg.Handler.Started(sess)
+	}
+	select {
+	case <-sess.Done():
+		b.mu.Lock()
+		if b.state == stateStarted && !b.deactivated {
+			reason := "MSRP session closed"
+			if e := sess.Err(); e != nil && !errors.Is(e, msrp.ErrClosed) {
+				reason = e.Error()
+			}
+			b.failLocked("reading", reason)
+		}
+		b.mu.Unlock()
+	case <-stop:
+	}
+}
+
+func connectReason(how Connect, path []msrp.URI, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		if how == Dial {
+			return "timed out connecting to " + path[0].String()
+		}
+		return "timed out waiting for the peer to connect"
+	}
+	return err.Error()
+}
+
+// failLocked records a failure and posts MediaStreamDidFail.
+func (b *Base) failLocked(context, reason string) {
+	b.state, b.failure = stateFailed, reason
+	b.env.Post(sdk.MediaStreamDidFail, sdk.DidFailData{Context: context, Reason: reason})
+}
+
+// ValidateUpdate accepts every re-INVITE, as the reference's MSRP streams do.
+func (b *Base) ValidateUpdate(context.Context, *sdk.ValidateUpdateRequest) (*sdk.ValidateUpdateResponse, error) {
+	return &sdk.ValidateUpdateResponse{OK: true}, nil
+}
+
+// Update does nothing: an established MSRP session is not renegotiated.
+func (b *Base) Update(context.Context, *sdk.UpdateRequest) error { return nil }
+
+// Hold does nothing: MSRP streams do not support hold.
+func (b *Base) Hold(context.Context) error { return nil }
+
+// Unhold does nothing: MSRP streams do not support hold.
+func (b *Base) Unhold(context.Context) error { return nil }
+
+// Reset does nothing.
+func (b *Base) Reset(context.Context, *sdk.ResetRequest) error { return nil }
+
+// Deactivate marks the start of teardown: the session closing from now on
+// is not a failure.
+func (b *Base) Deactivate(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.deactivated = true
+	return nil
+}
+
+// End closes the session and the listener and stops the goroutine. It
+// posts MediaStreamWillEnd then MediaStreamDidEnd with the last failure, or,
+// before Initialize, MediaStreamDidNotInitialize with reason "Interrupted".
+// A second End does nothing.
+func (b *Base) End(context.Context) error {
+	b.mu.Lock()
+	prev := b.state
+	if prev == stateEnded {
+		b.mu.Unlock()
+		return nil
+	}
+	b.state = stateEnded
+	if prev == stateNew {
+		b.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: "Interrupted"})
+		b.mu.Unlock()
+		return nil
+	}
+	b.env.Post(sdk.MediaStreamWillEnd, nil)
+	cancel, stop, done := b.cancel, b.stop, b.done
+	b.mu.Unlock()
+
+	if cancel != nil {
+		cancel()
+		close(stop)
+		<-done
+	}
+	b.mu.Lock()
+	sess, listener := b.session, b.listener
+	b.session, b.listener, b.accepting = nil, nil, nil
+	b.mu.Unlock()
+	if sess != nil {
+		_ = sess.Close()
+	}
+	if listener != nil {
+		_ = listener.Close()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.env.Post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: b.failure})
+	return nil
+}
+
+// Attributes reports a stream without hold support. Vendors with
+// attributes of their own override it.
+func (b *Base) Attributes(context.Context) (*sdk.Attributes, error) {
+	return &sdk.Attributes{}, nil
+}
+
+// Session returns the MSRP session, or nil until MediaStreamDidStart.
+func (b *Base) Session() *msrp.Session {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.session
+}
+
+// Send queues an outgoing message on the session. Before the stream has
+// started, or after it failed or ended, it fails with sdk.ErrIllegalState.
+func (b *Base) Send(ctx context.Context, o msrp.Outgoing) (*msrp.Delivery, error) {
+	b.mu.Lock()
+	sess, st := b.session, b.state
+	b.mu.Unlock()
+	if sess == nil || st != stateStarted {
+		return nil, sdk.Errorf(sdk.ErrIllegalState, "send in state %s", st)
+	}
+	return sess.Send(ctx, o)
+}
+
+// Role returns the connection role: the one picked by Initialize, then the
+// one settled by Start.
+func (b *Base) Role() Role {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.role
+}
+
+// Remote returns the remote media section read by Start, or nil before.
+func (b *Base) Remote() *Media {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.remote
+}
+
+// CPIMEnabled reports whether message/cpim is in both the local and the
+// remote accept-types (the reference's cpim_enabled); false before Start.
+func (b *Base) CPIMEnabled() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.remote != nil && hasType(b.cfg.AcceptTypes, "message/cpim") && hasType(b.remote.AcceptTypes, "message/cpim")
+}
+
+func hasType(types []string, t string) bool {
+	for _, x := range types {
+		if strings.EqualFold(x, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,457 @@
+package msrpstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/msrp"
+)
+
+// waitLimit bounds every wait for a notification; it only turns a hang
+// into a failure.
+const waitLimit = 20 * time.Second
+
+type note struct {
+	name string
+	data any
+}
+
+// recorder is a Notifier that keeps what a stream posts.
+type recorder struct {
+	mu    sync.Mutex
+	notes []note
+	added chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{added: make(chan struct{}, 1)} }
+
+func (r *recorder) Post(name string, data any) {
+	r.mu.Lock()
+	r.notes = append(r.notes, note{name, data})
+	r.mu.Unlock()
+	select {
+	case r.added <- struct{}{}:
+	default:
+	}
+}
+
+func (r *recorder) names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, n := range r.notes {
+		out = append(out, n.name)
+	}
+	return out
+}
+
+// wait returns the first notification called name, waiting for it.
+func (r *recorder) wait(t *testing.T, name string) note {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		for _, n := range r.notes {
+			if n.name == name {
+				r.mu.Unlock()
+				return n
+			}
+		}
+		r.mu.Unlock()
+		select {
+		case <-r.added:
+		case <-deadline.C:
+			t.Fatalf("no %s; got %v", name, r.names())
+		}
+	}
+}
+
+func quietConfig(cfg Config) Config {
+	cfg.MSRP.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return cfg
+}
+
+func newEnv(r *recorder) *sdk.Env {
+	return &sdk.Env{Notifier: r, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func account(settings map[string]string) *sdk.Account {
+	return &sdk.Account{ID: "alice@example.com", Settings: settings}
+}
+
+const sessionHead = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+
+var loopback = &sdk.SessionInfo{LocalIP: "127.0.0.1"}
+
+// endpoint is one side of a test session.
+type endpoint struct {
+	base *Base
+	rec  *recorder
+	got  chan []byte // bodies of the SEND chunks it received
+}
+
+func chatConfig(got chan []byte) Config {
+	return quietConfig(Config{
+		AcceptTypes:        []string{"message/cpim", "text/*"},
+		AcceptWrappedTypes: []string{"text/*"},
+		Handler: Handler{Send: func(_ context.Context, c *msrp.Chunk) int {
+			body, err := io.ReadAll(c)
+			if err != nil || len(body) == 0 {
+				return msrp.StatusOK // the binding empty SEND, or a broken read
+			}
+			got <- body
+			return msrp.StatusOK
+		}},
+	})
+}
+
+func mustLocalMedia(t *testing.T, b *Base, req *sdk.GetLocalMediaRequest) string {
+	t.Helper()
+	resp, err := b.GetLocalMedia(context.Background(), req)
+	if err != nil {
+		t.Fatalf("GetLocalMedia: %v", err)
+	}
+	return sessionHead + resp.Media
+}
+
+// negotiate runs offer/answer between two new endpoints and starts both.
+// It returns them once both posted MediaStreamDidStart.
+func negotiate(t *testing.T, offerSettings, answerSettings map[string]string) (offerer, answerer *endpoint) {
+	t.Helper()
+	ctx := context.Background()
+	offerer = &endpoint{rec: newRecorder(), got: make(chan []byte, 8)}
+	offerer.base = New(newEnv(offerer.rec), account(offerSettings), chatConfig(offerer.got))
+	t.Cleanup(func() { _ = offerer.base.End(ctx) })
+	if err := offerer.base.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
+		t.Fatal(err)
+	}
+	offerer.rec.wait(t, sdk.MediaStreamDidInitialize)
+	offer := mustLocalMedia(t, offerer.base, &sdk.GetLocalMediaRequest{ForOffer: true})
+
+	answerer = &endpoint{rec: newRecorder(), got: make(chan []byte, 8)}
+	b, err := NewFromSDP(&sdk.NewFromSDPRequest{Account: account(answerSettings), RemoteSDP: offer}, newEnv(answerer.rec), chatConfig(answerer.got))
+	if err != nil {
+		t.Fatalf("NewFromSDP(%q): %v", offer, err)
+	}
+	answerer.base = b
+	t.Cleanup(func() { _ = answerer.base.End(ctx) })
+	if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionIncoming}); err != nil {
+		t.Fatal(err)
+	}
+	answerer.rec.wait(t, sdk.MediaStreamDidInitialize)
+	answer := mustLocalMedia(t, b, &sdk.GetLocalMediaRequest{RemoteSDP: offer})
+
+	if err := b.Start(ctx, &sdk.StartRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
+		t.Fatal(err)
+	}
+	if err := offerer.base.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*endpoint{offerer, answerer} {
+		if n := e.rec.wait(t, sdk.MediaStreamDidStart); n.name != sdk.MediaStreamDidStart {
+			t.Fatal(n)
+		}
+		for _, n := range e.rec.names() {
+			if n == sdk.MediaStreamDidFail {
+				t.Fatalf("unexpected failure: %+v", e.rec.notes)
+			}
+		}
+	}
+	return offerer, answerer
+}
+
+func send(t *testing.T, from, to *endpoint, body string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	d, err := from.base.Send(ctx, msrp.Outgoing{ContentType: "text/plain", Body: strings.NewReader(body), Size: int64(len(body))})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if res, err := d.Wait(ctx); err != nil || res.Code != msrp.StatusOK {
+		t.Fatalf("delivery: %+v, %v", res, err)
+	}
+	select {
+	case got := <-to.got:
+		if !bytes.Equal(got, []byte(body)) {
+			t.Fatalf("received %q, want %q", got, body)
+		}
+	case <-ctx.Done():
+		t.Fatal("message not received")
+	}
+}
+
+func TestSessionRoles(t *testing.T) {
+	tcp := map[string]string{SettingTransport: "tcp"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{SettingTransport: "tcp"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name                   string
+		offer, answer          map[string]string
+		offerRole, answerRole  Role
+		offerSetup, answerSDPs Setup
+	}{
+		{"relay model: offerer dials", tcp, tcp, Role{Dial, SetupActive}, Role{Listen, SetupPassive}, SetupActive, SetupPassive},
+		{"acm offerer listens, answerer dials", with(SettingConnectionModel, "acm"), tcp, Role{Listen, SetupPassive}, Role{Dial, SetupActive}, SetupActPass, SetupActive},
+		{"acm both", with(SettingConnectionModel, "acm"), with(SettingConnectionModel, "acm"), Role{Listen, SetupPassive}, Role{Dial, SetupActive}, SetupActPass, SetupActive},
+		{"peer to peer", with(SettingPeerToPeer, "true"), with(SettingPeerToPeer, "true"), Role{Dial, SetupActive}, Role{Listen, SetupPassive}, SetupActive, SetupPassive},
+		{"relay for outbound without a relay", with(SettingRelayForOutbound, "true"), tcp, Role{Listen, SetupPassive}, Role{Dial, SetupActive}, SetupActPass, SetupActive},
+		{"tls with self-signed certificates", map[string]string{}, map[string]string{SettingTransport: "tls"}, Role{Dial, SetupActive}, Role{Listen, SetupPassive}, SetupActive, SetupPassive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, a := negotiate(t, tt.offer, tt.answer)
+			if got := o.base.Role(); got != tt.offerRole {
+				t.Errorf("offerer role %+v, want %+v", got, tt.offerRole)
+			}
+			if got := a.base.Role(); got != tt.answerRole {
+				t.Errorf("answerer role %+v, want %+v", got, tt.answerRole)
+			}
+			if got := a.base.Offer().Setup; got != tt.offerSetup {
+				t.Errorf("offer a=setup:%s, want %s", got, tt.offerSetup)
+			}
+			if got := o.base.Remote().Setup; got != tt.answerSDPs {
+				t.Errorf("answer a=setup:%s, want %s", got, tt.answerSDPs)
+			}
+			if !o.base.CPIMEnabled() || !a.base.CPIMEnabled() {
+				t.Error("message/cpim on both sides must enable CPIM")
+			}
+			send(t, o, a, "hello from the offerer")
+			send(t, a, o, "hello from the answerer")
+
+			ctx := context.Background()
+			for _, e := range []*endpoint{o, a} {
+				if err := e.base.Deactivate(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, e := range []*endpoint{o, a} {
+				if err := e.base.End(ctx); err != nil {
+					t.Fatal(err)
+				}
+				want := []string{sdk.MediaStreamDidInitialize, sdk.MediaStreamDidStart, sdk.MediaStreamWillEnd, sdk.MediaStreamDidEnd}
+				if got := e.rec.names(); strings.Join(got, " ") != strings.Join(want, " ") {
+					t.Errorf("notifications %v, want %v", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPeerGoneFailsReading(t *testing.T) {
+	o, a := negotiate(t, map[string]string{SettingTransport: "tcp"}, map[string]string{SettingTransport: "tcp"})
+	if err := a.base.End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := o.rec.wait(t, sdk.MediaStreamDidFail)
+	if d, ok := n.data.(sdk.DidFailData); !ok || d.Context != "reading" || d.Reason == "" {
+		t.Fatalf("MediaStreamDidFail data %#v, want context reading with a reason", n.data)
+	}
+	if _, err := o.base.Send(context.Background(), msrp.Outgoing{ContentType: "text/plain", Body: strings.NewReader("x"), Size: 1}); !errors.Is(err, sdk.ErrIllegalState) {
+		t.Fatalf("Send after the failure: %v, want ErrIllegalState", err)
+	}
+	if err := o.base.End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	end := o.rec.wait(t, sdk.MediaStreamDidEnd)
+	if d := end.data.(sdk.DidEndData); d.Error != n.data.(sdk.DidFailData).Reason {
+		t.Fatalf("MediaStreamDidEnd error %q, want the failure reason", d.Error)
+	}
+}
+
+func TestDeactivatedPeerGoneIsNormal(t *testing.T) {
+	o, a := negotiate(t, map[string]string{SettingTransport: "tcp"}, map[string]string{SettingTransport: "tcp"})
+	ctx := context.Background()
+	if err := o.base.Deactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sess := o.base.Session()
+	if err := a.base.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sess.Done():
+	case <-time.After(waitLimit):
+		t.Fatal("the offerer's session did not see the peer go")
+	}
+	if err := o.base.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range o.rec.names() {
+		if n == sdk.MediaStreamDidFail {
+			t.Fatalf("a deactivated stream reported a failure: %v", o.rec.names())
+		}
+	}
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	return port
+}
+
+func TestStartFailures(t *testing.T) {
+	tcp := map[string]string{SettingTransport: "tcp"}
+	tests := []struct {
+		name   string
+		answer func(port string) string
+	}{
+		{"nobody listens", func(port string) string {
+			return "m=message " + port + " TCP/MSRP *\r\na=path:msrp://127.0.0.1:" + port + "/s1;tcp\r\na=accept-types:text/plain\r\na=setup:passive\r\n"
+		}},
+		{"answer also active", func(port string) string {
+			return "m=message " + port + " TCP/MSRP *\r\na=path:msrp://127.0.0.1:" + port + "/s1;tcp\r\na=accept-types:text/plain\r\na=setup:active\r\n"
+		}},
+		{"answer over tls", func(port string) string {
+			return "m=message " + port + " TCP/TLS/MSRP *\r\na=path:msrps://127.0.0.1:" + port + "/s1;tcp\r\n"
+		}},
+		{"answer without path", func(port string) string {
+			return "m=message " + port + " TCP/MSRP *\r\na=accept-types:text/plain\r\n"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			rec := newRecorder()
+			b := New(newEnv(rec), account(tcp), quietConfig(Config{AcceptTypes: []string{"text/plain"}}))
+			defer b.End(ctx)
+			if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
+				t.Fatal(err)
+			}
+			offer := mustLocalMedia(t, b, &sdk.GetLocalMediaRequest{ForOffer: true})
+			if err := b.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: sessionHead + tt.answer(closedPort(t))}); err != nil {
+				t.Fatal(err)
+			}
+			n := rec.wait(t, sdk.MediaStreamDidFail)
+			if d := n.data.(sdk.DidFailData); d.Context != "start" || d.Reason == "" {
+				t.Fatalf("MediaStreamDidFail %#v, want context start with a reason", d)
+			}
+			if err := b.End(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.names(); got[len(got)-1] != sdk.MediaStreamDidEnd {
+				t.Fatalf("notifications %v do not end with MediaStreamDidEnd", got)
+			}
+		})
+	}
+}
+
+func TestLifecycleErrors(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("end before initialize", func(t *testing.T) {
+		rec := newRecorder()
+		b := New(newEnv(rec), account(nil), Config{})
+		if err := b.End(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n := rec.wait(t, sdk.MediaStreamDidNotInitialize)
+		if d := n.data.(sdk.DidNotInitializeData); d.Reason != "Interrupted" {
+			t.Fatalf("reason %q, want Interrupted", d.Reason)
+		}
+		if err := b.End(ctx); err != nil || len(rec.names()) != 1 {
+			t.Fatalf("second End: %v, notifications %v", err, rec.names())
+		}
+	})
+	t.Run("bad transport setting", func(t *testing.T) {
+		rec := newRecorder()
+		b := New(newEnv(rec), account(map[string]string{SettingTransport: "sctp"}), Config{})
+		defer b.End(ctx)
+		if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
+			t.Fatal(err)
+		}
+		if d := rec.wait(t, sdk.MediaStreamDidNotInitialize).data.(sdk.DidNotInitializeData); !strings.Contains(d.Reason, SettingTransport) {
+			t.Fatalf("reason %q does not name the setting", d.Reason)
+		}
+	})
+	t.Run("unspecified local address", func(t *testing.T) {
+		rec := newRecorder()
+		b := New(newEnv(rec), account(map[string]string{SettingTransport: "tcp"}), Config{})
+		defer b.End(ctx)
+		_ = b.Initialize(ctx, &sdk.InitializeRequest{Session: &sdk.SessionInfo{LocalIP: "0.0.0.0"}, Direction: sdk.DirectionOutgoing})
+		rec.wait(t, sdk.MediaStreamDidNotInitialize)
+	})
+	t.Run("calls out of order", func(t *testing.T) {
+		b := New(newEnv(newRecorder()), account(nil), Config{})
+		defer b.End(ctx)
+		if err := b.Start(ctx, &sdk.StartRequest{}); !errors.Is(err, sdk.ErrIllegalState) {
+			t.Errorf("Start before Initialize: %v", err)
+		}
+		if _, err := b.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{ForOffer: true}); !errors.Is(err, sdk.ErrIllegalState) {
+			t.Errorf("GetLocalMedia before Initialize: %v", err)
+		}
+		if _, err := b.Send(ctx, msrp.Outgoing{ContentType: "text/plain"}); !errors.Is(err, sdk.ErrIllegalState) {
+			t.Errorf("Send before Start: %v", err)
+		}
+		if attrs, err := b.Attributes(ctx); err != nil || attrs.HoldSupported {
+			t.Errorf("Attributes = %+v, %v; MSRP streams do not support hold", attrs, err)
+		}
+		if r, err := b.ValidateUpdate(ctx, &sdk.ValidateUpdateRequest{}); err != nil || !r.OK {
+			t.Errorf("ValidateUpdate = %+v, %v; want OK", r, err)
+		}
+	})
+}
+
+func TestNewFromSDPRefuses(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings map[string]string
+		media    string
+		want     error
+	}{
+		{"other media type", map[string]string{SettingTransport: "tcp"}, "m=application 2855 TCP/MSRP *\r\na=path:msrp://127.0.0.1:2855/s;tcp\r\n", sdk.ErrUnknownStream},
+		{"rtp", nil, "m=audio 4000 RTP/AVP 0\r\n", sdk.ErrUnknownStream},
+		{"tcp offer, tls account", nil, "m=message 2855 TCP/MSRP *\r\na=path:msrp://127.0.0.1:2855/s;tcp\r\n", sdk.ErrInvalidStream},
+		{"no path", map[string]string{SettingTransport: "tcp"}, "m=message 2855 TCP/MSRP *\r\n", sdk.ErrInvalidStream},
+		{"bad setting", map[string]string{SettingTransport: "x"}, "m=message 2855 TCP/MSRP *\r\n", sdk.ErrInvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &sdk.NewFromSDPRequest{Account: account(tt.settings), RemoteSDP: sessionHead + tt.media}
+			if _, err := NewFromSDP(req, newEnv(newRecorder()), Config{}); !errors.Is(err, tt.want) {
+				t.Fatalf("NewFromSDP error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHandlerMethods(t *testing.T) {
+	var got []string
+	h := Handler{Methods: map[string]func(context.Context, *msrp.Chunk) int{
+		"NICKNAME": func(_ context.Context, c *msrp.Chunk) int { got = append(got, c.Request.Method); return msrp.StatusOK },
+	}}.msrp()
+	ctx := context.Background()
+	if code := h.HandleRequest(ctx, &msrp.Chunk{Request: &msrp.Message{Method: "NICKNAME"}}); code != msrp.StatusOK {
+		t.Errorf("NICKNAME answered %d", code)
+	}
+	if code := h.HandleRequest(ctx, &msrp.Chunk{Request: &msrp.Message{Method: "FILE_OFFSET"}}); code != msrp.StatusNotImplemented {
+		t.Errorf("unhandled method answered %d, want 501", code)
+	}
+	if len(got) != 1 {
+		t.Errorf("NICKNAME hook ran %d times", len(got))
+	}
+	if code := (Handler{}).msrp().HandleRequest(ctx, &msrp.Chunk{Request: &msrp.Message{Method: "NICKNAME"}}); code != msrp.StatusNotImplemented {
+		t.Errorf("no hooks: answered %d, want 501", code)
+	}
+}
