@@ -151,8 +151,8 @@ func (h *harness) waitNotification(handle uint64, name string, n int) []*sdk.Not
 // account returns an account with the given settings over test defaults.
 func account(id string, settings map[string]string) *sdk.Account {
 	s := map[string]string{
-		sdkaudio.SettingPortRange:   "40000-40998",
-		sdkaudio.SettingInputDevice: "none",
+		sdkaudio.SettingPortRange:    "40000-40998",
+		sdkaudio.SettingInputDevice:  "none",
 		sdkaudio.SettingOutputDevice: "none",
 	}
 	for k, v := range settings {
@@ -168,8 +168,8 @@ func wrap(media string) string {
 
 // call is an offerer A and an answerer B on one provider.
 type call struct {
-	h            *harness
-	a, b         *sdk.Opened
+	h             *harness
+	a, b          *sdk.Opened
 	offer, answer string
 }
 
