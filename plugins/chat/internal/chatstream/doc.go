@@ -1,0 +1,31 @@
+// Package chatstream is the "chat" stream type of sipstreams-plugin-chat:
+// the reference's ChatStream, session-based instant messaging over MSRP
+// (RFC 4975), built on the MSRP stream base of package sdk/msrpstream.
+//
+// [Plugin] declares the type (m=message, TCP/MSRP or TCP/TLS/MSRP,
+// priority 1). A stream embeds *msrpstream.Base, which runs SDP, the
+// connection role, the MSRP connection and the generic lifecycle, and adds
+// what is particular to chat:
+//
+//   - NewFromSDP refuses an m=message line that is not sendrecv or whose
+//     accept-types do not overlap ours (sdk.ErrInvalidStream), as the
+//     reference does.
+//   - Invoke serves send_message and send_composing_indication (the
+//     arguments and results of package sdk/chat). Messages are queued in an
+//     outbox ([outbox.Outbox]) and a sender goroutine, started when the
+//     session is up, sends them in order; DidSendMessage, DidDeliverMessage
+//     and DidNotDeliverMessage follow the transaction responses and REPORTs.
+//     When the stream ends or its session breaks, every message still queued
+//     or unacknowledged gets DidNotDeliverMessage (code 0, "Stream ended").
+//   - Incoming SEND chunks of a content type outside our accept-types are
+//     refused with 415 at once; others are reassembled (up to
+//     chat.max_message_size, beyond which the MSRP layer answers 413) and
+//     decoded by package payload: a message gives ChatStreamGotMessage, an
+//     indication ChatStreamGotComposingIndication; an unwanted wrapped type
+//     gives a 413 REPORT and a CPIM parse error a 400 REPORT, and the stream
+//     keeps going, as the reference's does.
+//
+// The stream owns one goroutine besides the Base's: the sender, with one
+// short-lived watcher per message awaiting its transaction response. End
+// stops them all and waits for them.
+package chatstream

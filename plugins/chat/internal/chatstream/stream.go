@@ -1,0 +1,400 @@
+package chatstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sipstreams/sipstreams/plugins/chat/internal/outbox"
+	"github.com/sipstreams/sipstreams/plugins/chat/internal/payload"
+	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/chat"
+	"github.com/sipstreams/sipstreams/sdk/msrp"
+	"github.com/sipstreams/sipstreams/sdk/msrpstream"
+)
+
+// stream is one chat stream.
+type stream struct {
+	*msrpstream.Base
+
+	env     *sdk.Env
+	account *sdk.Account
+	maxSize int64
+	// preferCPIM is chat.prefer_cpim.
+	preferCPIM bool
+	out        *outbox.Outbox
+	in         *inbox
+	now        func() time.Time
+
+	mu          sync.Mutex
+	local       chat.Identity
+	remote      chat.Identity
+	remoteFocus bool
+	ended       bool
+	stop        chan struct{}  // closed by End: the sender and watchers return
+	wg          sync.WaitGroup // the sender and the watchers
+}
+
+var _ sdk.Stream = (*stream)(nil)
+
+func newStream(env *sdk.Env, account *sdk.Account) *stream {
+	s := &stream{
+		env:        env,
+		account:    account,
+		maxSize:    maxMessageSize(account),
+		preferCPIM: boolSetting(account, chat.SettingPreferCPIM, true),
+		out:        outbox.New(env.Notifier),
+		now:        time.Now,
+		stop:       make(chan struct{}),
+	}
+	s.in = &inbox{max: s.maxSize, parts: map[string][]byte{}}
+	if account != nil {
+		s.local = chat.Identity{URI: account.URI, DisplayName: account.DisplayName}
+	}
+	return s
+}
+
+// maxMessageSize reads chat.max_message_size.
+func maxMessageSize(a *sdk.Account) int64 {
+	v := a.Setting(chat.SettingMaxMessageSize, "")
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return chat.DefaultMaxMessageSize
+}
+
+// boolSetting reads a true/false setting.
+func boolSetting(a *sdk.Account, name string, def bool) bool {
+	v, err := strconv.ParseBool(strings.TrimSpace(a.Setting(name, strconv.FormatBool(def))))
+	if err != nil {
+		return def
+	}
+	return v
+}
+
+// config is what the MSRP base needs to know about the chat type.
+func (s *stream) config() msrpstream.Config {
+	return msrpstream.Config{
+		MediaType:          chat.MediaType,
+		AcceptTypes:        chat.AcceptTypes(),
+		AcceptWrappedTypes: chat.AcceptWrappedTypes(),
+		Handler: msrpstream.Handler{
+			Send:     s.handleChunk,
+			Complete: s.handleComplete,
+			Report:   s.handleReport,
+			Started:  s.started,
+		},
+		MSRP: msrp.Config{MaxMessageSize: s.maxSize, Logger: s.env.Logger},
+	}
+}
+
+// Initialize learns the identities at both ends, then lets the base
+// prepare the connection.
+func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) error {
+	if si := req.Session; si != nil {
+		s.mu.Lock()
+		if id, err := chat.ParseIdentity(si.LocalIdentity); err == nil && si.LocalIdentity != "" {
+			s.local = id
+		}
+		if id, err := chat.ParseIdentity(si.RemoteIdentity); err == nil && si.RemoteIdentity != "" {
+			s.remote = id
+		}
+		s.remoteFocus = si.RemoteFocus
+		s.mu.Unlock()
+	}
+	return s.Base.Initialize(ctx, req)
+}
+
+// End stops the sender, reports every message still waiting as not
+// delivered, then ends the base (MediaStreamWillEnd, MediaStreamDidEnd).
+func (s *stream) End(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.ended {
+		s.ended = true
+		close(s.stop)
+	}
+	s.mu.Unlock()
+	s.out.Close(chat.ReasonStreamEnded)
+	err := s.Base.End(ctx)
+	s.wg.Wait()
+	return err
+}
+
+// started runs once the MSRP session is up: it starts the sender.
+func (s *stream) started(sess *msrp.Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.wg.Add(1)
+	go s.sender(sess)
+}
+
+// sender sends the queued messages in order until End, or until the
+// session closes, which fails what is left.
+func (s *stream) sender(sess *msrp.Session) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for {
+		for {
+			it, ok := s.out.Take()
+			if !ok {
+				break
+			}
+			s.send(ctx, it)
+		}
+		select {
+		case <-s.out.Ready():
+		case <-sess.Done():
+			s.out.Close(chat.ReasonStreamEnded)
+			return
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// send encodes one message for the negotiated peer and hands it to the
+// session; a watcher turns its transaction response into a notification.
+func (s *stream) send(ctx context.Context, it outbox.Item) {
+	var (
+		body payload.Body
+		err  error
+	)
+	peer := s.peer()
+	switch v := it.Value.(type) {
+	case chat.Message:
+		body, err = payload.Encode(v, peer, s.now())
+	case chat.ComposingIndication:
+		body, err = payload.EncodeComposing(v, peer, s.now())
+	}
+	if err != nil {
+		s.env.Logger.Warn("dropping a queued message", "message_id", it.ID, "err", err)
+		s.out.Result(it.ID, 0, err.Error())
+		return
+	}
+	o := msrp.Outgoing{
+		ContentType: body.ContentType,
+		Body:        bytes.NewReader(body.Data),
+		Size:        int64(len(body.Data)),
+		MessageID:   it.ID,
+	}
+	if it.Track {
+		o.SuccessReport, o.FailureReport = true, msrp.ReportYes
+	} else {
+		o.FailureReport = msrp.ReportNo
+	}
+	d, err := s.Base.Send(ctx, o)
+	if err != nil {
+		s.out.Result(it.ID, 0, err.Error())
+		return
+	}
+	s.out.Sent(it.ID)
+	if !it.Track {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-d.Done():
+			r := d.Result()
+			s.out.Result(it.ID, r.Code, r.Comment)
+		case <-s.stop:
+		}
+	}()
+}
+
+// remoteMedia is the remote m-line: the answer or offer read by Start, or
+// the offer we answer before Start.
+func (s *stream) remoteMedia() *msrpstream.Media {
+	if m := s.Base.Remote(); m != nil {
+		return m
+	}
+	return s.Base.Offer()
+}
+
+// peer is what the payload codec needs to know of the negotiation.
+func (s *stream) peer() payload.Peer {
+	s.mu.Lock()
+	p := payload.Peer{Local: s.local, Remote: s.remote, RemoteFocus: s.remoteFocus, PreferPlain: !s.preferCPIM}
+	s.mu.Unlock()
+	if m := s.remoteMedia(); m != nil {
+		p.RemoteAcceptTypes, p.RemoteWrappedTypes = m.AcceptTypes, m.AcceptWrappedTypes
+		// The reference requires message/cpim literally in both lists.
+		p.CPIMEnabled = hasToken(m.AcceptTypes, chat.ContentTypeCPIM)
+		if p.RemoteFocus && p.CPIMEnabled {
+			p.PrivateMessagesAllowed = hasToken(chatroom(m), "private-messages")
+		}
+	}
+	return p
+}
+
+// chatroom returns the tokens of the remote a=chatroom attribute.
+func chatroom(m *msrpstream.Media) []string {
+	for _, a := range m.Attributes {
+		if strings.EqualFold(a.Key, "chatroom") {
+			return strings.Fields(a.Value)
+		}
+	}
+	return nil
+}
+
+func hasToken(tokens []string, t string) bool {
+	for _, x := range tokens {
+		if strings.EqualFold(x, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Invoke serves the chat methods.
+func (s *stream) Invoke(_ context.Context, req *sdk.InvokeRequest) (*sdk.InvokeResponse, error) {
+	var (
+		item outbox.Item
+		err  error
+	)
+	switch req.Method {
+	case chat.MethodSendMessage:
+		var m chat.Message
+		if err = decodeArgs(req.Args, &m); err == nil {
+			if m.ContentType == "" {
+				m.ContentType = chat.ContentTypeText
+			}
+			item = outbox.Item{Value: m, Track: true}
+		}
+	case chat.MethodSendComposingIndication:
+		var ci chat.ComposingIndication
+		if err = decodeArgs(req.Args, &ci); err == nil {
+			item = outbox.Item{Value: ci}
+		}
+	default:
+		return nil, sdk.Errorf(sdk.ErrUnknownMethod, "%q", req.Method)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(item); err != nil {
+		return nil, err
+	}
+	item.ID = msrp.NewMessageID()
+	if err := s.out.Add(item); err != nil {
+		if errors.Is(err, outbox.ErrClosed) {
+			return nil, sdk.Errorf(sdk.ErrIllegalState, "Stream ended")
+		}
+		return nil, sdk.Errorf(sdk.ErrInternal, "%v", err)
+	}
+	return result(chat.SendResult{MessageID: item.ID})
+}
+
+// check refuses at once what cannot be sent, when the remote m-line is
+// known already (after Start, or when answering); before that, the check
+// happens when the message leaves the queue.
+func (s *stream) check(it outbox.Item) error {
+	if s.remoteMedia() == nil {
+		return nil
+	}
+	var err error
+	switch v := it.Value.(type) {
+	case chat.Message:
+		_, err = payload.Encode(v, s.peer(), s.now())
+	case chat.ComposingIndication:
+		_, err = payload.EncodeComposing(v, s.peer(), s.now())
+	}
+	if err != nil {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "%v", err)
+	}
+	return nil
+}
+
+// Attributes adds the chat attributes to the base's.
+func (s *stream) Attributes(ctx context.Context) (*sdk.Attributes, error) {
+	a, err := s.Base.Attributes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	own := chat.Attributes{Queued: s.out.Len()}
+	if m := s.Base.Remote(); m != nil {
+		p := s.peer()
+		own.CPIMEnabled = p.CPIMEnabled
+		own.ChatroomCapabilities = chatroom(m)
+		own.PrivateMessagesAllowed = p.PrivateMessagesAllowed
+		own.NicknameAllowed = p.RemoteFocus && p.CPIMEnabled && hasToken(own.ChatroomCapabilities, "nickname")
+		own.RemotePath = msrp.FormatPath(m.Path)
+	}
+	if lm, err := s.Base.LocalMedia(); err == nil {
+		own.LocalPath = msrp.FormatPath(lm.Path)
+	}
+	if a.Extra, err = sdk.MarshalJSONValue(own); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// handleChunk refuses a content type we do not accept (415, as msrplib's
+// session does) and collects the others.
+func (s *stream) handleChunk(_ context.Context, c *msrp.Chunk) int {
+	if !msrpstream.Accepts(chat.AcceptTypes(), c.ContentType) {
+		return msrp.StatusUnsupportedMedia
+	}
+	return s.in.add(c)
+}
+
+// handleComplete decodes a whole message and posts it; the status drives
+// the REPORT the sender asked for.
+func (s *stream) handleComplete(_ context.Context, c *msrp.Completion) int {
+	data := s.in.take(c.MessageID)
+	if c.Aborted {
+		return c.Status
+	}
+	if len(data) == 0 {
+		return msrp.StatusOK // a keep-alive
+	}
+	in, err := payload.Decode(c.ContentType, data, c.MessageID, s.peer(), s.now())
+	if err != nil {
+		code, _ := payload.Status(err)
+		s.env.Logger.Info("refusing an incoming message", "message_id", c.MessageID, "code", code, "err", err)
+		return code
+	}
+	if in.Composing != nil {
+		s.env.Post(chat.GotComposingIndication, in.Composing)
+	} else {
+		s.env.Post(chat.GotMessage, in.Message)
+	}
+	return msrp.StatusOK
+}
+
+// handleReport maps a REPORT onto the delivery notifications.
+func (s *stream) handleReport(_ context.Context, r *msrp.Report) {
+	if !s.out.Report(r.MessageID, r.Status.Code, r.Status.Comment) {
+		s.env.Logger.Debug("REPORT for an unknown message", "message_id", r.MessageID)
+	}
+}
+
+// decodeArgs decodes a method's JSON arguments.
+func decodeArgs(raw json.RawMessage, v any) error {
+	if len(raw) == 0 {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "missing arguments")
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "arguments: %v", err)
+	}
+	return nil
+}
+
+// result marshals a method's result.
+func result(v any) (*sdk.InvokeResponse, error) {
+	raw, err := sdk.MarshalJSONValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.InvokeResponse{Result: raw}, nil
+}
