@@ -47,6 +47,7 @@ type Conn struct {
 	txns        map[string]*txn
 	sessions    map[string]*Session
 	pending     map[string]*Pending
+	watch       map[string]chan *Message // responses wanted whole, by tid
 	hadSessions bool
 	err         error
 }
@@ -244,6 +245,37 @@ func (c *Conn) transact(ctx context.Context, m *Message) (Result, error) {
 	case <-ctx.Done():
 		c.takeTxn(m.TransactionID, nil)
 		return Result{}, ctx.Err()
+	}
+}
+
+// transactMessage sends a bodiless request and returns its response
+// message (for AUTH, whose 200 carries Use-Path).
+func (c *Conn) transactMessage(ctx context.Context, m *Message) (*Message, error) {
+	ch := make(chan *Message, 1)
+	c.mu.Lock()
+	if c.watch == nil {
+		c.watch = map[string]chan *Message{}
+	}
+	c.watch[m.TransactionID] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.watch, m.TransactionID)
+		c.mu.Unlock()
+	}()
+	res, err := c.transact(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case resp := <-ch:
+		return resp, nil
+	default:
+		// Local result (408): no message arrived.
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return &Message{TransactionID: m.TransactionID, StatusCode: res.Code, Comment: res.Comment}, nil
 	}
 }
 
@@ -629,6 +661,14 @@ func (c *Conn) readLoop(ctx context.Context) {
 		}
 		if !m.IsRequest() {
 			_, _ = io.Copy(io.Discard, r)
+			c.mu.Lock()
+			if ch, ok := c.watch[m.TransactionID]; ok {
+				select {
+				case ch <- m:
+				default:
+				}
+			}
+			c.mu.Unlock()
 			c.resolveTxn(m.TransactionID, m.StatusCode, m.Comment)
 			continue
 		}
