@@ -50,6 +50,9 @@ func (e *engine) allocate(ctx context.Context, r ports.Range, ip net.IP) (ports.
 }
 
 func (e *engine) mixerOptions(rate int, input, output string) []mixer.Option {
+	if e.backend == nil {
+		input, output = device.None, device.None // the null clock, quietly
+	}
 	opts := []mixer.Option{mixer.WithSampleRate(rate), mixer.WithDevices(input, output), mixer.WithLogger(e.logger)}
 	if e.backend != nil {
 		opts = append(opts, mixer.WithBackend(e.backend))
