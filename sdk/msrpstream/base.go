@@ -375,9 +375,7 @@ func (b *Base) connect(ctx context.Context, how Connect, path []msrp.URI, accept
 		err  error
 	)
 	if how == Dial {
-		cfg := b.cfg.MSRP
-		cfg.TLSConfig = b.clientTLS
-		sess, err = msrp.Dial(ctx, b.local, path, b.cfg.Handler.msrp(), cfg)
+		sess, err = b.dial(ctx, path)
 	} else {
 		sess, err = accepting.Accept(ctx)
 	}
@@ -412,6 +410,30 @@ func (b *Base) connect(ctx context.Context, how Connect, path []msrp.URI, accept
 		}
 		b.mu.Unlock()
 	case <-stop:
+	}
+}
+
+// dial connects and binds. A peer that waits for us may not have
+// registered the session yet when we are quick (an actpass offerer learns
+// our path only from the answer, while we may connect as soon as we have
+// answered): its 481 is retried with back-off until ctx ends.
+func (b *Base) dial(ctx context.Context, path []msrp.URI) (*msrp.Session, error) {
+	cfg := b.cfg.MSRP
+	cfg.TLSConfig = b.clientTLS
+	wait := 20 * time.Millisecond
+	for {
+		sess, err := msrp.Dial(ctx, b.local, path, b.cfg.Handler.msrp(), cfg)
+		if err == nil || !errors.Is(err, msrp.ErrNoSuchSession) {
+			return sess, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
 	}
 }
 

@@ -455,3 +455,53 @@ func TestHandlerMethods(t *testing.T) {
 		t.Errorf("no hooks: answered %d, want 501", code)
 	}
 }
+
+// TestDialRetriesUntilPeerWaits forces the race of an actpass offer: the
+// answerer connects before the offerer, which learns the answerer's path
+// only in Start, has registered the session. The first binding gets 481;
+// the answerer must retry and the session come up.
+func TestDialRetriesUntilPeerWaits(t *testing.T) {
+	ctx := context.Background()
+	acm := map[string]string{SettingTransport: "tcp", SettingConnectionModel: "acm"}
+	oRec, aRec := newRecorder(), newRecorder()
+	o := New(newEnv(oRec), account(acm), chatConfig(make(chan []byte, 1)))
+	defer o.End(ctx)
+	if err := o.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
+		t.Fatal(err)
+	}
+	offer := mustLocalMedia(t, o, &sdk.GetLocalMediaRequest{ForOffer: true})
+
+	refused := make(chan struct{})
+	var once sync.Once
+	cfg := chatConfig(make(chan []byte, 1))
+	cfg.MSRP.Trace = func(dir msrp.Direction, data []byte) {
+		if dir == msrp.Inbound && bytes.Contains(data, []byte(" 481")) {
+			once.Do(func() { close(refused) })
+		}
+	}
+	a, err := NewFromSDP(&sdk.NewFromSDPRequest{Account: account(acm), RemoteSDP: offer}, newEnv(aRec), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.End(ctx)
+	if err := a.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionIncoming}); err != nil {
+		t.Fatal(err)
+	}
+	answer := mustLocalMedia(t, a, &sdk.GetLocalMediaRequest{RemoteSDP: offer})
+	if err := a.Start(ctx, &sdk.StartRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-refused:
+	case <-time.After(waitLimit):
+		t.Fatal("the early binding was not refused with 481")
+	}
+	if err := o.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	oRec.wait(t, sdk.MediaStreamDidStart)
+	aRec.wait(t, sdk.MediaStreamDidStart)
+	if got := a.Role(); got != (Role{Dial, SetupActive}) {
+		t.Fatalf("answerer role %+v, want dial/active", got)
+	}
+}
