@@ -128,9 +128,18 @@ func mustLocalMedia(t *testing.T, b *Base, req *sdk.GetLocalMediaRequest) string
 // It returns them once both posted MediaStreamDidStart.
 func negotiate(t *testing.T, offerSettings, answerSettings map[string]string) (offerer, answerer *endpoint) {
 	t.Helper()
+	og, ag := make(chan []byte, 8), make(chan []byte, 8)
+	offerer, answerer = negotiateWith(t, offerSettings, answerSettings, chatConfig(og), chatConfig(ag))
+	offerer.got, answerer.got = og, ag
+	return offerer, answerer
+}
+
+// negotiateWith is negotiate with the stream configurations given.
+func negotiateWith(t *testing.T, offerSettings, answerSettings map[string]string, offerCfg, answerCfg Config) (offerer, answerer *endpoint) {
+	t.Helper()
 	ctx := context.Background()
-	offerer = &endpoint{rec: newRecorder(), got: make(chan []byte, 8)}
-	offerer.base = New(newEnv(offerer.rec), account(offerSettings), chatConfig(offerer.got))
+	offerer = &endpoint{rec: newRecorder()}
+	offerer.base = New(newEnv(offerer.rec), account(offerSettings), offerCfg)
 	t.Cleanup(func() { _ = offerer.base.End(ctx) })
 	if err := offerer.base.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
 		t.Fatal(err)
@@ -138,8 +147,8 @@ func negotiate(t *testing.T, offerSettings, answerSettings map[string]string) (o
 	offerer.rec.wait(t, sdk.MediaStreamDidInitialize)
 	offer := mustLocalMedia(t, offerer.base, &sdk.GetLocalMediaRequest{ForOffer: true})
 
-	answerer = &endpoint{rec: newRecorder(), got: make(chan []byte, 8)}
-	b, err := NewFromSDP(&sdk.NewFromSDPRequest{Account: account(answerSettings), RemoteSDP: offer}, newEnv(answerer.rec), chatConfig(answerer.got))
+	answerer = &endpoint{rec: newRecorder()}
+	b, err := NewFromSDP(&sdk.NewFromSDPRequest{Account: account(answerSettings), RemoteSDP: offer}, newEnv(answerer.rec), answerCfg)
 	if err != nil {
 		t.Fatalf("NewFromSDP(%q): %v", offer, err)
 	}
@@ -503,5 +512,75 @@ func TestDialRetriesUntilPeerWaits(t *testing.T) {
 	aRec.wait(t, sdk.MediaStreamDidStart)
 	if got := a.Role(); got != (Role{Dial, SetupActive}) {
 		t.Fatalf("answerer role %+v, want dial/active", got)
+	}
+}
+
+// TestHooks checks that the vendor's hooks see the session start, the
+// incoming message complete, and the REPORT that comes back.
+func TestHooks(t *testing.T) {
+	tcp := map[string]string{SettingTransport: "tcp"}
+	started := make(chan *msrp.Session, 2)
+	completed := make(chan *msrp.Completion, 1)
+	reported := make(chan *msrp.Report, 1)
+	offerCfg := quietConfig(Config{
+		AcceptTypes: []string{"text/plain"},
+		Handler: Handler{
+			Started: func(s *msrp.Session) { started <- s },
+			Report:  func(_ context.Context, r *msrp.Report) { reported <- r },
+		},
+	})
+	answerCfg := quietConfig(Config{
+		AcceptTypes: []string{"text/plain"},
+		Direction:   "recvonly",
+		Handler: Handler{
+			Started: func(s *msrp.Session) { started <- s },
+			Complete: func(_ context.Context, c *msrp.Completion) int {
+				if c.Size > 0 {
+					completed <- c
+				}
+				return msrp.StatusOK
+			},
+		},
+	})
+	o, a := negotiateWith(t, tcp, tcp, offerCfg, answerCfg)
+	for range 2 {
+		select {
+		case s := <-started:
+			if s != o.base.Session() && s != a.base.Session() {
+				t.Fatal("Started got a session of neither stream")
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("Started hook not called on both sides")
+		}
+	}
+	if o.base.CPIMEnabled() {
+		t.Error("CPIM enabled without message/cpim in accept-types")
+	}
+	if got := o.base.Remote().Direction; got != "recvonly" {
+		t.Errorf("answer direction %q, want the configured recvonly", got)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	body := "report me"
+	d, err := o.base.Send(ctx, msrp.Outgoing{ContentType: "text/plain", Body: strings.NewReader(body), Size: int64(len(body)), SuccessReport: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-completed:
+		if c.MessageID != d.MessageID || c.Size != int64(len(body)) || c.Aborted {
+			t.Fatalf("Completion %+v for message %s of %d bytes", c, d.MessageID, len(body))
+		}
+	case <-ctx.Done():
+		t.Fatal("Complete hook not called")
+	}
+	select {
+	case r := <-reported:
+		if r.MessageID != d.MessageID || r.Status.Code != msrp.StatusOK {
+			t.Fatalf("REPORT %+v, want 200 for %s", r, d.MessageID)
+		}
+	case <-ctx.Done():
+		t.Fatal("Report hook not called")
 	}
 }
