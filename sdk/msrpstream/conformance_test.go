@@ -37,7 +37,8 @@ func conformancePlugin() *sdk.Plugin {
 }
 
 // TestConformance drives a stream made of a bare Base through the SDK's
-// conformance suite, over TLS (the default transport) and over TCP.
+// conformance suite, over TLS (the default transport) and over TCP, on
+// IPv4 and IPv6 loopback.
 func TestConformance(t *testing.T) {
 	t.Run("tls", func(t *testing.T) { streamtest.Run(t, conformancePlugin()) })
 	t.Run("tcp", func(t *testing.T) {
@@ -45,4 +46,5 @@ func TestConformance(t *testing.T) {
 			ID: "streamtest", Settings: map[string]string{SettingTransport: "tcp", SettingConnectionModel: "acm"},
 		}))
 	})
+	t.Run("tls-ipv6", func(t *testing.T) { streamtest.Run(t, conformancePlugin(), streamtest.WithLocalIP("::1")) })
 }
