@@ -1,12 +1,14 @@
 package msrp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -290,4 +292,107 @@ func TestAcceptWithdrawn(t *testing.T) {
 	p := dialRaw(t, l.Addr().String())
 	p.send(sendReq("t0001", local.String(), "msrp://127.0.0.1:1/x;tcp", "Byte-Range: 1-0/0\n", ""))
 	p.expectResponse("t0001", StatusNoSuchSession)
+}
+
+// TestConnExpectReassembly binds a passive session on a connection we
+// opened (as through a relay), reassembles chunks that arrive out of
+// order, sends the success REPORT, reports aborted messages, and traces.
+func TestConnExpectReassembly(t *testing.T) {
+	ctx := testContext(t)
+	remote, peers := rawServer(t)
+	var mu sync.Mutex
+	traced := map[Direction]*bytes.Buffer{Inbound: {}, Outbound: {}}
+	cfg := Config{KeepAliveInterval: -1, Trace: func(d Direction, b []byte) {
+		mu.Lock()
+		traced[d].Write(b)
+		mu.Unlock()
+	}}
+	c, err := DialConn(ctx, remote.Addr(), false, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p := <-peers
+	local := URI{Host: "127.0.0.1", Port: 1, SessionID: NewSessionID(), Transport: "tcp"}
+	rec := newRecorder()
+	pending, err := c.Expect(SessionOptions{Local: local, Remote: []URI{remote}, Handler: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, from := local.String(), remote.String()
+	chunk := func(tid, id, rng, extra, body string, flag byte) string {
+		return "MSRP " + tid + " SEND\nTo-Path: " + to + "\nFrom-Path: " + from + "\nMessage-ID: " + id +
+			"\nByte-Range: " + rng + "\n" + extra + "Content-Type: text/plain\n\n" + body + "\n-------" + tid + string(flag) + "\n"
+	}
+	p.send(chunk("c0000002", "msg1", "6-10/10", "Success-Report: yes\n", "world", FlagEnd))
+	p.expectResponse("c0000002", StatusOK)
+	s, err := pending.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	select {
+	case comp := <-rec.complete:
+		t.Fatalf("completed before all bytes arrived: %+v", comp)
+	default:
+	}
+	p.send(chunk("c0000001", "msg1", "1-5/10", "Success-Report: yes\n", "hello", FlagContinued))
+	p.expectResponse("c0000001", StatusOK)
+	comp := <-rec.complete
+	if comp.MessageID != "msg1" || comp.Size != 10 || comp.Aborted {
+		t.Fatalf("completion %+v", comp)
+	}
+	rep := p.next()
+	if rep.Method != MethodREPORT || rep.MessageID() != "msg1" || rep.Header(HeaderStatus) != "000 200 OK" ||
+		rep.Header(HeaderByteRange) != "1-10/10" || rep.Header(HeaderToPath) != from || rep.Header(HeaderFromPath) != to {
+		t.Fatalf("REPORT %q", rep.Marshal())
+	}
+
+	p.send(chunk("c0000003", "msg2", "1-3/10", "", "abc", FlagContinued))
+	p.expectResponse("c0000003", StatusOK)
+	p.send(chunk("c0000004", "msg2", "4-5/10", "", "de", FlagAborted))
+	p.expectResponse("c0000004", StatusOK)
+	comp = <-rec.complete
+	if comp.MessageID != "msg2" || !comp.Aborted || comp.Size != 5 {
+		t.Fatalf("aborted completion %+v", comp)
+	}
+
+	mu.Lock()
+	in, out := traced[Inbound].String(), traced[Outbound].String()
+	mu.Unlock()
+	if !strings.Contains(in, "MSRP c0000001 SEND\r\n") || !strings.Contains(out, "MSRP c0000001 200 OK\r\n") {
+		t.Fatalf("trace lacks the exchange:\nin: %q\nout: %q", in, out)
+	}
+}
+
+func TestSessionIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	ctx := testContext(t)
+	l := NewListener(ln, Config{})
+	defer l.Close()
+	bob := l.URI("")
+	if bob.Host != "::1" || !strings.HasPrefix(bob.String(), "msrp://[::1]:") {
+		t.Fatalf("listener URI %v", bob)
+	}
+	alice := MustParseURI("msrp://[::1]:2855/alice6;tcp")
+	acc, err := l.Prepare(SessionOptions{Local: bob, Remote: []URI{alice}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Dial(ctx, alice, []URI{MustParseURI(bob.String())}, nil, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b, err := acc.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := s.SendMessage(ctx, "text/plain", []byte("v6")); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -10,21 +10,41 @@
 //
 // The package is layered:
 //
-//   - [URI], [ParseURI], [NewSessionID]: addressing (RFC 4975 §6).
-//   - [Message], [Reader], [Message.WriteTo]: the wire format (RFC 4975 §7,
+//   - [URI], [ParseURI], [NewSessionID]: addressing (RFC 4975 §6), with
+//     §6.1 equality in [URI.Equal].
+//   - [Message], [Reader], [Message.Marshal]: the wire format (RFC 4975 §7,
 //     §9). The Reader streams bodies without buffering them, so a large
-//     message costs constant memory.
-//   - [Conn]: one connection carrying many sessions. It interleaves outgoing
-//     chunks of several messages, matches transaction responses (with a
-//     timeout that yields a local 408), answers incoming requests,
-//     reassembles chunked messages and generates REPORTs (RFC 4975 §7.1.2).
-//   - [Session], [Dial], [Listener]: the binding of one session to a
-//     connection, active (the first request is an empty SEND, as the
-//     reference SDK does) or passive (incoming connections are matched by
-//     the session-id of the To-Path, RFC 4975 §5.4).
-//   - [RelayClient]: AUTH with digest to an RFC 4976 relay; its Use-Path
-//     is prepended to the local path.
+//     chunk costs constant memory; a malformed request leaves it usable
+//     (the *ParseError carries the transaction id to answer 400 or 413).
+//   - [Conn]: one TCP or TLS connection carrying many sessions. A writer
+//     goroutine interleaves the chunks of outgoing messages (Config.ChunkSize,
+//     2048 bytes by default as in the reference) with responses and
+//     REPORTs; Send blocks once Config.MaxActiveSends messages are in
+//     flight. Transactions time out after Config.ResponseTimeout (30 s) with
+//     a local 408. Incoming requests are answered per RFC 4975 §7.2 (none
+//     for Failure-Report: no, failures only for partial; REPORTs never),
+//     chunks are reassembled by Message-ID and Byte-Range, and REPORTs are
+//     generated when asked for (§7.1.2). Idle sessions send the reference's
+//     keep-alive empty SEND.
+//   - [Session], [Dial], [Listener]: binding a session to a connection.
+//     The active side sends an empty SEND first and waits for its 200 (the
+//     reference SDK's behaviour); the passive side matches the session-id
+//     of the To-Path to a session registered with [Listener.Prepare] or
+//     [Conn.Expect] and answers 481 to unknown ones (RFC 4975 §5.4).
+//   - [ConnectRelay], [Relay]: AUTH with digest to an RFC 4976 relay; its
+//     Use-Path is prepended to the local path and to outgoing To-Paths.
+//   - [Setup], [AnswerSetup], [OffererConnects]: who connects, from SDP
+//     a=setup (RFC 4145, RFC 6135).
 //
-// Vendors of chat, file transfer or desktop sharing streams implement
-// [Handler] to receive messages and call [Session.Send] with an io.Reader.
+// Stream vendors (chat, file transfer, desktop sharing) implement
+// [Handler] — or fill a [HandlerFuncs] — to receive chunks as streams and
+// completed-message notifications, and call [Session.Send] with an
+// io.Reader. Handlers run on the connection's reader goroutine, which
+// gives natural back-pressure to a fast sender. [Config.Trace] sees every
+// byte for MSRPTransportTrace-style logging.
+//
+// References:
+//   - RFC 4975, The Message Session Relay Protocol: https://www.rfc-editor.org/rfc/rfc4975
+//   - RFC 4976, Relay Extensions for MSRP: https://www.rfc-editor.org/rfc/rfc4976
+//   - RFC 6135, An Alternative Connection Model for MSRP: https://www.rfc-editor.org/rfc/rfc6135
 package msrp

@@ -38,10 +38,9 @@ type Chunk struct {
 	ContentType string
 	Range       ByteRange
 
-	body  io.Reader
-	n     int64
-	flag  func() byte
-	limit bool
+	body io.Reader
+	n    int64
+	flag func() byte
 }
 
 // Read reads the chunk body.
