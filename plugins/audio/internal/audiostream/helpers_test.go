@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -273,4 +274,14 @@ func mustCall(t *testing.T, what string, f func(ctx context.Context) error) {
 	if err := f(ctx); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// mLineHas reports whether a session description has the line prefix.
+func mLineHas(sdpText, prefix string) bool {
+	for _, l := range strings.Split(sdpText, "\r\n") {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
 }

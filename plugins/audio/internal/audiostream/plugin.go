@@ -93,7 +93,9 @@ func (p *plugin) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *
 	if err := checkOffer(&st, remote); err != nil {
 		return nil, err
 	}
-	return newStream(env, p, st, req.StreamIndex), nil
+	s := newStream(env, p, st, req.StreamIndex)
+	_, s.remoteHasICE = remoteICE(remote.ICE)
+	return s, nil
 }
 
 // create builds a stream for an outgoing offer; it takes no parameters.

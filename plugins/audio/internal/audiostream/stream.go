@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/icetransport"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpsession"
@@ -23,13 +24,14 @@ import (
 // defaultLocalIP is bound when the session names no local address.
 const defaultLocalIP = "127.0.0.1"
 
-// state is where a stream is in its life (reference §3.1, without
-// WAIT_ICE, which is folded into Start).
+// state is where a stream is in its life (reference §3.1).
 type state int
 
 const (
-	stateNew state = iota
+	stateNew          state = iota
+	stateInitializing       // gathering ICE candidates
 	stateInitialized
+	stateWaitICE // connectivity checks running
 	stateEstablished
 	stateFailed
 	stateEnded
@@ -39,6 +41,10 @@ func (s state) String() string {
 	switch s {
 	case stateNew:
 		return "NULL"
+	case stateInitializing:
+		return "INITIALIZING"
+	case stateWaitICE:
+		return "WAIT_ICE"
 	case stateInitialized:
 		return "INITIALIZED"
 	case stateEstablished:
@@ -93,6 +99,15 @@ type stream struct {
 	recorder       *recorderPort
 	wired          map[edge]bool
 	failure        string
+
+	// ICE: the transport while gathering, checking or in use; the
+	// goroutine that gathers or checks is stopped by bgCancel and closes
+	// bgDone.
+	remoteHasICE bool
+	ice          *icetransport.Transport
+	iceActive    bool
+	bgCancel     context.CancelFunc
+	bgDone       chan struct{}
 }
 
 var _ sdk.Stream = (*stream)(nil)
@@ -131,9 +146,32 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 	}
 	s.pair, s.havePair = pair, true
 	s.local = localEndpoint{addr: ip, rtpPort: pair.RTPPort(), rtcpPort: pair.RTCPPort()}
+	// ICE when enabled, and when answering only if the offer has it
+	// (reference §3.6). The plain pair stays the default address, for a
+	// peer without ICE.
+	if s.st.useICE && (req.Direction == sdk.DirectionOutgoing || s.remoteHasICE) {
+		t, err := s.newICE(ip, req.Direction == sdk.DirectionOutgoing)
+		if err != nil {
+			s.state, s.failure = stateFailed, err.Error()
+			s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: err.Error()})
+			return nil
+		}
+		s.ice, s.state = t, stateInitializing
+		s.runLocked(func(ctx context.Context, done chan<- struct{}) { s.gather(ctx, t, done) })
+		return nil
+	}
 	s.state = stateInitialized
 	s.env.Post(sdk.MediaStreamDidInitialize, nil)
 	return nil
+}
+
+// runLocked starts the stream's background goroutine (ICE gathering or
+// checks); End cancels it and waits for it.
+func (s *stream) runLocked(f func(ctx context.Context, done chan<- struct{})) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.bgCancel, s.bgDone = cancel, done
+	go f(ctx, done)
 }
 
 // GetLocalMedia returns our m-line: an offer (codecs in
@@ -142,7 +180,7 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest) (*sdk.GetLocalMediaResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateInitialized && s.state != stateEstablished {
+	if s.state != stateInitialized && s.state != stateEstablished && s.state != stateWaitICE {
 		return nil, sdk.Errorf(sdk.ErrIllegalState, "GetLocalMedia in state %s", s.state)
 	}
 	var media sdpaudio.Media
@@ -188,17 +226,34 @@ func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 	if err == nil && n.removed {
 		err = errors.New("the remote refused the stream (port 0)")
 	}
-	if err == nil {
-		err = s.startMediaLocked(ctx, n)
-	}
 	if err != nil {
-		if errors.Is(err, errNoSRTP) || errors.Is(err, sdk.ErrInvalidStream) {
+		if errors.Is(err, errNoSRTP) {
 			s.env.Post(sdkaudio.DidNotEnableEncryption, sdkaudio.NotEncryptedData{Reason: "Negotiation failed: " + sdk.ReasonOf(err)})
 		}
 		s.failLocked("start", sdk.ReasonOf(err))
 		return nil
 	}
-	s.index, s.neg = req.StreamIndex, n
+	if s.ice != nil {
+		if remote, ok := remoteICE(n.remoteICE); ok {
+			t, index := s.ice, req.StreamIndex
+			s.state = stateWaitICE
+			s.runLocked(func(ctx context.Context, done chan<- struct{}) { s.connectICE(ctx, t, remote, n, index, done) })
+			return nil
+		}
+		closeICE(s.ice) // the answer has no ICE: plain RTP
+		s.ice = nil
+	}
+	s.finishStartLocked(ctx, n, req.StreamIndex, transports{})
+	return nil
+}
+
+// finishStartLocked starts the media over tr and posts the outcome.
+func (s *stream) finishStartLocked(ctx context.Context, n negotiation, index int, tr transports) {
+	if err := s.startMediaLocked(ctx, n, tr); err != nil {
+		s.failLocked("start", sdk.ReasonOf(err))
+		return
+	}
+	s.index, s.neg = index, n
 	s.state = stateEstablished
 	if n.srtp != nil {
 		s.env.Post(sdkaudio.DidEnableEncryption, sdkaudio.EncryptionData{Type: "SRTP/SDES", Cipher: string(n.srtp.suite)})
@@ -208,11 +263,11 @@ func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 	s.env.Post(sdk.MediaStreamDidStart, nil)
 	s.setDirectionLocked(n.direction)
 	s.applyLocked()
-	return nil
 }
 
-// startMediaLocked builds the RTP session and joins the voice mixer.
-func (s *stream) startMediaLocked(ctx context.Context, n negotiation) error {
+// startMediaLocked builds the RTP session over tr (else the plain port
+// pair) and joins the voice mixer.
+func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transports) error {
 	mix, err := s.plugin.engine.acquireVoice(ctx, s.st.sampleRate, s.st.input, s.st.output)
 	if err != nil {
 		return err
@@ -237,6 +292,15 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation) error {
 		OnTimeout:    s.timedOut,
 		OnPacket:     port.receive,
 		Logger:       s.env.Logger,
+	}
+	if tr.ice() {
+		// Connected ICE components: the pair is not needed any more.
+		cfg.RTP, cfg.RTCP, cfg.RTCPMux = tr.rtp, tr.rtcp, tr.rtcp == nil
+		cfg.RemoteRTP, cfg.RemoteRTCP, cfg.Latch = nil, nil, false
+		if s.havePair {
+			_ = s.pair.Close()
+			s.havePair = false
+		}
 	}
 	if n.srtp != nil {
 		cfg.SRTP = &rtpsession.SRTP{Profile: n.srtp.profile, LocalKey: n.srtp.localKey, RemoteKey: n.srtp.remoteKey}
@@ -338,7 +402,7 @@ func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 	} else if err := s.port.configure(s.rtp, n); err != nil {
 		return sdk.Errorf(sdk.ErrInternal, "update: %v", err)
 	}
-	if n.remoteRTP != nil && (old.remoteRTP == nil || !old.remoteRTP.IP.Equal(n.remoteRTP.IP) || old.remoteRTP.Port != n.remoteRTP.Port) {
+	if n.remoteRTP != nil && !s.iceActive && (old.remoteRTP == nil || !old.remoteRTP.IP.Equal(n.remoteRTP.IP) || old.remoteRTP.Port != n.remoteRTP.Port) {
 		s.rtp.SetRemote(n.remoteRTP, n.remoteRTCP)
 		data := sdkaudio.RTPParametersData{Change: sdkaudio.ChangeRemotePeerRebind, NewRemoteAddress: n.remoteRTP.IP.String(), NewRemotePort: n.remoteRTP.Port}
 		if old.remoteRTP != nil {
@@ -479,9 +543,17 @@ func (s *stream) End(context.Context) error {
 		return nil
 	}
 	s.state = stateEnded
-	if prev == stateNew {
+	cancel, bgDone := s.bgCancel, s.bgDone
+	if prev == stateNew || prev == stateInitializing {
 		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: "Interrupted"})
+		t, pair, havePair := s.ice, s.pair, s.havePair
+		s.ice, s.havePair = nil, false
 		s.mu.Unlock()
+		s.stopBackground(cancel, bgDone)
+		closeICE(t)
+		if havePair {
+			_ = pair.Close()
+		}
 		return nil
 	}
 	s.env.Post(sdk.MediaStreamWillEnd, nil)
@@ -495,9 +567,12 @@ func (s *stream) End(context.Context) error {
 			_ = s.mix.Remove(s.input)
 		}
 	}
-	rtp, input, mix, pair, havePair := s.rtp, s.input, s.mix, s.pair, s.havePair
-	s.rtp, s.input, s.mix, s.havePair = nil, nil, nil, false
+	rtp, input, mix, pair, havePair, t := s.rtp, s.input, s.mix, s.pair, s.havePair, s.ice
+	s.rtp, s.input, s.mix, s.havePair, s.ice = nil, nil, nil, false, nil
 	s.mu.Unlock()
+
+	s.stopBackground(cancel, bgDone)
+	closeICE(t)
 
 	// Closing waits for the RTP goroutines, whose callbacks take no lock of
 	// ours.
@@ -518,6 +593,14 @@ func (s *stream) End(context.Context) error {
 	defer s.mu.Unlock()
 	s.env.Post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: s.failure})
 	return nil
+}
+
+// stopBackground cancels the background goroutine, if any, and waits for it.
+func (s *stream) stopBackground(cancel context.CancelFunc, done <-chan struct{}) {
+	if cancel != nil {
+		cancel()
+		<-done
+	}
 }
 
 // failLocked records a failure and posts MediaStreamDidFail.
@@ -558,6 +641,14 @@ func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 	}
 	if s.recorder != nil {
 		own.RecordingFilename = s.recorder.path
+	}
+	if s.iceActive && s.ice != nil {
+		own.ICEActive = true
+		var remote *net.UDPAddr
+		own.LocalRTPCandidateType, own.RemoteRTPCandidateType, remote = selectedTypes(s.ice)
+		if remote != nil {
+			own.RemoteRTPAddress, own.RemoteRTPPort = remote.IP.String(), remote.Port
+		}
 	}
 	extra, err := sdk.MarshalJSONValue(own)
 	if err != nil {
