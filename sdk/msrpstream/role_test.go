@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/msrp"
 )
 
 func TestDecideRole(t *testing.T) {
@@ -127,5 +128,38 @@ func TestParseSetup(t *testing.T) {
 	}
 	if _, err := ParseSetup("holdconn"); !errors.Is(err, sdk.ErrInvalidStream) {
 		t.Errorf("ParseSetup(holdconn) error %v, want ErrInvalidStream", err)
+	}
+}
+
+// TestAgreesWithMSRPSetup cross-checks the role decision with sdk/msrp's
+// own a=setup helpers, so the two packages cannot drift apart.
+func TestAgreesWithMSRPSetup(t *testing.T) {
+	setups := []Setup{SetupActive, SetupPassive, SetupActPass}
+	for _, offer := range setups {
+		mOffer, err := msrp.ParseSetup(string(offer), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, model := range []ConnectionModel{ModelRelay, ModelACM} {
+			got := DecideRole(RoleInput{Model: model, RemoteSetup: offer}).Setup
+			if want := msrp.AnswerSetup(mOffer).String(); string(got) != want {
+				t.Errorf("answer to %s (%s model): %s, msrp says %s", offer, model, got, want)
+			}
+		}
+		for _, answer := range append([]Setup{""}, setups...) {
+			mAnswer, err := msrp.ParseSetup(string(answer), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			connects, merr := msrp.OffererConnects(mOffer, mAnswer)
+			role, err := ResolveAnswer(Role{Listen, offer}, answer)
+			if (err != nil) != (merr != nil) {
+				t.Errorf("offer %s, answer %q: error %v, msrp error %v", offer, answer, err, merr)
+				continue
+			}
+			if err == nil && (role.Setup == SetupActive) != connects {
+				t.Errorf("offer %s, answer %q: we settle on %s, msrp says offerer connects=%v", offer, answer, role.Setup, connects)
+			}
+		}
 	}
 }
