@@ -28,7 +28,7 @@ const (
 	KillGrace = 10 * time.Second
 
 	readyTimeout = 10 * time.Second // for "baresip is ready."
-	quitTimeout  = 5 * time.Second  // for baresip to exit after /quit
+	quitTimeout  = 10 * time.Second // for baresip to exit after /quit
 	startTries   = 3                // when a chosen port was taken
 	rtpPortCount = 20               // RTP/RTCP ports per instance
 	tailLines    = 60               // lines of output logged for a failed test
@@ -116,7 +116,7 @@ type Options struct {
 	// when zero and WAV is empty.
 	ToneHz int
 	// WAV, when set, is a WAV file baresip sends instead of a sine
-	// (aufile).
+	// (aufile), once: at its end baresip hangs up the call.
 	WAV string
 	// AutoAnswer answers incoming calls at once (answermode=auto);
 	// otherwise they wait for Accept.
@@ -475,26 +475,37 @@ func (b *Baresip) Recordings() ([]Recording, error) {
 func (b *Baresip) WaitRecorded(ctx context.Context, seconds float64) error {
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
-	have := 0.0
 	for {
-		if recs, err := b.Recordings(); err == nil {
-			r := recs[len(recs)-1]
-			rx, err1 := RecordedSeconds(r.Received)
-			tx, err2 := RecordedSeconds(r.Sent)
-			if err1 == nil && err2 == nil {
-				if have = min(rx, tx); have >= seconds {
-					return nil
-				}
-			}
+		state, err := b.recorded()
+		if err == nil && state.rx >= seconds && state.tx >= seconds {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("received %.2f s, sent %.2f s", state.rx, state.tx)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("baresiptest: %s: waiting for %.1f s of recorded audio, have %.2f s: %w", b.name, seconds, have, context.Cause(ctx))
+			return fmt.Errorf("baresiptest: %s: waiting for %.1f s of recorded audio: %v: %w", b.name, seconds, err, context.Cause(ctx))
 		case <-b.done:
-			return fmt.Errorf("baresiptest: %s: waiting for %.1f s of recorded audio, have %.2f s: %w", b.name, seconds, have, ErrExited)
+			return fmt.Errorf("baresiptest: %s: waiting for %.1f s of recorded audio: %v: %w", b.name, seconds, err, ErrExited)
 		case <-tick.C:
 		}
 	}
+}
+
+// recorded returns how much audio the latest recording pair holds.
+func (b *Baresip) recorded() (struct{ rx, tx float64 }, error) {
+	var s struct{ rx, tx float64 }
+	recs, err := b.Recordings()
+	if err != nil {
+		return s, err
+	}
+	r := recs[len(recs)-1]
+	if s.rx, err = RecordedSeconds(r.Received); err != nil {
+		return s, err
+	}
+	s.tx, err = RecordedSeconds(r.Sent)
+	return s, err
 }
 
 // kill kills baresip and waits for it.

@@ -244,7 +244,10 @@ func TestWAVSource(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	wav := filepath.Join(t.TempDir(), "tone.wav")
-	if err := WriteWAV(wav, Sine(700, 8000, 1, 5, 0.5)); err != nil {
+	// Longer than the test: when aufile reaches the end of the file,
+	// baresip hangs up ("aufile: end of file", "menu: audio error
+	// (0,end of file)").
+	if err := WriteWAV(wav, Sine(700, 8000, 1, 30, 0.5)); err != nil {
 		t.Fatal(err)
 	}
 	b := Start(t, ctx, Options{Name: "B", ToneHz: 1000, AutoAnswer: true, Codecs: []string{CodecPCMU}, Lifetime: 30 * time.Second})

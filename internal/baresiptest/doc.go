@@ -80,6 +80,9 @@
 //   - After a hold and resume (two re-INVITEs), a call of 4 s left a
 //     received recording of 0.92 s (the audio before the hold) on both
 //     sides, and sent recordings of 4 s.
+//   - An aufile source plays its file once; at its end baresip logs
+//     "aufile: end of file" and "menu: audio error (0,end of file)" and
+//     hangs up the call.
 //   - The stdio module echoes each command key by key
 //     ("//d/di/dia/dial...") and redraws a call status line with "\r";
 //     the output is split at "\n" and "\r" and colour escapes are
