@@ -243,6 +243,9 @@ func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest)
 		in.RemoteSetup = b.offer.Setup
 	}
 	b.role = DecideRole(in)
+	if relay := b.account.Setting(SettingRelay, ""); relay != "" && b.env.Logger != nil {
+		b.env.Logger.Info("MSRP relays are not supported yet; connecting directly", "relay", relay, "role", b.role.Connect.String())
+	}
 	if b.role.Connect == Dial {
 		b.local = msrp.URI{Secure: transport.Secure(), Host: host, Port: msrp.DefaultPort, SessionID: msrp.NewSessionID(), Transport: "tcp"}
 		return nil
