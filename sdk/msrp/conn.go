@@ -26,7 +26,7 @@ type Conn struct {
 	cfg Config
 	log *slog.Logger
 
-	ctrl      chan []byte    // complete frames: responses, REPORTs, bodiless requests
+	ctrlReady chan struct{}  // ctrlQ has frames
 	msgs      chan *outgoing // messages to be chunked by the writer
 	wake      chan struct{}  // a chunk is ready or a message failed
 	closing   chan struct{}
@@ -43,11 +43,16 @@ type Conn struct {
 	// Close from inside a handler does not wait for the reader itself.
 	inHandler atomic.Bool
 
-	mu          sync.Mutex
-	txns        map[string]*txn
-	sessions    map[string]*Session
-	pending     map[string]*Pending
-	watch       map[string]chan *Message // responses wanted whole, by tid
+	mu       sync.Mutex
+	txns     map[string]*txn
+	sessions map[string]*Session
+	pending  map[string]*Pending
+	watch    map[string]chan *Message // responses wanted whole, by tid
+	// ctrlQ holds complete frames (responses, REPORTs, bodiless requests)
+	// for the writer, which sends them before the next chunk. It is
+	// unbounded so that the reader never blocks on the writer: two peers
+	// both blocked writing would otherwise stop reading and deadlock.
+	ctrlQ       [][]byte
 	hadSessions bool
 	err         error
 }
@@ -70,19 +75,19 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{
-		nc:       nc,
-		cfg:      cfg,
-		log:      cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
-		ctrl:     make(chan []byte, 64),
-		msgs:     make(chan *outgoing),
-		wake:     make(chan struct{}, 1),
-		closing:  make(chan struct{}),
-		cancel:   cancel,
-		owned:    owned,
-		claim:    claim,
-		txns:     map[string]*txn{},
-		sessions: map[string]*Session{},
-		pending:  map[string]*Pending{},
+		nc:        nc,
+		cfg:       cfg,
+		log:       cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
+		ctrlReady: make(chan struct{}, 1),
+		msgs:      make(chan *outgoing),
+		wake:      make(chan struct{}, 1),
+		closing:   make(chan struct{}),
+		cancel:    cancel,
+		owned:     owned,
+		claim:     claim,
+		txns:      map[string]*txn{},
+		sessions:  map[string]*Session{},
+		pending:   map[string]*Pending{},
 	}
 	c.wg.Add(2)
 	go c.readLoop(ctx)
@@ -202,16 +207,36 @@ func (c *Conn) resolveTxn(tid string, code int, comment string) {
 	t.done(code, comment)
 }
 
-// sendFrame queues a complete frame for the writer.
-func (c *Conn) sendFrame(ctx context.Context, frame []byte) error {
-	select {
-	case c.ctrl <- frame:
-		return nil
-	case <-c.closing:
+// sendFrame queues a complete frame for the writer. It never blocks.
+func (c *Conn) sendFrame(frame []byte) error {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
 		return c.closedErr()
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	c.ctrlQ = append(c.ctrlQ, frame)
+	c.mu.Unlock()
+	select {
+	case c.ctrlReady <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// popFrame takes the oldest queued frame, or nil.
+func (c *Conn) popFrame() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ctrlQ) == 0 {
+		return nil
+	}
+	f := c.ctrlQ[0]
+	c.ctrlQ[0] = nil
+	c.ctrlQ = c.ctrlQ[1:]
+	if len(c.ctrlQ) == 0 {
+		c.ctrlQ = nil
+	}
+	return f
 }
 
 func (c *Conn) closedErr() error {
@@ -235,7 +260,7 @@ func (c *Conn) transact(ctx context.Context, m *Message) (Result, error) {
 	}); err != nil {
 		return Result{}, c.closedErr()
 	}
-	if err := c.sendFrame(ctx, m.Marshal()); err != nil {
+	if err := c.sendFrame(m.Marshal()); err != nil {
 		c.takeTxn(m.TransactionID, nil)
 		return Result{}, err
 	}
@@ -302,7 +327,7 @@ func (c *Conn) keepAliveLoop() {
 			if c.startTxn(m.TransactionID, false, func(code int, _ string) { ch <- code }) != nil {
 				return
 			}
-			if c.sendFrame(context.Background(), m.Marshal()) != nil {
+			if c.sendFrame(m.Marshal()) != nil {
 				return
 			}
 			// The response is checked asynchronously so a dead peer is
@@ -493,13 +518,11 @@ func (c *Conn) writeLoop() {
 	next := 0
 	var frame []byte
 	for {
-		select {
-		case f := <-c.ctrl:
+		if f := c.popFrame(); f != nil {
 			if c.write(f) != nil {
 				return
 			}
 			continue
-		default:
 		}
 		msgs := c.msgs
 		if len(active) >= c.cfg.MaxActiveSends {
@@ -546,10 +569,7 @@ func (c *Conn) writeLoop() {
 			continue
 		}
 		select {
-		case f := <-c.ctrl:
-			if c.write(f) != nil {
-				return
-			}
+		case <-c.ctrlReady:
 		case om := <-msgs:
 			active = append(active, c.start(om))
 		case <-c.wake:
@@ -645,7 +665,7 @@ func (c *Conn) readLoop(ctx context.Context) {
 					if errors.Is(err, ErrTooLarge) {
 						code = StatusStopSending
 					}
-					c.respondRaw(ctx, pe.TransactionID, code)
+					c.respondRaw(pe.TransactionID, code)
 				}
 				continue
 			}
@@ -673,6 +693,15 @@ func (c *Conn) readLoop(ctx context.Context) {
 			continue
 		}
 		if err := c.handleRequest(ctx, r, m); err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) && pe.TransactionID != "" {
+				// The body ended with a broken end-line; the stream
+				// is back in sync.
+				if m.Method != MethodREPORT {
+					c.respond(m, StatusBadRequest, "")
+				}
+				continue
+			}
 			c.fail(err)
 			return
 		}
@@ -680,14 +709,14 @@ func (c *Conn) readLoop(ctx context.Context) {
 }
 
 // respondRaw answers a request that could not be parsed; it has no paths.
-func (c *Conn) respondRaw(ctx context.Context, tid string, code int) {
+func (c *Conn) respondRaw(tid string, code int) {
 	m := &Message{TransactionID: tid, StatusCode: code, Comment: StatusText(code)}
-	_ = c.sendFrame(ctx, m.Marshal())
+	_ = c.sendFrame(m.Marshal())
 }
 
 // respond answers req unless its Failure-Report forbids it (RFC 4975
 // §7.2: none for "no", only failures for "partial").
-func (c *Conn) respond(ctx context.Context, req *Message, code int, comment string) {
+func (c *Conn) respond(req *Message, code int, comment string) {
 	fr := req.FailureReport()
 	if req.Method == MethodSEND && (fr == ReportNo || (fr == ReportPartial && code == StatusOK)) {
 		return
@@ -708,7 +737,7 @@ func (c *Conn) respond(ctx context.Context, req *Message, code int, comment stri
 	if len(to) > 0 {
 		m.SetHeader(HeaderFromPath, to[0])
 	}
-	_ = c.sendFrame(ctx, m.Marshal())
+	_ = c.sendFrame(m.Marshal())
 }
 
 func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
@@ -723,7 +752,7 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 			return err
 		}
 		if m.Method != MethodREPORT {
-			c.respond(ctx, m, StatusBadRequest, "Invalid To-Path or From-Path")
+			c.respond(m, StatusBadRequest, "Invalid To-Path or From-Path")
 		}
 		return nil
 	}
@@ -733,7 +762,7 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 			return err
 		}
 		if m.Method != MethodREPORT {
-			c.respond(ctx, m, StatusNoSuchSession, "")
+			c.respond(m, StatusNoSuchSession, "")
 		}
 		return nil
 	}

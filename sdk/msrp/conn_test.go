@@ -122,6 +122,7 @@ func TestConnMalformedInput(t *testing.T) {
 		{"declared too large", sendReq("t0015", to, from, "Byte-Range: 1-3/1000\n", "abc"), "t0015", StatusStopSending},
 		{"body too large", sendReq("t0016", to, from, "Byte-Range: 1-*/*\n", strings.Repeat("z", 150)), "t0016", StatusStopSending},
 		{"header block too large", "MSRP t0017 SEND\nTo-Path: " + to + "\nX: " + strings.Repeat("h", DefaultMaxHeaderSize) + "\n-------t0017$\n", "t0017", StatusStopSending},
+		{"broken end-line after body", "MSRP t0024 SEND\nTo-Path: " + to + "\nFrom-Path: " + from + "\nMessage-ID: b\nContent-Type: text/plain\n\nbody\n-------t0024?\n", "t0024", StatusBadRequest},
 		{"unknown method", "MSRP t0018 NICKNAME\nTo-Path: " + to + "\nFrom-Path: " + from + "\nUse-Nickname: \"x\"\n-------t0018$\n", "t0018", StatusNotImplemented},
 		{"still works", sendReq("t0019", to, from, "Byte-Range: 1-2/2\n", "ok"), "t0019", StatusOK},
 	}

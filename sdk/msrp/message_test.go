@@ -173,7 +173,7 @@ func TestReaderMalformed(t *testing.T) {
 		{"bad header", "MSRP abcd SEND\r\nno colon here\r\n-------abcd$\r\n", ErrMalformed, "abcd", true},
 		{"bad end-line flag", "MSRP abcd SEND\r\nTo-Path: x\r\n-------abcd!\r\n", ErrMalformed, "abcd", true},
 		{"wrong end-line tid", "MSRP abcd SEND\r\n-------abce$\r\nX: y\r\n-------abcd$\r\n", ErrMalformed, "abcd", true},
-		{"bad flag after body", "MSRP abcd SEND\r\nContent-Type: t/p\r\n\r\nhi\r\n-------abcdX\r\n-------abcd$\r\n", ErrMalformed, "abcd", true},
+		{"bad flag after body", "MSRP abcd SEND\r\nContent-Type: t/p\r\n\r\nhi\r\n-------abcdX\r\n", ErrMalformed, "abcd", true},
 		{"header too large", "MSRP abcd SEND\r\nX: " + strings.Repeat("a", 200) + "\r\n-------abcd$\r\n", ErrTooLarge, "abcd", true},
 		{"control char", "MSRP abcd SEND\r\nX: a\x00b\r\n-------abcd$\r\n", ErrMalformed, "abcd", true},
 		{"empty comment", "MSRP abcd 200 \r\n-------abcd$\r\n", ErrMalformed, "", false},

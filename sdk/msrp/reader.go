@@ -148,10 +148,23 @@ func (r *Reader) Read(p []byte) (int, error) {
 	case idx == 0:
 		flag := data[len(r.boundary)]
 		if !isFlag(flag) || data[len(r.boundary)+1] != '\r' || data[len(r.boundary)+2] != '\n' {
+			// A broken end-line still ends the chunk: skip its line.
 			m := r.cur
+			line := string(data[2:need])
 			_, _ = r.br.Discard(len(r.boundary))
 			r.cur, r.boundary = nil, nil
-			return 0, r.recoverable(m, "invalid end-line after body", string(data[:need]))
+			for {
+				_, err := r.br.ReadSlice('\n')
+				if err == nil {
+					break
+				}
+				if err != bufio.ErrBufferFull {
+					return 0, r.fail(err)
+				}
+			}
+			pe := parseErr(ErrMalformed, "invalid end-line after body", line)
+			pe.TransactionID, pe.Method = m.TransactionID, m.Method
+			return 0, pe
 		}
 		_, _ = r.br.Discard(need)
 		r.cur.Flag = flag

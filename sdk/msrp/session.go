@@ -227,12 +227,12 @@ func (s *Session) handleRequest(ctx context.Context, r *Reader, m *Message) erro
 			if err := drain(); err != nil {
 				return err
 			}
-			c.respond(ctx, m, StatusBadRequest, "Invalid Byte-Range")
+			c.respond(m, StatusBadRequest, "Invalid Byte-Range")
 			return nil
 		}
 		if !hasBody {
 			// Binding or keep-alive empty SEND.
-			c.respond(ctx, m, StatusOK, "")
+			c.respond(m, StatusOK, "")
 			return nil
 		}
 		id := m.MessageID()
@@ -241,9 +241,9 @@ func (s *Session) handleRequest(ctx context.Context, r *Reader, m *Message) erro
 				return err
 			}
 			if id == "" {
-				c.respond(ctx, m, StatusBadRequest, "Message-ID header missing")
+				c.respond(m, StatusBadRequest, "Message-ID header missing")
 			} else {
-				c.respond(ctx, m, StatusUnsupportedMedia, "Content-Type header missing")
+				c.respond(m, StatusUnsupportedMedia, "Content-Type header missing")
 			}
 			return nil
 		}
@@ -271,7 +271,7 @@ func (s *Session) handleRequest(ctx context.Context, r *Reader, m *Message) erro
 		if err := drain(); err != nil {
 			return err
 		}
-		c.respond(ctx, m, code, "")
+		c.respond(m, code, "")
 		return nil
 	}
 }
@@ -302,6 +302,10 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	code := s.handler.HandleChunk(ctx, ch)
 	c.inHandler.Store(false)
 	if _, err := io.Copy(io.Discard, ch); err != nil && !errors.Is(err, ErrTooLarge) {
+		var pe *ParseError
+		if errors.As(err, &pe) && pe.TransactionID != "" {
+			return s.refuse(ctx, m, id, st, StatusBadRequest)
+		}
 		return err
 	}
 	if lim != nil && lim.hit {
@@ -313,7 +317,7 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	if code != StatusOK {
 		return s.refuse(ctx, m, id, st, code)
 	}
-	c.respond(ctx, m, StatusOK, "")
+	c.respond(m, StatusOK, "")
 	st.received += ch.n
 	switch m.Flag {
 	case FlagAborted:
@@ -329,13 +333,13 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	}
 	delete(s.inbound, id)
 	code = s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Status: StatusOK})
-	s.report(ctx, m, st, code)
+	s.report(m, st, code)
 	return nil
 }
 
 // refuse answers a chunk with a failure and forgets its message.
 func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int) error {
-	s.conn.respond(ctx, m, code, "")
+	s.conn.respond(m, code, "")
 	delete(s.inbound, id)
 	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
 	return nil
@@ -350,7 +354,7 @@ func (s *Session) complete(ctx context.Context, comp *Completion) int {
 // report sends the REPORT the sender asked for (RFC 4975 §7.1.2): success
 // when Success-Report is yes and code is 200, failure when Failure-Report
 // is yes or partial and code is not.
-func (s *Session) report(ctx context.Context, req *Message, st *inbound, code int) {
+func (s *Session) report(req *Message, st *inbound, code int) {
 	if code == StatusOK && !st.success || code != StatusOK && st.failure == ReportNo {
 		return
 	}
@@ -362,5 +366,5 @@ func (s *Session) report(ctx context.Context, req *Message, st *inbound, code in
 	rep.SetHeader(HeaderMessageID, req.MessageID())
 	rep.SetHeader(HeaderByteRange, ByteRange{Start: 1, End: st.received, Total: st.received}.String())
 	rep.SetHeader(HeaderStatus, Status{Code: code, Comment: StatusText(code)}.String())
-	_ = s.conn.sendFrame(ctx, rep.Marshal())
+	_ = s.conn.sendFrame(rep.Marshal())
 }

@@ -405,3 +405,31 @@ func TestDialUnknownSession(t *testing.T) {
 		t.Fatalf("err = %v, want ErrBindFailed and ErrNoSuchSession", err)
 	}
 }
+
+// TestSessionBidirectional has both sides send large messages at once with
+// small chunks, so each side's responses compete with its own chunks; the
+// reader must never wait on the writer or the peers deadlock.
+func TestSessionBidirectional(t *testing.T) {
+	ctx := testContext(t)
+	p := newPair(t, false, Config{KeepAliveInterval: -1})
+	p.ra.discard, p.rb.discard = true, true
+	body := bytes.Repeat([]byte("x"), 8<<20)
+	da, err := p.a.Send(ctx, Outgoing{ContentType: "application/octet-stream", Body: bytes.NewReader(body), Size: int64(len(body))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := p.b.Send(ctx, Outgoing{ContentType: "application/octet-stream", Body: bytes.NewReader(body), Size: int64(len(body))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Delivery{da, db} {
+		if res, err := d.Wait(ctx); err != nil {
+			t.Fatalf("delivery %+v: %v", res, err)
+		}
+	}
+	for _, r := range []*recorder{p.ra, p.rb} {
+		if c := <-r.complete; c.Size != int64(len(body)) {
+			t.Fatalf("completion %+v", c)
+		}
+	}
+}
