@@ -65,7 +65,8 @@ type Handler struct {
 	// Methods handle other methods by name (NICKNAME, FILE_OFFSET, ...).
 	Methods map[string]func(ctx context.Context, c *msrp.Chunk) int
 	// Started runs once the session is up, after MediaStreamDidStart, on
-	// the goroutine that connected; the Base's methods may be called.
+	// the goroutine that connected; the Base's methods may be called. It
+	// must return promptly: End waits for it.
 	Started func(s *msrp.Session)
 }
 
