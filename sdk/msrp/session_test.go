@@ -433,3 +433,71 @@ func TestSessionBidirectional(t *testing.T) {
 		}
 	}
 }
+
+// TestSendBackPressure: with one message in flight allowed, a second Send
+// blocks until the first is done, and gives up when its context ends.
+func TestSendBackPressure(t *testing.T) {
+	ctx := testContext(t)
+	p := newPair(t, false, Config{MaxActiveSends: 1, KeepAliveInterval: -1})
+	gate := newGateReader(bytes.Repeat([]byte("z"), 10000), 5000)
+	t.Cleanup(gate.open)
+	first, err := p.a.Send(ctx, Outgoing{ContentType: "text/plain", Body: gate, Size: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.waitServed()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := p.a.Send(cancelled, Outgoing{ContentType: "text/plain", Body: bytes.NewReader([]byte("x")), Size: 1}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send while full: err = %v, want context.Canceled", err)
+	}
+	type sent struct {
+		d   *Delivery
+		err error
+	}
+	second := make(chan sent, 1)
+	go func() {
+		d, err := p.a.Send(ctx, Outgoing{ContentType: "text/plain", Body: bytes.NewReader([]byte("x")), Size: 1})
+		second <- sent{d, err}
+	}()
+	gate.open()
+	if _, err := first.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := <-second
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	if _, err := s.d.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSendAfterClose(t *testing.T) {
+	ctx := testContext(t)
+	p := newPair(t, false, Config{})
+	p.a.Close()
+	if _, err := p.a.SendMessage(ctx, "text/plain", []byte("late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("err = %v, want ErrClosed", err)
+	}
+	// The peer's connection closed with the last session of the dialled side.
+	<-p.b.Done()
+	if _, err := p.b.SendMessage(ctx, "text/plain", []byte("late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("peer err = %v, want ErrClosed", err)
+	}
+	if _, err := p.a.Send(ctx, Outgoing{}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("empty Outgoing: %v", err)
+	}
+}
+
+func TestListenerDropsIdleConnection(t *testing.T) {
+	l, err := Listen(context.Background(), "127.0.0.1:0", Config{BindTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p := dialRaw(t, l.Addr().String())
+	if _, err := p.r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("idle connection: %v, want EOF", err)
+	}
+}
