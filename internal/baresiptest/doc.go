@@ -30,6 +30,7 @@
 //	})
 //	// ... make our host call b.URI() ...
 //	if _, err := b.WaitLog(ctx, baresiptest.LogEstablished); err != nil { ... }
+//	_ = b.WaitRecorded(ctx, 2) // 2 s of audio each way in its recordings
 //	_ = b.Hangup()
 //	_, _ = b.WaitLog(ctx, baresiptest.LogTerminated)
 //	recs, _ := b.Recordings()
@@ -40,6 +41,10 @@
 // /sndcode), [Baresip.Quit], or any menu line with [Baresip.Command].
 // [Baresip.WaitLog] and [Baresip.WaitLogN] wait for lines of its output;
 // the Log constants are the lines baresip 1.0.0 prints for each event.
+// [Baresip.Recordings] lists the sndfile recordings, one pair (received,
+// sent) per call; [Baresip.WaitRecorded] waits until the latest pair
+// holds enough audio, so a test measures media by content, not by wall
+// time ([RecordedSeconds] reads a file still being written).
 // [Binary] fails the test, never skips it, when baresip is missing: run
 // .ci/deps.
 //
