@@ -151,6 +151,7 @@ type Baresip struct {
 	name    string
 	dir     string
 	port    int
+	rtp     [2]int // RTP port range
 	args    []string
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
@@ -277,6 +278,7 @@ func start(t testing.TB, ctx context.Context, bin string, o Options) (*Baresip, 
 		name:    o.Name,
 		dir:     dir,
 		port:    s.port,
+		rtp:     [2]int{s.rtpMin, s.rtpMax},
 		args:    args,
 		out:     newOutput(logFile),
 		logPath: logPath,
@@ -333,6 +335,9 @@ func start(t testing.TB, ctx context.Context, bin string, o Options) (*Baresip, 
 
 // Port returns baresip's SIP port on 127.0.0.1.
 func (b *Baresip) Port() int { return b.port }
+
+// RTPPorts returns the range baresip takes its RTP and RTCP ports from.
+func (b *Baresip) RTPPorts() (lo, hi int) { return b.rtp[0], b.rtp[1] }
 
 // URI returns the SIP URI that reaches baresip's account:
 // "sip:baresip@127.0.0.1:PORT".

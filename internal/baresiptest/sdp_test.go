@@ -3,6 +3,7 @@ package baresiptest
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,9 @@ func TestOfferSDP(t *testing.T) {
 		mLine    string // regexp
 		crypto   int    // a=crypto lines in the offer
 	}{
-		{"PCMU", []string{CodecPCMU}, "", `^m=audio \d+ RTP/AVP 0 101$`, 0},
-		{"G722 and PCMA", []string{CodecG722, CodecPCMA}, "", `^m=audio \d+ RTP/AVP 9 8 101$`, 0},
-		{"SRTP mandatory", []string{CodecPCMU}, "srtp-mand", `^m=audio \d+ RTP/SAVP 0 101$`, 1},
+		{"PCMU", []string{CodecPCMU}, "", `^m=audio (\d+) RTP/AVP 0 101$`, 0},
+		{"G722 and PCMA", []string{CodecG722, CodecPCMA}, "", `^m=audio (\d+) RTP/AVP 9 8 101$`, 0},
+		{"SRTP mandatory", []string{CodecPCMU}, "srtp-mand", `^m=audio (\d+) RTP/SAVP 0 101$`, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,8 +37,13 @@ func TestOfferSDP(t *testing.T) {
 			waitLog(t, ctx, a, LogEstablished)
 			offer := sentINVITE(t, a.Log())
 			t.Logf("A's offer:\n%s", offer)
-			if !regexp.MustCompile(`(?m)` + tc.mLine).MatchString(offer) {
-				t.Errorf("offer has no line matching %q", tc.mLine)
+			m := regexp.MustCompile(`(?m)` + tc.mLine).FindStringSubmatch(offer)
+			if m == nil {
+				t.Fatalf("offer has no line matching %q", tc.mLine)
+			}
+			lo, hi := a.RTPPorts()
+			if port, _ := strconv.Atoi(m[1]); port < lo || port > hi {
+				t.Errorf("offer's RTP port %s outside A's rtp_ports %d-%d", m[1], lo, hi)
 			}
 			crypto := regexp.MustCompile(`(?m)^a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:\S+`).FindAllString(offer, -1)
 			if len(crypto) != tc.crypto || strings.Count(offer, "a=crypto:") != tc.crypto {
