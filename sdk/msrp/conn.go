@@ -48,6 +48,9 @@ type Conn struct {
 	sessions map[string]*Session
 	pending  map[string]*Pending
 	watch    map[string]chan *Message // responses wanted whole, by tid
+	// toCache and fromCache remember the last parsed paths; a session's
+	// chunks repeat them. Owned by the reader goroutine.
+	toCache, fromCache pathCache
 	// ctrlQ holds complete frames (responses, REPORTs, bodiless requests)
 	// for the writer, which sends them before the next chunk. It is
 	// unbounded so that the reader never blocks on the writer: two peers
@@ -725,17 +728,14 @@ func (c *Conn) respond(req *Message, code int, comment string) {
 		comment = StatusText(code)
 	}
 	m := &Message{TransactionID: req.TransactionID, StatusCode: code, Comment: comment}
-	from := strings.Fields(req.Header(HeaderFromPath))
-	to := strings.Fields(req.Header(HeaderToPath))
-	if len(from) > 0 {
+	if from := req.Header(HeaderFromPath); from != "" {
 		if req.Method == MethodSEND {
-			m.SetHeader(HeaderToPath, from[0])
-		} else {
-			m.SetHeader(HeaderToPath, strings.Join(from, " "))
+			from = firstField(from)
 		}
+		m.AddHeader(HeaderToPath, from)
 	}
-	if len(to) > 0 {
-		m.SetHeader(HeaderFromPath, to[0])
+	if to := req.Header(HeaderToPath); to != "" {
+		m.AddHeader(HeaderFromPath, firstField(to))
 	}
 	_ = c.sendFrame(m.Marshal())
 }
@@ -745,8 +745,8 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 		_, err := io.Copy(io.Discard, r)
 		return err
 	}
-	to, err1 := m.ToPath()
-	from, err2 := m.FromPath()
+	to, err1 := c.toCache.parse(m.Header(HeaderToPath))
+	from, err2 := c.fromCache.parse(m.Header(HeaderFromPath))
 	if err1 != nil || err2 != nil {
 		if err := drain(); err != nil {
 			return err
@@ -958,4 +958,31 @@ func (c *Conn) newSession(opts SessionOptions) (*Session, error) {
 	s := newSession(opts)
 	s.conn = c
 	return s, nil
+}
+
+// pathCache parses path header values, reusing the last result.
+type pathCache struct {
+	raw  string
+	uris []URI
+}
+
+func (p *pathCache) parse(raw string) ([]URI, error) {
+	if raw != "" && raw == p.raw {
+		return p.uris, nil
+	}
+	uris, err := ParsePath(raw)
+	if err != nil {
+		return nil, err
+	}
+	p.raw, p.uris = raw, uris
+	return uris, nil
+}
+
+// firstField returns the first space-separated token of s.
+func firstField(s string) string {
+	s = strings.TrimLeft(s, " \t")
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

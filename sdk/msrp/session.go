@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 )
 
@@ -360,8 +359,8 @@ func (s *Session) report(req *Message, st *inbound, code int) {
 	}
 	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd}
 	rep.SetHeader(HeaderToPath, req.Header(HeaderFromPath))
-	if to := strings.Fields(req.Header(HeaderToPath)); len(to) > 0 {
-		rep.SetHeader(HeaderFromPath, to[0])
+	if to := req.Header(HeaderToPath); to != "" {
+		rep.SetHeader(HeaderFromPath, firstField(to))
 	}
 	rep.SetHeader(HeaderMessageID, req.MessageID())
 	rep.SetHeader(HeaderByteRange, ByteRange{Start: 1, End: st.received, Total: st.received}.String())
