@@ -194,6 +194,9 @@ func (c *Conn) takeTxn(tid string, want *txn) bool {
 		return false
 	}
 	delete(c.txns, tid)
+	if want == nil {
+		t.timer.Stop() // withdrawn by the caller, not fired
+	}
 	return true
 }
 

@@ -113,6 +113,8 @@ func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
 // URI returns a local URI on the listening address with the given
 // session-id (a fresh one when empty), msrps when the Listener uses TLS.
+// Listen on a specific address, not a wildcard, for the URI to be
+// reachable as it is.
 func (l *Listener) URI(sessionID string) URI {
 	if sessionID == "" {
 		sessionID = NewSessionID()

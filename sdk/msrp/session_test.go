@@ -501,3 +501,24 @@ func TestListenerDropsIdleConnection(t *testing.T) {
 		t.Fatalf("idle connection: %v, want EOF", err)
 	}
 }
+
+func TestDialTLSUntrusted(t *testing.T) {
+	ctx := testContext(t)
+	server, _ := selfSignedTLS(t)
+	_, otherClient := selfSignedTLS(t) // trusts another certificate
+	l, err := Listen(ctx, "127.0.0.1:0", Config{TLSConfig: server})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	local := URI{Secure: true, Host: "127.0.0.1", Port: 1, SessionID: NewSessionID(), Transport: "tcp"}
+	_, err = Dial(ctx, local, []URI{l.URI("")}, nil, Config{TLSConfig: otherClient})
+	var te *TransportError
+	var ue x509.UnknownAuthorityError
+	if !errors.As(err, &te) || !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want a TransportError with an unknown authority", err)
+	}
+	if _, err := Dial(ctx, local, []URI{l.URI("")}, nil, Config{}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("msrps without TLSConfig: %v", err)
+	}
+}
