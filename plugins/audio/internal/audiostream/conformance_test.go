@@ -1,8 +1,6 @@
 package audiostream_test
 
 import (
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/audiostream"
@@ -18,12 +16,5 @@ func TestConformance(t *testing.T) {
 // TestConformanceBinary builds the plugin binary and runs the suite against
 // it as a host starts it.
 func TestConformanceBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
-	bin := filepath.Join(t.TempDir(), "sipstreams-plugin-audio")
-	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	streamtest.RunBinary(t, bin)
+	streamtest.RunBinary(t, buildPlugin(t))
 }

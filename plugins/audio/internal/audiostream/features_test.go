@@ -18,7 +18,7 @@ import (
 func digits(t *testing.T, h *harness, o *sdk.Opened) string {
 	t.Helper()
 	var b strings.Builder
-	for _, n := range h.notifications(o.Handle, sdkaudio.GotDTMF) {
+	for _, n := range h.notifications(o, sdkaudio.GotDTMF) {
 		var d sdkaudio.DTMFData
 		if err := n.Decode(&d); err != nil {
 			t.Fatal(err)
@@ -41,8 +41,8 @@ func TestDTMF(t *testing.T) {
 			for _, d := range "9*D" {
 				mustCall(t, "send_dtmf B", func(ctx context.Context) error { return sdkaudio.SendDTMF(ctx, c.b.Stream, string(d)) })
 			}
-			h.waitNotification(c.b.Handle, sdkaudio.GotDTMF, 2)
-			h.waitNotification(c.a.Handle, sdkaudio.GotDTMF, 3)
+			h.waitNotification(c.b, sdkaudio.GotDTMF, 2)
+			h.waitNotification(c.a, sdkaudio.GotDTMF, 3)
 			if got := digits(t, h, c.b); got != "1#" {
 				t.Errorf("B got %q, want \"1#\"", got)
 			}
@@ -79,8 +79,8 @@ func TestHold(t *testing.T) {
 
 	mustCall(t, "hold", func(ctx context.Context) error { return c.a.Stream.Hold(ctx) })
 	c.reoffer(c.a, c.b)
-	h.waitNotification(c.a.Handle, sdkaudio.DidChangeHoldState, 1)
-	h.waitNotification(c.b.Handle, sdkaudio.DidChangeHoldState, 1)
+	h.waitNotification(c.a, sdkaudio.DidChangeHoldState, 1)
+	h.waitNotification(c.b, sdkaudio.DidChangeHoldState, 1)
 	for _, o := range []*sdk.Opened{c.a, c.b} {
 		a, _, err := sdkaudio.ReadAttributes(context.Background(), o.Stream)
 		if err != nil {
@@ -112,7 +112,7 @@ func TestHold(t *testing.T) {
 		return stats(t, c.b.Stream).RX.Packets > b1.RX.Packets+20 && stats(t, c.a.Stream).RX.Packets > a1.RX.Packets+20
 	})
 	var held []sdkaudio.HoldStateData
-	for _, n := range h.waitNotification(c.a.Handle, sdkaudio.DidChangeHoldState, 2) {
+	for _, n := range h.waitNotification(c.a, sdkaudio.DidChangeHoldState, 2) {
 		var d sdkaudio.HoldStateData
 		if err := n.Decode(&d); err != nil {
 			t.Fatal(err)
@@ -223,7 +223,7 @@ func TestOptionalAgainstPlain(t *testing.T) {
 		t.Fatalf("offer/answer crypto:\n%s\n%s", c.offer, c.answer)
 	}
 	c.start(c.answer)
-	n := h.waitNotification(c.a.Handle, sdkaudio.DidNotEnableEncryption, 1)
+	n := h.waitNotification(c.a, sdkaudio.DidNotEnableEncryption, 1)
 	var d sdkaudio.NotEncryptedData
 	if err := n[0].Decode(&d); err != nil || d.Reason != "Not supported by remote" {
 		t.Errorf("%s data %+v, %v", sdkaudio.DidNotEnableEncryption, d, err)

@@ -67,26 +67,53 @@ func readWAV(t *testing.T, path string) ([]int16, int) {
 	return out, r.SampleRate()
 }
 
-// harness runs the audio plugin in-process and records every notification
-// per stream handle.
+// harness runs the audio plugin behind one or two providers (in-process,
+// or two plugin processes) and records every notification per stream.
 type harness struct {
-	t    *testing.T
-	lp   *sdk.LocalProvider
-	mu   sync.Mutex
-	seen map[uint64][]*sdk.Notification
+	t     *testing.T
+	lp    *sdk.LocalProvider // the in-process provider, if any
+	provs []sdk.Provider     // A's is the first, B's the last
+	mu    sync.Mutex
+	seen  map[streamKey][]*sdk.Notification
+	owner map[*sdk.Opened]int // provider index of each stream
 }
 
+type streamKey struct {
+	prov   int
+	handle uint64
+}
+
+// newHarness runs the plugin in-process.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	lp, err := sdk.NewProvider(audiostream.Plugin("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, lp: lp, seen: map[uint64][]*sdk.Notification{}}
+	h := &harness{t: t, lp: lp, seen: map[streamKey][]*sdk.Notification{}, owner: map[*sdk.Opened]int{}}
+	// Registered first, so it runs after the reader stopped.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if err := lp.Close(ctx); err != nil {
+			t.Errorf("closing the provider: %v", err)
+		}
+	})
+	h.add(lp)
+	return h
+}
+
+// add adds a provider and starts reading its notifications until the
+// test ends.
+func (h *harness) add(p sdk.Provider) {
+	h.t.Helper()
+	idx := len(h.provs)
+	h.provs = append(h.provs, p)
 	ctx, cancel := context.WithCancel(context.Background())
-	ns, err := lp.Notifications(ctx)
+	ns, err := p.Notifications(ctx)
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		h.t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -97,28 +124,23 @@ func newHarness(t *testing.T) *harness {
 				return
 			}
 			h.mu.Lock()
-			h.seen[n.Handle] = append(h.seen[n.Handle], n)
+			k := streamKey{idx, n.Handle}
+			h.seen[k] = append(h.seen[k], n)
 			h.mu.Unlock()
 		}
 	}()
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer ccancel()
-		if err := lp.Close(cctx); err != nil {
-			t.Errorf("closing the provider: %v", err)
-		}
+	h.t.Cleanup(func() {
 		cancel()
 		<-done
 	})
-	return h
 }
 
-// notifications returns the notifications called name posted for handle.
-func (h *harness) notifications(handle uint64, name string) []*sdk.Notification {
+// notifications returns the notifications called name posted for o.
+func (h *harness) notifications(o *sdk.Opened, name string) []*sdk.Notification {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []*sdk.Notification
-	for _, n := range h.seen[handle] {
+	for _, n := range h.seen[streamKey{h.owner[o], o.Handle}] {
 		if n.Name == name {
 			out = append(out, n)
 		}
@@ -138,12 +160,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// waitNotification waits for the n-th (from 1) notification name of handle.
-func (h *harness) waitNotification(handle uint64, name string, n int) []*sdk.Notification {
+// waitNotification waits for the n-th (from 1) notification name of o.
+func (h *harness) waitNotification(o *sdk.Opened, name string, n int) []*sdk.Notification {
 	h.t.Helper()
 	var got []*sdk.Notification
 	waitFor(h.t, name, func() bool {
-		got = h.notifications(handle, name)
+		got = h.notifications(o, name)
 		return len(got) >= n
 	})
 	return got
@@ -188,7 +210,7 @@ func (h *harness) open(accA, accB *sdk.Account) *call {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	a, err := h.lp.Create(ctx, &sdk.CreateRequest{Type: sdkaudio.Type, Account: accA, Prepare: session("a", sdk.DirectionOutgoing)})
+	a, err := h.provs[0].Create(ctx, &sdk.CreateRequest{Type: sdkaudio.Type, Account: accA, Prepare: session("a", sdk.DirectionOutgoing)})
 	if err != nil {
 		h.t.Fatalf("Create: %v", err)
 	}
@@ -197,11 +219,15 @@ func (h *harness) open(accA, accB *sdk.Account) *call {
 		h.t.Fatalf("A did not initialize: %s", a.InitError)
 	}
 	offer := wrap(a.Media)
-	b, err := h.lp.NewFromSDP(ctx, &sdk.NewFromSDPRequest{Account: accB, RemoteSDP: offer, Prepare: session("b", sdk.DirectionIncoming)})
+	last := len(h.provs) - 1
+	b, err := h.provs[last].NewFromSDP(ctx, &sdk.NewFromSDPRequest{Account: accB, RemoteSDP: offer, Prepare: session("b", sdk.DirectionIncoming)})
 	if err != nil {
 		h.t.Fatalf("NewFromSDP: %v\noffer:\n%s", err, offer)
 	}
 	h.t.Cleanup(func() { _ = b.Stream.End(context.Background()) })
+	h.mu.Lock()
+	h.owner[b] = last
+	h.mu.Unlock()
 	if !b.Initialized {
 		h.t.Fatalf("B did not initialize: %s", b.InitError)
 	}
@@ -220,15 +246,19 @@ func (c *call) start(remoteForA string) {
 		c.h.t.Fatal(err)
 	}
 	for _, o := range []*sdk.Opened{c.a, c.b} {
-		c.h.waitNotification(o.Handle, sdk.MediaStreamDidStart, 1)
-		if f := c.h.notifications(o.Handle, sdk.MediaStreamDidFail); len(f) > 0 {
+		c.h.waitNotification(o, sdk.MediaStreamDidStart, 1)
+		if f := c.h.notifications(o, sdk.MediaStreamDidFail); len(f) > 0 {
 			c.h.t.Fatalf("stream %d failed: %s", o.Handle, f[0].Data)
 		}
 	}
 }
 
 // reoffer runs a re-INVITE offered by from to to and applies it on both.
-func (c *call) reoffer(from, to *sdk.Opened) {
+func (c *call) reoffer(from, to *sdk.Opened) { c.reofferWith(from, to, nil) }
+
+// reofferWith is reoffer with the answer changed by edit on its way (for
+// both sides) when edit is not nil.
+func (c *call) reofferWith(from, to *sdk.Opened, edit func(string) string) {
 	c.h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -246,6 +276,9 @@ func (c *call) reoffer(from, to *sdk.Opened) {
 		c.h.t.Fatal(err)
 	}
 	answer := wrap(a.Media)
+	if edit != nil {
+		answer = edit(answer)
+	}
 	if err := to.Stream.Update(ctx, &sdk.UpdateRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
 		c.h.t.Fatal(err)
 	}

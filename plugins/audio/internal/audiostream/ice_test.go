@@ -22,7 +22,7 @@ func TestICE(t *testing.T) {
 	}
 	c.start(c.answer)
 	for _, o := range []*sdk.Opened{c.a, c.b} {
-		h.waitNotification(o.Handle, sdkaudio.ICENegotiationDidSucceed, 1)
+		h.waitNotification(o, sdkaudio.ICENegotiationDidSucceed, 1)
 		_, attrs, err := sdkaudio.ReadAttributes(context.Background(), o.Stream)
 		if err != nil {
 			t.Fatal(err)
@@ -49,7 +49,7 @@ func TestICEOfferToPlainPeer(t *testing.T) {
 		return stats(t, c.a.Stream).RX.Packets > 20 && stats(t, c.b.Stream).RX.Packets > 20
 	})
 	for _, name := range []string{sdkaudio.ICENegotiationDidSucceed, sdkaudio.ICENegotiationDidFail} {
-		if n := h.notifications(c.a.Handle, name); len(n) != 0 {
+		if n := h.notifications(c.a, name); len(n) != 0 {
 			t.Errorf("A posted %s", name)
 		}
 	}

@@ -57,7 +57,7 @@ func exchange(t *testing.T, c *call, failA bool) (recA, recB string) {
 	}
 	for _, o := range []*sdk.Opened{c.a, c.b} {
 		for _, name := range []string{sdkaudio.WillStartRecording, sdkaudio.DidStartRecording, sdkaudio.WillStopRecording, sdkaudio.DidStopRecording} {
-			if n := len(c.h.waitNotification(o.Handle, name, 1)); n != 1 {
+			if n := len(c.h.waitNotification(o, name, 1)); n != 1 {
 				t.Errorf("stream %d posted %s %d times, want once", o.Handle, name, n)
 			}
 		}
@@ -121,7 +121,7 @@ func TestAudioExchange(t *testing.T) {
 				if !strings.EqualFold(attrs.Codec, tt.codec) || attrs.SRTPActive != (tt.srtp == sdkaudio.SRTPMandatory) {
 					t.Errorf("stream %d attributes %+v", o.Handle, attrs)
 				}
-				enc := h.notifications(o.Handle, sdkaudio.DidEnableEncryption)
+				enc := h.notifications(o, sdkaudio.DidEnableEncryption)
 				if (len(enc) == 1) != (tt.srtp == sdkaudio.SRTPMandatory) {
 					t.Errorf("stream %d posted %s %d times", o.Handle, sdkaudio.DidEnableEncryption, len(enc))
 				}

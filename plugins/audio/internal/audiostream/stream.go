@@ -281,17 +281,19 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 		return err
 	}
 	cfg := rtpsession.Config{
-		RTP:          s.pair.RTP,
-		RTCP:         s.pair.RTCP,
-		RemoteRTP:    udpAddrOrNil(n.remoteRTP),
-		RemoteRTCP:   udpAddrOrNil(n.remoteRTCP),
-		Latch:        true,
-		ClockRate:    uint32(n.codec.Info().ClockRate),
-		PayloadTypes: payloadTypes(n),
-		Timeout:      s.st.timeout,
-		OnTimeout:    s.timedOut,
-		OnPacket:     port.receive,
-		Logger:       s.env.Logger,
+		RTP:        s.pair.RTP,
+		RTCP:       s.pair.RTCP,
+		RemoteRTP:  udpAddrOrNil(n.remoteRTP),
+		RemoteRTCP: udpAddrOrNil(n.remoteRTCP),
+		Latch:      true,
+		ClockRate:  uint32(n.codec.Info().ClockRate),
+		// Every payload type reaches the port, which keeps the negotiated
+		// ones: a re-INVITE may change them.
+		KeepAlivePayloadType: &n.sendPT,
+		Timeout:              s.st.timeout,
+		OnTimeout:            s.timedOut,
+		OnPacket:             port.receive,
+		Logger:               s.env.Logger,
 	}
 	if tr.ice() {
 		// Connected ICE components: the pair is not needed any more.
@@ -338,14 +340,6 @@ func udpAddrOrNil(a *net.UDPAddr) net.Addr {
 		return nil
 	}
 	return a
-}
-
-func payloadTypes(n negotiation) []uint8 {
-	pts := []uint8{n.recvPT, n.sendPT}
-	if n.events {
-		pts = append(pts, n.recvEvPT, n.sendEvPT)
-	}
-	return pts
 }
 
 // gotDTMF runs on the RTP receive goroutine.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sipstreams/sipstreams/sdk"
@@ -18,12 +19,12 @@ func TestTimeout(t *testing.T) {
 	c := h.open(account("a", settings), account("b", settings))
 	c.start(c.answer)
 	waitFor(t, "media", func() bool { return stats(t, c.a.Stream).RX.Packets > 10 })
-	if n := h.notifications(c.a.Handle, sdkaudio.DidTimeout); len(n) != 0 {
+	if n := h.notifications(c.a, sdkaudio.DidTimeout); len(n) != 0 {
 		t.Fatalf("timeout while media flows")
 	}
 	mustCall(t, "end B", func(ctx context.Context) error { return c.b.Stream.End(ctx) })
-	h.waitNotification(c.a.Handle, sdkaudio.DidTimeout, 1)
-	h.waitNotification(c.a.Handle, sdkaudio.RTPDidTimeout, 1)
+	h.waitNotification(c.a, sdkaudio.DidTimeout, 1)
+	h.waitNotification(c.a, sdkaudio.RTPDidTimeout, 1)
 }
 
 var mPort = regexp.MustCompile(`m=audio (\d+) `)
@@ -52,7 +53,7 @@ func TestRebind(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{sdkaudio.DidChangeRTPParameters, sdkaudio.RTPDidChangeRTPParameters} {
-		n := h.waitNotification(c.a.Handle, name, 1)
+		n := h.waitNotification(c.a, name, 1)
 		var d sdkaudio.RTPParametersData
 		if err := n[0].Decode(&d); err != nil {
 			t.Fatal(err)
@@ -87,4 +88,34 @@ func TestAnswerKeepsOneCodec(t *testing.T) {
 			t.Errorf("offer %s, answerer %s: answer\n%s", tt.offerer, tt.answerer, c.answer)
 		}
 	}
+}
+
+// TestCodecChange: a re-INVITE whose answer picks another codec switches
+// both sides in place; each posts the change and hears the other after it.
+func TestCodecChange(t *testing.T) {
+	h := newHarness(t)
+	settings := map[string]string{sdkaudio.SettingCodecList: "PCMU,PCMA", sdkaudio.SettingSRTP: sdkaudio.SRTPDisabled}
+	c := h.open(account("a", settings), account("b", settings))
+	c.start(c.answer)
+	c.reofferWith(c.a, c.b, func(answer string) string {
+		answer = strings.Replace(answer, "RTP/AVP 0 101", "RTP/AVP 8 101", 1)
+		return strings.Replace(answer, "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", 1)
+	})
+	for _, o := range []*sdk.Opened{c.a, c.b} {
+		n := h.waitNotification(o, sdkaudio.DidChangeRTPParameters, 1)
+		var d sdkaudio.RTPParametersData
+		if err := n[0].Decode(&d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Change != sdkaudio.ChangeCodec || d.Codec != "PCMA" || d.SampleRate != 8000 {
+			t.Errorf("stream %d: %+v", o.Handle, d)
+		}
+		_, attrs, err := sdkaudio.ReadAttributes(context.Background(), o.Stream)
+		if err != nil || attrs.Codec != "PCMA" {
+			t.Errorf("stream %d codec %q, %v", o.Handle, attrs.Codec, err)
+		}
+	}
+	recA, recB := exchange(t, c, false)
+	hears(t, "A", recA, toneB)
+	hears(t, "B", recB, toneA)
 }
