@@ -167,9 +167,9 @@ func buildAnswer(st *settings, ep localEndpoint, remote sdpaudio.Media, prev sde
 		ICE:       ep.ice,
 		Direction: dir,
 	}
-	if remote.Events != nil {
-		ans.Events = eventsFormat(remote.Events.PT)
-		ans.Events.ClockRate = remote.Events.ClockRate
+	if ev := remote.Events; ev != nil && (ev.ClockRate == eventsRate || ev.ClockRate == c.Info().ClockRate) {
+		ans.Events = eventsFormat(ev.PT)
+		ans.Events.ClockRate = ev.ClockRate
 	}
 	var line sdes.Crypto
 	if len(remote.Crypto) > 0 && st.srtp != sdkaudio.SRTPDisabled {
@@ -198,6 +198,7 @@ type negotiation struct {
 	events     bool  // both sides negotiated telephone-event
 	sendEvPT   uint8
 	recvEvPT   uint8
+	evRate     int          // telephone-event clock rate
 	remoteRTP  *net.UDPAddr // nil while the remote holds old-style
 	remoteRTCP *net.UDPAddr
 	direction  string
@@ -259,7 +260,7 @@ func negotiate(st *settings, localSDP, remoteSDP string, index int) (negotiation
 		return negotiation{}, invalidStream("no common codec")
 	}
 	if remote.Events != nil && local.Events != nil {
-		n.events, n.sendEvPT, n.recvEvPT = true, remote.Events.PT, local.Events.PT
+		n.events, n.sendEvPT, n.recvEvPT, n.evRate = true, remote.Events.PT, local.Events.PT, remote.Events.ClockRate
 	}
 	if !remote.OnHoldOldStyle() {
 		n.remoteRTP = &net.UDPAddr{IP: remote.Address.AsSlice(), Port: remote.Port}

@@ -53,10 +53,10 @@ type mediaPort struct {
 	payload   []byte
 	evTicks   uint32 // packets of the DTMF event in progress
 	evEnds    int
-
-	dtmfTx *dtmf.Sender
-	dtmfRx dtmf.Receiver // owned by the RTP receive goroutine
-	onDTMF func(rune)
+	evRate    int
+	dtmfTx    *dtmf.Sender
+	dtmfRx    dtmf.Receiver // owned by the RTP receive goroutine
+	onDTMF    func(rune)
 
 	ticks     atomic.Uint64
 	played    atomic.Uint64
@@ -69,7 +69,7 @@ func newMediaPort(name string, rate int, onDTMF func(rune)) (*mediaPort, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &mediaPort{name: name, rate: rate, dtmfTx: tx, onDTMF: onDTMF}, nil
+	return &mediaPort{name: name, rate: rate, dtmfTx: tx, evRate: eventsRate, onDTMF: onDTMF}, nil
 }
 
 // Name implements mixer.Port.
@@ -106,6 +106,14 @@ func (p *mediaPort) configure(out sender, n negotiation) error {
 		p.info, p.enc, p.dec, p.toCodec, p.fromCodec, p.jb = info, enc, dec, toCodec, fromCodec, jb
 		p.txFIFO, p.rxFIFO, p.marker = p.txFIFO[:0], p.rxFIFO[:0], true
 	}
+	if n.events && n.evRate != p.evRate && p.evTicks == 0 {
+		// Event durations count in the telephone-event clock.
+		tx, err := dtmf.NewSender(dtmf.WithEndPackets(dtmfEndPackets), dtmf.WithClockRate(n.evRate))
+		if err != nil {
+			return err
+		}
+		p.dtmfTx, p.evRate = tx, n.evRate
+	}
 	p.out = out
 	p.sendPT, p.recvPT = n.sendPT, n.recvPT
 	p.events, p.sendEvPT, p.recvEvPT = n.events, n.sendEvPT, n.recvEvPT
@@ -126,7 +134,7 @@ func (p *mediaPort) setSending(on bool) {
 // negotiated, silently dropped otherwise (reference §3.7).
 func (p *mediaPort) sendDTMF(digit rune) error {
 	p.mu.Lock()
-	events := p.events
+	events, tx := p.events, p.dtmfTx
 	p.mu.Unlock()
 	if _, err := dtmf.Code(digit); err != nil {
 		return err
@@ -134,7 +142,7 @@ func (p *mediaPort) sendDTMF(digit rune) error {
 	if !events {
 		return nil
 	}
-	if err := p.dtmfTx.Enqueue(digit); err != nil && !errors.Is(err, dtmf.ErrQueueFull) {
+	if err := tx.Enqueue(digit); err != nil && !errors.Is(err, dtmf.ErrQueueFull) {
 		return err
 	}
 	return nil
