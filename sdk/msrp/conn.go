@@ -365,6 +365,7 @@ type outgoing struct {
 	head     Message // template of each chunk's headers (writer only)
 	rangeIdx int     // index of Byte-Range in head.Headers
 	offset   int64   // body bytes framed (writer only)
+	chunks   int     // chunks written (writer only)
 
 	read    int64 // body bytes read (producer only)
 	look    byte  // one byte of lookahead when Size is unknown
@@ -378,6 +379,7 @@ type outgoing struct {
 	pending  int
 	written  bool
 	failure  *Result
+	cancel   bool // failure is a local Cancel
 	finished bool
 	delivery *Delivery
 }
@@ -392,6 +394,27 @@ func (om *outgoing) aborted() bool {
 	om.mu.Lock()
 	defer om.mu.Unlock()
 	return om.failure != nil
+}
+
+func (om *outgoing) cancelled() bool {
+	om.mu.Lock()
+	defer om.mu.Unlock()
+	return om.cancel
+}
+
+// abort is Delivery.Cancel: the message fails locally and the writer stops
+// it, sending an aborting end-line if chunks went out already.
+func (om *outgoing) abort() {
+	om.mu.Lock()
+	if om.failure != nil || om.finished {
+		om.mu.Unlock()
+		return
+	}
+	om.failure = &Result{Comment: "cancelled", Err: ErrCancelled}
+	om.cancel = true
+	om.maybeFinishLocked()
+	om.mu.Unlock()
+	om.c.wakeup()
 }
 
 func (om *outgoing) chunkDone(code int, comment string, err error) {
@@ -546,6 +569,14 @@ func (c *Conn) writeLoop() {
 			idx := (next + i) % len(active)
 			om := active[idx]
 			if om.aborted() {
+				if om.cancelled() && om.chunks > 0 {
+					// Tell the peer: an empty chunk ending in '#'.
+					var err error
+					frame, err = c.writeAbort(om, frame[:0])
+					if err != nil {
+						return
+					}
+				}
 				close(om.stop)
 				om.writtenAll(nil)
 				active = append(active[:idx], active[idx+1:]...)
@@ -587,7 +618,6 @@ func (c *Conn) writeLoop() {
 
 // start gives a new message its buffers and producer.
 func (c *Conn) start(om *outgoing) *outgoing {
-	om.c = c
 	om.ready = make(chan chunkBuf, 1)
 	om.free = make(chan []byte, 2)
 	om.stop = make(chan struct{})
@@ -604,6 +634,16 @@ func (c *Conn) write(b []byte) error {
 		return err
 	}
 	return nil
+}
+
+// writeAbort writes an empty chunk of om flagged '#' (RFC 4975 §7.1.1).
+func (c *Conn) writeAbort(om *outgoing, frame []byte) ([]byte, error) {
+	tid := NewTransactionID()
+	om.head.TransactionID = tid
+	om.head.Headers[om.rangeIdx].Value = ByteRange{Start: om.offset + 1, End: om.offset, Total: om.o.Size}.String()
+	frame = om.head.AppendHead(frame)
+	frame = AppendEndLine(frame, tid, FlagAborted, true)
+	return frame, c.write(frame)
 }
 
 // writeChunk frames and writes one chunk of om; an error means the
@@ -628,6 +668,7 @@ func (c *Conn) writeChunk(om *outgoing, cb chunkBuf, frame []byte) ([]byte, erro
 	frame = append(frame, cb.data...)
 	frame = AppendEndLine(frame, tid, flag, true)
 	om.offset += n
+	om.chunks++
 
 	om.mu.Lock()
 	om.pending++

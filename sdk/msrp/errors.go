@@ -26,6 +26,9 @@ var (
 	ErrBindFailed = errors.New("msrp: session binding failed")
 	// ErrInvalidArgument means a caller passed an unusable value.
 	ErrInvalidArgument = errors.New("msrp: invalid argument")
+	// ErrCancelled is the Result error of a message stopped by
+	// Delivery.Cancel.
+	ErrCancelled = errors.New("msrp: message cancelled")
 	// ErrRelayAuth means a relay refused the AUTH request (RFC 4976).
 	ErrRelayAuth = errors.New("msrp: relay authentication failed")
 )

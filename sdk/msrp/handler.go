@@ -127,7 +127,9 @@ type Outgoing struct {
 	// SuccessReport asks the receiver for a success REPORT.
 	SuccessReport bool
 	// FailureReport is the Failure-Report mode; the zero value is yes.
-	// With ReportNo the delivery completes when the last chunk is written.
+	// With ReportNo the delivery completes when the last chunk is written;
+	// with ReportPartial, when Config.ResponseTimeout has passed without a
+	// failure response.
 	FailureReport ReportMode
 	// Headers are extra headers added to every chunk.
 	Headers []HeaderField
@@ -157,7 +159,13 @@ type Delivery struct {
 	MessageID string
 	done      chan struct{}
 	result    Result
+	om        *outgoing
 }
+
+// Cancel aborts the message: no further chunks are sent, the receiver is
+// told with an end-line flagged '#' when part of the message went out, and
+// the Result fails with ErrCancelled (unless it was already final).
+func (d *Delivery) Cancel() { d.om.abort() }
 
 // Done is closed when the delivery has a result.
 func (d *Delivery) Done() <-chan struct{} { return d.done }

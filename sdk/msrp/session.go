@@ -139,7 +139,8 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	} else if !validTransactionID(o.MessageID) {
 		return nil, fmt.Errorf("%w: invalid Message-ID %q", ErrInvalidArgument, o.MessageID)
 	}
-	om := &outgoing{o: o, delivery: &Delivery{MessageID: o.MessageID, done: make(chan struct{})}}
+	om := &outgoing{c: s.conn, o: o, delivery: &Delivery{MessageID: o.MessageID, done: make(chan struct{})}}
+	om.delivery.om = om
 	h := &om.head
 	h.Method = MethodSEND
 	h.AddHeader(HeaderToPath, s.toPath)

@@ -522,3 +522,31 @@ func TestDialTLSUntrusted(t *testing.T) {
 		t.Fatalf("msrps without TLSConfig: %v", err)
 	}
 }
+
+// TestDeliveryCancel stops a message half way: the receiver learns it was
+// aborted and the sender's Result is ErrCancelled.
+func TestDeliveryCancel(t *testing.T) {
+	ctx := testContext(t)
+	p := newPair(t, false, Config{ChunkSize: 1000, KeepAliveInterval: -1})
+	gate := newGateReader(bytes.Repeat([]byte("c"), 10000), 5000)
+	t.Cleanup(gate.open)
+	d, err := p.a.Send(ctx, Outgoing{ContentType: "text/plain", Body: gate, Size: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.waitServed()
+	d.Cancel()
+	res, err := d.Wait(ctx)
+	if !errors.Is(err, ErrCancelled) || res.Err == nil {
+		t.Fatalf("result %+v, err %v; want ErrCancelled", res, err)
+	}
+	c := <-p.rb.complete
+	if c.MessageID != d.MessageID || !c.Aborted || c.Size > 5000 || c.Size%1000 != 0 {
+		t.Fatalf("completion %+v", c)
+	}
+	d.Cancel() // idempotent
+	// The connection still works.
+	if _, err := p.a.SendMessage(ctx, "text/plain", []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+}
