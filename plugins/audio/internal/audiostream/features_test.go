@@ -261,3 +261,35 @@ func TestRecordingDefaultName(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMandatoryGetsPlainAnswer: an sdes_mandatory offerer given a plain
+// answer (a test-only fault: the crypto stripped on the way) fails to
+// start and says why.
+func TestMandatoryGetsPlainAnswer(t *testing.T) {
+	h := newHarness(t)
+	settings := map[string]string{sdkaudio.SettingSRTP: sdkaudio.SRTPMandatory}
+	c := h.open(account("a", settings), account("b", settings))
+	var plain []string
+	for _, l := range strings.Split(c.answer, "\r\n") {
+		if !strings.HasPrefix(l, "a=crypto:") {
+			plain = append(plain, strings.Replace(l, "RTP/SAVP", "RTP/AVP", 1))
+		}
+	}
+	ctx := context.Background()
+	if err := c.a.Stream.Start(ctx, &sdk.StartRequest{LocalSDP: c.offer, RemoteSDP: strings.Join(plain, "\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	n := h.waitNotification(c.a, sdk.MediaStreamDidFail, 1)
+	var fail sdk.DidFailData
+	if err := n[0].Decode(&fail); err != nil || fail.Context != "start" {
+		t.Errorf("MediaStreamDidFail %+v, %v", fail, err)
+	}
+	n = h.waitNotification(c.a, sdkaudio.DidNotEnableEncryption, 1)
+	var d sdkaudio.NotEncryptedData
+	if err := n[0].Decode(&d); err != nil || !strings.HasPrefix(d.Reason, "Negotiation failed: ") {
+		t.Errorf("%s %+v, %v", sdkaudio.DidNotEnableEncryption, d, err)
+	}
+	if len(h.notifications(c.a, sdk.MediaStreamDidStart)) != 0 {
+		t.Error("A started without SRTP")
+	}
+}

@@ -2,6 +2,7 @@ package audiostream
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -291,7 +292,7 @@ func negotiate(st *settings, localSDP, remoteSDP string, index int) (negotiation
 	}
 	if n.srtp == nil {
 		if st.srtp == sdkaudio.SRTPMandatory || remote.Proto == sdpaudio.ProtoSAVP || local.Proto == sdpaudio.ProtoSAVP {
-			return negotiation{}, sdk.Errorf(sdk.ErrInvalidStream, "%v", errNoSRTP)
+			return negotiation{}, fmt.Errorf("%w: %w", sdk.ErrInvalidStream, errNoSRTP)
 		}
 		if len(local.Crypto) > 0 {
 			n.notEncrypted = "Not supported by remote"
