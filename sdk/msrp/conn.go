@@ -640,7 +640,7 @@ func (c *Conn) write(b []byte) error {
 func (c *Conn) writeAbort(om *outgoing, frame []byte) ([]byte, error) {
 	tid := NewTransactionID()
 	om.head.TransactionID = tid
-	om.head.Headers[om.rangeIdx].Value = ByteRange{Start: om.offset + 1, End: om.offset, Total: om.o.Size}.String()
+	om.head.Headers[om.rangeIdx].Value = ByteRange{Start: om.offset + 1, End: om.offset, Total: om.o.Total}.String()
 	frame = om.head.AppendHead(frame)
 	frame = AppendEndLine(frame, tid, FlagAborted, true)
 	return frame, c.write(frame)
@@ -657,8 +657,8 @@ func (c *Conn) writeChunk(om *outgoing, cb chunkBuf, frame []byte) ([]byte, erro
 	if cb.err != nil {
 		flag = FlagAborted
 	}
-	br := ByteRange{Start: om.offset + 1, End: om.offset + n, Total: om.o.Size}
-	if cb.last {
+	br := ByteRange{Start: om.offset + 1, End: om.offset + n, Total: om.o.Total}
+	if cb.last && br.Total < 0 {
 		br.Total = br.End
 	}
 	tid := NewTransactionID()

@@ -397,3 +397,53 @@ func TestSessionIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSendByteRange sends part of a message (a file-range resume) and a
+// REPORT made by the application.
+func TestSendByteRange(t *testing.T) {
+	ctx := testContext(t)
+	s, p := dialRawServer(t, Config{KeepAliveInterval: -1, ChunkSize: 300})
+	d, err := s.Send(ctx, Outgoing{ContentType: "application/octet-stream", Body: strings.NewReader(strings.Repeat("r", 500)), Size: 500, Start: 501, Total: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		rng  string
+		flag byte
+	}{{"501-800/1000", FlagContinued}, {"801-1000/1000", FlagEnd}} {
+		m := p.next()
+		if m.Header(HeaderByteRange) != want.rng || m.Flag != want.flag {
+			t.Fatalf("chunk %q", m.Marshal())
+		}
+		p.answer(m, StatusOK)
+	}
+	if _, err := d.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []Outgoing{
+		{ContentType: "t/p", Size: 10, Start: -1},
+		{ContentType: "t/p", Size: 10, Start: 995, Total: 1000},
+	} {
+		bad.Body = strings.NewReader("0123456789")
+		if _, err := s.Send(ctx, bad); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("Send(%+v) err = %v", bad, err)
+		}
+	}
+
+	req := &Message{TransactionID: "x0000001", Method: MethodSEND}
+	req.SetHeader(HeaderToPath, s.LocalURI().String())
+	req.SetHeader(HeaderFromPath, "msrp://127.0.0.1:9/relay;tcp "+s.RemotePath()[0].String())
+	req.SetHeader(HeaderMessageID, "file1")
+	if err := s.SendReport(req, ByteRange{Start: 501, End: 1000, Total: 1000}, StatusOK, ""); err != nil {
+		t.Fatal(err)
+	}
+	rep := p.next()
+	if rep.Method != MethodREPORT || rep.Header(HeaderToPath) != req.Header(HeaderFromPath) ||
+		rep.Header(HeaderFromPath) != s.LocalURI().String() || rep.MessageID() != "file1" ||
+		rep.Header(HeaderByteRange) != "501-1000/1000" || rep.Header(HeaderStatus) != "000 200 OK" {
+		t.Fatalf("REPORT %q", rep.Marshal())
+	}
+	if err := s.SendReport(&Message{}, ByteRange{}, StatusOK, ""); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("SendReport without Message-ID: %v", err)
+	}
+}

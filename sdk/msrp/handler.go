@@ -16,8 +16,11 @@ type Handler interface {
 	// accepts the chunk; 413 asks the sender to stop the message; 415
 	// refuses the content type. Unread body bytes are discarded.
 	HandleChunk(ctx context.Context, c *Chunk) int
-	// HandleComplete is called when every byte of a message has arrived,
-	// or when it was aborted or failed. The returned status (for complete
+	// HandleComplete is called when every byte of a message (1 to its
+	// total) has arrived, or when it was aborted or failed. A message
+	// received as a byte range that starts later (RFC 5547 file-range) is
+	// not tracked to completion: its chunks reach HandleChunk, and the
+	// handler reports with Session.SendReport. The returned status (for complete
 	// messages) drives the REPORT the sender asked for: 200 gives a success
 	// REPORT when Success-Report is yes; another code a failure REPORT when
 	// Failure-Report is yes or partial.
@@ -124,6 +127,12 @@ type Outgoing struct {
 	// then "*" until the last chunk).
 	Size      int64
 	MessageID string // generated when empty
+	// Start is the 1-based position of the Body's first byte in the whole
+	// message, for sending a byte range (RFC 5547 file-range); 0 means 1.
+	Start int64
+	// Total is the size of the whole message when sending a byte range;
+	// 0 means Start-1+Size (or unknown when Size is -1).
+	Total int64
 	// SuccessReport asks the receiver for a success REPORT.
 	SuccessReport bool
 	// FailureReport is the Failure-Report mode; the zero value is yes.

@@ -134,12 +134,24 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	if o.Size < -1 {
 		return nil, fmt.Errorf("%w: negative Size", ErrInvalidArgument)
 	}
+	if o.Start == 0 {
+		o.Start = 1
+	}
+	if o.Start < 1 || o.Total < 0 || (o.Total > 0 && o.Size >= 0 && o.Start-1+o.Size > o.Total) {
+		return nil, fmt.Errorf("%w: byte range start %d size %d total %d", ErrInvalidArgument, o.Start, o.Size, o.Total)
+	}
+	if o.Total == 0 {
+		o.Total = -1
+		if o.Size >= 0 {
+			o.Total = o.Start - 1 + o.Size
+		}
+	}
 	if o.MessageID == "" {
 		o.MessageID = NewMessageID()
 	} else if !validTransactionID(o.MessageID) {
 		return nil, fmt.Errorf("%w: invalid Message-ID %q", ErrInvalidArgument, o.MessageID)
 	}
-	om := &outgoing{c: s.conn, o: o, delivery: &Delivery{MessageID: o.MessageID, done: make(chan struct{})}}
+	om := &outgoing{c: s.conn, o: o, offset: o.Start - 1, delivery: &Delivery{MessageID: o.MessageID, done: make(chan struct{})}}
 	om.delivery.om = om
 	h := &om.head
 	h.Method = MethodSEND
@@ -186,6 +198,27 @@ func (s *Session) SendMessage(ctx context.Context, contentType string, body []by
 		return Result{}, err
 	}
 	return d.Wait(ctx)
+}
+
+// SendReport sends a REPORT about a received message (RFC 4975 §7.1.2),
+// for handlers that report themselves (the reference SDK's streams run with
+// automatic reports off) or that receive byte ranges, which the session does
+// not track to completion. req is the Request of one of the message's
+// chunks; rng the bytes reported on.
+func (s *Session) SendReport(req *Message, rng ByteRange, code int, comment string) error {
+	if req == nil || req.MessageID() == "" {
+		return fmt.Errorf("%w: REPORT needs a request with a Message-ID", ErrInvalidArgument)
+	}
+	if comment == "" {
+		comment = StatusText(code)
+	}
+	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd}
+	rep.SetHeader(HeaderToPath, req.Header(HeaderFromPath))
+	rep.SetHeader(HeaderFromPath, s.fromPath)
+	rep.SetHeader(HeaderMessageID, req.MessageID())
+	rep.SetHeader(HeaderByteRange, rng.String())
+	rep.SetHeader(HeaderStatus, Status{Code: code, Comment: comment}.String())
+	return s.conn.sendFrame(rep.Marshal())
 }
 
 // limitReader fails with ErrTooLarge once more than n bytes are read.
@@ -358,13 +391,5 @@ func (s *Session) report(req *Message, st *inbound, code int) {
 	if code == StatusOK && !st.success || code != StatusOK && st.failure == ReportNo {
 		return
 	}
-	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd}
-	rep.SetHeader(HeaderToPath, req.Header(HeaderFromPath))
-	if to := req.Header(HeaderToPath); to != "" {
-		rep.SetHeader(HeaderFromPath, firstField(to))
-	}
-	rep.SetHeader(HeaderMessageID, req.MessageID())
-	rep.SetHeader(HeaderByteRange, ByteRange{Start: 1, End: st.received, Total: st.received}.String())
-	rep.SetHeader(HeaderStatus, Status{Code: code, Comment: StatusText(code)}.String())
-	_ = s.conn.sendFrame(rep.Marshal())
+	_ = s.SendReport(req, ByteRange{Start: 1, End: st.received, Total: st.received}, code, "")
 }
