@@ -25,6 +25,7 @@ const (
 	Outbound
 )
 
+// String returns "incoming" or "outgoing".
 func (d Direction) String() string {
 	if d == Inbound {
 		return "incoming"

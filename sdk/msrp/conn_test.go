@@ -358,6 +358,15 @@ func TestConnExpectReassembly(t *testing.T) {
 		t.Fatalf("aborted completion %+v", comp)
 	}
 
+	// The reference SDK writes an unknown end ('*') once a message is
+	// larger than 2048 bytes, even in a single chunk.
+	big := strings.Repeat("R", 3000)
+	p.send(chunk("c0000005", "msg3", "1-*/3000", "", big, FlagEnd))
+	p.expectResponse("c0000005", StatusOK)
+	if comp = <-rec.complete; comp.MessageID != "msg3" || comp.Size != 3000 || comp.Aborted {
+		t.Fatalf("reference-style completion %+v", comp)
+	}
+
 	mu.Lock()
 	in, out := traced[Inbound].String(), traced[Outbound].String()
 	mu.Unlock()

@@ -47,6 +47,7 @@ type ParseError struct {
 	Method        string
 }
 
+// Error describes the parse failure.
 func (e *ParseError) Error() string {
 	if e.Line != "" {
 		return fmt.Sprintf("%v: %s: %q", e.Err, e.Reason, e.Line)
@@ -65,6 +66,7 @@ type StatusError struct {
 	Comment string
 }
 
+// Error gives the status code and comment.
 func (e *StatusError) Error() string {
 	if e.Comment == "" {
 		return fmt.Sprintf("msrp: status %d", e.Code)
@@ -102,6 +104,7 @@ type TransportError struct {
 	Err error
 }
 
+// Error describes the I/O failure.
 func (e *TransportError) Error() string { return "msrp: transport: " + e.Err.Error() }
 
 // Unwrap returns the I/O error.

@@ -252,6 +252,7 @@ func parseCount(s string, star bool) (int64, error) {
 	return strconv.ParseInt(s, 10, 64)
 }
 
+// String formats the range as a Byte-Range header value.
 func (br ByteRange) String() string {
 	b := strconv.AppendInt(nil, br.Start, 10)
 	b = append(b, '-')
@@ -281,6 +282,7 @@ const (
 	ReportPartial
 )
 
+// String returns the header value: "yes", "no" or "partial".
 func (r ReportMode) String() string {
 	switch r {
 	case ReportNo:
@@ -325,6 +327,7 @@ func ParseStatus(s string) (Status, error) {
 	return Status{Code: n, Comment: comment}, nil
 }
 
+// String formats the Status header value, "000 <code>[ <comment>]".
 func (s Status) String() string {
 	if s.Comment == "" {
 		return "000 " + strconv.Itoa(s.Code)

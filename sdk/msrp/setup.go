@@ -16,6 +16,7 @@ const (
 	SetupActpass
 )
 
+// String returns the a=setup value.
 func (s Setup) String() string {
 	switch s {
 	case SetupActive:
