@@ -30,20 +30,38 @@ func gotMessage(p *peer) chat.GotMessageData {
 // delivered waits for the outcome of message id at p and checks it.
 func delivered(p *peer, id string, wantName string, wantCode int) chat.DeliveryData {
 	p.t.Helper()
-	for {
-		n := p.waitFor(wantName)
-		var d chat.DeliveryData
-		if err := n.Decode(&d); err != nil {
-			p.t.Fatal(err)
+	var d chat.DeliveryData
+	n := p.find(func(n *sdk.Notification) bool {
+		if n.Name != chat.DidDeliverMessage && n.Name != chat.DidNotDeliverMessage {
+			return false
 		}
-		if d.MessageID != id {
-			continue
-		}
-		if d.Code != wantCode {
-			p.t.Fatalf("%s: %s for %s with code %d %q, want %d", p.me.name, wantName, id, d.Code, d.Reason, wantCode)
-		}
-		return d
+		var x chat.DeliveryData
+		return n.Decode(&x) == nil && x.MessageID == id
+	})
+	if err := n.Decode(&d); err != nil {
+		p.t.Fatal(err)
 	}
+	if n.Name != wantName || d.Code != wantCode {
+		p.t.Fatalf("%s: %s for %s with code %d %q, want %s %d", p.me.name, n.Name, id, d.Code, d.Reason, wantName, wantCode)
+	}
+	return d
+}
+
+// sentIDs returns the IDs of the DidSendMessage notifications seen at p,
+// waiting until there are n.
+func sentIDs(p *peer, n int) []string {
+	p.t.Helper()
+	var ids []string
+	p.find(func(x *sdk.Notification) bool {
+		if x.Name == chat.DidSendMessage {
+			var d chat.DidSendMessageData
+			if err := x.Decode(&d); err == nil {
+				ids = append(ids, d.MessageID)
+			}
+		}
+		return len(ids) == n
+	})
+	return ids
 }
 
 // TestChatBothWays: messages sent before start arrive in order once both
@@ -57,9 +75,7 @@ func TestChatBothWays(t *testing.T) {
 			a, b, offer, answer := pair(t, alice, bob)
 			wantProto, wantScheme := map[string]string{"tcp": "TCP/MSRP", "tls": "TCP/TLS/MSRP"}[transport], map[string]string{"tcp": "msrp://", "tls": "msrps://"}[transport]
 			if !strings.Contains(offer, " "+wantProto+" *") || !strings.Contains(answer, "a=path:"+wantScheme) {
-				t.Fatalf("offer/answer not %s:
-%s
-%s", wantProto, offer, answer)
+				t.Fatalf("offer/answer not %s:\n%s\n%s", wantProto, offer, answer)
 			}
 			var early []string
 			for i := range 3 {
@@ -79,12 +95,8 @@ func TestChatBothWays(t *testing.T) {
 					t.Fatalf("message %d: %+v", i, m)
 				}
 			}
-			for _, id := range early {
-				var sent chat.DidSendMessageData
-				a.waitData(chat.DidSendMessage, &sent)
-				if sent.MessageID != id {
-					t.Fatalf("DidSendMessage for %s, want %s (in order)", sent.MessageID, id)
-				}
+			if got := sentIDs(a, len(early)); fmt.Sprint(got) != fmt.Sprint(early) {
+				t.Fatalf("DidSendMessage for %v, want %v (in order)", got, early)
 			}
 			for _, id := range early {
 				delivered(a, id, chat.DidDeliverMessage, 200)
@@ -131,8 +143,7 @@ func TestChatBothWays(t *testing.T) {
 			if err != nil || !own.CPIMEnabled || own.Queued != 0 || own.LocalPath == "" || own.RemotePath == "" {
 				t.Fatalf("attributes %+v %v", own, err)
 			}
-			a.end()
-			b.end()
+			endAll(a, b)
 			for _, p := range []*peer{a, b} {
 				for _, n := range p.seen {
 					if n.Name == sdk.MediaStreamDidFail || n.Name == chat.DidNotDeliverMessage {

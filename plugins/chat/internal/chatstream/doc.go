@@ -25,7 +25,8 @@
 //     gives a 413 REPORT and a CPIM parse error a 400 REPORT, and the stream
 //     keeps going, as the reference's does.
 //
-// The stream owns one goroutine besides the Base's: the sender, with one
-// short-lived watcher per message awaiting its transaction response. End
-// stops them all and waits for them.
+// The stream owns one goroutine besides the Base's: the sender. It hands
+// a message to the MSRP session only once the previous one has its
+// transaction response, since msrp.Conn interleaves concurrent messages and
+// chat messages must arrive in order. End stops it and waits for it.
 package chatstream

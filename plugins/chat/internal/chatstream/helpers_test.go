@@ -105,6 +105,20 @@ func (p *peer) waitFor(name string) *sdk.Notification {
 	}
 }
 
+// find returns the first notification, among all those seen or still to
+// come, that ok accepts; it consumes nothing.
+func (p *peer) find(ok func(*sdk.Notification) bool) *sdk.Notification {
+	p.t.Helper()
+	for i := 0; ; i++ {
+		for i >= len(p.seen) {
+			p.recv()
+		}
+		if ok(p.seen[i]) {
+			return p.seen[i]
+		}
+	}
+}
+
 // waitData waits for name and decodes its data into v.
 func (p *peer) waitData(name string, v any) {
 	p.t.Helper()
@@ -198,15 +212,23 @@ func (p *peer) send(m chat.Message) string {
 	return id
 }
 
-func (p *peer) end() {
-	p.t.Helper()
-	if err := p.s.Deactivate(p.ctx); err != nil {
-		p.t.Fatalf("%s: Deactivate: %v", p.me.name, err)
+func (p *peer) end() { endAll(p) }
+
+// endAll tears the streams down as a session does: all are deactivated
+// first, then ended.
+func endAll(ps ...*peer) {
+	for _, p := range ps {
+		p.t.Helper()
+		if err := p.s.Deactivate(p.ctx); err != nil {
+			p.t.Fatalf("%s: Deactivate: %v", p.me.name, err)
+		}
 	}
-	if err := p.s.End(p.ctx); err != nil {
-		p.t.Fatalf("%s: End: %v", p.me.name, err)
+	for _, p := range ps {
+		if err := p.s.End(p.ctx); err != nil {
+			p.t.Fatalf("%s: End: %v", p.me.name, err)
+		}
+		p.waitFor(sdk.MediaStreamDidEnd)
 	}
-	p.waitFor(sdk.MediaStreamDidEnd)
 }
 
 // pair negotiates a (offerer) and b (answerer) without starting them.

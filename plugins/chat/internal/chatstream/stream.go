@@ -36,8 +36,8 @@ type stream struct {
 	remote      chat.Identity
 	remoteFocus bool
 	ended       bool
-	stop        chan struct{}  // closed by End: the sender and watchers return
-	wg          sync.WaitGroup // the sender and the watchers
+	stop        chan struct{}  // closed by End: the sender returns
+	wg          sync.WaitGroup // the sender
 }
 
 var _ sdk.Stream = (*stream)(nil)
@@ -138,6 +138,10 @@ func (s *stream) started(sess *msrp.Session) {
 
 // sender sends the queued messages in order until End, or until the
 // session closes, which fails what is left.
+//
+// A message is sent only once the previous one has its transaction
+// response: msrp.Conn interleaves the messages it is given, and chat
+// messages must arrive in the order they were sent.
 func (s *stream) sender(sess *msrp.Session) {
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -148,7 +152,10 @@ func (s *stream) sender(sess *msrp.Session) {
 			if !ok {
 				break
 			}
-			s.send(ctx, it)
+			if !s.send(ctx, sess, it) {
+				s.out.Close(chat.ReasonStreamEnded)
+				return
+			}
 		}
 		select {
 		case <-s.out.Ready():
@@ -161,9 +168,10 @@ func (s *stream) sender(sess *msrp.Session) {
 	}
 }
 
-// send encodes one message for the negotiated peer and hands it to the
-// session; a watcher turns its transaction response into a notification.
-func (s *stream) send(ctx context.Context, it outbox.Item) {
+// send encodes one message for the negotiated peer, hands it to the
+// session and waits for its transaction response. It returns false when
+// the stream ended or the session closed meanwhile.
+func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) bool {
 	var (
 		body payload.Body
 		err  error
@@ -178,7 +186,7 @@ func (s *stream) send(ctx context.Context, it outbox.Item) {
 	if err != nil {
 		s.env.Logger.Warn("dropping a queued message", "message_id", it.ID, "err", err)
 		s.out.Result(it.ID, 0, err.Error())
-		return
+		return true
 	}
 	o := msrp.Outgoing{
 		ContentType: body.ContentType,
@@ -194,22 +202,19 @@ func (s *stream) send(ctx context.Context, it outbox.Item) {
 	d, err := s.Base.Send(ctx, o)
 	if err != nil {
 		s.out.Result(it.ID, 0, err.Error())
-		return
+		return true
 	}
 	s.out.Sent(it.ID)
-	if !it.Track {
-		return
+	select {
+	case <-d.Done():
+		r := d.Result()
+		s.out.Result(it.ID, r.Code, r.Comment)
+		return true
+	case <-sess.Done():
+		return false
+	case <-s.stop:
+		return false
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		select {
-		case <-d.Done():
-			r := d.Result()
-			s.out.Result(it.ID, r.Code, r.Comment)
-		case <-s.stop:
-		}
-	}()
 }
 
 // remoteMedia is the remote m-line: the answer or offer read by Start, or
