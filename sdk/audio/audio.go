@@ -101,6 +101,9 @@ const (
 	// either way.
 	ICENegotiationDidSucceed = "RTPStreamICENegotiationDidSucceed"
 	ICENegotiationDidFail    = "RTPStreamICENegotiationDidFail"
+	// ICENegotiationStateDidChange follows each ICE component's state
+	// (ICEStateData).
+	ICENegotiationStateDidChange = "RTPStreamICENegotiationStateDidChange"
 )
 
 // Values of HoldStateData.Originator.
@@ -162,6 +165,15 @@ type ICESucceededData struct {
 	LocalCandidates  []string `json:"local_candidates"`
 	RemoteCandidates []string `json:"remote_candidates"`
 	ValidList        []string `json:"valid_list"`
+}
+
+// ICEStateData is the data of ICENegotiationStateDidChange: pion's state
+// names ("New", "Checking", "Connected", "Failed", "Closed", …) of one
+// component (1 RTP, 2 RTCP).
+type ICEStateData struct {
+	Component int    `json:"component"`
+	PrevState string `json:"prev_state"`
+	State     string `json:"state"`
 }
 
 // ICEFailedData is the data of ICENegotiationDidFail.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
+
+	"github.com/pion/ice/v2"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/icetransport"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpsession"
@@ -28,6 +31,20 @@ func (s *stream) newICE(ip netip.Addr, controlling bool) (*icetransport.Transpor
 	}
 	if ip.IsLoopback() {
 		cfg.InterfaceFilter = func(name string) bool { return name == "lo" }
+	}
+	// Runs on pion's goroutines, which Close waits for: it takes no lock
+	// of the stream's, only its own.
+	var mu sync.Mutex
+	prev := map[int]string{}
+	cfg.OnStateChange = func(component int, state ice.ConnectionState) {
+		mu.Lock()
+		old := prev[component]
+		prev[component] = state.String()
+		mu.Unlock()
+		if old == "" {
+			old = ice.ConnectionStateNew.String()
+		}
+		s.env.Post(sdkaudio.ICENegotiationStateDidChange, sdkaudio.ICEStateData{Component: component, PrevState: old, State: state.String()})
 	}
 	return icetransport.New(cfg)
 }

@@ -23,6 +23,18 @@ func TestICE(t *testing.T) {
 	c.start(c.answer)
 	for _, o := range []*sdk.Opened{c.a, c.b} {
 		h.waitNotification(o, sdkaudio.ICENegotiationDidSucceed, 1)
+		waitFor(t, "ICE component 1 connected", func() bool {
+			for _, n := range h.notifications(o, sdkaudio.ICENegotiationStateDidChange) {
+				var d sdkaudio.ICEStateData
+				if err := n.Decode(&d); err != nil {
+					t.Fatal(err)
+				}
+				if d.Component == 1 && d.State == "Connected" && d.PrevState == "Checking" {
+					return true
+				}
+			}
+			return false
+		})
 		_, attrs, err := sdkaudio.ReadAttributes(context.Background(), o.Stream)
 		if err != nil {
 			t.Fatal(err)
