@@ -230,3 +230,47 @@ func sha256Of(s string) []byte {
 	sum := sha256.Sum256([]byte(s))
 	return sum[:]
 }
+
+// TestRelayPassive registers the passive side through the relay: the
+// peer's first request arrives over the relay connection and binds it.
+func TestRelayPassive(t *testing.T) {
+	ctx := testContext(t)
+	f := newFakeRelay(t, "secret")
+	peers := make(chan *rawPeer, 1)
+	go func() { peers <- f.serveAuth(t) }()
+	r, err := ConnectRelay(ctx, RelayConfig{URI: f.uri, Username: "alice", Password: "secret", SessionID: "alicesess"}, Config{KeepAliveInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p := <-peers
+	if p == nil {
+		t.FailNow()
+	}
+	if r.LocalURI().SessionID != "alicesess" {
+		t.Fatalf("local URI %v", r.LocalURI())
+	}
+	remote := []URI{MustParseURI("msrp://192.0.2.10:2855/peer;tcp")}
+	rec := newRecorder()
+	pending, err := r.Expect(remote, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := "msrp://127.0.0.1:1/relaysess;tcp " + remote[0].String()
+	p.send(sendReq("rly00002", r.LocalURI().String(), from, "Byte-Range: 1-0/0\n", ""))
+	p.expectResponse("rly00002", StatusOK)
+	s, err := pending.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Expect(remote, rec); !errors.Is(err, ErrBindFailed) {
+		t.Fatalf("second Expect for the same session-id: %v", err)
+	}
+	// Replies go back through the relay: To-Path = Use-Path + peer.
+	go func() { _, _ = s.SendMessage(ctx, "text/plain", []byte("hi")) }()
+	m := p.next()
+	if m.Header(HeaderToPath) != FormatPath(append(r.UsePath(), remote...)) || string(m.Body) != "hi" {
+		t.Fatalf("reply %q", m.Marshal())
+	}
+	p.answer(m, StatusOK)
+}
