@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,9 +16,10 @@ import (
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/chat"
 )
 
-const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, /invoke METHOD [JSON-ARGS], /end`
+const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke METHOD [JSON-ARGS], /end`
 
 // stringList is a repeatable string flag.
 type stringList []string
@@ -105,6 +107,11 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cf.register(fs)
 	af.register(fs)
 	fs.Var(&streams, "stream", "stream `type` to offer (repeatable)")
+	var mf mediaFlags
+	mf.register(fs)
+	withAudio := fs.Bool("audio", false, "offer an audio stream (same as --stream audio)")
+	withChat := fs.Bool("chat", false, "offer a chat stream (same as --stream chat)")
+	untilDelivered := fs.Bool("until-delivered", false, "end the session once every --message got its delivery report (exit 1 if one was not delivered)")
 	route = fs.String("route", "", "send to `transport:ip:port` instead of the URI's address")
 	accountID := fs.String("account", "", "call from this configured `account` (its AOR, credentials and outbound proxy; default: the peer-to-peer account)")
 	subject = fs.String("subject", "", "Subject of the call")
@@ -115,7 +122,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: sipstreams call URI --stream TYPE [--stream TYPE...] [flags]")
+		fmt.Fprintln(stderr, "usage: sipstreams call URI --stream TYPE [--stream TYPE...] | --audio | --chat [flags]")
 		return 2
 	}
 	target, err := parseTarget(pos[0])
@@ -123,8 +130,14 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 2
 	}
+	if *withAudio {
+		streams = append(streams, "audio")
+	}
+	if *withChat {
+		streams = append(streams, "chat")
+	}
 	if len(streams) == 0 {
-		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE")
+		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE (or --audio, --chat)")
 		return 2
 	}
 	var routes []engine.Route
@@ -206,6 +219,31 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			events <- n
 		}
 	}), "", s)()
+	// Delivery reports of the chat messages, for --until-delivered.
+	deliveries := make(chan chat.DeliveryData, 64)
+	deliveryDone := make(chan struct{})
+	defer close(deliveryDone)
+	defer app.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+		raw, ok := n.Data.(json.RawMessage)
+		if !ok {
+			return
+		}
+		var d chat.DeliveryData
+		if json.Unmarshal(raw, &d) != nil {
+			return
+		}
+		if n.Name == chat.DidNotDeliverMessage && d.Code == 0 {
+			d.Code = -1 // not delivered, whatever the reason
+		}
+		if n.Name == chat.DidNotDeliverMessage || n.Name == chat.DidDeliverMessage {
+			select {
+			case deliveries <- d:
+			case <-deliveryDone:
+			}
+		}
+	}), "", nil)()
+	pending := map[string]bool{}
+	undelivered := 0
 	pr.say("calling %s over %s; %s", target.String(), routes[0], callHelp)
 	if err := s.Connect(ctx, target, routes, made, *subject); err != nil {
 		endMade()
@@ -264,7 +302,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			case "/unhold":
 				printCommandError(stderr, cmd, s.Unhold())
 			default:
-				if !proposalCommand(ctx, app, s, info.LocalIP, cmd, rest, stderr) {
+				if !proposalCommand(ctx, app, s, info.LocalIP, cmd, rest, stderr) && !mediaCommand(ctx, s, line, pr, stderr) {
 					fmt.Fprintln(stderr, callHelp)
 				}
 			}
@@ -272,6 +310,14 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			switch n.Name {
 			case session.SIPSessionDidStart:
 				started = true
+				for _, id := range mf.sessionStarted(ctx, s, pr, stderr) {
+					pending[id] = true
+				}
+				if *untilDelivered && len(pending) == 0 {
+					fmt.Fprintln(stderr, "sipstreams: no message could be sent")
+					undelivered++
+					hangUp()
+				}
 				if *hangupAfter > 0 {
 					t := time.NewTimer(*hangupAfter)
 					defer t.Stop()
@@ -282,10 +328,22 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", target.String(), failureText(d))
 				return 1
 			case session.SIPSessionDidEnd:
-				if !started {
+				if !started || undelivered > 0 {
 					return 1
 				}
 				return 0
+			}
+		case d := <-deliveries:
+			if !pending[d.MessageID] {
+				continue
+			}
+			delete(pending, d.MessageID)
+			if d.Code != 200 {
+				undelivered++
+				fmt.Fprintf(stderr, "sipstreams: message %s not delivered: %d %s\n", d.MessageID, d.Code, d.Reason)
+			}
+			if *untilDelivered && len(pending) == 0 {
+				hangUp()
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/session"
 )
 
-const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, /invoke METHOD [JSON-ARGS], /end, /quit`
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke METHOD [JSON-ARGS], /end, /quit`
 
 // cmdListen starts the application and answers incoming sessions: with
 // --auto-answer it accepts every proposed stream; otherwise it rings and
@@ -22,10 +22,12 @@ const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + propo
 // (SIGINT, SIGTERM), /quit, or — without --auto-answer — the end of stdin.
 func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var af appFlags
+	var mf mediaFlags
 	var autoAnswer *bool
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
 		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session with all its proposed streams")
+		mf.register(fs)
 	})
 	if !ok {
 		return 2
@@ -44,7 +46,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsub()
 	}()
 
-	l := &listener{pr: pr, auto: *autoAnswer, stderr: stderr, app: app}
+	l := &listener{pr: pr, auto: *autoAnswer, stderr: stderr, app: app, media: &mf, ctx: ctx}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
@@ -94,6 +96,8 @@ type listener struct {
 	auto   bool
 	stderr io.Writer
 	app    *application.Application
+	media  *mediaFlags
+	ctx    context.Context // the command's: bounds what the listener starts
 
 	mu  sync.Mutex
 	cur *session.Session // the session the commands apply to
@@ -126,6 +130,10 @@ func (l *listener) handle(n notify.Notification) {
 		}
 		_ = s.SendRingIndication()
 		l.pr.say("incoming session from %s with %s: /accept or /reject [code]", s.RemoteIdentity(), strings.Join(streamTypes(d.Streams), ", "))
+	case session.SIPSessionDidStart:
+		// Not on the notification goroutine: the media calls wait for
+		// the plugins.
+		go l.media.sessionStarted(l.ctx, s, l.pr, l.stderr)
 	case session.SIPSessionDidEnd, session.SIPSessionDidFail:
 		l.mu.Lock()
 		if l.cur == s {
@@ -180,7 +188,7 @@ func (l *listener) command(line string) (quit bool) {
 		invoke(context.Background(), s, rest, l.pr, l.stderr)
 	default:
 		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-		if !proposalCommand(context.Background(), l.app, s, listenIP(l.app), fields[0], rest, l.stderr) {
+		if !proposalCommand(context.Background(), l.app, s, listenIP(l.app), fields[0], rest, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
 			fmt.Fprintln(l.stderr, listenHelp)
 		}
 	}

@@ -10,11 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sipstreams/sipstreams/framework/account"
 	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/registry"
+	"github.com/sipstreams/sipstreams/sdk/chat"
 )
 
 // printer prints each notification as it happens: a human-readable line, or
@@ -58,6 +60,10 @@ func (p *printer) senderName(s any) string {
 		return fmt.Sprintf("session %s %s", v.Direction(), id)
 	case *session.Manager:
 		return "session manager"
+	case *account.Manager:
+		return "account manager"
+	case *account.Account:
+		return "account " + v.ID()
 	case *application.Application:
 		return "application"
 	case *engine.Engine:
@@ -101,6 +107,9 @@ func (p *printer) HandleNotification(n notify.Notification) {
 // print writes one notification; p.mu is held.
 func (p *printer) print(n notify.Notification) {
 	sender := p.senderName(n.Sender)
+	if p.printChat(n, sender) {
+		return
+	}
 	data := describe(n.Data)
 	if raw, ok := data.(json.RawMessage); ok {
 		var v any
@@ -216,6 +225,26 @@ func describe(data any) any {
 		return map[string]any{"originator": d.Originator, "added_streams": streamTypes(d.AddedStreams), "removed_streams": streamTypes(d.RemovedStreams)}
 	case session.HoldStateData:
 		return map[string]any{"originator": d.Originator, "on_hold": d.OnHold, "partial": d.Partial}
+	case account.DidAddAccountData:
+		return map[string]any{"account": d.Account.ID()}
+	case account.ManagerWillStartData:
+		ids := make([]string, len(d.Accounts))
+		for i, a := range d.Accounts {
+			ids[i] = a.ID()
+		}
+		return map[string]any{"accounts": ids, "peer_to_peer_available": d.PeerToPeerAvailable}
+	case account.RegistrationGotAnswerData:
+		return map[string]any{"code": d.Code, "reason": d.Reason}
+	case account.RegistrationDidSucceedData:
+		return map[string]any{"code": d.Code, "reason": d.Reason, "contact": d.Contact.String(), "expires": d.Expires.Seconds(), "registrar": d.Registrar}
+	case account.RegistrationDidFailData:
+		m := map[string]any{"code": d.Code, "reason": d.Reason, "retry_after": d.RetryAfter.Seconds()}
+		if d.Error != nil {
+			m["error"] = d.Error.Error()
+		}
+		return m
+	case account.RegistrationDidEndData:
+		return map[string]any{"code": d.Code, "reason": d.Reason}
 	case engine.TraceData:
 		dir := "sent"
 		if d.Received {
@@ -238,4 +267,57 @@ func describe(data any) any {
 		return map[string]any{"error": d.Error()}
 	}
 	return data
+}
+
+// printChat prints a chat message or composing indication as a person
+// reads it: "[15:04:05] Alice <sip:alice@…>: text" (with --json, the data
+// with the content as text). It reports whether n was one.
+func (p *printer) printChat(n notify.Notification, sender string) bool {
+	raw, ok := n.Data.(json.RawMessage)
+	if !ok || (n.Name != chat.GotMessage && n.Name != chat.GotComposingIndication) {
+		return false
+	}
+	var line string
+	var data map[string]any
+	switch n.Name {
+	case chat.GotMessage:
+		var d chat.GotMessageData
+		if json.Unmarshal(raw, &d) != nil {
+			return false
+		}
+		m := d.Message
+		from := m.Sender.URI
+		if m.Sender.DisplayName != "" {
+			from = fmt.Sprintf("%s <%s>", m.Sender.DisplayName, m.Sender.URI)
+		}
+		text := string(m.Content)
+		if !strings.HasPrefix(m.ContentType, "text/") {
+			text = fmt.Sprintf("(%s, %d bytes)", m.ContentType, len(m.Content))
+		}
+		line = fmt.Sprintf("[%s] %s: %s", m.Timestamp.Local().Format("15:04:05"), from, text)
+		data = map[string]any{"sender": m.Sender, "content": text, "content_type": m.ContentType,
+			"timestamp": m.Timestamp, "message_id": m.MessageID, "private": d.Private}
+	case chat.GotComposingIndication:
+		var d chat.ComposingData
+		if json.Unmarshal(raw, &d) != nil {
+			return false
+		}
+		who := d.Sender.DisplayName
+		if who == "" {
+			who = d.Sender.URI
+		}
+		line = fmt.Sprintf("%s is %s", who, map[bool]string{true: "typing…", false: "idle"}[d.State == chat.StateActive])
+		data = map[string]any{"state": d.State, "refresh": d.Refresh, "sender": d.Sender}
+	}
+	if p.json {
+		_ = encoder(p.w).Encode(struct {
+			Time   time.Time      `json:"time"`
+			Name   string         `json:"name"`
+			Sender string         `json:"sender"`
+			Data   map[string]any `json:"data"`
+		}{n.Time, n.Name, sender, data})
+		return true
+	}
+	fmt.Fprintf(p.w, "%8.3fs  %-12s %s\n", n.Time.Sub(p.start).Seconds(), sender, line)
+	return true
 }

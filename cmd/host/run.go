@@ -21,7 +21,8 @@ const usage = `usage: sipstreams COMMAND [flags]
 
 commands:
   listen    start the application and answer incoming sessions
-  call      call a SIP URI with streams of the given types
+  call      call a SIP URI with streams of the given types (--audio, --chat, --stream TYPE)
+  message   send chat messages to a SIP URI in a session of its own and wait for their delivery
   plugins   list the stream plugins of the plugin directory (loaded or refused)
   demo      negotiate, exercise and end two streams of every loaded type on loopback
   version   print the host version and contract version
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdListen(ctx, args[1:], stdin, stdout, stderr)
 	case "call":
 		return cmdCall(ctx, args[1:], stdin, stdout, stderr)
+	case "message":
+		return cmdMessage(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sipstreams: unknown command %q\n\n%s", args[0], usage)
 		return 2

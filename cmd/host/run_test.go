@@ -25,8 +25,10 @@ func TestMain(m *testing.M) {
 	echoBin = bin
 	code := m.Run()
 	os.RemoveAll(dir)
-	if flowDir != "" {
-		os.RemoveAll(flowDir)
+	for _, d := range []string{flowDir, mediaDir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }

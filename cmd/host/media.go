@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/chat"
+)
+
+// mediaHelp lists the stdin commands for audio and chat streams.
+const mediaHelp = `/dtmf DIGITS, /record [FILE], /stop-recording, /stats, /msg TEXT (or any line not starting with /), /composing`
+
+// mediaFlags are what call and listen do with audio and chat streams.
+type mediaFlags struct {
+	play     string     // WAV file sent on audio streams instead of the microphone
+	record   string     // WAV file recording audio streams from their start
+	dtmf     string     // digits sent once an audio stream started
+	messages stringList // chat messages sent on the chat stream (queued until it starts)
+}
+
+func (m *mediaFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.play, "play", "", "send this `WAV` file (looped) on audio streams instead of the microphone")
+	fs.StringVar(&m.record, "record", "", "record audio streams, both directions, to this `WAV` file")
+	fs.StringVar(&m.dtmf, "dtmf", "", "send these `DIGITS` as RFC 4733 DTMF once the audio stream started")
+	fs.Var(&m.messages, "message", "send this `TEXT` on the chat stream (repeatable)")
+}
+
+// streamsOf returns the session's active streams of type typ.
+func streamsOf(s *session.Session, typ string) []session.Stream {
+	var out []session.Stream
+	for _, st := range s.Streams() {
+		if st.Type() == typ {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// sessionStarted applies the media flags to s's streams once it started:
+// the WAV input, the recording, the DTMF digits and the chat messages.
+// Errors are printed; the session goes on.
+// It returns the Message-IDs of the chat messages sent.
+func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr *printer, stderr io.Writer) []string {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for _, st := range streamsOf(s, audio.Type) {
+		if m.play != "" {
+			printCommandError(stderr, "--play", audio.SetInput(ctx, st, m.play, 0))
+		}
+		if m.record != "" {
+			name, err := audio.StartRecording(ctx, st, m.record)
+			if printCommandError(stderr, "--record", err); err == nil {
+				pr.event("recording", map[string]any{"filename": name}, "recording to %s", name)
+			}
+		}
+		if m.dtmf != "" {
+			sendDTMF(ctx, st, m.dtmf, stderr)
+		}
+	}
+	var ids []string
+	for _, text := range m.messages {
+		if id := sendChat(ctx, s, text, pr, stderr); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// sendDTMF sends digits one after the other.
+func sendDTMF(ctx context.Context, st session.Stream, digits string, stderr io.Writer) {
+	for _, d := range digits {
+		if err := audio.SendDTMF(ctx, st, string(d)); err != nil {
+			printCommandError(stderr, "/dtmf", err)
+			return
+		}
+	}
+}
+
+// sendChat sends text on the session's first chat stream and returns its
+// Message-ID ("" when it could not be sent).
+func sendChat(ctx context.Context, s *session.Session, text string, pr *printer, stderr io.Writer) string {
+	chats := streamsOf(s, chat.Type)
+	if len(chats) == 0 {
+		fmt.Fprintln(stderr, "sipstreams: the session has no chat stream")
+		return ""
+	}
+	id, err := chat.SendMessage(ctx, chats[0], chat.Message{Content: []byte(text)})
+	if err != nil {
+		printCommandError(stderr, "/msg", err)
+		return ""
+	}
+	pr.event("message_sent", map[string]any{"message_id": id, "content": text}, "me: %s", text)
+	return id
+}
+
+// mediaCommand runs one of the audio and chat stdin commands on s. A line
+// that is not a command is a chat message. It reports whether line was
+// handled.
+func mediaCommand(ctx context.Context, s *session.Session, line string, pr *printer, stderr io.Writer) bool {
+	line = strings.TrimSpace(line)
+	if line != "" && !strings.HasPrefix(line, "/") {
+		sendChat(ctx, s, line, pr, stderr)
+		return true
+	}
+	cmd, rest, _ := strings.Cut(line, " ")
+	rest = strings.TrimSpace(rest)
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	audios := streamsOf(s, audio.Type)
+	needAudio := func() bool {
+		if len(audios) == 0 {
+			fmt.Fprintf(stderr, "sipstreams: %s: the session has no audio stream\n", cmd)
+			return false
+		}
+		return true
+	}
+	switch cmd {
+	case "/msg":
+		sendChat(ctx, s, rest, pr, stderr)
+	case "/composing":
+		for _, st := range streamsOf(s, chat.Type) {
+			_, err := chat.SendComposingIndication(ctx, st, chat.StateActive, 0, time.Now(), nil)
+			printCommandError(stderr, cmd, err)
+		}
+	case "/dtmf":
+		if needAudio() {
+			sendDTMF(ctx, audios[0], rest, stderr)
+		}
+	case "/record":
+		if needAudio() {
+			name, err := audio.StartRecording(ctx, audios[0], rest)
+			if printCommandError(stderr, cmd, err); err == nil {
+				pr.event("recording", map[string]any{"filename": name}, "recording to %s", name)
+			}
+		}
+	case "/stop-recording":
+		if needAudio() {
+			_, err := audio.StopRecording(ctx, audios[0])
+			printCommandError(stderr, cmd, err)
+		}
+	case "/stats":
+		if needAudio() {
+			st, err := audio.GetStatistics(ctx, audios[0])
+			if printCommandError(stderr, cmd, err); err == nil {
+				b, _ := json.Marshal(st)
+				var v any
+				_ = json.Unmarshal(b, &v)
+				pr.event("statistics", map[string]any{"statistics": v}, "statistics %s", b)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/sipstreams/sipstreams/internal/plugintest"
+)
+
+var (
+	mediaOnce sync.Once
+	mediaDir  string // removed by TestMain
+	mediaErr  error
+)
+
+// mediaPlugins builds the chat and audio plugins into a plugin directory
+// of their own, once for all tests (the flow tests keep to echo).
+func mediaPlugins(t *testing.T) string {
+	t.Helper()
+	mediaOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sipstreams-media-plugins-")
+		if err != nil {
+			mediaErr = err
+			return
+		}
+		for name, pkg := range map[string]string{
+			"chat":  "github.com/sipstreams/sipstreams/plugins/chat",
+			"audio": "github.com/sipstreams/sipstreams/plugins/audio",
+		} {
+			if _, err := plugintest.Build(dir, name, pkg); err != nil {
+				mediaErr = err
+				os.RemoveAll(dir)
+				return
+			}
+		}
+		mediaDir = dir
+	})
+	if mediaErr != nil {
+		t.Fatal(mediaErr)
+	}
+	return mediaDir
+}
+
+// startMediaListener starts `listen --auto-answer` with the media plugins
+// and returns it with the URI that reaches it.
+func startMediaListener(t *testing.T, f *flow, extra ...string) string {
+	t.Helper()
+	args := append([]string{"listen", "--json", "--auto-answer", "--listen", "udp:127.0.0.1:0", "--user", "bob", "--plugin-dir", mediaPlugins(t)}, extra...)
+	f.l = startProc(t, "listener", args...)
+	first := f.awaitName(f.l, "listening")
+	return fmt.Sprintf("sip:bob@127.0.0.1:%d", first.Port)
+}
+
+// quit ends the auto-answering listener with /quit (it keeps running at
+// the end of stdin), which must exit 0.
+func (f *flow) quit() {
+	f.t.Helper()
+	f.send(f.l, "/quit")
+	if err := f.waitExit(f.l); err != nil {
+		f.fatalf("listener exit: %v", err)
+	}
+	if f.failed {
+		f.t.Log(f.dump())
+	}
+}
+
+// chatContent waits for the next ChatStreamGotMessage of p and checks its
+// content.
+func (f *flow) chatContent(p *proc, want string) {
+	f.t.Helper()
+	l := f.awaitName(p, "ChatStreamGotMessage")
+	if got := fmt.Sprint(l.Data["content"]); got != want {
+		f.t.Errorf("%s got message %q, want %q", p.who, got, want)
+		f.failed = true
+	}
+}
+
+// TestChatMessage: `sipstreams message` sends two messages in a session
+// of its own, waits for their delivery reports and exits 0; the listener
+// prints both, in order.
+func TestChatMessage(t *testing.T) {
+	f := &flow{t: t, tc: udp4}
+	uri := startMediaListener(t, f)
+	f.c = startProc(t, "sender", "message", uri, "hello bob", "second line", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t))
+	if err := f.waitExit(f.c); err != nil {
+		f.fatalf("message exit: %v", err)
+	}
+	f.chatContent(f.l, "hello bob")
+	f.chatContent(f.l, "second line")
+	if n := len(sessionNames(f.c.seen)); n == 0 {
+		f.t.Errorf("the sender printed no session notification")
+	}
+	f.data(f.c, "ChatStreamDidDeliverMessage", 0, map[string]any{"code": 200})
+	f.data(f.c, "ChatStreamDidDeliverMessage", 1, map[string]any{"code": 200})
+	f.awaitName(f.l, "SIPSessionDidEnd")
+	f.quit()
+}
+
+// TestChatConsole: `call --chat` and `listen` as chat consoles: a typed
+// line is a message, /composing an is-composing indication, both ways.
+func TestChatConsole(t *testing.T) {
+	f := &flow{t: t, tc: udp4}
+	uri := startMediaListener(t, f)
+	f.c = startProc(t, "caller", "call", uri, "--chat", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t))
+	f.awaitName(f.c, "SIPSessionDidStart")
+	f.awaitName(f.l, "SIPSessionDidStart")
+	f.send(f.c, "hi there")
+	f.chatContent(f.l, "hi there")
+	f.send(f.l, "back at you")
+	f.chatContent(f.c, "back at you")
+	f.send(f.c, "/composing")
+	l := f.awaitName(f.l, "ChatStreamGotComposingIndication")
+	if l.Data["state"] != "active" {
+		f.t.Errorf("composing state %v, want active", l.Data["state"])
+	}
+	f.send(f.c, "/msg with a command")
+	f.chatContent(f.l, "with a command")
+	f.endByCaller()
+	f.quit()
+}
