@@ -276,8 +276,11 @@ type Attributes struct {
 	LocalRTPCandidateType    string     `json:"local_rtp_candidate_type,omitempty"`
 	RemoteRTPCandidateType   string     `json:"remote_rtp_candidate_type,omitempty"`
 	RecordingFilename        string     `json:"recording_filename,omitempty"`
-	InputFile                string     `json:"input_file,omitempty"`
-	Statistics               Statistics `json:"statistics"`
+	// SignalLevel is the peak level, 0..255, of the last 20 ms sent (the
+	// input) and received: the reference's signal_level (tx, rx).
+	SignalLevel [2]int     `json:"signal_level"`
+	InputFile   string     `json:"input_file,omitempty"`
+	Statistics  Statistics `json:"statistics"`
 }
 
 // Device is one sound device.

@@ -45,6 +45,10 @@ func exchange(t *testing.T, c *call, failA bool) (recA, recB string) {
 			return err
 		})
 	}
+	waitFor(t, "signal levels", func() bool {
+		_, attrs, err := sdkaudio.ReadAttributes(context.Background(), c.b.Stream)
+		return err == nil && attrs.SignalLevel[0] > 0 && (failA || attrs.SignalLevel[1] > 0)
+	})
 	waitFor(t, "audio both ways", func() bool {
 		sa, sb := stats(t, c.a.Stream), stats(t, c.b.Stream)
 		if failA {

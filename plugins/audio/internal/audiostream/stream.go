@@ -636,6 +636,14 @@ func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 	if s.recorder != nil {
 		own.RecordingFilename = s.recorder.path
 	}
+	if s.mix != nil && s.port != nil && s.activeLocked() {
+		var in mixer.Port = s.mix.Device()
+		if s.input != nil {
+			in = s.input
+		}
+		own.SignalLevel[0], _ = s.mix.Level(in)
+		own.SignalLevel[1], _ = s.mix.Level(s.port)
+	}
 	if s.iceActive && s.ice != nil {
 		own.ICEActive = true
 		var remote *net.UDPAddr
