@@ -177,6 +177,20 @@ func TestRawPeer(t *testing.T) {
 			tid := rp.sendMessage("cpim2", "message/cpim", body)
 			rp.expect(tid, 200, "cpim2", 413)
 		}},
+		{"bad is-composing document: REPORT 400", func(t *testing.T) {
+			tid := rp.sendMessage("comp1", "application/im-iscomposing+xml", []byte("<isComposing"))
+			rp.expect(tid, 200, "comp1", 400)
+		}},
+		{"is-composing arrives", func(t *testing.T) {
+			doc := `<?xml version="1.0" encoding="UTF-8"?><isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>90</refresh></isComposing>`
+			tid := rp.write("SEND", rp.stream, fmt.Sprintf("Message-ID: comp2\r\nByte-Range: 1-%d/%d\r\nFailure-Report: no\r\n", len(doc), len(doc)), "application/im-iscomposing+xml", []byte(doc))
+			_ = tid // Failure-Report: no: neither response nor REPORT
+			var c chat.ComposingData
+			b.waitData(chat.GotComposingIndication, &c)
+			if c.State != "active" || c.Refresh != 90 || c.Sender != aliceID {
+				t.Fatalf("got %+v", c)
+			}
+		}},
 		{"too large: 413", func(t *testing.T) {
 			tid := rp.sendMessage("big1", "text/plain", bytes.Repeat([]byte("x"), 2000))
 			rp.expect(tid, 413, "", 0)
