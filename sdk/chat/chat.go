@@ -250,7 +250,8 @@ type DeliveryData struct {
 }
 
 // Attributes are the chat stream's own attributes, the JSON object in
-// sdk.Attributes.Extra; they are known once the stream has started.
+// sdk.Attributes.Extra; the remote-dependent ones are known once the
+// remote m-line is (when answering, or after Start).
 type Attributes struct {
 	// CPIMEnabled: both ends accept message/cpim.
 	CPIMEnabled bool `json:"cpim_enabled"`

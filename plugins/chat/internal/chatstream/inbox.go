@@ -9,19 +9,18 @@ import (
 
 // inbox reassembles incoming messages from their chunks, by Message-ID,
 // placing each chunk at its Byte-Range start. The MSRP layer refuses a
-// message beyond the size limit before it gets here; max is checked again
-// so the inbox never grows past it.
+// message beyond the size limit before it gets here; max is checked again,
+// and bounds all the partial messages together too, so a peer that starts
+// many messages without finishing them cannot grow the inbox past it.
 type inbox struct {
 	max   int64
 	mu    sync.Mutex
 	parts map[string][]byte
+	total int64 // bytes held in parts
 }
 
 // add reads chunk c into its message; it returns the chunk's status.
 func (b *inbox) add(c *msrp.Chunk) int {
-	b.mu.Lock()
-	buf := b.parts[c.MessageID]
-	b.mu.Unlock()
 	at := max(c.Range.Start-1, 0)
 	if at > b.max {
 		return msrp.StatusStopSending
@@ -34,13 +33,18 @@ func (b *inbox) add(c *msrp.Chunk) int {
 	if end > b.max {
 		return msrp.StatusStopSending
 	}
-	if int64(len(buf)) < end {
-		buf = append(buf, make([]byte, end-int64(len(buf)))...)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	buf := b.parts[c.MessageID]
+	if grow := end - int64(len(buf)); grow > 0 {
+		if b.total+grow > b.max {
+			return msrp.StatusStopSending
+		}
+		buf = append(buf, make([]byte, grow)...)
+		b.total += grow
 	}
 	copy(buf[at:end], data)
-	b.mu.Lock()
 	b.parts[c.MessageID] = buf
-	b.mu.Unlock()
 	return msrp.StatusOK
 }
 
@@ -50,5 +54,6 @@ func (b *inbox) take(id string) []byte {
 	defer b.mu.Unlock()
 	data := b.parts[id]
 	delete(b.parts, id)
+	b.total -= int64(len(data))
 	return data
 }

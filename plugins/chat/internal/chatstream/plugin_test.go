@@ -75,3 +75,58 @@ func TestPluginManifest(t *testing.T) {
 		t.Fatalf("type %+v", st)
 	}
 }
+
+// TestConferenceFocus: answering a focus that offers a=chatroom with
+// private-messages and nickname, the stream reports the capabilities and
+// lets private messages through; without the capability they are refused.
+func TestConferenceFocus(t *testing.T) {
+	offer := func(chatroom string) string {
+		return sessionSDP("127.0.0.1", "m=message 2855 TCP/MSRP *\r\n"+
+			"a=path:msrp://127.0.0.1:2855/focus01234;tcp\r\n"+
+			"a=accept-types:message/cpim text/* application/im-iscomposing+xml\r\n"+
+			"a=accept-wrapped-types:*\r\n"+chatroom)
+	}
+	focus := chat.Identity{URI: "sip:room@conference.example.com"}
+	tests := []struct {
+		name        string
+		chatroom    string
+		wantPrivate bool
+		wantNick    bool
+	}{
+		{"private messages and nickname", "a=chatroom:nickname private-messages com.ag-projects.screen-sharing\r\n", true, true},
+		{"nickname only", "a=chatroom:nickname\r\n", false, true},
+		{"no chatroom attribute", "", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bob := party{name: "bob", identity: bobID, settings: map[string]string{"msrp.transport": "tcp"}}
+			b := newPeer(t, bob, focus)
+			o, err := b.p.NewFromSDP(b.ctx, &sdk.NewFromSDPRequest{RemoteSDP: offer(tt.chatroom), Account: bob.account()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.h, b.s = o.Handle, o.Stream
+			req := b.session(sdk.DirectionIncoming)
+			req.Session.RemoteFocus = true
+			if err := b.s.Initialize(b.ctx, req); err != nil {
+				t.Fatal(err)
+			}
+			b.waitFor(sdk.MediaStreamDidInitialize)
+			_, own, err := chat.ReadAttributes(b.ctx, b.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !own.CPIMEnabled || own.PrivateMessagesAllowed != tt.wantPrivate || own.NicknameAllowed != tt.wantNick {
+				t.Fatalf("attributes %+v", own)
+			}
+			_, err = chat.SendMessage(b.ctx, b.s, chat.Message{Content: []byte("psst"), Recipients: []chat.Identity{{URI: "sip:carol@example.com"}}})
+			if tt.wantPrivate && err != nil {
+				t.Fatalf("private message refused: %v", err)
+			}
+			if !tt.wantPrivate && !errors.Is(err, sdk.ErrInvalidArgument) {
+				t.Fatalf("private message without the capability: %v", err)
+			}
+			b.end()
+		})
+	}
+}

@@ -36,8 +36,9 @@ type stream struct {
 	remote      chat.Identity
 	remoteFocus bool
 	ended       bool
-	stop        chan struct{}  // closed by End: the sender returns
-	wg          sync.WaitGroup // the sender
+	stop        chan struct{}      // closed by End: the sender returns
+	cancelSend  context.CancelFunc // cancels the sender's Send, set by started
+	wg          sync.WaitGroup     // the sender
 }
 
 var _ sdk.Stream = (*stream)(nil)
@@ -117,6 +118,9 @@ func (s *stream) End(ctx context.Context) error {
 	if !s.ended {
 		s.ended = true
 		close(s.stop)
+		if s.cancelSend != nil {
+			s.cancelSend()
+		}
 	}
 	s.mu.Unlock()
 	s.out.Close(chat.ReasonStreamEnded)
@@ -132,8 +136,10 @@ func (s *stream) started(sess *msrp.Session) {
 	if s.ended {
 		return
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancelSend = cancel
 	s.wg.Add(1)
-	go s.sender(sess)
+	go s.sender(ctx, sess)
 }
 
 // sender sends the queued messages in order until End, or until the
@@ -142,10 +148,8 @@ func (s *stream) started(sess *msrp.Session) {
 // A message is sent only once the previous one has its transaction
 // response: msrp.Conn interleaves the messages it is given, and chat
 // messages must arrive in the order they were sent.
-func (s *stream) sender(sess *msrp.Session) {
+func (s *stream) sender(ctx context.Context, sess *msrp.Session) {
 	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	for {
 		for {
 			it, ok := s.out.Take()
@@ -327,7 +331,7 @@ func (s *stream) Attributes(ctx context.Context) (*sdk.Attributes, error) {
 		return nil, err
 	}
 	own := chat.Attributes{Queued: s.out.Len()}
-	if m := s.Base.Remote(); m != nil {
+	if m := s.remoteMedia(); m != nil {
 		p := s.peer()
 		own.CPIMEnabled = p.CPIMEnabled
 		own.ChatroomCapabilities = chatroom(m)
