@@ -216,7 +216,8 @@ func TestNotDelivered(t *testing.T) {
 
 // TestEndWithQueuedMessages: every message still queued when the stream
 // ends is reported not delivered (code 0, "Stream ended"), in order,
-// before MediaStreamDidEnd; send_message then fails.
+// between MediaStreamWillEnd and MediaStreamDidEnd; send_message then
+// fails.
 func TestEndWithQueuedMessages(t *testing.T) {
 	alice, bob := parties("tcp")
 	a, _, _, _ := pair(t, alice, bob)
@@ -226,6 +227,10 @@ func TestEndWithQueuedMessages(t *testing.T) {
 	}
 	a.end()
 	var got []string
+	if names := a.names(); !strings.HasPrefix(names, "MediaStreamDidInitialize MediaStreamWillEnd ChatStreamDidNotDeliverMessage") ||
+		!strings.HasSuffix(names, "ChatStreamDidNotDeliverMessage MediaStreamDidEnd") {
+		t.Fatalf("notifications %s", names)
+	}
 	for _, n := range a.seen {
 		switch n.Name {
 		case chat.DidNotDeliverMessage:
@@ -307,4 +312,27 @@ func TestSendMessageRefusals(t *testing.T) {
 	if _, err := a.s.Invoke(a.ctx, &sdk.InvokeRequest{Method: chat.MethodSendMessage, Args: []byte(`{"content":7}`)}); !errors.Is(err, sdk.ErrInvalidArgument) {
 		t.Fatalf("bad arguments: %v", err)
 	}
+}
+
+// TestStartFailsWithQueuedMessages: when connecting fails, the queued
+// messages are reported not delivered right after MediaStreamDidFail, as
+// the reference does, without waiting for End.
+func TestStartFailsWithQueuedMessages(t *testing.T) {
+	alice, bob := parties("tcp")
+	a, b, offer, answer := pair(t, alice, bob)
+	id := a.send(chat.Message{Content: []byte("into the void")})
+	b.end() // nobody listens at the answer's path any more
+	a.start(offer, answer)
+	var fail sdk.DidFailData
+	a.waitData(sdk.MediaStreamDidFail, &fail)
+	if fail.Context != "start" {
+		t.Fatalf("failed with %+v", fail)
+	}
+	if n := a.waitFor(chat.DidNotDeliverMessage); !strings.Contains(string(n.Data), id) {
+		t.Fatalf("not delivered: %s", n.Data)
+	}
+	if strings.Contains(a.names(), sdk.MediaStreamWillEnd) {
+		t.Fatalf("ended already: %s", a.names())
+	}
+	a.end()
 }

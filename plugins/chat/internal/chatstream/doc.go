@@ -15,8 +15,10 @@
 //     outbox ([outbox.Outbox]) and a sender goroutine, started when the
 //     session is up, sends them in order; DidSendMessage, DidDeliverMessage
 //     and DidNotDeliverMessage follow the transaction responses and REPORTs.
-//     When the stream ends or its session breaks, every message still queued
-//     or unacknowledged gets DidNotDeliverMessage (code 0, "Stream ended").
+//     When the stream fails or ends, every message still queued or
+//     unacknowledged gets DidNotDeliverMessage (code 0, "Stream ended"):
+//     the stream watches the base's own notifications for that, through the
+//     Env it gives the base.
 //   - Incoming SEND chunks of a content type outside our accept-types are
 //     refused with 415 at once; others are reassembled (up to
 //     chat.max_message_size, beyond which the MSRP layer answers 413) and

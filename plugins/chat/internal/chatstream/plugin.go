@@ -31,7 +31,7 @@ func Plugin(version string) *sdk.Plugin {
 // reference ChatStream's checks on top of the MSRP base's.
 func newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
 	s := newStream(env, req.Account)
-	base, err := msrpstream.NewFromSDP(req, env, s.config())
+	base, err := msrpstream.NewFromSDP(req, s.baseEnv(), s.config())
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sd
 // create builds a stream for an outgoing offer; it takes no parameters.
 func create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
 	s := newStream(env, req.Account)
-	s.Base = msrpstream.New(env, req.Account, s.config())
+	s.Base = msrpstream.New(s.baseEnv(), req.Account, s.config())
 	return s, nil
 }
 

@@ -60,6 +60,34 @@ func newStream(env *sdk.Env, account *sdk.Account) *stream {
 	return s
 }
 
+// baseEnv is the Env given to the MSRP base: its notifications pass
+// through s.observe on their way to the host.
+func (s *stream) baseEnv() *sdk.Env {
+	return &sdk.Env{Handle: s.env.Handle, Logger: s.env.Logger, Notifier: observer{next: s.env.Notifier, fn: s.observe}}
+}
+
+// observer forwards notifications, then shows them to fn.
+type observer struct {
+	next sdk.Notifier
+	fn   func(name string)
+}
+
+func (o observer) Post(name string, data any) {
+	o.next.Post(name, data)
+	o.fn(name)
+}
+
+// observe fails the outbox, as the reference does, when the stream fails
+// or starts ending: every message still queued or unacknowledged gets
+// ChatStreamDidNotDeliverMessage after MediaStreamDidFail or
+// MediaStreamWillEnd and before MediaStreamDidEnd.
+func (s *stream) observe(name string) {
+	switch name {
+	case sdk.MediaStreamDidFail, sdk.MediaStreamWillEnd:
+		s.out.Close(chat.ReasonStreamEnded)
+	}
+}
+
 // maxMessageSize reads chat.max_message_size.
 func maxMessageSize(a *sdk.Account) int64 {
 	v := a.Setting(chat.SettingMaxMessageSize, "")
@@ -111,8 +139,9 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 	return s.Base.Initialize(ctx, req)
 }
 
-// End stops the sender, reports every message still waiting as not
-// delivered, then ends the base (MediaStreamWillEnd, MediaStreamDidEnd).
+// End stops the sender and ends the base: MediaStreamWillEnd, a
+// ChatStreamDidNotDeliverMessage for every message still waiting (see
+// observe), MediaStreamDidEnd.
 func (s *stream) End(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.ended {
@@ -123,8 +152,8 @@ func (s *stream) End(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
-	s.out.Close(chat.ReasonStreamEnded)
 	err := s.Base.End(ctx)
+	s.out.Close(chat.ReasonStreamEnded) // ended before Initialize: no WillEnd
 	s.wg.Wait()
 	return err
 }
