@@ -47,8 +47,8 @@
 // packet while a digit is queued; ReadFrame pops the jitter buffer, decodes
 // (or conceals a loss) and resamples to the mixer's rate. Received
 // telephone-events become AudioStreamGotDTMF. A recording is a WAV
-// recorder port fed by the stream and the microphone, as the reference's
-// recorder in the stream's bridge.
+// recorder port fed by the stream and its input (microphone or file), as
+// the reference's recorder in the stream's bridge.
 //
 // Plugin-scope methods play WAV files and tone lists on the alert mixer,
 // list the sound devices and switch them.

@@ -446,7 +446,7 @@ func (s *stream) activeLocked() bool {
 // applyLocked brings the mixer connections and the sending state in line
 // with the stream's state: while active, the input (the microphone, or the
 // input file instead) feeds the stream, the stream feeds the speaker, and a
-// recorder hears the stream and the microphone.
+// recorder hears the stream and what it sends (microphone or input file).
 func (s *stream) applyLocked() {
 	want := map[edge]bool{}
 	active := s.activeLocked()
@@ -459,8 +459,14 @@ func (s *stream) applyLocked() {
 		}
 		want[edge{s.port, dev}] = true
 		if s.recorder != nil {
+			// Both directions: what arrives and what is sent (the
+			// input file when one replaces the microphone).
 			want[edge{s.port, s.recorder}] = true
-			want[edge{dev, s.recorder}] = true
+			if s.input != nil {
+				want[edge{s.input, s.recorder}] = true
+			} else {
+				want[edge{dev, s.recorder}] = true
+			}
 		}
 	}
 	for e := range s.wired {
