@@ -252,3 +252,62 @@ func TestBaresipInterop(t *testing.T) {
 		})
 	}
 }
+
+// TestAudioICE: two hosts (separate processes) calling from and answering
+// as SIP accounts with ICE enabled (the peer-to-peer account never uses
+// ICE, as the reference's Bonjour account) and SRTP mandatory: ICE
+// succeeds on both sides (host candidates on loopback), SRTP is on, and
+// each recording holds the other side's tone. The callee's account is
+// found from the Request-URI.
+func TestAudioICE(t *testing.T) {
+	cfg := func(user string) string {
+		dir := t.TempDir()
+		conf := fmt.Sprintf("rtp:\n    srtp_encryption = sdes_mandatory\naccounts:\n    %s@127.0.0.1:\n        sip:\n            register = no\n        nat_traversal:\n            use_ice = yes\n", user)
+		if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	dir := t.TempDir()
+	recA, recB := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
+	f := &flow{t: t, tc: udp4}
+	uri := startMediaListener(t, f, "--config-dir", cfg("bob"), "--play", toneWAV(t, 1000), "--record", recB)
+	f.c = startProc(t, "caller", "call", uri, "--audio", "--json", "--account", "alice@127.0.0.1", "--plugin-dir", mediaPlugins(t),
+		"--config-dir", cfg("alice"), "--play", toneWAV(t, 440), "--record", recA)
+	for _, p := range []*proc{f.c, f.l} {
+		f.awaitName(p, "SIPSessionDidStart")
+		for _, name := range []string{"RTPStreamICENegotiationDidSucceed", "RTPStreamDidEnableEncryption"} {
+			if _, ok := find(p.seen, name); !ok {
+				f.t.Errorf("%s: no %s before the session started", p.who, name)
+			}
+		}
+	}
+	// Media for a while, measured by the caller's own clock: /stats until
+	// 75 packets (1.5 s) came in.
+	deadline := time.Now().Add(flowWait)
+	for {
+		f.send(f.c, "/stats")
+		l := f.awaitName(f.c, "statistics")
+		rx, _ := l.Statistics["rx"].(map[string]any)
+		if n, _ := rx["packets"].(float64); n >= 75 {
+			break
+		}
+		if time.Now().After(deadline) {
+			f.fatalf("no media over ICE: %v", l.Statistics)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	f.endByCaller() // waits for the listener's SIPSessionDidEnd too
+	if _, ok := find(f.l.seen, "AudioStreamDidStopRecording"); !ok {
+		f.awaitName(f.l, "AudioStreamDidStopRecording")
+	}
+	f.quit()
+	for _, x := range []struct {
+		path  string
+		heard float64
+	}{{recA, 1000}, {recB, 440}} {
+		if s := toneShare(t, x.path, x.heard); s < 0.1 {
+			t.Errorf("%s has %.0f Hz at %.3f of its power: the other side was not heard", x.path, x.heard, s)
+		}
+	}
+}

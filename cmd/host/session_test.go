@@ -26,6 +26,8 @@ type jsonLine struct {
 	Port   int            `json:"port"`
 	IP     string         `json:"ip"`
 	Data   map[string]any `json:"data"`
+	// Statistics is the /stats line's.
+	Statistics map[string]any `json:"statistics"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next

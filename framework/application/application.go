@@ -152,14 +152,19 @@ func (a *Application) SessionAccount(id string) (*session.Account, error) {
 	if acc.IsPeerToPeer() {
 		return p2p, nil
 	}
+	return sessionAccount(acc, &doc.Settings), nil
+}
+
+// sessionAccount is the session identity of a SIP account.
+func sessionAccount(acc *account.Account, global *config.Settings) *session.Account {
 	cfg := acc.Config()
 	return &session.Account{
 		ID:          acc.ID(),
 		DisplayName: acc.DisplayName(),
 		URI:         acc.URI(),
-		Settings:    cfg.Flatten(&doc.Settings),
+		Settings:    cfg.Flatten(global),
 		Credentials: acc.Credentials(),
-	}, nil
+	}
 }
 
 // Routes returns where a session from the configured account id to target
@@ -276,8 +281,15 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		Streams:    reg,
 		Center:     a.center,
 		Account:    acc,
-		UserAgent:  a.userAgent(&doc.Settings),
-		Logger:     a.log,
+		AccountFor: func(ruri sip.Uri) *session.Account {
+			found := accounts.FindAccount(ruri)
+			if found == nil || found.IsPeerToPeer() {
+				return acc
+			}
+			return sessionAccount(found, &doc.Settings)
+		},
+		UserAgent: a.userAgent(&doc.Settings),
+		Logger:    a.log,
 	})
 	// The account manager starts last, as the reference's does: an
 	// account's registration brings calls, which need the session manager.

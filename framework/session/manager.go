@@ -61,6 +61,10 @@ type Config struct {
 	Account   *Account
 	UserAgent string
 	Logger    *slog.Logger
+	// AccountFor, if set, finds the account an incoming INVITE is for
+	// from its Request-URI (the reference's AccountManager.find_account);
+	// a nil result, or no AccountFor, means Account.
+	AccountFor func(requestURI sip.Uri) *Account
 	// TimerT1 is RFC 3261's round-trip estimate T1 (0: 500 ms). The 2xx
 	// to an INVITE over UDP is retransmitted from T1 on, and a missing
 	// ACK is given up on after 64·T1, as RFC 3261 §13.3.1.4 says.
@@ -238,7 +242,13 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = sig.Respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
 		return
 	}
-	s := newSession(m, m.cfg.Account, Incoming, sig.LocalTag(req))
+	acc := m.cfg.Account
+	if m.cfg.AccountFor != nil {
+		if a := m.cfg.AccountFor(req.Recipient); a != nil {
+			acc = a
+		}
+	}
+	s := newSession(m, acc, Incoming, sig.LocalTag(req))
 	s.initIncoming(req, tx, offerText, offer)
 	ctx, cancel := context.WithTimeout(m.life, MediaStreamTimeout)
 	streams := m.dispatch(ctx, s, offerText, offer)
