@@ -26,7 +26,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var autoAnswer *bool
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
-		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session with all its proposed streams")
+		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
 		mf.register(fs)
 	})
 	if !ok {
@@ -130,6 +130,17 @@ func (l *listener) handle(n notify.Notification) {
 		}
 		_ = s.SendRingIndication()
 		l.pr.say("incoming session from %s with %s: /accept or /reject [code]", s.RemoteIdentity(), strings.Join(streamTypes(d.Streams), ", "))
+	case session.SIPSessionNewProposal:
+		// --auto-answer accepts the remote's proposals as it accepts
+		// sessions: with every proposed stream.
+		d := n.Data.(session.NewProposalData)
+		if l.auto && d.Originator == session.Remote {
+			go func() {
+				if err := s.AcceptProposal(d.ProposedStreams); err != nil {
+					fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
+				}
+			}()
+		}
 	case session.SIPSessionDidStart:
 		// Not on the notification goroutine: the media calls wait for
 		// the plugins.

@@ -120,3 +120,64 @@ func TestChatConsole(t *testing.T) {
 	f.endByCaller()
 	f.quit()
 }
+
+// renegotiated waits for p's SIPSessionDidRenegotiateStreams that added
+// (or removed) typ.
+func (f *flow) renegotiated(p *proc, key, typ string) {
+	f.t.Helper()
+	f.await(p, key+" "+typ, func(l jsonLine) bool {
+		return l.Name == "SIPSessionDidRenegotiateStreams" && fmt.Sprint(l.Data[key]) == "["+typ+"]"
+	})
+}
+
+// TestChatAddedToAudioSession: a chat stream is added to a running audio
+// session by re-INVITE, carries messages, and is removed again — proposed
+// by the caller (the auto-answering listener accepts), then by the callee
+// (the caller accepts with /accept-proposal). The audio stream stays.
+func TestChatAddedToAudioSession(t *testing.T) {
+	for _, transport := range []string{"tcp", "tls"} {
+		t.Run("msrp over "+transport, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(dir+"/config", []byte("msrp:\n    transport = "+transport+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f := &flow{t: t, tc: udp4}
+			uri := startMediaListener(t, f, "--config-dir", dir)
+			f.c = startProc(t, "caller", "call", uri, "--audio", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t), "--config-dir", dir)
+			f.awaitName(f.c, "SIPSessionDidStart")
+			f.awaitName(f.l, "SIPSessionDidStart")
+
+			// Added and removed by the caller.
+			f.send(f.c, "/add chat")
+			f.renegotiated(f.c, "added_streams", "chat")
+			f.renegotiated(f.l, "added_streams", "chat")
+			f.send(f.c, "hello over chat")
+			f.chatContent(f.l, "hello over chat")
+			f.send(f.l, "and back")
+			f.chatContent(f.c, "and back")
+			f.send(f.c, "/remove chat")
+			f.renegotiated(f.c, "removed_streams", "chat")
+			f.renegotiated(f.l, "removed_streams", "chat")
+
+			// Added and removed by the callee.
+			f.send(f.l, "/add chat")
+			f.awaitName(f.c, "SIPSessionNewProposal")
+			f.send(f.c, "/accept-proposal")
+			f.renegotiated(f.c, "added_streams", "chat")
+			f.renegotiated(f.l, "added_streams", "chat")
+			f.send(f.l, "hi from bob")
+			f.chatContent(f.c, "hi from bob")
+			f.send(f.l, "/remove chat")
+			f.renegotiated(f.l, "removed_streams", "chat")
+			f.renegotiated(f.c, "removed_streams", "chat")
+
+			// The audio stream is still there.
+			f.send(f.c, "/stats")
+			if l := f.awaitName(f.c, "statistics"); l.Statistics == nil {
+				f.t.Errorf("no audio statistics after the chat stream left: %+v", l)
+			}
+			f.endByCaller()
+			f.quit()
+		})
+	}
+}
