@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -179,5 +180,29 @@ func TestChatAddedToAudioSession(t *testing.T) {
 			f.endByCaller()
 			f.quit()
 		})
+	}
+}
+
+// TestAudioCommand: the audio plugin's devices and alert sounds from the
+// command line (plugin-scope methods through the registry).
+func TestAudioCommand(t *testing.T) {
+	dir := mediaPlugins(t)
+	code, out, errs := runCLI(t, "audio", "devices", "--json", "--plugin-dir", dir)
+	if code != 0 || !strings.Contains(out, `"id":"system_default"`) || !strings.Contains(out, `"id":"none"`) {
+		t.Errorf("audio devices: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "audio", "tones", "440:100,0:50,1000+500:100", "--plugin-dir", dir); code != 0 {
+		t.Errorf("audio tones: exit %d: %s", code, errs)
+	}
+	for _, bad := range []string{"440", "x:100", "440:0", "440+y:100"} {
+		if code, _, errs := runCLI(t, "audio", "tones", bad, "--plugin-dir", dir); code != 2 || !strings.Contains(errs, "audio tones") {
+			t.Errorf("audio tones %q: exit %d, stderr %q", bad, code, errs)
+		}
+	}
+	if code, _, errs := runCLI(t, "audio", "play", "/nonexistent.wav", "--plugin-dir", dir); code != 1 || !strings.Contains(errs, "nonexistent") {
+		t.Errorf("audio play of a missing file: exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "audio", "devices", "--plugin-dir", t.TempDir()); code != 1 || !strings.Contains(errs, `"audio" stream type`) {
+		t.Errorf("audio without the plugin: exit %d, stderr %q", code, errs)
 	}
 }

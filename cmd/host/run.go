@@ -23,6 +23,7 @@ commands:
   listen    start the application and answer incoming sessions
   call      call a SIP URI with streams of the given types (--audio, --chat, --stream TYPE)
   message   send chat messages to a SIP URI in a session of its own and wait for their delivery
+  audio     the audio plugin's sound devices: list them, play a WAV or tones on the alert device
   plugins   list the stream plugins of the plugin directory (loaded or refused)
   demo      negotiate, exercise and end two streams of every loaded type on loopback
   version   print the host version and contract version
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdCall(ctx, args[1:], stdin, stdout, stderr)
 	case "message":
 		return cmdMessage(ctx, args[1:], stdout, stderr)
+	case "audio":
+		return cmdAudio(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sipstreams: unknown command %q\n\n%s", args[0], usage)
 		return 2
