@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The main job on loopback, no server: bob listens and auto-answers, alice
-# calls him with a session carrying every stream type the plugin directory
-# has, exercises it (echo ping, hold, unhold) and hangs up. Both sides print
-# every notification as it happens.
+# The main job on loopback, no server: two peer-to-peer accounts. bob
+# listens and auto-answers; alice calls him with a session carrying every
+# stream type the plugin directory has: an SRTP audio call carrying a tone
+# file each way (alice 440 Hz, bob 1000 Hz), DTMF, hold/unhold and
+# recording; chat messages both ways; the echo test stream. Both sides print
+# every notification as it happens; at the end the demo prints the
+# negotiated codec, SRTP and ICE state, RTCP figures and the tone found in
+# each recording.
 set -euo pipefail
 bin=${1:-bin}
 plugins=$bin/plugins
@@ -11,11 +15,40 @@ types=$("$bin/sipstreams" plugins --json --plugin-dir "$plugins" |
 [ -n "$types" ] || { echo "no stream plugin in $plugins: run make" >&2; exit 1; }
 streams=(); for t in $types; do streams+=(--stream "$t"); done
 echo "== stream types: $types"
+has() { [[ " $types " == *" $1 "* ]]; }
 
-log=$(mktemp)
-"$bin/sipstreams" listen --auto-answer --listen udp:127.0.0.1:0 --user bob --plugin-dir "$plugins" >"$log" 2>&1 &
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+# Both accounts: SRTP mandatory, MSRP over TLS (a self-signed certificate
+# made by the chat plugin), the default codec list (opus first).
+mkdir -p "$work/alice" "$work/bob"
+for who in alice bob; do
+  printf 'rtp:\n    srtp_encryption = sdes_mandatory\nmsrp:\n    transport = tls\n' >"$work/$who/config"
+done
+media=()
+if has audio; then
+  command -v sox >/dev/null || { echo "sox is needed for the demo's tone files: run make deps" >&2; exit 1; }
+  sox -q -n -r 8000 -c 1 -b 16 "$work/alice.wav" synth 30 sine 440 vol 0.5
+  sox -q -n -r 8000 -c 1 -b 16 "$work/bob.wav" synth 30 sine 1000 vol 0.5
+fi
+
+bobmedia=(); alicemedia=()
+if has audio; then
+  bobmedia+=(--play "$work/bob.wav" --record "$work/bob-recording.wav")
+  alicemedia+=(--play "$work/alice.wav" --record "$work/alice-recording.wav" --dtmf 1234#)
+fi
+if has chat; then
+  alicemedia+=(--message "Hello Bob, this is Alice.")
+  bobmedia+=(--message "Hi Alice! Bob here.")
+fi
+
+log=$work/bob.log
+"$bin/sipstreams" listen --auto-answer --listen udp:127.0.0.1:0 --user bob --config-dir "$work/bob" \
+  --plugin-dir "$plugins" "${bobmedia[@]}" >"$log" 2>&1 </dev/null &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=; i=0
 while [ -z "$port" ] && [ $i -lt 100 ]; do
   sleep 0.1; i=$((i+1))
@@ -23,10 +56,39 @@ while [ -z "$port" ] && [ $i -lt 100 ]; do
 done
 [ -n "$port" ] || { echo "bob did not start:" >&2; cat "$log" >&2; exit 1; }
 echo "== bob listens on udp:127.0.0.1:$port; alice calls him"
-(sleep 1; echo '/invoke send {"payload":"hello bob"}'; sleep 1; echo /hold; sleep 0.5; echo /unhold; sleep 0.5; echo /end) |
-  "$bin/sipstreams" call "sip:bob@127.0.0.1:$port" "${streams[@]}" --user alice --plugin-dir "$plugins"
-kill -TERM $pid; wait $pid || true
-trap - EXIT
+
+script() {
+  sleep 2
+  if has echo; then echo '/invoke echo.send {"payload":"hello bob"}'; fi
+  if has chat; then echo "How are you?"; sleep 0.5; echo /composing; fi
+  sleep 1; echo /hold; sleep 1; echo /unhold
+  # RTCP reports go every 5 s (randomised): give them time for an RTT.
+  sleep 7
+  if has audio; then echo /stats; fi
+  sleep 0.5; echo /end
+}
+script | "$bin/sipstreams" call "sip:bob@127.0.0.1:$port" "${streams[@]}" --user alice --config-dir "$work/alice" \
+  --plugin-dir "$plugins" "${alicemedia[@]}"
+sleep 1
+kill -TERM "$pid" 2>/dev/null || true; wait "$pid" || true; pid=
 echo "== what bob saw"
 cat "$log"
-rm -f "$log"
+
+if has audio; then
+  echo "== the recordings (both directions, mixed): strongest tones"
+  for who in alice bob; do
+    f="$work/$who-recording.wav"
+    [ -s "$f" ] || { echo "$who recorded nothing" >&2; exit 1; }
+    # sox's spectrum: the strongest bin near each tone, and the strongest overall.
+    sox "$f" -n channels 1 stat -freq 2>&1 | awk -v who="$who" -v secs="$(soxi -D "$f")" '
+      NF == 2 && $1 ~ /^[0-9.]+$/ {
+        if ($2 > max) { max = $2; top = $1 }
+        if ($1 > 400 && $1 < 480 && $2 > a) a = $2
+        if ($1 > 950 && $1 < 1050 && $2 > b) b = $2
+      }
+      END { ok = (a > max/20 && b > max/20)
+            printf "%s: %.1f s recorded, dominant %.0f Hz; level at 440 Hz %.0f, at 1000 Hz %.0f (both directions heard: %s)\n",
+            who, secs, top, a, b, ok ? "yes" : "NO"
+            if (!ok) exit 1 }'
+  done
+fi

@@ -141,16 +141,31 @@ func readLines(r io.Reader, done <-chan struct{}) <-chan string {
 	return lines
 }
 
-// invoke runs "/invoke METHOD [JSON-ARGS]" (rest is "METHOD [JSON-ARGS]")
-// on every stream of s that is active, printing each result.
+// invoke runs "/invoke [TYPE.]METHOD [JSON-ARGS]" (rest is what follows
+// /invoke) on every active stream of s, or only on those of TYPE, printing
+// each result.
 func invoke(ctx context.Context, s *session.Session, rest string, pr *printer, stderr io.Writer) {
 	method, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	args = strings.TrimSpace(args)
 	if method == "" || (args != "" && !json.Valid([]byte(args))) {
-		fmt.Fprintln(stderr, "sipstreams: usage: /invoke METHOD [JSON-ARGS]")
+		fmt.Fprintln(stderr, "sipstreams: usage: /invoke [TYPE.]METHOD [JSON-ARGS]")
 		return
 	}
 	streams := s.Streams()
+	if typ, m, ok := strings.Cut(method, "."); ok {
+		method = m
+		var only []session.Stream
+		for _, st := range streams {
+			if st.Type() == typ {
+				only = append(only, st)
+			}
+		}
+		if len(only) == 0 {
+			fmt.Fprintf(stderr, "sipstreams: /invoke: the session has no active %s stream\n", typ)
+			return
+		}
+		streams = only
+	}
 	if len(streams) == 0 {
 		fmt.Fprintln(stderr, "sipstreams: /invoke: the session has no active stream")
 		return

@@ -19,7 +19,7 @@ import (
 	"github.com/sipstreams/sipstreams/sdk/chat"
 )
 
-const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke METHOD [JSON-ARGS], /end`
+const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
 
 // stringList is a repeatable string flag.
 type stringList []string

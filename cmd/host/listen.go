@@ -14,7 +14,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/session"
 )
 
-const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke METHOD [JSON-ARGS], /end, /quit`
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
 
 // cmdListen starts the application and answers incoming sessions: with
 // --auto-answer it accepts every proposed stream; otherwise it rings and

@@ -147,16 +147,39 @@ func mediaCommand(ctx context.Context, s *session.Session, line string, pr *prin
 		}
 	case "/stats":
 		if needAudio() {
-			st, err := audio.GetStatistics(ctx, audios[0])
+			_, a, err := audio.ReadAttributes(ctx, audios[0])
 			if printCommandError(stderr, cmd, err); err == nil {
-				b, _ := json.Marshal(st)
-				var v any
-				_ = json.Unmarshal(b, &v)
-				pr.event("statistics", map[string]any{"statistics": v}, "statistics %s", b)
+				printAudioStats(pr, a)
 			}
 		}
 	default:
 		return false
 	}
 	return true
+}
+
+// printAudioStats prints an audio stream's negotiated parameters and RTP
+// and RTCP figures: a line a person reads, or with --json an object with
+// "statistics" and "attributes".
+func printAudioStats(pr *printer, a audio.Attributes) {
+	st := a.Statistics
+	srtp := "off"
+	if a.Encryption.Active {
+		srtp = "on (" + a.Encryption.Cipher + ")"
+	}
+	ice := "off"
+	if a.ICEActive {
+		ice = fmt.Sprintf("on (%s/%s)", a.LocalRTPCandidateType, a.RemoteRTPCandidateType)
+	}
+	toMap := func(v any) any {
+		b, _ := json.Marshal(v)
+		var m any
+		_ = json.Unmarshal(b, &m)
+		return m
+	}
+	pr.event("statistics", map[string]any{"statistics": toMap(st), "attributes": toMap(a)},
+		"audio: %s at %d Hz, SRTP %s, ICE %s, %s:%d -> %s:%d\n"+
+			"  rx %d packets, %d lost, jitter %.2f ms, %d SRTP failures; tx %d packets; RTT %.2f ms; RTCP %d sent, %d received",
+		a.Codec, a.SampleRate, srtp, ice, a.LocalRTPAddress, a.LocalRTPPort, a.RemoteRTPAddress, a.RemoteRTPPort,
+		st.RX.Packets, st.RX.PacketsLost, st.RX.JitterMillis, st.RX.SRTPFailures, st.TX.Packets, st.RTT.LastMillis, st.RTCPSent, st.RTCPReceived)
 }
