@@ -134,6 +134,16 @@ var pairs = []pair{
 		uacExtra:       []string{"-s", "alice", "-au", "alice", "-ap", "secret"},
 		wantInMessages: []string{`realm="sipstreams.test"`, "qop=auth", ";expires=3", "Expires: 0"},
 	},
+	{
+		name: "uas_auth", uas: "uas_auth.xml", uac: "testdata/invite_auth_uac.xml",
+		uasVars:        map[string]string{"username": "alice", "password": "secret"},
+		uacExtra:       []string{"-au", "alice", "-ap", "secret"},
+		wantInMessages: []string{"SIP/2.0 401 Unauthorized", "Authorization: Digest", "CSeq: 3 BYE"},
+	},
+	{
+		name: "uac_no_ack", uas: "testdata/missing_ack_uas.xml", uac: "uac_no_ack.xml",
+		wantInMessages: []string{`text="Missing ACK"`},
+	},
 }
 
 func TestScenarioPairs(t *testing.T) {
