@@ -191,3 +191,34 @@ func TestInteropInviteDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestInteropByeWhileStarting: sipp answers and hangs up at once; its BYE
+// reaches the host while the host still starts its streams. The BYE gets
+// 200 (not 481) and the session starts and then ends, in order.
+func TestInteropByeWhileStarting(t *testing.T) {
+	h := newHost(t, "host")
+	rec := sessionRecorder(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	uas := sipptest.Start(t, ctx, sipptest.Options{Scenario: "uas_bye_at_once.xml"})
+	st, err := h.reg.Create(ctx, &sdk.CreateRequest{Type: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := h.mgr.NewSession()
+	to := sip.Uri{Scheme: "sip", User: "sipp", Host: "127.0.0.1", Port: uas.Port()}
+	route := engine.Route{Address: "127.0.0.1", Port: uas.Port(), Transport: engine.TransportUDP}
+	if err := s.Connect(ctx, to, []engine.Route{route}, []Stream{st}, ""); err != nil {
+		t.Fatal(err)
+	}
+	end := waitFor(t, rec, SIPSessionDidEnd).Data.(DidEndData)
+	if end.Originator != Remote {
+		t.Errorf("SIPSessionDidEnd %+v, want the remote's", end)
+	}
+	want := []string{SIPSessionNewOutgoing, SIPSessionWillStart, SIPSessionDidProcessTransaction, SIPSessionDidStart,
+		SIPSessionWillEnd, SIPSessionDidProcessTransaction, SIPSessionDidEnd}
+	if got := rec.Names(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("notifications %v, want %v", got, want)
+	}
+	sippOK(t, "uas_bye_at_once", uas.Wait())
+}

@@ -272,12 +272,14 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 		// The peer cancelled its proposal (sipgo answered 487).
 		end(ctx, proposed)
 		s.clearProposal()
+		s.remoteTurnDone()
 		s.post(SIPSessionProposalRejected, ProposalRejectedData{Originator: Remote, Code: 487, Reason: "Request Terminated", ProposedStreams: proposed})
 		return
 	case <-tx.Done():
 		// The peer cancelled its proposal (sipgo answered 487).
 		end(ctx, proposed)
 		s.clearProposal()
+		s.remoteTurnDone()
 		s.post(SIPSessionProposalRejected, ProposalRejectedData{Originator: Remote, Code: 487, Reason: "Request Terminated", ProposedStreams: proposed})
 		return
 	case <-time.After(DefaultInviteTimeout):
@@ -289,6 +291,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 		end(ctx, proposed)
 		s.clearProposal()
 		_ = sig.Respond(tx, req, d.code, d.reason, nil)
+		s.remoteTurnDone()
 		s.post(SIPSessionProposalRejected, ProposalRejectedData{Originator: Remote, Code: d.code, Reason: d.reason, ProposedStreams: proposed})
 		return
 	}
@@ -302,6 +305,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 		end(ctx, accepted)
 		s.clearProposal()
 		_ = sig.Respond(tx, req, 500, "Server Internal Error", nil)
+		s.remoteTurnDone()
 		s.post(SIPSessionHadProposalFailure, ProposalFailureData{Originator: Remote, FailureReason: err.Error(), ProposedStreams: proposed})
 		return
 	}
@@ -309,6 +313,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	if err != nil || ack == nil {
 		end(ctx, accepted)
 		s.clearProposal()
+		s.remoteTurnDone()
 		s.post(SIPSessionHadProposalFailure, ProposalFailureData{Originator: Remote, FailureReason: "missing ACK", ProposedStreams: proposed})
 		return
 	}
@@ -324,6 +329,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	s.streams = append(s.streams, accepted...)
 	s.proposed, s.decide = nil, nil
 	s.mu.Unlock()
+	s.remoteTurnDone()
 	s.post(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: Remote, AcceptedStreams: accepted, ProposedStreams: proposed})
 	s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Remote, AddedStreams: accepted})
 }

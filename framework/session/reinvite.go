@@ -347,7 +347,7 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = sig.Respond(tx, req, 491, "Request Pending", nil)
 		return
 	}
-	defer s.setState(StateConnected)
+	defer s.remoteTurnDone()
 	ctx := s.m.life
 	if len(body) == 0 {
 		s.reofferTo(ctx, req, tx)
@@ -430,13 +430,24 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Unlock()
 	end(ctx, removed)
 	s.updateStreams(ctx, answer, offerText)
+	heldAfter := s.holdFlags(ctx, false)
+	s.remoteTurnDone()
 	if len(removed) > 0 {
 		s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Remote, RemovedStreams: removed})
 	}
-	heldAfter := s.holdFlags(ctx, false)
 	if changed, on := holdChange(heldBefore, heldAfter); changed {
 		s.post(SIPSessionDidChangeHoldState, HoldStateData{Originator: Remote, OnHold: on, Partial: on && s.partialHold(ctx, false)})
 	}
+}
+
+// remoteTurnDone ends the handling of an incoming re-INVITE: the session
+// is connected again — before the outcome is posted, so that an observer
+// may act on it at once (add a stream after a removal, hold after an
+// accepted proposal). A state the application moved on to meanwhile
+// (ending, its own proposal) is left alone.
+func (s *Session) remoteTurnDone() {
+	_ = s.transition("re-INVITE done", StateConnected,
+		StateReceivedProposal, StateReceivedProposalRequest, StateAcceptingProposal, StateRejectingProposal)
 }
 
 // awaitRemoteTurn moves to next for an incoming re-INVITE. While the

@@ -55,7 +55,8 @@ type Session struct {
 	cancelOnce     sync.Once
 	remoteCanceled bool
 
-	endRequested bool // End came while accepting
+	endRequested bool         // End came while accepting
+	pendingBye   *sip.Request // a BYE that came while the session was starting
 
 	proposalCancel     chan struct{} // CancelProposal of our add-stream re-INVITE
 	cancelProposalOnce sync.Once
@@ -582,6 +583,7 @@ func (s *Session) answeredOutgoing(ctx context.Context, res *sip.Response, strea
 	s.mu.Unlock()
 	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Local, Method: "INVITE", Code: res.StatusCode, Reason: res.Reason})
 	s.post(SIPSessionDidStart, DidStartData{Streams: accepted})
+	s.startedThen()
 }
 
 // fail ends a session that never started.
@@ -807,12 +809,7 @@ func (s *Session) runAccept(chosen []Stream) {
 	s.mu.Unlock()
 	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: AckYes})
 	s.post(SIPSessionDidStart, DidStartData{Streams: ok})
-	s.mu.Lock()
-	pending := s.endRequested
-	s.mu.Unlock()
-	if pending {
-		s.End()
-	}
+	s.startedThen()
 }
 
 func streamsOf(fs []streamFailure) []Stream {
@@ -886,15 +883,52 @@ func (s *Session) gotAck(req *sip.Request) {
 // gotBye ends the session at the peer's request.
 func (s *Session) gotBye(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Lock()
+	// The dialog exists once a 2xx was received (connecting) or sent
+	// (accepting), but the streams may still be starting: the BYE is
+	// answered now and acted on once the session started, so that its
+	// notifications stay in order (DidStart, then WillEnd and DidEnd).
+	starting := (s.state == StateConnecting && s.remoteTag != "") || s.state == StateAccepting
+	if starting && s.pendingBye == nil {
+		s.pendingBye = req
+		s.mu.Unlock()
+		_ = s.m.cfg.Signalling.Respond(tx, req, 200, "OK", nil)
+		return
+	}
 	if !s.state.established() {
 		s.mu.Unlock()
 		_ = s.m.cfg.Signalling.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}
+	s.mu.Unlock()
+	_ = s.m.cfg.Signalling.Respond(tx, req, 200, "OK", nil)
+	s.endedByRemote(req)
+}
+
+// startedThen runs what was asked while the session was starting: a BYE
+// that came meanwhile ends it, an End() ends it.
+func (s *Session) startedThen() {
+	s.mu.Lock()
+	bye, pending := s.pendingBye, s.endRequested
+	s.mu.Unlock()
+	switch {
+	case bye != nil:
+		s.endedByRemote(bye)
+	case pending:
+		s.End()
+	}
+}
+
+// endedByRemote ends the session for the remote's BYE req (answered
+// already).
+func (s *Session) endedByRemote(req *sip.Request) {
+	s.mu.Lock()
+	if !s.state.established() {
+		s.mu.Unlock()
+		return
+	}
 	s.state = StateTerminating
 	streams := s.streams
 	s.mu.Unlock()
-	_ = s.m.cfg.Signalling.Respond(tx, req, 200, "OK", nil)
 	reason := "user request"
 	if h := req.GetHeader("Reason"); h != nil {
 		reason = h.Value()

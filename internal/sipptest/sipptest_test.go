@@ -141,6 +141,10 @@ var pairs = []pair{
 		wantInMessages: []string{"SIP/2.0 401 Unauthorized", "Authorization: Digest", "CSeq: 3 BYE"},
 	},
 	{
+		name: "uas_bye_at_once", uas: "uas_bye_at_once.xml", uac: "testdata/uac_called_off.xml",
+		wantInMessages: []string{"CSeq: 1 BYE"},
+	},
+	{
 		name: "uac_no_ack", uas: "testdata/missing_ack_uas.xml", uac: "uac_no_ack.xml",
 		wantInMessages: []string{`text="Missing ACK"`},
 	},
