@@ -39,7 +39,11 @@
 // Stream vendors (chat, file transfer, desktop sharing) implement
 // [Handler] — or fill a [HandlerFuncs] — to receive chunks as streams and
 // completed-message notifications, and call [Session.Send] with an
-// io.Reader. Handlers run on the connection's reader goroutine, which
+// io.Reader. A handler chooses the comment of the response or REPORT its
+// status causes with [Chunk.ResponseComment] and [Completion.ReportComment]
+// (the reference's chat says 413 "Unwanted Message"). [Session.Request]
+// sends a bodiless request of another method — NICKNAME with Use-Nickname
+// (RFC 7701, [QuoteString]) — and returns its response, or the local 408. Handlers run on the connection's reader goroutine, which
 // gives natural back-pressure to a fast sender. [Config.Trace] sees every
 // byte for MSRPTransportTrace-style logging.
 //
@@ -47,4 +51,5 @@
 //   - RFC 4975, The Message Session Relay Protocol: https://www.rfc-editor.org/rfc/rfc4975
 //   - RFC 4976, Relay Extensions for MSRP: https://www.rfc-editor.org/rfc/rfc4976
 //   - RFC 6135, An Alternative Connection Model for MSRP: https://www.rfc-editor.org/rfc/rfc6135
+//   - RFC 7701, Multi-party Chat Using MSRP (NICKNAME): https://www.rfc-editor.org/rfc/rfc7701
 package msrp

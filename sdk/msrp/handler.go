@@ -14,7 +14,8 @@ type Handler interface {
 	// HandleChunk receives one SEND chunk. Read streams its body, valid only
 	// during the call. The returned status answers the transaction: 200
 	// accepts the chunk; 413 asks the sender to stop the message; 415
-	// refuses the content type. Unread body bytes are discarded.
+	// refuses the content type. Unread body bytes are discarded. Setting
+	// c.ResponseComment chooses the response's comment.
 	HandleChunk(ctx context.Context, c *Chunk) int
 	// HandleComplete is called when every byte of a message (1 to its
 	// total) has arrived, or when it was aborted or failed. A message
@@ -23,13 +24,15 @@ type Handler interface {
 	// handler reports with Session.SendReport. The returned status (for complete
 	// messages) drives the REPORT the sender asked for: 200 gives a success
 	// REPORT when Success-Report is yes; another code a failure REPORT when
-	// Failure-Report is yes or partial.
+	// Failure-Report is yes or partial. Setting c.ReportComment chooses the
+	// REPORT's comment.
 	HandleComplete(ctx context.Context, c *Completion) int
 	// HandleReport receives a REPORT (RFC 4975 §7.1.2) about a message this
 	// side sent. REPORTs are not answered.
 	HandleReport(ctx context.Context, r *Report)
 	// HandleRequest receives any other method (AUTH, NICKNAME, FILE_OFFSET,
 	// ...). The status answers the transaction; 501 means unknown.
+	// Setting c.ResponseComment chooses the response's comment.
 	HandleRequest(ctx context.Context, c *Chunk) int
 }
 
@@ -40,6 +43,11 @@ type Chunk struct {
 	MessageID   string   // Message-ID
 	ContentType string
 	Range       ByteRange
+
+	// ResponseComment is the comment of the transaction response that the
+	// status returned by HandleChunk or HandleRequest causes; a handler
+	// may set it (e.g. "Unwanted Message"). Empty means StatusText.
+	ResponseComment string
 
 	body io.Reader
 	n    int64
@@ -64,6 +72,11 @@ type Completion struct {
 	Size        int64 // bytes received
 	Aborted     bool  // the sender ended it with '#' or a chunk was refused
 	Status      int   // the failing chunk status when a chunk was refused, else 200
+	// ReportComment is the comment of the REPORT that the status returned
+	// by HandleComplete causes; a handler may set it (the reference's
+	// chat says 413 "Unwanted Message", 400 "CPIM Parser Error"). Empty
+	// means StatusText.
+	ReportComment string
 }
 
 // Report is an incoming REPORT.

@@ -9,12 +9,13 @@ import (
 	"strings"
 )
 
-// Methods defined by RFC 4975 and RFC 4976. Other methods are parsed and
-// kept as written.
+// Methods defined by RFC 4975, RFC 4976 and RFC 7701. Other methods are
+// parsed and kept as written.
 const (
-	MethodSEND   = "SEND"
-	MethodREPORT = "REPORT"
-	MethodAUTH   = "AUTH"
+	MethodSEND     = "SEND"
+	MethodREPORT   = "REPORT"
+	MethodAUTH     = "AUTH"
+	MethodNICKNAME = "NICKNAME" // RFC 7701 §5: asks a chat room for a nickname
 )
 
 // Header names used by this package.
@@ -32,6 +33,7 @@ const (
 	HeaderAuthorization = "Authorization"
 	HeaderWWWAuth       = "WWW-Authenticate"
 	HeaderKeepAlive     = "Keep-Alive"
+	HeaderUseNickname   = "Use-Nickname" // RFC 7701 §10: a quoted-string
 )
 
 // End-line continuation flags (RFC 4975 §7.1).
@@ -431,4 +433,19 @@ func flagOrEnd(f byte) byte {
 		return FlagEnd
 	}
 	return f
+}
+
+// QuoteString writes s as an RFC 4975 quoted-string (the form of the
+// RFC 7701 Use-Nickname value): in double quotes, with backslash and double
+// quote escaped by a backslash.
+func QuoteString(s string) string {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return string(append(b, '"'))
 }

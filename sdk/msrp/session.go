@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 )
 
@@ -221,6 +222,45 @@ func (s *Session) SendReport(req *Message, rng ByteRange, code int, comment stri
 	return s.conn.sendFrame(rep.Marshal())
 }
 
+// Request sends a bodiless request of any method other than SEND and
+// REPORT on the session — NICKNAME (RFC 7701), or a method of an extension
+// — with To-Path and From-Path filled in and headers added after them, and
+// waits for its transaction response. The Result carries the response's
+// code and comment; without a response within Config.ResponseTimeout it is
+// the local 408 "Timed out while waiting for transaction response", as in
+// the reference. The error is the Result's Err for a non-2xx response
+// (a *StatusError; errors.Is(err, ErrTimeout) for the 408), ctx's error, or
+// one wrapping ErrClosed or ErrInvalidArgument, with a zero Result.
+func (s *Session) Request(ctx context.Context, method string, headers []HeaderField) (Result, error) {
+	if method == "" || !validChars(method, methodChars) || method == MethodSEND || method == MethodREPORT {
+		return Result{}, fmt.Errorf("%w: request method %q", ErrInvalidArgument, method)
+	}
+	m := &Message{TransactionID: NewTransactionID(), Method: method, Flag: FlagEnd}
+	m.AddHeader(HeaderToPath, s.toPath)
+	m.AddHeader(HeaderFromPath, s.fromPath)
+	for _, f := range headers {
+		if f.Name == "" || !validChars(f.Name, tokenChars) || !validText(f.Value) ||
+			strings.EqualFold(f.Name, HeaderToPath) || strings.EqualFold(f.Name, HeaderFromPath) ||
+			strings.EqualFold(f.Name, HeaderContentType) {
+			return Result{}, fmt.Errorf("%w: invalid header %q in %s request", ErrInvalidArgument, f.Name, method)
+		}
+		m.AddHeader(f.Name, f.Value)
+	}
+	select {
+	case <-s.done:
+		return Result{}, ErrClosed
+	default:
+	}
+	res, err := s.conn.transact(ctx, m)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s request: %w", method, err)
+	}
+	if res.Code == 0 {
+		return Result{}, fmt.Errorf("%s request: %w", method, res.Err)
+	}
+	return res, res.Err
+}
+
 // limitReader fails with ErrTooLarge once more than n bytes are read.
 type limitReader struct {
 	r   io.Reader
@@ -304,7 +344,7 @@ func (s *Session) handleRequest(ctx context.Context, r *Reader, m *Message) erro
 		if err := drain(); err != nil {
 			return err
 		}
-		c.respond(m, code, "")
+		c.respond(m, code, ch.ResponseComment)
 		return nil
 	}
 }
@@ -325,7 +365,7 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				return err
 			}
-			return s.refuse(ctx, m, id, st, StatusStopSending)
+			return s.refuse(ctx, m, id, st, StatusStopSending, "")
 		}
 		lim = &limitReader{r: r, n: max - (br.Start - 1)}
 		body = lim
@@ -337,7 +377,7 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	if _, err := io.Copy(io.Discard, ch); err != nil && !errors.Is(err, ErrTooLarge) {
 		var pe *ParseError
 		if errors.As(err, &pe) && pe.TransactionID != "" {
-			return s.refuse(ctx, m, id, st, StatusBadRequest)
+			return s.refuse(ctx, m, id, st, StatusBadRequest, "")
 		}
 		return err
 	}
@@ -345,10 +385,10 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
 		}
-		code = StatusStopSending
+		code, ch.ResponseComment = StatusStopSending, ""
 	}
 	if code != StatusOK {
-		return s.refuse(ctx, m, id, st, code)
+		return s.refuse(ctx, m, id, st, code, ch.ResponseComment)
 	}
 	c.respond(m, StatusOK, "")
 	st.received += ch.n
@@ -365,14 +405,16 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 		return nil
 	}
 	delete(s.inbound, id)
-	code = s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Status: StatusOK})
-	s.report(m, st, code)
+	comp := &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Status: StatusOK}
+	code = s.complete(ctx, comp)
+	s.report(m, st, code, comp.ReportComment)
 	return nil
 }
 
-// refuse answers a chunk with a failure and forgets its message.
-func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int) error {
-	s.conn.respond(m, code, "")
+// refuse answers a chunk with a failure (comment "" means StatusText) and
+// forgets its message.
+func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int, comment string) error {
+	s.conn.respond(m, code, comment)
 	delete(s.inbound, id)
 	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
 	return nil
@@ -386,10 +428,10 @@ func (s *Session) complete(ctx context.Context, comp *Completion) int {
 
 // report sends the REPORT the sender asked for (RFC 4975 §7.1.2): success
 // when Success-Report is yes and code is 200, failure when Failure-Report
-// is yes or partial and code is not.
-func (s *Session) report(req *Message, st *inbound, code int) {
+// is yes or partial and code is not. An empty comment means StatusText.
+func (s *Session) report(req *Message, st *inbound, code int, comment string) {
 	if code == StatusOK && !st.success || code != StatusOK && st.failure == ReportNo {
 		return
 	}
-	_ = s.SendReport(req, ByteRange{Start: 1, End: st.received, Total: st.received}, code, "")
+	_ = s.SendReport(req, ByteRange{Start: 1, End: st.received, Total: st.received}, code, comment)
 }
