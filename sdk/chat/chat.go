@@ -57,6 +57,15 @@ const DefaultMaxMessageSize = 16 << 20
 const (
 	MethodSendMessage             = "send_message"              // Message → SendResult
 	MethodSendComposingIndication = "send_composing_indication" // ComposingIndication → SendResult
+	MethodSetLocalNickname        = "set_local_nickname"        // NicknameArgs → SendResult
+)
+
+// Tokens of the remote a=chatroom attribute (RFC 7701 §7) that the chat
+// stream acts on, when the remote is a conference focus and CPIM is
+// enabled.
+const (
+	CapabilityNickname        = "nickname"         // SetLocalNickname is allowed
+	CapabilityPrivateMessages = "private-messages" // recipients other than the focus are allowed
 )
 
 // Notifications posted by a chat stream, besides the generic MediaStream*
@@ -76,6 +85,13 @@ const (
 	// back, the transaction timed out, or the stream ended first
 	// (DeliveryData; Code 0 when no MSRP status applies).
 	DidNotDeliverMessage = "ChatStreamDidNotDeliverMessage"
+	// DidSetNickname: the focus answered a NICKNAME request with 200
+	// (NicknameData).
+	DidSetNickname = "ChatStreamDidSetNickname"
+	// DidNotSetNickname: the focus refused the nickname (e.g. 425 when it
+	// is in use), the transaction timed out (the local 408), or the stream
+	// ended first (code 0, "Stream ended") (NicknameData).
+	DidNotSetNickname = "ChatStreamDidNotSetNickname"
 )
 
 // Reasons of DidNotDeliverMessage without an MSRP status (Code 0).
@@ -83,6 +99,10 @@ const (
 	// ReasonStreamEnded: the stream ended (or failed) while the message
 	// was queued or awaiting its report.
 	ReasonStreamEnded = "Stream ended"
+	// ReasonNicknameNotSupported is the text of the error of
+	// SetLocalNickname when the remote is not a focus offering the
+	// nickname capability (the reference's ChatStreamError).
+	ReasonNicknameNotSupported = "Setting nickname is not supported"
 )
 
 // States of an is-composing indication (RFC 3994).
@@ -249,6 +269,23 @@ type DeliveryData struct {
 	Reason    string `json:"reason"`
 }
 
+// NicknameArgs are the arguments of MethodSetLocalNickname.
+type NicknameArgs struct {
+	Nickname string `json:"nickname"`
+}
+
+// NicknameData is the data of DidSetNickname and DidNotSetNickname: the
+// id SetLocalNickname returned, the nickname asked for, and the MSRP
+// status of the NICKNAME transaction (the reference passes the response
+// itself, as response or message; Code and Reason are its code and
+// comment).
+type NicknameData struct {
+	MessageID string `json:"message_id"`
+	Nickname  string `json:"nickname"`
+	Code      int    `json:"code"`
+	Reason    string `json:"reason"`
+}
+
 // Attributes are the chat stream's own attributes, the JSON object in
 // sdk.Attributes.Extra; the remote-dependent ones are known once the
 // remote m-line is (when answering, or after Start).
@@ -281,6 +318,20 @@ func SendMessage(ctx context.Context, s sdk.Invoker, m Message) (string, error) 
 func SendComposingIndication(ctx context.Context, s sdk.Invoker, state string, refresh int, lastActive time.Time, recipients []Identity) (string, error) {
 	r, err := sdk.Call[SendResult](ctx, s, MethodSendComposingIndication,
 		ComposingIndication{State: state, Refresh: refresh, LastActive: lastActive, Recipients: recipients})
+	return r.MessageID, err
+}
+
+// SetLocalNickname asks the conference focus at the other end of the chat
+// stream s to call the local user nickname (an MSRP NICKNAME request with
+// Use-Nickname, RFC 7701) and returns the request's id at once; the
+// outcome arrives as DidSetNickname or DidNotSetNickname with that
+// MessageID. It fails with sdk.ErrIllegalState and the reference's
+// "Setting nickname is not supported" unless the remote is a focus whose
+// a=chatroom offers "nickname" (and CPIM is enabled), or when the stream
+// has not started; with sdk.ErrInvalidArgument for a nickname with
+// control characters. Nothing is sent then.
+func SetLocalNickname(ctx context.Context, s sdk.Invoker, nickname string) (string, error) {
+	r, err := sdk.Call[SendResult](ctx, s, MethodSetLocalNickname, NicknameArgs{Nickname: nickname})
 	return r.MessageID, err
 }
 

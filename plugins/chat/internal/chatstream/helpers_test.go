@@ -52,6 +52,7 @@ type peer struct {
 	s      sdk.Stream
 	seen   []*sdk.Notification // every notification of the stream, in order
 	next   int                 // seen[next:] not yet consumed by waitFor
+	focus  bool                // the remote is a conference focus (SessionInfo.RemoteFocus)
 }
 
 func newPeer(t *testing.T, me party, remote chat.Identity) *peer {
@@ -141,6 +142,7 @@ func (p *peer) session(dir string) *sdk.InitializeRequest {
 	return &sdk.InitializeRequest{Direction: dir, Session: &sdk.SessionInfo{
 		ID: p.me.name, Direction: dir, LocalIP: "127.0.0.1",
 		LocalIdentity: p.me.identity.String(), RemoteIdentity: p.remote.String(),
+		RemoteFocus: p.focus,
 	}}
 }
 

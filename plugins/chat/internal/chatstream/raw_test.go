@@ -44,9 +44,17 @@ const rawOffer = "m=message 9 TCP/MSRP *\r\n" +
 // it and binds the session with an empty SEND.
 func dialRaw(t *testing.T, settings map[string]string) *rawPeer {
 	t.Helper()
+	return dialRawOffer(t, settings, rawOffer, false)
+}
+
+// dialRawOffer is dialRaw with the raw peer's m-line given; focus makes
+// the raw peer a conference focus (SessionInfo.RemoteFocus).
+func dialRawOffer(t *testing.T, settings map[string]string, media string, focus bool) *rawPeer {
+	t.Helper()
 	bob := party{name: "bob", identity: bobID, settings: settings}
 	b := newPeer(t, bob, aliceID)
-	offer := sessionSDP("127.0.0.1", rawOffer)
+	b.focus = focus
+	offer := sessionSDP("127.0.0.1", media)
 	b.accept(offer)
 	answer := b.answer(offer)
 	s, md, err := sdk.MediaAt(answer, 0)
@@ -119,6 +127,13 @@ func (rp *rawPeer) read() *msrp.Message {
 // zero, a REPORT for message id with that status, in whichever order.
 func (rp *rawPeer) expect(tid string, code int, id string, report int) {
 	rp.t.Helper()
+	rp.expectComment(tid, code, id, report, "")
+}
+
+// expectComment is expect that also checks the REPORT's comment, unless
+// comment is "".
+func (rp *rawPeer) expectComment(tid string, code int, id string, report int, comment string) {
+	rp.t.Helper()
 	gotResp, gotReport := false, report == 0
 	for !gotResp || !gotReport {
 		m := rp.read()
@@ -130,8 +145,8 @@ func (rp *rawPeer) expect(tid string, code int, id string, report int) {
 			gotResp = true
 		case m.Method == msrp.MethodREPORT && m.MessageID() == id:
 			st, err := m.Status()
-			if err != nil || st.Code != report {
-				rp.t.Fatalf("REPORT %q (%v), want status %d", m.Header("Status"), err, report)
+			if err != nil || st.Code != report || (comment != "" && st.Comment != comment) {
+				rp.t.Fatalf("REPORT %q (%v), want status %d %s", m.Header("Status"), err, report, comment)
 			}
 			gotReport = true
 		default:
@@ -154,7 +169,7 @@ func TestRawPeer(t *testing.T) {
 	}{
 		{"plain text is delivered", func(t *testing.T) {
 			tid := rp.sendMessage("good1", "text/plain; charset=utf-8", []byte("hello from raw"))
-			rp.expect(tid, 200, "good1", 200)
+			rp.expectComment(tid, 200, "good1", 200, "OK")
 			m := gotMessage(b).Message
 			if string(m.Content) != "hello from raw" || m.Sender != aliceID || m.MessageID != "good1" {
 				t.Fatalf("got %+v", m)
@@ -170,12 +185,12 @@ func TestRawPeer(t *testing.T) {
 		}},
 		{"broken CPIM: REPORT 400", func(t *testing.T) {
 			tid := rp.sendMessage("cpim1", "message/cpim", []byte("From <sip:broken\r\n"))
-			rp.expect(tid, 200, "cpim1", 400)
+			rp.expectComment(tid, 200, "cpim1", 400, "CPIM Parser Error")
 		}},
 		{"unwanted wrapped type: REPORT 413", func(t *testing.T) {
 			body := []byte("From: <sip:alice@example.com>\r\nTo: <sip:bob@example.com>\r\n\r\nContent-Type: application/pdf\r\n\r\n%PDF")
 			tid := rp.sendMessage("cpim2", "message/cpim", body)
-			rp.expect(tid, 200, "cpim2", 413)
+			rp.expectComment(tid, 200, "cpim2", 413, "Unwanted Message")
 		}},
 		{"bad is-composing document: REPORT 400", func(t *testing.T) {
 			tid := rp.sendMessage("comp1", "application/im-iscomposing+xml", []byte("<isComposing"))

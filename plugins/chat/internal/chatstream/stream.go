@@ -39,6 +39,11 @@ type stream struct {
 	stop        chan struct{}      // closed by End: the sender returns
 	cancelSend  context.CancelFunc // cancels the sender's Send, set by started
 	wg          sync.WaitGroup     // the sender
+	// nickCtx ends the NICKNAME transactions in flight, counted by
+	// nickWG; End cancels it and waits for them.
+	nickCtx    context.Context
+	nickCancel context.CancelFunc
+	nickWG     sync.WaitGroup
 }
 
 var _ sdk.Stream = (*stream)(nil)
@@ -54,6 +59,7 @@ func newStream(env *sdk.Env, account *sdk.Account) *stream {
 		stop:       make(chan struct{}),
 	}
 	s.in = &inbox{max: s.maxSize, parts: map[string][]byte{}}
+	s.nickCtx, s.nickCancel = context.WithCancel(context.Background())
 	if account != nil {
 		s.local = chat.Identity{URI: account.URI, DisplayName: account.DisplayName}
 	}
@@ -150,8 +156,12 @@ func (s *stream) End(ctx context.Context) error {
 		if s.cancelSend != nil {
 			s.cancelSend()
 		}
+		s.nickCancel()
 	}
 	s.mu.Unlock()
+	// A NICKNAME still waiting for its response gets
+	// ChatStreamDidNotSetNickname before the stream ends.
+	s.nickWG.Wait()
 	err := s.Base.End(ctx)
 	s.out.Close(chat.ReasonStreamEnded) // ended before Initialize: no WillEnd
 	s.wg.Wait()
@@ -269,10 +279,21 @@ func (s *stream) peer() payload.Peer {
 		// The reference requires message/cpim literally in both lists.
 		p.CPIMEnabled = hasToken(m.AcceptTypes, chat.ContentTypeCPIM)
 		if p.RemoteFocus && p.CPIMEnabled {
-			p.PrivateMessagesAllowed = hasToken(chatroom(m), "private-messages")
+			p.PrivateMessagesAllowed = hasToken(chatroom(m), chat.CapabilityPrivateMessages)
 		}
 	}
 	return p
+}
+
+// nicknameAllowed is the reference's nickname_allowed: the remote is a
+// conference focus, CPIM is enabled and its a=chatroom lists "nickname".
+func (s *stream) nicknameAllowed() bool {
+	m := s.remoteMedia()
+	if m == nil {
+		return false
+	}
+	p := s.peer()
+	return p.RemoteFocus && p.CPIMEnabled && hasToken(chatroom(m), chat.CapabilityNickname)
 }
 
 // chatroom returns the tokens of the remote a=chatroom attribute.
@@ -314,6 +335,16 @@ func (s *stream) Invoke(_ context.Context, req *sdk.InvokeRequest) (*sdk.InvokeR
 		if err = decodeArgs(req.Args, &ci); err == nil {
 			item = outbox.Item{Value: ci}
 		}
+	case chat.MethodSetLocalNickname:
+		var a chat.NicknameArgs
+		if err := decodeArgs(req.Args, &a); err != nil {
+			return nil, err
+		}
+		id, err := s.setLocalNickname(a.Nickname)
+		if err != nil {
+			return nil, err
+		}
+		return result(chat.SendResult{MessageID: id})
 	default:
 		return nil, sdk.Errorf(sdk.ErrUnknownMethod, "%q", req.Method)
 	}
@@ -331,6 +362,54 @@ func (s *stream) Invoke(_ context.Context, req *sdk.InvokeRequest) (*sdk.InvokeR
 		return nil, sdk.Errorf(sdk.ErrInternal, "%v", err)
 	}
 	return result(chat.SendResult{MessageID: item.ID})
+}
+
+// setLocalNickname is the reference's set_local_nickname: it asks the
+// conference focus for a nickname with an MSRP NICKNAME request (RFC 7701)
+// and returns the request's id at once; the response is posted as
+// ChatStreamDidSetNickname or ChatStreamDidNotSetNickname.
+func (s *stream) setLocalNickname(nick string) (string, error) {
+	if strings.ContainsFunc(nick, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", sdk.Errorf(sdk.ErrInvalidArgument, "nickname %q has control characters", nick)
+	}
+	if !s.nicknameAllowed() {
+		return "", sdk.Errorf(sdk.ErrIllegalState, "%s", chat.ReasonNicknameNotSupported)
+	}
+	sess := s.Base.Session()
+	if sess == nil {
+		return "", sdk.Errorf(sdk.ErrIllegalState, "the stream has not started")
+	}
+	id := msrp.NewMessageID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return "", sdk.Errorf(sdk.ErrIllegalState, "%s", chat.ReasonStreamEnded)
+	}
+	s.nickWG.Add(1)
+	go func() {
+		defer s.nickWG.Done()
+		s.nickname(s.nickCtx, sess, id, nick)
+	}()
+	return id, nil
+}
+
+// nickname runs one NICKNAME transaction and posts its outcome: 200 sets
+// the nickname; another response, the local 408, or the stream ending
+// first (code 0, "Stream ended") does not.
+func (s *stream) nickname(ctx context.Context, sess *msrp.Session, id, nick string) {
+	r, err := sess.Request(ctx, msrp.MethodNICKNAME, []msrp.HeaderField{{Name: msrp.HeaderUseNickname, Value: msrp.QuoteString(nick)}})
+	data := chat.NicknameData{MessageID: id, Nickname: nick, Code: r.Code, Reason: r.Comment}
+	if r.Code == msrp.StatusOK {
+		s.env.Post(chat.DidSetNickname, data)
+		return
+	}
+	if r.Code == 0 {
+		data.Reason = chat.ReasonStreamEnded
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, msrp.ErrClosed) {
+			data.Reason = err.Error()
+		}
+	}
+	s.env.Post(chat.DidNotSetNickname, data)
 }
 
 // check refuses at once what cannot be sent, when the remote m-line is
@@ -365,7 +444,7 @@ func (s *stream) Attributes(ctx context.Context) (*sdk.Attributes, error) {
 		own.CPIMEnabled = p.CPIMEnabled
 		own.ChatroomCapabilities = chatroom(m)
 		own.PrivateMessagesAllowed = p.PrivateMessagesAllowed
-		own.NicknameAllowed = p.RemoteFocus && p.CPIMEnabled && hasToken(own.ChatroomCapabilities, "nickname")
+		own.NicknameAllowed = p.RemoteFocus && p.CPIMEnabled && hasToken(own.ChatroomCapabilities, chat.CapabilityNickname)
 		own.RemotePath = msrp.FormatPath(m.Path)
 	}
 	if lm, err := s.Base.LocalMedia(); err == nil {
@@ -398,7 +477,10 @@ func (s *stream) handleComplete(_ context.Context, c *msrp.Completion) int {
 	}
 	in, err := payload.Decode(c.ContentType, data, c.MessageID, s.peer(), s.now())
 	if err != nil {
-		code, _ := payload.Status(err)
+		// The REPORT says the reference's words: 413 "Unwanted Message",
+		// 400 "CPIM Parser Error".
+		code, comment := payload.Status(err)
+		c.ReportComment = comment
 		s.env.Logger.Info("refusing an incoming message", "message_id", c.MessageID, "code", code, "err", err)
 		return code
 	}
