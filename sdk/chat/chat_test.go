@@ -150,3 +150,38 @@ func TestAcceptTypesAreFresh(t *testing.T) {
 		t.Fatal("AcceptTypes shares its slice")
 	}
 }
+
+func TestSetLocalNickname(t *testing.T) {
+	tests := []struct {
+		nick, args string
+	}{
+		{"Alice", `{"nickname":"Alice"}`},
+		{"", `{"nickname":""}`},
+		{`a "b"`, `{"nickname":"a \"b\""}`},
+	}
+	for _, tt := range tests {
+		inv := &recordingInvoker{result: SendResult{MessageID: "n1"}}
+		id, err := SetLocalNickname(context.Background(), inv, tt.nick)
+		if err != nil || id != "n1" {
+			t.Fatalf("SetLocalNickname(%q) = %q, %v", tt.nick, id, err)
+		}
+		if inv.req.Method != MethodSetLocalNickname || string(inv.req.Args) != tt.args {
+			t.Fatalf("request %s %s, want %s", inv.req.Method, inv.req.Args, tt.args)
+		}
+	}
+	inv := &recordingInvoker{err: sdk.Errorf(sdk.ErrIllegalState, "%s", ReasonNicknameNotSupported)}
+	if _, err := SetLocalNickname(context.Background(), inv, "x"); !errors.Is(err, sdk.ErrIllegalState) {
+		t.Fatalf("err %v, want ErrIllegalState", err)
+	}
+}
+
+func TestNicknameDataJSON(t *testing.T) {
+	raw, err := json.Marshal(NicknameData{MessageID: "m1", Nickname: "Alice", Code: 425, Reason: "Nickname reserved or already in use"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"message_id":"m1","nickname":"Alice","code":425,"reason":"Nickname reserved or already in use"}`
+	if string(raw) != want {
+		t.Fatalf("%s, want %s", raw, want)
+	}
+}

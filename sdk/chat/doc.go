@@ -12,11 +12,15 @@
 //     Messages sent before MediaStreamDidStart are queued and go out in
 //     order when the stream starts.
 //   - [SendComposingIndication] sends an is-composing indication.
+//   - [SetLocalNickname] asks a conference focus for a nickname (an MSRP
+//     NICKNAME request, RFC 7701); allowed only when the remote is a focus
+//     whose a=chatroom offers [CapabilityNickname], as in the reference.
 //
 // The stream answers with notifications, whose names and data structs are
 // defined here: [GotMessage] ([GotMessageData]), [DidSendMessage]
 // ([DidSendMessageData]), [DidDeliverMessage] and [DidNotDeliverMessage]
-// ([DeliveryData]), [GotComposingIndication] ([ComposingData]). Every
+// ([DeliveryData]), [GotComposingIndication] ([ComposingData]),
+// [DidSetNickname] and [DidNotSetNickname] ([NicknameData]). Every
 // message handed to SendMessage ends with exactly one DidDeliverMessage or
 // DidNotDeliverMessage, including those still queued or unacknowledged
 // when the stream ends (code 0, reason "Stream ended").

@@ -103,7 +103,9 @@ func TestSetLocalNickname(t *testing.T) {
 	rp.readNickname("late", "")
 	b.end()
 	var d chat.NicknameData
-	n := b.find(func(n *sdk.Notification) bool { return n.Name == chat.DidNotSetNickname && strings.Contains(string(n.Data), id) })
+	n := b.find(func(n *sdk.Notification) bool {
+		return n.Name == chat.DidNotSetNickname && strings.Contains(string(n.Data), id)
+	})
 	if err := n.Decode(&d); err != nil {
 		t.Fatal(err)
 	}
