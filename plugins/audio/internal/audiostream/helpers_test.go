@@ -23,7 +23,7 @@ const waitTimeout = 20 * time.Second
 
 // writeTone writes seconds of a sine at freq Hz, amplitude 12000, as a WAV
 // file at rate Hz.
-func writeTone(t *testing.T, dir string, freq float64, rate int, seconds float64) string {
+func writeTone(t testing.TB, dir string, freq float64, rate int, seconds float64) string {
 	t.Helper()
 	path := filepath.Join(dir, fmt.Sprintf("tone-%gHz.wav", freq))
 	w, err := wav.Create(path, rate)
@@ -45,7 +45,7 @@ func writeTone(t *testing.T, dir string, freq float64, rate int, seconds float64
 }
 
 // readWAV returns a WAV file's samples and rate.
-func readWAV(t *testing.T, path string) ([]int16, int) {
+func readWAV(t testing.TB, path string) ([]int16, int) {
 	t.Helper()
 	r, err := wav.Open(path)
 	if err != nil {
@@ -70,7 +70,7 @@ func readWAV(t *testing.T, path string) ([]int16, int) {
 // harness runs the audio plugin behind one or two providers (in-process,
 // or two plugin processes) and records every notification per stream.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	lp    *sdk.LocalProvider // the in-process provider, if any
 	provs []sdk.Provider     // A's is the first, B's the last
 	mu    sync.Mutex
@@ -84,7 +84,7 @@ type streamKey struct {
 }
 
 // newHarness runs the plugin in-process.
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	lp, err := sdk.NewProvider(audiostream.Plugin("test"))
 	if err != nil {
@@ -149,7 +149,7 @@ func (h *harness) notifications(o *sdk.Opened, name string) []*sdk.Notification 
 }
 
 // waitFor polls until cond holds, failing the test after waitTimeout.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
@@ -288,7 +288,7 @@ func (c *call) reofferWith(from, to *sdk.Opened, edit func(string) string) {
 }
 
 // stats returns a stream's statistics.
-func stats(t *testing.T, s sdk.Stream) sdkaudio.Statistics {
+func stats(t testing.TB, s sdk.Stream) sdkaudio.Statistics {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -300,7 +300,7 @@ func stats(t *testing.T, s sdk.Stream) sdkaudio.Statistics {
 }
 
 // mustCall runs f with a bounded context and fails the test on error.
-func mustCall(t *testing.T, what string, f func(ctx context.Context) error) {
+func mustCall(t testing.TB, what string, f func(ctx context.Context) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
