@@ -55,6 +55,13 @@ bench: build
 	for b in RPCRoundTrip Lifecycle LifecycleFused NotificationLatency; do \
 		$(GO) test -run=NONE -bench="^Benchmark$$b\$$" -benchtime=5000x ./registry/ || exit 1; \
 	done
+	# Media: per packet, per 20 ms tick, per codec frame, concurrent calls.
+	$(GO) test -run=NONE -bench=SendReceive -benchmem ./plugins/audio/internal/rtpsession/
+	$(GO) test -run=NONE -bench='PCMU|PCMA|G722|Opus' -benchmem ./plugins/audio/internal/codec/
+	$(GO) test -run=NONE -bench=PortTick -benchmem ./plugins/audio/internal/audiostream/
+	$(GO) test -run=NONE -bench=ConcurrentCalls -benchtime=1x ./plugins/audio/internal/audiostream/
+	# MSRP and chat payloads.
+	$(GO) test -run=NONE -bench=. -benchmem ./sdk/msrp/ ./sdk/cpim/ ./sdk/iscomposing/ ./plugins/chat/internal/payload/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
