@@ -157,3 +157,18 @@ func TestSetLocalNicknameNotAllowed(t *testing.T) {
 		})
 	}
 }
+
+// TestSetLocalNicknameBeforeStart: answering a focus, the capability is
+// known before Start, but there is no MSRP session to send on yet.
+func TestSetLocalNicknameBeforeStart(t *testing.T) {
+	b := newPeer(t, party{name: "bob", identity: bobID, settings: tcpOnly}, aliceID)
+	b.focus = true
+	offer := sessionSDP("127.0.0.1", focusOffer)
+	b.accept(offer)
+	b.answer(offer)
+	_, err := chat.SetLocalNickname(b.ctx, b.s, "Bob")
+	if !errors.Is(err, sdk.ErrIllegalState) || !strings.Contains(err.Error(), "not started") {
+		t.Fatalf("err %v, want ErrIllegalState: not started", err)
+	}
+	b.end()
+}
