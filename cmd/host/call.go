@@ -210,6 +210,16 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		made = append(made, s)
 	}
+	// Chat messages go to the chat stream now: it queues them until it
+	// starts.
+	var queued []string
+	for _, st := range made {
+		if st.Type() == chat.Type && len(mf.messages) > 0 && !mf.queued {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			queued = mf.queueMessages(cctx, st, pr, stderr)
+			cancel()
+		}
+	}
 
 	s := app.Sessions().NewSessionAs(acc)
 	events := make(chan notify.Notification, 16)
@@ -243,6 +253,10 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}), "", nil)()
 	pending := map[string]bool{}
+	for _, id := range queued {
+		pending[id] = true
+	}
+	sent := len(queued) // messages handed to the chat stream
 	undelivered := 0
 	pr.say("calling %s over %s; %s", target.String(), routes[0], callHelp)
 	if err := s.Connect(ctx, target, routes, made, *subject); err != nil {
@@ -312,11 +326,15 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				started = true
 				for _, id := range mf.sessionStarted(ctx, s, pr, stderr) {
 					pending[id] = true
+					sent++
 				}
-				if *untilDelivered && len(pending) == 0 {
+				switch {
+				case *untilDelivered && sent == 0:
 					fmt.Fprintln(stderr, "sipstreams: no message could be sent")
 					undelivered++
 					hangUp()
+				case *untilDelivered && len(pending) == 0:
+					hangUp() // every report came before this
 				}
 				if *hangupAfter > 0 {
 					t := time.NewTimer(*hangupAfter)
@@ -342,7 +360,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				undelivered++
 				fmt.Fprintf(stderr, "sipstreams: message %s not delivered: %d %s\n", d.MessageID, d.Code, d.Reason)
 			}
-			if *untilDelivered && len(pending) == 0 {
+			if *untilDelivered && len(pending) == 0 && started {
 				hangUp()
 			}
 		}

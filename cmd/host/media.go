@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/sdk"
 	"github.com/sipstreams/sipstreams/sdk/audio"
 	"github.com/sipstreams/sipstreams/sdk/chat"
 )
@@ -23,6 +24,7 @@ type mediaFlags struct {
 	record   string     // WAV file recording audio streams from their start
 	dtmf     string     // digits sent once an audio stream started
 	messages stringList // chat messages sent on the chat stream (queued until it starts)
+	queued   bool       // the messages were handed to the stream before the session started
 }
 
 func (m *mediaFlags) register(fs *flag.FlagSet) {
@@ -64,11 +66,33 @@ func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr 
 			sendDTMF(ctx, st, m.dtmf, stderr)
 		}
 	}
+	if m.queued {
+		return nil
+	}
 	var ids []string
 	for _, text := range m.messages {
 		if id := sendChat(ctx, s, text, pr, stderr); id != "" {
 			ids = append(ids, id)
 		}
+	}
+	return ids
+}
+
+// queueMessages hands the chat messages to the chat stream st before the
+// session starts: the stream queues them and sends them in order once it
+// started (the reference's send_message before start). It returns their
+// Message-IDs; errors are printed.
+func (m *mediaFlags) queueMessages(ctx context.Context, st sdk.Stream, pr *printer, stderr io.Writer) []string {
+	m.queued = true
+	var ids []string
+	for _, text := range m.messages {
+		id, err := chat.SendMessage(ctx, st, chat.Message{Content: []byte(text)})
+		if err != nil {
+			printCommandError(stderr, "--message", err)
+			continue
+		}
+		pr.event("message_queued", map[string]any{"message_id": id, "content": text}, "me (queued until the chat starts): %s", text)
+		ids = append(ids, id)
 	}
 	return ids
 }
