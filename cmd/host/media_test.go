@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sipstreams/sipstreams/internal/plugintest"
+	"github.com/sipstreams/sipstreams/internal/sipptest"
 )
 
 var (
@@ -122,6 +127,19 @@ func TestChatConsole(t *testing.T) {
 	f.quit()
 }
 
+// msrpConfig writes a config dir whose peer-to-peer account (the one both
+// sides use) carries MSRP over transport: the account's setting, as the
+// reference's Bonjour account fixes msrp.transport to tls by default.
+func msrpConfig(t *testing.T, transport string) string {
+	t.Helper()
+	dir := t.TempDir()
+	conf := "accounts:\n    bonjour@local:\n        msrp:\n            transport = " + transport + "\n"
+	if err := os.WriteFile(dir+"/config", []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // renegotiated waits for p's SIPSessionDidRenegotiateStreams that added
 // (or removed) typ.
 func (f *flow) renegotiated(p *proc, key, typ string) {
@@ -138,13 +156,10 @@ func (f *flow) renegotiated(p *proc, key, typ string) {
 func TestChatAddedToAudioSession(t *testing.T) {
 	for _, transport := range []string{"tcp", "tls"} {
 		t.Run("msrp over "+transport, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.WriteFile(dir+"/config", []byte("msrp:\n    transport = "+transport+"\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			dir := msrpConfig(t, transport)
 			f := &flow{t: t, tc: udp4}
 			uri := startMediaListener(t, f, "--config-dir", dir)
-			f.c = startProc(t, "caller", "call", uri, "--audio", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t), "--config-dir", dir)
+			f.c = startProc(t, "caller", "call", uri, "--audio", "--json", "--trace-sip", "--user", "alice", "--plugin-dir", mediaPlugins(t), "--config-dir", dir)
 			f.awaitName(f.c, "SIPSessionDidStart")
 			f.awaitName(f.l, "SIPSessionDidStart")
 
@@ -159,6 +174,18 @@ func TestChatAddedToAudioSession(t *testing.T) {
 			f.send(f.c, "/remove chat")
 			f.renegotiated(f.c, "removed_streams", "chat")
 			f.renegotiated(f.l, "removed_streams", "chat")
+
+			// The chat m-line of the caller's re-INVITE has the transport.
+			proto := map[string]string{"tcp": " TCP/MSRP *", "tls": " TCP/TLS/MSRP *"}[transport]
+			sawProto := false
+			for _, l := range f.c.seen {
+				if l.Name == "SIPEngineSIPTrace" && strings.Contains(fmt.Sprint(l.Data["data"]), "m=message ") {
+					sawProto = sawProto || strings.Contains(fmt.Sprint(l.Data["data"]), proto)
+				}
+			}
+			if !sawProto {
+				f.t.Errorf("no chat m-line with%s in the caller's SIP trace", proto)
+			}
 
 			// Added and removed by the callee.
 			f.send(f.l, "/add chat")
@@ -205,4 +232,77 @@ func TestAudioCommand(t *testing.T) {
 	if code, _, errs := runCLI(t, "audio", "devices", "--plugin-dir", t.TempDir()); code != 1 || !strings.Contains(errs, `"audio" stream type`) {
 		t.Errorf("audio without the plugin: exit %d, stderr %q", code, errs)
 	}
+}
+
+// TestChatBadPeerSparesOtherSessions: one host answers two chat sessions.
+// The MSRP peer of one (sipp for SIP, the test by hand for MSRP: it
+// connects to the path of the host's answer, as peer-to-peer offerers do,
+// binds, then sends bytes that are not MSRP) breaks its stream: the stream
+// fails (MediaStreamDidFail), its session ends with a BYE, and the other
+// session, served by the same chat plugin process, goes on chatting.
+func TestChatBadPeerSparesOtherSessions(t *testing.T) {
+	dir := msrpConfig(t, "tcp")
+	f := &flow{t: t, tc: udp4}
+	uri := startMediaListener(t, f, "--config-dir", dir, "--trace-sip")
+	f.c = startProc(t, "caller", "call", uri, "--chat", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t), "--config-dir", dir)
+	f.awaitName(f.c, "SIPSessionDidStart")
+	f.send(f.c, "before")
+	f.chatContent(f.l, "before")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const rawPath = "msrp://127.0.0.1:2855/rawpeer0001;tcp" // what the offer announces
+	sipp := sipptest.Start(t, ctx, sipptest.Options{Scenario: "testdata/uac_msrp_peer.xml", Remote: strings.TrimPrefix(uri, "sip:bob@"),
+		Vars: map[string]string{"msrp_port": "2855"}})
+	pathRe := regexp.MustCompile(`a=path:(msrp://([^/\s]+)/[^\s]+)`)
+	var hostPath, hostAddr string
+	f.await(f.l, "the 200 answering sipp's chat offer", func(l jsonLine) bool {
+		data := fmt.Sprint(l.Data["data"])
+		if l.Name != "SIPEngineSIPTrace" || l.Data["direction"] != "sent" || !strings.HasPrefix(data, "SIP/2.0 200") || !strings.Contains(data, "rawpeer0001") && !strings.Contains(data, "m=message") {
+			return false
+		}
+		m := pathRe.FindStringSubmatch(data)
+		if m == nil || !strings.Contains(data, "From: \"raw\"") && !strings.Contains(data, "sip:raw@") {
+			return false
+		}
+		hostPath, hostAddr = m[1], m[2]
+		return true
+	})
+	conn, err := net.DialTimeout("tcp", hostAddr, flowWait)
+	if err != nil {
+		f.fatalf("connecting to the host's MSRP path %s: %v", hostPath, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(flowWait))
+	fmt.Fprintf(conn, "MSRP rawbind1 SEND\r\nTo-Path: %s\r\nFrom-Path: %s\r\nMessage-ID: bind1\r\nByte-Range: 1-0/0\r\n-------rawbind1$\r\n", hostPath, rawPath)
+	buf := make([]byte, 4096)
+	if n, err := conn.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "MSRP rawbind1 200") {
+		f.fatalf("the host's answer to the binding SEND: %q %v", buf[:n], err)
+	}
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	fail := f.await(f.l, "the attacked stream's failure", func(l jsonLine) bool { return l.Name == "MediaStreamDidFail" })
+	if fail.Data["context"] != "reading" {
+		f.t.Errorf("MediaStreamDidFail %+v, want context reading", fail.Data)
+	}
+	if r := sipp.Wait(); r.Successful != 1 || r.Failed != 0 {
+		f.t.Errorf("the attacked session did not end with a BYE: %d successful, %d failed\n%s", r.Successful, r.Failed, r.Errors)
+	}
+	end := f.await(f.l, "the attacked session's end", func(l jsonLine) bool {
+		return l.Name == "SIPSessionDidEnd" && strings.HasPrefix(fmt.Sprint(l.Data["end_reason"]), "chat media stream failed")
+	})
+	if end.Data["originator"] != "local" {
+		f.t.Errorf("the attacked session's end: %+v", end.Data)
+	}
+	// The other session is untouched.
+	f.send(f.c, "after")
+	f.chatContent(f.l, "after")
+	for range 2 {
+		f.await(f.c, "a delivery report", func(l jsonLine) bool {
+			return l.Name == "ChatStreamDidDeliverMessage" && fmt.Sprint(l.Data["code"]) == "200"
+		})
+	}
+	f.endByCaller()
+	f.quit()
 }

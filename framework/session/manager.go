@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -91,6 +92,8 @@ type Manager struct {
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
 	closed   bool
+
+	unsubFail func() // ends the MediaStreamDidFail subscription
 }
 
 // NewManager registers the manager's request handlers on the engine (do it
@@ -102,6 +105,9 @@ func NewManager(cfg Config) *Manager {
 	}
 	m.life, m.stop = context.WithCancel(context.Background())
 	m.post(SIPSessionManagerWillStart, m, nil)
+	if cfg.Center != nil {
+		m.unsubFail = cfg.Center.Subscribe(notify.ObserverFunc(m.onStreamFailed), sdk.MediaStreamDidFail, nil)
+	}
 	cfg.Signalling.OnRequest(sip.INVITE, m.onInvite)
 	cfg.Signalling.OnRequest(sip.ACK, m.onAck)
 	cfg.Signalling.OnRequest(sip.BYE, m.onBye)
@@ -188,7 +194,41 @@ func (m *Manager) Close(ctx context.Context) {
 		<-done
 	}
 	m.stop()
+	if m.unsubFail != nil {
+		m.unsubFail()
+	}
 	m.post(SIPSessionManagerDidEnd, m, nil)
+}
+
+// onStreamFailed handles a stream that failed after it started — its
+// plugin crashed, its peer broke the MSRP connection, … — as the
+// reference does (§2.5): the session ends when it was its only stream,
+// else the stream is removed by re-INVITE, or the session ends when that
+// is not possible in its state. Failures while streams start are the
+// start path's to handle: a stream counts only once it is active.
+func (m *Manager) onStreamFailed(n notify.Notification) {
+	st, ok := n.Sender.(Stream)
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	var owner *Session
+	for _, s := range m.sessions {
+		if s.hasActive(st) {
+			owner = s
+			break
+		}
+	}
+	m.mu.Unlock()
+	if owner == nil {
+		return
+	}
+	reason := fmt.Sprintf("%s media stream failed: %s", st.Type(), dataReason(n.Data))
+	m.log.Info("stream failed", "session", owner.CallID(), "reason", reason)
+	if len(owner.Streams()) > 1 && owner.RemoveStreams([]Stream{st}) == nil {
+		return
+	}
+	owner.endWith(reason)
 }
 
 func (m *Manager) onAck(req *sip.Request, _ sip.ServerTransaction) {

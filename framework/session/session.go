@@ -56,6 +56,7 @@ type Session struct {
 	remoteCanceled bool
 
 	endRequested bool         // End came while accepting
+	endReason    string       // DidEnd's end_reason when not "user request"
 	pendingBye   *sip.Request // a BYE that came while the session was starting
 
 	proposalCancel     chan struct{} // CancelProposal of our add-stream re-INVITE
@@ -941,6 +942,29 @@ func (s *Session) endedByRemote(req *sip.Request) {
 	s.post(SIPSessionDidEnd, DidEndData{Originator: Remote, EndReason: reason})
 }
 
+// hasActive tells whether st is one of the session's active streams.
+func (s *Session) hasActive(st Stream) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.streams {
+		if x == st {
+			return true
+		}
+	}
+	return false
+}
+
+// endWith ends the session as End does, the end reason being reason
+// (SIPSessionDidEnd's end_reason) when it was connected.
+func (s *Session) endWith(reason string) {
+	s.mu.Lock()
+	if s.endReason == "" {
+		s.endReason = reason
+	}
+	s.mu.Unlock()
+	s.End()
+}
+
 // End ends the session: CANCEL while connecting, BYE once connected, a 603
 // while incoming; a no-op when already ending.
 func (s *Session) End() {
@@ -990,7 +1014,13 @@ func (s *Session) End() {
 		s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Local, Method: "BYE", Code: code, Reason: reason})
 		s.setState(StateTerminated)
 		s.m.remove(s)
-		s.post(SIPSessionDidEnd, DidEndData{Originator: Local, EndReason: "user request"})
+		s.mu.Lock()
+		endReason := s.endReason
+		s.mu.Unlock()
+		if endReason == "" {
+			endReason = "user request"
+		}
+		s.post(SIPSessionDidEnd, DidEndData{Originator: Local, EndReason: endReason})
 		end(ctx, streams)
 	}()
 }
