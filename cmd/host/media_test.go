@@ -306,3 +306,45 @@ func TestChatBadPeerSparesOtherSessions(t *testing.T) {
 	f.endByCaller()
 	f.quit()
 }
+
+// TestChatPlainAndCPIM: chat.prefer_cpim decides, between two hosts,
+// whether a message without metadata travels wrapped in Message/CPIM (the
+// default, as the reference) or bare; the listener's MSRP trace
+// (logs.trace_msrp) shows which, and the message arrives either way.
+func TestChatPlainAndCPIM(t *testing.T) {
+	for _, tc := range []struct {
+		prefer, want, not string
+	}{{"yes", "Content-Type: message/cpim", "Content-Type: text/plain"}, {"no", "Content-Type: text/plain", "Content-Type: message/cpim"}} {
+		t.Run("prefer_cpim="+tc.prefer, func(t *testing.T) {
+			dir := t.TempDir()
+			conf := "chat:\n    prefer_cpim = " + tc.prefer + "\nlogs:\n    trace_msrp = yes\n"
+			if err := os.WriteFile(dir+"/config", []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f := &flow{t: t, tc: udp4}
+			uri := startMediaListener(t, f, "--config-dir", dir)
+			f.c = startProc(t, "sender", "message", uri, "wrapped or not", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t), "--config-dir", dir)
+			if err := f.waitExit(f.c); err != nil {
+				f.fatalf("message exit: %v", err)
+			}
+			f.chatContent(f.l, "wrapped or not")
+			var sends []string
+			for _, l := range f.l.seen {
+				if d := fmt.Sprint(l.Data["data"]); l.Name == "MSRPTransportTrace" && l.Data["direction"] == "incoming" && strings.Contains(d, " SEND\r\n") && strings.Contains(d, "wrapped or not") {
+					sends = append(sends, d)
+				}
+			}
+			if len(sends) == 0 {
+				f.fatalf("no incoming SEND in the listener's MSRP trace")
+			}
+			for _, d := range sends {
+				// The SEND's own Content-Type is the first one.
+				if i, j := strings.Index(d, tc.want), strings.Index(d, tc.not); i < 0 || (j >= 0 && j < i) {
+					f.t.Errorf("the SEND is not %q first:\n%s", tc.want, d)
+				}
+			}
+			f.awaitName(f.l, "SIPSessionDidEnd")
+			f.quit()
+		})
+	}
+}

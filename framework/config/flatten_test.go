@@ -29,6 +29,8 @@ func TestSettingsFlatten(t *testing.T) {
 		"sip.invite_timeout":         "90",
 		"sip.listen_addresses":       "192.0.2.1,::1",
 		"msrp.transport":             "tls",
+		"chat.prefer_cpim":           "true",
+		"chat.max_message_size":      "16777216",
 		"tls.ca_list":                "",
 		"tls.certificate":            "",
 		"tls.private_key":            "",

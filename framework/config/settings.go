@@ -30,6 +30,7 @@ type Settings struct {
 	RTP          RTPSettings          `config:"rtp"`
 	SIP          SIPSettings          `config:"sip"`
 	MSRP         MSRPSettings         `config:"msrp"`
+	Chat         ChatSettings         `config:"chat"`
 	TLS          TLSSettings          `config:"tls"`
 	FileTransfer FileTransferSettings `config:"file_transfer"`
 	Logs         LogsSettings         `config:"logs"`
@@ -86,6 +87,18 @@ type MSRPSettings struct {
 	Transport Transport `config:"transport"`
 }
 
+// ChatSettings are the chat stream's settings (sdk/chat's
+// chat.prefer_cpim and chat.max_message_size).
+type ChatSettings struct {
+	// PreferCPIM wraps every message in Message/CPIM when both ends accept
+	// it (the reference's prefer_cpim); false sends plain bodies unless
+	// metadata needs CPIM.
+	PreferCPIM bool `config:"prefer_cpim"`
+	// MaxMessageSize bounds an incoming chat message in bytes; a larger
+	// one is refused with MSRP 413.
+	MaxMessageSize int `config:"max_message_size"`
+}
+
 // TLSSettings are the TLS settings, shared by SIP and MSRP.
 type TLSSettings struct {
 	// CAList is a PEM file of trusted certificate authorities; "" means
@@ -137,6 +150,7 @@ func Default() Settings {
 			InviteTimeout: 90 * time.Second,
 		},
 		MSRP: MSRPSettings{Transport: TransportTLS},
+		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20},
 	}
 }
 
@@ -221,6 +235,9 @@ func (s *Settings) validate(c *checker) {
 
 	if t := s.MSRP.Transport; t != TransportTLS && t != TransportTCP {
 		c.add("msrp.transport", string(t), "allowed values are tls and tcp")
+	}
+	if s.Chat.MaxMessageSize <= 0 {
+		c.add("chat.max_message_size", strconv.Itoa(s.Chat.MaxMessageSize), "must be a positive number of bytes")
 	}
 	if s.TLS.PrivateKey != "" && s.TLS.Certificate == "" {
 		c.add("tls.private_key", s.TLS.PrivateKey, "a private key needs tls.certificate")

@@ -251,8 +251,7 @@ func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest)
 		b.local = msrp.URI{Secure: transport.Secure(), Host: host, Port: msrp.DefaultPort, SessionID: msrp.NewSessionID(), Transport: "tcp"}
 		return nil
 	}
-	cfg := b.cfg.MSRP
-	cfg.TLSConfig = b.serverTLS
+	cfg := b.msrpConfig(b.serverTLS)
 	l, err := msrp.Listen(ctx, net.JoinHostPort(host, "0"), cfg)
 	if err != nil {
 		return sdk.Errorf(sdk.ErrInternal, "listen on %s: %v", host, err)
@@ -422,8 +421,7 @@ func (b *Base) connect(ctx context.Context, how Connect, path []msrp.URI, accept
 // our path only from the answer, while we may connect as soon as we have
 // answered): its 481 is retried with back-off until ctx ends.
 func (b *Base) dial(ctx context.Context, path []msrp.URI) (*msrp.Session, error) {
-	cfg := b.cfg.MSRP
-	cfg.TLSConfig = b.clientTLS
+	cfg := b.msrpConfig(b.clientTLS)
 	wait := 20 * time.Millisecond
 	for {
 		sess, err := msrp.Dial(ctx, b.local, path, b.cfg.Handler.msrp(), cfg)

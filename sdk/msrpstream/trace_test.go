@@ -1,0 +1,35 @@
+package msrpstream
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTransportTrace: with the account's logs.trace_msrp, each side posts
+// MSRPTransportTrace for what it sends and receives, the SEND among it;
+// without, nothing.
+func TestTransportTrace(t *testing.T) {
+	on := map[string]string{"msrp.transport": "tcp", SettingTraceMSRP: "true"}
+	off := map[string]string{"msrp.transport": "tcp"}
+	offerer, answerer := negotiate(t, on, off)
+	send(t, offerer, answerer, "traced body")
+	var out, in bool
+	offerer.rec.mu.Lock()
+	for _, n := range offerer.rec.notes {
+		if n.name != TransportTrace {
+			continue
+		}
+		d := n.data.(TraceData)
+		out = out || (d.Direction == "outgoing" && strings.Contains(d.Data, " SEND\r\n") && strings.Contains(d.Data, "traced body"))
+		in = in || (d.Direction == "incoming" && strings.Contains(d.Data, " 200 OK"))
+	}
+	offerer.rec.mu.Unlock()
+	if !out || !in {
+		t.Errorf("offerer traced the SEND out: %v, its 200 in: %v; names %v", out, in, offerer.rec.names())
+	}
+	for _, n := range answerer.rec.names() {
+		if n == TransportTrace {
+			t.Fatalf("the answerer traced without logs.trace_msrp")
+		}
+	}
+}
