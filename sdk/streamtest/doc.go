@@ -19,12 +19,14 @@
 // and, to test the built binary as a host starts it:
 //
 //	func TestConformanceBinary(t *testing.T) {
-//		bin := filepath.Join(t.TempDir(), "sipstreams-plugin-my")
-//		if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-//			t.Fatalf("go build: %v\n%s", err, out)
-//		}
+//		bin := streamtest.Build(t, "..", "test") // the plugin's main package
 //		streamtest.RunBinary(t, bin)
 //	}
+//
+// Build compiles a plugin's main package; Exec runs a binary as a person
+// would (without the host's handshake cookie); Describe checks what
+// `PLUGIN describe` prints and that the binary refuses to run without a
+// host, and returns the manifest for the vendor's own checks.
 //
 // Run runs the suite twice: "in-process" (sdk.NewProvider, then a goroutine
 // leak check with go.uber.org/goleak once the provider is closed) and "grpc"
