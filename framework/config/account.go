@@ -75,12 +75,20 @@ type NATTraversal struct {
 	// MSRPRelay is "host[:port][;transport=tls|tcp]" (port 2855 and tls
 	// by default), or "" for no relay.
 	MSRPRelay string `config:"msrp_relay"`
+	// UseMSRPRelayForOutbound makes outgoing MSRP streams go through the
+	// relay too (the reference's use_msrp_relay_for_outbound; off: an
+	// offerer connects directly).
+	UseMSRPRelayForOutbound bool `config:"use_msrp_relay_for_outbound"`
 }
 
 // AccountMSRP are the account's MSRP settings.
 type AccountMSRP struct {
 	// Transport overrides msrp.transport; "" inherits it.
 	Transport Transport `config:"transport"`
+	// ConnectionModel is the reference's msrp.connection_model: "relay"
+	// (the default; a relay when one is set, RFC 4976) or "acm" (RFC 6135
+	// alternative connection model: the answerer listens).
+	ConnectionModel string `config:"connection_model"`
 }
 
 // NewAccount returns an account with the given ID and default settings:
@@ -223,6 +231,11 @@ func (a *Account) validate(c *checker) {
 	case "", TransportTLS, TransportTCP:
 	default:
 		c.add("msrp.transport", string(a.MSRP.Transport), "allowed values are tls, tcp, or empty to inherit")
+	}
+	switch a.MSRP.ConnectionModel {
+	case "", "relay", "acm":
+	default:
+		c.add("msrp.connection_model", a.MSRP.ConnectionModel, "allowed values are relay and acm")
 	}
 
 	if a.IsPeerToPeer() {

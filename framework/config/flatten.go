@@ -36,8 +36,9 @@ func flatten(m map[string]string, prefix string, v reflect.Value) {
 // "msrp.transport" ([Account.EffectiveMSRPTransport]).
 //
 // Added keys: "account.id", "account.display_name", "account.peer_to_peer",
-// "nat_traversal.use_ice", "nat_traversal.stun_servers" and
-// "nat_traversal.msrp_relay"; and, only when an MSRP relay is set (the
+// "nat_traversal.use_ice", "nat_traversal.stun_servers",
+// "nat_traversal.msrp_relay", "nat_traversal.use_msrp_relay_for_outbound"
+// and "msrp.connection_model" ("relay" when unset); and, only when an MSRP relay is set (the
 // relay's AUTH needs them), "auth.username" (the ID's user part when not
 // set) and "auth.password". SIP-only account settings (registration,
 // outbound proxy, SIP transport) stay in the host.
@@ -55,6 +56,12 @@ func (a *Account) Flatten(global *Settings) map[string]string {
 	m["nat_traversal.use_ice"] = strconv.FormatBool(a.NATTraversal.UseICE)
 	m["nat_traversal.stun_servers"] = formatValue(reflect.ValueOf(a.NATTraversal.STUNServers), false)
 	m["nat_traversal.msrp_relay"] = a.NATTraversal.MSRPRelay
+	m["nat_traversal.use_msrp_relay_for_outbound"] = strconv.FormatBool(a.NATTraversal.UseMSRPRelayForOutbound)
+	model := a.MSRP.ConnectionModel
+	if model == "" {
+		model = "relay"
+	}
+	m["msrp.connection_model"] = model
 	if a.NATTraversal.MSRPRelay != "" {
 		user := a.Auth.Username
 		if user == "" {

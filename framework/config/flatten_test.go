@@ -61,6 +61,7 @@ func TestAccountFlatten(t *testing.T) {
 			want: map[string]string{
 				"account.id": "alice@example.com", "account.display_name": "", "account.peer_to_peer": "false",
 				"nat_traversal.use_ice": "false", "nat_traversal.stun_servers": "", "nat_traversal.msrp_relay": "",
+				"nat_traversal.use_msrp_relay_for_outbound": "false", "msrp.connection_model": "relay",
 			},
 			absent: []string{"auth.username", "auth.password", "sip.register", "sip.outbound_proxy"},
 		},
@@ -75,6 +76,8 @@ func TestAccountFlatten(t *testing.T) {
 				a.NATTraversal.UseICE = true
 				a.NATTraversal.STUNServers = []string{"stun1.example.com", "stun2.example.com:3479"}
 				a.NATTraversal.MSRPRelay = "relay.example.com;transport=tls"
+				a.NATTraversal.UseMSRPRelayForOutbound = true
+				a.MSRP.ConnectionModel = "acm"
 				a.Auth.Password = "pw"
 				return a
 			}(),
@@ -82,8 +85,9 @@ func TestAccountFlatten(t *testing.T) {
 				"account.id": "alice@example.com", "account.display_name": "Alice", "account.peer_to_peer": "false",
 				"rtp.audio_codec_list": "PCMA,G722", "rtp.srtp_encryption": "sdes_mandatory", "msrp.transport": "tcp",
 				"nat_traversal.use_ice": "true", "nat_traversal.stun_servers": "stun1.example.com,stun2.example.com:3479",
-				"nat_traversal.msrp_relay": "relay.example.com;transport=tls",
-				"auth.username":            "alice", "auth.password": "pw",
+				"nat_traversal.msrp_relay":                  "relay.example.com;transport=tls",
+				"nat_traversal.use_msrp_relay_for_outbound": "true", "msrp.connection_model": "acm",
+				"auth.username": "alice", "auth.password": "pw",
 			},
 		},
 		{
@@ -98,6 +102,7 @@ func TestAccountFlatten(t *testing.T) {
 				"account.id": "alice@example.com", "account.display_name": "", "account.peer_to_peer": "false",
 				"rtp.srtp_encryption":   "disabled",
 				"nat_traversal.use_ice": "false", "nat_traversal.stun_servers": "", "nat_traversal.msrp_relay": "",
+				"nat_traversal.use_msrp_relay_for_outbound": "false", "msrp.connection_model": "relay",
 			},
 		},
 		{
@@ -106,6 +111,7 @@ func TestAccountFlatten(t *testing.T) {
 			want: map[string]string{
 				"account.id": "bonjour@local", "account.display_name": "", "account.peer_to_peer": "true",
 				"nat_traversal.use_ice": "false", "nat_traversal.stun_servers": "", "nat_traversal.msrp_relay": "",
+				"nat_traversal.use_msrp_relay_for_outbound": "false", "msrp.connection_model": "relay",
 			},
 		},
 	}

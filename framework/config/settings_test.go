@@ -131,6 +131,7 @@ func TestSettingsValidate(t *testing.T) {
 		{"invite timeout", func(s *Settings) { s.SIP.InviteTimeout = 0 }, []string{"/sip.invite_timeout"}},
 		{"listen address", func(s *Settings) { s.SIP.ListenAddresses = []string{"::1", "localhost"} }, []string{"/sip.listen_addresses"}},
 		{"msrp transport", func(s *Settings) { s.MSRP.Transport = TransportUDP }, []string{"/msrp.transport"}},
+		{"chat max message size", func(s *Settings) { s.Chat.MaxMessageSize = 0 }, []string{"/chat.max_message_size"}},
 		{"key without cert", func(s *Settings) { s.TLS.PrivateKey = "k.pem" }, []string{"/tls.private_key"}},
 		{"cert with key inside", func(s *Settings) { s.TLS.Certificate = "c.pem" }, nil},
 		{"several", func(s *Settings) { s.Audio.SampleRate = 1; s.MSRP.Transport = "" }, []string{"/audio.sample_rate", "/msrp.transport"}},
@@ -178,6 +179,8 @@ func TestAccountValidate(t *testing.T) {
 		{"relay", "a@b", func(a *Account) { a.NATTraversal.MSRPRelay = "relay.x.org:2855;transport=udp" }, []string{"a@b/nat_traversal.msrp_relay"}},
 		{"relay ok", "a@b", func(a *Account) { a.NATTraversal.MSRPRelay = "relay.x.org" }, nil},
 		{"msrp transport", "a@b", func(a *Account) { a.MSRP.Transport = "udp" }, []string{"a@b/msrp.transport"}},
+		{"msrp connection model", "a@b", func(a *Account) { a.MSRP.ConnectionModel = "direct" }, []string{"a@b/msrp.connection_model"}},
+		{"msrp acm", "a@b", func(a *Account) { a.MSRP.ConnectionModel = "acm" }, nil},
 		{"p2p defaults", PeerToPeerAccountID, func(a *Account) {}, nil},
 		{"p2p changeable", PeerToPeerAccountID, func(a *Account) {
 			a.Enabled = false
