@@ -33,6 +33,7 @@
 //     [Conn.Expect] and answers 481 to unknown ones (RFC 4975 §5.4).
 //   - [ConnectRelay], [Relay]: AUTH with digest to an RFC 4976 relay; its
 //     Use-Path is prepended to the local path and to outgoing To-Paths.
+//     Package msrptest has a relay on loopback to test against.
 //   - [Setup], [AnswerSetup], [OffererConnects]: who connects, from SDP
 //     a=setup (RFC 4145, RFC 6135).
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -105,7 +106,8 @@ func (s state) String() string {
 //
 //   - Initialize reads msrp.transport, picks the connection role
 //     (DecideRole) and, when it has to wait for the peer, listens on the
-//     session's local address.
+//     session's local address, or authenticates to the account's MSRP
+//     relay for the Relay role.
 //   - GetLocalMedia writes the m-line (offer or answer).
 //   - Start reads the remote m-line, settles the role (ResolveAnswer),
 //     and connects or accepts in the background; it posts
@@ -138,6 +140,9 @@ type Base struct {
 	serverTLS   *tls.Config
 	listener    *msrp.Listener
 	accepting   *msrp.Accepting
+	relay       *msrp.Relay   // the RFC 4976 relay we wait behind
+	usePath     []msrp.URI    // the relay's Use-Path, before local in a=path
+	pending     *msrp.Pending // the session registered at the relay
 	remote      *Media
 	session     *msrp.Session
 	cancel      context.CancelFunc // ends the connection attempt
@@ -193,6 +198,10 @@ func (b *Base) Initialize(ctx context.Context, req *sdk.InitializeRequest) error
 		return sdk.Errorf(sdk.ErrIllegalState, "Initialize in state %s", b.state)
 	}
 	if err := b.initializeLocked(ctx, req); err != nil {
+		if b.relay != nil {
+			_ = b.relay.Close()
+			b.relay, b.pending = nil, nil
+		}
 		b.state, b.failure = stateFailed, sdk.ReasonOf(err)
 		b.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: b.failure})
 		return nil
@@ -236,18 +245,17 @@ func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest)
 		Model:            ConnectionModel(strings.ToLower(b.account.Setting(SettingConnectionModel, string(ModelRelay)))),
 		Offerer:          b.offerer,
 		RelayForOutbound: boolSetting(b.account, SettingRelayForOutbound),
-		// Relay reservations (RFC 4976 AUTH) are not implemented: without
-		// a relay the relay model listens, as DecideRole documents.
-		RelayConfigured: false,
+		// Without a relay the relay model listens, as DecideRole documents.
+		RelayConfigured: strings.TrimSpace(b.account.Setting(SettingRelay, "")) != "",
 	}
 	if b.offer != nil {
 		in.RemoteSetup = b.offer.Setup
 	}
 	b.role = DecideRole(in)
-	if relay := b.account.Setting(SettingRelay, ""); relay != "" && b.env.Logger != nil {
-		b.env.Logger.Info("MSRP relays are not supported yet; connecting directly", "relay", relay, "role", b.role.Connect.String())
-	}
-	if b.role.Connect == Dial {
+	switch b.role.Connect {
+	case Relay:
+		return b.reserveLocked(ctx)
+	case Dial:
 		b.local = msrp.URI{Secure: transport.Secure(), Host: host, Port: msrp.DefaultPort, SessionID: msrp.NewSessionID(), Transport: "tcp"}
 		return nil
 	}
@@ -264,6 +272,39 @@ func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest)
 			return err
 		}
 	}
+	return nil
+}
+
+// reserveLocked authenticates to the account's relay (the reference's
+// RelayConnection.prepare): our URI is the relay connection's, and our
+// a=path starts with the relay's Use-Path. The answerer registers the
+// session at once, as with a listener.
+func (b *Base) reserveLocked(ctx context.Context) error {
+	rc, err := relayConfig(b.account, b.transport)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	r, err := msrp.ConnectRelay(ctx, rc, b.msrpConfig(b.clientTLS))
+	if err != nil {
+		return fmt.Errorf("%s: %w", relayReason(rc.URI, err), err)
+	}
+	b.relay, b.local, b.usePath = r, r.LocalURI(), r.UsePath()
+	if b.offer != nil {
+		if err := b.expectLocked(b.offer.Path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Base) expectLocked(remote []msrp.URI) error {
+	p, err := b.relay.Expect(remote, b.cfg.Handler.msrp())
+	if err != nil {
+		return sdk.Errorf(sdk.ErrInternal, "wait for the peer at the relay: %v", err)
+	}
+	b.pending = p
 	return nil
 }
 
@@ -295,7 +336,7 @@ func (b *Base) localMediaLocked() (*Media, error) {
 	return &Media{
 		MediaType:          b.cfg.MediaType,
 		Transport:          b.transport,
-		Path:               []msrp.URI{b.local},
+		Path:               append(append([]msrp.URI(nil), b.usePath...), b.local),
 		Direction:          b.cfg.Direction,
 		AcceptTypes:        b.cfg.AcceptTypes,
 		AcceptWrappedTypes: b.cfg.AcceptWrappedTypes,
@@ -362,26 +403,44 @@ func (b *Base) startLocked(req *sdk.StartRequest) error {
 		if err := b.prepareLocked(remote.Path); err != nil {
 			return err
 		}
+	case role.Connect == Relay && role.Setup != SetupActive && b.pending == nil:
+		if err := b.expectLocked(remote.Path); err != nil {
+			return err
+		}
+	}
+	var establish func(context.Context) (*msrp.Session, error)
+	switch path, h := remote.Path, b.cfg.Handler.msrp(); {
+	case role.Connect == Dial:
+		cfg := b.msrpConfig(b.clientTLS)
+		establish = func(ctx context.Context) (*msrp.Session, error) {
+			return bindRetrying(ctx, func(ctx context.Context) (*msrp.Session, error) {
+				return msrp.Dial(ctx, b.local, path, h, cfg)
+			})
+		}
+	case role.Connect == Relay && role.Setup == SetupActive:
+		// An actpass offer answered passive: we bind through the relay.
+		r := b.relay
+		establish = func(ctx context.Context) (*msrp.Session, error) {
+			return bindRetrying(ctx, func(ctx context.Context) (*msrp.Session, error) {
+				return r.Bind(ctx, path, h)
+			})
+		}
+	case role.Connect == Relay:
+		establish = b.pending.Accept
+	default:
+		establish = b.accepting.Accept
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ConnectTimeout)
 	b.cancel, b.stop, b.done, b.state = cancel, make(chan struct{}), make(chan struct{}), stateStarting
-	go b.connect(ctx, role.Connect, remote.Path, b.accepting, b.stop)
+	go b.connect(ctx, role, remote.Path, establish, b.stop)
 	return nil
 }
 
 // connect establishes the session, then watches it until it closes or
 // the Base ends. It is the Base's only goroutine; End stops and awaits it.
-func (b *Base) connect(ctx context.Context, how Connect, path []msrp.URI, accepting *msrp.Accepting, stop <-chan struct{}) {
+func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establish func(context.Context) (*msrp.Session, error), stop <-chan struct{}) {
 	defer close(b.done)
-	var (
-		sess *msrp.Session
-		err  error
-	)
-	if how == Dial {
-		sess, err = b.dial(ctx, path)
-	} else {
-		sess, err = accepting.Accept(ctx)
-	}
+	sess, err := establish(ctx)
 	b.mu.Lock()
 	if b.state != stateStarting {
 		b.mu.Unlock()
@@ -391,7 +450,7 @@ func (b *Base) connect(ctx context.Context, how Connect, path []msrp.URI, accept
 		return
 	}
 	if err != nil {
-		b.failLocked("start", connectReason(how, path, err))
+		b.failLocked("start", connectReason(role, path, err))
 		b.mu.Unlock()
 		return
 	}
@@ -416,15 +475,15 @@ func (b *Base) connect(ctx context.Context, how Connect, path []msrp.URI, accept
 	}
 }
 
-// dial connects and binds. A peer that waits for us may not have
-// registered the session yet when we are quick (an actpass offerer learns
-// our path only from the answer, while we may connect as soon as we have
-// answered): its 481 is retried with back-off until ctx ends.
-func (b *Base) dial(ctx context.Context, path []msrp.URI) (*msrp.Session, error) {
-	cfg := b.msrpConfig(b.clientTLS)
+// bindRetrying runs bind (connect and send the binding SEND) until it
+// succeeds. A peer that waits for us may not have registered the session
+// yet when we are quick (an actpass offerer learns our path only from the
+// answer, while we may connect as soon as we have answered): its 481 is
+// retried with back-off until ctx ends.
+func bindRetrying(ctx context.Context, bind func(context.Context) (*msrp.Session, error)) (*msrp.Session, error) {
 	wait := 20 * time.Millisecond
 	for {
-		sess, err := msrp.Dial(ctx, b.local, path, b.cfg.Handler.msrp(), cfg)
+		sess, err := bind(ctx)
 		if err == nil || !errors.Is(err, msrp.ErrNoSuchSession) {
 			return sess, err
 		}
@@ -439,10 +498,15 @@ func (b *Base) dial(ctx context.Context, path []msrp.URI) (*msrp.Session, error)
 	}
 }
 
-func connectReason(how Connect, path []msrp.URI, err error) string {
+func connectReason(role Role, path []msrp.URI, err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
-		if how == Dial {
+		switch {
+		case role.Connect == Dial:
 			return "timed out connecting to " + path[0].String()
+		case role.Connect == Relay && role.Setup == SetupActive:
+			return "timed out binding through the MSRP relay to " + path[len(path)-1].String()
+		case role.Connect == Relay:
+			return "timed out waiting for the peer at the MSRP relay"
 		}
 		return "timed out waiting for the peer to connect"
 	}
@@ -508,14 +572,17 @@ func (b *Base) End(context.Context) error {
 		<-done
 	}
 	b.mu.Lock()
-	sess, listener := b.session, b.listener
-	b.session, b.listener, b.accepting = nil, nil, nil
+	sess, listener, relay := b.session, b.listener, b.relay
+	b.session, b.listener, b.accepting, b.relay, b.pending = nil, nil, nil, nil, nil
 	b.mu.Unlock()
 	if sess != nil {
 		_ = sess.Close()
 	}
 	if listener != nil {
 		_ = listener.Close()
+	}
+	if relay != nil {
+		_ = relay.Close()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -42,6 +42,18 @@
 // Settings read from the account: msrp.transport (tls|tcp, [TransportSetting]),
 // msrp.connection_model (relay|acm), nat_traversal.msrp_relay,
 // nat_traversal.use_msrp_relay_for_outbound, account.peer_to_peer, and
-// the tls.* settings ([TLSSettings]). Relay reservations (RFC 4976) are not
-// made yet: the relay model behaves as if no relay were configured.
+// the tls.* settings ([TLSSettings]), and auth.username / auth.password.
+//
+// # Relays
+//
+// When the role is [Relay] (the relay connection model with
+// nat_traversal.msrp_relay set, host[:port][;transport=tcp|tls], see
+// [ParseRelay]), Initialize authenticates to the relay with the account's
+// auth.username and auth.password (RFC 4976 AUTH, msrp.ConnectRelay); a
+// refusal or an unreachable relay posts MediaStreamDidNotInitialize with a
+// reason naming the relay. The local a=path is then the relay's Use-Path
+// followed by our URI, and Start waits for the peer's binding SEND through
+// the relay connection — or, for an actpass offer answered passive, binds
+// through it. Without a relay the relay model listens, as [DecideRole]
+// says. sdk/msrp/msrptest has a relay to test streams with.
 package msrpstream
