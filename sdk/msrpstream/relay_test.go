@@ -3,6 +3,7 @@ package msrpstream
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -229,4 +230,87 @@ func TestParseRelay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBaseBindsThroughRelay: an offer made behind the relay (actpass)
+// answered passive makes the offerer bind through its relay, with To-Path
+// = its Use-Path + the answer's path. The passive peer is a plain
+// msrp.Relay client of the same relay.
+func TestBaseBindsThroughRelay(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	r := startTestRelay(t)
+	got := make(chan []byte, 4)
+	o := &endpoint{rec: newRecorder(), got: got}
+	o.base = New(newEnv(o.rec), account(relaySettings(r, "secret", SettingRelayForOutbound, "true")), chatConfig(got))
+	defer o.base.End(ctx)
+	if err := o.base.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
+		t.Fatal(err)
+	}
+	o.rec.wait(t, sdk.MediaStreamDidInitialize)
+	offer := mustLocalMedia(t, o.base, &sdk.GetLocalMediaRequest{ForOffer: true})
+	om, err := o.base.LocalMedia()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if om.Setup != SetupActPass {
+		t.Fatalf("offer a=setup:%s", om.Setup)
+	}
+
+	peer, err := msrp.ConnectRelay(ctx, msrp.RelayConfig{URI: r.URI(), Username: "alice", Password: "secret"}, msrp.Config{KeepAliveInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peerGot := make(chan string, 1)
+	pending, err := peer.Expect(om.Path, msrp.HandlerFuncs{Chunk: func(_ context.Context, c *msrp.Chunk) int {
+		b, _ := io.ReadAll(c)
+		if len(b) > 0 {
+			peerGot <- string(b)
+		}
+		return msrp.StatusOK
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerPath := append(peer.UsePath(), peer.LocalURI())
+	answer := sessionHead + "m=message 2855 TCP/MSRP *\r\na=path:" + msrp.FormatPath(peerPath) +
+		"\r\na=accept-types:text/plain\r\na=setup:passive\r\n"
+	if err := o.base.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	o.rec.wait(t, sdk.MediaStreamDidStart)
+	if got := o.base.Role(); got != (Role{Relay, SetupActive}) {
+		t.Fatalf("role %+v", got)
+	}
+	ps, err := pending.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := o.base.Send(ctx, msrp.Outgoing{ContentType: "text/plain", Body: strings.NewReader("via relay"), Size: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := d.Wait(ctx); err != nil || res.Code != msrp.StatusOK {
+		t.Fatalf("delivery %+v %v", res, err)
+	}
+	if s := <-peerGot; s != "via relay" {
+		t.Fatalf("peer got %q", s)
+	}
+	if res, err := ps.SendMessage(ctx, "text/plain", []byte("back")); err != nil || res.Code != msrp.StatusOK {
+		t.Fatalf("peer's SEND: %+v %v", res, err)
+	}
+	if b := <-got; string(b) != "back" {
+		t.Fatalf("offerer got %q", b)
+	}
+	wantTo := msrp.FormatPath(append(append([]msrp.URI(nil), om.Path[0]), peerPath...))
+	for _, rec := range r.Records() {
+		if rec.Method == msrp.MethodSEND && rec.Forwarded {
+			if rec.ToPath != wantTo {
+				t.Fatalf("binding SEND To-Path %q, want %q", rec.ToPath, wantTo)
+			}
+			return
+		}
+	}
+	t.Fatal("the relay forwarded no SEND")
 }
