@@ -288,7 +288,7 @@ func (b *Base) reserveLocked(ctx context.Context) error {
 	defer cancel()
 	r, err := msrp.ConnectRelay(ctx, rc, b.msrpConfig(b.clientTLS))
 	if err != nil {
-		return fmt.Errorf("%s: %w", relayReason(rc.URI, err), err)
+		return fmt.Errorf("MSRP relay %s: %w", rc.URI, err)
 	}
 	b.relay, b.local, b.usePath = r, r.LocalURI(), r.UsePath()
 	if b.offer != nil {

@@ -1,7 +1,6 @@
 package msrpstream
 
 import (
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -74,9 +73,4 @@ func relayConfig(a *sdk.Account, transport Transport) (msrp.RelayConfig, error) 
 		Username: a.Setting(SettingAuthUsername, ""),
 		Password: a.Setting(SettingAuthPassword, ""),
 	}, nil
-}
-
-// relayReason describes a relay failure for MediaStreamDidNotInitialize.
-func relayReason(uri msrp.URI, err error) string {
-	return fmt.Sprintf("MSRP relay %s: %v", uri, err)
 }

@@ -152,6 +152,7 @@ func TestBaseRelayRefused(t *testing.T) {
 					t.Fatalf("reason %q does not say %q", reason, w)
 				}
 			}
+			t.Log(reason)
 			if b.relay != nil {
 				t.Fatal("the relay connection stays open after a failed initialization")
 			}
