@@ -235,7 +235,7 @@ func (s *Session) RemoveStreams(streams []Stream) error {
 // m-lines, ask the application (SIPSessionNewProposal), and answer as it
 // decides with AcceptProposal or RejectProposal. It runs in the INVITE
 // handler and returns after the final response.
-func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, offerText string, offer *sdp.SessionDescription, lines []int) {
+func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, offerText string, offer *sdp.SessionDescription, lines []int, turn uint64) {
 	sig := s.m.cfg.Signalling
 	var proposed []Stream
 	for _, i := range lines {
@@ -272,14 +272,14 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 		// The peer cancelled its proposal (sipgo answered 487).
 		end(ctx, proposed)
 		s.clearProposal()
-		s.remoteTurnDone()
+		s.remoteTurnDone(turn)
 		s.post(SIPSessionProposalRejected, ProposalRejectedData{Originator: Remote, Code: 487, Reason: "Request Terminated", ProposedStreams: proposed})
 		return
 	case <-tx.Done():
 		// The peer cancelled its proposal (sipgo answered 487).
 		end(ctx, proposed)
 		s.clearProposal()
-		s.remoteTurnDone()
+		s.remoteTurnDone(turn)
 		s.post(SIPSessionProposalRejected, ProposalRejectedData{Originator: Remote, Code: 487, Reason: "Request Terminated", ProposedStreams: proposed})
 		return
 	case <-time.After(DefaultInviteTimeout):
@@ -291,7 +291,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 		end(ctx, proposed)
 		s.clearProposal()
 		_ = sig.Respond(tx, req, d.code, d.reason, nil)
-		s.remoteTurnDone()
+		s.remoteTurnDone(turn)
 		s.post(SIPSessionProposalRejected, ProposalRejectedData{Originator: Remote, Code: d.code, Reason: d.reason, ProposedStreams: proposed})
 		return
 	}
@@ -305,7 +305,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 		end(ctx, accepted)
 		s.clearProposal()
 		_ = sig.Respond(tx, req, 500, "Server Internal Error", nil)
-		s.remoteTurnDone()
+		s.remoteTurnDone(turn)
 		s.post(SIPSessionHadProposalFailure, ProposalFailureData{Originator: Remote, FailureReason: err.Error(), ProposedStreams: proposed})
 		return
 	}
@@ -313,7 +313,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	if err != nil || ack == nil {
 		end(ctx, accepted)
 		s.clearProposal()
-		s.remoteTurnDone()
+		s.remoteTurnDone(turn)
 		s.post(SIPSessionHadProposalFailure, ProposalFailureData{Originator: Remote, FailureReason: "missing ACK", ProposedStreams: proposed})
 		return
 	}
@@ -329,7 +329,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	s.streams = append(s.streams, accepted...)
 	s.proposed, s.decide = nil, nil
 	s.mu.Unlock()
-	s.remoteTurnDone()
+	s.remoteTurnDone(turn)
 	s.post(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: Remote, AcceptedStreams: accepted, ProposedStreams: proposed})
 	s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Remote, AddedStreams: accepted})
 }

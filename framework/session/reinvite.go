@@ -342,12 +342,13 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if len(body) == 0 {
 		next = StateReceivedProposalRequest
 	}
-	if !s.awaitRemoteTurn(next) {
+	turn, ok := s.awaitRemoteTurn(next)
+	if !ok {
 		// Our own offer is outstanding: glare (RFC 3261 §14.2).
 		_ = sig.Respond(tx, req, 491, "Request Pending", nil)
 		return
 	}
-	defer s.remoteTurnDone()
+	defer s.remoteTurnDone(turn)
 	ctx := s.m.life
 	if len(body) == 0 {
 		s.reofferTo(ctx, req, tx)
@@ -400,7 +401,7 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if len(addedLines) > 0 {
-		s.receiveProposal(ctx, req, tx, offerText, offer, addedLines)
+		s.receiveProposal(ctx, req, tx, offerText, offer, addedLines, turn)
 		return
 	}
 	heldBefore := s.holdFlags(ctx, false)
@@ -431,7 +432,7 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	end(ctx, removed)
 	s.updateStreams(ctx, answer, offerText)
 	heldAfter := s.holdFlags(ctx, false)
-	s.remoteTurnDone()
+	s.remoteTurnDone(turn)
 	if len(removed) > 0 {
 		s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Remote, RemovedStreams: removed})
 	}
@@ -440,36 +441,52 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// remoteTurnDone ends the handling of an incoming re-INVITE: the session
-// is connected again — before the outcome is posted, so that an observer
-// may act on it at once (add a stream after a removal, hold after an
-// accepted proposal). A state the application moved on to meanwhile
-// (ending, its own proposal) is left alone.
-func (s *Session) remoteTurnDone() {
-	_ = s.transition("re-INVITE done", StateConnected,
-		StateReceivedProposal, StateReceivedProposalRequest, StateAcceptingProposal, StateRejectingProposal)
+// remoteTurnDone ends the handling of the incoming re-INVITE of turn:
+// the session is connected again — before the outcome is posted, so that
+// an observer may act on it at once (add a stream after a removal, hold
+// after an accepted proposal). It is a no-op once the turn is over: a
+// later re-INVITE's turn, or a state the application moved on to
+// meanwhile (ending, its own proposal), is left alone.
+func (s *Session) remoteTurnDone(turn uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.remoteTurn != turn {
+		return
+	}
+	switch s.state {
+	case StateReceivedProposal, StateReceivedProposalRequest, StateAcceptingProposal, StateRejectingProposal:
+		s.state = StateConnected
+	}
+	s.remoteTurn++ // this turn is over
 }
 
-// awaitRemoteTurn moves to next for an incoming re-INVITE. While the
-// previous offer/answer is complete on the wire but still being applied to
-// the streams (the initial INVITE's streams starting after the ACK, or the
-// last remote re-INVITE's update) it waits for that, bounded: the peer may
-// send its next re-INVITE at once. It refuses when our own re-INVITE is
-// pending.
-func (s *Session) awaitRemoteTurn(next State) bool {
+// awaitRemoteTurn moves to next for an incoming re-INVITE and returns the
+// turn's number. While the previous offer/answer is complete on the wire
+// but still being applied to the streams (the initial INVITE's streams
+// starting after the ACK, or the last remote re-INVITE's update) it waits
+// for that, bounded: the peer may send its next re-INVITE at once. It
+// refuses when our own re-INVITE is pending.
+func (s *Session) awaitRemoteTurn(next State) (uint64, bool) {
 	deadline := time.Now().Add(ShortReinviteTimeout)
 	for {
-		if s.transition("re-INVITE", next, StateConnected) == nil {
-			return true
+		s.mu.Lock()
+		st := s.state
+		if st == StateConnected {
+			s.state = next
+			s.remoteTurn++
+			turn := s.remoteTurn
+			s.mu.Unlock()
+			return turn, true
 		}
-		switch s.State() {
+		s.mu.Unlock()
+		switch st {
 		case StateReceivedProposal, StateReceivedProposalRequest, StateAccepting, StateConnecting:
 			if time.Now().After(deadline) {
-				return false
+				return 0, false
 			}
 			time.Sleep(5 * time.Millisecond)
 		default:
-			return false
+			return 0, false
 		}
 	}
 }

@@ -58,6 +58,7 @@ type Session struct {
 	endRequested bool         // End came while accepting
 	endReason    string       // DidEnd's end_reason when not "user request"
 	pendingBye   *sip.Request // a BYE that came while the session was starting
+	remoteTurn   uint64       // counts incoming re-INVITE turns (odd: one is being handled)
 
 	proposalCancel     chan struct{} // CancelProposal of our add-stream re-INVITE
 	cancelProposalOnce sync.Once
