@@ -62,6 +62,7 @@ bench: build
 	$(GO) test -run=NONE -bench=ConcurrentCalls -benchtime=1x ./plugins/audio/internal/audiostream/
 	# MSRP and chat payloads.
 	$(GO) test -run=NONE -bench=. -benchmem ./sdk/msrp/ ./sdk/cpim/ ./sdk/iscomposing/ ./plugins/chat/internal/payload/
+	$(GO) test -run=NONE -bench=Messages -benchtime=500x ./plugins/chat/internal/chatstream/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

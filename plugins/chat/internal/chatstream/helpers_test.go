@@ -42,7 +42,7 @@ var (
 // peer is one side of a call: a provider running the chat plugin
 // in-process, the one consumer of its notifications, and one chat stream.
 type peer struct {
-	t      *testing.T
+	t      testing.TB
 	me     party
 	remote chat.Identity
 	ctx    context.Context
@@ -55,7 +55,7 @@ type peer struct {
 	focus  bool                // the remote is a conference focus (SessionInfo.RemoteFocus)
 }
 
-func newPeer(t *testing.T, me party, remote chat.Identity) *peer {
+func newPeer(t testing.TB, me party, remote chat.Identity) *peer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	lp, err := sdk.NewProvider(Plugin("test"))
@@ -234,7 +234,7 @@ func endAll(ps ...*peer) {
 }
 
 // pair negotiates a (offerer) and b (answerer) without starting them.
-func pair(t *testing.T, alice, bob party) (a, b *peer, offer, answer string) {
+func pair(t testing.TB, alice, bob party) (a, b *peer, offer, answer string) {
 	t.Helper()
 	a, b = newPeer(t, alice, bob.identity), newPeer(t, bob, alice.identity)
 	a.create()
