@@ -94,12 +94,22 @@ type Manager struct {
 	closed   bool
 
 	unsubFail func() // ends the MediaStreamDidFail subscription
+	// failedEarly are streams that failed before a session made them
+	// active (between their MediaStreamDidStart and the session's
+	// start): the session handles them once it started.
+	failedEarly map[Stream]earlyFailure
+}
+
+// earlyFailure is a stream failure waiting for its session.
+type earlyFailure struct {
+	reason string
+	at     time.Time
 }
 
 // NewManager registers the manager's request handlers on the engine (do it
 // before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
 func NewManager(cfg Config) *Manager {
-	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, log: cfg.Logger}
+	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, log: cfg.Logger, failedEarly: map[Stream]earlyFailure{}}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -211,6 +221,7 @@ func (m *Manager) onStreamFailed(n notify.Notification) {
 	if !ok {
 		return
 	}
+	reason := fmt.Sprintf("%s media stream failed: %s", st.Type(), dataReason(n.Data))
 	m.mu.Lock()
 	var owner *Session
 	for _, s := range m.sessions {
@@ -219,16 +230,51 @@ func (m *Manager) onStreamFailed(n notify.Notification) {
 			break
 		}
 	}
-	m.mu.Unlock()
 	if owner == nil {
+		// Not active (yet): the session starting it picks this up once
+		// it started (claimFailed); one that never does (its start path
+		// saw the failure) leaves it to expire here.
+		now := time.Now()
+		for k, f := range m.failedEarly {
+			if now.Sub(f.at) > time.Minute {
+				delete(m.failedEarly, k)
+			}
+		}
+		m.failedEarly[st] = earlyFailure{reason: reason, at: now}
+	}
+	m.mu.Unlock()
+	if owner != nil {
+		m.streamFailed(owner, st, reason)
+	}
+}
+
+// streamFailed acts on the failure of s's active stream st (§2.5).
+func (m *Manager) streamFailed(s *Session, st Stream, reason string) {
+	m.log.Info("stream failed", "session", s.CallID(), "reason", reason)
+	if len(s.Streams()) > 1 && s.RemoveStreams([]Stream{st}) == nil {
 		return
 	}
-	reason := fmt.Sprintf("%s media stream failed: %s", st.Type(), dataReason(n.Data))
-	m.log.Info("stream failed", "session", owner.CallID(), "reason", reason)
-	if len(owner.Streams()) > 1 && owner.RemoveStreams([]Stream{st}) == nil {
-		return
+	s.endWith(reason)
+}
+
+// claimFailed handles the streams of s that failed before s made them
+// active. It reports whether it ended or changed the session.
+func (m *Manager) claimFailed(s *Session) bool {
+	m.mu.Lock()
+	var failed []Stream
+	var reasons []string
+	for _, st := range s.Streams() {
+		if f, ok := m.failedEarly[st]; ok {
+			delete(m.failedEarly, st)
+			failed = append(failed, st)
+			reasons = append(reasons, f.reason)
+		}
 	}
-	owner.endWith(reason)
+	m.mu.Unlock()
+	for i, st := range failed {
+		m.streamFailed(s, st, reasons[i])
+	}
+	return len(failed) > 0
 }
 
 func (m *Manager) onAck(req *sip.Request, _ sip.ServerTransaction) {

@@ -153,6 +153,7 @@ func (s *Session) runAddStreams(streams []Stream) {
 	s.mu.Unlock()
 	s.post(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: Local, AcceptedStreams: accepted, ProposedStreams: streams})
 	s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Local, AddedStreams: accepted})
+	s.m.claimFailed(s)
 }
 
 func without(list, drop []Stream) []Stream {
@@ -332,6 +333,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	s.remoteTurnDone(turn)
 	s.post(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: Remote, AcceptedStreams: accepted, ProposedStreams: proposed})
 	s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Remote, AddedStreams: accepted})
+	s.m.claimFailed(s)
 }
 
 // settle returns from our own proposal states to connected (and leaves any

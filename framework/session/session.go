@@ -917,6 +917,8 @@ func (s *Session) startedThen() {
 		s.endedByRemote(bye)
 	case pending:
 		s.End()
+	default:
+		s.m.claimFailed(s)
 	}
 }
 
