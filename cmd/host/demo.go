@@ -156,8 +156,12 @@ func demoType(ctx context.Context, reg *registry.Registry, pr *printer, t regist
 		attrs, _ = b.Attributes(ctx)
 		say("   A unholds: B on_hold_by_remote=%v", attrs != nil && attrs.OnHoldByRemote)
 	}
+	// Both sides deactivate before either ends, as a session does: a
+	// transport closing after Deactivate is normal, not a failure.
 	for _, s := range []*registry.Stream{a, b} {
 		_ = s.Deactivate(ctx)
+	}
+	for _, s := range []*registry.Stream{a, b} {
 		if err := s.End(ctx); err != nil {
 			return err
 		}
