@@ -92,11 +92,16 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 		sessions:  map[string]*Session{},
 		pending:   map[string]*Pending{},
 	}
-	c.wg.Add(2)
+	// Every Add before the first goroutine starts: the reader may hand a
+	// session to a caller who closes it, and waits, at once.
+	n := 2
+	if cfg.KeepAliveInterval > 0 {
+		n++
+	}
+	c.wg.Add(n)
 	go c.readLoop(ctx)
 	go c.writeLoop()
 	if cfg.KeepAliveInterval > 0 {
-		c.wg.Add(1)
 		go c.keepAliveLoop()
 	}
 	return c
