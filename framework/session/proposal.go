@@ -318,6 +318,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 		s.post(SIPSessionHadProposalFailure, ProposalFailureData{Originator: Remote, FailureReason: "missing ACK", ProposedStreams: proposed})
 		return
 	}
+	s.applying.Lock()
 	s.mu.Lock()
 	s.remoteSDP = offerText
 	s.mu.Unlock()
@@ -333,6 +334,7 @@ func (s *Session) receiveProposal(ctx context.Context, req *sip.Request, tx sip.
 	s.remoteTurnDone(turn)
 	s.post(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: Remote, AcceptedStreams: accepted, ProposedStreams: proposed})
 	s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Remote, AddedStreams: accepted})
+	s.applying.Unlock()
 	s.m.claimFailed(s)
 }
 

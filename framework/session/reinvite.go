@@ -426,6 +426,11 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if ack == nil {
 		s.m.log.Warn("no ACK for our 2xx to a re-INVITE")
 	}
+	// A BYE right behind the ACK waits until the offer is applied and
+	// its outcome posted, as the reference handles one dialog event at a
+	// time.
+	s.applying.Lock()
+	defer s.applying.Unlock()
 	s.mu.Lock()
 	s.remoteSDP = offerText
 	s.mu.Unlock()

@@ -59,6 +59,7 @@ type Session struct {
 	endReason    string       // DidEnd's end_reason when not "user request"
 	pendingBye   *sip.Request // a BYE that came while the session was starting
 	remoteTurn   uint64       // counts incoming re-INVITE turns (odd: one is being handled)
+	applying     sync.Mutex   // held while an accepted remote offer is applied and its outcome posted
 
 	proposalCancel     chan struct{} // CancelProposal of our add-stream re-INVITE
 	cancelProposalOnce sync.Once
@@ -925,6 +926,9 @@ func (s *Session) startedThen() {
 // endedByRemote ends the session for the remote's BYE req (answered
 // already).
 func (s *Session) endedByRemote(req *sip.Request) {
+	// Let a remote re-INVITE that is being applied finish first.
+	s.applying.Lock()
+	s.applying.Unlock() //nolint:staticcheck // a barrier, not a critical section
 	s.mu.Lock()
 	if !s.state.established() {
 		s.mu.Unlock()
