@@ -571,48 +571,9 @@ func TestFlows(t *testing.T) {
 				f.data(x.p, "SIPSessionDidRenegotiateStreams", 0, map[string]any{"originator": x.orig, "added_streams": []string{"echo"}})
 			}
 		}},
-		{"add stream by callee rejected", everyTransport, func(f *flow) {
-			f.answer()
-			f.send(f.l, "/add echo")
-			f.awaitName(f.c, "SIPSessionNewProposal")
-			f.send(f.c, "/reject-proposal 603")
-			f.awaitName(f.l, "SIPSessionProposalRejected")
-			f.awaitName(f.c, "SIPSessionProposalRejected")
-			f.endByCaller()
-			rejected := []string{"SIPSessionNewProposal", "SIPSessionProposalRejected"}
-			f.check(f.c, seq(callerStart, rejected, sessionEnd))
-			f.check(f.l, seq(calleeStart, rejected, sessionEnd))
-			f.data(f.l, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": 603})
-			f.data(f.c, "SIPSessionProposalRejected", 0, map[string]any{"originator": "remote", "code": 603})
-		}},
-		{"add stream rejected", everyTransport, func(f *flow) {
-			f.answer()
-			f.send(f.c, "/add echo")
-			f.awaitName(f.l, "SIPSessionNewProposal")
-			f.send(f.l, "/reject-proposal")
-			f.awaitName(f.c, "SIPSessionProposalRejected")
-			f.awaitName(f.l, "SIPSessionProposalRejected")
-			f.endByCaller()
-			rejected := []string{"SIPSessionNewProposal", "SIPSessionProposalRejected"}
-			f.check(f.c, seq(callerStart, rejected, sessionEnd))
-			f.check(f.l, seq(calleeStart, rejected, sessionEnd))
-			f.data(f.c, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": 488})
-			f.data(f.l, "SIPSessionProposalRejected", 0, map[string]any{"originator": "remote", "code": 488})
-		}},
-		{"cancel proposal", everyTransport, func(f *flow) {
-			f.answer()
-			f.send(f.c, "/add echo")
-			f.awaitName(f.l, "SIPSessionNewProposal")
-			f.send(f.c, "/cancel-proposal")
-			f.awaitName(f.c, "SIPSessionProposalRejected")
-			f.awaitName(f.l, "SIPSessionProposalRejected")
-			f.endByCaller()
-			rejected := []string{"SIPSessionNewProposal", "SIPSessionProposalRejected"}
-			f.check(f.c, seq(callerStart, rejected, sessionEnd))
-			f.check(f.l, seq(calleeStart, rejected, sessionEnd))
-			f.data(f.c, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": 487})
-			f.data(f.l, "SIPSessionProposalRejected", 0, map[string]any{"originator": "remote", "code": 487})
-		}},
+		{"add stream by callee rejected", everyTransport, func(f *flow) { rejectedProposal(f, f.l, f.c, "/reject-proposal 603", 603) }},
+		{"add stream rejected", everyTransport, func(f *flow) { rejectedProposal(f, f.c, f.l, "/reject-proposal", 488) }},
+		{"cancel proposal", everyTransport, func(f *flow) { rejectedProposal(f, f.c, f.c, "/cancel-proposal", 487) }},
 		{"remove stream", everyTransport, func(f *flow) {
 			f.answer()
 			addAccepted(f)
@@ -640,6 +601,31 @@ func TestFlows(t *testing.T) {
 			})
 		}
 	}
+}
+
+// rejectedProposal answers the session, has proposer offer an echo stream
+// (/add echo), and once the other side got the proposal has by (the other
+// side rejecting, or the proposer cancelling) send cmd: both sides see
+// SIPSessionProposalRejected with code, the proposer as originator local;
+// then the caller ends the session.
+func rejectedProposal(f *flow, proposer, by *proc, cmd string, code int) {
+	f.t.Helper()
+	other := f.l
+	if proposer == f.l {
+		other = f.c
+	}
+	f.answer()
+	f.send(proposer, "/add echo")
+	f.awaitName(other, "SIPSessionNewProposal")
+	f.send(by, cmd)
+	f.awaitName(f.c, "SIPSessionProposalRejected")
+	f.awaitName(f.l, "SIPSessionProposalRejected")
+	f.endByCaller()
+	rejected := []string{"SIPSessionNewProposal", "SIPSessionProposalRejected"}
+	f.check(f.c, seq(callerStart, rejected, sessionEnd))
+	f.check(f.l, seq(calleeStart, rejected, sessionEnd))
+	f.data(proposer, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": code})
+	f.data(other, "SIPSessionProposalRejected", 0, map[string]any{"originator": "remote", "code": code})
 }
 
 // rejectFlow rejects with code on the listener: the caller exits 1 with
