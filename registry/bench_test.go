@@ -19,7 +19,7 @@ import (
 )
 
 // benchRegistry is openRegistry for benchmarks.
-func benchRegistry(b *testing.B, opts ...registry.Option) *registry.Registry {
+func benchRegistry(b *testing.B, opts ...registry.Option) *testRegistry {
 	b.Helper()
 	dir := b.TempDir()
 	raw, err := os.ReadFile(echoBin)
@@ -29,7 +29,9 @@ func benchRegistry(b *testing.B, opts ...registry.Option) *registry.Registry {
 	if err := os.WriteFile(filepath.Join(dir, "sipstreams-plugin-echo"), raw, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	r := registry.New(append([]registry.Option{registry.WithDir(dir)}, opts...)...)
+	c := notify.New()
+	b.Cleanup(c.Close)
+	r := &testRegistry{Registry: registry.New(append([]registry.Option{registry.WithDir(dir), registry.WithNotifier(centerNotifier(c))}, opts...)...), center: c}
 	b.Cleanup(func() { _ = r.Close(context.Background()) })
 	if err := r.Discover(context.Background()); err != nil {
 		b.Fatal(err)

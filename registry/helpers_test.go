@@ -49,11 +49,28 @@ func writeScript(t *testing.T, dir, name, body string) {
 	}
 }
 
+// testRegistry is a registry whose notifications go to a notify.Center,
+// as the host wires it.
+type testRegistry struct {
+	*registry.Registry
+	center *notify.Center
+}
+
+// Center returns the center the registry's notifications are posted to.
+func (r *testRegistry) Center() *notify.Center { return r.center }
+
+// centerNotifier posts the registry's notifications into c.
+func centerNotifier(c *notify.Center) registry.Notifier {
+	return registry.NotifierFunc(func(n registry.Notification) { c.Post(notify.Notification(n)) })
+}
+
 // openRegistry discovers dir and closes the registry at the end of the test.
-func openRegistry(t *testing.T, dir string, opts ...registry.Option) *registry.Registry {
+func openRegistry(t *testing.T, dir string, opts ...registry.Option) *testRegistry {
 	t.Helper()
-	opts = append([]registry.Option{registry.WithDir(dir), registry.WithStartTimeout(5 * time.Second)}, opts...)
-	r := registry.New(opts...)
+	c := notify.New()
+	t.Cleanup(c.Close)
+	opts = append([]registry.Option{registry.WithDir(dir), registry.WithStartTimeout(5 * time.Second), registry.WithNotifier(centerNotifier(c))}, opts...)
+	r := &testRegistry{Registry: registry.New(opts...), center: c}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTime)
 		defer cancel()
@@ -123,7 +140,7 @@ type pair struct {
 	answer     string
 }
 
-func startPair(t *testing.T, r *registry.Registry) *pair {
+func startPair(t *testing.T, r *testRegistry) *pair {
 	t.Helper()
 	ctx := ctxT(t)
 	a, err := r.Create(ctx, &sdk.CreateRequest{Type: "echo", Account: account()})

@@ -3,8 +3,6 @@ package registry
 import (
 	"log/slog"
 	"time"
-
-	"github.com/sipstreams/sipstreams/framework/notify"
 )
 
 // Option configures a Registry.
@@ -13,7 +11,7 @@ type Option func(*config)
 type config struct {
 	dir            string
 	logger         *slog.Logger
-	center         *notify.Center
+	notifier       Notifier
 	startTimeout   time.Duration
 	describeTime   time.Duration
 	healthInterval time.Duration
@@ -29,6 +27,7 @@ func defaultConfig() config {
 	return config{
 		dir:            "plugins",
 		logger:         slog.New(slog.DiscardHandler),
+		notifier:       discard{},
 		startTimeout:   5 * time.Second,
 		describeTime:   5 * time.Second,
 		healthInterval: 2 * time.Second,
@@ -47,10 +46,16 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l.With("component", "registry") }
 }
 
-// WithCenter sets the notification center that plugin notifications are
-// re-posted to. By default the registry makes its own (see Center) and
-// closes it on Close; a center given here is not closed.
-func WithCenter(nc *notify.Center) Option { return func(c *config) { c.center = nc } }
+// WithNotifier sets where plugin notifications are re-posted (the host's
+// notification center); by default they go nowhere but to each stream's
+// owner (see Stream.Observe).
+func WithNotifier(n Notifier) Option {
+	return func(c *config) {
+		if n != nil {
+			c.notifier = n
+		}
+	}
+}
 
 // WithStartTimeout bounds each plugin's start, handshake included (default 5 s).
 func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.startTimeout = d } }

@@ -20,7 +20,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
 	"google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -502,9 +501,8 @@ func (inst *instance) pump(ns sdk.NotificationStream) error {
 }
 
 func (inst *instance) dispatch(n *sdk.Notification) {
-	center := inst.p.r.center
 	if n.Handle == 0 {
-		center.Post(notify.Notification{Name: n.Name, Sender: inst.p, Time: n.Time, Data: decodeData(n)})
+		inst.p.r.notify(Notification{Name: n.Name, Sender: inst.p, Time: n.Time, Data: decodeData(n)})
 		return
 	}
 	inst.mu.Lock()

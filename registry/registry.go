@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
@@ -28,9 +27,7 @@ type TypeInfo struct {
 // Registry is the MediaStreamRegistry: the loaded stream plugins and their
 // stream types ordered by priority.
 type Registry struct {
-	cfg       config
-	center    *notify.Center
-	ownCenter bool
+	cfg config
 
 	mu      sync.Mutex
 	plugins []*Plugin
@@ -49,16 +46,11 @@ func New(opts ...Option) *Registry {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	r := &Registry{cfg: cfg, center: cfg.center}
-	if r.center == nil {
-		r.center = notify.New(notify.WithLogger(cfg.logger))
-		r.ownCenter = true
-	}
-	return r
+	return &Registry{cfg: cfg}
 }
 
-// Center returns the notification center plugin notifications are posted to.
-func (r *Registry) Center() *notify.Center { return r.center }
+// notify posts n to the registry's Notifier.
+func (r *Registry) notify(n Notification) { r.cfg.notifier.Notify(n) }
 
 // Dir returns the plugin directory.
 func (r *Registry) Dir() string { return r.cfg.dir }
@@ -295,7 +287,7 @@ func (r *Registry) Create(ctx context.Context, req *sdk.CreateRequest) (*Stream,
 
 func (r *Registry) wrap(ctx context.Context, inst *instance, o *sdk.Opened) (*Stream, error) {
 	s := &Stream{inst: inst, handle: o.Handle, typ: o.Type, inner: o.Stream,
-		prepared: Prepared{Initialized: o.Initialized, InitError: o.InitError, Media: o.Media}}
+		prepared: o.Prepared}
 	if t, ok := r.typeInfo(o.Type); ok {
 		s.prio, s.hold = t.Priority, t.HoldSupported
 	}
@@ -362,9 +354,6 @@ func (r *Registry) Close(ctx context.Context) error {
 	}
 	if sockDir != "" {
 		_ = os.RemoveAll(sockDir)
-	}
-	if r.ownCenter {
-		r.center.Close()
 	}
 	return nil
 }

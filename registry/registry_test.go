@@ -295,7 +295,9 @@ func TestCrashRestart(t *testing.T) {
 // TestNoChildAfterClose: Close ends streams and leaves no plugin process.
 func TestNoChildAfterClose(t *testing.T) {
 	dir := pluginDir(t)
-	r := registry.New(registry.WithDir(dir))
+	c := notify.New()
+	t.Cleanup(c.Close)
+	r := &testRegistry{Registry: registry.New(registry.WithDir(dir), registry.WithNotifier(centerNotifier(c))), center: c}
 	ctx := ctxT(t)
 	if err := r.Discover(ctx); err != nil {
 		t.Fatal(err)

@@ -2,18 +2,17 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // Stream is the host-side proxy of a stream living in a plugin process. It
 // satisfies sdk.Stream, so the session layer drives it exactly like an
-// in-process stream, and it is the Sender of the stream's notifications in
-// the notification center.
+// in-process stream. Its notifications go to the registry's Notifier with
+// the *Stream as sender, and to its owner (see Observe).
 type Stream struct {
 	inst   *instance
 	handle uint64
@@ -22,34 +21,48 @@ type Stream struct {
 	hold   bool
 	inner  sdk.Stream
 
-	prepared Prepared
+	prepared sdk.Prepared
 
 	mu        sync.Mutex
 	dead      string // reason, once the plugin process died
 	ended     bool   // End was called after death and notifications synthesised
 	lastError string
+
+	// emitMu orders the stream's notifications (the plugin's pump, the
+	// supervisor's crash report, End after death) for both receivers.
+	emitMu sync.Mutex
+	owner  func(sdk.StreamEvent)
+	early  []sdk.StreamEvent // lifecycle events before the first Observe
 }
 
 var _ sdk.Stream = (*Stream)(nil)
 
-// Prepared is what a fused Create or NewFromSDP (sdk.Prepare) did besides
-// building the stream.
-type Prepared struct {
-	// Initialized is true when MediaStreamDidInitialize came; InitError is
-	// the MediaStreamDidNotInitialize reason otherwise.
-	Initialized bool
-	InitError   string
-	// Media is the local media section (the offer or the answer).
-	Media string
-}
+// maxEarly bounds the lifecycle events kept for an owner that has not
+// observed the stream yet (a stream posts each generic name at most once).
+const maxEarly = 16
 
-// Prepared returns the outcome of sdk.Prepare, if the stream was built with it.
-func (s *Stream) Prepared() Prepared { return s.prepared }
+// Prepared returns the outcome of sdk.Prepare; the zero value when the
+// stream was not built with it.
+func (s *Stream) Prepared() sdk.Prepared { return s.prepared }
 
-// PreparedOutcome is Prepared as plain values, for packages that drive
-// streams without importing the registry.
-func (s *Stream) PreparedOutcome() (initialized bool, initError, media string) {
-	return s.prepared.Initialized, s.prepared.InitError, s.prepared.Media
+// Observe makes fn the owner of the stream's events: each of its
+// notifications is passed to fn, in order, right after it went to the
+// registry's Notifier. The generic MediaStream* events posted before the
+// first Observe are replayed to fn first, so an owner that takes the
+// stream over late misses no failure. fn must not block; a later Observe
+// replaces it, nil stops the delivery.
+func (s *Stream) Observe(fn func(sdk.StreamEvent)) {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	early := s.early
+	s.early = nil
+	s.owner = fn
+	if fn == nil {
+		return
+	}
+	for _, e := range early {
+		fn(e)
+	}
 }
 
 // Type returns the stream type ("audio", "chat", …).
@@ -81,8 +94,24 @@ func (s *Stream) call(fn func() error) error {
 	return fn()
 }
 
+// emit posts one event of the stream to the Notifier, then to its owner.
+func (s *Stream) emit(e sdk.StreamEvent) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	s.inst.p.r.notify(Notification{Name: e.Name, Sender: s, Time: e.Time, Data: e.Data})
+	switch {
+	case s.owner != nil:
+		s.owner(e)
+	case strings.HasPrefix(e.Name, "MediaStream") && len(s.early) < maxEarly:
+		s.early = append(s.early, e)
+	}
+}
+
 func (s *Stream) post(name string, data any) {
-	s.inst.p.r.center.Post(notify.Notification{Name: name, Sender: s, Time: time.Now(), Data: data})
+	s.emit(sdk.StreamEvent{Name: name, Data: data})
 }
 
 // deliver re-posts a plugin notification with s as sender.
@@ -93,7 +122,7 @@ func (s *Stream) deliver(n *sdk.Notification) {
 		s.lastError = d.Reason
 		s.mu.Unlock()
 	}
-	s.inst.p.r.center.Post(notify.Notification{Name: n.Name, Sender: s, Time: n.Time, Data: data})
+	s.emit(sdk.StreamEvent{Name: n.Name, Time: n.Time, Data: data})
 }
 
 // fail is called when the plugin process died under the stream.
@@ -189,32 +218,4 @@ func (s *Stream) Attributes(ctx context.Context) (res *sdk.Attributes, err error
 func (s *Stream) Invoke(ctx context.Context, req *sdk.InvokeRequest) (res *sdk.InvokeResponse, err error) {
 	err = s.call(func() error { res, err = s.inner.Invoke(ctx, req); return err })
 	return res, err
-}
-
-// decodeData turns a plugin notification's JSON data into the sdk's typed
-// struct for the generic MediaStream* names, and json.RawMessage otherwise.
-func decodeData(n *sdk.Notification) any {
-	var v any
-	switch n.Name {
-	case sdk.MediaStreamDidFail:
-		var d sdk.DidFailData
-		_ = n.Decode(&d)
-		v = d
-	case sdk.MediaStreamDidNotInitialize:
-		var d sdk.DidNotInitializeData
-		_ = n.Decode(&d)
-		v = d
-	case sdk.MediaStreamDidEnd:
-		var d sdk.DidEndData
-		_ = n.Decode(&d)
-		v = d
-	case sdk.MediaStreamDidInitialize, sdk.MediaStreamDidStart, sdk.MediaStreamWillEnd:
-		return nil
-	default:
-		if len(n.Data) == 0 {
-			return nil
-		}
-		return json.RawMessage(n.Data)
-	}
-	return v
 }

@@ -46,7 +46,7 @@ func (p *grpcProvider) Create(ctx context.Context, req *CreateRequest) (*Opened,
 func (p *grpcProvider) opened(res *pb.NewStreamResponse) *Opened {
 	return &Opened{
 		Handle: res.GetHandle(), Type: res.GetType(), Stream: &grpcStream{c: p.c, h: res.GetHandle()},
-		Initialized: res.GetInitialized(), InitError: res.GetInitError(), Media: res.GetMedia(),
+		Prepared: Prepared{Initialized: res.GetInitialized(), InitError: res.GetInitError(), Media: res.GetMedia()},
 	}
 }
 

@@ -62,3 +62,26 @@ type DidEndData struct {
 type Notifier interface {
 	Post(name string, data any)
 }
+
+// StreamEvent is one of a stream's own notifications as the host hands it
+// to the stream's owner (its session): Data is the typed struct above for
+// MediaStreamDidFail, MediaStreamDidNotInitialize and MediaStreamDidEnd,
+// nil for the other generic names, and the JSON object
+// (json.RawMessage) for a type's own notifications.
+type StreamEvent struct {
+	Name string
+	Time time.Time
+	Data any
+}
+
+// Reason returns the reason of a MediaStreamDidFail or
+// MediaStreamDidNotInitialize event ("" for other events).
+func (e StreamEvent) Reason() string {
+	switch d := e.Data.(type) {
+	case DidFailData:
+		return d.Reason
+	case DidNotInitializeData:
+		return d.Reason
+	}
+	return ""
+}

@@ -30,17 +30,13 @@ type Provider interface {
 	Notifications(ctx context.Context) (NotificationStream, error)
 }
 
-// Opened is a stream that NewFromSDP or Create built. With a Prepare
-// request, Initialized tells whether MediaStreamDidInitialize came (else
-// InitError holds the MediaStreamDidNotInitialize reason) and Media is the
-// local media section.
+// Opened is a stream that NewFromSDP or Create built; with a Prepare
+// request, the embedded Prepared holds what the plugin did besides.
 type Opened struct {
-	Handle      uint64
-	Type        string
-	Stream      Stream
-	Initialized bool
-	InitError   string
-	Media       string
+	Handle uint64
+	Type   string
+	Stream Stream
+	Prepared
 }
 
 // NotificationStream yields notifications in the order they were posted.

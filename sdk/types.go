@@ -123,6 +123,20 @@ type Prepare struct {
 	LocalMedia bool
 }
 
+// Prepared is the outcome of a Prepare: whether MediaStreamDidInitialize
+// came (else InitError holds the MediaStreamDidNotInitialize reason) and
+// the stream's local media section (the offer or the answer). The zero
+// value means the stream was not prepared. It is declared once, here: the
+// plugin side fills it in, the host's stream proxies return it.
+type Prepared struct {
+	Initialized bool
+	InitError   string
+	Media       string
+}
+
+// Done tells whether a Prepare ran: the stream initialized or refused to.
+func (p Prepared) Done() bool { return p.Initialized || p.InitError != "" }
+
 // NewFromSDPRequest asks for a stream for m-line StreamIndex of RemoteSDP.
 type NewFromSDPRequest struct {
 	// Types restricts the candidate types, which are still tried by

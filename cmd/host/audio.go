@@ -58,7 +58,7 @@ func cmdAudio(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return 2
 	}
-	reg, closeReg := cf.registry(stderr)
+	reg, _, closeReg := cf.registry(stderr)
 	defer closeReg()
 	if err := reg.Discover(ctx); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)

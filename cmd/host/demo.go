@@ -26,10 +26,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	reg, closeReg := cf.registry(stderr)
+	reg, center, closeReg := cf.registry(stderr)
 	defer closeReg()
 	pr := newPrinter(stdout, *asJSON)
-	defer reg.Center().Subscribe(pr, "", nil)()
+	defer center.Subscribe(pr, "", nil)()
 	if err := reg.Discover(ctx); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
@@ -42,12 +42,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	failed := false
 	for _, t := range types {
 		pr.say("== %s stream (plugin %s, priority %d)", t.Type, t.Plugin.Name(), t.Priority)
-		if err := demoType(ctx, reg, pr, t); err != nil {
+		if err := demoType(ctx, reg, center, pr, t); err != nil {
 			fmt.Fprintf(stderr, "sipstreams: %s: %v\n", t.Type, err)
 			failed = true
 		}
 	}
-	_ = reg.Center().Flush(ctx)
+	_ = center.Flush(ctx)
 	if failed {
 		return 1
 	}
@@ -59,11 +59,11 @@ func demoSDP(media ...string) string {
 	return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=sipstreams-demo\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + strings.Join(media, "")
 }
 
-func demoType(ctx context.Context, reg *registry.Registry, pr *printer, t registry.TypeInfo) error {
+func demoType(ctx context.Context, reg *registry.Registry, center *notify.Center, pr *printer, t registry.TypeInfo) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	rec := &notify.Recorder{}
-	defer reg.Center().Subscribe(rec, "", nil)()
+	defer center.Subscribe(rec, "", nil)()
 	waitFor := func(s *registry.Stream, name string) error {
 		err := rec.Wait(ctx, func(ns []notify.Notification) bool {
 			for _, n := range ns {
@@ -80,7 +80,7 @@ func demoType(ctx context.Context, reg *registry.Registry, pr *printer, t regist
 	}
 	// say prints after the notifications so far, so the story reads in order.
 	say := func(format string, args ...any) {
-		_ = reg.Center().Flush(ctx)
+		_ = center.Flush(ctx)
 		pr.say(format, args...)
 	}
 	acc := &sdk.Account{ID: "demo@127.0.0.1", URI: "sip:demo@127.0.0.1"}

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk"
 )
@@ -111,13 +112,18 @@ func (c *commonFlags) logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// registry returns a registry for the plugin dir and a func that closes it.
-func (c *commonFlags) registry(stderr io.Writer) (*registry.Registry, func()) {
-	reg := registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(c.logger(stderr)), registry.WithStartTimeout(c.startTimeout))
-	return reg, func() {
+// registry returns a registry for the plugin dir, the center its
+// notifications are posted to, and a func that closes both.
+func (c *commonFlags) registry(stderr io.Writer) (*registry.Registry, *notify.Center, func()) {
+	center := notify.New()
+	reg := registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(c.logger(stderr)), registry.WithStartTimeout(c.startTimeout),
+		registry.WithNotifier(registry.NotifierFunc(func(n registry.Notification) { center.Post(notify.Notification(n)) })))
+	return reg, center, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = reg.Close(ctx)
+		_ = center.Flush(ctx)
+		center.Close()
 	}
 }
 
@@ -148,7 +154,7 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if !ok {
 		return 2
 	}
-	reg, closeReg := cf.registry(stderr)
+	reg, _, closeReg := cf.registry(stderr)
 	defer closeReg()
 	if err := reg.Discover(ctx); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/framework/storage"
 	"github.com/sipstreams/sipstreams/registry"
+	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // closeTimeout bounds the cleanup after a failed Start.
@@ -251,7 +252,7 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		return err
 	}
 	reg := registry.New(append([]registry.Option{
-		registry.WithCenter(a.center),
+		registry.WithNotifier(registry.NotifierFunc(func(n registry.Notification) { a.center.Post(notify.Notification(n)) })),
 		registry.WithLogger(a.log),
 	}, a.registryOptions()...)...)
 	undo := func() {
@@ -278,12 +279,15 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 	}
 	mgr := session.NewManager(session.Config{
 		Signalling: eng,
-		Streams:    reg,
+		Streams:    streamSource(reg),
 		Center:     a.center,
 		Account:    acc,
 		AccountFor: func(ruri sip.Uri) *session.Account {
 			found := accounts.FindAccount(ruri)
-			if found == nil || found.IsPeerToPeer() {
+			switch {
+			case found == nil:
+				return nil // 404: no account serves it
+			case found.IsPeerToPeer():
 				return acc
 			}
 			return sessionAccount(found, &doc.Settings)
@@ -307,6 +311,18 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 	a.log.Info("started", "addrs", eng.Addrs(), "account", acc.URI.String())
 	a.post(SIPApplicationDidStart, nil)
 	return nil
+}
+
+// streamSource is the registry as the sessions' source of streams for
+// incoming offers.
+func streamSource(reg *registry.Registry) session.StreamSource {
+	return session.StreamSourceFunc(func(ctx context.Context, req *sdk.NewFromSDPRequest) (session.Stream, error) {
+		st, err := reg.NewFromSDP(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	})
 }
 
 func (a *Application) registryOptions() []registry.Option {

@@ -11,7 +11,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
-	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
@@ -52,7 +51,7 @@ func (r *recordingSignalling) finals() (n int, last int) {
 // refusingStreams claims no m-line, as a registry without a matching plugin.
 type refusingStreams struct{}
 
-func (refusingStreams) NewFromSDP(_ context.Context, req *sdk.NewFromSDPRequest) (*registry.Stream, error) {
+func (refusingStreams) NewFromSDP(_ context.Context, req *sdk.NewFromSDPRequest) (Stream, error) {
 	if _, _, err := sdk.MediaAt(req.RemoteSDP, req.StreamIndex); err != nil {
 		return nil, err
 	}
@@ -75,7 +74,8 @@ func (f *fakeServerTx) OnCancel(sip.FnTxCancel) bool       { return true }
 // FuzzIncomingInvite feeds arbitrary bytes through sipgo's parser to the
 // manager's INVITE handler: it must never panic, and every INVITE it
 // handles gets exactly one final response (400/480/481/482/488 here, since
-// no stream accepts and no dialog exists).
+// no stream accepts and no dialog exists; 486 from the application for an
+// INVITE without SDP, which it is offered).
 func FuzzIncomingInvite(f *testing.F) {
 	base := "INVITE sip:bob@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\r\n" +
 		"From: <sip:alice@127.0.0.1>;tag=a1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n" +
@@ -95,7 +95,7 @@ func FuzzIncomingInvite(f *testing.F) {
 			return
 		}
 		req, ok := msg.(*sip.Request)
-		if !ok || req.Method != sip.INVITE || req.CallID() == nil {
+		if !ok || req.Method != sip.INVITE {
 			return
 		}
 		sig := &recordingSignalling{}
@@ -104,7 +104,13 @@ func FuzzIncomingInvite(f *testing.F) {
 		m := NewManager(Config{Signalling: sig, Streams: refusingStreams{}, Center: center,
 			Account: &Account{ID: "bob@127.0.0.1", URI: sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"}}})
 		defer m.Close(context.Background())
-		tx := &fakeServerTx{done: make(chan struct{}), acks: make(chan *sip.Request)}
+		// The application refuses what it is offered.
+		defer center.Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+			go func() { _ = n.Sender.(*Session).Reject(486, "") }()
+		}), SIPSessionNewIncoming, nil)()
+		acks := make(chan *sip.Request)
+		close(acks) // the ACK of a refusal comes at once
+		tx := &fakeServerTx{done: make(chan struct{}), acks: acks}
 		m.onInvite(req, tx)
 		if n, code := sig.finals(); n != 1 {
 			t.Fatalf("%d final responses (last %d) to:\n%s", n, code, raw)

@@ -2,10 +2,12 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
 )
@@ -168,12 +170,17 @@ func TestReinviteWithoutSDP(t *testing.T) {
 	// Send the bodiless re-INVITE by hand from the caller's dialog.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out.mu.Lock()
-	target, route, user := out.remoteTarget, out.route, out.localURI.User
-	out.mu.Unlock()
-	req := out.newRequest(sip.INVITE, target)
-	req.AppendHeader(&sip.ContactHeader{Address: a.eng.ContactFor(route, user)})
-	res, err := out.transact(ctx, req, ShortReinviteTimeout)
+	// The request is built on the caller's loop (it owns the dialog) and
+	// sent by hand, outside the session.
+	var req *sip.Request
+	var route engine.Route
+	_ = out.do("test", func() error {
+		req = out.newRequest(sip.INVITE, out.remoteTarget)
+		req.AppendHeader(out.contact())
+		route = out.route
+		return nil
+	})
+	res, err := finalResponse(ctx, a.eng, req, route)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE: %v %v", res, err)
 	}
@@ -185,7 +192,11 @@ func TestReinviteWithoutSDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ack := out.newRequest(sip.ACK, target)
+	var ack *sip.Request
+	_ = out.do("test", func() error {
+		ack = out.newRequest(sip.ACK, out.remoteTarget)
+		return nil
+	})
 	ack.ReplaceHeader(&sip.CSeqHeader{SeqNo: req.CSeq().SeqNo, MethodName: sip.ACK})
 	ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	answer := "v=0\r\no=- 9 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + am.Media
@@ -197,5 +208,26 @@ func TestReinviteWithoutSDP(t *testing.T) {
 	// Media still flows from the callee's reset stream to the caller.
 	if _, err := in.Streams()[0].Invoke(ctx, &sdk.InvokeRequest{Method: "send", Args: []byte(`{"payload":"after reset"}`)}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// finalResponse sends req with eng and returns its final response.
+func finalResponse(ctx context.Context, eng *engine.Engine, req *sip.Request, route engine.Route) (*sip.Response, error) {
+	tx, err := eng.Request(ctx, req, route)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res != nil && res.StatusCode >= 200 {
+				return res, nil
+			}
+		case <-tx.Done():
+			return nil, fmt.Errorf("no final response: %v", tx.Err())
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
-	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
@@ -26,10 +24,18 @@ type Signalling interface {
 	LocalTag(req *sip.Request) string
 }
 
-// StreamSource builds streams for incoming offers; *registry.Registry
-// satisfies it.
+// StreamSource builds streams for incoming offers (the registry's
+// NewFromSDP; see StreamSourceFunc).
 type StreamSource interface {
-	NewFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest) (*registry.Stream, error)
+	NewFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest) (Stream, error)
+}
+
+// StreamSourceFunc adapts a function to a StreamSource.
+type StreamSourceFunc func(ctx context.Context, req *sdk.NewFromSDPRequest) (Stream, error)
+
+// NewFromSDP calls f.
+func (f StreamSourceFunc) NewFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest) (Stream, error) {
+	return f(ctx, req)
 }
 
 // Account is what a session knows of its account.
@@ -46,6 +52,9 @@ type Account struct {
 	Credentials engine.Credentials
 }
 
+// SDK returns the account as streams see it.
+func (a *Account) SDK() *sdk.Account { return a.sdk() }
+
 func (a *Account) sdk() *sdk.Account {
 	if a == nil {
 		return nil
@@ -58,18 +67,23 @@ type Config struct {
 	Signalling Signalling
 	Streams    StreamSource
 	Center     *notify.Center
-	// Account answers incoming sessions (the peer-to-peer account role).
+	// Account answers incoming sessions when AccountFor is not set (the
+	// peer-to-peer account role).
 	Account   *Account
 	UserAgent string
 	Logger    *slog.Logger
 	// AccountFor, if set, finds the account an incoming INVITE is for
-	// from its Request-URI (the reference's AccountManager.find_account);
-	// a nil result, or no AccountFor, means Account.
+	// from its Request-URI (the reference's AccountManager.find_account,
+	// which falls back on the peer-to-peer account when it is enabled);
+	// nil means no account serves it: 404 (§2.4.1).
 	AccountFor func(requestURI sip.Uri) *Account
 	// TimerT1 is RFC 3261's round-trip estimate T1 (0: 500 ms). The 2xx
 	// to an INVITE over UDP is retransmitted from T1 on, and a missing
 	// ACK is given up on after 64·T1, as RFC 3261 §13.3.1.4 says.
 	TimerT1 time.Duration
+	// InviteTimeout bounds an unanswered INVITE or stream proposal when
+	// the account's settings do not say (sip.invite_timeout; 0: 90 s).
+	InviteTimeout time.Duration
 }
 
 // timerT1 is cfg.TimerT1 or its default.
@@ -81,7 +95,8 @@ func (c *Config) timerT1() time.Duration {
 }
 
 // Manager is the reference's SessionManager: it keeps the active sessions,
-// turns incoming INVITEs into Sessions and routes in-dialog requests.
+// turns incoming INVITEs into Sessions and routes in-dialog requests to
+// them.
 type Manager struct {
 	cfg  Config
 	log  *slog.Logger
@@ -92,35 +107,21 @@ type Manager struct {
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
 	closed   bool
-
-	unsubFail func() // ends the MediaStreamDidFail subscription
-	// failedEarly are streams that failed before a session made them
-	// active (between their MediaStreamDidStart and the session's
-	// start): the session handles them once it started.
-	failedEarly map[Stream]earlyFailure
-}
-
-// earlyFailure is a stream failure waiting for its session.
-type earlyFailure struct {
-	reason string
-	at     time.Time
 }
 
 // NewManager registers the manager's request handlers on the engine (do it
 // before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
 func NewManager(cfg Config) *Manager {
-	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, log: cfg.Logger, failedEarly: map[Stream]earlyFailure{}}
+	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, log: cfg.Logger}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
 	m.life, m.stop = context.WithCancel(context.Background())
 	m.post(SIPSessionManagerWillStart, m, nil)
-	if cfg.Center != nil {
-		m.unsubFail = cfg.Center.Subscribe(notify.ObserverFunc(m.onStreamFailed), sdk.MediaStreamDidFail, nil)
-	}
 	cfg.Signalling.OnRequest(sip.INVITE, m.onInvite)
 	cfg.Signalling.OnRequest(sip.ACK, m.onAck)
 	cfg.Signalling.OnRequest(sip.BYE, m.onBye)
+	cfg.Signalling.OnRequest(sip.MESSAGE, m.onMessage)
 	m.post(SIPSessionManagerDidStart, m, nil)
 	return m
 }
@@ -129,7 +130,7 @@ func (m *Manager) post(name string, sender, data any) {
 	m.cfg.Center.Post(notify.Notification{Name: name, Sender: sender, Data: data})
 }
 
-// Sessions returns the active sessions.
+// Sessions returns the sessions not terminated yet.
 func (m *Manager) Sessions() []*Session {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -141,26 +142,38 @@ func (m *Manager) Sessions() []*Session {
 }
 
 // NewSession returns an outgoing session of the manager's account, to be
-// started with Connect.
+// started with Connect (or ended with End).
 func (m *Manager) NewSession() *Session {
 	return m.NewSessionAs(m.cfg.Account)
 }
 
 // NewSessionAs makes an outgoing session calling from acc (its address of
 // record in From, its credentials for Digest challenges to the INVITE, its
-// settings for the streams) instead of the manager's account.
+// settings for the streams) instead of the manager's account. A session of
+// a closed manager is terminated already.
 func (m *Manager) NewSessionAs(acc *Account) *Session {
-	return newSession(m, acc, Outgoing, sip.GenerateTagN(24))
+	s, _ := m.start(acc, Outgoing, sip.GenerateTagN(32), sip.GenerateTagN(24))
+	return s
 }
 
-func (m *Manager) add(s *Session) bool {
+// start makes a session and starts its loop; ok is false (and the session
+// terminated) when the manager is closed or the Call-ID is taken.
+func (m *Manager) start(acc *Account, dir Direction, callID, localTag string) (*Session, bool) {
+	s := newSession(m, acc, dir, callID, localTag)
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return false
+	_, taken := m.sessions[callID]
+	if m.closed || taken {
+		m.mu.Unlock()
+		s.state = StateTerminated
+		s.cancel()
+		close(s.done)
+		return s, false
 	}
-	m.sessions[s.callID] = s
-	return true
+	m.sessions[callID] = s
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go s.run()
+	return s, true
 }
 
 func (m *Manager) remove(s *Session) {
@@ -181,8 +194,8 @@ func (m *Manager) find(req *sip.Request) *Session {
 	return m.sessions[id.Value()]
 }
 
-// Close ends every session (bounded by ctx), waits for their work and
-// posts SIPSessionManagerWillEnd/DidEnd.
+// Close ends every session, waits for them (bounded by ctx: then the
+// sessions left are aborted) and posts SIPSessionManagerWillEnd/DidEnd.
 func (m *Manager) Close(ctx context.Context) {
 	m.post(SIPSessionManagerWillEnd, m, nil)
 	m.mu.Lock()
@@ -193,7 +206,7 @@ func (m *Manager) Close(ctx context.Context) {
 	}
 	m.mu.Unlock()
 	for _, s := range live {
-		s.End()
+		s.q.push(func() { s.endLocal("") })
 	}
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
@@ -204,108 +217,83 @@ func (m *Manager) Close(ctx context.Context) {
 		<-done
 	}
 	m.stop()
-	if m.unsubFail != nil {
-		m.unsubFail()
-	}
 	m.post(SIPSessionManagerDidEnd, m, nil)
 }
 
-// onStreamFailed handles a stream that failed after it started — its
-// plugin crashed, its peer broke the MSRP connection, … — as the
-// reference does (§2.5): the session ends when it was its only stream,
-// else the stream is removed by re-INVITE, or the session ends when that
-// is not possible in its state. Failures while streams start are the
-// start path's to handle: a stream counts only once it is active.
-func (m *Manager) onStreamFailed(n notify.Notification) {
-	st, ok := n.Sender.(Stream)
-	if !ok {
-		return
-	}
-	reason := fmt.Sprintf("%s media stream failed: %s", st.Type(), dataReason(n.Data))
-	m.mu.Lock()
-	var owner *Session
-	for _, s := range m.sessions {
-		if s.hasActive(st) {
-			owner = s
-			break
+// serve hands an in-dialog request to s's loop and waits until the loop
+// answered it (the engine's handler rule); a request the session never
+// answered — it ended meanwhile — gets 481.
+func (m *Manager) serve(s *Session, req *sip.Request, tx sip.ServerTransaction, handle func(*Session, *serverReq)) {
+	r := newServerReq(req, tx)
+	if s.q.push(func() { handle(s, r) }) {
+		select {
+		case <-r.finished:
+			return
+		case <-tx.Done():
+			return // cancelled or broken: sipgo answered
+		case <-s.done:
 		}
 	}
-	if owner == nil {
-		// Not active (yet): the session starting it picks this up once
-		// it started (claimFailed); one that never does (its start path
-		// saw the failure) leaves it to expire here.
-		now := time.Now()
-		for k, f := range m.failedEarly {
-			if now.Sub(f.at) > time.Minute {
-				delete(m.failedEarly, k)
-			}
-		}
-		m.failedEarly[st] = earlyFailure{reason: reason, at: now}
-	}
-	m.mu.Unlock()
-	if owner != nil {
-		m.streamFailed(owner, st, reason)
+	if r.answered.CompareAndSwap(false, true) {
+		_ = m.cfg.Signalling.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 	}
 }
 
-// streamFailed acts on the failure of s's active stream st (§2.5).
-func (m *Manager) streamFailed(s *Session, st Stream, reason string) {
-	m.log.Info("stream failed", "session", s.CallID(), "reason", reason)
-	if len(s.Streams()) > 1 && s.RemoveStreams([]Stream{st}) == nil {
-		return
+// inDialog finds the session of an in-dialog request, or answers 481.
+func (m *Manager) inDialog(req *sip.Request, tx sip.ServerTransaction) *Session {
+	s := m.find(req)
+	if s == nil || !s.matchesDialog(req) {
+		_ = m.cfg.Signalling.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return nil
 	}
-	s.endWith(reason)
-}
-
-// claimFailed handles the streams of s that failed before s made them
-// active. It reports whether it ended or changed the session.
-func (m *Manager) claimFailed(s *Session) bool {
-	m.mu.Lock()
-	var failed []Stream
-	var reasons []string
-	for _, st := range s.Streams() {
-		if f, ok := m.failedEarly[st]; ok {
-			delete(m.failedEarly, st)
-			failed = append(failed, st)
-			reasons = append(reasons, f.reason)
-		}
-	}
-	m.mu.Unlock()
-	for i, st := range failed {
-		m.streamFailed(s, st, reasons[i])
-	}
-	return len(failed) > 0
+	return s
 }
 
 func (m *Manager) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	if s := m.find(req); s != nil {
-		s.gotAck(req)
+		s.q.push(func() { s.gotAck(req) })
 	}
 }
 
 func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	s := m.find(req)
-	if s == nil || !s.matchesDialog(req) {
-		_ = m.cfg.Signalling.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+	if s := m.inDialog(req, tx); s != nil {
+		m.serve(s, req, tx, (*Session).gotBye)
+	}
+}
+
+// onMessage takes an in-dialog MESSAGE (§2.6: SIPSessionGotMessage). A
+// MESSAGE outside a dialog is not a session's: 405.
+func (m *Manager) onMessage(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to == nil || !hasTag(to.Params) {
+		_ = m.cfg.Signalling.Respond(tx, req, 405, "Method Not Allowed", nil, sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, MESSAGE"))
 		return
 	}
-	s.gotBye(req, tx)
+	if s := m.inDialog(req, tx); s != nil {
+		m.serve(s, req, tx, (*Session).gotMessage)
+	}
+}
+
+func hasTag(p sip.HeaderParams) bool {
+	if p == nil {
+		return false
+	}
+	tag, _ := p.Get("tag")
+	return tag != ""
 }
 
 // onInvite handles a new INVITE or a re-INVITE. It returns only after the
 // final response was sent: sipgo ends the server transaction with it.
 func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	sig := m.cfg.Signalling
-	if to := req.To(); to != nil {
-		if tag, _ := to.Params.Get("tag"); tag != "" {
-			s := m.find(req)
-			if s == nil || !s.matchesDialog(req) {
-				_ = sig.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
-				return
-			}
-			s.gotReinvite(req, tx)
-			return
+	if to := req.To(); to != nil && hasTag(to.Params) {
+		if s := m.inDialog(req, tx); s != nil {
+			m.serve(s, req, tx, (*Session).gotReinvite)
 		}
+		return
+	}
+	if req.CallID() == nil || req.From() == nil || req.CSeq() == nil {
+		_ = sig.Respond(tx, req, 400, "Bad Request", nil)
+		return
 	}
 	if m.find(req) != nil {
 		_ = sig.Respond(tx, req, 482, "Loop Detected", nil)
@@ -314,63 +302,57 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	m.mu.Lock()
 	closed := m.closed
 	m.mu.Unlock()
-	if closed || m.cfg.Account == nil {
+	if closed {
 		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
-		return
-	}
-	offerText := string(req.Body())
-	if offerText == "" {
-		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 - "an INVITE without SDP is not supported"`))
-		return
-	}
-	offer, err := sdk.ParseSDP(offerText)
-	if err != nil {
-		_ = sig.Respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
 		return
 	}
 	acc := m.cfg.Account
 	if m.cfg.AccountFor != nil {
-		if a := m.cfg.AccountFor(req.Recipient); a != nil {
-			acc = a
-		}
+		acc = m.cfg.AccountFor(req.Recipient)
 	}
-	s := newSession(m, acc, Incoming, sig.LocalTag(req))
-	s.initIncoming(req, tx, offerText, offer)
-	ctx, cancel := context.WithTimeout(m.life, MediaStreamTimeout)
-	streams := m.dispatch(ctx, s, offerText, offer)
-	cancel()
-	if len(streams) == 0 {
-		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil)
+	if acc == nil {
+		_ = sig.Respond(tx, req, 404, "Not Found", nil)
 		return
 	}
-	if !m.add(s) {
-		end(m.life, streams)
+	offerText := string(req.Body())
+	var offer *sdpSessionDescription
+	if offerText != "" {
+		var err error
+		if offer, err = sdk.ParseSDP(offerText); err != nil {
+			_ = sig.Respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
+			return
+		}
+	}
+	s, ok := m.start(acc, Incoming, req.CallID().Value(), sig.LocalTag(req))
+	if !ok {
 		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
 		return
 	}
-	s.runIncoming(streams)
+	r := newServerReq(req, tx)
+	if s.q.push(func() { s.incoming(r, offerText, offer) }) {
+		select {
+		case <-r.finished:
+			return
+		case <-tx.Done():
+			return // cancelled or broken: sipgo answered
+		case <-s.done:
+		}
+	}
+	if r.answered.CompareAndSwap(false, true) {
+		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
+	}
 }
 
-// dispatch asks the registry for a stream for every m-line with a port
-// (reference §1.3); the streams are prepared (initialized, answer ready).
-func (m *Manager) dispatch(ctx context.Context, s *Session, offerText string, offer *sdpSessionDescription) []Stream {
-	var streams []Stream
-	for i := range offer.MediaDescriptions {
-		if mediaPort(offer, i) == 0 {
-			continue
-		}
-		st, err := m.cfg.Streams.NewFromSDP(ctx, &sdk.NewFromSDPRequest{
-			Account:     s.acc.sdk(),
-			RemoteSDP:   offerText,
-			StreamIndex: i,
-			Prepare:     &sdk.Prepare{Session: s.info(), Direction: string(Incoming), LocalMedia: true},
-		})
-		if err != nil {
-			m.log.Debug("m-line not accepted", "index", i, "error", err)
-			continue
-		}
-		s.index[st] = i
-		streams = append(streams, st)
+// gotMessage answers an in-dialog MESSAGE and posts SIPSessionGotMessage.
+func (s *Session) gotMessage(r *serverReq) {
+	if !s.state.established() {
+		s.respond(r, 481, "Call/Transaction Does Not Exist", nil)
+		return
 	}
-	return streams
+	ct := "text/plain"
+	if h := r.req.GetHeader("Content-Type"); h != nil {
+		ct = h.Value()
+	}
+	s.respond(r, 200, "OK", nil)
+	s.post(SIPSessionGotMessage, GotMessageData{ContentType: ct, Body: string(r.req.Body()), Headers: headersOf(r.req)})
 }

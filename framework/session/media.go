@@ -3,92 +3,28 @@ package session
 import (
 	"context"
 	"fmt"
-	"sync"
+	"strings"
+	"time"
 
-	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-// outcomes collects, per stream, the first of a set of notifications (for
-// example MediaStreamDidStart or MediaStreamDidFail) posted after it was
-// created.
-type outcomes struct {
-	mu     sync.Mutex
-	want   map[any]bool
-	names  map[string]bool
-	got    map[any]notify.Notification
-	signal chan struct{}
-	unsub  func()
-}
+// rpcTimeout bounds one call into a stream plugin made by the loop (a
+// hung plugin is caught by the registry's health check well before);
+// abortRPCTimeout bounds those of a session aborted by its manager.
+const (
+	rpcTimeout      = 10 * time.Second
+	abortRPCTimeout = time.Second
+)
 
-// watchOutcomes subscribes before the calls whose outcome it waits for, so
-// nothing is missed.
-func watchOutcomes(c *notify.Center, streams []Stream, names ...string) *outcomes {
-	o := &outcomes{want: map[any]bool{}, names: map[string]bool{}, got: map[any]notify.Notification{}, signal: make(chan struct{}, 1)}
-	for _, s := range streams {
-		o.want[s] = true
+// rpc is the context of one call into a stream plugin. It outlives the
+// manager's life so that a session ending at Close still ends its streams.
+func (s *Session) rpc() (context.Context, context.CancelFunc) {
+	limit := rpcTimeout
+	if s.rpcLimit > 0 {
+		limit = s.rpcLimit
 	}
-	for _, n := range names {
-		o.names[n] = true
-	}
-	o.unsub = c.Subscribe(notify.ObserverFunc(o.handle), "", nil)
-	return o
-}
-
-// only narrows the watched streams to those whose call succeeded.
-func (o *outcomes) only(streams []Stream) {
-	o.mu.Lock()
-	o.want = setOf(streams)
-	o.mu.Unlock()
-}
-
-func (o *outcomes) handle(n notify.Notification) {
-	if !o.names[n.Name] {
-		return
-	}
-	o.mu.Lock()
-	if o.want[n.Sender] {
-		if _, seen := o.got[n.Sender]; !seen {
-			o.got[n.Sender] = n
-		}
-	}
-	o.mu.Unlock()
-	select {
-	case o.signal <- struct{}{}:
-	default:
-	}
-}
-
-// wait blocks until every watched stream has an outcome or ctx ends, and
-// returns what came; streams without an outcome are missing from the map.
-func (o *outcomes) wait(ctx context.Context) map[any]notify.Notification {
-	defer o.unsub()
-	for {
-		o.mu.Lock()
-		done := len(o.got) == len(o.want)
-		o.mu.Unlock()
-		if done {
-			break
-		}
-		select {
-		case <-o.signal:
-		case <-ctx.Done():
-			o.mu.Lock()
-			defer o.mu.Unlock()
-			return o.copyLocked()
-		}
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.copyLocked()
-}
-
-func (o *outcomes) copyLocked() map[any]notify.Notification {
-	out := make(map[any]notify.Notification, len(o.got))
-	for k, v := range o.got {
-		out[k] = v
-	}
-	return out
+	return context.WithTimeout(context.WithoutCancel(s.m.life), limit)
 }
 
 // streamFailure is why one stream did not initialize or start.
@@ -99,140 +35,322 @@ type streamFailure struct {
 
 func (f streamFailure) String() string { return fmt.Sprintf("%s: %s", f.Stream.Type(), f.Reason) }
 
-// initialize calls Initialize on every stream and waits for each
-// MediaStreamDidInitialize or MediaStreamDidNotInitialize. Streams prepared
-// by a fused Create/NewFromSDP (already initialized) are not called again.
-// It returns the streams that initialized and the failures.
-func initialize(ctx context.Context, c *notify.Center, streams []Stream, info *sdk.SessionInfo, dir Direction) ([]Stream, []streamFailure) {
+func failureList(fs []streamFailure) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func streamsOf(fs []streamFailure) []Stream {
+	out := make([]Stream, len(fs))
+	for i, f := range fs {
+		out[i] = f.Stream
+	}
+	return out
+}
+
+// observe makes the session the owner of st's events: each one becomes a
+// message to the loop.
+func (s *Session) observe(streams ...Stream) {
+	for _, st := range streams {
+		st.Observe(func(e sdk.StreamEvent) {
+			s.q.push(func() { s.streamEvent(st, e) })
+		})
+	}
+}
+
+// streamWait waits, on the loop, for each stream's first outcome: the
+// notification ok or the notification bad.
+type streamWait struct {
+	ok, bad string
+	pending map[Stream]bool
+	failed  []streamFailure
+	timer   *time.Timer
+	done    func(failed []streamFailure)
+}
+
+// waitStreams calls done once every stream posted ok or bad, or after
+// timeout (the streams still pending fail with timeoutReason). Streams
+// whose call failed are given to fail before the wait starts counting.
+func (s *Session) waitStreams(streams []Stream, ok, bad string, timeout time.Duration, timeoutReason string, done func([]streamFailure)) *streamWait {
+	w := &streamWait{ok: ok, bad: bad, pending: map[Stream]bool{}, done: done}
+	for _, st := range streams {
+		w.pending[st] = true
+	}
+	s.waits = append(s.waits, w)
+	w.timer = s.after(timeout, func() {
+		if !s.waiting(w) {
+			return
+		}
+		for st := range w.pending {
+			w.failed = append(w.failed, streamFailure{st, timeoutReason})
+		}
+		clear(w.pending)
+		s.finishWait(w)
+	})
+	return w
+}
+
+func (s *Session) waiting(w *streamWait) bool {
+	for _, x := range s.waits {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// settle records st's outcome in w (reason "" for success) and finishes w
+// when nothing is pending any more.
+func (s *Session) settle(w *streamWait, st Stream, reason string, failed bool) {
+	if !w.pending[st] {
+		return
+	}
+	delete(w.pending, st)
+	if failed {
+		w.failed = append(w.failed, streamFailure{st, reason})
+	}
+	if len(w.pending) == 0 {
+		s.finishWait(w)
+	}
+}
+
+func (s *Session) finishWait(w *streamWait) {
+	w.timer.Stop()
+	for i, x := range s.waits {
+		if x == w {
+			s.waits = append(s.waits[:i], s.waits[i+1:]...)
+			break
+		}
+	}
+	w.done(w.failed)
+}
+
+// streamEvent handles one of a stream's own events on the loop: the
+// outcome a wait expects, or the failure of a stream of the session.
+func (s *Session) streamEvent(st Stream, e sdk.StreamEvent) {
+	for _, w := range s.waits {
+		if !w.pending[st] {
+			continue
+		}
+		switch e.Name {
+		case w.ok:
+			s.settle(w, st, "", false)
+			return
+		case w.bad:
+			s.settle(w, st, e.Reason(), true)
+			return
+		}
+	}
+	if e.Name != sdk.MediaStreamDidFail || !s.knows(st) {
+		return
+	}
+	reason := fmt.Sprintf("%s media stream failed: %s", st.Type(), e.Reason())
+	s.failures[st] = reason
+	s.streamFailed(st, reason)
+}
+
+// streamFailed acts on the failure of a stream of the session, as the
+// reference does (§2.5): once nothing else is in progress, the session
+// ends when it was its only stream, else the stream is removed by
+// re-INVITE. A failure while the session starts or negotiates waits for
+// that to finish; a stream no longer active by then is left alone.
+func (s *Session) streamFailed(st Stream, reason string) {
+	if s.busy() {
+		s.later(func() { s.streamFailed(st, reason) })
+		return
+	}
+	if !s.active(st) || s.state != StateConnected {
+		return
+	}
+	s.m.log.Info("stream failed", "session", s.callID, "reason", reason)
+	if len(s.streams) > 1 {
+		s.removeStreams([]Stream{st})
+		return
+	}
+	s.endLocal(reason)
+}
+
+// knows tells whether st is an active or proposed stream of the session.
+func (s *Session) knows(st Stream) bool {
+	return s.active(st) || contains(s.proposed, st)
+}
+
+func (s *Session) active(st Stream) bool { return contains(s.streams, st) }
+
+func contains(list []Stream, st Stream) bool {
+	for _, x := range list {
+		if x == st {
+			return true
+		}
+	}
+	return false
+}
+
+// initialize initializes streams for direction dir and calls done with
+// those that did, and the failures. Streams prepared by a fused
+// Create/NewFromSDP are not called again.
+func (s *Session) initialize(streams []Stream, dir Direction, done func(ok []Stream, failed []streamFailure)) {
 	var todo, ok []Stream
 	var failed []streamFailure
-	for _, s := range streams {
-		if pi, done := preparedOutcome(s); done {
-			if pi.Initialized {
-				ok = append(ok, s)
+	for _, st := range streams {
+		if p := st.Prepared(); p.Done() {
+			if p.Initialized {
+				ok = append(ok, st)
 			} else {
-				failed = append(failed, streamFailure{s, pi.InitError})
+				failed = append(failed, streamFailure{st, p.InitError})
 			}
 			continue
 		}
-		todo = append(todo, s)
+		todo = append(todo, st)
 	}
 	if len(todo) == 0 {
-		return ok, failed
+		done(ok, failed)
+		return
 	}
-	got, called, callFailed := callAndWait(ctx, c, todo,
-		[]string{sdk.MediaStreamDidInitialize, sdk.MediaStreamDidNotInitialize},
-		func(s Stream) error {
-			return s.Initialize(ctx, &sdk.InitializeRequest{Session: info, Direction: string(dir)})
-		})
-	failed = append(failed, callFailed...)
-	for _, s := range called {
-		n, seen := got[s]
-		switch {
-		case !seen:
-			failed = append(failed, streamFailure{s, "timed out"})
-		case n.Name == sdk.MediaStreamDidInitialize:
-			ok = append(ok, s)
-		default:
-			failed = append(failed, streamFailure{s, dataReason(n.Data)})
+	info := s.info()
+	w := s.waitStreams(todo, sdk.MediaStreamDidInitialize, sdk.MediaStreamDidNotInitialize, MediaStreamTimeout, "timed out", func(f []streamFailure) {
+		bad := setOf(streamsOf(f))
+		for _, st := range todo {
+			if !bad[st] {
+				ok = append(ok, st)
+			}
+		}
+		done(ok, append(failed, f...))
+	})
+	for _, st := range todo {
+		ctx, cancel := s.rpc()
+		err := st.Initialize(ctx, &sdk.InitializeRequest{Session: info, Direction: string(dir)})
+		cancel()
+		if err != nil {
+			s.settle(w, st, sdk.ReasonOf(err), true)
 		}
 	}
-	return ok, failed
 }
 
-// callAndWait makes call on every stream, then waits (bounded by ctx) for
-// each successfully called stream's first notification among names. Watching
-// starts before the calls, so no outcome is missed.
-func callAndWait(ctx context.Context, c *notify.Center, streams []Stream, names []string, call func(Stream) error) (map[any]notify.Notification, []Stream, []streamFailure) {
-	w := watchOutcomes(c, streams, names...)
-	var called []Stream
-	var failed []streamFailure
-	for _, s := range streams {
-		if err := call(s); err != nil {
-			failed = append(failed, streamFailure{s, sdk.ReasonOf(err)})
+// start starts streams with the negotiated descriptions and calls done
+// with those that failed (MediaStreamDidFail, a refused call, a stream
+// that failed before, or no outcome within MediaStreamTimeout).
+func (s *Session) start(streams []Stream, local, remote string, done func(failed []streamFailure)) {
+	if len(streams) == 0 {
+		done(nil)
+		return
+	}
+	w := s.waitStreams(streams, sdk.MediaStreamDidStart, sdk.MediaStreamDidFail, MediaStreamTimeout, "media stream timed-out while starting", done)
+	for _, st := range streams {
+		if reason, failed := s.failures[st]; failed {
+			s.settle(w, st, reason, true)
 			continue
 		}
-		called = append(called, s)
+		ctx, cancel := s.rpc()
+		err := st.Start(ctx, &sdk.StartRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: s.index[st]})
+		cancel()
+		if err != nil {
+			s.settle(w, st, sdk.ReasonOf(err), true)
+		}
 	}
-	w.only(called)
-	return w.wait(ctx), called, failed
 }
 
-func setOf(streams []Stream) map[any]bool {
-	m := make(map[any]bool, len(streams))
+// deactivate deactivates streams (the first phase of their end).
+func (s *Session) deactivate(streams []Stream) {
+	for _, st := range streams {
+		ctx, cancel := s.rpc()
+		_ = st.Deactivate(ctx)
+		cancel()
+	}
+}
+
+// end deactivates then ends streams; they post MediaStreamDidEnd when
+// done. The session stops observing them.
+func (s *Session) end(streams []Stream) {
+	s.deactivate(streams)
+	for _, st := range streams {
+		ctx, cancel := s.rpc()
+		_ = st.End(ctx)
+		cancel()
+		st.Observe(nil)
+		delete(s.failures, st)
+		delete(s.index, st)
+	}
+}
+
+// update applies negotiated SDP to every active stream.
+func (s *Session) update(local, remote string) {
+	for _, st := range s.streams {
+		ctx, cancel := s.rpc()
+		err := st.Update(ctx, &sdk.UpdateRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: s.index[st]})
+		cancel()
+		if err != nil {
+			s.m.log.Warn("stream update failed", "type", st.Type(), "error", err)
+		}
+	}
+}
+
+// holdFlags returns, per hold-capable stream, whether it is held by the
+// local (local=true) or the remote party.
+func (s *Session) holdFlags(local bool) map[Stream]bool {
+	out := map[Stream]bool{}
+	for _, st := range s.streams {
+		if !st.HoldSupported() {
+			continue
+		}
+		ctx, cancel := s.rpc()
+		a, err := st.Attributes(ctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		if local {
+			out[st] = a.OnHoldByLocal
+		} else {
+			out[st] = a.OnHoldByRemote
+		}
+	}
+	return out
+}
+
+// partial is true when some but not all hold-capable streams are held.
+func partial(flags map[Stream]bool) bool {
+	held := 0
+	for _, h := range flags {
+		if h {
+			held++
+		}
+	}
+	return held > 0 && held < len(flags)
+}
+
+// holdChange tells whether the set of held streams changed, and whether
+// any is held now.
+func holdChange(before, after map[Stream]bool) (changed, anyHeld bool) {
+	for st, h := range after {
+		if h {
+			anyHeld = true
+		}
+		if before[st] != h {
+			changed = true
+		}
+	}
+	return changed, anyHeld
+}
+
+func setOf(streams []Stream) map[Stream]bool {
+	m := make(map[Stream]bool, len(streams))
 	for _, s := range streams {
 		m[s] = true
 	}
 	return m
 }
 
-// preparedInfo mirrors registry.Prepared without importing the registry.
-type preparedInfo struct {
-	Initialized bool
-	InitError   string
-	Media       string
-}
-
-// preparedOutcome reports the fused-initialization outcome of s, if it was
-// built with sdk.Prepare.
-func preparedOutcome(s Stream) (preparedInfo, bool) {
-	type prepared interface {
-		PreparedOutcome() (initialized bool, initError, media string)
-	}
-	p, ok := s.(prepared)
-	if !ok {
-		return preparedInfo{}, false
-	}
-	ini, ierr, media := p.PreparedOutcome()
-	if !ini && ierr == "" {
-		return preparedInfo{}, false
-	}
-	return preparedInfo{Initialized: ini, InitError: ierr, Media: media}, true
-}
-
-// start starts every stream (index gives its m-line) and waits, up to
-// MediaStreamTimeout, for each MediaStreamDidStart or MediaStreamDidFail.
-func start(ctx context.Context, c *notify.Center, streams []Stream, index func(Stream) int, local, remote string) []streamFailure {
-	if len(streams) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, MediaStreamTimeout)
-	defer cancel()
-	got, called, failed := callAndWait(ctx, c, streams,
-		[]string{sdk.MediaStreamDidStart, sdk.MediaStreamDidFail},
-		func(s Stream) error {
-			return s.Start(ctx, &sdk.StartRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: index(s)})
-		})
-	for _, s := range called {
-		n, seen := got[s]
-		switch {
-		case !seen:
-			failed = append(failed, streamFailure{s, "media stream timed-out while starting"})
-		case n.Name == sdk.MediaStreamDidFail:
-			failed = append(failed, streamFailure{s, dataReason(n.Data)})
+func without(list, drop []Stream) []Stream {
+	d := setOf(drop)
+	out := list[:0:0]
+	for _, st := range list {
+		if !d[st] {
+			out = append(out, st)
 		}
 	}
-	return failed
-}
-
-// end deactivates then ends every stream; it does not wait for their
-// MediaStreamDidEnd (the streams post it when they are done).
-func end(ctx context.Context, streams []Stream) {
-	for _, s := range streams {
-		_ = s.Deactivate(ctx)
-	}
-	for _, s := range streams {
-		_ = s.End(ctx)
-	}
-}
-
-// dataReason extracts the reason of a stream notification's data.
-func dataReason(data any) string {
-	switch d := data.(type) {
-	case sdk.DidFailData:
-		return d.Reason
-	case sdk.DidNotInitializeData:
-		return d.Reason
-	}
-	return "unknown reason"
+	return out
 }

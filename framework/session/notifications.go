@@ -4,6 +4,15 @@ import "time"
 
 // Notification names posted by a Session (sender: the *Session) and the
 // SessionManager, verbatim from the reference (§2.6).
+//
+// The seed API (shared/seed/middleware-api.txt) names three proposal
+// notifications differently from the reference's later code; both are
+// posted, the later name first and the seed's right after with the same
+// data:
+//
+//	SIPSessionNewProposal       SIPSessionGotProposal
+//	SIPSessionProposalAccepted  SIPSessionGotAcceptProposal
+//	SIPSessionProposalRejected  SIPSessionGotRejectProposal
 const (
 	SIPSessionNewIncoming               = "SIPSessionNewIncoming"
 	SIPSessionNewOutgoing               = "SIPSessionNewOutgoing"
@@ -34,7 +43,24 @@ const (
 	SIPSessionTransferGotProgress       = "SIPSessionTransferGotProgress"
 	SIPSessionGotConferenceInfo         = "SIPSessionGotConferenceInfo"
 	SIPSessionNewIncomingTransferFailed = "SIPSessionNewIncomingFromTransferFailed"
+	SIPSessionGotMessage                = "SIPSessionGotMessage"
+
+	// The seed's names of the proposal notifications (see above).
+	SIPSessionGotProposal       = "SIPSessionGotProposal"
+	SIPSessionGotAcceptProposal = "SIPSessionGotAcceptProposal"
+	SIPSessionGotRejectProposal = "SIPSessionGotRejectProposal"
 )
+
+// seedAlias maps a proposal notification to the seed's name for it.
+var seedAlias = map[string]string{
+	SIPSessionNewProposal:      SIPSessionGotProposal,
+	SIPSessionProposalAccepted: SIPSessionGotAcceptProposal,
+	SIPSessionProposalRejected: SIPSessionGotRejectProposal,
+}
+
+// SeedAlias returns the seed API's name for a notification the session
+// posts under the reference's later name ("" when they are the same).
+func SeedAlias(name string) string { return seedAlias[name] }
 
 // NewIncomingData is the data of SIPSessionNewIncoming.
 type NewIncomingData struct {
@@ -128,11 +154,23 @@ type ProposalFailureData struct {
 	ProposedStreams []Stream
 }
 
-// RenegotiateData is the data of SIPSessionDidRenegotiateStreams.
+// RenegotiateData is the data of SIPSessionDidRenegotiateStreams: the
+// reference's added and removed streams, and the seed's action ("add" or
+// "remove") with the streams it concerns.
 type RenegotiateData struct {
 	Originator     Originator
 	AddedStreams   []Stream
 	RemovedStreams []Stream
+	Action         string
+	Streams        []Stream
+}
+
+// GotMessageData is the data of SIPSessionGotMessage: an in-dialog MESSAGE
+// of the peer.
+type GotMessageData struct {
+	ContentType string
+	Body        string
+	Headers     map[string][]string
 }
 
 // HoldStateData is the data of SIPSessionDidChangeHoldState.
@@ -163,3 +201,13 @@ const (
 	// disconnect.
 	AckTimeout = time.Second
 )
+
+// postRenegotiate posts SIPSessionDidRenegotiateStreams for streams added
+// or removed (one of the two).
+func (s *Session) postRenegotiate(orig Originator, added, removed []Stream) {
+	d := RenegotiateData{Originator: orig, AddedStreams: added, RemovedStreams: removed, Action: "add", Streams: added}
+	if len(removed) > 0 {
+		d.Action, d.Streams = "remove", removed
+	}
+	s.post(SIPSessionDidRenegotiateStreams, d)
+}

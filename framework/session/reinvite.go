@@ -1,10 +1,8 @@
 package session
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -12,56 +10,53 @@ import (
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-// activeAt returns the active stream at m-line i, if any.
-func (s *Session) activeAt(i int) Stream {
-	for _, st := range s.streams {
-		if s.index[st] == i {
-			return st
-		}
-	}
-	return nil
-}
-
-// buildOffer makes a new offer of the current session: every active
-// stream's offer at its m-line, refused lines kept with port 0 (RFC 3264
-// §8: m-lines are never removed).
-func (s *Session) buildOffer(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	prev, err := sdk.ParseSDP(s.localSDP)
-	s.mu.Unlock()
-	if err != nil {
-		return "", err
-	}
-	n := len(prev.MediaDescriptions)
-	s.mu.Lock()
-	for _, st := range s.proposed {
-		n = max(n, s.index[st]+1)
-	}
-	s.mu.Unlock()
-	media := make([]*sdp.MediaDescription, n)
-	for i := range media {
-		s.mu.Lock()
-		st := s.activeAt(i)
-		if st == nil {
-			st = s.proposalAt(i)
-		}
-		s.mu.Unlock()
-		if st == nil {
-			media[i] = rejected(prev.MediaDescriptions[i])
-			continue
-		}
-		res, err := st.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{ForOffer: true, StreamIndex: i})
-		if err != nil {
-			return "", fmt.Errorf("%s stream: %w", st.Type(), err)
-		}
-		md, err := sdk.ParseMedia(res.Media)
+// buildOffer makes a new offer of the session: every active stream's and
+// every stream of extra's offer at its m-line, refused lines kept with
+// port 0 (RFC 3264 §8: m-lines are never removed).
+func (s *Session) buildOffer(extra []Stream) (string, error) {
+	n := 0
+	var prev *sdp.SessionDescription
+	if s.localSDP != "" {
+		p, err := sdk.ParseSDP(s.localSDP)
 		if err != nil {
 			return "", err
 		}
+		prev, n = p, len(p.MediaDescriptions)
+	}
+	at := map[int]Stream{}
+	for _, st := range append(append([]Stream(nil), s.streams...), extra...) {
+		i := s.index[st]
+		at[i] = st
+		n = max(n, i+1)
+	}
+	media := make([]*sdp.MediaDescription, n)
+	for i := range media {
+		st := at[i]
+		if st == nil {
+			if prev == nil || i >= len(prev.MediaDescriptions) {
+				return "", fmt.Errorf("session: no stream for m-line %d", i)
+			}
+			media[i] = rejected(prev.MediaDescriptions[i])
+			continue
+		}
+		text := ""
+		if p := st.Prepared(); p.Done() && p.Media != "" && !contains(s.streams, st) && s.localSDP == "" {
+			text = p.Media // the initial offer, prepared with the stream
+		} else {
+			ctx, cancel := s.rpc()
+			res, err := st.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{ForOffer: true, StreamIndex: i})
+			cancel()
+			if err != nil {
+				return "", fmt.Errorf("%s stream: %w", st.Type(), err)
+			}
+			text = res.Media
+		}
+		md, err := sdk.ParseMedia(text)
+		if err != nil {
+			return "", fmt.Errorf("%s stream returned bad media: %w", st.Type(), err)
+		}
 		media[i] = md
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	text, err := s.origin.build(media)
 	if err == nil {
 		s.localSDP = text
@@ -69,33 +64,73 @@ func (s *Session) buildOffer(ctx context.Context) (string, error) {
 	return text, err
 }
 
-// buildAnswer answers a re-INVITE's offer with the active streams.
-func (s *Session) buildAnswer(ctx context.Context, offerText string, offer *sdp.SessionDescription) (string, error) {
+// buildAnswer answers offerText with the active streams and extra (newly
+// accepted ones, whose prepared answer is used when they have one).
+func (s *Session) buildAnswer(offerText string, extra []Stream) (string, error) {
+	offer, err := sdk.ParseSDP(offerText)
+	if err != nil {
+		return "", err
+	}
 	media := map[int]string{}
-	for i := range offer.MediaDescriptions {
-		s.mu.Lock()
-		st := s.activeAt(i)
-		if st == nil {
-			st = s.proposalAt(i)
-		}
-		s.mu.Unlock()
-		if st == nil || mediaPort(offer, i) == 0 {
+	fresh := setOf(extra)
+	for _, st := range append(append([]Stream(nil), s.streams...), extra...) {
+		i := s.index[st]
+		if mediaPort(offer, i) == 0 {
 			continue
 		}
+		if p := st.Prepared(); fresh[st] && p.Done() && p.Media != "" {
+			media[i] = p.Media
+			continue
+		}
+		ctx, cancel := s.rpc()
 		res, err := st.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{RemoteSDP: offerText, StreamIndex: i})
+		cancel()
 		if err != nil {
 			return "", fmt.Errorf("%s stream: %w", st.Type(), err)
 		}
 		media[i] = res.Media
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if len(media) == 0 {
+		return "", nil
+	}
 	text, err := s.origin.answer(offer, media)
 	if err == nil {
 		s.localSDP = text
 	}
 	return text, err
 }
+
+// ---------------------------------------------------------------- our re-INVITEs
+
+// reinviteKind is what one of our re-INVITEs is for.
+type reinviteKind int
+
+const (
+	kindHold reinviteKind = iota
+	kindUnhold
+	kindRemove
+	kindAdd
+)
+
+// localReinvite is the operation of one of our re-INVITEs: hold, unhold,
+// stream removal or an add-streams proposal.
+type localReinvite struct {
+	kind     reinviteKind
+	streams  []Stream // added (proposed) or removed
+	timeout  time.Duration
+	phase    phase
+	attempt  int
+	req      *sip.Request
+	tx       sip.ClientTransaction
+	offer    string
+	canceled bool // CancelProposal, or the timeout, sent a CANCEL
+	byUser   bool // CancelProposal
+	cancelTx bool
+	timer    *time.Timer
+}
+
+// glareAttempts bounds the tries of a re-INVITE refused with 491.
+const glareAttempts = 3
 
 // glareWait is how long to wait before retrying a re-INVITE refused with
 // 491 (RFC 3261 §14.1): 2.1–4 s for the Call-ID's owner, else 0–2 s.
@@ -106,276 +141,340 @@ func (s *Session) glareWait() time.Duration {
 	return time.Duration(rand.Int64N(int64(2 * time.Second)))
 }
 
-// reinvite sends an in-dialog INVITE with offer (rebuilt by makeOffer on a
-// 491 retry), ACKs a 2xx, and returns the final response. On timeout it
-// CANCELs the re-INVITE and returns an error.
-func (s *Session) reinvite(ctx context.Context, makeOffer func() (string, error), timeout time.Duration) (*sip.Response, string, error) {
-	const attempts = 3
-	for attempt := 1; ; attempt++ {
-		offer, err := makeOffer()
-		if err != nil {
-			return nil, "", err
-		}
-		s.mu.Lock()
-		target, route, user := s.remoteTarget, s.route, s.localURI.User
-		s.mu.Unlock()
-		req := s.newRequest(sip.INVITE, target)
-		req.AppendHeader(&sip.ContactHeader{Address: s.m.cfg.Signalling.ContactFor(route, user)})
-		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-		req.SetBody([]byte(offer))
-		res, err := s.transact(ctx, req, timeout)
-		if err != nil {
-			return nil, offer, err
-		}
-		if res.StatusCode >= 200 && res.StatusCode < 300 {
-			ack := s.newRequest(sip.ACK, target)
-			ack.ReplaceHeader(&sip.CSeqHeader{SeqNo: req.CSeq().SeqNo, MethodName: sip.ACK})
-			if err := s.m.cfg.Signalling.Write(ack, route); err != nil {
-				s.m.log.Warn("ACK not sent", "error", err)
+// reinvite sends (or sends again, after glare) the re-INVITE of lr with
+// a fresh offer.
+func (s *Session) reinvite(lr *localReinvite) {
+	s.op = lr
+	s.setState(StateSendingProposal)
+	lr.attempt++
+	lr.phase = phaseInviting
+	var extra []Stream
+	if lr.kind == kindAdd {
+		extra = lr.streams
+	}
+	offer, err := s.buildOffer(extra)
+	if err != nil {
+		s.reinviteDone(lr, nil, err)
+		return
+	}
+	lr.offer = offer
+	req := s.newRequest(sip.INVITE, s.remoteTarget)
+	req.AppendHeader(s.contact())
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody([]byte(offer))
+	lr.req, lr.tx, lr.cancelTx = req, nil, false
+	stopTimer(lr.timer)
+	lr.timer = s.after(lr.timeout, func() { s.reinviteTimeout(lr, req) })
+	s.send(s.ctx, req, s.route, txEvents{
+		sent: func(tx sip.ClientTransaction, err error) {
+			if s.op != lr || lr.req != req {
+				return
 			}
+			if err != nil {
+				s.reinviteDone(lr, nil, err)
+				return
+			}
+			lr.tx = tx
+			if lr.canceled && !lr.cancelTx {
+				lr.cancelTx = true
+				s.fireAndForget(cancelFor(req), s.route, ShortReinviteTimeout)
+			}
+		},
+		response: func(res *sip.Response) {
+			if s.op != lr || lr.req != req || res.StatusCode < 200 {
+				return
+			}
+			s.reinviteResponse(lr, res)
+		},
+		failed: func(err error) {
+			if s.op == lr && lr.req == req {
+				s.reinviteDone(lr, nil, err)
+			}
+		},
+	})
+}
+
+// reinviteTimeout CANCELs a re-INVITE without answer; if the CANCEL gets
+// no final response either, the re-INVITE is abandoned.
+func (s *Session) reinviteTimeout(lr *localReinvite, req *sip.Request) {
+	if s.op != lr || lr.req != req || lr.phase != phaseInviting {
+		return
+	}
+	if lr.canceled {
+		s.reinviteDone(lr, nil, fmt.Errorf("session: re-INVITE timed out"))
+		return
+	}
+	s.cancelReinvite(lr)
+	lr.timer = s.after(cancelGrace+s.m.cfg.timerT1(), func() { s.reinviteTimeout(lr, req) })
+}
+
+func (s *Session) cancelReinvite(lr *localReinvite) {
+	lr.canceled = true
+	if lr.tx != nil && !lr.cancelTx {
+		lr.cancelTx = true
+		s.fireAndForget(cancelFor(lr.req), s.route, ShortReinviteTimeout)
+	}
+}
+
+func (s *Session) reinviteResponse(lr *localReinvite, res *sip.Response) {
+	stopTimer(lr.timer)
+	if res.StatusCode < 300 {
+		s.sendAck(lr.req)
+		if c := contactOf(res); c != nil {
+			s.publish(func() { s.remoteTarget, s.remoteFocus = c.Address, isFocus(c) })
 		}
-		if res.StatusCode != 491 || attempt == attempts {
-			return res, offer, nil
-		}
+	}
+	if res.StatusCode == 491 && lr.attempt < glareAttempts && !lr.canceled {
 		// No transaction of ours is pending while we wait: the peer's own
 		// re-INVITE may go through meanwhile (RFC 3261 §14.1).
+		s.op = nil
+		s.retrying = lr
 		s.setState(StateConnected)
-		select {
-		case <-time.After(s.glareWait()):
-		case <-ctx.Done():
-			return nil, offer, ctx.Err()
+		s.after(s.glareWait(), func() { s.retryReinvite(lr) })
+		return
+	}
+	s.reinviteDone(lr, res, nil)
+}
+
+// retryReinvite sends a re-INVITE again after glare, once the session is
+// idle (the peer's offer/answer may be in progress).
+func (s *Session) retryReinvite(lr *localReinvite) {
+	if s.retrying != lr {
+		return
+	}
+	if s.op != nil {
+		s.later(func() { s.retryReinvite(lr) })
+		return
+	}
+	s.retrying = nil
+	if s.state != StateConnected {
+		return
+	}
+	s.reinvite(lr)
+}
+
+// reinviteDone completes one of our re-INVITEs with its final response
+// (res) or the error that stood for one.
+func (s *Session) reinviteDone(lr *localReinvite, res *sip.Response, err error) {
+	stopTimer(lr.timer)
+	if lr.kind == kindAdd {
+		s.proposalAnswered(lr, res, err)
+		return
+	}
+	s.op = nil // hold, unhold or removal: done on the wire
+	ok := err == nil && res.StatusCode < 300
+	if ok {
+		s.remoteSDP = string(res.Body())
+		if lr.kind == kindRemove {
+			s.end(lr.streams)
 		}
-		if err := s.reacquire(ctx); err != nil {
-			return nil, offer, err
+		s.update(lr.offer, s.remoteSDP)
+	}
+	s.setState(StateConnected)
+	switch {
+	case ok && lr.canceled:
+		// The 200 crossed our CANCEL (reference §2.2): end.
+		s.endLocal("")
+	case !ok && lr.kind == kindRemove:
+		// Any failure of a removal ends the session (§2.7).
+		s.end(lr.streams)
+		s.endLocal("")
+	case !ok:
+		// The hold did not go through: the streams keep negotiating the
+		// old directions at the next offer.
+		s.m.log.Info("hold re-INVITE failed", "error", err, "response", res)
+		s.idle()
+	case lr.kind == kindRemove:
+		s.postRenegotiate(Local, nil, lr.streams)
+		s.idle()
+	default:
+		hold := lr.kind == kindHold
+		s.hold.local = hold
+		part := false
+		if hold {
+			part = partial(s.holdFlags(true))
 		}
+		s.post(SIPSessionDidChangeHoldState, HoldStateData{Originator: Local, OnHold: hold, Partial: part})
+		s.idle()
 	}
 }
 
-// reacquire moves back to sending_proposal once the session is connected
-// again (a peer's offer/answer may be in progress), bounded by ctx.
-func (s *Session) reacquire(ctx context.Context) error {
-	for {
-		err := s.transition("re-INVITE retry", StateSendingProposal, StateConnected)
-		if err == nil {
-			return nil
-		}
-		if !s.State().established() {
-			return err
-		}
-		select {
-		case <-time.After(20 * time.Millisecond):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// transact sends req and waits for its final response, cancelling it after
-// timeout (RFC 3261 §9).
-func (s *Session) transact(ctx context.Context, req *sip.Request, timeout time.Duration) (*sip.Response, error) {
-	s.mu.Lock()
-	route := s.route
-	s.mu.Unlock()
-	tx, err := s.m.cfg.Signalling.Request(ctx, req, route)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Terminate()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	canceled := false
-	s.mu.Lock()
-	userCancel := s.proposalCancel
-	s.mu.Unlock()
-	if req.Method != sip.INVITE {
-		userCancel = nil
-	}
-	for {
-		select {
-		case <-userCancel:
-			userCancel = nil
-			if !canceled {
-				canceled = true
-				s.cancelInFlight(ctx, req)
-			}
-		case res := <-tx.Responses():
-			if res != nil && res.StatusCode >= 200 {
-				return res, nil
-			}
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, fmt.Errorf("session: %s got no final response", req.Method)
-		case <-timer.C:
-			if canceled {
-				return nil, fmt.Errorf("session: %s timed out", req.Method)
-			}
-			canceled = true
-			s.cancelInFlight(ctx, req)
-			timer.Reset(ShortReinviteTimeout)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// cancelInFlight CANCELs an in-dialog INVITE of ours.
-func (s *Session) cancelInFlight(ctx context.Context, req *sip.Request) {
-	s.mu.Lock()
-	saved := s.invite
-	s.invite = req
-	s.mu.Unlock()
-	s.sendCancel(ctx)
-	s.mu.Lock()
-	s.invite = saved
-	s.mu.Unlock()
-}
-
-// Hold puts the session's streams on hold: each stream's Hold, then a
-// re-INVITE whose offer carries the hold directions. Outcome:
+// Hold puts the session's streams on hold: each hold-capable stream's
+// Hold, then a re-INVITE whose offer carries the hold directions (§3.5).
+// Asked while an offer/answer is in progress (or before the session is
+// connected), it takes effect when that ends (§2.7). Outcome:
 // SIPSessionDidChangeHoldState(originator local).
-func (s *Session) Hold() error { return s.changeHold(true) }
+func (s *Session) Hold() error { return s.do("hold", func() error { return s.requestHold(true) }) }
 
-// Unhold takes the session's streams off hold.
-func (s *Session) Unhold() error { return s.changeHold(false) }
+// Unhold takes the session's streams off hold, as Hold puts them on.
+func (s *Session) Unhold() error { return s.do("unhold", func() error { return s.requestHold(false) }) }
 
-func (s *Session) changeHold(hold bool) error {
+// holdIntent is what the application asked of hold: local is the outcome
+// of our last hold re-INVITE, want the latest request, queued whether a
+// deferred request waits for the session to be idle.
+type holdIntent struct {
+	local, want, queued bool
+}
+
+func (s *Session) requestHold(hold bool) error {
 	call := map[bool]string{true: "hold", false: "unhold"}[hold]
-	if err := s.transition(call, StateSendingProposal, StateConnected); err != nil {
-		return err
+	switch s.state {
+	case StateNone, StateTerminating, StateTerminated:
+		return &IllegalStateError{Call: call, State: s.state}
 	}
-	s.m.wg.Add(1)
-	go func() {
-		defer s.m.wg.Done()
-		ctx := s.m.life
-		streams := s.Streams()
-		for _, st := range streams {
-			if !st.HoldSupported() {
-				continue
+	s.hold.want = hold
+	if s.state == StateConnected && !s.busy() {
+		s.startHold(hold)
+		return nil
+	}
+	if !s.hold.queued {
+		s.hold.queued = true
+		s.later(func() {
+			s.hold.queued = false
+			if s.state == StateConnected && s.hold.want != s.hold.local {
+				s.startHold(s.hold.want)
 			}
-			if hold {
-				_ = st.Hold(ctx)
-			} else {
-				_ = st.Unhold(ctx)
-			}
-		}
-		res, offer, err := s.reinvite(ctx, func() (string, error) { return s.buildOffer(ctx) }, ShortReinviteTimeout)
-		if err != nil || res.StatusCode >= 300 {
-			// The hold did not go through: the streams keep negotiating the
-			// old directions at the next offer.
-			s.m.log.Info("hold re-INVITE failed", "error", err, "response", res)
-			s.setState(StateConnected)
-			return
-		}
-		answer := string(res.Body())
-		s.mu.Lock()
-		s.remoteSDP = answer
-		s.mu.Unlock()
-		s.updateStreams(ctx, offer, answer)
-		s.setState(StateConnected)
-		s.post(SIPSessionDidChangeHoldState, HoldStateData{Originator: Local, OnHold: hold, Partial: hold && s.partialHold(ctx, true)})
-	}()
+		})
+	}
 	return nil
 }
 
-// updateStreams applies negotiated SDP to every active stream.
-func (s *Session) updateStreams(ctx context.Context, local, remote string) {
-	for _, st := range s.Streams() {
-		if err := st.Update(ctx, &sdk.UpdateRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: s.streamIndex(st)}); err != nil {
-			s.m.log.Warn("stream update failed", "type", st.Type(), "error", err)
-		}
+func (s *Session) startHold(hold bool) {
+	kind := kindUnhold
+	if hold {
+		kind = kindHold
 	}
-}
-
-// holdFlags returns, per hold-capable stream, whether it is held by the
-// local (local=true) or the remote party.
-func (s *Session) holdFlags(ctx context.Context, local bool) map[Stream]bool {
-	out := map[Stream]bool{}
-	for _, st := range s.Streams() {
+	for _, st := range s.streams {
 		if !st.HoldSupported() {
 			continue
 		}
-		a, err := st.Attributes(ctx)
-		if err != nil {
-			continue
-		}
-		if local {
-			out[st] = a.OnHoldByLocal
+		ctx, cancel := s.rpc()
+		if hold {
+			_ = st.Hold(ctx)
 		} else {
-			out[st] = a.OnHoldByRemote
+			_ = st.Unhold(ctx)
 		}
+		cancel()
 	}
-	return out
+	s.reinvite(&localReinvite{kind: kind, timeout: ShortReinviteTimeout})
 }
 
-// partialHold is true when some but not all hold-capable streams are held.
-func (s *Session) partialHold(ctx context.Context, local bool) bool {
-	held, total := 0, 0
-	for _, h := range s.holdFlags(ctx, local) {
-		total++
-		if h {
-			held++
+// RemoveStreams removes streams from the session with a re-INVITE that
+// sets their m-lines' port to 0. Any failure ends the whole session
+// (reference §2.7).
+func (s *Session) RemoveStreams(streams []Stream) error {
+	return s.do("remove_stream", func() error {
+		if err := s.requireIdle("remove_stream"); err != nil {
+			return err
 		}
-	}
-	return held > 0 && held < total
+		for _, st := range streams {
+			if !s.active(st) {
+				return fmt.Errorf("session: remove_stream: %s stream is not active in the session", st.Type())
+			}
+		}
+		s.removeStreams(streams)
+		return nil
+	})
 }
 
-// OnHold is true when any stream is held by either side.
-func (s *Session) OnHold() bool {
-	ctx, cancel := context.WithTimeout(s.m.life, ShortReinviteTimeout)
-	defer cancel()
-	for _, st := range s.Streams() {
-		if a, err := st.Attributes(ctx); err == nil && a.OnHold() {
-			return true
-		}
+// requireIdle checks that the session is connected with nothing in
+// progress, as AddStreams and RemoveStreams need.
+func (s *Session) requireIdle(call string) error {
+	if s.retrying != nil {
+		return &IllegalStateError{Call: call, State: StateSendingProposal}
 	}
-	return false
+	return s.require(call, StateConnected)
 }
 
-// gotReinvite answers an in-dialog INVITE (reference §2.7). It runs in the
-// engine's handler goroutine and returns after the final response.
-func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	sig := s.m.cfg.Signalling
-	body := req.Body()
-	next := StateReceivedProposal
-	if len(body) == 0 {
-		next = StateReceivedProposalRequest
-	}
-	turn, ok := s.awaitRemoteTurn(next)
-	if !ok {
+func (s *Session) removeStreams(streams []Stream) {
+	s.setStreams(without(s.streams, streams), s.proposed)
+	s.deactivate(streams)
+	s.reinvite(&localReinvite{kind: kindRemove, streams: streams, timeout: ShortReinviteTimeout})
+}
+
+// ---------------------------------------------------------------- the peer's re-INVITEs
+
+// remoteReinvite is the operation of a re-INVITE of the peer: a proposal
+// waiting for the application, our 2xx waiting for its ACK, new streams
+// starting.
+type remoteReinvite struct {
+	r        *serverReq
+	offer    string // the offer; empty for a re-INVITE without SDP (we offer)
+	phase    phase
+	proposed []Stream
+	accepted []Stream
+	removed  []Stream
+	heldWas  map[Stream]bool
+	timer    *time.Timer
+}
+
+// gotReinvite handles an in-dialog INVITE (reference §2.7).
+func (s *Session) gotReinvite(r *serverReq) {
+	switch op := s.op.(type) {
+	case nil:
+		if s.state != StateConnected {
+			s.respond(r, 481, "Call/Transaction Does Not Exist", nil)
+			return
+		}
+		s.handleReinvite(r)
+	case *outgoingCall:
+		// The initial offer/answer is done on the wire but the session is
+		// still starting: the peer may re-INVITE at once.
+		if op.phase == phaseStarting {
+			s.later(func() { s.gotReinvite(r) })
+			return
+		}
+		s.respond(r, 491, "Request Pending", nil)
+	case *incomingCall:
+		if op.phase == phaseWaitingAck || op.phase == phaseStarting {
+			s.later(func() { s.gotReinvite(r) })
+			return
+		}
+		s.respond(r, 491, "Request Pending", nil)
+	case *localReinvite:
 		// Our own offer is outstanding: glare (RFC 3261 §14.2).
-		_ = sig.Respond(tx, req, 491, "Request Pending", nil)
+		s.respond(r, 491, "Request Pending", nil)
+	case *remoteReinvite:
+		if op.phase == phaseWaitingAck || op.phase == phaseStarting {
+			// Its ACK is on its way (or the streams start): take this
+			// one after.
+			s.later(func() { s.gotReinvite(r) })
+			return
+		}
+		s.respond(r, 500, "Server Internal Error", nil, sip.NewHeader("Retry-After", "1"))
+	default:
+		s.respond(r, 481, "Call/Transaction Does Not Exist", nil)
+	}
+}
+
+func (s *Session) warning(text string) sip.Header {
+	return sip.NewHeader("Warning", fmt.Sprintf(`399 %s "%s"`, s.m.cfg.UserAgent, text))
+}
+
+func (s *Session) handleReinvite(r *serverReq) {
+	body := string(r.req.Body())
+	if body == "" {
+		s.reofferTo(r)
 		return
 	}
-	defer s.remoteTurnDone(turn)
-	ctx := s.m.life
-	if len(body) == 0 {
-		s.reofferTo(ctx, req, tx)
-		return
-	}
-	offerText := string(body)
-	offer, err := sdk.ParseSDP(offerText)
+	offer, err := sdk.ParseSDP(body)
 	if err != nil {
-		_ = sig.Respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
+		s.respond(r, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
 		return
 	}
-	s.mu.Lock()
 	current, _ := sdk.ParseSDP(s.remoteSDP)
-	s.mu.Unlock()
-	warn := func(text string) sip.Header {
-		return sip.NewHeader("Warning", fmt.Sprintf(`399 %s "%s"`, s.m.cfg.UserAgent, text))
-	}
 	if current != nil && len(offer.MediaDescriptions) < len(current.MediaDescriptions) {
-		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, warn("Streams cannot be deleted from the SDP"))
+		s.respond(r, 488, "Not Acceptable Here", nil, s.warning("Streams cannot be deleted from the SDP"))
 		return
+	}
+	activeAt := map[int]Stream{}
+	for _, st := range s.streams {
+		activeAt[s.index[st]] = st
 	}
 	var removed []Stream
-	var addedLines []int
+	var added []int
 	for i := range offer.MediaDescriptions {
-		s.mu.Lock()
-		st := s.activeAt(i)
-		s.mu.Unlock()
+		st := activeAt[i]
 		was := 0
 		if current != nil {
 			was = mediaPort(current, i)
@@ -384,196 +483,119 @@ func (s *Session) gotReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		switch {
 		case current == nil || i >= len(current.MediaDescriptions) || (was == 0 && now > 0):
 			if now > 0 {
-				addedLines = append(addedLines, i)
+				added = append(added, i)
 			}
 		case st != nil && now == 0:
 			removed = append(removed, st)
 		case st != nil:
-			ok, err := st.ValidateUpdate(ctx, &sdk.ValidateUpdateRequest{RemoteSDP: offerText, StreamIndex: i})
+			ctx, cancel := s.rpc()
+			ok, err := st.ValidateUpdate(ctx, &sdk.ValidateUpdateRequest{RemoteSDP: body, StreamIndex: i})
+			cancel()
 			if err != nil || !ok.OK {
-				_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, warn(fmt.Sprintf("Failed to update media stream index %d", i)))
+				s.respond(r, 488, "Not Acceptable Here", nil, s.warning(fmt.Sprintf("Failed to update media stream index %d", i)))
 				return
 			}
 		}
 	}
-	if len(addedLines) > 0 && len(removed) > 0 {
-		_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, warn("Both removing AND adding a media stream is currently not supported"))
+	if len(added) > 0 && len(removed) > 0 {
+		s.respond(r, 488, "Not Acceptable Here", nil, s.warning("Both removing AND adding a media stream is currently not supported"))
 		return
 	}
-	if len(addedLines) > 0 {
-		s.receiveProposal(ctx, req, tx, offerText, offer, addedLines, turn)
+	if len(added) > 0 {
+		s.receiveProposal(r, body, offer, added)
 		return
 	}
-	heldBefore := s.holdFlags(ctx, false)
-	s.mu.Lock()
-	keep := s.streams[:0:0]
-	for _, st := range s.streams {
-		if !setOf(removed)[st] {
-			keep = append(keep, st)
-		}
-	}
-	s.streams = keep
-	s.mu.Unlock()
-	answer, err := s.buildAnswer(ctx, offerText, offer)
+	// Removals, hold and unhold, port changes: answered at once.
+	rr := &remoteReinvite{r: r, offer: body, removed: removed, heldWas: s.holdFlags(false)}
+	s.op = rr
+	s.setState(StateReceivedProposal)
+	s.setStreams(without(s.streams, removed), s.proposed)
+	answer, err := s.buildAnswer(body, nil)
 	if err != nil {
-		_ = sig.Respond(tx, req, 500, "Server Internal Error", nil, warn(err.Error()))
+		s.setStreams(append(s.streams, removed...), s.proposed)
+		s.respond(r, 500, "Server Internal Error", nil, s.warning(err.Error()))
+		s.setState(StateConnected)
+		s.idle()
 		return
 	}
-	ack, err := s.answer2xx(ctx, tx, req, []byte(answer), nil)
-	if err != nil {
-		return
+	if answer == "" { // every line refused: answer with them all at port 0
+		answer, _ = s.origin.answer(offer, nil)
+		s.localSDP = answer
 	}
-	if ack == nil {
+	rr.phase = phaseWaitingAck
+	err = s.answer2xx(r, []byte(answer), func(*sip.Request) { s.reinviteApplied(rr, answer) }, func() {
 		s.m.log.Warn("no ACK for our 2xx to a re-INVITE")
-	}
-	// A BYE right behind the ACK waits until the offer is applied and
-	// its outcome posted, as the reference handles one dialog event at a
-	// time.
-	s.applying.Lock()
-	defer s.applying.Unlock()
-	s.mu.Lock()
-	s.remoteSDP = offerText
-	s.mu.Unlock()
-	end(ctx, removed)
-	s.updateStreams(ctx, answer, offerText)
-	heldAfter := s.holdFlags(ctx, false)
-	s.remoteTurnDone(turn)
-	if len(removed) > 0 {
-		s.post(SIPSessionDidRenegotiateStreams, RenegotiateData{Originator: Remote, RemovedStreams: removed})
-	}
-	if changed, on := holdChange(heldBefore, heldAfter); changed {
-		s.post(SIPSessionDidChangeHoldState, HoldStateData{Originator: Remote, OnHold: on, Partial: on && s.partialHold(ctx, false)})
+		s.reinviteApplied(rr, answer)
+	})
+	if err != nil {
+		s.setState(StateConnected)
+		s.idle()
 	}
 }
 
-// remoteTurnDone ends the handling of the incoming re-INVITE of turn:
-// the session is connected again — before the outcome is posted, so that
-// an observer may act on it at once (add a stream after a removal, hold
-// after an accepted proposal). It is a no-op once the turn is over: a
-// later re-INVITE's turn, or a state the application moved on to
-// meanwhile (ending, its own proposal), is left alone.
-func (s *Session) remoteTurnDone(turn uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.remoteTurn != turn {
+// reinviteApplied applies an accepted offer of the peer once its ACK came
+// and posts the outcome, the session connected again first so that an
+// observer may act on it at once.
+func (s *Session) reinviteApplied(rr *remoteReinvite, answer string) {
+	if s.op != rr {
 		return
 	}
-	switch s.state {
-	case StateReceivedProposal, StateReceivedProposalRequest, StateAcceptingProposal, StateRejectingProposal:
-		s.state = StateConnected
+	s.remoteSDP = rr.offer
+	s.end(rr.removed)
+	s.update(answer, rr.offer)
+	heldNow := s.holdFlags(false)
+	s.setState(StateConnected)
+	if len(rr.removed) > 0 {
+		s.postRenegotiate(Remote, nil, rr.removed)
 	}
-	s.remoteTurn++ // this turn is over
-}
-
-// awaitRemoteTurn moves to next for an incoming re-INVITE and returns the
-// turn's number. While the previous offer/answer is complete on the wire
-// but still being applied to the streams (the initial INVITE's streams
-// starting after the ACK, or the last remote re-INVITE's update) it waits
-// for that, bounded: the peer may send its next re-INVITE at once. It
-// refuses when our own re-INVITE is pending.
-func (s *Session) awaitRemoteTurn(next State) (uint64, bool) {
-	deadline := time.Now().Add(ShortReinviteTimeout)
-	for {
-		s.mu.Lock()
-		st := s.state
-		if st == StateConnected {
-			s.state = next
-			s.remoteTurn++
-			turn := s.remoteTurn
-			s.mu.Unlock()
-			return turn, true
-		}
-		s.mu.Unlock()
-		switch st {
-		case StateReceivedProposal, StateReceivedProposalRequest, StateAccepting, StateConnecting:
-			if time.Now().After(deadline) {
-				return 0, false
-			}
-			time.Sleep(5 * time.Millisecond)
-		default:
-			return 0, false
-		}
+	if changed, on := holdChange(rr.heldWas, heldNow); changed {
+		s.post(SIPSessionDidChangeHoldState, HoldStateData{Originator: Remote, OnHold: on, Partial: on && partial(heldNow)})
 	}
-}
-
-// holdChange tells whether the set of held streams changed, and whether
-// any is held now.
-func holdChange(before, after map[Stream]bool) (changed, anyHeld bool) {
-	for st, h := range after {
-		if h {
-			anyHeld = true
-		}
-		if before[st] != h {
-			changed = true
-		}
-	}
-	return changed, anyHeld
+	s.idle()
 }
 
 // reofferTo answers a re-INVITE without SDP: Reset every stream, offer in
-// the 200, apply the answer the ACK carries.
-func (s *Session) reofferTo(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
-	for _, st := range s.Streams() {
-		_ = st.Reset(ctx, &sdk.ResetRequest{StreamIndex: s.streamIndex(st)})
+// the 200, apply the answer the ACK carries (§2.7).
+func (s *Session) reofferTo(r *serverReq) {
+	rr := &remoteReinvite{r: r}
+	s.op = rr
+	s.setState(StateReceivedProposalRequest)
+	for _, st := range s.streams {
+		ctx, cancel := s.rpc()
+		_ = st.Reset(ctx, &sdk.ResetRequest{StreamIndex: s.index[st]})
+		cancel()
 	}
-	offer, err := s.buildOffer(ctx)
+	offer, err := s.buildOffer(nil)
 	if err != nil {
-		_ = s.m.cfg.Signalling.Respond(tx, req, 500, "Server Internal Error", nil)
+		s.respond(r, 500, "Server Internal Error", nil)
+		s.setState(StateConnected)
+		s.idle()
 		return
 	}
-	ack, err := s.answer2xx(ctx, tx, req, []byte(offer), nil)
-	if err != nil || ack == nil {
-		return
+	rr.phase = phaseWaitingAck
+	done := func() {
+		s.setState(StateConnected)
+		s.idle()
 	}
-	answer := string(ack.Body())
-	if _, err := sdk.ParseSDP(answer); err != nil {
-		s.m.log.Warn("ACK without a usable SDP answer", "error", err)
-		return
-	}
-	s.mu.Lock()
-	s.remoteSDP = answer
-	s.mu.Unlock()
-	s.updateStreams(ctx, offer, answer)
-}
-
-// answer2xx sends the 2xx to an INVITE and waits for its ACK. Over UDP the
-// 2xx is sent again at T1, 2·T1, … (at most T2 apart) until the ACK comes,
-// which sipgo's transaction layer leaves to the UAS core (RFC 3261
-// §13.3.1.4). It gives up after 64·T1 and reports no ACK.
-// sent, if not nil, is called with the outcome of sending the first 2xx.
-func (s *Session) answer2xx(ctx context.Context, tx sip.ServerTransaction, req *sip.Request, body []byte, sent func(error)) (*sip.Request, error) {
-	t1, t2 := s.m.cfg.timerT1(), 4*time.Second
-	sig := s.m.cfg.Signalling
-	ct := sip.NewHeader("Content-Type", "application/sdp")
-	err := sig.Respond(tx, req, 200, "OK", body, ct)
-	if sent != nil {
-		sent(err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	reliable := !strings.EqualFold(req.Transport(), "UDP")
-	interval := t1
-	resend := time.NewTimer(interval)
-	defer resend.Stop()
-	if reliable {
-		resend.Stop()
-	}
-	giveUp := time.NewTimer(64 * t1)
-	defer giveUp.Stop()
-	for {
-		select {
-		case ack := <-s.acks:
-			return ack, nil
-		case <-resend.C:
-			// Stateless: the transaction ended with the 2xx.
-			_ = sig.Respond(nil, req, 200, "OK", body, ct)
-			interval = min(2*interval, t2)
-			resend.Reset(interval)
-		case <-giveUp.C:
-			return nil, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	err = s.answer2xx(r, []byte(offer), func(ack *sip.Request) {
+		if s.op != rr {
+			return
 		}
+		answer := string(ack.Body())
+		if err := s.checkAnswerText(answer); err != nil {
+			s.m.log.Warn("ACK without a usable SDP answer", "error", err)
+			done()
+			return
+		}
+		s.remoteSDP = answer
+		s.update(offer, answer)
+		done()
+	}, func() {
+		if s.op == rr {
+			done()
+		}
+	})
+	if err != nil {
+		done()
 	}
 }

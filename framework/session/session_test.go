@@ -52,7 +52,7 @@ func newHost(t *testing.T, name string) *host { return newHostOn(t, name, udp4) 
 func newHostOn(t testing.TB, name string, nc netConf, opts ...func(*Config)) *host {
 	t.Helper()
 	center := notify.New()
-	reg := registry.New(registry.WithDir(pluginDir), registry.WithCenter(center))
+	reg := registry.New(registry.WithDir(pluginDir), registry.WithNotifier(notifierOf(center)))
 	cfg := engine.Config{
 		UserAgent: "sipstreams-test " + name,
 		Listen:    []engine.Listen{{Transport: nc.transport, Address: net.JoinHostPort(nc.ip, "0")}},
@@ -66,7 +66,7 @@ func newHostOn(t testing.TB, name string, nc netConf, opts ...func(*Config)) *ho
 	}
 	uri := sip.Uri{Scheme: "sip", User: name, Host: nc.ip}
 	acc := &Account{ID: name + "@127.0.0.1", URI: uri}
-	mcfg := Config{Signalling: eng, Streams: reg, Center: center, Account: acc, UserAgent: "sipstreams-test " + name}
+	mcfg := Config{Signalling: eng, Streams: sourceOf(reg), Center: center, Account: acc, UserAgent: "sipstreams-test " + name}
 	for _, o := range opts {
 		o(&mcfg)
 	}
@@ -92,6 +92,23 @@ func newHostOn(t testing.TB, name string, nc netConf, opts ...func(*Config)) *ho
 		center.Close()
 	})
 	return h
+}
+
+// notifierOf posts a registry's notifications into c, as the application
+// wires it.
+func notifierOf(c *notify.Center) registry.Notifier {
+	return registry.NotifierFunc(func(n registry.Notification) { c.Post(notify.Notification(n)) })
+}
+
+// sourceOf is reg as the sessions' StreamSource.
+func sourceOf(reg *registry.Registry) StreamSource {
+	return StreamSourceFunc(func(ctx context.Context, req *sdk.NewFromSDPRequest) (Stream, error) {
+		st, err := reg.NewFromSDP(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	})
 }
 
 // route reaches h's listener.

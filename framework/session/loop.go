@@ -1,0 +1,360 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/engine"
+)
+
+// inbox is a session's queue of messages to its loop. It is unbounded, so
+// that whoever posts — a SIP handler, a plugin's notification pump, a
+// timer, an API call — never waits for the session.
+type inbox struct {
+	mu     sync.Mutex
+	tasks  []func()
+	closed bool
+	ready  chan struct{} // holds a token while tasks wait
+}
+
+func newInbox() *inbox { return &inbox{ready: make(chan struct{}, 1)} }
+
+// push queues f for the loop; false once the loop has exited.
+func (q *inbox) push(f func()) bool {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.tasks = append(q.tasks, f)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// next returns the oldest task, if any.
+func (q *inbox) next() (func(), bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.tasks) == 0 {
+		return nil, false
+	}
+	f := q.tasks[0]
+	q.tasks[0] = nil
+	q.tasks = q.tasks[1:]
+	return f, true
+}
+
+// close refuses every later push and drops what is queued.
+func (q *inbox) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.tasks = nil
+	q.mu.Unlock()
+}
+
+// run is the session's loop: the one goroutine that owns its state. It
+// handles one message at a time until the session is terminated.
+func (s *Session) run() {
+	defer s.m.wg.Done()
+	defer close(s.done)
+	defer s.cancel()
+	life := s.m.life.Done()
+	for s.state != StateTerminated {
+		select {
+		case <-s.q.ready:
+		case <-life:
+			life = nil
+			s.abort()
+			continue
+		}
+		for s.state != StateTerminated {
+			f, ok := s.q.next()
+			if !ok {
+				break
+			}
+			f()
+		}
+	}
+	s.q.close()
+	for _, w := range s.waits {
+		w.timer.Stop()
+	}
+	s.stopAckWait()
+	s.m.remove(s)
+}
+
+// do runs f on the loop and returns its result: the public methods are
+// calls that return once the loop has acted on them.
+func (s *Session) do(call string, f func() error) error {
+	reply := make(chan error, 1)
+	if !s.q.push(func() { reply <- f() }) {
+		return &IllegalStateError{Call: call, State: StateTerminated}
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-s.done:
+		select {
+		case err := <-reply:
+			return err
+		default:
+			return &IllegalStateError{Call: call, State: StateTerminated}
+		}
+	}
+}
+
+// after runs f on the loop once d has passed (unless the timer is stopped
+// first; f must still check that what it times is current).
+func (s *Session) after(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(d, func() { s.q.push(f) })
+}
+
+// later defers f until the operation in progress is over: the loop runs
+// deferred messages, in order, as soon as the session is idle again.
+func (s *Session) later(f func()) { s.deferred = append(s.deferred, f) }
+
+// idle ends the current operation and runs what waited for it, in order:
+// a deferred message may start a new operation, and the rest then wait
+// for that one. A message that defers itself again waits for the next
+// idle.
+func (s *Session) idle() {
+	s.op = nil
+	pending := s.deferred
+	s.deferred = nil
+	for i, f := range pending {
+		if s.op != nil || s.state == StateTerminated {
+			s.deferred = append(pending[i:], s.deferred...)
+			return
+		}
+		f()
+	}
+}
+
+// busy tells whether an offer/answer or the session's start or end is in
+// progress, or one of our re-INVITEs waits to be sent again after glare.
+func (s *Session) busy() bool { return s.op != nil || s.retrying != nil }
+
+// ---------------------------------------------------------------- requests
+
+// errNoFinal is a transaction that ended without a final response.
+var errNoFinal = errors.New("session: no final response")
+
+// txEvents receive, on the loop, what happens to a request of ours.
+type txEvents struct {
+	// sent reports whether the request went out (its transaction).
+	sent func(tx sip.ClientTransaction, err error)
+	// response is called for each response, the final one last.
+	response func(res *sip.Response)
+	// failed is called instead of a final response: timeout, transport
+	// error, or ctx ended.
+	failed func(err error)
+}
+
+// send sends req over route from a goroutine of its own (a TCP or TLS
+// connect may take a while: the loop never waits for the network) and
+// delivers its outcome to the loop through ev. The goroutine ends with
+// the transaction or with ctx.
+func (s *Session) send(ctx context.Context, req *sip.Request, route engine.Route, ev txEvents) {
+	sig := s.m.cfg.Signalling
+	s.m.wg.Add(1)
+	go func() {
+		defer s.m.wg.Done()
+		tx, err := sig.Request(ctx, req, route)
+		if !s.q.push(func() {
+			if ev.sent != nil {
+				ev.sent(tx, err)
+			}
+		}) && tx != nil {
+			tx.Terminate()
+			return
+		}
+		if err != nil {
+			return
+		}
+		defer tx.Terminate()
+		for {
+			select {
+			case res := <-tx.Responses():
+				if res == nil {
+					continue
+				}
+				if ev.response != nil {
+					s.q.push(func() { ev.response(res) })
+				}
+				if res.StatusCode >= 200 {
+					return
+				}
+			case <-tx.Done():
+				err := tx.Err()
+				if err == nil {
+					err = errNoFinal
+				}
+				if ev.failed != nil {
+					s.q.push(func() { ev.failed(err) })
+				}
+				return
+			case <-ctx.Done():
+				if ev.failed != nil {
+					s.q.push(func() { ev.failed(ctx.Err()) })
+				}
+				return
+			}
+		}
+	}()
+}
+
+// fireAndForget sends req (a CANCEL, a BYE after a failure) without
+// waiting for its outcome: its transaction runs to its end, bounded by
+// timeout and the manager's life, even after the session's loop has
+// exited.
+func (s *Session) fireAndForget(req *sip.Request, route engine.Route, timeout time.Duration) {
+	sig := s.m.cfg.Signalling
+	s.m.wg.Add(1)
+	go func() {
+		defer s.m.wg.Done()
+		ctx, cancel := context.WithTimeout(s.m.life, timeout)
+		defer cancel()
+		tx, err := sig.Request(ctx, req, route)
+		if err != nil {
+			s.m.log.Debug("request not sent", "method", req.Method, "error", err)
+			return
+		}
+		defer tx.Terminate()
+		for {
+			select {
+			case res := <-tx.Responses():
+				if res != nil && res.StatusCode >= 200 {
+					return
+				}
+			case <-tx.Done():
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// serverReq is a request of the peer that the loop answers. The engine's
+// handler goroutine waits until it got its final response (sipgo ends
+// the transaction when the handler returns).
+type serverReq struct {
+	req      *sip.Request
+	tx       sip.ServerTransaction
+	answered atomic.Bool
+	finished chan struct{}
+}
+
+func newServerReq(req *sip.Request, tx sip.ServerTransaction) *serverReq {
+	return &serverReq{req: req, tx: tx, finished: make(chan struct{})}
+}
+
+// respond sends a response to r; a final one releases the handler. A
+// second final response is not sent.
+func (s *Session) respond(r *serverReq, code int, reason string, body []byte, hdrs ...sip.Header) {
+	if code < 200 {
+		if !r.answered.Load() {
+			_ = s.m.cfg.Signalling.Respond(r.tx, r.req, code, reason, body, hdrs...)
+		}
+		return
+	}
+	if !r.answered.CompareAndSwap(false, true) {
+		return
+	}
+	if err := s.m.cfg.Signalling.Respond(r.tx, r.req, code, reason, body, hdrs...); err != nil {
+		s.m.log.Debug("response not sent", "code", code, "method", r.req.Method, "error", err)
+	}
+	close(r.finished)
+}
+
+// ---------------------------------------------------------------- 2xx and ACK
+
+// ackWait is our 2xx to an INVITE waiting for its ACK. Over UDP the 2xx
+// is sent again at T1, 2·T1, … (at most T2 apart) until the ACK comes,
+// which sipgo's transaction layer leaves to the UAS core (RFC 3261
+// §13.3.1.4); after 64·T1 the ACK is given up on.
+type ackWait struct {
+	invite   *sip.Request
+	body     []byte
+	interval time.Duration
+	resend   *time.Timer
+	giveUp   *time.Timer
+	got      func(ack *sip.Request)
+	missing  func()
+}
+
+// answer2xx sends 200 OK with body (an SDP answer or offer) to r and calls
+// got with the ACK, or missing when none came. It reports whether the 200
+// went out.
+func (s *Session) answer2xx(r *serverReq, body []byte, got func(*sip.Request), missing func()) error {
+	ct := sip.NewHeader("Content-Type", "application/sdp")
+	if !r.answered.CompareAndSwap(false, true) {
+		return errors.New("session: the request was answered already")
+	}
+	err := s.m.cfg.Signalling.Respond(r.tx, r.req, 200, "OK", body, ct)
+	close(r.finished)
+	if err != nil {
+		return err
+	}
+	t1 := s.m.cfg.timerT1()
+	w := &ackWait{invite: r.req, body: body, interval: t1, got: got, missing: missing}
+	s.stopAckWait()
+	s.ack = w
+	if !reliable(r.req) {
+		w.resend = s.after(t1, func() { s.resend2xx(w) })
+	}
+	w.giveUp = s.after(64*t1, func() {
+		if s.ack != w {
+			return
+		}
+		s.stopAckWait()
+		w.missing()
+	})
+	return nil
+}
+
+// reliable tells whether req came over a reliable transport.
+func reliable(req *sip.Request) bool {
+	t := req.Transport()
+	return t != "" && t != "UDP" && t != "udp"
+}
+
+func (s *Session) resend2xx(w *ackWait) {
+	if s.ack != w {
+		return
+	}
+	// Stateless: the transaction ended with the first 2xx.
+	_ = s.m.cfg.Signalling.Respond(nil, w.invite, 200, "OK", w.body, sip.NewHeader("Content-Type", "application/sdp"))
+	w.interval = min(2*w.interval, 4*time.Second)
+	w.resend = s.after(w.interval, func() { s.resend2xx(w) })
+}
+
+func (s *Session) stopAckWait() {
+	if s.ack == nil {
+		return
+	}
+	if s.ack.resend != nil {
+		s.ack.resend.Stop()
+	}
+	s.ack.giveUp.Stop()
+	s.ack = nil
+}
+
+// gotAck takes the ACK of our 2xx (one of the same CSeq); others are
+// ignored (a retransmission, or the ACK of a non-2xx handled by sipgo).
+func (s *Session) gotAck(ack *sip.Request) {
+	w := s.ack
+	if w == nil || ack.CSeq() == nil || w.invite.CSeq() == nil || ack.CSeq().SeqNo != w.invite.CSeq().SeqNo {
+		return
+	}
+	s.stopAckWait()
+	w.got(ack)
+}
