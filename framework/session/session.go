@@ -65,10 +65,10 @@ type Session struct {
 	origin       *origin
 	localSDP     string
 	remoteSDP    string
-	invite       *sip.Request // our initial INVITE (outgoing) or theirs (incoming)
-	op           operation    // what is in progress; nil when idle
+	invite       *sip.Request   // our initial INVITE (outgoing) or theirs (incoming)
+	op           operation      // what is in progress; nil when idle
 	retrying     *localReinvite // our re-INVITE waiting out a 491 back-off
-	deferred     []func()     // messages waiting for op to end
+	deferred     []func()       // messages waiting for op to end
 	waits        []*streamWait
 	ack          *ackWait
 	endReason    string // DidEnd's end_reason when not "user request"
