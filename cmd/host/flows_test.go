@@ -486,7 +486,8 @@ func TestFlows(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("process test on Linux only")
 	}
-	proposal := []string{"SIPSessionNewProposal", "SIPSessionProposalAccepted", "SIPSessionDidRenegotiateStreams"}
+	// Each proposal notification is followed by the seed API's name for it.
+	proposal := []string{"SIPSessionNewProposal", "SIPSessionGotProposal", "SIPSessionProposalAccepted", "SIPSessionGotAcceptProposal", "SIPSessionDidRenegotiateStreams"}
 	for _, tc := range []struct {
 		name       string
 		transports []transportCase
@@ -621,7 +622,7 @@ func rejectedProposal(f *flow, proposer, by *proc, cmd string, code int) {
 	f.awaitName(f.c, "SIPSessionProposalRejected")
 	f.awaitName(f.l, "SIPSessionProposalRejected")
 	f.endByCaller()
-	rejected := []string{"SIPSessionNewProposal", "SIPSessionProposalRejected"}
+	rejected := []string{"SIPSessionNewProposal", "SIPSessionGotProposal", "SIPSessionProposalRejected", "SIPSessionGotRejectProposal"}
 	f.check(f.c, seq(callerStart, rejected, sessionEnd))
 	f.check(f.l, seq(calleeStart, rejected, sessionEnd))
 	f.data(proposer, "SIPSessionProposalRejected", 0, map[string]any{"originator": "local", "code": code})

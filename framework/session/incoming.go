@@ -283,11 +283,12 @@ func (s *Session) reject(code int, reason string) {
 	a.phase = phaseWaitingAck
 	s.setState(StateTerminating)
 	s.end(s.proposed)
-	s.respond(a.r, code, reason, nil)
-	tx := a.r.tx
+	s.respondHeld(a.r, code, reason, nil)
+	r, tx := a.r, a.r.tx
 	s.m.wg.Add(1)
 	go func() {
 		defer s.m.wg.Done()
+		defer r.release()
 		ack := AckNo
 		t := time.NewTimer(AckTimeout)
 		defer t.Stop()
@@ -315,7 +316,7 @@ func (s *Session) gotCancel(a *incomingCall) {
 		return
 	}
 	if a.r.answered.CompareAndSwap(false, true) {
-		close(a.r.finished) // sipgo sent the 487
+		a.r.release() // sipgo sent the 487
 	}
 	s.setState(StateTerminating)
 	s.end(append(s.proposed, without(a.streams, s.proposed)...))

@@ -249,9 +249,13 @@ func (s *Session) fireAndForget(req *sip.Request, route engine.Route, timeout ti
 type serverReq struct {
 	req      *sip.Request
 	tx       sip.ServerTransaction
-	answered atomic.Bool
+	answered atomic.Bool // a final response was sent (or sipgo sent one)
 	finished chan struct{}
+	once     sync.Once
 }
+
+// release lets the handler return: the transaction may end.
+func (r *serverReq) release() { r.once.Do(func() { close(r.finished) }) }
 
 func newServerReq(req *sip.Request, tx sip.ServerTransaction) *serverReq {
 	return &serverReq{req: req, tx: tx, finished: make(chan struct{})}
@@ -266,13 +270,20 @@ func (s *Session) respond(r *serverReq, code int, reason string, body []byte, hd
 		}
 		return
 	}
+	s.respondHeld(r, code, reason, body, hdrs...)
+	r.release()
+}
+
+// respondHeld sends a final response to r but keeps its transaction: the
+// caller releases it (the ACK of a non-2xx comes through the transaction,
+// which sipgo ends at once over TCP and TLS when the handler returns).
+func (s *Session) respondHeld(r *serverReq, code int, reason string, body []byte, hdrs ...sip.Header) {
 	if !r.answered.CompareAndSwap(false, true) {
 		return
 	}
 	if err := s.m.cfg.Signalling.Respond(r.tx, r.req, code, reason, body, hdrs...); err != nil {
 		s.m.log.Debug("response not sent", "code", code, "method", r.req.Method, "error", err)
 	}
-	close(r.finished)
 }
 
 // ---------------------------------------------------------------- 2xx and ACK
@@ -300,7 +311,7 @@ func (s *Session) answer2xx(r *serverReq, body []byte, got func(*sip.Request), m
 		return errors.New("session: the request was answered already")
 	}
 	err := s.m.cfg.Signalling.Respond(r.tx, r.req, 200, "OK", body, ct)
-	close(r.finished)
+	r.release()
 	if err != nil {
 		return err
 	}

@@ -211,7 +211,7 @@ func (s *Session) proposalCancelled(rr *remoteReinvite) {
 	}
 	stopTimer(rr.timer)
 	if rr.r.answered.CompareAndSwap(false, true) {
-		close(rr.r.finished)
+		rr.r.release()
 	}
 	s.end(rr.proposed)
 	s.publish(func() {
