@@ -283,8 +283,11 @@ func (s *Session) reject(code int, reason string) {
 	a.phase = phaseWaitingAck
 	s.setState(StateTerminating)
 	s.end(s.proposed)
-	s.respondHeld(a.r, code, reason, nil)
 	r, tx := a.r, a.r.tx
+	// The waiter listens before the response goes: over TCP and TLS sipgo
+	// hands the ACK only to a receiver already waiting, and ends the
+	// transaction at once.
+	listening := make(chan struct{})
 	s.m.wg.Add(1)
 	go func() {
 		defer s.m.wg.Done()
@@ -292,6 +295,7 @@ func (s *Session) reject(code int, reason string) {
 		ack := AckNo
 		t := time.NewTimer(AckTimeout)
 		defer t.Stop()
+		close(listening)
 		select {
 		case <-tx.Acks():
 			ack = AckYes
@@ -306,6 +310,8 @@ func (s *Session) reject(code int, reason string) {
 			s.fail(Local, code, reason, "user request", nil)
 		})
 	}()
+	<-listening
+	s.respondHeld(r, code, reason, nil)
 }
 
 // gotCancel handles the caller's CANCEL of its INVITE (sipgo answered 200

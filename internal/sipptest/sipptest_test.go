@@ -148,6 +148,26 @@ var pairs = []pair{
 		name: "uac_no_ack", uas: "testdata/missing_ack_uas.xml", uac: "uac_no_ack.xml",
 		wantInMessages: []string{`text="Missing ACK"`},
 	},
+	{
+		name: "uac_no_sdp", uas: "testdata/offer_in_200_uas.xml", uac: "uac_no_sdp.xml",
+		wantInMessages: []string{"CSeq: 1 ACK", "Content-Type: application/sdp", "CSeq: 2 BYE"},
+	},
+	{
+		name: "uas_never_answers", uas: "uas_never_answers.xml", uac: "testdata/uac_gives_up.xml",
+		wantInMessages: []string{"CANCEL sip:", "SIP/2.0 487 Request Terminated"},
+	},
+	{
+		name: "uac_404", reject: "404 Not Found", uac: "uac_404.xml",
+		wantInMessages: []string{"SIP/2.0 404 Not Found", "CSeq: 1 ACK"},
+	},
+	{
+		name: "uac_message", uas: "testdata/message_uas.xml", uac: "uac_message.xml",
+		wantInMessages: []string{"CSeq: 2 MESSAGE", "hello in the dialog", "CSeq: 3 BYE"},
+	},
+	{
+		name: "uas_hold_during_proposal", uas: "uas_hold_during_proposal.xml", uac: "testdata/uac_proposal_then_hold.xml",
+		wantInMessages: []string{"CSeq: 2 INVITE", "CSeq: 3 INVITE", "a=sendonly", "a=recvonly", "CSeq: 4 BYE"},
+	},
 }
 
 func TestScenarioPairs(t *testing.T) {
