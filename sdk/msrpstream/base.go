@@ -34,7 +34,7 @@ type Config struct {
 	AcceptWrappedTypes []string
 	// Direction is the local a=<direction>; "" means sendrecv (file
 	// transfer uses sendonly / recvonly).
-	Direction string
+	Direction sdk.MediaDirection
 	// MaxSize is a=max-size; 0 leaves it out.
 	MaxSize int64
 	// Attributes are the type's own SDP attributes (file-selector, ...).
