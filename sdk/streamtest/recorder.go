@@ -169,7 +169,10 @@ func (r *Recorder) Names(h uint64) []string {
 
 // Wait waits until a recorded notification satisfies match and returns the
 // first one that does (it may have arrived before the call). what
-// describes the notification in the failure message.
+// describes the notification in the failure message. match runs with the
+// Recorder locked, on every recorded notification each time one arrives:
+// it must not call the Recorder, and may see a notification more than
+// once.
 func (r *Recorder) Wait(t TB, what string, match func(sdk.Notification) bool) *sdk.Notification {
 	t.Helper()
 	var found sdk.Notification
@@ -304,7 +307,8 @@ func (c *Cursor) NextFor(t TB, h uint64, names ...string) *sdk.Notification {
 }
 
 // NextMatch waits for the next notification after the cursor that match
-// accepts, and moves past it and everything before it.
+// accepts, and moves past it and everything before it. match is called as
+// Recorder.Wait calls it.
 func (c *Cursor) NextMatch(t TB, what string, match func(sdk.Notification) bool) *sdk.Notification {
 	t.Helper()
 	var found sdk.Notification
