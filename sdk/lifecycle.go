@@ -53,6 +53,10 @@ func (s StreamState) String() string {
 //     MediaStreamDidEnd carrying the last failure reason, if any;
 //   - a second End: nothing.
 //
+// It also owns the stream's goroutines (Go) and cleanups (Defer): End
+// stops the goroutines and runs the cleanups before MediaStreamDidEnd, so
+// nothing the stream started outlives it.
+//
 // A stream keeps a Lifecycle beside its own state and calls its methods
 // where its own Initialize, Start, Deactivate and End make the
 // corresponding step. A Lifecycle is not safe for concurrent use: guard it
@@ -197,7 +201,9 @@ func (l *Lifecycle) Active() bool { return l.state == StateStarted && !l.Closing
 // Go runs f on a goroutine that the stream owns through its Lifecycle:
 // End cancels f's context and waits for f to return. Call it with the
 // stream's lock held; f may take the lock. Once End has begun, Go starts
-// nothing and returns false.
+// nothing and returns false. A goroutine that returns early is forgotten
+// only by End: Go is for the few goroutines of a stream's life, not for
+// one per packet.
 func (l *Lifecycle) Go(f func(ctx context.Context)) bool {
 	if l.state == StateEnded {
 		return false
