@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"strings"
 	"sync"
+
+	"github.com/pion/sdp/v3"
 
 	"github.com/sipstreams/sipstreams/sdk"
 )
@@ -186,4 +189,22 @@ func ExampleSessionInfo_LocalAddr() {
 	// 127.0.0.1 <nil>
 	// ::1 <nil>
 	// invalid IP invalid argument: local IP 0.0.0.0 is unspecified: the session must name the address it signals on
+}
+
+// A stream's GetLocalMedia writes its m-line with the SDK's pieces.
+func ExampleLocalMediaResponse() {
+	m := &sdp.MediaDescription{
+		MediaName:             sdp.MediaName{Media: "application", Port: sdp.RangedPort{Value: 40000}, Protos: []string{"UDP"}, Formats: []string{"x-example"}},
+		ConnectionInformation: sdk.Connection("2001:db8::10"),
+		Attributes:            []sdp.Attribute{sdk.OfferDirection(sdk.SendRecv, true).Attribute()},
+	}
+	res, err := sdk.LocalMediaResponse(m)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(strings.ReplaceAll(res.Media, "\r\n", "\n"))
+	// Output:
+	// m=application 40000 UDP x-example
+	// c=IN IP6 2001:db8::10
+	// a=sendonly
 }
