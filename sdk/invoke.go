@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 )
@@ -45,4 +46,61 @@ func Call[R any](ctx context.Context, inv Invoker, method string, args any) (R, 
 		return out, Errorf(ErrInvalidArgument, "decode result of %s: %v", method, err)
 	}
 	return out, nil
+}
+
+// DecodeArgs decodes a method's JSON arguments into an A, the serving side
+// of Call. The rule every method shares: no arguments (empty, white space
+// only) and JSON null decode to A's zero value, so a method called without
+// arguments sees the same as one called with its zero value; arguments that
+// do not decode into an A give an error wrapping ErrInvalidArgument.
+func DecodeArgs[A any](raw json.RawMessage) (A, error) {
+	var args A
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return args, nil
+	}
+	if err := json.Unmarshal(raw, &args); err != nil {
+		return args, Errorf(ErrInvalidArgument, "arguments: %v", err)
+	}
+	return args, nil
+}
+
+// Result returns v marshalled to JSON as an InvokeResponse (see
+// MarshalJSONValue; nil gives an empty result).
+func Result(v any) (*InvokeResponse, error) {
+	raw, err := MarshalJSONValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return &InvokeResponse{Result: raw}, nil
+}
+
+// HandleInvoke serves one stream-scope method in a Stream's Invoke: it
+// decodes req's arguments into an A (DecodeArgs), calls f and returns its
+// result (Result).
+//
+//	case MethodSend:
+//		return sdk.HandleInvoke(req, s.send) // func (s *stream) send(SendArgs) (SendResult, error)
+func HandleInvoke[A, R any](req *InvokeRequest, f func(A) (R, error)) (*InvokeResponse, error) {
+	args, err := DecodeArgs[A](req.Args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := f(args)
+	if err != nil {
+		return nil, err
+	}
+	return Result(res)
+}
+
+// Method adapts a plugin-scope method with typed arguments and result to a
+// MethodFunc: the arguments are decoded with DecodeArgs before f runs.
+func Method[A, R any](f func(ctx context.Context, args A, env *Env) (R, error)) MethodFunc {
+	return func(ctx context.Context, raw json.RawMessage, env *Env) (any, error) {
+		args, err := DecodeArgs[A](raw)
+		if err != nil {
+			return nil, err
+		}
+		return f(ctx, args, env)
+	}
 }

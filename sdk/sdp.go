@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -69,23 +70,79 @@ func ParseMedia(text string) (*sdp.MediaDescription, error) {
 	return s.MediaDescriptions[0], nil
 }
 
-// Direction returns the media direction of m within s: the media-level
-// attribute, else the session-level one, else "sendrecv" (RFC 3264 §5.1).
-func Direction(s *sdp.SessionDescription, m *sdp.MediaDescription) string {
-	for _, dir := range []string{"sendrecv", "sendonly", "recvonly", "inactive"} {
-		if _, ok := m.Attribute(dir); ok {
-			return dir
-		}
+// LocalMediaResponse returns m as GetLocalMedia's response (MarshalMedia).
+func LocalMediaResponse(m *sdp.MediaDescription) (*GetLocalMediaResponse, error) {
+	text, err := MarshalMedia(m)
+	if err != nil {
+		return nil, err
 	}
-	if s != nil {
-		for _, a := range s.Attributes {
-			switch a.Key {
-			case "sendrecv", "sendonly", "recvonly", "inactive":
-				return a.Key
-			}
+	return &GetLocalMediaResponse{Media: text}, nil
+}
+
+// Connection returns the c= line for host, an IP address (IP6 when it is an
+// IPv6 one, without a zone) or a host name (IP4, as RFC 4566 §5.7 writes
+// an FQDN of an IPv4 host).
+func Connection(host string) *sdp.ConnectionInformation {
+	addrType := "IP4"
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if ip = ip.Unmap(); ip.Is6() {
+			addrType = "IP6"
 		}
+		host = ip.WithZone("").String()
 	}
-	return "sendrecv"
+	return &sdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &sdp.Address{Address: host}}
+}
+
+// Endpoint is where a remote m-line of a UDP-based stream (RTP, the echo
+// example) says to send media, as ParseEndpoint reads it.
+type Endpoint struct {
+	// Address is the connection address (c=, media level else session
+	// level), unmapped; the unspecified address for an old-style hold, and
+	// invalid when the m-line is removed.
+	Address netip.Addr
+	// Port is the m-line's port; 0 when the stream is refused or removed.
+	Port int
+	// Direction is the remote's direction (RemoteDirection: an old-style
+	// hold does not receive).
+	Direction MediaDirection
+}
+
+// Removed reports whether the m-line's port is 0: the stream is refused,
+// or removed by a re-INVITE (RFC 3264 §6, §8.2).
+func (e Endpoint) Removed() bool { return e.Port == 0 }
+
+// OnHoldOldStyle reports whether the remote holds the stream the RFC 2543
+// way, with a connection address of 0.0.0.0 (or ::).
+func (e Endpoint) OnHoldOldStyle() bool { return e.Address.IsUnspecified() }
+
+// Peer returns where to send media, or an invalid AddrPort when the m-line
+// is removed or on old-style hold.
+func (e Endpoint) Peer() netip.AddrPort {
+	if e.Removed() || e.OnHoldOldStyle() {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(e.Address, uint16(e.Port))
+}
+
+// ParseEndpoint reads the connection address, port and direction of the
+// remote's m-line m within s (s may be nil). A port of 0 gives an Endpoint
+// with only Port set and no error. A port out of range, or a connection
+// address that is missing, is a host name or carries a zone, gives an error
+// wrapping ErrInvalidStream: a stream cannot send to it.
+func ParseEndpoint(s *sdp.SessionDescription, m *sdp.MediaDescription) (Endpoint, error) {
+	port := m.MediaName.Port.Value
+	if port == 0 {
+		return Endpoint{}, nil
+	}
+	if port < 0 || port > 65535 {
+		return Endpoint{}, Errorf(ErrInvalidStream, "m-line port %d is out of range", port)
+	}
+	text := ConnectionAddress(s, m)
+	addr, err := netip.ParseAddr(text)
+	if err != nil || addr.Zone() != "" {
+		return Endpoint{}, Errorf(ErrInvalidStream, "connection address %q is not an IP address", text)
+	}
+	return Endpoint{Address: addr.Unmap(), Port: port, Direction: RemoteDirection(s, m)}, nil
 }
 
 // ConnectionAddress returns the connection address for m: the media-level

@@ -3,6 +3,7 @@ package sdk
 import (
 	"errors"
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -160,7 +161,7 @@ func TestDirection(t *testing.T) {
 		name  string
 		text  string
 		index int
-		want  string
+		want  MediaDirection
 	}{
 		{"media level", fixture(t, "audio_offer.sdp"), 0, "sendrecv"},
 		{"session level", fixture(t, "audio_hold_session.sdp"), 0, "sendonly"},
@@ -287,6 +288,91 @@ func TestStaticPayloadNames(t *testing.T) {
 	for pt, want := range map[int]string{0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729", 96: "", 1: ""} {
 		if got := staticPayloadName(pt); got != want {
 			t.Errorf("staticPayloadName(%d) = %q, want %q", pt, got, want)
+		}
+	}
+}
+
+func TestParseEndpoint(t *testing.T) {
+	const head = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+	tests := []struct {
+		name    string
+		sdp     string
+		want    Endpoint
+		peer    string // "" for an invalid AddrPort
+		removed bool
+		oldHold bool
+		err     error
+	}{
+		{"media-level c=", head + "t=0 0\r\nm=audio 5000 RTP/AVP 0\r\nc=IN IP4 192.0.2.5\r\n",
+			Endpoint{netip.MustParseAddr("192.0.2.5"), 5000, SendRecv}, "192.0.2.5:5000", false, false, nil},
+		{"session-level c=, IPv6", head + "c=IN IP6 2001:db8::5\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\na=recvonly\r\n",
+			Endpoint{netip.MustParseAddr("2001:db8::5"), 5000, RecvOnly}, "[2001:db8::5]:5000", false, false, nil},
+		{"mapped IPv4", head + "c=IN IP6 ::ffff:192.0.2.5\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n",
+			Endpoint{netip.MustParseAddr("192.0.2.5"), 5000, SendRecv}, "192.0.2.5:5000", false, false, nil},
+		{"old-style hold", head + "c=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n",
+			Endpoint{netip.MustParseAddr("0.0.0.0"), 5000, SendOnly}, "", false, true, nil},
+		{"removed", head + "t=0 0\r\nm=audio 0 RTP/AVP 0\r\n", Endpoint{}, "", true, false, nil},
+		{"host name", head + "c=IN IP4 host.example.com\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n", Endpoint{}, "", false, false, ErrInvalidStream},
+		{"zoned", head + "c=IN IP6 fe80::1%eth0\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n", Endpoint{}, "", false, false, ErrInvalidStream},
+		{"no c=", head + "t=0 0\r\nm=audio 5000 RTP/AVP 0\r\n", Endpoint{}, "", false, false, ErrInvalidStream},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, m, err := MediaAt(tt.sdp, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseEndpoint(s, m)
+			if !errors.Is(err, tt.err) || (err == nil) != (tt.err == nil) {
+				t.Fatalf("error %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			peer := ""
+			if p := got.Peer(); p.IsValid() {
+				peer = p.String()
+			}
+			if got != tt.want || peer != tt.peer || got.Removed() != tt.removed || got.OnHoldOldStyle() != tt.oldHold {
+				t.Fatalf("ParseEndpoint = %+v (peer %q, removed %t, old-style hold %t), want %+v (peer %q)",
+					got, peer, got.Removed(), got.OnHoldOldStyle(), tt.want, tt.peer)
+			}
+		})
+	}
+}
+
+// TestParseEndpointPortRange: pion/sdp refuses such ports when parsing,
+// but a media description may be built by hand.
+func TestParseEndpointPortRange(t *testing.T) {
+	for _, port := range []int{-1, 65536} {
+		m := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: port}}, ConnectionInformation: Connection("192.0.2.1")}
+		if _, err := ParseEndpoint(nil, m); !errors.Is(err, ErrInvalidStream) {
+			t.Errorf("port %d: %v", port, err)
+		}
+	}
+}
+
+func TestConnectionAndLocalMediaResponse(t *testing.T) {
+	tests := []struct{ host, line string }{
+		{"192.0.2.1", "c=IN IP4 192.0.2.1"},
+		{"2001:db8::1", "c=IN IP6 2001:db8::1"},
+		{"::ffff:192.0.2.1", "c=IN IP4 192.0.2.1"},
+		{"fe80::1%eth0", "c=IN IP6 fe80::1"},
+		{"relay.example.com", "c=IN IP4 relay.example.com"},
+	}
+	for _, tt := range tests {
+		m := &sdp.MediaDescription{
+			MediaName:             sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: 5000}, Protos: []string{"RTP", "AVP"}, Formats: []string{"0"}},
+			ConnectionInformation: Connection(tt.host),
+			Attributes:            []sdp.Attribute{SendOnly.Attribute()},
+		}
+		res, err := LocalMediaResponse(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "m=audio 5000 RTP/AVP 0\r\n" + tt.line + "\r\na=sendonly\r\n"
+		if res.Media != want {
+			t.Errorf("Connection(%q): media %q, want %q", tt.host, res.Media, want)
 		}
 	}
 }

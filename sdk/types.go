@@ -1,8 +1,10 @@
 package sdk
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 )
 
 // Contract version implemented by this SDK. The major version is go-plugin's
@@ -111,6 +113,30 @@ type SessionInfo struct {
 	RemoteFocus    bool   `json:"remote_focus,omitempty"`
 	// LocalIP is the address the session signals on, for c= lines and binding.
 	LocalIP string `json:"local_ip,omitempty"`
+}
+
+// DefaultLocalIP is the address a stream binds when its session names
+// none (SessionInfo.LocalAddr).
+const DefaultLocalIP = "127.0.0.1"
+
+// LocalAddr returns the address a stream binds its sockets on and writes
+// into its c= line: LocalIP, or DefaultLocalIP when s is nil or names none,
+// with an IPv4-mapped IPv6 address unmapped. An address that does not parse
+// as an IP, or an unspecified one (0.0.0.0 or ::, which in a c= line means
+// "do not send to me"), gives an error wrapping ErrInvalidArgument.
+func (s *SessionInfo) LocalAddr() (netip.Addr, error) {
+	text := DefaultLocalIP
+	if s != nil && s.LocalIP != "" {
+		text = s.LocalIP
+	}
+	ip, err := netip.ParseAddr(text)
+	if err != nil {
+		return netip.Addr{}, Errorf(ErrInvalidArgument, "local IP %q is not an IP address", text)
+	}
+	if ip = ip.Unmap(); ip.IsUnspecified() {
+		return netip.Addr{}, Errorf(ErrInvalidArgument, "local IP %s is unspecified: the session must name the address it signals on", ip)
+	}
+	return ip, nil
 }
 
 // Prepare asks NewFromSDP or Create to also initialize the new stream, wait
@@ -229,6 +255,37 @@ func (a *Attributes) DecodeExtra(v any) error {
 		return fmt.Errorf("sdk: decode attributes: %w", err)
 	}
 	return nil
+}
+
+// NewAttributes returns attributes without hold support whose Extra is own
+// marshalled to JSON (nil leaves Extra empty). A stream's Attributes method
+// builds its answer with it, or with HoldState.Attributes when it supports
+// hold.
+func NewAttributes(own any) (*Attributes, error) {
+	extra, err := MarshalJSONValue(own)
+	if err != nil {
+		return nil, err
+	}
+	return &Attributes{Extra: extra}, nil
+}
+
+// ReadAttributes returns s's attributes and its type's own, decoded from
+// Extra into a T: the caller's side of NewAttributes. Stream types give
+// their callers a typed wrapper:
+//
+//	func ReadAttributes(ctx context.Context, s sdk.Stream) (*sdk.Attributes, Attributes, error) {
+//		return sdk.ReadAttributes[Attributes](ctx, s)
+//	}
+func ReadAttributes[T any](ctx context.Context, s Stream) (*Attributes, T, error) {
+	var own T
+	a, err := s.Attributes(ctx)
+	if err != nil {
+		return nil, own, err
+	}
+	if err := a.DecodeExtra(&own); err != nil {
+		return nil, own, err
+	}
+	return a, own, nil
 }
 
 // InvokeRequest calls a type-specific or plugin-scope method.

@@ -1,5 +1,7 @@
 package audio
 
+import "github.com/sipstreams/sipstreams/sdk"
+
 // Type is the stream type name, and Priority its dispatch priority (the
 // reference's AudioStream.type and priority).
 const (
@@ -70,6 +72,25 @@ const (
 )
 
 // Notifications posted by an audio stream, besides the generic ones.
+//
+// The seed's middleware API (the reference's documented AudioStream API)
+// and the reference's 5.5 code name several events differently. The plugin
+// posts such an event under both names, back to back with the same data,
+// the seed's name first:
+//
+//	seed's name (posted first)               also posted as
+//	AudioStreamDidTimeout                    RTPStreamDidTimeout
+//	AudioStreamWillStartRecordingAudio       AudioStreamWillStartRecording
+//	AudioStreamDidStartRecordingAudio        AudioStreamDidStartRecording
+//	AudioStreamWillStopRecordingAudio        AudioStreamWillStopRecording
+//	AudioStreamDidStopRecordingAudio         AudioStreamDidStopRecording
+//	AudioStreamDidChangeHoldState            RTPStreamDidChangeHoldState
+//	AudioStreamDidChangeRTPParameters        RTPStreamDidChangeRTPParameters
+//	AudioStreamICENegotiationStateDidChange  RTPStreamICENegotiationStateDidChange
+//	AudioStreamICENegotiationDidSucceed      RTPStreamICENegotiationDidSucceed
+//	AudioStreamICENegotiationDidFail         RTPStreamICENegotiationDidFail
+//
+// An application written against either API gets every event once.
 const (
 	// GotDTMF: a DTMF digit arrived (DTMFData).
 	GotDTMF = "AudioStreamGotDTMF"
@@ -77,8 +98,16 @@ const (
 	// while the direction is sendrecv (no data).
 	DidTimeout    = "AudioStreamDidTimeout"
 	RTPDidTimeout = "RTPStreamDidTimeout"
+	// WillStartRecordingAudio, DidStartRecordingAudio,
+	// WillStopRecordingAudio and DidStopRecordingAudio frame a recording
+	// (RecordingData): the seed's names.
+	WillStartRecordingAudio = "AudioStreamWillStartRecordingAudio"
+	DidStartRecordingAudio  = "AudioStreamDidStartRecordingAudio"
+	WillStopRecordingAudio  = "AudioStreamWillStopRecordingAudio"
+	DidStopRecordingAudio   = "AudioStreamDidStopRecordingAudio"
 	// WillStartRecording, DidStartRecording, WillStopRecording and
-	// DidStopRecording frame a recording (RecordingData).
+	// DidStopRecording are the same events under the reference code's
+	// names, each posted right after its seed name.
 	WillStartRecording = "AudioStreamWillStartRecording"
 	DidStartRecording  = "AudioStreamDidStartRecording"
 	WillStopRecording  = "AudioStreamWillStopRecording"
@@ -98,18 +127,22 @@ const (
 	DidNotEnableEncryption = "RTPStreamDidNotEnableEncryption"
 	// ICENegotiationDidSucceed and ICENegotiationDidFail report ICE
 	// (ICESucceededData, ICEFailedData); MediaStreamDidStart follows
-	// either way.
-	ICENegotiationDidSucceed = "RTPStreamICENegotiationDidSucceed"
-	ICENegotiationDidFail    = "RTPStreamICENegotiationDidFail"
-	// ICENegotiationStateDidChange follows each ICE component's state
-	// (ICEStateData).
-	ICENegotiationStateDidChange = "RTPStreamICENegotiationStateDidChange"
+	// either way. RTPICENegotiationDidSucceed and RTPICENegotiationDidFail
+	// are the reference code's names for them.
+	ICENegotiationDidSucceed    = "AudioStreamICENegotiationDidSucceed"
+	ICENegotiationDidFail       = "AudioStreamICENegotiationDidFail"
+	RTPICENegotiationDidSucceed = "RTPStreamICENegotiationDidSucceed"
+	RTPICENegotiationDidFail    = "RTPStreamICENegotiationDidFail"
+	// ICENegotiationStateDidChange (and RTPICENegotiationStateDidChange)
+	// follows each ICE component's state (ICEStateData).
+	ICENegotiationStateDidChange    = "AudioStreamICENegotiationStateDidChange"
+	RTPICENegotiationStateDidChange = "RTPStreamICENegotiationStateDidChange"
 )
 
 // Values of HoldStateData.Originator.
 const (
-	OriginatorLocal  = "local"
-	OriginatorRemote = "remote"
+	OriginatorLocal  = sdk.OriginatorLocal
+	OriginatorRemote = sdk.OriginatorRemote
 )
 
 // ChangeRemotePeerRebind is RTPParametersData.Change when a re-INVITE moved
@@ -131,11 +164,9 @@ type RecordingData struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-// HoldStateData is the data of DidChangeHoldState.
-type HoldStateData struct {
-	Originator string `json:"originator"`
-	OnHold     bool   `json:"on_hold"`
-}
+// HoldStateData is the data of DidChangeHoldState: the SDK's, posted by
+// sdk.HoldState.
+type HoldStateData = sdk.HoldStateData
 
 // RTPParametersData is the data of DidChangeRTPParameters.
 type RTPParametersData struct {
@@ -261,21 +292,21 @@ type Encryption struct {
 // sdk.Attributes.Extra. Addresses are IPs and ports; empty or zero while
 // unknown.
 type Attributes struct {
-	Codec                    string     `json:"codec,omitempty"`
-	SampleRate               int        `json:"sample_rate,omitempty"`
-	Direction                string     `json:"direction,omitempty"`
-	SRTPActive               bool       `json:"srtp_active"`
-	Encryption               Encryption `json:"encryption"`
-	ICEActive                bool       `json:"ice_active"`
-	LocalRTPAddress          string     `json:"local_rtp_address,omitempty"`
-	LocalRTPPort             int        `json:"local_rtp_port,omitempty"`
-	RemoteRTPAddress         string     `json:"remote_rtp_address,omitempty"`
-	RemoteRTPPort            int        `json:"remote_rtp_port,omitempty"`
-	RemoteRTPAddressSDP      string     `json:"remote_rtp_address_sdp,omitempty"`
-	RemoteRTPAddressReceived string     `json:"remote_rtp_address_received,omitempty"`
-	LocalRTPCandidateType    string     `json:"local_rtp_candidate_type,omitempty"`
-	RemoteRTPCandidateType   string     `json:"remote_rtp_candidate_type,omitempty"`
-	RecordingFilename        string     `json:"recording_filename,omitempty"`
+	Codec                    string             `json:"codec,omitempty"`
+	SampleRate               int                `json:"sample_rate,omitempty"`
+	Direction                sdk.MediaDirection `json:"direction,omitempty"`
+	SRTPActive               bool               `json:"srtp_active"`
+	Encryption               Encryption         `json:"encryption"`
+	ICEActive                bool               `json:"ice_active"`
+	LocalRTPAddress          string             `json:"local_rtp_address,omitempty"`
+	LocalRTPPort             int                `json:"local_rtp_port,omitempty"`
+	RemoteRTPAddress         string             `json:"remote_rtp_address,omitempty"`
+	RemoteRTPPort            int                `json:"remote_rtp_port,omitempty"`
+	RemoteRTPAddressSDP      string             `json:"remote_rtp_address_sdp,omitempty"`
+	RemoteRTPAddressReceived string             `json:"remote_rtp_address_received,omitempty"`
+	LocalRTPCandidateType    string             `json:"local_rtp_candidate_type,omitempty"`
+	RemoteRTPCandidateType   string             `json:"remote_rtp_candidate_type,omitempty"`
+	RecordingFilename        string             `json:"recording_filename,omitempty"`
 	// SignalLevel is the peak level, 0..255, of the last 20 ms sent (the
 	// input) and received: the reference's signal_level (tx, rx).
 	SignalLevel [2]int     `json:"signal_level"`

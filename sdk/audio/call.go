@@ -44,15 +44,7 @@ func SetInput(ctx context.Context, s sdk.Invoker, file string, loops int) error 
 
 // ReadAttributes returns the stream's generic attributes and its own.
 func ReadAttributes(ctx context.Context, s sdk.Stream) (*sdk.Attributes, Attributes, error) {
-	var own Attributes
-	a, err := s.Attributes(ctx)
-	if err != nil {
-		return nil, own, err
-	}
-	if err := a.DecodeExtra(&own); err != nil {
-		return nil, own, err
-	}
-	return a, own, nil
+	return sdk.ReadAttributes[Attributes](ctx, s)
 }
 
 // ListDevices lists the sound devices and the ones in use.

@@ -16,9 +16,12 @@
 //
 // The notifications an audio stream posts besides the generic MediaStream*
 // ones are named by the constants below, each with its data struct: decode
-// them with sdk.Notification.Decode. Where the reference's 5.5 code
-// (RTPStream*) and its documented API (AudioStream*) name the same event
-// differently, the plugin posts both, with the same data.
+// them with sdk.Notification.Decode. Where the seed's middleware API (the
+// reference's documented API: AudioStream*, the recordings as
+// AudioStream*RecordingAudio) and its 5.5 code (RTPStream*,
+// AudioStream*Recording) name the same event differently, the plugin posts
+// both, back to back with the same data, the seed's name first; the table
+// above the constants lists the pairs.
 //
 // The account settings the stream reads are the Setting* constants; values
 // arrive flattened in sdk.Account.Settings.

@@ -337,13 +337,5 @@ func SetLocalNickname(ctx context.Context, s sdk.Invoker, nickname string) (stri
 
 // ReadAttributes returns the stream's generic attributes and its own.
 func ReadAttributes(ctx context.Context, s sdk.Stream) (*sdk.Attributes, Attributes, error) {
-	var own Attributes
-	a, err := s.Attributes(ctx)
-	if err != nil {
-		return nil, own, err
-	}
-	if err := a.DecodeExtra(&own); err != nil {
-		return nil, own, err
-	}
-	return a, own, nil
+	return sdk.ReadAttributes[Attributes](ctx, s)
 }

@@ -20,9 +20,6 @@ import (
 // binding, or waiting for the peer (the reference's 30 s MSRP timeouts).
 const ConnectTimeout = 30 * time.Second
 
-// defaultLocalIP is used when the session names no local address.
-const defaultLocalIP = "127.0.0.1"
-
 // Config describes the vendor's MSRP stream type to the Base: what goes
 // into the SDP and who handles the incoming requests.
 type Config struct {
@@ -34,7 +31,7 @@ type Config struct {
 	AcceptWrappedTypes []string
 	// Direction is the local a=<direction>; "" means sendrecv (file
 	// transfer uses sendonly / recvonly).
-	Direction string
+	Direction sdk.MediaDirection
 	// MaxSize is a=max-size; 0 leaves it out.
 	MaxSize int64
 	// Attributes are the type's own SDP attributes (file-selector, ...).
@@ -84,22 +81,6 @@ func (h Handler) msrp() msrp.Handler {
 	return funcs
 }
 
-// state is where a Base is in its life.
-type state int
-
-const (
-	stateNew         state = iota // built, not initialized
-	stateInitialized              // local URI ready (listening if passive)
-	stateStarting                 // connecting
-	stateStarted                  // session up
-	stateFailed                   // initialization or start failed
-	stateEnded                    // End was called
-)
-
-func (s state) String() string {
-	return [...]string{"new", "initialized", "starting", "started", "failed", "ended"}[s]
-}
-
 // Base implements the IMediaStream lifecycle of an MSRP stream, as the
 // reference's MSRPStreamBase: a vendor embeds it, gives it a Config, and
 // adds its own NewFromSDP checks, attributes and methods.
@@ -119,6 +100,8 @@ func (s state) String() string {
 //     MediaStreamDidEnd (MediaStreamDidNotInitialize "Interrupted" before
 //     Initialize).
 //
+// The states and the generic notifications are an sdk.Lifecycle's.
+//
 // Base's methods are safe for concurrent use.
 type Base struct {
 	sdk.UnimplementedStream
@@ -128,26 +111,21 @@ type Base struct {
 	cfg     Config
 	offer   *Media // the remote offer when answering, else nil
 
-	mu          sync.Mutex
-	state       state
-	deactivated bool
-	failure     string // last failure reason, for MediaStreamDidEnd
-	transport   Transport
-	offerer     bool
-	role        Role
-	local       msrp.URI
-	clientTLS   *tls.Config
-	serverTLS   *tls.Config
-	listener    *msrp.Listener
-	accepting   *msrp.Accepting
-	relay       *msrp.Relay   // the RFC 4976 relay we wait behind
-	usePath     []msrp.URI    // the relay's Use-Path, before local in a=path
-	pending     *msrp.Pending // the session registered at the relay
-	remote      *Media
-	session     *msrp.Session
-	cancel      context.CancelFunc // ends the connection attempt
-	stop        chan struct{}      // closed by End: the goroutine returns
-	done        chan struct{}      // closed when the goroutine has returned
+	mu        sync.Mutex
+	life      sdk.Lifecycle // state, notifications, the connecting goroutine
+	transport Transport
+	offerer   bool
+	role      Role
+	local     msrp.URI
+	clientTLS *tls.Config
+	serverTLS *tls.Config
+	listener  *msrp.Listener
+	accepting *msrp.Accepting
+	relay     *msrp.Relay   // the RFC 4976 relay we wait behind
+	usePath   []msrp.URI    // the relay's Use-Path, before local in a=path
+	pending   *msrp.Pending // the session registered at the relay
+	remote    *Media
+	session   *msrp.Session
 }
 
 var _ sdk.Stream = (*Base)(nil)
@@ -157,7 +135,7 @@ func New(env *sdk.Env, account *sdk.Account, cfg Config) *Base {
 	if cfg.MediaType == "" {
 		cfg.MediaType = DefaultMediaType
 	}
-	return &Base{env: env, account: account, cfg: cfg}
+	return &Base{env: env, account: account, cfg: cfg, life: sdk.NewLifecycle(env)}
 }
 
 // NewFromSDP returns a Base for m-line req.StreamIndex of an incoming
@@ -194,21 +172,14 @@ func (b *Base) Offer() *Media { return b.offer }
 func (b *Base) Initialize(ctx context.Context, req *sdk.InitializeRequest) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state != stateNew {
-		return sdk.Errorf(sdk.ErrIllegalState, "Initialize in state %s", b.state)
-	}
-	if err := b.initializeLocked(ctx, req); err != nil {
-		if b.relay != nil {
+	return b.life.Initialize(func() error {
+		err := b.initializeLocked(ctx, req)
+		if err != nil && b.relay != nil {
 			_ = b.relay.Close()
 			b.relay, b.pending = nil, nil
 		}
-		b.state, b.failure = stateFailed, sdk.ReasonOf(err)
-		b.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: b.failure})
-		return nil
-	}
-	b.state = stateInitialized
-	b.env.Post(sdk.MediaStreamDidInitialize, nil)
-	return nil
+		return err
+	})
 }
 
 func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest) error {
@@ -232,13 +203,11 @@ func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest)
 			}
 		}
 	}
-	host := defaultLocalIP
-	if req.Session != nil && req.Session.LocalIP != "" {
-		host = req.Session.LocalIP
+	ip, err := req.Session.LocalAddr()
+	if err != nil {
+		return err
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		return sdk.Errorf(sdk.ErrInvalidArgument, "local IP %q is not a usable address", host)
-	}
+	host := ip.String()
 	b.offerer = b.offer == nil
 	in := RoleInput{
 		PeerToPeer:       boolSetting(b.account, SettingPeerToPeer),
@@ -330,8 +299,8 @@ func (b *Base) LocalMedia() (*Media, error) {
 }
 
 func (b *Base) localMediaLocked() (*Media, error) {
-	if b.state == stateNew || b.state == stateEnded || b.local.Host == "" {
-		return nil, sdk.Errorf(sdk.ErrIllegalState, "no local media in state %s", b.state)
+	if b.life.In(sdk.StateNew, sdk.StateEnded) || b.local.Host == "" {
+		return nil, sdk.Errorf(sdk.ErrIllegalState, "no local media in state %s", b.life.State())
 	}
 	return &Media{
 		MediaType:          b.cfg.MediaType,
@@ -373,11 +342,11 @@ func (b *Base) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest) (
 func (b *Base) Start(_ context.Context, req *sdk.StartRequest) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state != stateInitialized || b.deactivated {
-		return sdk.Errorf(sdk.ErrIllegalState, "Start in state %s", b.state)
+	if err := b.life.Starting(); err != nil {
+		return err
 	}
 	if err := b.startLocked(req); err != nil {
-		b.failLocked("start", sdk.ReasonOf(err))
+		b.life.Fail("start", sdk.ReasonOf(err))
 	}
 	return nil
 }
@@ -430,19 +399,19 @@ func (b *Base) startLocked(req *sdk.StartRequest) error {
 	default:
 		establish = b.accepting.Accept
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ConnectTimeout)
-	b.cancel, b.stop, b.done, b.state = cancel, make(chan struct{}), make(chan struct{}), stateStarting
-	go b.connect(ctx, role, remote.Path, establish, b.stop)
+	b.life.Go(func(ctx context.Context) { b.connect(ctx, role, remote.Path, establish) })
 	return nil
 }
 
-// connect establishes the session, then watches it until it closes or
-// the Base ends. It is the Base's only goroutine; End stops and awaits it.
-func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establish func(context.Context) (*msrp.Session, error), stop <-chan struct{}) {
-	defer close(b.done)
-	sess, err := establish(ctx)
+// connect establishes the session, within ConnectTimeout, then watches it
+// until it closes or the Base ends (ctx). It is the Base's only goroutine,
+// owned by its Lifecycle: End cancels and awaits it.
+func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establish func(context.Context) (*msrp.Session, error)) {
+	connectCtx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	sess, err := establish(connectCtx)
 	b.mu.Lock()
-	if b.state != stateStarting {
+	if b.life.State() != sdk.StateStarting {
 		b.mu.Unlock()
 		if sess != nil {
 			_ = sess.Close()
@@ -450,12 +419,12 @@ func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establis
 		return
 	}
 	if err != nil {
-		b.failLocked("start", connectReason(role, path, err))
+		b.life.Fail("start", connectReason(role, path, err))
 		b.mu.Unlock()
 		return
 	}
-	b.session, b.state = sess, stateStarted
-	b.env.Post(sdk.MediaStreamDidStart, nil)
+	b.session = sess
+	b.life.Started()
 	b.mu.Unlock()
 	if b.cfg.Handler.Started != nil {
 		b.cfg.Handler.Started(sess)
@@ -463,15 +432,15 @@ func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establis
 	select {
 	case <-sess.Done():
 		b.mu.Lock()
-		if b.state == stateStarted && !b.deactivated {
+		if b.life.State() == sdk.StateStarted {
 			reason := "MSRP session closed"
 			if e := sess.Err(); e != nil && !errors.Is(e, msrp.ErrClosed) {
 				reason = e.Error()
 			}
-			b.failLocked("reading", reason)
+			b.life.TransportClosed("reading", reason)
 		}
 		b.mu.Unlock()
-	case <-stop:
+	case <-ctx.Done():
 	}
 }
 
@@ -513,12 +482,6 @@ func connectReason(role Role, path []msrp.URI, err error) string {
 	return err.Error()
 }
 
-// failLocked records a failure and posts MediaStreamDidFail.
-func (b *Base) failLocked(context, reason string) {
-	b.state, b.failure = stateFailed, reason
-	b.env.Post(sdk.MediaStreamDidFail, sdk.DidFailData{Context: context, Reason: reason})
-}
-
 // ValidateUpdate accepts every re-INVITE, as the reference's MSRP streams do.
 func (b *Base) ValidateUpdate(context.Context, *sdk.ValidateUpdateRequest) (*sdk.ValidateUpdateResponse, error) {
 	return &sdk.ValidateUpdateResponse{OK: true}, nil
@@ -541,53 +504,31 @@ func (b *Base) Reset(context.Context, *sdk.ResetRequest) error { return nil }
 func (b *Base) Deactivate(context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.deactivated = true
+	b.life.Deactivate()
 	return nil
 }
 
-// End closes the session and the listener and stops the goroutine. It
-// posts MediaStreamWillEnd then MediaStreamDidEnd with the last failure, or,
-// before Initialize, MediaStreamDidNotInitialize with reason "Interrupted".
-// A second End does nothing.
+// End stops the goroutine and closes the session, the listener and the
+// relay connection. Its notifications are the Lifecycle's:
+// MediaStreamWillEnd then MediaStreamDidEnd with the last failure, or,
+// before Initialize, MediaStreamDidNotInitialize with reason
+// "Interrupted". A second End does nothing.
 func (b *Base) End(context.Context) error {
-	b.mu.Lock()
-	prev := b.state
-	if prev == stateEnded {
-		b.mu.Unlock()
-		return nil
-	}
-	b.state = stateEnded
-	if prev == stateNew {
-		b.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: "Interrupted"})
-		b.mu.Unlock()
-		return nil
-	}
-	b.env.Post(sdk.MediaStreamWillEnd, nil)
-	cancel, stop, done := b.cancel, b.stop, b.done
-	b.mu.Unlock()
-
-	if cancel != nil {
-		cancel()
-		close(stop)
-		<-done
-	}
-	b.mu.Lock()
-	sess, listener, relay := b.session, b.listener, b.relay
-	b.session, b.listener, b.accepting, b.relay, b.pending = nil, nil, nil, nil, nil
-	b.mu.Unlock()
-	if sess != nil {
-		_ = sess.Close()
-	}
-	if listener != nil {
-		_ = listener.Close()
-	}
-	if relay != nil {
-		_ = relay.Close()
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.env.Post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: b.failure})
-	return nil
+	return b.life.End(&b.mu, func(sdk.StreamState) func() {
+		sess, listener, relay := b.session, b.listener, b.relay
+		b.session, b.listener, b.accepting, b.relay, b.pending = nil, nil, nil, nil, nil
+		return func() {
+			if sess != nil {
+				_ = sess.Close()
+			}
+			if listener != nil {
+				_ = listener.Close()
+			}
+			if relay != nil {
+				_ = relay.Close()
+			}
+		}
+	})
 }
 
 // Attributes reports a stream without hold support. Vendors with
@@ -607,9 +548,9 @@ func (b *Base) Session() *msrp.Session {
 // started, or after it failed or ended, it fails with sdk.ErrIllegalState.
 func (b *Base) Send(ctx context.Context, o msrp.Outgoing) (*msrp.Delivery, error) {
 	b.mu.Lock()
-	sess, st := b.session, b.state
+	sess, st := b.session, b.life.State()
 	b.mu.Unlock()
-	if sess == nil || st != stateStarted {
+	if sess == nil || st != sdk.StateStarted {
 		return nil, sdk.Errorf(sdk.ErrIllegalState, "send in state %s", st)
 	}
 	return sess.Send(ctx, o)

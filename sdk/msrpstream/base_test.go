@@ -14,66 +14,26 @@ import (
 
 	"github.com/sipstreams/sipstreams/sdk"
 	"github.com/sipstreams/sipstreams/sdk/msrp"
+	"github.com/sipstreams/sipstreams/sdk/streamtest"
 )
 
 // waitLimit bounds every wait for a notification; it only turns a hang
 // into a failure.
 const waitLimit = 20 * time.Second
 
-type note struct {
-	name string
-	data any
+// newRecorder returns the Recorder a test's stream posts to (handle 0).
+func newRecorder() *streamtest.Recorder {
+	return streamtest.NewRecorder(streamtest.WithTimeout(waitLimit))
 }
 
-// recorder is a Notifier that keeps what a stream posts.
-type recorder struct {
-	mu    sync.Mutex
-	notes []note
-	added chan struct{}
-}
-
-func newRecorder() *recorder { return &recorder{added: make(chan struct{}, 1)} }
-
-func (r *recorder) Post(name string, data any) {
-	r.mu.Lock()
-	r.notes = append(r.notes, note{name, data})
-	r.mu.Unlock()
-	select {
-	case r.added <- struct{}{}:
-	default:
-	}
-}
-
-func (r *recorder) names() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, n := range r.notes {
-		out = append(out, n.name)
-	}
-	return out
-}
-
-// wait returns the first notification called name, waiting for it.
-func (r *recorder) wait(t *testing.T, name string) note {
+// data decodes a notification's data into a T.
+func data[T any](t *testing.T, n *sdk.Notification) T {
 	t.Helper()
-	deadline := time.NewTimer(waitLimit)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		for _, n := range r.notes {
-			if n.name == name {
-				r.mu.Unlock()
-				return n
-			}
-		}
-		r.mu.Unlock()
-		select {
-		case <-r.added:
-		case <-deadline.C:
-			t.Fatalf("no %s; got %v", name, r.names())
-		}
+	var v T
+	if err := n.Decode(&v); err != nil {
+		t.Fatal(err)
 	}
+	return v
 }
 
 func quietConfig(cfg Config) Config {
@@ -81,7 +41,7 @@ func quietConfig(cfg Config) Config {
 	return cfg
 }
 
-func newEnv(r *recorder) *sdk.Env {
+func newEnv(r *streamtest.Recorder) *sdk.Env {
 	return &sdk.Env{Notifier: r, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
@@ -96,7 +56,7 @@ var loopback = &sdk.SessionInfo{LocalIP: "127.0.0.1"}
 // endpoint is one side of a test session.
 type endpoint struct {
 	base *Base
-	rec  *recorder
+	rec  *streamtest.Recorder
 	got  chan []byte // bodies of the SEND chunks it received
 }
 
@@ -144,7 +104,7 @@ func negotiateWith(t *testing.T, offerSettings, answerSettings map[string]string
 	if err := offerer.base.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
 		t.Fatal(err)
 	}
-	offerer.rec.wait(t, sdk.MediaStreamDidInitialize)
+	offerer.rec.WaitFor(t, 0, sdk.MediaStreamDidInitialize)
 	offer := mustLocalMedia(t, offerer.base, &sdk.GetLocalMediaRequest{ForOffer: true})
 
 	answerer = &endpoint{rec: newRecorder()}
@@ -157,7 +117,7 @@ func negotiateWith(t *testing.T, offerSettings, answerSettings map[string]string
 	if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionIncoming}); err != nil {
 		t.Fatal(err)
 	}
-	answerer.rec.wait(t, sdk.MediaStreamDidInitialize)
+	answerer.rec.WaitFor(t, 0, sdk.MediaStreamDidInitialize)
 	answer := mustLocalMedia(t, b, &sdk.GetLocalMediaRequest{RemoteSDP: offer})
 
 	if err := b.Start(ctx, &sdk.StartRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
@@ -167,12 +127,12 @@ func negotiateWith(t *testing.T, offerSettings, answerSettings map[string]string
 		t.Fatal(err)
 	}
 	for _, e := range []*endpoint{offerer, answerer} {
-		if n := e.rec.wait(t, sdk.MediaStreamDidStart); n.name != sdk.MediaStreamDidStart {
+		if n := e.rec.WaitFor(t, 0, sdk.MediaStreamDidStart); n.Name != sdk.MediaStreamDidStart {
 			t.Fatal(n)
 		}
-		for _, n := range e.rec.names() {
+		for _, n := range e.rec.Names(0) {
 			if n == sdk.MediaStreamDidFail {
-				t.Fatalf("unexpected failure: %+v", e.rec.notes)
+				t.Fatalf("unexpected failure: %+v", e.rec.All())
 			}
 		}
 	}
@@ -254,7 +214,7 @@ func TestSessionRoles(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := []string{sdk.MediaStreamDidInitialize, sdk.MediaStreamDidStart, sdk.MediaStreamWillEnd, sdk.MediaStreamDidEnd}
-				if got := e.rec.names(); strings.Join(got, " ") != strings.Join(want, " ") {
+				if got := e.rec.Names(0); strings.Join(got, " ") != strings.Join(want, " ") {
 					t.Errorf("notifications %v, want %v", got, want)
 				}
 			}
@@ -267,9 +227,9 @@ func TestPeerGoneFailsReading(t *testing.T) {
 	if err := a.base.End(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	n := o.rec.wait(t, sdk.MediaStreamDidFail)
-	if d, ok := n.data.(sdk.DidFailData); !ok || d.Context != "reading" || d.Reason == "" {
-		t.Fatalf("MediaStreamDidFail data %#v, want context reading with a reason", n.data)
+	n := o.rec.WaitFor(t, 0, sdk.MediaStreamDidFail)
+	if d := data[sdk.DidFailData](t, n); d.Context != "reading" || d.Reason == "" {
+		t.Fatalf("MediaStreamDidFail data %s, want context reading with a reason", n.Data)
 	}
 	if _, err := o.base.Send(context.Background(), msrp.Outgoing{ContentType: "text/plain", Body: strings.NewReader("x"), Size: 1}); !errors.Is(err, sdk.ErrIllegalState) {
 		t.Fatalf("Send after the failure: %v, want ErrIllegalState", err)
@@ -277,8 +237,8 @@ func TestPeerGoneFailsReading(t *testing.T) {
 	if err := o.base.End(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	end := o.rec.wait(t, sdk.MediaStreamDidEnd)
-	if d := end.data.(sdk.DidEndData); d.Error != n.data.(sdk.DidFailData).Reason {
+	end := o.rec.WaitFor(t, 0, sdk.MediaStreamDidEnd)
+	if d := data[sdk.DidEndData](t, end); d.Error != data[sdk.DidFailData](t, n).Reason {
 		t.Fatalf("MediaStreamDidEnd error %q, want the failure reason", d.Error)
 	}
 }
@@ -301,9 +261,9 @@ func TestDeactivatedPeerGoneIsNormal(t *testing.T) {
 	if err := o.base.End(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range o.rec.names() {
+	for _, n := range o.rec.Names(0) {
 		if n == sdk.MediaStreamDidFail {
-			t.Fatalf("a deactivated stream reported a failure: %v", o.rec.names())
+			t.Fatalf("a deactivated stream reported a failure: %v", o.rec.Names(0))
 		}
 	}
 }
@@ -352,14 +312,14 @@ func TestStartFailures(t *testing.T) {
 			if err := b.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: sessionHead + tt.answer(closedPort(t))}); err != nil {
 				t.Fatal(err)
 			}
-			n := rec.wait(t, sdk.MediaStreamDidFail)
-			if d := n.data.(sdk.DidFailData); d.Context != "start" || d.Reason == "" {
+			n := rec.WaitFor(t, 0, sdk.MediaStreamDidFail)
+			if d := data[sdk.DidFailData](t, n); d.Context != "start" || d.Reason == "" {
 				t.Fatalf("MediaStreamDidFail %#v, want context start with a reason", d)
 			}
 			if err := b.End(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if got := rec.names(); got[len(got)-1] != sdk.MediaStreamDidEnd {
+			if got := rec.Names(0); got[len(got)-1] != sdk.MediaStreamDidEnd {
 				t.Fatalf("notifications %v do not end with MediaStreamDidEnd", got)
 			}
 		})
@@ -375,12 +335,12 @@ func TestLifecycleErrors(t *testing.T) {
 		if err := b.End(ctx); err != nil {
 			t.Fatal(err)
 		}
-		n := rec.wait(t, sdk.MediaStreamDidNotInitialize)
-		if d := n.data.(sdk.DidNotInitializeData); d.Reason != "Interrupted" {
+		n := rec.WaitFor(t, 0, sdk.MediaStreamDidNotInitialize)
+		if d := data[sdk.DidNotInitializeData](t, n); d.Reason != "Interrupted" {
 			t.Fatalf("reason %q, want Interrupted", d.Reason)
 		}
-		if err := b.End(ctx); err != nil || len(rec.names()) != 1 {
-			t.Fatalf("second End: %v, notifications %v", err, rec.names())
+		if err := b.End(ctx); err != nil || len(rec.Names(0)) != 1 {
+			t.Fatalf("second End: %v, notifications %v", err, rec.Names(0))
 		}
 	})
 	t.Run("bad transport setting", func(t *testing.T) {
@@ -390,7 +350,7 @@ func TestLifecycleErrors(t *testing.T) {
 		if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
 			t.Fatal(err)
 		}
-		if d := rec.wait(t, sdk.MediaStreamDidNotInitialize).data.(sdk.DidNotInitializeData); !strings.Contains(d.Reason, SettingTransport) {
+		if d := data[sdk.DidNotInitializeData](t, rec.WaitFor(t, 0, sdk.MediaStreamDidNotInitialize)); !strings.Contains(d.Reason, SettingTransport) {
 			t.Fatalf("reason %q does not name the setting", d.Reason)
 		}
 	})
@@ -399,7 +359,7 @@ func TestLifecycleErrors(t *testing.T) {
 		b := New(newEnv(rec), account(map[string]string{SettingTransport: "tcp"}), Config{})
 		defer b.End(ctx)
 		_ = b.Initialize(ctx, &sdk.InitializeRequest{Session: &sdk.SessionInfo{LocalIP: "0.0.0.0"}, Direction: sdk.DirectionOutgoing})
-		rec.wait(t, sdk.MediaStreamDidNotInitialize)
+		rec.WaitFor(t, 0, sdk.MediaStreamDidNotInitialize)
 	})
 	t.Run("calls out of order", func(t *testing.T) {
 		b := New(newEnv(newRecorder()), account(nil), Config{})
@@ -508,8 +468,8 @@ func TestDialRetriesUntilPeerWaits(t *testing.T) {
 	if err := o.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
 		t.Fatal(err)
 	}
-	oRec.wait(t, sdk.MediaStreamDidStart)
-	aRec.wait(t, sdk.MediaStreamDidStart)
+	oRec.WaitFor(t, 0, sdk.MediaStreamDidStart)
+	aRec.WaitFor(t, 0, sdk.MediaStreamDidStart)
 	if got := a.Role(); got != (Role{Dial, SetupActive}) {
 		t.Fatalf("answerer role %+v, want dial/active", got)
 	}

@@ -38,7 +38,7 @@ type Media struct {
 	Path []msrp.URI
 	// Direction is sendrecv, sendonly, recvonly or inactive; "" means
 	// sendrecv.
-	Direction string
+	Direction sdk.MediaDirection
 	// AcceptTypes and AcceptWrappedTypes are the media types the endpoint
 	// takes, bare and inside message/cpim (RFC 4975 §8.6).
 	AcceptTypes        []string
@@ -106,7 +106,7 @@ func (m *Media) Build() *sdp.MediaDescription {
 		md.WithValueAttribute("path", strings.Join(uris, " "))
 	}
 	if m.Direction != "" && m.Direction != "sendrecv" {
-		md.WithPropertyAttribute(m.Direction)
+		md.WithPropertyAttribute(string(m.Direction))
 	}
 	if len(m.AcceptTypes) > 0 {
 		md.WithValueAttribute("accept-types", strings.Join(m.AcceptTypes, " "))

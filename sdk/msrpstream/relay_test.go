@@ -145,8 +145,8 @@ func TestBaseRelayRefused(t *testing.T) {
 			if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionIncoming}); err != nil {
 				t.Fatal(err)
 			}
-			n := rec.wait(t, sdk.MediaStreamDidNotInitialize)
-			reason := n.data.(sdk.DidNotInitializeData).Reason
+			n := rec.WaitFor(t, 0, sdk.MediaStreamDidNotInitialize)
+			reason := data[sdk.DidNotInitializeData](t, n).Reason
 			for _, w := range tt.want {
 				if !strings.Contains(reason, w) {
 					t.Fatalf("reason %q does not say %q", reason, w)
@@ -248,7 +248,7 @@ func TestBaseBindsThroughRelay(t *testing.T) {
 	if err := o.base.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
 		t.Fatal(err)
 	}
-	o.rec.wait(t, sdk.MediaStreamDidInitialize)
+	o.rec.WaitFor(t, 0, sdk.MediaStreamDidInitialize)
 	offer := mustLocalMedia(t, o.base, &sdk.GetLocalMediaRequest{ForOffer: true})
 	om, err := o.base.LocalMedia()
 	if err != nil {
@@ -280,7 +280,7 @@ func TestBaseBindsThroughRelay(t *testing.T) {
 	if err := o.base.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
 		t.Fatal(err)
 	}
-	o.rec.wait(t, sdk.MediaStreamDidStart)
+	o.rec.WaitFor(t, 0, sdk.MediaStreamDidStart)
 	if got := o.base.Role(); got != (Role{Relay, SetupActive}) {
 		t.Fatalf("role %+v", got)
 	}

@@ -14,20 +14,15 @@ func TestTransportTrace(t *testing.T) {
 	offerer, answerer := negotiate(t, on, off)
 	send(t, offerer, answerer, "traced body")
 	var out, in bool
-	offerer.rec.mu.Lock()
-	for _, n := range offerer.rec.notes {
-		if n.name != TransportTrace {
-			continue
-		}
-		d := n.data.(TraceData)
+	for _, n := range offerer.rec.Of(0, TransportTrace) {
+		d := data[TraceData](t, &n)
 		out = out || (d.Direction == "outgoing" && strings.Contains(d.Data, " SEND\r\n") && strings.Contains(d.Data, "traced body"))
 		in = in || (d.Direction == "incoming" && strings.Contains(d.Data, " 200 OK"))
 	}
-	offerer.rec.mu.Unlock()
 	if !out || !in {
-		t.Errorf("offerer traced the SEND out: %v, its 200 in: %v; names %v", out, in, offerer.rec.names())
+		t.Errorf("offerer traced the SEND out: %v, its 200 in: %v; names %v", out, in, offerer.rec.Names(0))
 	}
-	for _, n := range answerer.rec.names() {
+	for _, n := range answerer.rec.Names(0) {
 		if n == TransportTrace {
 			t.Fatalf("the answerer traced without logs.trace_msrp")
 		}

@@ -89,6 +89,15 @@
 // for a notification is bounded by the timeout (10 s by default); a call
 // that ignores its context fails the case instead of hanging the test.
 //
+// # Waiting for notifications in a plugin's own tests
+//
+// Recorder is the suite's record of notifications, for a plugin's own
+// tests: Record subscribes to a provider, or a Recorder is given directly
+// to a stream as its Notifier. WaitFor, WaitCount and Wait wait for what a
+// test expects, with the timeout as a deadline and without sleeping, and
+// fail with the notifications recorded so far; a Cursor reads them in
+// order, as a test that consumes them one by one does.
+//
 // Do not mark a test that calls Run with t.Parallel: the leak check would
 // count the goroutines of the tests running beside it.
 package streamtest

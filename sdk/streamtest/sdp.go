@@ -97,5 +97,5 @@ func direction(t tb, text string, index int) string {
 	if err != nil {
 		t.Fatalf("parsing SDP the suite built: %v\n%s", err, text)
 	}
-	return sdk.Direction(s, m)
+	return string(sdk.Direction(s, m))
 }

@@ -350,7 +350,7 @@ func (s *fakeStream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequ
 	if s.dir != "" && !strings.Contains(s.dir, "recv") {
 		capability = "sendonly"
 	}
-	return s.media(intersect(capability, reverse(sdk.Direction(sd, m)))), nil
+	return s.media(intersect(capability, reverse(string(sdk.Direction(sd, m))))), nil
 }
 
 func (s *fakeStream) Start(_ context.Context, req *sdk.StartRequest) error {
@@ -389,7 +389,7 @@ func (s *fakeStream) negotiate(local, remote string, index int) error {
 	if err != nil {
 		return err
 	}
-	dir := intersect(sdk.Direction(ls, lm), reverse(sdk.Direction(rs, rm)))
+	dir := intersect(string(sdk.Direction(ls, lm)), reverse(string(sdk.Direction(rs, rm))))
 	s.dir = dir
 	if dir != "inactive" {
 		s.holdLocal = dir == "sendonly"

@@ -9,6 +9,10 @@
 //
 // # A stream's life
 //
+// The states, the generic notifications, the goroutine that gathers or
+// checks ICE and End are an sdk.Lifecycle's; the hold request, the
+// directions of reference §3.5 and the hold flags an sdk.HoldState's.
+//
 //   - NewFromSDP accepts an m=audio line as the reference's new_from_sdp
 //     (§3.2): RTP/AVP or RTP/SAVP, a codec in common with
 //     rtp.audio_codec_list, and an offer the SRTP policy allows (no plain
@@ -16,14 +20,14 @@
 //     anything else is sdk.ErrInvalidStream. Create makes an outgoing one.
 //   - Initialize binds an even/odd RTP/RTCP port pair from rtp.port_range
 //     and, with nat_traversal.use_ice, gathers ICE candidates on a goroutine
-//     the stream owns (INITIALIZING) before MediaStreamDidInitialize.
+//     the stream owns (initializing) before MediaStreamDidInitialize.
 //   - GetLocalMedia writes the offer (codecs in rtp.audio_codec_list order,
 //     telephone-event/8000 on payload type 101 with 0-15, a=ptime:20,
 //     a=rtcp, a=crypto per rtp.srtp_encryption, ICE attributes) or the
 //     answer (one common codec, §3.3, plus telephone-event if offered). The
-//     direction follows §3.5 (package sdpaudio).
+//     direction follows §3.5 (sdk.HoldState).
 //   - Start negotiates from both descriptions, runs ICE checks when both
-//     sides offered ICE (WAIT_ICE; plain RTP if they fail), builds the
+//     sides offered ICE (starting; plain RTP if they fail), builds the
 //     rtpsession.Session (SRTP keys from the a=crypto pair), joins the
 //     voice mixer and posts RTPStreamDidEnableEncryption or
 //     RTPStreamDidNotEnableEncryption, then MediaStreamDidStart.
@@ -31,6 +35,9 @@
 //     decoder, a new remote address rebinds the peer keeping SSRC, sequence
 //     and SRTP state (AudioStreamDidChangeRTPParameters), a new direction
 //     changes the hold flags (AudioStreamDidChangeHoldState).
+//   - Events that the seed's API and the reference's code name differently
+//     are posted under both names, the seed's first (see package
+//     sdk/audio).
 //   - Hold takes the stream out of the media path at once; while either
 //     side holds, nothing is sent but keep-alives.
 //   - End stops a recording, leaves the mixer, closes RTP and ICE and waits

@@ -112,7 +112,7 @@ func TestHold(t *testing.T) {
 		return stats(t, c.b.Stream).RX.Packets > b1.RX.Packets+20 && stats(t, c.a.Stream).RX.Packets > a1.RX.Packets+20
 	})
 	var held []sdkaudio.HoldStateData
-	for _, n := range h.waitNotification(c.a, sdkaudio.DidChangeHoldState, 2) {
+	for _, n := range h.postedAsPair(c.a, sdkaudio.DidChangeHoldState, sdkaudio.RTPDidChangeHoldState, 2) {
 		var d sdkaudio.HoldStateData
 		if err := n.Decode(&d); err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/wav"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/streamtest"
 )
 
 // waitTimeout bounds every wait of these tests.
@@ -68,19 +69,14 @@ func readWAV(t testing.TB, path string) ([]int16, int) {
 }
 
 // harness runs the audio plugin behind one or two providers (in-process,
-// or two plugin processes) and records every notification per stream.
+// or two plugin processes) and records every notification of each.
 type harness struct {
 	t     testing.TB
 	lp    *sdk.LocalProvider // the in-process provider, if any
 	provs []sdk.Provider     // A's is the first, B's the last
+	recs  []*streamtest.Recorder
 	mu    sync.Mutex
-	seen  map[streamKey][]*sdk.Notification
 	owner map[*sdk.Opened]int // provider index of each stream
-}
-
-type streamKey struct {
-	prov   int
-	handle uint64
 }
 
 // newHarness runs the plugin in-process.
@@ -90,7 +86,7 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, lp: lp, seen: map[streamKey][]*sdk.Notification{}, owner: map[*sdk.Opened]int{}}
+	h := &harness{t: t, lp: lp, owner: map[*sdk.Opened]int{}}
 	// Registered first, so it runs after the reader stopped.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -103,52 +99,27 @@ func newHarness(t testing.TB) *harness {
 	return h
 }
 
-// add adds a provider and starts reading its notifications until the
-// test ends.
+// add adds a provider and records its notifications until the test ends.
 func (h *harness) add(p sdk.Provider) {
 	h.t.Helper()
-	idx := len(h.provs)
 	h.provs = append(h.provs, p)
-	ctx, cancel := context.WithCancel(context.Background())
-	ns, err := p.Notifications(ctx)
-	if err != nil {
-		cancel()
-		h.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			n, err := ns.Recv()
-			if err != nil {
-				return
-			}
-			h.mu.Lock()
-			k := streamKey{idx, n.Handle}
-			h.seen[k] = append(h.seen[k], n)
-			h.mu.Unlock()
-		}
-	}()
-	h.t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	h.recs = append(h.recs, streamtest.Record(h.t, p, streamtest.WithTimeout(waitTimeout)))
 }
 
-// notifications returns the notifications called name posted for o.
-func (h *harness) notifications(o *sdk.Opened, name string) []*sdk.Notification {
+// rec returns the recorder of o's provider.
+func (h *harness) rec(o *sdk.Opened) *streamtest.Recorder {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []*sdk.Notification
-	for _, n := range h.seen[streamKey{h.owner[o], o.Handle}] {
-		if n.Name == name {
-			out = append(out, n)
-		}
-	}
-	return out
+	return h.recs[h.owner[o]]
 }
 
-// waitFor polls until cond holds, failing the test after waitTimeout.
+// notifications returns the notifications called name posted for o so far.
+func (h *harness) notifications(o *sdk.Opened, name string) []sdk.Notification {
+	return h.rec(o).Of(o.Handle, name)
+}
+
+// waitFor polls until cond holds, failing the test after waitTimeout: for
+// conditions no notification announces (media statistics).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
@@ -160,15 +131,34 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// waitNotification waits for the n-th (from 1) notification name of o.
-func (h *harness) waitNotification(o *sdk.Opened, name string, n int) []*sdk.Notification {
+// waitNotification waits until o has posted n notifications called name
+// and returns them all.
+func (h *harness) waitNotification(o *sdk.Opened, name string, n int) []sdk.Notification {
 	h.t.Helper()
-	var got []*sdk.Notification
-	waitFor(h.t, name, func() bool {
-		got = h.notifications(o, name)
-		return len(got) >= n
-	})
-	return got
+	return h.rec(o).WaitCount(h.t, o.Handle, n, name)
+}
+
+// postedAsPair waits until o has posted n notifications called seed (a
+// name of the seed's API) and as many called other (the same event under
+// the reference code's name), and checks that the k-th of each carry the
+// same data, seed first. It returns the seed-named ones.
+func (h *harness) postedAsPair(o *sdk.Opened, seed, other string, n int) []sdk.Notification {
+	h.t.Helper()
+	rec := h.rec(o)
+	seeds := rec.WaitCount(h.t, o.Handle, n, seed)
+	others := rec.WaitCount(h.t, o.Handle, len(seeds), other)
+	order := map[uint64]int{} // Seq → position in the stream's log
+	for i, x := range rec.Of(o.Handle) {
+		order[x.Seq] = i
+	}
+	for k, x := range seeds {
+		y := others[k]
+		if string(x.Data) != string(y.Data) || order[x.Seq] > order[y.Seq] {
+			h.t.Errorf("stream %d: %s #%d %s and %s #%d %s: want the same data, %s first\n%s",
+				o.Handle, seed, k, x.Data, other, k, y.Data, seed, rec.Dump(o.Handle))
+		}
+	}
+	return seeds
 }
 
 // account returns an account with the given settings over test defaults.

@@ -44,51 +44,48 @@ func (s *stream) newICE(ip netip.Addr, controlling bool) (*icetransport.Transpor
 		if old == "" {
 			old = ice.ConnectionStateNew.String()
 		}
-		s.env.Post(sdkaudio.ICENegotiationStateDidChange, sdkaudio.ICEStateData{Component: component, PrevState: old, State: state.String()})
+		data := sdkaudio.ICEStateData{Component: component, PrevState: old, State: state.String()}
+		postAll(s.env, data, sdkaudio.ICENegotiationStateDidChange, sdkaudio.RTPICENegotiationStateDidChange)
 	}
 	return icetransport.New(cfg)
 }
 
-// gather runs on the stream's init goroutine: it gathers the candidates
-// and posts the outcome of Initialize.
-func (s *stream) gather(ctx context.Context, t *icetransport.Transport, done chan<- struct{}) {
-	defer close(done)
+// gather runs on the stream's init goroutine (the lifecycle's): it
+// gathers the candidates and posts the outcome of Initialize.
+func (s *stream) gather(ctx context.Context, t *icetransport.Transport) {
 	ctx, cancel := context.WithTimeout(ctx, iceTimeout)
 	defer cancel()
 	err := t.Gather(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateInitializing {
+	if s.life.State() != sdk.StateInitializing {
 		return // ended meanwhile: End posted the outcome and closes t
 	}
 	if err != nil {
-		s.state, s.failure = stateFailed, err.Error()
-		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: "ICE gathering: " + err.Error()})
+		s.life.NotInitialized("ICE gathering: " + err.Error())
 		return
 	}
 	s.local.ice = t.Attributes()
-	s.state = stateInitialized
-	s.env.Post(sdk.MediaStreamDidInitialize, nil)
+	s.life.Initialized()
 }
 
-// connectICE runs on the stream's start goroutine: the connectivity checks,
+// connectICE runs on the stream's start goroutine (the lifecycle's): the connectivity checks,
 // then the rest of Start over the ICE connections, or over the plain
 // sockets when ICE fails (reference §3.6: MediaStreamDidStart follows
 // either way).
-func (s *stream) connectICE(ctx context.Context, t *icetransport.Transport, remote icetransport.Remote, n negotiation, index int, done chan<- struct{}) {
-	defer close(done)
+func (s *stream) connectICE(ctx context.Context, t *icetransport.Transport, remote icetransport.Remote, n negotiation, index int) {
 	ctx, cancel := context.WithTimeout(ctx, iceTimeout)
 	defer cancel()
 	began := time.Now()
 	rtpConn, rtcpConn, err := t.Connect(ctx, remote)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateWaitICE {
+	if s.life.State() != sdk.StateStarting {
 		return // ended meanwhile
 	}
 	var tr transports
 	if err != nil {
-		s.env.Post(sdkaudio.ICENegotiationDidFail, sdkaudio.ICEFailedData{Reason: err.Error()})
+		postAll(s.env, sdkaudio.ICEFailedData{Reason: err.Error()}, sdkaudio.ICENegotiationDidFail, sdkaudio.RTPICENegotiationDidFail)
 		s.ice = nil
 		_ = t.Close()
 	} else {
@@ -116,7 +113,7 @@ func (s *stream) connectICE(ctx context.Context, t *icetransport.Transport, remo
 		for _, p := range t.Selected() {
 			data.ValidList = append(data.ValidList, p.String())
 		}
-		s.env.Post(sdkaudio.ICENegotiationDidSucceed, data)
+		postAll(s.env, data, sdkaudio.ICENegotiationDidSucceed, sdkaudio.RTPICENegotiationDidSucceed)
 	}
 	s.finishStartLocked(ctx, n, index, tr)
 }

@@ -2,6 +2,8 @@ package audiostream_test
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/sipstreams/sipstreams/sdk"
@@ -22,19 +24,19 @@ func TestICE(t *testing.T) {
 	}
 	c.start(c.answer)
 	for _, o := range []*sdk.Opened{c.a, c.b} {
-		h.waitNotification(o, sdkaudio.ICENegotiationDidSucceed, 1)
-		waitFor(t, "ICE component 1 connected", func() bool {
-			for _, n := range h.notifications(o, sdkaudio.ICENegotiationStateDidChange) {
-				var d sdkaudio.ICEStateData
-				if err := n.Decode(&d); err != nil {
-					t.Fatal(err)
-				}
-				if d.Component == 1 && d.State == "Connected" && d.PrevState == "Checking" {
-					return true
-				}
-			}
-			return false
+		// Under the seed's names and the reference code's, with the same
+		// data.
+		h.postedAsPair(o, sdkaudio.ICENegotiationDidSucceed, sdkaudio.RTPICENegotiationDidSucceed, 1)
+		connected := h.rec(o).Wait(t, "ICE component 1 connected", func(n sdk.Notification) bool {
+			var d sdkaudio.ICEStateData
+			return n.Handle == o.Handle && n.Name == sdkaudio.ICENegotiationStateDidChange && n.Decode(&d) == nil &&
+				d.Component == 1 && d.State == "Connected" && d.PrevState == "Checking"
 		})
+		states := h.notifications(o, sdkaudio.ICENegotiationStateDidChange)
+		h.postedAsPair(o, sdkaudio.ICENegotiationStateDidChange, sdkaudio.RTPICENegotiationStateDidChange, len(states))
+		if len(states) < 2 || connected.Seq == 0 {
+			t.Errorf("stream %d: ICE states %v", o.Handle, states)
+		}
 		_, attrs, err := sdkaudio.ReadAttributes(context.Background(), o.Stream)
 		if err != nil {
 			t.Fatal(err)
@@ -60,9 +62,41 @@ func TestICEOfferToPlainPeer(t *testing.T) {
 	waitFor(t, "media", func() bool {
 		return stats(t, c.a.Stream).RX.Packets > 20 && stats(t, c.b.Stream).RX.Packets > 20
 	})
-	for _, name := range []string{sdkaudio.ICENegotiationDidSucceed, sdkaudio.ICENegotiationDidFail} {
+	for _, name := range []string{sdkaudio.ICENegotiationDidSucceed, sdkaudio.ICENegotiationDidFail, sdkaudio.RTPICENegotiationDidSucceed, sdkaudio.RTPICENegotiationDidFail} {
 		if n := h.notifications(c.a, name); len(n) != 0 {
 			t.Errorf("A posted %s", name)
 		}
+	}
+}
+
+// TestICEFailureFallsBack: when the connectivity checks cannot run (the
+// answer, edited on its way, has no candidate for the RTCP component), the
+// offerer posts AudioStreamICENegotiationDidFail and
+// RTPStreamICENegotiationDidFail with the reason, then starts on plain RTP
+// all the same (reference §3.6).
+func TestICEFailureFallsBack(t *testing.T) {
+	h := newHarness(t)
+	settings := map[string]string{sdkaudio.SettingUseICE: "true", sdkaudio.SettingCodecList: "PCMU"}
+	c := h.open(account("a", settings), account("b", settings))
+	rtcpCandidate := regexp.MustCompile(`(?m)^a=candidate:\S+ 2 .*\r\n`)
+	answer := rtcpCandidate.ReplaceAllString(c.answer, "")
+	if answer == c.answer || !mLineHas(answer, "a=candidate:") {
+		t.Fatalf("the answer has no RTCP candidate to drop, or only those:\n%s", c.answer)
+	}
+	mustCall(t, "Start", func(ctx context.Context) error {
+		return c.a.Stream.Start(ctx, &sdk.StartRequest{LocalSDP: c.offer, RemoteSDP: answer})
+	})
+	fail := h.postedAsPair(c.a, sdkaudio.ICENegotiationDidFail, sdkaudio.RTPICENegotiationDidFail, 1)
+	var d sdkaudio.ICEFailedData
+	if err := fail[0].Decode(&d); err != nil || !strings.Contains(d.Reason, "component 2") {
+		t.Fatalf("ICE failure data %s, %v; want a reason naming component 2", fail[0].Data, err)
+	}
+	h.waitNotification(c.a, sdk.MediaStreamDidStart, 1)
+	if f := h.notifications(c.a, sdk.MediaStreamDidFail); len(f) != 0 {
+		t.Fatalf("A failed: %s", f[0].Data)
+	}
+	_, attrs, err := sdkaudio.ReadAttributes(context.Background(), c.a.Stream)
+	if err != nil || attrs.ICEActive {
+		t.Fatalf("attributes after the ICE failure: ice_active %t, %v", attrs.ICEActive, err)
 	}
 }

@@ -58,10 +58,20 @@ func exchange(t *testing.T, c *call, failA bool) (recA, recB string) {
 	for _, s := range []sdk.Stream{c.a.Stream, c.b.Stream} {
 		mustCall(t, "stop_recording", func(ctx context.Context) error { _, err := sdkaudio.StopRecording(ctx, s); return err })
 	}
+	// Each recording event under the seed's name and the reference's.
+	pairs := [][2]string{
+		{sdkaudio.WillStartRecordingAudio, sdkaudio.WillStartRecording},
+		{sdkaudio.DidStartRecordingAudio, sdkaudio.DidStartRecording},
+		{sdkaudio.WillStopRecordingAudio, sdkaudio.WillStopRecording},
+		{sdkaudio.DidStopRecordingAudio, sdkaudio.DidStopRecording},
+	}
 	for _, o := range []*sdk.Opened{c.a, c.b} {
-		for _, name := range []string{sdkaudio.WillStartRecording, sdkaudio.DidStartRecording, sdkaudio.WillStopRecording, sdkaudio.DidStopRecording} {
-			if n := len(c.h.waitNotification(o, name, 1)); n != 1 {
-				t.Errorf("stream %d posted %s %d times, want once", o.Handle, name, n)
+		for _, p := range pairs {
+			if n := len(c.h.postedAsPair(o, p[0], p[1], 1)); n != 1 {
+				t.Errorf("stream %d posted %s %d times, want once", o.Handle, p[0], n)
+			}
+			if n := len(c.h.notifications(o, p[1])); n != 1 {
+				t.Errorf("stream %d posted %s %d times, want once", o.Handle, p[1], n)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package audiostream
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,45 +32,13 @@ type recorderPort struct {
 
 func (r *recorderPort) Name() string { return r.name }
 
-// decodeArgs decodes a method's JSON arguments; none leaves v as it is.
-func decodeArgs(raw json.RawMessage, v any) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return sdk.Errorf(sdk.ErrInvalidArgument, "arguments: %v", err)
-	}
-	return nil
-}
-
-// result marshals a method's result.
-func result(v any) (*sdk.InvokeResponse, error) {
-	raw, err := sdk.MarshalJSONValue(v)
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.InvokeResponse{Result: raw}, nil
-}
-
 // Invoke serves the stream-scope methods of package sdk/audio.
 func (s *stream) Invoke(ctx context.Context, req *sdk.InvokeRequest) (*sdk.InvokeResponse, error) {
 	switch req.Method {
 	case sdkaudio.MethodSendDTMF:
-		var args sdkaudio.SendDTMFArgs
-		if err := decodeArgs(req.Args, &args); err != nil {
-			return nil, err
-		}
-		return nil, s.sendDTMF(args.Digit)
+		return sdk.HandleInvoke(req, func(a sdkaudio.SendDTMFArgs) (any, error) { return nil, s.sendDTMF(a.Digit) })
 	case sdkaudio.MethodStartRecording:
-		var args sdkaudio.RecordingArgs
-		if err := decodeArgs(req.Args, &args); err != nil {
-			return nil, err
-		}
-		name, err := s.startRecording(args.Filename)
-		if err != nil {
-			return nil, err
-		}
-		return result(sdkaudio.RecordingResult{Filename: name})
+		return sdk.HandleInvoke(req, s.startRecording)
 	case sdkaudio.MethodStopRecording:
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -80,17 +47,13 @@ func (s *stream) Invoke(ctx context.Context, req *sdk.InvokeRequest) (*sdk.Invok
 		}
 		name := s.recorder.path
 		s.stopRecordingLocked("")
-		return result(sdkaudio.RecordingResult{Filename: name})
+		return sdk.Result(sdkaudio.RecordingResult{Filename: name})
 	case sdkaudio.MethodStatistics:
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return result(s.statisticsLocked())
+		return sdk.Result(s.statisticsLocked())
 	case sdkaudio.MethodSetInput:
-		var args sdkaudio.SetInputArgs
-		if err := decodeArgs(req.Args, &args); err != nil {
-			return nil, err
-		}
-		return nil, s.setInput(args.File, args.Loops)
+		return sdk.HandleInvoke(req, func(a sdkaudio.SetInputArgs) (any, error) { return nil, s.setInput(a.File, a.Loops) })
 	}
 	return s.UnimplementedStream.Invoke(ctx, req)
 }
@@ -106,8 +69,8 @@ func (s *stream) sendDTMF(digit string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateEstablished || s.port == nil {
-		return sdk.Errorf(sdk.ErrIllegalState, "send_dtmf in state %s", s.state)
+	if s.life.State() != sdk.StateStarted || s.port == nil {
+		return sdk.Errorf(sdk.ErrIllegalState, "send_dtmf in state %s", s.life.State())
 	}
 	if err := s.port.sendDTMF(r); err != nil {
 		return sdk.Errorf(sdk.ErrInvalidArgument, "send_dtmf: %v", err)
@@ -116,21 +79,23 @@ func (s *stream) sendDTMF(digit string) error {
 }
 
 // startRecording records the stream's bridge (the remote party and the
-// microphone) to a WAV file, posting AudioStreamWillStartRecording and
-// AudioStreamDidStartRecording (or DidStopRecording with the reason).
-func (s *stream) startRecording(filename string) (string, error) {
+// microphone) to a WAV file, posting AudioStreamWillStartRecordingAudio and
+// AudioStreamDidStartRecordingAudio (or DidStopRecordingAudio with the
+// reason), each followed by the name without "Audio".
+func (s *stream) startRecording(args sdkaudio.RecordingArgs) (sdkaudio.RecordingResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateEstablished || s.mix == nil {
-		return "", sdk.Errorf(sdk.ErrIllegalState, "start_recording in state %s", s.state)
+	if s.life.State() != sdk.StateStarted || s.mix == nil {
+		return sdkaudio.RecordingResult{}, sdk.Errorf(sdk.ErrIllegalState, "start_recording in state %s", s.life.State())
 	}
 	if s.recorder != nil {
-		return "", sdk.Errorf(sdk.ErrIllegalState, "already recording to %s", s.recorder.path)
+		return sdkaudio.RecordingResult{}, sdk.Errorf(sdk.ErrIllegalState, "already recording to %s", s.recorder.path)
 	}
+	filename := args.Filename
 	if filename == "" {
 		filename = s.defaultRecordingName()
 	}
-	s.env.Post(sdkaudio.WillStartRecording, sdkaudio.RecordingData{Filename: filename})
+	postAll(s.env, sdkaudio.RecordingData{Filename: filename}, sdkaudio.WillStartRecordingAudio, sdkaudio.WillStartRecording)
 	rec, err := mixer.NewWAVRecorder(filename, s.mix.SampleRate())
 	if err == nil {
 		port := &recorderPort{WAVRecorder: rec, name: "recorder:" + s.port.name, path: filename}
@@ -141,22 +106,23 @@ func (s *stream) startRecording(filename string) (string, error) {
 		}
 	}
 	if err != nil {
-		s.env.Post(sdkaudio.DidStopRecording, sdkaudio.RecordingData{Filename: filename, Reason: err.Error()})
-		return "", sdk.Errorf(sdk.ErrInvalidArgument, "start_recording %s: %v", filename, err)
+		postAll(s.env, sdkaudio.RecordingData{Filename: filename, Reason: err.Error()}, sdkaudio.DidStopRecordingAudio, sdkaudio.DidStopRecording)
+		return sdkaudio.RecordingResult{}, sdk.Errorf(sdk.ErrInvalidArgument, "start_recording %s: %v", filename, err)
 	}
 	s.applyLocked()
-	s.env.Post(sdkaudio.DidStartRecording, sdkaudio.RecordingData{Filename: filename})
-	return filename, nil
+	postAll(s.env, sdkaudio.RecordingData{Filename: filename}, sdkaudio.DidStartRecordingAudio, sdkaudio.DidStartRecording)
+	return sdkaudio.RecordingResult{Filename: filename}, nil
 }
 
 // stopRecordingLocked finishes the recording, if any, posting
-// AudioStreamWillStopRecording and AudioStreamDidStopRecording.
+// AudioStreamWillStopRecordingAudio and AudioStreamDidStopRecordingAudio,
+// each followed by the name without "Audio".
 func (s *stream) stopRecordingLocked(reason string) {
 	rec := s.recorder
 	if rec == nil {
 		return
 	}
-	s.env.Post(sdkaudio.WillStopRecording, sdkaudio.RecordingData{Filename: rec.path})
+	postAll(s.env, sdkaudio.RecordingData{Filename: rec.path}, sdkaudio.WillStopRecordingAudio, sdkaudio.WillStopRecording)
 	s.recorder = nil
 	s.applyLocked()
 	if s.mix != nil {
@@ -165,7 +131,7 @@ func (s *stream) stopRecordingLocked(reason string) {
 	if err := rec.Close(); err != nil && reason == "" {
 		reason = err.Error()
 	}
-	s.env.Post(sdkaudio.DidStopRecording, sdkaudio.RecordingData{Filename: rec.path, Reason: reason})
+	postAll(s.env, sdkaudio.RecordingData{Filename: rec.path, Reason: reason}, sdkaudio.DidStopRecordingAudio, sdkaudio.DidStopRecording)
 }
 
 // defaultRecordingName is <recordings dir>/<YYYYMMDD>/<YYYYMMDD-HHMMSS>-
@@ -206,8 +172,8 @@ func (s *stream) setInput(file string, loops int) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == stateEnded || s.state == stateFailed {
-		return sdk.Errorf(sdk.ErrIllegalState, "set_input in state %s", s.state)
+	if s.life.In(sdk.StateEnded, sdk.StateFailed) {
+		return sdk.Errorf(sdk.ErrIllegalState, "set_input in state %s", s.life.State())
 	}
 	if s.mix == nil {
 		if file != "" {

@@ -129,7 +129,7 @@ type localEndpoint struct {
 
 // buildOffer writes our offer. crypto are the lines to offer (kept by the
 // stream across re-offers so that keys do not change).
-func buildOffer(st *settings, ep localEndpoint, crypto []sdes.Crypto, dir string) sdpaudio.Media {
+func buildOffer(st *settings, ep localEndpoint, crypto []sdes.Crypto, dir sdk.MediaDirection) sdpaudio.Media {
 	proto := sdpaudio.ProtoAVP
 	if st.srtp == sdkaudio.SRTPMandatory {
 		proto = sdpaudio.ProtoSAVP
@@ -153,7 +153,7 @@ func buildOffer(st *settings, ep localEndpoint, crypto []sdes.Crypto, dir string
 // offer has it and the policy allows SRTP. prev is our previous answer's
 // crypto line, whose key is kept in a re-answer. It returns the answer and
 // its crypto line (zero when plain).
-func buildAnswer(st *settings, ep localEndpoint, remote sdpaudio.Media, prev sdes.Crypto, dir string) (sdpaudio.Media, sdes.Crypto, error) {
+func buildAnswer(st *settings, ep localEndpoint, remote sdpaudio.Media, prev sdes.Crypto, dir sdk.MediaDirection) (sdpaudio.Media, sdes.Crypto, error) {
 	if err := checkOffer(st, remote); err != nil {
 		return sdpaudio.Media{}, sdes.Crypto{}, err
 	}
@@ -202,7 +202,7 @@ type negotiation struct {
 	evRate     int          // telephone-event clock rate
 	remoteRTP  *net.UDPAddr // nil while the remote holds old-style
 	remoteRTCP *net.UDPAddr
-	direction  string
+	direction  sdk.MediaDirection
 	srtp       *srtpParams
 	// notEncrypted is why SRTP was offered but is not used ("" when it
 	// was not offered or is used).
@@ -271,7 +271,7 @@ func negotiate(st *settings, localSDP, remoteSDP string, index int) (negotiation
 		}
 		n.remoteRTCP = &net.UDPAddr{IP: remote.Address.AsSlice(), Port: rtcp}
 	}
-	n.direction = sdpaudio.Negotiated(local.Direction, remote.Direction)
+	n.direction = sdk.NegotiatedDirection(local.Direction, remote.Direction)
 	n.remoteICE = remote.ICE
 
 	// SRTP: a local and a remote line with the same tag and suite.

@@ -60,7 +60,7 @@ func TestAnswerGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			remote.Crypto, remote.Proto = nil, sdpaudio.ProtoAVP // keep keys out of the golden file
-			ans, line, err := buildAnswer(&st, testEndpoint, remote, sdes.Crypto{}, sdpaudio.AnswerDirection("", remote.Direction))
+			ans, line, err := buildAnswer(&st, testEndpoint, remote, sdes.Crypto{}, sdk.AnswerDirection("", remote.Direction))
 			if err != nil || len(line.Key) != 0 {
 				t.Fatalf("buildAnswer: %v (crypto %v)", err, line)
 			}
@@ -111,14 +111,14 @@ func TestNegotiate(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			offerM := buildOffer(&so, testEndpoint, lines, sdpaudio.SendRecv)
+			offerM := buildOffer(&so, testEndpoint, lines, sdk.SendRecv)
 			offer := wrapMedia(t, offerM)
 			remote, err := parseRemote(offer, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			b := localEndpoint{addr: netip.MustParseAddr("192.0.2.2"), rtpPort: 40000, rtcpPort: 40001}
-			ansM, _, err := buildAnswer(&sa, b, remote, sdes.Crypto{}, sdpaudio.AnswerDirection("", remote.Direction))
+			ansM, _, err := buildAnswer(&sa, b, remote, sdes.Crypto{}, sdk.AnswerDirection("", remote.Direction))
 			if tt.wantAnswerErr {
 				if !errors.Is(err, sdk.ErrInvalidStream) {
 					t.Fatalf("buildAnswer = %v, want ErrInvalidStream", err)
@@ -138,7 +138,7 @@ func TestNegotiate(t *testing.T) {
 				t.Fatalf("answerer: %v", err)
 			}
 			for side, n := range map[string]negotiation{"offerer": no, "answerer": na} {
-				if n.codec.Info().Name != tt.wantCodec || (n.srtp != nil) != tt.wantSRTP || !n.events || n.direction != sdpaudio.SendRecv {
+				if n.codec.Info().Name != tt.wantCodec || (n.srtp != nil) != tt.wantSRTP || !n.events || n.direction != sdk.SendRecv {
 					t.Errorf("%s: codec %s srtp %v events %t direction %s", side, n.codec.Info().Name, n.srtp, n.events, n.direction)
 				}
 			}
@@ -170,7 +170,7 @@ func TestNegotiateForeignPayloadTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ans, line, err := buildAnswer(&st, testEndpoint, remote, sdes.Crypto{}, sdpaudio.AnswerDirection("", remote.Direction))
+	ans, line, err := buildAnswer(&st, testEndpoint, remote, sdes.Crypto{}, sdk.AnswerDirection("", remote.Direction))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,15 +182,15 @@ func TestNegotiateForeignPayloadTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.sendPT != 111 || n.recvPT != 111 || n.sendEvPT != 110 || n.direction != sdpaudio.RecvOnly || n.srtp == nil {
+	if n.sendPT != 111 || n.recvPT != 111 || n.sendEvPT != 110 || n.direction != sdk.RecvOnly || n.srtp == nil {
 		t.Errorf("negotiation %+v", n)
 	}
 	if !strings.Contains(answer, "a=rtpmap:110 telephone-event/48000") {
 		t.Errorf("answer:\n%s", answer)
 	}
 	// A re-answer keeps the key.
-	again, line2, err := buildAnswer(&st, testEndpoint, remote, line, sdpaudio.AnswerDirection(n.direction, remote.Direction))
-	if err != nil || string(line2.Key) != string(line.Key) || again.Direction != sdpaudio.RecvOnly {
+	again, line2, err := buildAnswer(&st, testEndpoint, remote, line, sdk.AnswerDirection(n.direction, remote.Direction))
+	if err != nil || string(line2.Key) != string(line.Key) || again.Direction != sdk.RecvOnly {
 		t.Errorf("re-answer: %v, key kept %t, direction %s", err, string(line2.Key) == string(line.Key), again.Direction)
 	}
 }

@@ -2,7 +2,6 @@ package audiostream
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -66,10 +65,10 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 			Create:        p.create,
 		}},
 		Methods: map[string]sdk.MethodFunc{
-			sdkaudio.MethodListDevices:   p.listDevices,
-			sdkaudio.MethodSelectDevices: p.selectDevices,
-			sdkaudio.MethodPlayWAV:       p.playWAV,
-			sdkaudio.MethodPlayTones:     p.playTones,
+			sdkaudio.MethodListDevices:   sdk.Method(p.listDevices),
+			sdkaudio.MethodSelectDevices: sdk.Method(p.selectDevices),
+			sdkaudio.MethodPlayWAV:       sdk.Method(p.playWAV),
+			sdkaudio.MethodPlayTones:     sdk.Method(p.playTones),
 		},
 	}
 }
@@ -107,24 +106,16 @@ func (p *plugin) create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env)
 	return newStream(env, p, st, 0), nil
 }
 
-func (p *plugin) listDevices(ctx context.Context, _ json.RawMessage, _ *sdk.Env) (any, error) {
+func (p *plugin) listDevices(ctx context.Context, _ struct{}, _ *sdk.Env) (sdkaudio.DeviceList, error) {
 	return p.engine.listDevices(ctx)
 }
 
-func (p *plugin) selectDevices(ctx context.Context, raw json.RawMessage, _ *sdk.Env) (any, error) {
-	var args sdkaudio.SelectDevicesArgs
-	if err := decodeArgs(raw, &args); err != nil {
-		return nil, err
-	}
+func (p *plugin) selectDevices(ctx context.Context, args sdkaudio.SelectDevicesArgs, _ *sdk.Env) (sdkaudio.Devices, error) {
 	return p.engine.selectDevices(ctx, args), nil
 }
 
 // playWAV plays a file on the alert mixer and returns once it has played.
-func (p *plugin) playWAV(ctx context.Context, raw json.RawMessage, _ *sdk.Env) (any, error) {
-	var args sdkaudio.PlayWAVArgs
-	if err := decodeArgs(raw, &args); err != nil {
-		return nil, err
-	}
+func (p *plugin) playWAV(ctx context.Context, args sdkaudio.PlayWAVArgs, _ *sdk.Env) (any, error) {
 	if args.File == "" || args.Loops < 0 || args.Volume < 0 {
 		return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_wav: need a file, loops >= 0 and volume >= 0")
 	}
@@ -153,11 +144,7 @@ func (p *plugin) playWAV(ctx context.Context, raw json.RawMessage, _ *sdk.Env) (
 }
 
 // playTones plays a tone list on the alert mixer and returns once played.
-func (p *plugin) playTones(ctx context.Context, raw json.RawMessage, _ *sdk.Env) (any, error) {
-	var args sdkaudio.PlayTonesArgs
-	if err := decodeArgs(raw, &args); err != nil {
-		return nil, err
-	}
+func (p *plugin) playTones(ctx context.Context, args sdkaudio.PlayTonesArgs, _ *sdk.Env) (any, error) {
 	if len(args.Tones) == 0 || len(args.Tones) > maxTones {
 		return nil, sdk.Errorf(sdk.ErrInvalidArgument, "play_tones: 1 to %d tones, got %d", maxTones, len(args.Tones))
 	}

@@ -64,7 +64,7 @@ func startPlugin(t *testing.T, bin string) sdk.Provider {
 // tone, over SRTP, with DTMF both ways.
 func TestTwoProcesses(t *testing.T) {
 	bin := buildPlugin(t)
-	h := &harness{t: t, seen: map[streamKey][]*sdk.Notification{}, owner: map[*sdk.Opened]int{}}
+	h := &harness{t: t, owner: map[*sdk.Opened]int{}}
 	h.add(startPlugin(t, bin))
 	h.add(startPlugin(t, bin))
 	settings := map[string]string{sdkaudio.SettingCodecList: "opus", sdkaudio.SettingSRTP: sdkaudio.SRTPMandatory}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,50 +19,14 @@ import (
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
 )
 
-// defaultLocalIP is bound when the session names no local address.
-const defaultLocalIP = "127.0.0.1"
-
-// state is where a stream is in its life (reference §3.1).
-type state int
-
-const (
-	stateNew          state = iota
-	stateInitializing       // gathering ICE candidates
-	stateInitialized
-	stateWaitICE // connectivity checks running
-	stateEstablished
-	stateFailed
-	stateEnded
-)
-
-func (s state) String() string {
-	switch s {
-	case stateNew:
-		return "NULL"
-	case stateInitializing:
-		return "INITIALIZING"
-	case stateWaitICE:
-		return "WAIT_ICE"
-	case stateInitialized:
-		return "INITIALIZED"
-	case stateEstablished:
-		return "ESTABLISHED"
-	case stateFailed:
-		return "FAILED"
-	case stateEnded:
-		return "ENDED"
-	}
-	return "state(" + strconv.Itoa(int(s)) + ")"
-}
-
 // edge is one mixer connection the stream made.
 type edge struct{ src, dst mixer.Port }
 
 // stream is one audio stream. The SDK serialises the sdk.Stream calls; the
 // mixer clock and the RTP goroutines run beside them and only touch the
-// mediaPort (its own lock) and the atomics. mu guards everything else.
-// Notifications are posted with mu held where their order matters; Post
-// never blocks.
+// mediaPort (its own lock) and the atomics. mu guards everything else, the
+// SDK's lifecycle and hold helpers included. Notifications are posted with
+// mu held where their order matters; Post never blocks.
 type stream struct {
 	sdk.UnimplementedStream
 
@@ -72,48 +34,46 @@ type stream struct {
 	plugin *plugin
 	st     settings
 
-	sendrecv    atomic.Bool // negotiated direction is sendrecv (RTP timeout)
+	// For the RTP goroutines, which take no lock of the stream's: the
+	// negotiated direction is sendrecv (RTP timeout), Deactivate was called.
+	sendrecv    atomic.Bool
 	deactivated atomic.Bool
 
-	mu             sync.Mutex
-	state          state
-	index          int
-	session        *sdk.SessionInfo
-	sessionDir     string
-	pair           ports.Pair // until the RTP session owns it
-	havePair       bool
-	local          localEndpoint
-	offerCrypto    []sdes.Crypto
-	answerCrypto   sdes.Crypto
-	direction      string // last negotiated local direction
-	holdRequested  bool
-	onHoldByLocal  bool
-	onHoldByRemote bool
-	neg            negotiation
-	rtp            *rtpsession.Session
-	port           *mediaPort
-	mix            *mixer.Mixer
-	input          *filePort
-	inputFile      string
-	inputLoops     int
-	recorder       *recorderPort
-	wired          map[edge]bool
-	failure        string
+	mu           sync.Mutex
+	life         sdk.Lifecycle // states (reference §3.1), ICE goroutines, End
+	hold         sdk.HoldState // reference §3.5
+	index        int
+	session      *sdk.SessionInfo
+	sessionDir   string
+	pair         ports.Pair // until the RTP session owns it
+	havePair     bool
+	local        localEndpoint
+	offerCrypto  []sdes.Crypto
+	answerCrypto sdes.Crypto
+	neg          negotiation
+	rtp          *rtpsession.Session
+	port         *mediaPort
+	mix          *mixer.Mixer
+	input        *filePort
+	inputFile    string
+	inputLoops   int
+	recorder     *recorderPort
+	wired        map[edge]bool
 
 	// ICE: the transport while gathering, checking or in use; the
-	// goroutine that gathers or checks is stopped by bgCancel and closes
-	// bgDone.
+	// goroutine that gathers or checks is the lifecycle's (Go).
 	remoteHasICE bool
 	ice          *icetransport.Transport
 	iceActive    bool
-	bgCancel     context.CancelFunc
-	bgDone       chan struct{}
 }
 
 var _ sdk.Stream = (*stream)(nil)
 
 func newStream(env *sdk.Env, p *plugin, st settings, index int) *stream {
-	return &stream{env: env, plugin: p, st: st, index: index, wired: map[edge]bool{}, inputFile: st.inputFile}
+	return &stream{
+		env: env, plugin: p, st: st, index: index, wired: map[edge]bool{}, inputFile: st.inputFile,
+		life: sdk.NewLifecycle(env), hold: sdk.NewHoldState(env, sdkaudio.DidChangeHoldState, sdkaudio.RTPDidChangeHoldState),
+	}
 }
 
 // Initialize binds the RTP/RTCP port pair on the session's local address
@@ -122,26 +82,17 @@ func newStream(env *sdk.Env, p *plugin, st settings, index int) *stream {
 func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateNew {
-		return sdk.Errorf(sdk.ErrIllegalState, "Initialize in state %s", s.state)
+	if err := s.life.Initializing(); err != nil {
+		return err
 	}
 	s.session, s.sessionDir = req.Session, req.Direction
-	host := defaultLocalIP
-	if req.Session != nil && req.Session.LocalIP != "" {
-		host = req.Session.LocalIP
-	}
-	ip, err := netip.ParseAddr(host)
-	if err == nil && ip.IsUnspecified() {
-		err = fmt.Errorf("local IP %s is unspecified", ip)
-	}
+	ip, err := req.Session.LocalAddr()
 	var pair ports.Pair
 	if err == nil {
-		ip = ip.Unmap()
 		pair, err = s.plugin.engine.allocate(ctx, s.st.portRange, ip.AsSlice())
 	}
 	if err != nil {
-		s.state, s.failure = stateFailed, err.Error()
-		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: err.Error()})
+		s.life.NotInitialized(sdk.ReasonOf(err))
 		return nil
 	}
 	s.pair, s.havePair = pair, true
@@ -152,26 +103,15 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 	if s.st.useICE && (req.Direction == sdk.DirectionOutgoing || s.remoteHasICE) {
 		t, err := s.newICE(ip, req.Direction == sdk.DirectionOutgoing)
 		if err != nil {
-			s.state, s.failure = stateFailed, err.Error()
-			s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: err.Error()})
+			s.life.NotInitialized(err.Error())
 			return nil
 		}
-		s.ice, s.state = t, stateInitializing
-		s.runLocked(func(ctx context.Context, done chan<- struct{}) { s.gather(ctx, t, done) })
+		s.ice = t
+		s.life.Go(func(ctx context.Context) { s.gather(ctx, t) })
 		return nil
 	}
-	s.state = stateInitialized
-	s.env.Post(sdk.MediaStreamDidInitialize, nil)
+	s.life.Initialized()
 	return nil
-}
-
-// runLocked starts the stream's background goroutine (ICE gathering or
-// checks); End cancels it and waits for it.
-func (s *stream) runLocked(f func(ctx context.Context, done chan<- struct{})) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s.bgCancel, s.bgDone = cancel, done
-	go f(ctx, done)
 }
 
 // GetLocalMedia returns our m-line: an offer (codecs in
@@ -180,8 +120,8 @@ func (s *stream) runLocked(f func(ctx context.Context, done chan<- struct{})) {
 func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest) (*sdk.GetLocalMediaResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateInitialized && s.state != stateEstablished && s.state != stateWaitICE {
-		return nil, sdk.Errorf(sdk.ErrIllegalState, "GetLocalMedia in state %s", s.state)
+	if err := s.life.Check("GetLocalMedia", sdk.StateInitialized, sdk.StateStarting, sdk.StateStarted); err != nil {
+		return nil, err
 	}
 	var media sdpaudio.Media
 	if req.ForOffer || req.RemoteSDP == "" {
@@ -192,13 +132,13 @@ func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest)
 			}
 			s.offerCrypto = lines
 		}
-		media = buildOffer(&s.st, s.local, s.offerCrypto, sdpaudio.OfferDirection(s.direction, s.holdRequested))
+		media = buildOffer(&s.st, s.local, s.offerCrypto, s.hold.Offer())
 	} else {
 		remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
 		if err != nil {
 			return nil, err
 		}
-		ans, line, err := buildAnswer(&s.st, s.local, remote, s.answerCrypto, sdpaudio.AnswerDirection(s.direction, remote.Direction))
+		ans, line, err := buildAnswer(&s.st, s.local, remote, s.answerCrypto, s.hold.Answer(remote.Direction))
 		if err != nil {
 			return nil, err
 		}
@@ -207,11 +147,7 @@ func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest)
 		}
 		media = ans
 	}
-	text, err := sdk.MarshalMedia(media.Build())
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.GetLocalMediaResponse{Media: text}, nil
+	return sdk.LocalMediaResponse(media.Build())
 }
 
 // Start starts RTP and the media path after negotiation; it posts the
@@ -219,8 +155,8 @@ func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest)
 func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateInitialized || s.deactivated.Load() {
-		return sdk.Errorf(sdk.ErrIllegalState, "Start in state %s", s.state)
+	if err := s.life.Starting(); err != nil {
+		return err
 	}
 	n, err := negotiate(&s.st, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
 	if err == nil && n.removed {
@@ -230,14 +166,13 @@ func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 		if errors.Is(err, errNoSRTP) {
 			s.env.Post(sdkaudio.DidNotEnableEncryption, sdkaudio.NotEncryptedData{Reason: "Negotiation failed: " + sdk.ReasonOf(err)})
 		}
-		s.failLocked("start", sdk.ReasonOf(err))
+		s.life.Fail("start", sdk.ReasonOf(err))
 		return nil
 	}
 	if s.ice != nil {
 		if remote, ok := remoteICE(n.remoteICE); ok {
 			t, index := s.ice, req.StreamIndex
-			s.state = stateWaitICE
-			s.runLocked(func(ctx context.Context, done chan<- struct{}) { s.connectICE(ctx, t, remote, n, index, done) })
+			s.life.Go(func(ctx context.Context) { s.connectICE(ctx, t, remote, n, index) })
 			return nil
 		}
 		closeICE(s.ice) // the answer has no ICE: plain RTP
@@ -250,18 +185,17 @@ func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 // finishStartLocked starts the media over tr and posts the outcome.
 func (s *stream) finishStartLocked(ctx context.Context, n negotiation, index int, tr transports) {
 	if err := s.startMediaLocked(ctx, n, tr); err != nil {
-		s.failLocked("start", sdk.ReasonOf(err))
+		s.life.Fail("start", sdk.ReasonOf(err))
 		return
 	}
 	s.index, s.neg = index, n
-	s.state = stateEstablished
 	if n.srtp != nil {
 		s.env.Post(sdkaudio.DidEnableEncryption, sdkaudio.EncryptionData{Type: "SRTP/SDES", Cipher: string(n.srtp.suite)})
 	} else if n.notEncrypted != "" {
 		s.env.Post(sdkaudio.DidNotEnableEncryption, sdkaudio.NotEncryptedData{Reason: n.notEncrypted})
 	}
-	s.env.Post(sdk.MediaStreamDidStart, nil)
-	s.setDirectionLocked(n.direction)
+	s.life.Started()
+	s.negotiatedLocked(n.direction)
 	s.applyLocked()
 }
 
@@ -353,8 +287,7 @@ func (s *stream) timedOut() {
 	if !s.sendrecv.Load() || s.deactivated.Load() {
 		return
 	}
-	s.env.Post(sdkaudio.RTPDidTimeout, nil)
-	s.env.Post(sdkaudio.DidTimeout, nil)
+	postAll(s.env, nil, sdkaudio.DidTimeout, sdkaudio.RTPDidTimeout)
 }
 
 // ValidateUpdate accepts a re-INVITE whose m-line is removed (port 0) or
@@ -374,8 +307,8 @@ func (s *stream) ValidateUpdate(_ context.Context, req *sdk.ValidateUpdateReques
 func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateEstablished {
-		return sdk.Errorf(sdk.ErrIllegalState, "Update in state %s", s.state)
+	if err := s.life.Check("Update", sdk.StateStarted); err != nil {
+		return err
 	}
 	n, err := negotiate(&s.st, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
 	if err != nil {
@@ -391,8 +324,7 @@ func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 			return sdk.Errorf(sdk.ErrInternal, "codec %s: %v", newInfo.Name, err)
 		}
 		data := sdkaudio.RTPParametersData{Change: sdkaudio.ChangeCodec, Codec: newInfo.Name, SampleRate: newInfo.SampleRate}
-		s.env.Post(sdkaudio.RTPDidChangeRTPParameters, data)
-		s.env.Post(sdkaudio.DidChangeRTPParameters, data)
+		postAll(s.env, data, sdkaudio.DidChangeRTPParameters, sdkaudio.RTPDidChangeRTPParameters)
 	} else if err := s.port.configure(s.rtp, n); err != nil {
 		return sdk.Errorf(sdk.ErrInternal, "update: %v", err)
 	}
@@ -402,45 +334,38 @@ func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 		if old.remoteRTP != nil {
 			data.OldRemoteAddress, data.OldRemotePort = old.remoteRTP.IP.String(), old.remoteRTP.Port
 		}
-		s.env.Post(sdkaudio.RTPDidChangeRTPParameters, data)
-		s.env.Post(sdkaudio.DidChangeRTPParameters, data)
+		postAll(s.env, data, sdkaudio.DidChangeRTPParameters, sdkaudio.RTPDidChangeRTPParameters)
 	}
 	if n.remoteRTP == nil {
 		n.remoteRTP, n.remoteRTCP = old.remoteRTP, old.remoteRTCP // old-style hold: keep the peer
 	}
 	s.index, s.neg = req.StreamIndex, n
-	s.setDirectionLocked(n.direction)
+	s.negotiatedLocked(n.direction)
 	s.applyLocked()
 	return nil
 }
 
-// setDirectionLocked records the negotiated direction and posts the hold
-// notifications for each flag that changed.
-func (s *stream) setDirectionLocked(dir string) {
-	local, remote := sdpaudio.CheckHold(dir, s.onHoldByLocal)
-	s.direction = dir
-	s.sendrecv.Store(dir == sdpaudio.SendRecv)
-	if local != s.onHoldByLocal {
-		s.onHoldByLocal = local
-		s.postHold(sdkaudio.OriginatorLocal, local)
-	}
-	if remote != s.onHoldByRemote {
-		s.onHoldByRemote = remote
-		s.postHold(sdkaudio.OriginatorRemote, remote)
-	}
+// negotiatedLocked records the negotiated direction: the hold state posts
+// AudioStreamDidChangeHoldState and RTPStreamDidChangeHoldState for each
+// flag that changed.
+func (s *stream) negotiatedLocked(dir sdk.MediaDirection) {
+	s.hold.Negotiated(dir)
+	s.sendrecv.Store(dir == sdk.SendRecv)
 }
 
-func (s *stream) postHold(originator string, on bool) {
-	data := sdkaudio.HoldStateData{Originator: originator, OnHold: on}
-	s.env.Post(sdkaudio.RTPDidChangeHoldState, data)
-	s.env.Post(sdkaudio.DidChangeHoldState, data)
+// postAll posts data under each of names, in order: the seed's name and
+// the reference's for the same event (see package sdk/audio).
+func postAll(n sdk.Notifier, data any, names ...string) {
+	for _, name := range names {
+		n.Post(name, data)
+	}
 }
 
 // activeLocked reports whether media flows: started, not deactivated, and
 // held by nobody (the reference pauses the stream, removing it from its
 // bridge, while either side holds).
 func (s *stream) activeLocked() bool {
-	return s.state == stateEstablished && !s.deactivated.Load() && !s.holdRequested && !s.onHoldByLocal && !s.onHoldByRemote
+	return s.life.Active() && !s.hold.Paused()
 }
 
 // applyLocked brings the mixer connections and the sending state in line
@@ -486,7 +411,7 @@ func (s *stream) applyLocked() {
 			s.wired[e] = true
 		}
 	}
-	send := active && sdpaudio.HasSend(s.direction)
+	send := active && s.hold.Direction().Sends()
 	if s.port != nil {
 		s.port.setSending(send)
 	}
@@ -497,20 +422,16 @@ func (s *stream) applyLocked() {
 
 // Hold takes the stream out of the media path at once; the next offer asks
 // the remote to stop sending (reference §3.5).
-func (s *stream) Hold(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.holdRequested = true
-	s.applyLocked()
-	return nil
-}
+func (s *stream) Hold(context.Context) error { return s.requestHold(true) }
 
 // Unhold withdraws the hold request; media resumes once the next exchange
 // says so.
-func (s *stream) Unhold(context.Context) error {
+func (s *stream) Unhold(context.Context) error { return s.requestHold(false) }
+
+func (s *stream) requestHold(on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.holdRequested = false
+	s.hold.Request(on)
 	s.applyLocked()
 	return nil
 }
@@ -527,96 +448,57 @@ func (s *stream) Reset(_ context.Context, req *sdk.ResetRequest) error {
 func (s *stream) Deactivate(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.life.Deactivate()
 	s.deactivated.Store(true)
 	s.applyLocked()
 	return nil
 }
 
-// End stops recording, leaves the mixer, closes RTP and posts
-// MediaStreamWillEnd then MediaStreamDidEnd (before Initialize:
+// End stops recording, leaves the mixer, stops the ICE goroutine and
+// closes ICE, RTP and the ports; the lifecycle posts MediaStreamWillEnd
+// then MediaStreamDidEnd (before initialization finished:
 // MediaStreamDidNotInitialize "Interrupted"). A second End does nothing.
 func (s *stream) End(context.Context) error {
-	s.mu.Lock()
-	prev := s.state
-	if prev == stateEnded {
-		s.mu.Unlock()
-		return nil
-	}
-	s.state = stateEnded
-	cancel, bgDone := s.bgCancel, s.bgDone
-	if prev == stateNew || prev == stateInitializing {
-		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: "Interrupted"})
-		t, pair, havePair := s.ice, s.pair, s.havePair
-		s.ice, s.havePair = nil, false
-		s.mu.Unlock()
-		s.stopBackground(cancel, bgDone)
-		closeICE(t)
-		if havePair {
-			_ = pair.Close()
+	return s.life.End(&s.mu, func(prev sdk.StreamState) func() {
+		if prev != sdk.StateNew && prev != sdk.StateInitializing {
+			s.stopRecordingLocked("")
+			s.applyLocked() // not active any more: every connection goes
+			if s.mix != nil {
+				if s.port != nil {
+					_ = s.mix.Remove(s.port)
+				}
+				if s.input != nil {
+					_ = s.mix.Remove(s.input)
+				}
+			}
 		}
-		return nil
-	}
-	s.env.Post(sdk.MediaStreamWillEnd, nil)
-	s.stopRecordingLocked("")
-	s.applyLocked() // not active any more: every connection goes
-	if s.mix != nil {
-		if s.port != nil {
-			_ = s.mix.Remove(s.port)
+		rtp, input, mix, pair, havePair, t := s.rtp, s.input, s.mix, s.pair, s.havePair, s.ice
+		s.rtp, s.input, s.mix, s.havePair, s.ice = nil, nil, nil, false, nil
+		// Run once the ICE goroutine has stopped. Closing RTP waits for its
+		// goroutines, whose callbacks take no lock of ours.
+		return func() {
+			closeICE(t)
+			if rtp != nil {
+				_ = rtp.Close()
+			}
+			if havePair {
+				_ = pair.Close()
+			}
+			if input != nil {
+				_ = input.Close()
+			}
+			if mix != nil {
+				s.plugin.engine.releaseVoice()
+			}
 		}
-		if s.input != nil {
-			_ = s.mix.Remove(s.input)
-		}
-	}
-	rtp, input, mix, pair, havePair, t := s.rtp, s.input, s.mix, s.pair, s.havePair, s.ice
-	s.rtp, s.input, s.mix, s.havePair, s.ice = nil, nil, nil, false, nil
-	s.mu.Unlock()
-
-	s.stopBackground(cancel, bgDone)
-	closeICE(t)
-
-	// Closing waits for the RTP goroutines, whose callbacks take no lock of
-	// ours.
-	if rtp != nil {
-		_ = rtp.Close()
-	}
-	if havePair {
-		_ = pair.Close()
-	}
-	if input != nil {
-		_ = input.Close()
-	}
-	if mix != nil {
-		s.plugin.engine.releaseVoice()
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.env.Post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: s.failure})
-	return nil
-}
-
-// stopBackground cancels the background goroutine, if any, and waits for it.
-func (s *stream) stopBackground(cancel context.CancelFunc, done <-chan struct{}) {
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
-
-// failLocked records a failure and posts MediaStreamDidFail.
-func (s *stream) failLocked(where, reason string) {
-	if s.state != stateEnded {
-		s.state = stateFailed
-	}
-	s.failure = reason
-	s.env.Post(sdk.MediaStreamDidFail, sdk.DidFailData{Context: where, Reason: reason})
+	})
 }
 
 // Attributes returns the hold flags and the audio attributes.
 func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	own := sdkaudio.Attributes{Direction: s.direction, InputFile: s.inputFile}
+	own := sdkaudio.Attributes{Direction: s.hold.Direction(), InputFile: s.inputFile}
 	if s.local.addr.IsValid() {
 		own.LocalRTPAddress, own.LocalRTPPort = s.local.addr.String(), s.local.rtpPort
 	}
@@ -658,16 +540,7 @@ func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 			own.RemoteRTPAddress, own.RemoteRTPPort = remote.IP.String(), remote.Port
 		}
 	}
-	extra, err := sdk.MarshalJSONValue(own)
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.Attributes{
-		HoldSupported:  true,
-		OnHoldByLocal:  s.onHoldByLocal,
-		OnHoldByRemote: s.onHoldByRemote,
-		Extra:          extra,
-	}, nil
+	return s.hold.Attributes(own)
 }
 
 // statisticsLocked gathers the RTP, RTCP and jitter buffer figures.

@@ -23,8 +23,7 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("timeout while media flows")
 	}
 	mustCall(t, "end B", func(ctx context.Context) error { return c.b.Stream.End(ctx) })
-	h.waitNotification(c.a, sdkaudio.DidTimeout, 1)
-	h.waitNotification(c.a, sdkaudio.RTPDidTimeout, 1)
+	h.postedAsPair(c.a, sdkaudio.DidTimeout, sdkaudio.RTPDidTimeout, 1)
 }
 
 var mPort = regexp.MustCompile(`m=audio (\d+) `)
@@ -52,16 +51,14 @@ func TestRebind(t *testing.T) {
 	if err := c.a.Stream.Update(ctx, &sdk.UpdateRequest{LocalSDP: wrap(a.Media), RemoteSDP: moved}); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{sdkaudio.DidChangeRTPParameters, sdkaudio.RTPDidChangeRTPParameters} {
-		n := h.waitNotification(c.a, name, 1)
-		var d sdkaudio.RTPParametersData
-		if err := n[0].Decode(&d); err != nil {
-			t.Fatal(err)
-		}
-		want := sdkaudio.RTPParametersData{Change: sdkaudio.ChangeRemotePeerRebind, OldRemoteAddress: "127.0.0.1", OldRemotePort: oldPort, NewRemoteAddress: "127.0.0.1", NewRemotePort: oldPort + 100}
-		if d != want {
-			t.Errorf("%s data %+v, want %+v", name, d, want)
-		}
+	n := h.postedAsPair(c.a, sdkaudio.DidChangeRTPParameters, sdkaudio.RTPDidChangeRTPParameters, 1)
+	var d sdkaudio.RTPParametersData
+	if err := n[0].Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	want := sdkaudio.RTPParametersData{Change: sdkaudio.ChangeRemotePeerRebind, OldRemoteAddress: "127.0.0.1", OldRemotePort: oldPort, NewRemoteAddress: "127.0.0.1", NewRemotePort: oldPort + 100}
+	if d != want {
+		t.Errorf("%s data %+v, want %+v", sdkaudio.DidChangeRTPParameters, d, want)
 	}
 	_, attrs, err := sdkaudio.ReadAttributes(ctx, c.a.Stream)
 	if err != nil || attrs.RemoteRTPPort != oldPort+100 {
@@ -102,7 +99,7 @@ func TestCodecChange(t *testing.T) {
 		return strings.Replace(answer, "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", 1)
 	})
 	for _, o := range []*sdk.Opened{c.a, c.b} {
-		n := h.waitNotification(o, sdkaudio.DidChangeRTPParameters, 1)
+		n := h.postedAsPair(o, sdkaudio.DidChangeRTPParameters, sdkaudio.RTPDidChangeRTPParameters, 1)
 		var d sdkaudio.RTPParametersData
 		if err := n[0].Decode(&d); err != nil {
 			t.Fatal(err)

@@ -25,9 +25,8 @@
 // [ErrInvalidMedia] on anything unusable; it never panics on network input
 // and is fuzzed. [Media.Build] writes a local one.
 //
-// Direction rules (reference §3.5, RFC 3264 §6.1 and §8.4): [OfferDirection]
-// and [AnswerDirection] give the direction to write, [Negotiated] the
-// direction in force after an exchange, [CheckHold] the hold flags it
-// implies. An old-style hold (c=0.0.0.0) is read as a direction without
-// "recv".
+// The direction rules of reference §3.5 are the SDK's (sdk.OfferDirection,
+// sdk.AnswerDirection, sdk.NegotiatedDirection, sdk.HoldState); [Parse]
+// reads an old-style hold (c=0.0.0.0) as a direction without "recv", as
+// sdk.ParseEndpoint does.
 package sdpaudio

@@ -1,7 +1,6 @@
 package sdpaudio
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdes"
+	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // RTP profiles an audio m-line may use (reference §3.2).
@@ -67,8 +67,9 @@ type Media struct {
 	// "ice-lite"), without "a=".
 	ICE []string
 	// Direction is the media direction (media level, else session level,
-	// else sendrecv); an old-style hold loses "recv".
-	Direction string
+	// else sendrecv); an old-style hold loses "recv" (sdk.RemoteDirection).
+	// Build writes sendrecv for the zero value.
+	Direction sdk.MediaDirection
 }
 
 // OnHoldOldStyle reports whether the remote asked for an old-style hold
@@ -115,22 +116,15 @@ func Parse(s *sdp.SessionDescription, m *sdp.MediaDescription) (Media, error) {
 	if out.Proto != ProtoAVP && out.Proto != ProtoSAVP {
 		return out, invalid("transport %q is neither %s nor %s", out.Proto, ProtoAVP, ProtoSAVP)
 	}
-	out.Port = m.MediaName.Port.Value
-	if out.Port < 0 || out.Port > 65535 {
-		return out, invalid("port %d", out.Port)
+	ep, err := sdk.ParseEndpoint(s, m)
+	if err != nil {
+		return out, invalid("%s", sdk.ReasonOf(err))
 	}
-	if out.Port == 0 {
+	out.Port = ep.Port
+	if ep.Removed() {
 		return out, nil
 	}
-	addr := connectionAddress(s, m)
-	ip, err := netip.ParseAddr(addr)
-	if err == nil && ip.Zone() != "" {
-		err = errors.New("zoned address")
-	}
-	if err != nil {
-		return out, invalid("connection address %q is not an IP address", addr)
-	}
-	out.Address = ip.Unmap()
+	out.Address, out.Direction = ep.Address, ep.Direction
 
 	// Formats in m-line order; rtpmap and fmtp fill them in.
 	byPT := map[uint8]*Format{}
@@ -148,7 +142,6 @@ func Parse(s *sdp.SessionDescription, m *sdp.MediaDescription) (Media, error) {
 		byPT[uint8(pt)] = &format
 		order = append(order, uint8(pt))
 	}
-	dir := ""
 	for _, a := range m.Attributes {
 		switch a.Key {
 		case "rtpmap":
@@ -193,27 +186,16 @@ func Parse(s *sdp.SessionDescription, m *sdp.MediaDescription) (Media, error) {
 			} else {
 				out.ICE = append(out.ICE, a.Key+":"+a.Value)
 			}
-		case SendRecv, SendOnly, RecvOnly, Inactive:
-			dir = a.Key
 		}
 	}
-	if dir == "" && s != nil {
+	if s != nil {
 		for _, a := range s.Attributes {
 			switch a.Key {
-			case SendRecv, SendOnly, RecvOnly, Inactive:
-				dir = a.Key
 			case "ice-ufrag", "ice-pwd", "ice-lite":
 				out.ICE = append(out.ICE, strings.TrimSuffix(a.Key+":"+a.Value, ":"))
 			}
 		}
 	}
-	if dir == "" {
-		dir = SendRecv
-	}
-	if out.OnHoldOldStyle() {
-		dir = MakeDirection(HasSend(dir), false)
-	}
-	out.Direction = dir
 	for _, pt := range order {
 		f := *byPT[pt]
 		if f.Name == "" {
@@ -262,34 +244,16 @@ func parseRTPMap(v string) (uint8, Format, bool) {
 	return uint8(pt), f, true
 }
 
-func connectionAddress(s *sdp.SessionDescription, m *sdp.MediaDescription) string {
-	if m.ConnectionInformation != nil && m.ConnectionInformation.Address != nil {
-		return m.ConnectionInformation.Address.Address
-	}
-	if s != nil && s.ConnectionInformation != nil && s.ConnectionInformation.Address != nil {
-		return s.ConnectionInformation.Address.Address
-	}
-	return ""
-}
-
 // Build returns the m-line for m. Formats are written in order, then
 // Events; Crypto and ICE lines follow, and the direction comes last.
 func (m Media) Build() *sdp.MediaDescription {
-	addrType := "IP4"
-	if m.Address.Is6() {
-		addrType = "IP6"
-	}
 	md := &sdp.MediaDescription{
 		MediaName: sdp.MediaName{
 			Media:  "audio",
 			Port:   sdp.RangedPort{Value: m.Port},
 			Protos: strings.Split(m.Proto, "/"),
 		},
-		ConnectionInformation: &sdp.ConnectionInformation{
-			NetworkType: "IN",
-			AddressType: addrType,
-			Address:     &sdp.Address{Address: m.Address.WithZone("").String()},
-		},
+		ConnectionInformation: sdk.Connection(m.Address.String()),
 	}
 	formats := m.Formats
 	if m.Events != nil {
@@ -323,10 +287,6 @@ func (m Media) Build() *sdp.MediaDescription {
 			md.Attributes = append(md.Attributes, sdp.NewAttribute(k, v))
 		}
 	}
-	dir := m.Direction
-	if dir == "" {
-		dir = SendRecv
-	}
-	md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(dir))
+	md.Attributes = append(md.Attributes, m.Direction.Attribute())
 	return md
 }

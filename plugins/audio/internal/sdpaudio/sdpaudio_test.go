@@ -12,6 +12,7 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdes"
+	"github.com/sipstreams/sipstreams/sdk"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -55,7 +56,7 @@ func TestParseFiles(t *testing.T) {
 	if len(blink.ICE) != 6 || blink.ICE[0] != "ice-ufrag:2701ed80" {
 		t.Errorf("blink ICE %q", blink.ICE)
 	}
-	if blink.Direction != SendRecv || blink.OnHoldOldStyle() {
+	if blink.Direction != sdk.SendRecv || blink.OnHoldOldStyle() {
 		t.Errorf("blink direction %s", blink.Direction)
 	}
 
@@ -65,7 +66,7 @@ func TestParseFiles(t *testing.T) {
 	}
 
 	hold := parseFile(t, "oldstyle-hold.sdp")
-	if !hold.OnHoldOldStyle() || hold.Direction != SendOnly || !hold.RTCPMux || hold.Proto != ProtoSAVP {
+	if !hold.OnHoldOldStyle() || hold.Direction != sdk.SendOnly || !hold.RTCPMux || hold.Proto != ProtoSAVP {
 		t.Errorf("old-style hold %+v", hold)
 	}
 	// Static payload types without a=rtpmap get their RFC 3551 names.
@@ -125,7 +126,7 @@ func goldenMedia(t *testing.T) Media {
 		PTime:     20,
 		Crypto:    []sdes.Crypto{c},
 		ICE:       []string{"ice-ufrag:abcd", "ice-pwd:0123456789abcdef01234567", "candidate:1 1 UDP 2130706431 192.0.2.10 50000 typ host"},
-		Direction: SendOnly,
+		Direction: sdk.SendOnly,
 	}
 }
 
@@ -137,7 +138,7 @@ func TestBuildGolden(t *testing.T) {
 		{"offer.golden.sdp", func() Media { return goldenMedia(t) }},
 		{"answer-ipv6.golden.sdp", func() Media {
 			return Media{Port: 40002, Proto: ProtoAVP, Address: netip.MustParseAddr("::1"), RTCPPort: 40003,
-				Formats: []Format{{PT: 0, Name: "PCMU", ClockRate: 8000}}, PTime: 20, Direction: SendRecv}
+				Formats: []Format{{PT: 0, Name: "PCMU", ClockRate: 8000}}, PTime: 20, Direction: sdk.SendRecv}
 		}},
 	}
 	for _, tt := range tests {
@@ -178,67 +179,6 @@ func TestBuildGolden(t *testing.T) {
 				t.Fatalf("round trip:\n%+v\nwant\n%+v", m, tt.m())
 			}
 		})
-	}
-}
-
-func TestDirections(t *testing.T) {
-	offers := []struct {
-		last    string
-		holding bool
-		want    string
-	}{
-		{"", false, SendRecv}, {"", true, SendRecv},
-		{SendRecv, false, SendRecv}, {SendRecv, true, SendOnly},
-		{SendOnly, false, SendRecv}, {SendOnly, true, SendOnly},
-		{RecvOnly, false, RecvOnly}, {RecvOnly, true, Inactive},
-		{Inactive, false, RecvOnly}, {Inactive, true, Inactive},
-	}
-	for _, tt := range offers {
-		if got := OfferDirection(tt.last, tt.holding); got != tt.want {
-			t.Errorf("OfferDirection(%q, %t) = %s, want %s", tt.last, tt.holding, got, tt.want)
-		}
-	}
-	offered := []string{SendRecv, SendOnly, RecvOnly, Inactive}
-	answers := []struct {
-		last string
-		want [4]string
-	}{
-		{"", [4]string{SendRecv, RecvOnly, SendOnly, Inactive}},
-		{SendRecv, [4]string{SendRecv, RecvOnly, SendOnly, Inactive}},
-		{RecvOnly, [4]string{SendRecv, RecvOnly, SendOnly, Inactive}},
-		{SendOnly, [4]string{SendOnly, Inactive, SendOnly, Inactive}},
-		{Inactive, [4]string{SendOnly, Inactive, SendOnly, Inactive}},
-	}
-	for _, tt := range answers {
-		for i, off := range offered {
-			if got := AnswerDirection(tt.last, off); got != tt.want[i] {
-				t.Errorf("AnswerDirection(%q, %s) = %s, want %s", tt.last, off, got, tt.want[i])
-			}
-		}
-	}
-	holds := []struct {
-		dir                 string
-		was                 bool
-		wantLocal, wantRemo bool
-	}{
-		{SendRecv, true, false, false}, {SendOnly, false, true, false}, {RecvOnly, true, false, true},
-		{Inactive, false, false, true}, {Inactive, true, true, true},
-	}
-	for _, tt := range holds {
-		l, r := CheckHold(tt.dir, tt.was)
-		if l != tt.wantLocal || r != tt.wantRemo {
-			t.Errorf("CheckHold(%s, %t) = %t, %t", tt.dir, tt.was, l, r)
-		}
-	}
-	for _, tt := range []struct{ local, remote, want string }{
-		{SendRecv, SendRecv, SendRecv}, {SendOnly, RecvOnly, SendOnly}, {SendRecv, SendOnly, RecvOnly}, {SendRecv, Inactive, Inactive},
-	} {
-		if got := Negotiated(tt.local, tt.remote); got != tt.want {
-			t.Errorf("Negotiated(%s, %s) = %s, want %s", tt.local, tt.remote, got, tt.want)
-		}
-	}
-	if Reverse(SendOnly) != RecvOnly || Reverse(Inactive) != Inactive {
-		t.Error("Reverse")
 	}
 }
 

@@ -52,15 +52,13 @@ func delivered(p *peer, id string, wantName string, wantCode int) chat.DeliveryD
 func sentIDs(p *peer, n int) []string {
 	p.t.Helper()
 	var ids []string
-	p.find(func(x *sdk.Notification) bool {
-		if x.Name == chat.DidSendMessage {
-			var d chat.DidSendMessageData
-			if err := x.Decode(&d); err == nil {
-				ids = append(ids, d.MessageID)
-			}
+	for _, x := range p.rec.WaitCount(p.t, p.h, n, chat.DidSendMessage)[:n] {
+		var d chat.DidSendMessageData
+		if err := x.Decode(&d); err != nil {
+			p.t.Fatal(err)
 		}
-		return len(ids) == n
-	})
+		ids = append(ids, d.MessageID)
+	}
 	return ids
 }
 
@@ -145,7 +143,7 @@ func TestChatBothWays(t *testing.T) {
 			}
 			endAll(a, b)
 			for _, p := range []*peer{a, b} {
-				for _, n := range p.seen {
+				for _, n := range p.seen() {
 					if n.Name == sdk.MediaStreamDidFail || n.Name == chat.DidNotDeliverMessage {
 						t.Fatalf("%s: unexpected %s %s", p.me.name, n.Name, n.Data)
 					}
@@ -207,7 +205,7 @@ func TestNotDelivered(t *testing.T) {
 		t.Fatalf("bob got %+v", m)
 	}
 	delivered(a, small, chat.DidDeliverMessage, 200)
-	for _, n := range b.seen {
+	for _, n := range b.seen() {
 		if n.Name == sdk.MediaStreamDidFail {
 			t.Fatalf("bob failed: %s", n.Data)
 		}
@@ -231,7 +229,7 @@ func TestEndWithQueuedMessages(t *testing.T) {
 		!strings.HasSuffix(names, "ChatStreamDidNotDeliverMessage MediaStreamDidEnd") {
 		t.Fatalf("notifications %s", names)
 	}
-	for _, n := range a.seen {
+	for _, n := range a.seen() {
 		switch n.Name {
 		case chat.DidNotDeliverMessage:
 			var d chat.DeliveryData
@@ -272,7 +270,7 @@ func TestPeerEndsWithMessagesInFlight(t *testing.T) {
 	}
 	a.end()
 	outcomes := map[string]int{}
-	for _, n := range a.seen {
+	for _, n := range a.seen() {
 		if n.Name == chat.DidNotDeliverMessage || n.Name == chat.DidDeliverMessage {
 			var d chat.DeliveryData
 			if err := n.Decode(&d); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sipstreams/sipstreams/sdk"
 	"github.com/sipstreams/sipstreams/sdk/chat"
+	"github.com/sipstreams/sipstreams/sdk/streamtest"
 	"go.uber.org/goleak"
 )
 
@@ -40,19 +41,19 @@ var (
 )
 
 // peer is one side of a call: a provider running the chat plugin
-// in-process, the one consumer of its notifications, and one chat stream.
+// in-process, a recorder of its notifications (read in order through
+// cur), and one chat stream.
 type peer struct {
 	t      testing.TB
 	me     party
 	remote chat.Identity
 	ctx    context.Context
 	p      *sdk.LocalProvider
-	ns     sdk.NotificationStream
+	rec    *streamtest.Recorder
+	cur    *streamtest.Cursor
 	h      uint64
 	s      sdk.Stream
-	seen   []*sdk.Notification // every notification of the stream, in order
-	next   int                 // seen[next:] not yet consumed by waitFor
-	focus  bool                // the remote is a conference focus (SessionInfo.RemoteFocus)
+	focus  bool // the remote is a conference focus (SessionInfo.RemoteFocus)
 }
 
 func newPeer(t testing.TB, me party, remote chat.Identity) *peer {
@@ -62,63 +63,35 @@ func newPeer(t testing.TB, me party, remote chat.Identity) *peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := lp.Notifications(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		if err := lp.Close(context.Background()); err != nil {
 			t.Errorf("%s: close: %v", me.name, err)
 		}
 		cancel()
 	})
-	return &peer{t: t, me: me, remote: remote, ctx: ctx, p: lp, ns: ns}
+	rec := streamtest.Record(t, lp, streamtest.WithTimeout(testTimeout))
+	return &peer{t: t, me: me, remote: remote, ctx: ctx, p: lp, rec: rec, cur: rec.Cursor()}
 }
 
-// recv reads one more notification of our stream into seen.
-func (p *peer) recv() {
-	p.t.Helper()
-	for {
-		n, err := p.ns.Recv()
-		if err != nil {
-			p.t.Fatalf("%s: waiting for a notification: %v\nseen: %s", p.me.name, err, p.names())
-		}
-		if n.Handle == p.h {
-			p.seen = append(p.seen, n)
-			return
-		}
-	}
-}
-
-// waitFor returns the next notification called name, consuming the ones
-// before it.
+// waitFor returns the next notification of our stream called name,
+// consuming the ones before it.
 func (p *peer) waitFor(name string) *sdk.Notification {
 	p.t.Helper()
-	for {
-		for p.next < len(p.seen) {
-			n := p.seen[p.next]
-			p.next++
-			if n.Name == name {
-				return n
-			}
-		}
-		p.recv()
-	}
+	return p.cur.NextFor(p.t, p.h, name)
 }
 
-// find returns the first notification, among all those seen or still to
-// come, that ok accepts; it consumes nothing.
+// find returns the first notification of our stream, among all those
+// recorded or still to come, that ok accepts; it consumes nothing. ok may
+// see a notification more than once.
 func (p *peer) find(ok func(*sdk.Notification) bool) *sdk.Notification {
 	p.t.Helper()
-	for i := 0; ; i++ {
-		for i >= len(p.seen) {
-			p.recv()
-		}
-		if ok(p.seen[i]) {
-			return p.seen[i]
-		}
-	}
+	return p.rec.Wait(p.t, "a notification of "+p.me.name, func(n sdk.Notification) bool {
+		return n.Handle == p.h && ok(&n)
+	})
 }
+
+// seen returns the notifications of our stream recorded so far.
+func (p *peer) seen() []sdk.Notification { return p.rec.Of(p.h) }
 
 // waitData waits for name and decodes its data into v.
 func (p *peer) waitData(name string, v any) {
@@ -129,14 +102,8 @@ func (p *peer) waitData(name string, v any) {
 	}
 }
 
-// names lists the notifications seen so far.
-func (p *peer) names() string {
-	var out []string
-	for _, n := range p.seen {
-		out = append(out, n.Name)
-	}
-	return strings.Join(out, " ")
-}
+// names lists the notifications of our stream recorded so far.
+func (p *peer) names() string { return strings.Join(p.rec.Names(p.h), " ") }
 
 func (p *peer) session(dir string) *sdk.InitializeRequest {
 	return &sdk.InitializeRequest{Direction: dir, Session: &sdk.SessionInfo{

@@ -149,7 +149,7 @@ func TestSetLocalNicknameNotAllowed(t *testing.T) {
 				t.Fatalf("peer read %s %q first, want SEND %s", m.Method, m.MessageID(), id)
 			}
 			b.end()
-			for _, n := range b.seen {
+			for _, n := range b.seen() {
 				if n.Name == chat.DidSetNickname || n.Name == chat.DidNotSetNickname {
 					t.Fatalf("posted %s", n.Name)
 				}

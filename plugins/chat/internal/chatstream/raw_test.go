@@ -270,7 +270,7 @@ func TestRawPeer(t *testing.T) {
 		if !t.Run(st.name, st.run) {
 			return
 		}
-		for _, n := range b.seen {
+		for _, n := range b.seen() {
 			if n.Name == sdk.MediaStreamDidFail {
 				t.Fatalf("after %q the stream failed: %s", st.name, n.Data)
 			}

@@ -3,7 +3,6 @@ package chatstream
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -317,51 +316,41 @@ func hasToken(tokens []string, t string) bool {
 
 // Invoke serves the chat methods.
 func (s *stream) Invoke(_ context.Context, req *sdk.InvokeRequest) (*sdk.InvokeResponse, error) {
-	var (
-		item outbox.Item
-		err  error
-	)
 	switch req.Method {
 	case chat.MethodSendMessage:
-		var m chat.Message
-		if err = decodeArgs(req.Args, &m); err == nil {
+		return sdk.HandleInvoke(req, func(m chat.Message) (chat.SendResult, error) {
 			if m.ContentType == "" {
 				m.ContentType = chat.ContentTypeText
 			}
-			item = outbox.Item{Value: m, Track: true}
-		}
+			return s.queue(outbox.Item{Value: m, Track: true})
+		})
 	case chat.MethodSendComposingIndication:
-		var ci chat.ComposingIndication
-		if err = decodeArgs(req.Args, &ci); err == nil {
-			item = outbox.Item{Value: ci}
-		}
+		return sdk.HandleInvoke(req, func(ci chat.ComposingIndication) (chat.SendResult, error) {
+			return s.queue(outbox.Item{Value: ci})
+		})
 	case chat.MethodSetLocalNickname:
-		var a chat.NicknameArgs
-		if err := decodeArgs(req.Args, &a); err != nil {
-			return nil, err
-		}
-		id, err := s.setLocalNickname(a.Nickname)
-		if err != nil {
-			return nil, err
-		}
-		return result(chat.SendResult{MessageID: id})
-	default:
-		return nil, sdk.Errorf(sdk.ErrUnknownMethod, "%q", req.Method)
+		return sdk.HandleInvoke(req, func(a chat.NicknameArgs) (chat.SendResult, error) {
+			id, err := s.setLocalNickname(a.Nickname)
+			return chat.SendResult{MessageID: id}, err
+		})
 	}
-	if err != nil {
-		return nil, err
-	}
+	return nil, sdk.Errorf(sdk.ErrUnknownMethod, "%q", req.Method)
+}
+
+// queue checks an outgoing message or indication and queues it for the
+// sender; its outcome comes as notifications.
+func (s *stream) queue(item outbox.Item) (chat.SendResult, error) {
 	if err := s.check(item); err != nil {
-		return nil, err
+		return chat.SendResult{}, err
 	}
 	item.ID = msrp.NewMessageID()
 	if err := s.out.Add(item); err != nil {
 		if errors.Is(err, outbox.ErrClosed) {
-			return nil, sdk.Errorf(sdk.ErrIllegalState, "Stream ended")
+			return chat.SendResult{}, sdk.Errorf(sdk.ErrIllegalState, "Stream ended")
 		}
-		return nil, sdk.Errorf(sdk.ErrInternal, "%v", err)
+		return chat.SendResult{}, sdk.Errorf(sdk.ErrInternal, "%v", err)
 	}
-	return result(chat.SendResult{MessageID: item.ID})
+	return chat.SendResult{MessageID: item.ID}, nil
 }
 
 // setLocalNickname is the reference's set_local_nickname: it asks the
@@ -432,12 +421,8 @@ func (s *stream) check(it outbox.Item) error {
 	return nil
 }
 
-// Attributes adds the chat attributes to the base's.
-func (s *stream) Attributes(ctx context.Context) (*sdk.Attributes, error) {
-	a, err := s.Base.Attributes(ctx)
-	if err != nil {
-		return nil, err
-	}
+// Attributes returns the chat attributes; chat does not support hold.
+func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 	own := chat.Attributes{Queued: s.out.Len()}
 	if m := s.remoteMedia(); m != nil {
 		p := s.peer()
@@ -450,10 +435,7 @@ func (s *stream) Attributes(ctx context.Context) (*sdk.Attributes, error) {
 	if lm, err := s.Base.LocalMedia(); err == nil {
 		own.LocalPath = msrp.FormatPath(lm.Path)
 	}
-	if a.Extra, err = sdk.MarshalJSONValue(own); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return sdk.NewAttributes(own)
 }
 
 // handleChunk refuses a content type we do not accept (415, as msrplib's
@@ -497,24 +479,4 @@ func (s *stream) handleReport(_ context.Context, r *msrp.Report) {
 	if !s.out.Report(r.MessageID, r.Status.Code, r.Status.Comment) {
 		s.env.Logger.Debug("REPORT for an unknown message", "message_id", r.MessageID)
 	}
-}
-
-// decodeArgs decodes a method's JSON arguments.
-func decodeArgs(raw json.RawMessage, v any) error {
-	if len(raw) == 0 {
-		return sdk.Errorf(sdk.ErrInvalidArgument, "missing arguments")
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return sdk.Errorf(sdk.ErrInvalidArgument, "arguments: %v", err)
-	}
-	return nil
-}
-
-// result marshals a method's result.
-func result(v any) (*sdk.InvokeResponse, error) {
-	raw, err := sdk.MarshalJSONValue(v)
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.InvokeResponse{Result: raw}, nil
 }

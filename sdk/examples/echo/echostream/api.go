@@ -65,12 +65,9 @@ type GotEchoData struct {
 	RTTNanos int64  `json:"rtt_ns"`
 }
 
-// HoldStateData is the data of HoldStateNotification. Originator is
-// "local" or "remote".
-type HoldStateData struct {
-	Originator string `json:"originator"`
-	OnHold     bool   `json:"on_hold"`
-}
+// HoldStateData is the data of HoldStateNotification: the SDK's, posted by
+// sdk.HoldState. Originator is "local" or "remote".
+type HoldStateData = sdk.HoldStateData
 
 // TickData is the data of TickNotification: its position in the series
 // (from 1) and when it was posted, so the host can measure the latency of
@@ -119,9 +116,9 @@ type Counters struct {
 // sdk.Attributes.Extra. Addresses are "ip:port" ("[ip]:port" for IPv6) and
 // empty while unknown; Direction is the last negotiated local direction.
 type Attributes struct {
-	LocalAddress  string `json:"local_address"`
-	RemoteAddress string `json:"remote_address"`
-	Direction     string `json:"direction"`
+	LocalAddress  string             `json:"local_address"`
+	RemoteAddress string             `json:"remote_address"`
+	Direction     sdk.MediaDirection `json:"direction"`
 	Counters
 }
 
@@ -148,13 +145,5 @@ func Tick(ctx context.Context, p sdk.Provider, count, rate int) (int, error) {
 
 // ReadAttributes returns the stream's generic attributes and its own.
 func ReadAttributes(ctx context.Context, s sdk.Stream) (*sdk.Attributes, Attributes, error) {
-	var own Attributes
-	a, err := s.Attributes(ctx)
-	if err != nil {
-		return nil, own, err
-	}
-	if err := a.DecodeExtra(&own); err != nil {
-		return nil, own, err
-	}
-	return a, own, nil
+	return sdk.ReadAttributes[Attributes](ctx, s)
 }

@@ -7,11 +7,11 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/streamtest"
 	"go.uber.org/goleak"
 )
 
@@ -32,7 +32,7 @@ func sessionSDP(ip string, media ...string) string {
 
 // mediaDirection returns the direction of m-line index of a session
 // description, or of a lone media section.
-func mediaDirection(t *testing.T, text string, index int) string {
+func mediaDirection(t *testing.T, text string, index int) sdk.MediaDirection {
 	t.Helper()
 	if strings.HasPrefix(text, "m=") {
 		m, err := sdk.ParseMedia(text)
@@ -49,13 +49,14 @@ func mediaDirection(t *testing.T, text string, index int) string {
 }
 
 // peer is one side of a call: a provider running the echo plugin
-// in-process, the one consumer of its notifications, and one echo stream.
+// in-process, a recorder of its notifications read in order through cur,
+// and one echo stream.
 type peer struct {
 	name string
 	ip   string
 	ctx  context.Context
 	p    *sdk.LocalProvider
-	ns   sdk.NotificationStream
+	cur  *streamtest.Cursor
 	h    uint64
 	s    sdk.Stream
 }
@@ -67,56 +68,37 @@ func newPeer(t *testing.T, name, ip string) *peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := lp.Notifications(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		if err := lp.Close(context.Background()); err != nil {
 			t.Errorf("%s: close: %v", name, err)
 		}
 		cancel()
 	})
-	return &peer{name: name, ip: ip, ctx: ctx, p: lp, ns: ns}
+	rec := streamtest.Record(t, lp, streamtest.WithTimeout(testTimeout))
+	return &peer{name: name, ip: ip, ctx: ctx, p: lp, cur: rec.Cursor()}
 }
 
 // next returns the next notification of the peer, failing at the deadline.
 func (p *peer) next(t *testing.T) *sdk.Notification {
 	t.Helper()
-	n, err := p.ns.Recv()
-	if err != nil {
-		t.Fatalf("%s: waiting for a notification: %v", p.name, err)
-	}
-	return n
+	return p.cur.Next(t)
 }
 
 // waitFor returns the next notification named name for handle h, skipping
 // others.
 func (p *peer) waitFor(t *testing.T, h uint64, name string) *sdk.Notification {
 	t.Helper()
-	for {
-		n := p.next(t)
-		if n.Handle == h && n.Name == name {
-			return n
-		}
-	}
+	return p.cur.NextFor(t, h, name)
 }
 
 // drain returns the notifications posted so far: it uses the plugin-scope
 // method "tick" as a barrier, since notifications arrive in order.
-func (p *peer) drain(t *testing.T) []*sdk.Notification {
+func (p *peer) drain(t *testing.T) []sdk.Notification {
 	t.Helper()
 	if _, err := Tick(p.ctx, p.p, 1, 0); err != nil {
 		t.Fatal(err)
 	}
-	var out []*sdk.Notification
-	for {
-		n := p.next(t)
-		if n.Handle == 0 && n.Name == TickNotification {
-			return out
-		}
-		out = append(out, n)
-	}
+	return p.cur.Until(t, 0, TickNotification)
 }
 
 func (p *peer) session(dir string) *sdk.InitializeRequest {
@@ -305,33 +287,6 @@ func (r *rawSocket) recv() Datagram {
 		r.t.Fatalf("raw socket got %q: %v", buf[:n], err)
 	}
 	return d
-}
-
-// recorder is a Notifier that keeps what is posted, for tests that drive a
-// stream directly, without a provider.
-type recorder struct {
-	mu    sync.Mutex
-	notes []sdk.Notification
-}
-
-func (r *recorder) Post(name string, data any) {
-	raw, err := sdk.MarshalJSONValue(data)
-	if err != nil {
-		panic(err)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.notes = append(r.notes, sdk.Notification{Name: name, Data: raw})
-}
-
-func (r *recorder) names() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, n := range r.notes {
-		out = append(out, n.Name)
-	}
-	return out
 }
 
 func wantErr(t *testing.T, err, kind error) {

@@ -7,104 +7,55 @@ import (
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-// matchRule is the m-line the echo type claims: "m=application <port> udp
+// errRemoved is parseRemote's error for a refused or removed m-line (port 0).
+var errRemoved = sdk.Errorf(sdk.ErrInvalidStream, "the remote m-line is refused or removed (port 0)")
+
+// matchRule is the m-line the echo type claims: "m=application <port> UDP
 // x-sipstreams-echo".
 func matchRule() sdk.MatchRule {
-	return sdk.MatchRule{
-		Media:   []string{"application"},
-		Protos:  []string{"UDP"},
-		Formats: []string{Format},
-	}
+	return sdk.MatchRule{Media: []string{"application"}, Protos: []string{"UDP"}, Formats: []string{Format}}
 }
 
-// isEcho reports whether m is an echo m-line.
-func isEcho(m *sdp.MediaDescription) bool {
-	rule := matchRule()
-	return rule.Matches(m)
-}
-
-// endpoint validates the remote echo m-line m of sess and returns where to
-// send to and the remote's direction. An old-style hold (c=0.0.0.0, or ::)
-// gives no address and a direction without "recv": the remote does not want
-// to receive (reference §3.5). The error wraps sdk.ErrInvalidStream.
-func endpoint(sess *sdp.SessionDescription, m *sdp.MediaDescription) (netip.AddrPort, string, error) {
-	port := m.MediaName.Port.Value
-	if port <= 0 || port > 65535 {
-		return netip.AddrPort{}, "", sdk.Errorf(sdk.ErrInvalidStream, "echo m-line has port %d", port)
-	}
-	text := sdk.ConnectionAddress(sess, m)
-	addr, err := netip.ParseAddr(text)
+// parseRemote reads where the remote's m-line index of text sends from and
+// its direction. The error wraps sdk.ErrUnknownStream when the m-line is
+// not an echo m-line, and sdk.ErrInvalidStream when it cannot be used; it
+// is errRemoved when its port is 0.
+func parseRemote(text string, index int) (sdk.Endpoint, error) {
+	sess, m, err := sdk.MediaAt(text, index)
 	if err != nil {
-		return netip.AddrPort{}, "", sdk.Errorf(sdk.ErrInvalidStream, "echo m-line connection address %q is not an IP address", text)
+		return sdk.Endpoint{}, err
 	}
-	dir := sdk.Direction(sess, m)
-	if addr.IsUnspecified() {
-		return netip.AddrPort{}, withoutRecv(dir), nil
+	if rule := matchRule(); !rule.Matches(m) {
+		return sdk.Endpoint{}, sdk.Errorf(sdk.ErrUnknownStream, "m-line %d is not an echo stream", index)
 	}
-	return netip.AddrPortFrom(addr.Unmap(), uint16(port)), dir, nil
+	remote, err := sdk.ParseEndpoint(sess, m)
+	if err == nil && remote.Removed() {
+		err = errRemoved
+	}
+	return remote, err
 }
 
-// negotiation is the outcome of an offer/answer exchange for one echo
-// m-line.
-type negotiation struct {
-	// peer is where pings go; invalid while the remote holds old-style.
-	peer netip.AddrPort
-	// direction is our negotiated local direction.
-	direction string
-	// removed is true when the remote m-line has port 0.
-	removed bool
-}
-
-// negotiate reads m-line index of the local and remote session
-// descriptions. The error wraps sdk.ErrInvalidStream.
-func negotiate(localSDP, remoteSDP string, index int) (negotiation, error) {
-	rs, rm, err := sdk.MediaAt(remoteSDP, index)
+// negotiate reads m-line index of both session descriptions after an
+// exchange and returns the remote's end and our negotiated direction: the
+// one our SDP says, narrowed by what the remote's allows (which keeps us
+// from sending to an old-style hold).
+func negotiate(localSDP, remoteSDP string, index int) (sdk.Endpoint, sdk.MediaDirection, error) {
+	remote, err := parseRemote(remoteSDP, index)
 	if err != nil {
-		return negotiation{}, err
-	}
-	if !isEcho(rm) {
-		return negotiation{}, sdk.Errorf(sdk.ErrInvalidStream, "remote m-line %d is not an echo stream", index)
-	}
-	if rm.MediaName.Port.Value == 0 {
-		return negotiation{removed: true}, nil
+		return remote, "", err
 	}
 	ls, lm, err := sdk.MediaAt(localSDP, index)
 	if err != nil {
-		return negotiation{}, err
+		return remote, "", err
 	}
-	if !isEcho(lm) {
-		return negotiation{}, sdk.Errorf(sdk.ErrInvalidStream, "local m-line %d is not an echo stream", index)
-	}
-	peer, remoteDir, err := endpoint(rs, rm)
-	if err != nil {
-		return negotiation{}, err
-	}
-	// Our direction as written in our SDP, narrowed by what the remote
-	// allows: the same in a well-formed exchange, and what protects us from
-	// sending to an old-style hold.
-	localDir := sdk.Direction(ls, lm)
-	dir := makeDirection(hasSend(localDir) && hasRecv(remoteDir), hasRecv(localDir) && hasSend(remoteDir))
-	return negotiation{peer: peer, direction: dir}, nil
+	return remote, sdk.NegotiatedDirection(sdk.Direction(ls, lm), remote.Direction), nil
 }
 
 // localMedia is our m-line at local with direction dir.
-func localMedia(local netip.AddrPort, dir string) *sdp.MediaDescription {
-	addrType := "IP4"
-	if local.Addr().Is6() {
-		addrType = "IP6"
-	}
+func localMedia(local netip.AddrPort, dir sdk.MediaDirection) *sdp.MediaDescription {
 	return &sdp.MediaDescription{
-		MediaName: sdp.MediaName{
-			Media:   "application",
-			Port:    sdp.RangedPort{Value: int(local.Port())},
-			Protos:  []string{"UDP"},
-			Formats: []string{Format},
-		},
-		ConnectionInformation: &sdp.ConnectionInformation{
-			NetworkType: "IN",
-			AddressType: addrType,
-			Address:     &sdp.Address{Address: local.Addr().WithZone("").String()},
-		},
-		Attributes: []sdp.Attribute{sdp.NewPropertyAttribute(dir)},
+		MediaName:             sdp.MediaName{Media: "application", Port: sdp.RangedPort{Value: int(local.Port())}, Protos: []string{"UDP"}, Formats: []string{Format}},
+		ConnectionInformation: sdk.Connection(local.Addr().String()),
+		Attributes:            []sdp.Attribute{dir.Attribute()},
 	}
 }

@@ -14,73 +14,41 @@ import (
 )
 
 const (
-	// defaultLocalIP is bound when the session names no local address.
-	defaultLocalIP = "127.0.0.1"
 	// maxPending bounds the pings whose echo we still wait for.
 	maxPending = 1024
 	// readBuffer holds the largest UDP datagram.
 	readBuffer = 64 << 10
 )
 
-// state is where a stream is in its life.
-type state int
-
-const (
-	stateNew         state = iota // built by a factory
-	stateInitialized              // socket bound
-	stateStarted                  // negotiated; the reader runs
-	stateFailed                   // Initialize or Start failed
-	stateEnded                    // End was called
-)
-
-func (s state) String() string {
-	switch s {
-	case stateNew:
-		return "new"
-	case stateInitialized:
-		return "initialized"
-	case stateStarted:
-		return "started"
-	case stateFailed:
-		return "failed"
-	case stateEnded:
-		return "ended"
-	}
-	return "state(" + strconv.Itoa(int(s)) + ")"
-}
-
 // stream is one echo stream. The SDK serialises the calls of sdk.Stream, but
-// the reader goroutine runs alongside them: mu guards every field below it.
-// Post never blocks, so notifications are posted with mu held, which keeps
-// their order the order of the state changes.
+// the reader goroutine runs alongside them: mu guards every field below it,
+// the SDK's lifecycle and hold helpers included. Post never blocks, so
+// notifications are posted with mu held, which keeps their order the order
+// of the state changes.
 type stream struct {
 	sdk.UnimplementedStream // forward compatibility: new methods get defaults
 
 	env     *sdk.Env
 	account *sdk.Account
 
-	mu             sync.Mutex
-	state          state
-	deactivated    bool
-	conn           *net.UDPConn
-	local          netip.AddrPort
-	remote         netip.AddrPort // invalid while unknown or held old-style
-	index          int
-	direction      string // last negotiated local direction; "" before
-	holdRequested  bool
-	onHoldByLocal  bool
-	onHoldByRemote bool
-	lastSeq        uint64
-	pending        map[uint64]time.Time // send time of pings awaiting their echo
-	counters       Counters
-	failure        string        // last failure reason, for MediaStreamDidEnd
-	readerDone     chan struct{} // closed when the reader returns
+	mu       sync.Mutex
+	life     sdk.Lifecycle // state, outcome notifications, the reader, End
+	hold     sdk.HoldState // hold request, negotiated direction, hold flags
+	conn     *net.UDPConn
+	local    netip.AddrPort
+	remote   netip.AddrPort // invalid while unknown or held old-style
+	lastSeq  uint64
+	pending  map[uint64]time.Time // send time of pings awaiting their echo
+	counters Counters
 }
 
 var _ sdk.Stream = (*stream)(nil)
 
-func newStream(env *sdk.Env, account *sdk.Account, index int) *stream {
-	return &stream{env: env, account: account, index: index, pending: map[uint64]time.Time{}}
+func newStream(env *sdk.Env, account *sdk.Account) *stream {
+	return &stream{
+		env: env, account: account, pending: map[uint64]time.Time{},
+		life: sdk.NewLifecycle(env), hold: sdk.NewHoldState(env, HoldStateNotification),
+	}
 }
 
 // Initialize binds the stream's UDP socket on the session's local address.
@@ -89,52 +57,31 @@ func newStream(env *sdk.Env, account *sdk.Account, index int) *stream {
 func (s *stream) Initialize(_ context.Context, req *sdk.InitializeRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateNew {
-		return sdk.Errorf(sdk.ErrIllegalState, "Initialize in state %s", s.state)
-	}
-	conn, local, err := listen(req.Session, s.account)
-	if err != nil {
-		s.state = stateFailed
-		s.failure = err.Error()
-		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: err.Error()})
-		return nil
-	}
-	s.conn, s.local, s.state = conn, local, stateInitialized
-	s.env.Post(sdk.MediaStreamDidInitialize, nil)
-	return nil
+	return s.life.Initialize(func() (err error) {
+		if s.conn, s.local, err = listen(req.Session, s.account); err == nil {
+			s.life.Defer(func() { _ = s.conn.Close() }) // also stops the reader
+		}
+		return err
+	})
 }
 
 // listen binds a UDP socket on the session's local IP and the account's
 // echo port.
 func listen(session *sdk.SessionInfo, account *sdk.Account) (*net.UDPConn, netip.AddrPort, error) {
-	host := defaultLocalIP
-	if session != nil && session.LocalIP != "" {
-		host = session.LocalIP
-	}
-	ip, err := netip.ParseAddr(host)
+	ip, err := session.LocalAddr()
 	if err != nil {
-		return nil, netip.AddrPort{}, fmt.Errorf("local IP %q is not an IP address", host)
-	}
-	ip = ip.Unmap()
-	if ip.IsUnspecified() {
-		// It would go into c=, where it means "do not send to me".
-		return nil, netip.AddrPort{}, fmt.Errorf("local IP %s is unspecified: the session must name the address it signals on", ip)
+		return nil, netip.AddrPort{}, err
 	}
 	setting := account.Setting(SettingPort, "0")
 	port, err := strconv.ParseUint(setting, 10, 16)
 	if err != nil {
 		return nil, netip.AddrPort{}, fmt.Errorf("setting %s=%q is not a port number", SettingPort, setting)
 	}
-	network := "udp6"
-	if ip.Is4() {
-		network = "udp4"
-	}
-	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
 	if err != nil {
 		return nil, netip.AddrPort{}, err
 	}
-	bound := uint16(conn.LocalAddr().(*net.UDPAddr).Port)
-	return conn, netip.AddrPortFrom(ip, bound), nil
+	return conn, netip.AddrPortFrom(ip, uint16(conn.LocalAddr().(*net.UDPAddr).Port)), nil
 }
 
 // GetLocalMedia returns our m-line: an offer when req.ForOffer or there is
@@ -142,31 +89,18 @@ func listen(session *sdk.SessionInfo, account *sdk.Account) (*net.UDPConn, netip
 func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest) (*sdk.GetLocalMediaResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conn == nil || s.state == stateEnded {
-		return nil, sdk.Errorf(sdk.ErrIllegalState, "GetLocalMedia in state %s", s.state)
-	}
-	var dir string
-	if req.ForOffer || req.RemoteSDP == "" {
-		dir = offerDirection(s.direction, s.holdRequested)
-	} else {
-		rs, rm, err := sdk.MediaAt(req.RemoteSDP, req.StreamIndex)
-		if err != nil {
-			return nil, err
-		}
-		if !isEcho(rm) {
-			return nil, sdk.Errorf(sdk.ErrInvalidStream, "remote m-line %d is not an echo stream", req.StreamIndex)
-		}
-		_, offered, err := endpoint(rs, rm)
-		if err != nil {
-			return nil, err
-		}
-		dir = answerDirection(s.direction, offered)
-	}
-	text, err := sdk.MarshalMedia(localMedia(s.local, dir))
-	if err != nil {
+	if err := s.life.Check("GetLocalMedia", sdk.StateInitialized, sdk.StateStarted); err != nil {
 		return nil, err
 	}
-	return &sdk.GetLocalMediaResponse{Media: text}, nil
+	dir := s.hold.Offer()
+	if !req.ForOffer && req.RemoteSDP != "" {
+		remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
+		if err != nil {
+			return nil, err
+		}
+		dir = s.hold.Answer(remote.Direction)
+	}
+	return sdk.LocalMediaResponse(localMedia(s.local, dir))
 }
 
 // Start applies the negotiated SDP and starts the reader. The outcome is a
@@ -175,38 +109,27 @@ func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest)
 func (s *stream) Start(_ context.Context, req *sdk.StartRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateInitialized || s.deactivated {
-		return sdk.Errorf(sdk.ErrIllegalState, "Start in state %s", s.state)
+	if err := s.life.Starting(); err != nil {
+		return err
 	}
-	neg, err := negotiate(req.LocalSDP, req.RemoteSDP, req.StreamIndex)
-	if err == nil && neg.removed {
-		err = errors.New("the remote refused the stream (port 0)")
-	}
+	remote, dir, err := negotiate(req.LocalSDP, req.RemoteSDP, req.StreamIndex)
 	if err != nil {
-		s.failLocked("start", sdk.ReasonOf(err))
+		s.life.Fail("start", sdk.ReasonOf(err))
 		return nil
 	}
-	s.index, s.remote = req.StreamIndex, neg.peer
-	s.state = stateStarted
-	s.readerDone = make(chan struct{})
-	go s.read(s.conn, s.readerDone)
-	s.env.Post(sdk.MediaStreamDidStart, nil)
-	s.setDirectionLocked(neg.direction)
+	s.remote = remote.Peer()
+	conn := s.conn
+	s.life.Go(func(context.Context) { s.read(conn) })
+	s.life.Started()
+	s.hold.Negotiated(dir)
 	return nil
 }
 
 // ValidateUpdate accepts a re-INVITE whose m-line is still a usable echo
 // m-line, or removes the stream (port 0). It changes nothing.
 func (s *stream) ValidateUpdate(_ context.Context, req *sdk.ValidateUpdateRequest) (*sdk.ValidateUpdateResponse, error) {
-	sess, m, err := sdk.MediaAt(req.RemoteSDP, req.StreamIndex)
-	if err != nil || !isEcho(m) {
-		return &sdk.ValidateUpdateResponse{OK: false}, nil
-	}
-	if m.MediaName.Port.Value == 0 {
-		return &sdk.ValidateUpdateResponse{OK: true}, nil
-	}
-	_, _, err = endpoint(sess, m)
-	return &sdk.ValidateUpdateResponse{OK: err == nil}, nil
+	_, err := parseRemote(req.RemoteSDP, req.StreamIndex)
+	return &sdk.ValidateUpdateResponse{OK: err == nil || errors.Is(err, errRemoved)}, nil
 }
 
 // Update applies renegotiated SDP: a new remote address or port rebinds the
@@ -215,59 +138,32 @@ func (s *stream) ValidateUpdate(_ context.Context, req *sdk.ValidateUpdateReques
 func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateStarted {
-		return sdk.Errorf(sdk.ErrIllegalState, "Update in state %s", s.state)
+	if err := s.life.Check("Update", sdk.StateStarted); err != nil {
+		return err
 	}
-	neg, err := negotiate(req.LocalSDP, req.RemoteSDP, req.StreamIndex)
+	remote, dir, err := negotiate(req.LocalSDP, req.RemoteSDP, req.StreamIndex)
+	if errors.Is(err, errRemoved) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	if neg.removed {
-		return nil
-	}
-	s.index, s.remote = req.StreamIndex, neg.peer
-	s.setDirectionLocked(neg.direction)
+	s.remote = remote.Peer()
+	s.hold.Negotiated(dir)
 	return nil
-}
-
-// setDirectionLocked records the negotiated direction and posts a
-// HoldStateNotification for each hold flag that changes.
-func (s *stream) setDirectionLocked(dir string) {
-	local, remote := checkHold(dir, s.onHoldByLocal)
-	s.direction = dir
-	if local != s.onHoldByLocal {
-		s.onHoldByLocal = local
-		s.env.Post(HoldStateNotification, HoldStateData{Originator: "local", OnHold: local})
-	}
-	if remote != s.onHoldByRemote {
-		s.onHoldByRemote = remote
-		s.env.Post(HoldStateNotification, HoldStateData{Originator: "remote", OnHold: remote})
-	}
 }
 
 // Hold records a local hold request: from now on the stream neither sends
 // nor answers pings, and the next offer asks the remote to stop sending.
-func (s *stream) Hold(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.holdRequested = true
-	return nil
-}
+func (s *stream) Hold(context.Context) error { return s.requestHold(true) }
 
 // Unhold withdraws the local hold request; the next offer resumes the flow.
-func (s *stream) Unhold(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.holdRequested = false
-	return nil
-}
+func (s *stream) Unhold(context.Context) error { return s.requestHold(false) }
 
-// Reset records the stream's new index after a re-INVITE without SDP; the
-// next GetLocalMedia is an offer.
-func (s *stream) Reset(_ context.Context, req *sdk.ResetRequest) error {
+func (s *stream) requestHold(on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.index = req.StreamIndex
+	s.hold.Request(on)
 	return nil
 }
 
@@ -275,155 +171,76 @@ func (s *stream) Reset(_ context.Context, req *sdk.ResetRequest) error {
 func (s *stream) Deactivate(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.deactivated = true
+	s.life.Deactivate()
 	return nil
 }
 
-// End closes the socket and waits for the reader. It posts
-// MediaStreamWillEnd then MediaStreamDidEnd, or, before Initialize,
-// MediaStreamDidNotInitialize with reason "Interrupted". A second End does
-// nothing.
-func (s *stream) End(context.Context) error {
-	s.mu.Lock()
-	prev := s.state
-	if prev == stateEnded {
-		s.mu.Unlock()
-		return nil
-	}
-	s.state = stateEnded
-	if prev == stateNew {
-		s.env.Post(sdk.MediaStreamDidNotInitialize, sdk.DidNotInitializeData{Reason: "Interrupted"})
-		s.mu.Unlock()
-		return nil
-	}
-	s.env.Post(sdk.MediaStreamWillEnd, nil)
-	conn, done := s.conn, s.readerDone
-	s.mu.Unlock()
-
-	// The reader sees stateEnded and takes the close as normal.
-	if conn != nil {
-		_ = conn.Close()
-	}
-	if done != nil {
-		<-done
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.env.Post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: s.failure})
-	return nil
-}
+// End closes the socket (see Initialize) and waits for the reader; the
+// lifecycle posts the notifications (MediaStreamWillEnd and
+// MediaStreamDidEnd, or "Interrupted" before Initialize).
+func (s *stream) End(context.Context) error { return s.life.End(&s.mu, nil) }
 
 // Attributes returns the hold flags and the echo attributes.
 func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	own := Attributes{Direction: s.direction, Counters: s.counters}
+	own := Attributes{Direction: s.hold.Direction(), Counters: s.counters}
 	if s.local.IsValid() {
 		own.LocalAddress = s.local.String()
 	}
 	if s.remote.IsValid() {
 		own.RemoteAddress = s.remote.String()
 	}
-	extra, err := sdk.MarshalJSONValue(own)
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.Attributes{
-		HoldSupported:  true,
-		OnHoldByLocal:  s.onHoldByLocal,
-		OnHoldByRemote: s.onHoldByRemote,
-		Extra:          extra,
-	}, nil
+	return s.hold.Attributes(own)
 }
 
 // Invoke serves MethodSend and MethodStats.
 func (s *stream) Invoke(ctx context.Context, req *sdk.InvokeRequest) (*sdk.InvokeResponse, error) {
 	switch req.Method {
 	case MethodSend:
-		var args SendArgs
-		if err := decodeArgs(req.Args, &args); err != nil {
-			return nil, err
-		}
-		seq, err := s.send(args.Payload)
-		if err != nil {
-			return nil, err
-		}
-		return result(SendResult{Seq: seq})
+		return sdk.HandleInvoke(req, s.send)
 	case MethodStats:
 		s.mu.Lock()
-		c := s.counters
-		s.mu.Unlock()
-		return result(c)
+		defer s.mu.Unlock()
+		return sdk.Result(s.counters)
 	}
 	return s.UnimplementedStream.Invoke(ctx, req)
 }
 
-// send sends a ping to the peer.
-func (s *stream) send(payload string) (uint64, error) {
-	if len(payload) > MaxPayload {
-		return 0, sdk.Errorf(sdk.ErrInvalidArgument, "payload of %d bytes exceeds %d", len(payload), MaxPayload)
+// send sends a ping to the peer. A UDP send does not block, so it is made
+// with mu held, as receive sends its pongs.
+func (s *stream) send(args SendArgs) (SendResult, error) {
+	if len(args.Payload) > MaxPayload {
+		return SendResult{}, sdk.Errorf(sdk.ErrInvalidArgument, "payload of %d bytes exceeds %d", len(args.Payload), MaxPayload)
 	}
 	s.mu.Lock()
-	if s.state != stateStarted {
-		s.mu.Unlock()
-		return 0, sdk.Errorf(sdk.ErrIllegalState, "send in state %s", s.state)
+	defer s.mu.Unlock()
+	if !s.life.Active() || !s.hold.MaySend() || !s.remote.IsValid() {
+		return SendResult{}, sdk.Errorf(sdk.ErrIllegalState, "stream may not send (state %s, direction %s, hold requested %t, closing %t)",
+			s.life.State(), s.hold.Direction(), s.hold.Requested(), s.life.Closing())
 	}
-	if !s.maySendLocked() || !s.remote.IsValid() {
-		err := sdk.Errorf(sdk.ErrIllegalState, "stream may not send (direction %s, hold requested %t, deactivated %t)",
-			s.direction, s.holdRequested, s.deactivated)
-		s.mu.Unlock()
-		return 0, err
-	}
-	s.lastSeq++
-	seq := s.lastSeq
+	seq := s.lastSeq + 1
 	s.pending[seq] = time.Now()
-	if seq > maxPending {
-		delete(s.pending, seq-maxPending)
-	}
-	conn, peer := s.conn, s.remote
-	s.mu.Unlock()
-
-	if _, err := conn.WriteToUDPAddrPort(Datagram{Kind: KindPing, Seq: seq, Payload: payload}.Marshal(), peer); err != nil {
-		s.mu.Lock()
+	if _, err := s.conn.WriteToUDPAddrPort(Datagram{Kind: KindPing, Seq: seq, Payload: args.Payload}.Marshal(), s.remote); err != nil {
 		delete(s.pending, seq)
-		s.mu.Unlock()
-		return 0, sdk.Errorf(sdk.ErrInternal, "send to %s: %v", peer, err)
+		return SendResult{}, sdk.Errorf(sdk.ErrInternal, "send to %s: %v", s.remote, err)
 	}
-	s.mu.Lock()
+	s.lastSeq = seq
+	delete(s.pending, seq-maxPending) // seq <= maxPending: no such key
 	s.counters.PacketsSent++
 	s.counters.PingsSent++
-	s.mu.Unlock()
-	return seq, nil
-}
-
-// maySendLocked reports whether the negotiated direction and the hold
-// request let us send.
-func (s *stream) maySendLocked() bool {
-	return s.state == stateStarted && !s.deactivated && !s.holdRequested && hasSend(s.direction)
-}
-
-// failLocked records a failure and posts MediaStreamDidFail.
-func (s *stream) failLocked(where, reason string) {
-	if s.state != stateEnded {
-		s.state = stateFailed
-	}
-	s.failure = reason
-	s.env.Post(sdk.MediaStreamDidFail, sdk.DidFailData{Context: where, Reason: reason})
+	return SendResult{Seq: seq}, nil
 }
 
 // read is the stream's one goroutine: it receives datagrams until the socket
-// closes, then closes done.
-func (s *stream) read(conn *net.UDPConn, done chan<- struct{}) {
-	defer close(done)
+// closes (End closes it: the stream is closing then, which is no failure).
+func (s *stream) read(conn *net.UDPConn) {
 	buf := make([]byte, readBuffer)
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			s.mu.Lock()
-			if s.state != stateEnded && !s.deactivated {
-				s.failLocked("reading", err.Error())
-			}
+			s.life.TransportClosed("reading", err.Error())
 			s.mu.Unlock()
 			return
 		}
@@ -444,7 +261,7 @@ func (s *stream) receive(b []byte, from netip.AddrPort) {
 	switch d.Kind {
 	case KindPing:
 		s.counters.PingsReceived++
-		answer := s.maySendLocked()
+		answer := s.life.Active() && s.hold.MaySend()
 		s.env.Post(GotPingNotification, GotPingData{Seq: d.Seq, Payload: d.Payload, From: from.String(), Answered: answer})
 		if !answer {
 			return

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/streamtest"
 )
 
 func TestManifest(t *testing.T) {
@@ -118,7 +119,7 @@ type holdFlags struct{ local, remote bool }
 type holdStep struct {
 	do            string
 	offerer       string
-	offer, answer string
+	offer, answer sdk.MediaDirection
 	a, b          holdFlags
 	aSends        bool
 	bSends        bool
@@ -196,10 +197,10 @@ func TestHoldMatrix(t *testing.T) {
 					var wantNotes []HoldStateData
 					was := prev[c.p.name]
 					if was.local != c.want.local {
-						wantNotes = append(wantNotes, HoldStateData{"local", c.want.local})
+						wantNotes = append(wantNotes, HoldStateData{Originator: "local", OnHold: c.want.local})
 					}
 					if was.remote != c.want.remote {
-						wantNotes = append(wantNotes, HoldStateData{"remote", c.want.remote})
+						wantNotes = append(wantNotes, HoldStateData{Originator: "remote", OnHold: c.want.remote})
 					}
 					prev[c.p.name] = c.want
 					var gotNotes []HoldStateData
@@ -382,7 +383,7 @@ func TestNewFromSDP(t *testing.T) {
 	}
 	// The factory is correct on its own too, without the provider's
 	// prefilter.
-	_, err := newFromSDP(p.ctx, &sdk.NewFromSDPRequest{RemoteSDP: tests[7].sdp}, &sdk.Env{Notifier: &recorder{}})
+	_, err := newFromSDP(p.ctx, &sdk.NewFromSDPRequest{RemoteSDP: tests[7].sdp}, &sdk.Env{Notifier: streamtest.NewRecorder()})
 	wantErr(t, err, sdk.ErrUnknownStream)
 }
 
@@ -508,10 +509,10 @@ func TestEndBeforeInitialize(t *testing.T) {
 	}
 }
 
-func newTestStream(account *sdk.Account) (*stream, *recorder) {
-	rec := &recorder{}
+func newTestStream(account *sdk.Account) (*stream, *streamtest.Recorder) {
+	rec := streamtest.NewRecorder(streamtest.WithTimeout(testTimeout))
 	env := &sdk.Env{Handle: 1, Notifier: rec, Logger: slog.New(slog.DiscardHandler)}
-	return newStream(env, account, 0), rec
+	return newStream(env, account), rec
 }
 
 func TestInitializeFailure(t *testing.T) {
@@ -539,11 +540,11 @@ func TestInitializeFailure(t *testing.T) {
 			if err := s.Initialize(ctx, &sdk.InitializeRequest{Session: &sdk.SessionInfo{LocalIP: tt.localIP}}); err != nil {
 				t.Fatal(err)
 			}
-			if got := rec.names(); !slices.Equal(got, []string{sdk.MediaStreamDidNotInitialize}) {
+			if got := rec.Names(0); !slices.Equal(got, []string{sdk.MediaStreamDidNotInitialize}) {
 				t.Fatalf("notifications %v", got)
 			}
 			var d sdk.DidNotInitializeData
-			if err := rec.notes[0].Decode(&d); err != nil || d.Reason == "" {
+			if err := rec.All()[0].Decode(&d); err != nil || d.Reason == "" {
 				t.Fatalf("reason %+v, %v", d, err)
 			}
 			wantErr(t, s.Initialize(ctx, &sdk.InitializeRequest{}), sdk.ErrIllegalState)
@@ -555,11 +556,11 @@ func TestInitializeFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := []string{sdk.MediaStreamDidNotInitialize, sdk.MediaStreamWillEnd, sdk.MediaStreamDidEnd}
-			if got := rec.names(); !slices.Equal(got, want) {
+			if got := rec.Names(0); !slices.Equal(got, want) {
 				t.Fatalf("notifications %v, want %v", got, want)
 			}
 			var end sdk.DidEndData
-			if err := rec.notes[2].Decode(&end); err != nil || end.Error != d.Reason {
+			if err := rec.All()[2].Decode(&end); err != nil || end.Error != d.Reason {
 				t.Fatalf("DidEnd %+v, want error %q", end, d.Reason)
 			}
 		})
@@ -576,10 +577,10 @@ func TestPortSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.End(context.Background()) }()
-	if got := rec.names(); !slices.Equal(got, []string{sdk.MediaStreamDidInitialize}) {
-		t.Fatalf("notifications %v", rec.notes)
+	if got := rec.Names(0); !slices.Equal(got, []string{sdk.MediaStreamDidInitialize}) {
+		t.Fatalf("notifications %v", rec.Names(0))
 	}
-	if want := netip.AddrPortFrom(netip.MustParseAddr(defaultLocalIP), port); s.local != want {
+	if want := netip.AddrPortFrom(netip.MustParseAddr(sdk.DefaultLocalIP), port); s.local != want {
 		t.Fatalf("bound %s, want %s", s.local, want)
 	}
 }
