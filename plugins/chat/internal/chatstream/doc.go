@@ -13,8 +13,11 @@
 //   - Invoke serves send_message and send_composing_indication (the
 //     arguments and results of package sdk/chat). Messages are queued in an
 //     outbox ([outbox.Outbox]) and a sender goroutine, started when the
-//     session is up, sends them in order; DidSendMessage, DidDeliverMessage
-//     and DidNotDeliverMessage follow the transaction responses and REPORTs.
+//     session is up, sends them in order, each as one SEND
+//     (msrp.Outgoing.SingleChunk) of at most chat.max_message_size bytes;
+//     DidSendMessage, DidDeliverMessage and DidNotDeliverMessage follow the
+//     transaction responses and REPORTs (delivered once success REPORTs
+//     cover every byte).
 //     When the stream fails or ends, every message still queued or
 //     unacknowledged gets DidNotDeliverMessage (code 0, "Stream ended"):
 //     the stream watches the base's own notifications for that, through the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,16 +227,22 @@ func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) b
 	case chat.ComposingIndication:
 		body, err = payload.EncodeComposing(v, peer, s.now())
 	}
+	if err == nil {
+		err = s.checkSize(body)
+	}
 	if err != nil {
 		s.env.Logger.Warn("dropping a queued message", "message_id", it.ID, "err", err)
 		s.out.Result(it.ID, 0, err.Error())
 		return true
 	}
+	// One SEND per message, as the reference's MSRP library sends chat
+	// messages: its receiver cannot reassemble a chunked one.
 	o := msrp.Outgoing{
 		ContentType: body.ContentType,
 		Body:        bytes.NewReader(body.Data),
 		Size:        int64(len(body.Data)),
 		MessageID:   it.ID,
+		SingleChunk: true,
 	}
 	if it.Track {
 		o.SuccessReport, o.FailureReport = true, msrp.ReportYes
@@ -247,7 +254,7 @@ func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) b
 		s.out.Result(it.ID, 0, err.Error())
 		return true
 	}
-	s.out.Sent(it.ID)
+	s.out.Sent(it.ID, o.Size)
 	select {
 	case <-d.Done():
 		r := d.Result()
@@ -419,15 +426,30 @@ func (s *stream) check(it outbox.Item) error {
 	if s.remoteMedia() == nil {
 		return nil
 	}
-	var err error
+	var (
+		body payload.Body
+		err  error
+	)
 	switch v := it.Value.(type) {
 	case chat.Message:
-		_, err = payload.Encode(v, s.peer(), s.now())
+		body, err = payload.Encode(v, s.peer(), s.now())
 	case chat.ComposingIndication:
-		_, err = payload.EncodeComposing(v, s.peer(), s.now())
+		body, err = payload.EncodeComposing(v, s.peer(), s.now())
+	}
+	if err == nil {
+		err = s.checkSize(body)
 	}
 	if err != nil {
 		return sdk.Errorf(sdk.ErrInvalidArgument, "%v", err)
+	}
+	return nil
+}
+
+// checkSize refuses a message whose encoded body exceeds
+// chat.max_message_size: it would go out as one SEND of that size.
+func (s *stream) checkSize(body payload.Body) error {
+	if n := int64(len(body.Data)); n > s.maxSize {
+		return fmt.Errorf("message of %d bytes exceeds %s (%d)", n, chat.SettingMaxMessageSize, s.maxSize)
 	}
 	return nil
 }
@@ -494,7 +516,7 @@ func (s *stream) handleComplete(_ context.Context, c *msrp.Completion) int {
 
 // handleReport maps a REPORT onto the delivery notifications.
 func (s *stream) handleReport(_ context.Context, r *msrp.Report) {
-	if !s.out.Report(r.MessageID, r.Status.Code, r.Status.Comment) {
+	if !s.out.Report(r.MessageID, r.Range, r.Status.Code, r.Status.Comment) {
 		s.env.Logger.Debug("REPORT for an unknown message", "message_id", r.MessageID)
 	}
 }
