@@ -33,7 +33,7 @@ func (l *log) Post(name string, data any) {
 
 func TestOutboxSequences(t *testing.T) {
 	tests := []struct {
-		name   string
+		name string
 		// add ID | add- ID (untracked) | take | sent ID [SIZE (10)] |
 		// result ID CODE | report ID CODE [BYTE-RANGE (1-10/10)] | close
 		events []string
