@@ -49,7 +49,7 @@ type stream struct {
 
 var _ sdk.Stream = (*stream)(nil)
 
-func newStream(env *sdk.Env, account *sdk.Account) *stream {
+func newStream(env *sdk.Env, account *sdk.Account, pool *reassembly) *stream {
 	s := &stream{
 		env:        env,
 		account:    account,
@@ -59,7 +59,7 @@ func newStream(env *sdk.Env, account *sdk.Account) *stream {
 		now:        time.Now,
 		stop:       make(chan struct{}),
 	}
-	s.in = &inbox{max: s.maxSize, parts: map[string][]byte{}}
+	s.in = newInbox(s.maxSize, byteSetting(account, chat.SettingMaxReassemblyMemory, chat.DefaultMaxReassemblyMemory), pool)
 	s.nickCtx, s.nickCancel = context.WithCancel(context.Background())
 	if account != nil {
 		s.local = chat.Identity{URI: account.URI, DisplayName: account.DisplayName}
@@ -87,21 +87,28 @@ func (o observer) Post(name string, data any) {
 // observe fails the outbox, as the reference does, when the stream fails
 // or starts ending: every message still queued or unacknowledged gets
 // ChatStreamDidNotDeliverMessage after MediaStreamDidFail or
-// MediaStreamWillEnd and before MediaStreamDidEnd.
+// MediaStreamWillEnd and before MediaStreamDidEnd. The messages still
+// arriving are dropped then, and their memory given back.
 func (s *stream) observe(name string) {
 	switch name {
 	case sdk.MediaStreamDidFail, sdk.MediaStreamWillEnd:
 		s.out.Close(chat.ReasonStreamEnded)
+		s.in.close()
 	}
 }
 
 // maxMessageSize reads chat.max_message_size.
 func maxMessageSize(a *sdk.Account) int64 {
-	v := a.Setting(chat.SettingMaxMessageSize, "")
+	return byteSetting(a, chat.SettingMaxMessageSize, chat.DefaultMaxMessageSize)
+}
+
+// byteSetting reads a positive byte count; def when unset or invalid.
+func byteSetting(a *sdk.Account, name string, def int64) int64 {
+	v := a.Setting(name, "")
 	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n > 0 {
 		return n
 	}
-	return chat.DefaultMaxMessageSize
+	return def
 }
 
 // boolSetting reads a true/false setting.
@@ -165,6 +172,7 @@ func (s *stream) End(ctx context.Context) error {
 	s.nickWG.Wait()
 	err := s.Base.End(ctx)
 	s.out.Close(chat.ReasonStreamEnded) // ended before Initialize: no WillEnd
+	s.in.close()
 	s.wg.Wait()
 	return err
 }
@@ -490,9 +498,14 @@ func (s *stream) handleChunk(_ context.Context, c *msrp.Chunk) int {
 // handleComplete decodes a whole message and posts it; the status drives
 // the REPORT the sender asked for.
 func (s *stream) handleComplete(_ context.Context, c *msrp.Completion) int {
-	data := s.in.take(c.MessageID)
+	data, whole := s.in.take(c.MessageID)
 	if c.Aborted {
 		return c.Status
+	}
+	if !whole {
+		c.ReportComment = "Incomplete message"
+		s.env.Logger.Info("refusing an incoming message with missing bytes", "message_id", c.MessageID)
+		return msrp.StatusBadRequest
 	}
 	if len(data) == 0 {
 		return msrp.StatusOK // a keep-alive
