@@ -479,19 +479,30 @@ func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establis
 // succeeds. A peer that waits for us may not have registered the session
 // yet when we are quick (an actpass offerer learns our path only from the
 // answer, while we may connect as soon as we have answered): its 481 is
-// retried with back-off until ctx ends.
+// retried with back-off until ctx ends. When the retries end without a
+// session — ctx ended, or the peer went away (its port closed) after
+// refusing — the error is the peer's refusal (an *msrp.BindError naming
+// the 481), with what ended the retries in its text.
 func bindRetrying(ctx context.Context, bind func(context.Context) (*msrp.Session, error)) (*msrp.Session, error) {
 	wait := 20 * time.Millisecond
+	var refused error // the peer's last 481
 	for {
 		sess, err := bind(ctx)
-		if err == nil || !errors.Is(err, msrp.ErrNoSuchSession) {
-			return sess, err
+		switch {
+		case err == nil:
+			return sess, nil
+		case errors.Is(err, msrp.ErrNoSuchSession):
+			refused = err
+		case refused != nil:
+			return nil, fmt.Errorf("%w (retrying: %v)", refused, err)
+		default:
+			return nil, err
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, err
+			return nil, refused
 		case <-t.C:
 		}
 		wait = min(2*wait, time.Second)
