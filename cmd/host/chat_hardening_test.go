@@ -282,3 +282,91 @@ func TestChatFingerprintChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestChatFingerprintCheckedByCaller: the peer-to-peer host that calls
+// checks the certificate of the MSRP peer it connects to against the
+// answer's a=fingerprint. The test plays the callee (sipp for SIP, an
+// sdk/msrp listener with a self-signed certificate): announcing its
+// certificate, the message is delivered; announcing another one, the
+// host's stream fails with the mismatch as reason and `message` exits 1.
+func TestChatFingerprintCheckedByCaller(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		match bool
+	}{{"announced certificate", true}, {"another certificate", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, mine, err := msrpstream.TLSSettings(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, other, err := msrpstream.TLSSettings(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			announced := msrpstream.NewFingerprint(mine.Certificates[0].Certificate[0])
+			if !tc.match {
+				announced = msrpstream.NewFingerprint(other.Certificates[0].Certificate[0])
+			}
+			l, err := msrp.Listen(ctx, "127.0.0.1:0", msrp.Config{TLSConfig: mine, KeepAliveInterval: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			peer := l.URI("rawpeer0001")
+			got := make(chan string, 1)
+			acc, err := l.Prepare(msrp.SessionOptions{Local: peer, Remote: []msrp.URI{{Secure: true, Host: "127.0.0.1", Port: 1, Transport: "tcp"}}, Handler: msrp.HandlerFuncs{
+				Chunk: func(_ context.Context, c *msrp.Chunk) int {
+					if b, _ := io.ReadAll(c); len(b) > 0 {
+						got <- string(b)
+					}
+					return msrp.StatusOK
+				},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			uas := sipptest.Start(t, ctx, sipptest.Options{Scenario: "testdata/uas_msrps_peer.xml",
+				Vars: map[string]string{"msrp_port": strconv.Itoa(peer.Port), "fingerprint": announced.String()}})
+			f := &flow{t: t, tc: udp4}
+			f.c = startProc(t, "sender", "message", fmt.Sprintf("sip:raw@127.0.0.1:%d", uas.Port()), "over tls", "--json", "--user", "alice",
+				"--plugin-dir", mediaPlugins(t))
+			err = f.waitExit(f.c)
+			if tc.match {
+				if err != nil {
+					f.fatalf("message exit: %v", err)
+				}
+				if s, err := acc.Accept(ctx); err != nil {
+					f.t.Errorf("Accept: %v", err)
+				} else {
+					s.Close()
+				}
+				if body := <-got; !strings.Contains(body, "over tls") {
+					f.t.Errorf("the peer got %q", body)
+				}
+				f.data(f.c, "ChatStreamDidDeliverMessage", 0, map[string]any{"code": 200})
+			} else {
+				var ee interface{ ExitCode() int }
+				if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+					f.t.Errorf("message exit: %v, want exit code 1", err)
+				}
+				var reason string
+				for _, l := range f.c.seen {
+					if l.Name == "MediaStreamDidFail" {
+						reason = fmt.Sprint(l.Data["reason"])
+					}
+				}
+				if !strings.Contains(reason, "does not match its a=fingerprint") || !strings.Contains(reason, announced.String()) {
+					f.t.Errorf("MediaStreamDidFail reason %q, want the mismatch with %s", reason, announced)
+				}
+			}
+			if r := uas.Wait(); r.Successful != 1 || r.Failed != 0 {
+				f.t.Errorf("sipp: %d successful, %d failed\n%s", r.Successful, r.Failed, r.Errors)
+			}
+			if t.Failed() {
+				t.Log(f.dump())
+			}
+		})
+	}
+}
