@@ -155,6 +155,29 @@ func TestVerifyPeer(t *testing.T) {
 		})
 	}
 
+	t.Run("Expect refuses", func(t *testing.T) {
+		ctx := testContext(t)
+		remote, peers := rawServer(t)
+		c, err := DialConn(ctx, remote.Addr(), false, Config{KeepAliveInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		p := <-peers
+		local := URI{Host: "127.0.0.1", Port: 1, SessionID: NewSessionID(), Transport: "tcp"}
+		pending, err := c.Expect(SessionOptions{Local: local, Remote: []URI{remote}, VerifyPeer: func(*tls.ConnectionState) error { return errWrongPeer }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.send(sendReq("t0000001", local.String(), remote.String(), "Byte-Range: 1-0/0\n", ""))
+		p.expectResponse("t0000001", StatusForbidden)
+		if _, err := pending.Accept(ctx); !errors.Is(err, errWrongPeer) {
+			t.Fatalf("Accept: %v, want VerifyPeer's error", err)
+		}
+		// The session is withdrawn: the next request for it gets 481.
+		p.send(sendReq("t0000002", local.String(), remote.String(), "Byte-Range: 1-0/0\n", ""))
+		p.expectResponse("t0000002", StatusNoSuchSession)
+	})
 	t.Run("active side refuses", func(t *testing.T) {
 		ctx := testContext(t)
 		l, err := Listen(ctx, "127.0.0.1:0", Config{})
