@@ -31,6 +31,7 @@ func TestSettingsFlatten(t *testing.T) {
 		"msrp.transport":             "tls",
 		"chat.prefer_cpim":           "true",
 		"chat.max_message_size":      "16777216",
+		"chat.max_reassembly_memory": "33554432",
 		"tls.ca_list":                "",
 		"tls.certificate":            "",
 		"tls.private_key":            "",

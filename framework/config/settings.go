@@ -88,7 +88,7 @@ type MSRPSettings struct {
 }
 
 // ChatSettings are the chat stream's settings (sdk/chat's
-// chat.prefer_cpim and chat.max_message_size).
+// chat.prefer_cpim, chat.max_message_size and chat.max_reassembly_memory).
 type ChatSettings struct {
 	// PreferCPIM wraps every message in Message/CPIM when both ends accept
 	// it (the reference's prefer_cpim); false sends plain bodies unless
@@ -97,6 +97,10 @@ type ChatSettings struct {
 	// MaxMessageSize bounds an incoming chat message in bytes; a larger
 	// one is refused with MSRP 413.
 	MaxMessageSize int `config:"max_message_size"`
+	// MaxReassemblyMemory bounds, in bytes, the incoming chat messages
+	// still arriving that the chat plugin holds over all its sessions; a
+	// chunk beyond it is refused with MSRP 413.
+	MaxReassemblyMemory int `config:"max_reassembly_memory"`
 }
 
 // TLSSettings are the TLS settings, shared by SIP and MSRP.
@@ -150,7 +154,7 @@ func Default() Settings {
 			InviteTimeout: 90 * time.Second,
 		},
 		MSRP: MSRPSettings{Transport: TransportTLS},
-		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20},
+		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20, MaxReassemblyMemory: 32 << 20},
 	}
 }
 
@@ -238,6 +242,9 @@ func (s *Settings) validate(c *checker) {
 	}
 	if s.Chat.MaxMessageSize <= 0 {
 		c.add("chat.max_message_size", strconv.Itoa(s.Chat.MaxMessageSize), "must be a positive number of bytes")
+	}
+	if s.Chat.MaxReassemblyMemory <= 0 {
+		c.add("chat.max_reassembly_memory", strconv.Itoa(s.Chat.MaxReassemblyMemory), "must be a positive number of bytes")
 	}
 	if s.TLS.PrivateKey != "" && s.TLS.Certificate == "" {
 		c.add("tls.private_key", s.TLS.PrivateKey, "a private key needs tls.certificate")

@@ -42,7 +42,7 @@ func fullDocument() *Document {
 				ListenAddresses: []string{"192.0.2.1", "2001:db8::1"},
 			},
 			MSRP: MSRPSettings{Transport: TransportTCP},
-			Chat: ChatSettings{PreferCPIM: false, MaxMessageSize: 1000},
+			Chat: ChatSettings{PreferCPIM: false, MaxMessageSize: 1000, MaxReassemblyMemory: 4096},
 			TLS: TLSSettings{
 				CAList:       "/etc/ssl/ca.pem",
 				Certificate:  "/etc/sipstreams/cert.pem",

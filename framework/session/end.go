@@ -143,19 +143,12 @@ func (s *Session) bye() {
 // and acted on once the session started, so that its notifications stay
 // in order: DidStart, then WillEnd and DidEnd.
 func (s *Session) gotBye(r *serverReq) {
-	switch op := s.op.(type) {
-	case *outgoingCall:
-		if op.phase == phaseStarting {
-			s.respond(r, 200, "OK", nil)
-			s.later(func() { s.byeEnds(r.req) })
-			return
-		}
-	case *incomingCall:
-		if op.phase == phaseWaitingAck || op.phase == phaseStarting {
-			s.respond(r, 200, "OK", nil)
-			s.later(func() { s.byeEnds(r.req) })
-			return
-		}
+	if s.starting() {
+		s.respond(r, 200, "OK", nil)
+		s.later(func() { s.byeEnds(r.req) })
+		return
+	}
+	switch s.op.(type) {
 	case *ending:
 		// Our BYE crossed theirs.
 		s.respond(r, 200, "OK", nil)
@@ -167,6 +160,20 @@ func (s *Session) gotBye(r *serverReq) {
 	}
 	s.respond(r, 200, "OK", nil)
 	s.byeEnds(r.req)
+}
+
+// starting tells whether the session's initial offer/answer is done on
+// the wire (a 2xx sent or received) while its streams are not started
+// yet: the peer may already send in-dialog requests, which wait for the
+// start.
+func (s *Session) starting() bool {
+	switch op := s.op.(type) {
+	case *outgoingCall:
+		return op.phase == phaseStarting
+	case *incomingCall:
+		return op.phase == phaseWaitingAck || op.phase == phaseStarting
+	}
+	return false
 }
 
 // byeEnds ends the session for the peer's BYE req (answered already).

@@ -345,6 +345,11 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // gotMessage answers an in-dialog MESSAGE and posts SIPSessionGotMessage.
 func (s *Session) gotMessage(r *serverReq) {
+	if s.starting() {
+		// Sent right behind the ACK: take it once the session started.
+		s.later(func() { s.gotMessage(r) })
+		return
+	}
 	if !s.state.established() {
 		s.respond(r, 481, "Call/Transaction Does Not Exist", nil)
 		return

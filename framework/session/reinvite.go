@@ -417,16 +417,10 @@ func (s *Session) gotReinvite(r *serverReq) {
 			return
 		}
 		s.handleReinvite(r)
-	case *outgoingCall:
-		// The initial offer/answer is done on the wire but the session is
-		// still starting: the peer may re-INVITE at once.
-		if op.phase == phaseStarting {
-			s.later(func() { s.gotReinvite(r) })
-			return
-		}
-		s.respond(r, 491, "Request Pending", nil)
-	case *incomingCall:
-		if op.phase == phaseWaitingAck || op.phase == phaseStarting {
+	case *outgoingCall, *incomingCall:
+		if s.starting() {
+			// The initial offer/answer is done on the wire but the
+			// session is still starting: the peer may re-INVITE at once.
 			s.later(func() { s.gotReinvite(r) })
 			return
 		}

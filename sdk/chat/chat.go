@@ -48,10 +48,21 @@ const (
 	// prefer_cpim) to wrap every message in CPIM when both ends accept
 	// it, "false" to send plain bodies unless metadata requires CPIM.
 	SettingPreferCPIM = "chat.prefer_cpim"
+	// SettingMaxReassemblyMemory bounds, in bytes, the incoming messages
+	// still arriving that the chat plugin holds over all its streams
+	// (counted by bytes received, never by the offsets a peer claims); a
+	// chunk beyond it is refused with MSRP 413 and the stream keeps going.
+	// Default DefaultMaxReassemblyMemory.
+	SettingMaxReassemblyMemory = "chat.max_reassembly_memory"
 )
 
 // DefaultMaxMessageSize is the default of SettingMaxMessageSize: 16 MiB.
 const DefaultMaxMessageSize = 16 << 20
+
+// DefaultMaxReassemblyMemory is the default of
+// SettingMaxReassemblyMemory: 32 MiB, two messages of the default
+// largest size.
+const DefaultMaxReassemblyMemory = 32 << 20
 
 // Stream-scope methods (sdk.Stream.Invoke).
 const (

@@ -2,6 +2,7 @@ package msrp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 // ticker. Close stops all three and waits for them.
 type Conn struct {
 	nc  net.Conn
+	tls *tls.Conn // nc's TLS layer, nil on plain TCP
 	cfg Config
 	log *slog.Logger
 
@@ -35,8 +37,8 @@ type Conn struct {
 	cancel    context.CancelFunc
 
 	// claim, when set, binds unknown session-ids to sessions waiting on
-	// a Listener.
-	claim func(c *Conn, sessionID string, fromPath []URI) *Session
+	// a Listener; an error means the session refused this connection.
+	claim func(c *Conn, sessionID string, fromPath []URI) (*Session, error)
 	// owned: the Conn closes itself when its last session closes.
 	owned bool
 	// inHandler is set while the reader runs a Handler method, so that a
@@ -71,14 +73,16 @@ func NewConn(nc net.Conn, cfg Config) *Conn {
 	return newConn(nc, cfg, false, nil)
 }
 
-func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []URI) *Session) *Conn {
+func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []URI) (*Session, error)) *Conn {
 	cfg = cfg.withDefaults()
+	tc, _ := nc.(*tls.Conn)
 	if cfg.Trace != nil {
 		nc = traceConn{Conn: nc, trace: cfg.Trace}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{
 		nc:        nc,
+		tls:       tc,
 		cfg:       cfg,
 		log:       cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
 		ctrlReady: make(chan struct{}, 1),
@@ -112,6 +116,15 @@ func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 
 // RemoteAddr returns the remote network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// ConnectionState returns the TLS state of an msrps connection (the
+// peer's certificates among it); ok is false on plain TCP.
+func (c *Conn) ConnectionState() (state tls.ConnectionState, ok bool) {
+	if c.tls == nil {
+		return tls.ConnectionState{}, false
+	}
+	return c.tls.ConnectionState(), true
+}
 
 // Done is closed when the connection has closed.
 func (c *Conn) Done() <-chan struct{} { return c.closing }
@@ -389,6 +402,9 @@ type outgoing struct {
 	delivery *Delivery
 }
 
+// maxKeptFrame is the largest frame buffer the writer keeps for reuse.
+const maxKeptFrame = 64 << 10
+
 type chunkBuf struct {
 	data []byte
 	last bool
@@ -595,6 +611,9 @@ func (c *Conn) writeLoop() {
 				if err != nil {
 					return
 				}
+				if cap(frame) > maxKeptFrame {
+					frame = nil // a SingleChunk message's frame is not kept
+				}
 				if cb.last || cb.err != nil {
 					close(om.stop)
 					active = append(active[:idx], active[idx+1:]...)
@@ -621,13 +640,21 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// start gives a new message its buffers and producer.
+// start gives a new message its buffers and producer: two chunk buffers,
+// or one sized to the body when it fits in a chunk (always for
+// SingleChunk).
 func (c *Conn) start(om *outgoing) *outgoing {
 	om.ready = make(chan chunkBuf, 1)
 	om.free = make(chan []byte, 2)
 	om.stop = make(chan struct{})
-	om.free <- make([]byte, c.cfg.ChunkSize)
-	om.free <- make([]byte, c.cfg.ChunkSize)
+	size := int64(c.cfg.ChunkSize)
+	if om.o.SingleChunk || (om.o.Size >= 0 && om.o.Size < size) {
+		size = om.o.Size
+	}
+	om.free <- make([]byte, size)
+	if om.o.Size < 0 || om.o.Size > size {
+		om.free <- make([]byte, size)
+	}
 	c.wg.Add(1)
 	go c.produce(om)
 	return om
@@ -805,12 +832,17 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 		}
 		return nil
 	}
-	s := c.lookup(to[len(to)-1].SessionID, from)
+	s, err := c.lookup(to[len(to)-1].SessionID, from)
 	if s == nil {
 		if err := drain(); err != nil {
 			return err
 		}
-		if m.Method != MethodREPORT {
+		switch {
+		case m.Method == MethodREPORT:
+		case err != nil:
+			c.log.Info("peer refused by the session", "err", err)
+			c.respond(m, StatusForbidden, "Peer authentication failed")
+		default:
 			c.respond(m, StatusNoSuchSession, "")
 		}
 		return nil
@@ -819,38 +851,45 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 }
 
 // lookup finds the session for an incoming request, binding a waiting
-// passive session on first use.
-func (c *Conn) lookup(sessionID string, from []URI) *Session {
+// passive session on first use. An error means that session's VerifyPeer
+// refused this connection; the session is then withdrawn.
+func (c *Conn) lookup(sessionID string, from []URI) (*Session, error) {
 	c.mu.Lock()
 	s, ok := c.sessions[sessionID]
 	p := c.pending[sessionID]
 	c.mu.Unlock()
 	if ok {
 		if !s.fromMatches(from) {
-			return nil
+			return nil, nil
 		}
-		return s
+		return s, nil
 	}
 	if p != nil {
 		if !p.sess.fromMatches(from) {
-			return nil
+			return nil, nil
 		}
+		err := p.sess.verifyPeer(c)
 		c.mu.Lock()
 		if c.pending[sessionID] != p {
 			c.mu.Unlock()
-			return nil
+			return nil, nil
 		}
 		delete(c.pending, sessionID)
+		if err != nil {
+			c.mu.Unlock()
+			p.fail(err)
+			return nil, err
+		}
 		c.sessions[sessionID] = p.sess
 		c.hadSessions = true
 		c.mu.Unlock()
 		p.bound()
-		return p.sess
+		return p.sess, nil
 	}
 	if c.claim != nil {
 		return c.claim(c, sessionID, from)
 	}
-	return nil
+	return nil, nil
 }
 
 // adopt adds a session bound by a Listener.
@@ -898,11 +937,19 @@ type SessionOptions struct {
 	Remote []URI
 	// Handler receives incoming requests; nil accepts and drops them.
 	Handler Handler
+	// VerifyPeer, when set, authenticates the connection before the
+	// session binds to it: say, the peer's certificate against its SDP
+	// a=fingerprint (RFC 8122). It gets the TLS state, or nil on plain
+	// TCP. Bind runs it before the binding SEND. On the passive side
+	// (Listener.Prepare, Conn.Expect) it runs when the peer's first
+	// request for the session arrives: an error answers that request 403
+	// and fails Accept with the error.
+	VerifyPeer func(state *tls.ConnectionState) error
 }
 
 // Bind adds an active session: it sends the binding empty SEND (as the
-// reference SDK does) and waits for its 200. A non-200 answer fails with
-// ErrBindFailed wrapping the *StatusError.
+// reference SDK does) and waits for its 200. A non-200 answer fails with a
+// *BindError (wrapping ErrBindFailed and the *StatusError).
 func (c *Conn) Bind(ctx context.Context, opts SessionOptions) (*Session, error) {
 	s, err := c.newSession(opts)
 	if err != nil {
@@ -921,6 +968,10 @@ func (c *Conn) Bind(ctx context.Context, opts SessionOptions) (*Session, error) 
 	c.hadSessions = true
 	c.mu.Unlock()
 
+	if err := s.verifyPeer(c); err != nil {
+		s.closeWith(ErrBindFailed)
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.BindTimeout)
 	defer cancel()
 	res, err := c.transact(ctx, s.emptySend())
@@ -929,6 +980,10 @@ func (c *Conn) Bind(ctx context.Context, opts SessionOptions) (*Session, error) 
 	}
 	if err != nil {
 		s.closeWith(ErrBindFailed)
+		var se *StatusError
+		if errors.As(err, &se) {
+			return nil, &BindError{Addr: c.RemoteAddr().String(), Code: se.Code, Comment: se.Comment}
+		}
 		return nil, fmt.Errorf("%w: %w", ErrBindFailed, err)
 	}
 	return s, nil

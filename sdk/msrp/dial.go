@@ -83,7 +83,15 @@ type Listener struct {
 
 type listenWait struct {
 	opts  SessionOptions
-	bound chan *Session
+	bound chan bindResult
+}
+
+// bindResult ends a listenWait: the bound session, or why the session
+// refused the connection that named it (VerifyPeer). Both are nil when
+// the Listener closed.
+type bindResult struct {
+	s   *Session
+	err error
 }
 
 // Listen listens on a TCP address such as "127.0.0.1:0"; with
@@ -131,7 +139,7 @@ func (l *Listener) Prepare(opts SessionOptions) (*Accepting, error) {
 	if opts.Local.SessionID == "" || len(opts.Remote) == 0 {
 		return nil, fmt.Errorf("%w: session needs a local session-id and a remote path", ErrInvalidArgument)
 	}
-	w := &listenWait{opts: opts, bound: make(chan *Session, 1)}
+	w := &listenWait{opts: opts, bound: make(chan bindResult, 1)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -152,40 +160,45 @@ type Accepting struct {
 
 // Accept waits until the peer's first request binds the session, within
 // Config.BindTimeout. When ctx ends first, the registration is withdrawn.
+// When the session's VerifyPeer refuses the connection that names it,
+// Accept fails with VerifyPeer's error.
 func (a *Accepting) Accept(ctx context.Context) (*Session, error) {
 	t := time.NewTimer(a.l.cfg.BindTimeout)
 	defer t.Stop()
+	var res bindResult
 	select {
-	case s := <-a.w.bound:
-		if s == nil {
-			return nil, ErrClosed
-		}
-		return s, nil
+	case res = <-a.w.bound:
 	case <-ctx.Done():
-		if s := a.withdraw(); s != nil {
-			return s, nil
+		if res = a.withdraw(); res.s == nil && res.err == nil {
+			return nil, ctx.Err()
 		}
-		return nil, ctx.Err()
 	case <-t.C:
-		if s := a.withdraw(); s != nil {
-			return s, nil
+		if res = a.withdraw(); res.s == nil && res.err == nil {
+			return nil, fmt.Errorf("%w: no connection for session %q", ErrTimeout, a.w.opts.Local.SessionID)
 		}
-		return nil, fmt.Errorf("%w: no connection for session %q", ErrTimeout, a.w.opts.Local.SessionID)
 	}
+	switch {
+	case res.err != nil:
+		return nil, res.err
+	case res.s == nil:
+		return nil, ErrClosed
+	}
+	return res.s, nil
 }
 
-// withdraw unregisters the wait; it returns a session bound meanwhile.
-func (a *Accepting) withdraw() *Session {
+// withdraw unregisters the wait; it returns the outcome of a binding that
+// happened meanwhile, or a zero bindResult.
+func (a *Accepting) withdraw() bindResult {
 	a.l.mu.Lock()
 	if a.l.waiting[a.w.opts.Local.SessionID] == a.w {
 		delete(a.l.waiting, a.w.opts.Local.SessionID)
 	}
 	a.l.mu.Unlock()
 	select {
-	case s := <-a.w.bound:
-		return s
+	case res := <-a.w.bound:
+		return res
 	default:
-		return nil
+		return bindResult{}
 	}
 }
 
@@ -234,23 +247,35 @@ func (l *Listener) acceptLoop() {
 	}
 }
 
-// claim binds a session-id that a Listener waits for to connection c.
-func (l *Listener) claim(c *Conn, sessionID string, from []URI) *Session {
+// claim binds a session-id that a Listener waits for to connection c,
+// once the session's VerifyPeer accepts c; when it does not, the wait
+// ends with its error.
+func (l *Listener) claim(c *Conn, sessionID string, from []URI) (*Session, error) {
 	l.mu.Lock()
 	w, ok := l.waiting[sessionID]
 	if !ok {
 		l.mu.Unlock()
-		return nil
+		return nil, nil
 	}
 	s := newSession(w.opts)
-	if !s.fromMatches(from) || !c.adopt(s) {
+	if !s.fromMatches(from) {
 		l.mu.Unlock()
-		return nil
+		return nil, nil
+	}
+	if err := s.verifyPeer(c); err != nil {
+		delete(l.waiting, sessionID)
+		l.mu.Unlock()
+		w.bound <- bindResult{err: err}
+		return nil, err
+	}
+	if !c.adopt(s) {
+		l.mu.Unlock()
+		return nil, nil
 	}
 	delete(l.waiting, sessionID)
 	l.mu.Unlock()
-	w.bound <- s
-	return s
+	w.bound <- bindResult{s: s}
+	return s, nil
 }
 
 // serve completes the TLS handshake off the accept loop, then starts a

@@ -24,13 +24,21 @@
 //     a local 408. Incoming requests are answered per RFC 4975 §7.2 (none
 //     for Failure-Report: no, failures only for partial; REPORTs never),
 //     chunks are reassembled by Message-ID and Byte-Range, and REPORTs are
-//     generated when asked for (§7.1.2). Idle sessions send the reference's
+//     generated when asked for (§7.1.2); a chunk refused after others of
+//     its message were accepted gets a failure REPORT besides its
+//     response. [Outgoing.SingleChunk] sends a message as one SEND, as the
+//     reference's chat does. Idle sessions send the reference's
 //     keep-alive empty SEND.
 //   - [Session], [Dial], [Listener]: binding a session to a connection.
 //     The active side sends an empty SEND first and waits for its 200 (the
-//     reference SDK's behaviour); the passive side matches the session-id
-//     of the To-Path to a session registered with [Listener.Prepare] or
+//     reference SDK's behaviour); a refusal is a [BindError] naming the
+//     peer and its status. The passive side matches the session-id of the
+//     To-Path to a session registered with [Listener.Prepare] or
 //     [Conn.Expect] and answers 481 to unknown ones (RFC 4975 §5.4).
+//     [SessionOptions.VerifyPeer] authenticates the connection before a
+//     session binds to it (an SDP a=fingerprint, RFC 8122, checked
+//     against [Conn.ConnectionState]); the passive side answers a refused
+//     peer 403.
 //   - [ConnectRelay], [Relay]: AUTH with digest to an RFC 4976 relay; its
 //     Use-Path is prepended to the local path and to outgoing To-Paths.
 //     Package msrptest has a relay on loopback to test against.

@@ -99,6 +99,29 @@ func parseErr(err error, reason, line string) *ParseError {
 	return &ParseError{Reason: reason, Line: line, Err: err}
 }
 
+// BindError is a session binding that the peer answered with a failure
+// status: 481 when it knows no such session (RFC 4975 §5.4), or the local
+// 408 when it did not answer in time. It wraps ErrBindFailed and the
+// *StatusError, so errors.Is(err, ErrNoSuchSession) holds for a 481.
+type BindError struct {
+	Addr    string // the peer's address
+	Code    int
+	Comment string
+}
+
+// Error says who refused the binding, and with which status.
+func (e *BindError) Error() string {
+	if e.Code == StatusRequestTimeout {
+		return fmt.Sprintf("msrp: session binding to %s got no answer: %d %s", e.Addr, e.Code, e.Comment)
+	}
+	return fmt.Sprintf("msrp: %s refused the session binding: %d %s", e.Addr, e.Code, e.Comment)
+}
+
+// Unwrap returns ErrBindFailed and the status as a *StatusError.
+func (e *BindError) Unwrap() []error {
+	return []error{ErrBindFailed, &StatusError{Code: e.Code, Comment: e.Comment}}
+}
+
 // TransportError wraps an I/O error of the underlying connection.
 type TransportError struct {
 	Err error

@@ -155,6 +155,11 @@ type Outgoing struct {
 	FailureReport ReportMode
 	// Headers are extra headers added to every chunk.
 	Headers []HeaderField
+	// SingleChunk sends the whole body as one SEND, whatever
+	// Config.ChunkSize, as the reference's chat does for every message
+	// (its receiver cannot reassemble a chunked chat message). It needs a
+	// known Size, and holds the body in memory once while it is sent.
+	SingleChunk bool
 }
 
 // Result is the outcome of a transaction or of a whole outgoing message.

@@ -3,6 +3,7 @@ package msrp
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ type Session struct {
 	usePath  []URI
 	remote   []URI
 	handler  Handler
+	verify   func(*tls.ConnectionState) error
 	toPath   string // usePath + remote
 	fromPath string // local
 
@@ -51,6 +53,7 @@ func newSession(opts SessionOptions) *Session {
 		usePath:  append([]URI(nil), opts.UsePath...),
 		remote:   append([]URI(nil), opts.Remote...),
 		handler:  h,
+		verify:   opts.VerifyPeer,
 		toPath:   FormatPath(to),
 		fromPath: opts.Local.String(),
 		inbound:  map[string]*inbound{},
@@ -115,6 +118,17 @@ func (s *Session) emptySend() *Message {
 	return m
 }
 
+// verifyPeer runs SessionOptions.VerifyPeer on c.
+func (s *Session) verifyPeer(c *Conn) error {
+	if s.verify == nil {
+		return nil
+	}
+	if st, ok := c.ConnectionState(); ok {
+		return s.verify(&st)
+	}
+	return s.verify(nil)
+}
+
 // fromMatches checks the sender of a binding request: the session-id of
 // the last From-Path URI (the peer itself) must be the expected one.
 func (s *Session) fromMatches(from []URI) bool {
@@ -134,6 +148,9 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	}
 	if o.Size < -1 {
 		return nil, fmt.Errorf("%w: negative Size", ErrInvalidArgument)
+	}
+	if o.SingleChunk && o.Size < 0 {
+		return nil, fmt.Errorf("%w: SingleChunk needs a known Size", ErrInvalidArgument)
 	}
 	if o.Start == 0 {
 		o.Start = 1
@@ -412,9 +429,17 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 }
 
 // refuse answers a chunk with a failure (comment "" means StatusText) and
-// forgets its message.
+// forgets its message. When earlier chunks of the message were accepted
+// with 200, a failure REPORT on the refused chunk's bytes follows too
+// (unless Failure-Report is no), so that a sender that counts the message
+// by its REPORTs learns that it failed as a whole.
 func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int, comment string) error {
 	s.conn.respond(m, code, comment)
+	if st.received > 0 && st.failure != ReportNo {
+		if br, err := m.ByteRange(); err == nil {
+			_ = s.SendReport(m, br, code, comment)
+		}
+	}
 	delete(s.inbound, id)
 	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
 	return nil

@@ -119,6 +119,7 @@ type Base struct {
 	local     msrp.URI
 	clientTLS *tls.Config
 	serverTLS *tls.Config
+	localFPs  []Fingerprint // of the certificates we present, for a=fingerprint
 	listener  *msrp.Listener
 	accepting *msrp.Accepting
 	relay     *msrp.Relay   // the RFC 4976 relay we wait behind
@@ -202,6 +203,7 @@ func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest)
 				b.serverTLS = server
 			}
 		}
+		b.clientTLS, b.serverTLS, b.localFPs = shareCertificate(b.clientTLS, b.serverTLS)
 	}
 	ip, err := req.Session.LocalAddr()
 	if err != nil {
@@ -237,7 +239,7 @@ func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest)
 	if b.offer != nil {
 		// The answerer knows the peer's path already: register the session
 		// now, so a peer that connects right after our answer is served.
-		if err := b.prepareLocked(b.offer.Path); err != nil {
+		if err := b.prepareLocked(b.offer); err != nil {
 			return err
 		}
 	}
@@ -277,13 +279,78 @@ func (b *Base) expectLocked(remote []msrp.URI) error {
 	return nil
 }
 
-func (b *Base) prepareLocked(remote []msrp.URI) error {
-	a, err := b.listener.Prepare(msrp.SessionOptions{Local: b.local, Remote: remote, Handler: b.cfg.Handler.msrp()})
+// prepareLocked registers the session the remote's connection will bind;
+// when the remote announced a=fingerprint, its certificate must match.
+func (b *Base) prepareLocked(remote *Media) error {
+	opts := msrp.SessionOptions{Local: b.local, Remote: remote.Path, Handler: b.cfg.Handler.msrp()}
+	if want := b.peerFingerprintsLocked(remote); len(want) > 0 {
+		opts.VerifyPeer = func(st *tls.ConnectionState) error {
+			if st == nil {
+				return &FingerprintError{Want: want, Reason: "the peer connected without TLS"}
+			}
+			return CheckPeer(want, st.PeerCertificates)
+		}
+	}
+	a, err := b.listener.Prepare(opts)
 	if err != nil {
 		return sdk.Errorf(sdk.ErrInternal, "wait for the peer: %v", err)
 	}
 	b.accepting = a
 	return nil
+}
+
+// peerFingerprintsLocked returns the a=fingerprint values of the remote
+// to check our TLS connection with it against: those of a direct
+// connection only (our relay, or one in the remote's path, presents its
+// own certificate, verified by name).
+func (b *Base) peerFingerprintsLocked(remote *Media) []Fingerprint {
+	if !b.transport.Secure() || b.role.Connect == Relay || len(remote.Path) != 1 {
+		return nil
+	}
+	return remote.Fingerprints
+}
+
+// shareCertificate makes the client present the server's certificate when
+// it has none of its own, makes the server ask for the client's, and
+// returns the fingerprints of the certificates presented.
+func shareCertificate(client, server *tls.Config) (*tls.Config, *tls.Config, []Fingerprint) {
+	var fps []Fingerprint
+	add := func(certs []tls.Certificate) {
+		if len(certs) == 0 || len(certs[0].Certificate) == 0 {
+			return
+		}
+		f := NewFingerprint(certs[0].Certificate[0])
+		for _, x := range fps {
+			if string(x.Value) == string(f.Value) {
+				return
+			}
+		}
+		fps = append(fps, f)
+	}
+	if len(client.Certificates) == 0 && len(server.Certificates) > 0 {
+		client = client.Clone()
+		client.Certificates = server.Certificates[:1]
+	}
+	if server.ClientAuth == tls.NoClientCert {
+		server = server.Clone()
+		server.ClientAuth = tls.RequestClientCert
+	}
+	add(server.Certificates)
+	add(client.Certificates)
+	return client, server, fps
+}
+
+// dialTLS is the client configuration for a direct connection to a peer
+// that announced want: its certificate is checked against them rather than
+// against certificate authorities.
+func dialTLS(client *tls.Config, want []Fingerprint) *tls.Config {
+	if client == nil || len(want) == 0 {
+		return client
+	}
+	c := client.Clone()
+	c.InsecureSkipVerify = true //nolint:gosec // VerifyConnection checks a=fingerprint
+	c.VerifyConnection = func(cs tls.ConnectionState) error { return CheckPeer(want, cs.PeerCertificates) }
+	return c
 }
 
 func boolSetting(a *sdk.Account, name string) bool {
@@ -302,7 +369,7 @@ func (b *Base) localMediaLocked() (*Media, error) {
 	if b.life.In(sdk.StateNew, sdk.StateEnded) || b.local.Host == "" {
 		return nil, sdk.Errorf(sdk.ErrIllegalState, "no local media in state %s", b.life.State())
 	}
-	return &Media{
+	m := &Media{
 		MediaType:          b.cfg.MediaType,
 		Transport:          b.transport,
 		Path:               append(append([]msrp.URI(nil), b.usePath...), b.local),
@@ -312,7 +379,12 @@ func (b *Base) localMediaLocked() (*Media, error) {
 		Setup:              b.role.Setup,
 		MaxSize:            b.cfg.MaxSize,
 		Attributes:         b.cfg.Attributes,
-	}, nil
+	}
+	if b.transport.Secure() && b.role.Connect != Relay {
+		// Behind a relay, peers connect to the relay, not to us.
+		m.Fingerprints = b.localFPs
+	}
+	return m, nil
 }
 
 // GetLocalMedia returns the local m-line. For an answer the remote m-line
@@ -369,7 +441,7 @@ func (b *Base) startLocked(req *sdk.StartRequest) error {
 		_ = b.listener.Close()
 		b.listener, b.accepting = nil, nil
 	case role.Connect == Listen && b.accepting == nil:
-		if err := b.prepareLocked(remote.Path); err != nil {
+		if err := b.prepareLocked(remote); err != nil {
 			return err
 		}
 	case role.Connect == Relay && role.Setup != SetupActive && b.pending == nil:
@@ -380,7 +452,7 @@ func (b *Base) startLocked(req *sdk.StartRequest) error {
 	var establish func(context.Context) (*msrp.Session, error)
 	switch path, h := remote.Path, b.cfg.Handler.msrp(); {
 	case role.Connect == Dial:
-		cfg := b.msrpConfig(b.clientTLS)
+		cfg := b.msrpConfig(dialTLS(b.clientTLS, b.peerFingerprintsLocked(remote)))
 		establish = func(ctx context.Context) (*msrp.Session, error) {
 			return bindRetrying(ctx, func(ctx context.Context) (*msrp.Session, error) {
 				return msrp.Dial(ctx, b.local, path, h, cfg)
@@ -448,19 +520,30 @@ func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establis
 // succeeds. A peer that waits for us may not have registered the session
 // yet when we are quick (an actpass offerer learns our path only from the
 // answer, while we may connect as soon as we have answered): its 481 is
-// retried with back-off until ctx ends.
+// retried with back-off until ctx ends. When the retries end without a
+// session — ctx ended, or the peer went away (its port closed) after
+// refusing — the error is the peer's refusal (an *msrp.BindError naming
+// the 481), with what ended the retries in its text.
 func bindRetrying(ctx context.Context, bind func(context.Context) (*msrp.Session, error)) (*msrp.Session, error) {
 	wait := 20 * time.Millisecond
+	var refused error // the peer's last 481
 	for {
 		sess, err := bind(ctx)
-		if err == nil || !errors.Is(err, msrp.ErrNoSuchSession) {
-			return sess, err
+		switch {
+		case err == nil:
+			return sess, nil
+		case errors.Is(err, msrp.ErrNoSuchSession):
+			refused = err
+		case refused != nil:
+			return nil, fmt.Errorf("%w (retrying: %v)", refused, err)
+		default:
+			return nil, err
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, err
+			return nil, refused
 		case <-t.C:
 		}
 		wait = min(2*wait, time.Second)

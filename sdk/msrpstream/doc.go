@@ -7,7 +7,8 @@
 //
 // [Media] is an MSRP media section (RFC 4975 §8 with the a=setup of
 // RFC 6135): m=message with TCP/MSRP or TCP/TLS/MSRP and the format "*",
-// c=, a=path, a=accept-types, a=accept-wrapped-types, a=setup, a=max-size,
+// c=, a=path, a=accept-types, a=accept-wrapped-types, a=setup,
+// a=fingerprint (RFC 8122, [Fingerprint], [ParseFingerprint]), a=max-size,
 // the direction and the stream type's own attributes. [Media.Build] and
 // [Media.Marshal] write the local one; [FromSDP] and [ParseMediaAt] read the
 // remote one; [Media.Validate] refuses an offer the reference refuses (another
@@ -42,7 +43,27 @@
 // Settings read from the account: msrp.transport (tls|tcp, [TransportSetting]),
 // msrp.connection_model (relay|acm), nat_traversal.msrp_relay,
 // nat_traversal.use_msrp_relay_for_outbound, account.peer_to_peer, and
-// the tls.* settings ([TLSSettings]), and auth.username / auth.password.
+// the tls.* settings ([TLSSettings]: tls.certificate, tls.private_key,
+// tls.ca_list, tls.verify_server yes|no, default yes), and auth.username /
+// auth.password.
+//
+// # TLS and a=fingerprint
+//
+// Over TLS a stream presents one certificate, whichever side connects:
+// tls.certificate, or a fresh self-signed one ([TLSSettings]). Its sha-256
+// fingerprint goes into the SDP as a=fingerprint (RFC 8122), unless the
+// stream waits behind a relay. When the remote SDP carries a=fingerprint
+// and the connection is direct, the peer's certificate must match it
+// ([CheckPeer]): the side that connects checks the server's during the
+// TLS handshake, the side that accepts checks the client's when the
+// binding SEND names the session (and answers 403 otherwise). A mismatch
+// fails the stream (MediaStreamDidFail, context "start") with a reason
+// that names both fingerprints ([FingerprintError], wrapping
+// [ErrFingerprintMismatch]). This is how peer-to-peer accounts, with
+// self-signed certificates, authenticate each other through the
+// signalling. Without a=fingerprint the connecting side verifies the
+// server's certificate against the system's roots plus tls.ca_list and the
+// peer's address, unless tls.verify_server is no ([VerifyServer]).
 //
 // # Relays
 //

@@ -56,7 +56,8 @@ func FuzzParseMediaAt(f *testing.F) {
 			t.Fatalf("Validate after a round trip: %v", err)
 		}
 		if !reflect.DeepEqual(back.Path, m.Path) || back.Setup != m.Setup || back.MaxSize != m.MaxSize || back.Direction != m.Direction ||
-			!reflect.DeepEqual(back.AcceptTypes, m.AcceptTypes) || !reflect.DeepEqual(back.AcceptWrappedTypes, m.AcceptWrappedTypes) || back.Port != m.Port {
+			!reflect.DeepEqual(back.AcceptTypes, m.AcceptTypes) || !reflect.DeepEqual(back.AcceptWrappedTypes, m.AcceptWrappedTypes) || back.Port != m.Port ||
+			!reflect.DeepEqual(back.Fingerprints, m.Fingerprints) {
 			t.Fatalf("round trip changed the media:\n%#v\n%#v", m, back)
 		}
 	})

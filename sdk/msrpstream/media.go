@@ -20,6 +20,7 @@ import (
 //	a=accept-types:<types>
 //	a=accept-wrapped-types:<types>
 //	a=setup:<active|passive|actpass>
+//	a=fingerprint:<hash> <hex>   (TCP/TLS/MSRP, RFC 8122)
 //	a=max-size:<bytes>
 //	<stream-specific attributes>
 type Media struct {
@@ -45,6 +46,10 @@ type Media struct {
 	AcceptWrappedTypes []string
 	// Setup is a=setup; "" leaves the attribute out.
 	Setup Setup
+	// Fingerprints are the a=fingerprint values (RFC 8122): the hashes of
+	// the certificate the endpoint presents over TLS. When parsing, those
+	// of the media section, or else of the session.
+	Fingerprints []Fingerprint
 	// MaxSize is a=max-size in bytes; 0 leaves it out.
 	MaxSize int64
 	// Attributes are the stream type's own attributes (file-selector,
@@ -117,6 +122,9 @@ func (m *Media) Build() *sdp.MediaDescription {
 	if m.Setup != "" {
 		md.WithValueAttribute("setup", string(m.Setup))
 	}
+	for _, f := range m.Fingerprints {
+		md.WithValueAttribute("fingerprint", f.String())
+	}
 	if m.MaxSize > 0 {
 		md.WithValueAttribute("max-size", strconv.FormatInt(m.MaxSize, 10))
 	}
@@ -166,9 +174,12 @@ func FromSDP(s *sdp.SessionDescription, md *sdp.MediaDescription) (*Media, error
 		Address:   sdk.ConnectionAddress(s, md),
 		Direction: sdk.Direction(s, md),
 	}
+	var fingerprints []string
 	for _, a := range md.Attributes {
 		var err error
 		switch strings.ToLower(a.Key) {
+		case "fingerprint":
+			fingerprints = append(fingerprints, a.Value)
 		case "path":
 			for _, f := range strings.Fields(a.Value) {
 				u, perr := msrp.ParseURI(f)
@@ -195,6 +206,18 @@ func FromSDP(s *sdp.SessionDescription, md *sdp.MediaDescription) (*Media, error
 		if err != nil {
 			return nil, err
 		}
+	}
+	var sessionFingerprints []string
+	if s != nil {
+		for _, a := range s.Attributes {
+			if strings.EqualFold(a.Key, "fingerprint") {
+				sessionFingerprints = append(sessionFingerprints, a.Value)
+			}
+		}
+	}
+	var err error
+	if m.Fingerprints, err = fingerprintsOf(sessionFingerprints, fingerprints); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

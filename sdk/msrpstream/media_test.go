@@ -53,6 +53,14 @@ func TestBuildGolden(t *testing.T) {
 			AcceptWrappedTypes: []string{"text/*", "image/*", "application/im-iscomposing+xml"},
 			Setup:              SetupActive,
 		}},
+		{"chat_answer_tls_fingerprint.media.golden", Media{
+			Transport:          TransportTLS,
+			Path:               []msrp.URI{msrp.MustParseURI("msrps://192.0.2.1:40123/abcdef0123456789abcd;tcp")},
+			AcceptTypes:        []string{"message/cpim", "text/*", "image/*", "application/im-iscomposing+xml"},
+			AcceptWrappedTypes: []string{"text/*", "image/*", "application/im-iscomposing+xml"},
+			Setup:              SetupPassive,
+			Fingerprints:       []Fingerprint{{Hash: "sha-256", Value: []byte("0123456789abcdefghijklmnopqrstuv")}},
+		}},
 		{"file_answer_tcp_ipv6.media.golden", Media{
 			Transport:   TransportTCP,
 			Path:        []msrp.URI{msrp.MustParseURI("msrp://[2001:db8::1]:2856/s1;tcp")},

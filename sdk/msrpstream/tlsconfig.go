@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,16 +21,37 @@ const (
 	SettingTLSCertificate  = "tls.certificate"   // PEM certificate chain (and key, unless tls.private_key)
 	SettingTLSPrivateKey   = "tls.private_key"   // PEM private key
 	SettingTLSCAList       = "tls.ca_list"       // PEM trusted CAs; "" means the system's
-	SettingTLSVerifyServer = "tls.verify_server" // false (default) | true
+	SettingTLSVerifyServer = "tls.verify_server" // yes (default) | no
 )
 
+// VerifyServer reads tls.verify_server: yes (the default when unset) or
+// no; true/false, on/off and 1/0 are read too. Another value gives an
+// error wrapping sdk.ErrInvalidArgument.
+func VerifyServer(a *sdk.Account) (bool, error) {
+	switch v := strings.ToLower(strings.TrimSpace(a.Setting(SettingTLSVerifyServer, ""))); v {
+	case "", "yes", "true", "on", "1":
+		return true, nil
+	case "no", "false", "off", "0":
+		return false, nil
+	default:
+		return false, sdk.Errorf(sdk.ErrInvalidArgument, "%s must be yes or no, not %q", SettingTLSVerifyServer, v)
+	}
+}
+
 // TLSSettings builds the TLS configurations of msrps connections from the
-// account, as the reference does: the certificate (and key) from
-// tls.certificate / tls.private_key; without one, a listener presents a
-// fresh self-signed certificate (the reference falls back to anonymous
-// credentials). Servers are verified only when tls.verify_server is true,
-// against tls.ca_list or the system's roots. Errors wrap
-// sdk.ErrInvalidArgument.
+// account. The certificate (and key) come from tls.certificate /
+// tls.private_key; without one, a fresh self-signed certificate (the
+// reference falls back to anonymous credentials). Both configurations
+// present the same certificate — a client too, when the server asks — so
+// that one a=fingerprint describes the stream whichever side connects; the
+// server asks for the client's certificate without verifying it, for the
+// a=fingerprint check (see Base).
+//
+// Servers are verified by default, against the system's roots plus
+// tls.ca_list: the peer's name must be in its certificate. tls.verify_server
+// = no turns that off (the reference's default, not a safe one). A peer
+// whose SDP carries a=fingerprint is checked against it instead, whatever
+// tls.verify_server says. Errors wrap sdk.ErrInvalidArgument.
 func TLSSettings(a *sdk.Account) (client, server *tls.Config, err error) {
 	var certs []tls.Certificate
 	if certFile := a.Setting(SettingTLSCertificate, ""); certFile != "" {
@@ -45,18 +65,9 @@ func TLSSettings(a *sdk.Account) (client, server *tls.Config, err error) {
 		}
 		certs = []tls.Certificate{c}
 	}
-	verify, _ := strconv.ParseBool(strings.TrimSpace(a.Setting(SettingTLSVerifyServer, "false")))
-	client = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: certs, InsecureSkipVerify: !verify} //nolint:gosec // the reference's default: tls.verify_server=false
-	if caFile := a.Setting(SettingTLSCAList, ""); caFile != "" && verify {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, nil, sdk.Errorf(sdk.ErrInvalidArgument, "%s: %v", SettingTLSCAList, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, sdk.Errorf(sdk.ErrInvalidArgument, "%s: no certificate in %s", SettingTLSCAList, caFile)
-		}
-		client.RootCAs = pool
+	verify, err := VerifyServer(a)
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(certs) == 0 {
 		c, err := selfSigned()
@@ -65,12 +76,27 @@ func TLSSettings(a *sdk.Account) (client, server *tls.Config, err error) {
 		}
 		certs = []tls.Certificate{c}
 	}
-	server = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: certs}
+	client = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: certs, InsecureSkipVerify: !verify} //nolint:gosec // tls.verify_server = no, asked for
+	if caFile := a.Setting(SettingTLSCAList, ""); caFile != "" && verify {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, nil, sdk.Errorf(sdk.ErrInvalidArgument, "%s: %v", SettingTLSCAList, err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, sdk.Errorf(sdk.ErrInvalidArgument, "%s: no certificate in %s", SettingTLSCAList, caFile)
+		}
+		client.RootCAs = pool
+	}
+	server = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: certs, ClientAuth: tls.RequestClientCert}
 	return client, server, nil
 }
 
-// selfSigned makes a short-lived ECDSA certificate for a listener that has
-// none configured.
+// selfSigned makes a short-lived ECDSA certificate for an account that has
+// none configured; peers authenticate it by its a=fingerprint.
 func selfSigned() (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -87,7 +113,7 @@ func selfSigned() (tls.Certificate, error) {
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

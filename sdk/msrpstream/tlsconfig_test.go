@@ -53,16 +53,21 @@ func TestTLSSettings(t *testing.T) {
 		wantErr    error
 		verify     bool
 		roots      bool
-		clientCert bool
+		configured bool // the configured certificate, not a self-signed one
 	}{
-		{name: "defaults: self-signed, no verification", settings: nil},
-		{name: "certificate and key files", settings: map[string]string{SettingTLSCertificate: certFile, SettingTLSPrivateKey: keyFile}, clientCert: true},
-		{name: "key in the certificate file", settings: map[string]string{SettingTLSCertificate: both}, clientCert: true},
-		{name: "verify with a CA list", settings: map[string]string{SettingTLSVerifyServer: "true", SettingTLSCAList: certFile}, verify: true, roots: true},
-		{name: "verify with system roots", settings: map[string]string{SettingTLSVerifyServer: "true"}, verify: true},
-		{name: "CA list ignored without verification", settings: map[string]string{SettingTLSCAList: filepath.Join(dir, "missing.pem")}},
+		{name: "defaults: self-signed, servers verified", settings: nil, verify: true},
+		{name: "certificate and key files", settings: map[string]string{SettingTLSCertificate: certFile, SettingTLSPrivateKey: keyFile}, verify: true, configured: true},
+		{name: "key in the certificate file", settings: map[string]string{SettingTLSCertificate: both}, verify: true, configured: true},
+		{name: "verify with a CA list", settings: map[string]string{SettingTLSCAList: certFile}, verify: true, roots: true},
+		{name: "verify with system roots, said yes", settings: map[string]string{SettingTLSVerifyServer: "yes"}, verify: true},
+		{name: "verify as the host flattens it", settings: map[string]string{SettingTLSVerifyServer: "true"}, verify: true},
+		{name: "opt-out", settings: map[string]string{SettingTLSVerifyServer: "no"}},
+		{name: "opt-out as the host flattens it", settings: map[string]string{SettingTLSVerifyServer: "false"}},
+		{name: "CA list ignored without verification", settings: map[string]string{SettingTLSVerifyServer: "no", SettingTLSCAList: filepath.Join(dir, "missing.pem")}},
+		{name: "missing CA list", settings: map[string]string{SettingTLSCAList: filepath.Join(dir, "missing.pem")}, wantErr: sdk.ErrInvalidArgument},
 		{name: "missing certificate", settings: map[string]string{SettingTLSCertificate: filepath.Join(dir, "missing.pem")}, wantErr: sdk.ErrInvalidArgument},
-		{name: "CA list without certificates", settings: map[string]string{SettingTLSVerifyServer: "true", SettingTLSCAList: keyFile}, wantErr: sdk.ErrInvalidArgument},
+		{name: "CA list without certificates", settings: map[string]string{SettingTLSCAList: keyFile}, wantErr: sdk.ErrInvalidArgument},
+		{name: "verify_server neither yes nor no", settings: map[string]string{SettingTLSVerifyServer: "maybe"}, wantErr: sdk.ErrInvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,15 +87,18 @@ func TestTLSSettings(t *testing.T) {
 			if (client.RootCAs != nil) != tt.roots {
 				t.Errorf("RootCAs set = %v, want %v", client.RootCAs != nil, tt.roots)
 			}
-			if (len(client.Certificates) == 1) != tt.clientCert {
-				t.Errorf("client certificates %d, want the configured one: %v", len(client.Certificates), tt.clientCert)
+			if len(server.Certificates) != 1 || len(client.Certificates) != 1 {
+				t.Fatalf("server has %d certificates, client %d, want 1 each", len(server.Certificates), len(client.Certificates))
 			}
-			if len(server.Certificates) != 1 {
-				t.Fatalf("server has %d certificates, want 1", len(server.Certificates))
+			if string(client.Certificates[0].Certificate[0]) != string(server.Certificates[0].Certificate[0]) {
+				t.Error("the client does not present the server's certificate: one a=fingerprint could not describe both")
+			}
+			if server.ClientAuth != tls.RequestClientCert {
+				t.Errorf("server ClientAuth %v, want RequestClientCert (for the a=fingerprint check)", server.ClientAuth)
 			}
 			isConfigured := string(server.Certificates[0].Certificate[0]) == string(configured.Certificate[0])
-			if isConfigured != tt.clientCert {
-				t.Errorf("server uses the configured certificate: %v, want %v", isConfigured, tt.clientCert)
+			if isConfigured != tt.configured {
+				t.Errorf("server uses the configured certificate: %v, want %v", isConfigured, tt.configured)
 			}
 		})
 	}

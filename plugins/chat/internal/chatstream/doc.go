@@ -13,15 +13,21 @@
 //   - Invoke serves send_message and send_composing_indication (the
 //     arguments and results of package sdk/chat). Messages are queued in an
 //     outbox ([outbox.Outbox]) and a sender goroutine, started when the
-//     session is up, sends them in order; DidSendMessage, DidDeliverMessage
-//     and DidNotDeliverMessage follow the transaction responses and REPORTs.
+//     session is up, sends them in order, each as one SEND
+//     (msrp.Outgoing.SingleChunk) of at most chat.max_message_size bytes;
+//     DidSendMessage, DidDeliverMessage and DidNotDeliverMessage follow the
+//     transaction responses and REPORTs (delivered once success REPORTs
+//     cover every byte).
 //     When the stream fails or ends, every message still queued or
 //     unacknowledged gets DidNotDeliverMessage (code 0, "Stream ended"):
 //     the stream watches the base's own notifications for that, through the
 //     Env it gives the base.
 //   - Incoming SEND chunks of a content type outside our accept-types are
-//     refused with 415 at once; others are reassembled (up to
-//     chat.max_message_size, beyond which the MSRP layer answers 413) and
+//     refused with 415 at once; others are reassembled by the stream's
+//     inbox, with memory following the bytes received, never the offsets
+//     claimed, up to chat.max_message_size per message and
+//     chat.max_reassembly_memory for all the plugin's streams (beyond
+//     either, 413), and
 //     decoded by package payload: a message gives ChatStreamGotMessage, an
 //     indication ChatStreamGotComposingIndication; an unwanted wrapped type
 //     gives a 413 REPORT and a CPIM parse error a 400 REPORT, and the stream

@@ -9,8 +9,12 @@ import (
 	"github.com/sipstreams/sipstreams/sdk/msrpstream"
 )
 
-// Plugin returns the chat plugin, reporting version in its manifest.
-func Plugin(version string) *sdk.Plugin {
+// Plugin returns the chat plugin, reporting version in its manifest. Its
+// streams share one reassembly memory (chat.max_reassembly_memory).
+func Plugin(version string) *sdk.Plugin { return plugin(version, &reassembly{}) }
+
+func plugin(version string, pool *reassembly) *sdk.Plugin {
+	f := factory{pool: pool}
 	return &sdk.Plugin{
 		Name:    "chat",
 		Version: version,
@@ -21,16 +25,21 @@ func Plugin(version string) *sdk.Plugin {
 				Media:  []string{chat.MediaType},
 				Protos: []string{msrpstream.ProtoTCP, msrpstream.ProtoTLS},
 			},
-			NewFromSDP: newFromSDP,
-			Create:     create,
+			NewFromSDP: f.newFromSDP,
+			Create:     f.create,
 		}},
 	}
 }
 
+// factory builds the plugin's streams.
+type factory struct {
+	pool *reassembly // shared by every stream of the plugin
+}
+
 // newFromSDP builds a stream for an incoming m=message line, with the
 // reference ChatStream's checks on top of the MSRP base's.
-func newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
-	s := newStream(env, req.Account)
+func (f factory) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
+	s := newStream(env, req.Account, f.pool)
 	base, err := msrpstream.NewFromSDP(req, s.baseEnv(), s.config())
 	if err != nil {
 		return nil, err
@@ -50,8 +59,8 @@ func newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sd
 }
 
 // create builds a stream for an outgoing offer; it takes no parameters.
-func create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
-	s := newStream(env, req.Account)
+func (f factory) create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
+	s := newStream(env, req.Account, f.pool)
 	s.Base = msrpstream.New(s.baseEnv(), req.Account, s.config())
 	return s, nil
 }

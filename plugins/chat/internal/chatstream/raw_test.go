@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite the testdata/*.golden.msrp file
 // rawPeer is a hand-driven MSRP endpoint on a plain TCP connection: the
 // remote end of a chat stream that answered its offer.
 type rawPeer struct {
-	t      *testing.T
+	t      testing.TB
 	b      *peer // the chat stream under test
 	conn   net.Conn
 	r      *msrp.Reader
@@ -320,7 +320,7 @@ func normalize(m *msrp.Message, rp *rawPeer) []byte {
 }
 
 // golden compares got with testdata/name, rewriting it with -update.
-func golden(t *testing.T, name string, got []byte) {
+func golden(t testing.TB, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {

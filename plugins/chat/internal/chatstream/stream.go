@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,7 +48,7 @@ type stream struct {
 
 var _ sdk.Stream = (*stream)(nil)
 
-func newStream(env *sdk.Env, account *sdk.Account) *stream {
+func newStream(env *sdk.Env, account *sdk.Account, pool *reassembly) *stream {
 	s := &stream{
 		env:        env,
 		account:    account,
@@ -57,7 +58,7 @@ func newStream(env *sdk.Env, account *sdk.Account) *stream {
 		now:        time.Now,
 		stop:       make(chan struct{}),
 	}
-	s.in = &inbox{max: s.maxSize, parts: map[string][]byte{}}
+	s.in = newInbox(s.maxSize, byteSetting(account, chat.SettingMaxReassemblyMemory, chat.DefaultMaxReassemblyMemory), pool)
 	s.nickCtx, s.nickCancel = context.WithCancel(context.Background())
 	if account != nil {
 		s.local = chat.Identity{URI: account.URI, DisplayName: account.DisplayName}
@@ -85,21 +86,28 @@ func (o observer) Post(name string, data any) {
 // observe fails the outbox, as the reference does, when the stream fails
 // or starts ending: every message still queued or unacknowledged gets
 // ChatStreamDidNotDeliverMessage after MediaStreamDidFail or
-// MediaStreamWillEnd and before MediaStreamDidEnd.
+// MediaStreamWillEnd and before MediaStreamDidEnd. The messages still
+// arriving are dropped then, and their memory given back.
 func (s *stream) observe(name string) {
 	switch name {
 	case sdk.MediaStreamDidFail, sdk.MediaStreamWillEnd:
 		s.out.Close(chat.ReasonStreamEnded)
+		s.in.close()
 	}
 }
 
 // maxMessageSize reads chat.max_message_size.
 func maxMessageSize(a *sdk.Account) int64 {
-	v := a.Setting(chat.SettingMaxMessageSize, "")
+	return byteSetting(a, chat.SettingMaxMessageSize, chat.DefaultMaxMessageSize)
+}
+
+// byteSetting reads a positive byte count; def when unset or invalid.
+func byteSetting(a *sdk.Account, name string, def int64) int64 {
+	v := a.Setting(name, "")
 	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n > 0 {
 		return n
 	}
-	return chat.DefaultMaxMessageSize
+	return def
 }
 
 // boolSetting reads a true/false setting.
@@ -163,6 +171,7 @@ func (s *stream) End(ctx context.Context) error {
 	s.nickWG.Wait()
 	err := s.Base.End(ctx)
 	s.out.Close(chat.ReasonStreamEnded) // ended before Initialize: no WillEnd
+	s.in.close()
 	s.wg.Wait()
 	return err
 }
@@ -225,16 +234,22 @@ func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) b
 	case chat.ComposingIndication:
 		body, err = payload.EncodeComposing(v, peer, s.now())
 	}
+	if err == nil {
+		err = s.checkSize(body)
+	}
 	if err != nil {
 		s.env.Logger.Warn("dropping a queued message", "message_id", it.ID, "err", err)
 		s.out.Result(it.ID, 0, err.Error())
 		return true
 	}
+	// One SEND per message, as the reference's MSRP library sends chat
+	// messages: its receiver cannot reassemble a chunked one.
 	o := msrp.Outgoing{
 		ContentType: body.ContentType,
 		Body:        bytes.NewReader(body.Data),
 		Size:        int64(len(body.Data)),
 		MessageID:   it.ID,
+		SingleChunk: true,
 	}
 	if it.Track {
 		o.SuccessReport, o.FailureReport = true, msrp.ReportYes
@@ -246,7 +261,7 @@ func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) b
 		s.out.Result(it.ID, 0, err.Error())
 		return true
 	}
-	s.out.Sent(it.ID)
+	s.out.Sent(it.ID, o.Size)
 	select {
 	case <-d.Done():
 		r := d.Result()
@@ -408,15 +423,30 @@ func (s *stream) check(it outbox.Item) error {
 	if s.remoteMedia() == nil {
 		return nil
 	}
-	var err error
+	var (
+		body payload.Body
+		err  error
+	)
 	switch v := it.Value.(type) {
 	case chat.Message:
-		_, err = payload.Encode(v, s.peer(), s.now())
+		body, err = payload.Encode(v, s.peer(), s.now())
 	case chat.ComposingIndication:
-		_, err = payload.EncodeComposing(v, s.peer(), s.now())
+		body, err = payload.EncodeComposing(v, s.peer(), s.now())
+	}
+	if err == nil {
+		err = s.checkSize(body)
 	}
 	if err != nil {
 		return sdk.Errorf(sdk.ErrInvalidArgument, "%v", err)
+	}
+	return nil
+}
+
+// checkSize refuses a message whose encoded body exceeds
+// chat.max_message_size: it would go out as one SEND of that size.
+func (s *stream) checkSize(body payload.Body) error {
+	if n := int64(len(body.Data)); n > s.maxSize {
+		return fmt.Errorf("message of %d bytes exceeds %s (%d)", n, chat.SettingMaxMessageSize, s.maxSize)
 	}
 	return nil
 }
@@ -450,9 +480,14 @@ func (s *stream) handleChunk(_ context.Context, c *msrp.Chunk) int {
 // handleComplete decodes a whole message and posts it; the status drives
 // the REPORT the sender asked for.
 func (s *stream) handleComplete(_ context.Context, c *msrp.Completion) int {
-	data := s.in.take(c.MessageID)
+	data, whole := s.in.take(c.MessageID)
 	if c.Aborted {
 		return c.Status
+	}
+	if !whole {
+		c.ReportComment = "Incomplete message"
+		s.env.Logger.Info("refusing an incoming message with missing bytes", "message_id", c.MessageID)
+		return msrp.StatusBadRequest
 	}
 	if len(data) == 0 {
 		return msrp.StatusOK // a keep-alive
@@ -476,7 +511,7 @@ func (s *stream) handleComplete(_ context.Context, c *msrp.Completion) int {
 
 // handleReport maps a REPORT onto the delivery notifications.
 func (s *stream) handleReport(_ context.Context, r *msrp.Report) {
-	if !s.out.Report(r.MessageID, r.Status.Code, r.Status.Comment) {
+	if !s.out.Report(r.MessageID, r.Range, r.Status.Code, r.Status.Comment) {
 		s.env.Logger.Debug("REPORT for an unknown message", "message_id", r.MessageID)
 	}
 }

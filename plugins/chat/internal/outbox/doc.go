@@ -5,13 +5,16 @@
 //   - [Outbox.Add] queues a message (send_message returns its ID at once);
 //     the stream's sender takes them in order with [Outbox.Take] once the
 //     stream has started, waking on [Outbox.Ready].
-//   - [Outbox.Sent]: the message was handed to the MSRP connection →
-//     ChatStreamDidSendMessage.
+//   - [Outbox.Sent]: the message was handed to the MSRP connection, with
+//     its size → ChatStreamDidSendMessage.
 //   - [Outbox.Result]: the transaction response; a failure →
 //     ChatStreamDidNotDeliverMessage with its code and comment (a local 408
-//     on timeout included); 200 waits for the REPORT.
-//   - [Outbox.Report]: a REPORT; Status 200 → ChatStreamDidDeliverMessage,
-//     another → ChatStreamDidNotDeliverMessage.
+//     on timeout included); 200 waits for the REPORTs.
+//   - [Outbox.Report]: a REPORT on a byte range of the message. A failure
+//     status → ChatStreamDidNotDeliverMessage with its code and comment;
+//     Status 200 counts its bytes, and once success REPORTs have covered
+//     every byte of the message → ChatStreamDidDeliverMessage. A peer that
+//     confirms part of a message and refuses the rest has not received it.
 //   - [Outbox.Close]: the stream ended or failed; every message still
 //     queued or waiting for its outcome → ChatStreamDidNotDeliverMessage with
 //     code 0 and the reason given ("Stream ended").

@@ -1,11 +1,14 @@
 package outbox
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/sipstreams/sipstreams/sdk"
 	"github.com/sipstreams/sipstreams/sdk/chat"
+	"github.com/sipstreams/sipstreams/sdk/msrp"
 )
 
 // ErrClosed is returned by Add after Close.
@@ -31,6 +34,76 @@ const (
 	sent                 // handed over, waiting for its outcome
 )
 
+// maxSpans bounds the disjoint byte ranges remembered for one message: a
+// peer reports in order, so its REPORTs merge into one range; one that
+// scatters more than this many gets no more of them counted.
+const maxSpans = 64
+
+// span is a reported byte range, 1-based and inclusive.
+type span struct{ start, end int64 }
+
+// tracked is the delivery state of a tracked message.
+type tracked struct {
+	st state
+	// size is the body's length in bytes, -1 until Sent tells it.
+	size int64
+	// spans are the byte ranges success REPORTs confirmed, sorted and
+	// merged; reported says a success REPORT came at all (for an empty
+	// body).
+	spans    []span
+	reported bool
+}
+
+// confirm adds a success REPORT's byte range.
+func (t *tracked) confirm(r msrp.ByteRange) {
+	end := r.End
+	if end < 0 {
+		end = r.Total // "start-*/total"
+	}
+	if r.Start < 1 {
+		return
+	}
+	t.reported = true
+	if end < r.Start {
+		return // an empty range, as for an empty body
+	}
+	merged := make([]span, 0, len(t.spans)+1)
+	cur := span{r.Start, end}
+	placed := false
+	for _, s := range t.spans {
+		switch {
+		case s.end+1 < cur.start:
+			merged = append(merged, s)
+		case cur.end+1 < s.start:
+			if !placed {
+				merged = append(merged, cur)
+				placed = true
+			}
+			merged = append(merged, s)
+		default:
+			cur = span{min(cur.start, s.start), max(cur.end, s.end)}
+		}
+	}
+	if !placed {
+		merged = append(merged, cur)
+		slices.SortFunc(merged, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	}
+	if len(merged) <= maxSpans {
+		t.spans = merged
+	}
+}
+
+// confirmed reports whether success REPORTs covered every byte.
+func (t *tracked) confirmed() bool {
+	switch {
+	case t.size < 0 || !t.reported:
+		return false
+	case t.size == 0:
+		return true
+	}
+	return len(t.spans) > 0 && t.spans[0].start <= 1 && t.spans[0].end >= t.size
+}
+
 // Outbox is the queue and the delivery book-keeping of one stream.
 type Outbox struct {
 	post  sdk.Notifier
@@ -38,14 +111,14 @@ type Outbox struct {
 
 	mu     sync.Mutex
 	queue  []Item
-	states map[string]state // tracked messages without an outcome yet
-	order  []string         // IDs in the order added, for Close
+	states map[string]*tracked // tracked messages without an outcome yet
+	order  []string            // IDs in the order added, for Close
 	closed bool
 }
 
 // New returns an empty Outbox posting to post.
 func New(post sdk.Notifier) *Outbox {
-	return &Outbox{post: post, ready: make(chan struct{}, 1), states: map[string]state{}}
+	return &Outbox{post: post, ready: make(chan struct{}, 1), states: map[string]*tracked{}}
 }
 
 // Add queues it; after Close it fails with ErrClosed.
@@ -57,7 +130,7 @@ func (o *Outbox) Add(it Item) error {
 	}
 	o.queue = append(o.queue, it)
 	if it.Track {
-		o.states[it.ID] = queued
+		o.states[it.ID] = &tracked{st: queued, size: -1}
 		o.order = append(o.order, it.ID)
 		if len(o.order) > 64 && len(o.order) > 2*len(o.states) {
 			o.compactLocked()
@@ -83,8 +156,8 @@ func (o *Outbox) Take() (Item, bool) {
 	it := o.queue[0]
 	o.queue[0] = Item{}
 	o.queue = o.queue[1:]
-	if _, ok := o.states[it.ID]; ok {
-		o.states[it.ID] = sending
+	if t, ok := o.states[it.ID]; ok {
+		t.st = sending
 	}
 	return it, true
 }
@@ -96,16 +169,23 @@ func (o *Outbox) Len() int {
 	return len(o.queue)
 }
 
-// Sent records that id was handed to the connection.
-func (o *Outbox) Sent(id string) {
+// Sent records that id was handed to the connection with a body of size
+// bytes, which success REPORTs must cover for it to be delivered.
+func (o *Outbox) Sent(id string, size int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.sentLocked(id)
+	if t, ok := o.states[id]; ok {
+		t.size = size
+		if t.confirmed() {
+			o.finishLocked(id, msrp.StatusOK, "OK")
+		}
+	}
 }
 
 func (o *Outbox) sentLocked(id string) {
-	if st, ok := o.states[id]; ok && st < sent {
-		o.states[id] = sent
+	if t, ok := o.states[id]; ok && t.st < sent {
+		t.st = sent
 		o.post.Post(chat.DidSendMessage, chat.DidSendMessageData{MessageID: id})
 	}
 }
@@ -121,16 +201,27 @@ func (o *Outbox) Result(id string, code int, comment string) {
 	o.finishLocked(id, code, comment)
 }
 
-// Report records a REPORT about id; it returns false when id is not a
-// message waiting for its outcome.
-func (o *Outbox) Report(id string, code int, comment string) bool {
+// Report records a REPORT about the bytes rng of id; it returns false
+// when id is not a message waiting for its outcome. A failure status is
+// final; a success counts once success REPORTs cover every byte of the
+// message (a peer may confirm it chunk by chunk, or confirm one part and
+// refuse the rest).
+func (o *Outbox) Report(id string, rng msrp.ByteRange, code int, comment string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if _, ok := o.states[id]; !ok {
+	t, ok := o.states[id]
+	if !ok {
 		return false
 	}
 	o.sentLocked(id)
-	o.finishLocked(id, code, comment)
+	if code != msrp.StatusOK {
+		o.finishLocked(id, code, comment)
+		return true
+	}
+	t.confirm(rng)
+	if t.confirmed() {
+		o.finishLocked(id, code, comment)
+	}
 	return true
 }
 
@@ -141,7 +232,7 @@ func (o *Outbox) finishLocked(id string, code int, comment string) {
 	}
 	delete(o.states, id)
 	name := chat.DidNotDeliverMessage
-	if code == 200 {
+	if code == msrp.StatusOK {
 		name = chat.DidDeliverMessage
 	}
 	o.post.Post(name, chat.DeliveryData{MessageID: id, Code: code, Reason: comment})

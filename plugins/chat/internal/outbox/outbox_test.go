@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sipstreams/sipstreams/sdk/chat"
+	"github.com/sipstreams/sipstreams/sdk/msrp"
 )
 
 // log is a Notifier that records "Name id code reason" lines.
@@ -32,8 +33,10 @@ func (l *log) Post(name string, data any) {
 
 func TestOutboxSequences(t *testing.T) {
 	tests := []struct {
-		name   string
-		events []string // add ID | add- ID (untracked) | take | sent ID | result ID CODE | report ID CODE | close
+		name string
+		// add ID | add- ID (untracked) | take | sent ID [SIZE (10)] |
+		// result ID CODE | report ID CODE [BYTE-RANGE (1-10/10)] | close
+		events []string
 		want   []string
 	}{
 		{
@@ -70,6 +73,46 @@ func TestOutboxSequences(t *testing.T) {
 			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
 		},
 		{
+			name:   "confirmed chunk by chunk",
+			events: []string{"add a", "take", "sent a 5000", "result a 200", "report a 200 1-2048/5000", "report a 200 2049-4096/5000", "report a 200 4097-5000/5000"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
+		},
+		{
+			name:   "confirmed out of order, the end written as *",
+			events: []string{"add a", "take", "sent a 5000", "report a 200 4097-*/5000", "report a 200 1-2048/5000", "report a 200 2049-4096/5000", "report a 200 1-5000/5000"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
+		},
+		{
+			name:   "first part confirmed, the rest refused",
+			events: []string{"add a", "take", "sent a 5000", "result a 200", "report a 200 1-2048/5000", "report a 413 2049-4096/5000", "report a 413 4097-5000/5000"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidNotDeliverMessage a 413 Stop"},
+		},
+		{
+			name:   "first part confirmed, the rest never",
+			events: []string{"add a", "take", "sent a 5000", "result a 200", "report a 200 1-2048/5000", "report a 200 1-2048/5000", "close"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidNotDeliverMessage a 0 Stream ended"},
+		},
+		{
+			name:   "a refused later chunk after the first was confirmed",
+			events: []string{"add a", "take", "sent a 5000", "report a 200 1-2048/5000", "result a 413"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidNotDeliverMessage a 413 Stop"},
+		},
+		{
+			name:   "part confirmed before Sent tells the size",
+			events: []string{"add a", "take", "report a 200 1-5/10", "sent a 10", "report a 200 6-10/10"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
+		},
+		{
+			name:   "an empty body is confirmed by any success REPORT",
+			events: []string{"add a", "take", "sent a 0", "report a 200 1-0/0"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidDeliverMessage a 200 OK"},
+		},
+		{
+			name:   "an empty range does not confirm a body",
+			events: []string{"add a", "take", "sent a 10", "report a 200 1-0/10", "close"},
+			want:   []string{"ChatStreamDidSendMessage a", "ChatStreamDidNotDeliverMessage a 0 Stream ended"},
+		},
+		{
 			name:   "untracked messages are silent",
 			events: []string{"add- c", "take", "sent c", "result c 408", "report c 200", "add- d", "close"},
 			want:   nil,
@@ -83,7 +126,7 @@ func TestOutboxSequences(t *testing.T) {
 			for _, ev := range tt.events {
 				f := strings.Fields(ev)
 				code := 0
-				if len(f) == 3 {
+				if len(f) >= 3 && f[0] != "sent" {
 					fmt.Sscan(f[2], &code)
 				}
 				switch f[0] {
@@ -96,11 +139,22 @@ func TestOutboxSequences(t *testing.T) {
 						t.Fatal("nothing to take")
 					}
 				case "sent":
-					o.Sent(f[1])
+					size := int64(10)
+					if len(f) == 3 {
+						fmt.Sscan(f[2], &size)
+					}
+					o.Sent(f[1], size)
 				case "result":
 					o.Result(f[1], code, comments[f[2]])
 				case "report":
-					o.Report(f[1], code, comments[f[2]])
+					rng := msrp.ByteRange{Start: 1, End: 10, Total: 10}
+					if len(f) == 4 {
+						var err error
+						if rng, err = msrp.ParseByteRange(f[3]); err != nil {
+							t.Fatal(err)
+						}
+					}
+					o.Report(f[1], rng, code, comments[f[2]])
 				case "close":
 					o.Close(chat.ReasonStreamEnded)
 				}
@@ -152,7 +206,8 @@ func TestLongSessionCompacts(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.Take()
-		o.Report(id, 200, "OK")
+		o.Sent(id, 10)
+		o.Report(id, msrp.ByteRange{Start: 1, End: 10, Total: 10}, 200, "OK")
 	}
 	o.mu.Lock()
 	n := len(o.order)
@@ -175,7 +230,7 @@ func TestConcurrentEventsGiveOneOutcome(t *testing.T) {
 	for i := range n {
 		id := fmt.Sprint(i)
 		wg.Add(3)
-		go func() { defer wg.Done(); o.Report(id, 200, "OK") }()
+		go func() { defer wg.Done(); o.Report(id, msrp.ByteRange{Start: 1, End: 10, Total: 10}, 200, "OK") }()
 		go func() { defer wg.Done(); o.Result(id, 408, "Timeout") }()
 		go func() { defer wg.Done(); o.Close(chat.ReasonStreamEnded) }()
 	}
@@ -191,5 +246,32 @@ func TestConcurrentEventsGiveOneOutcome(t *testing.T) {
 		if c := final[fmt.Sprint(i)]; c != 1 {
 			t.Fatalf("message %d has %d final notifications", i, c)
 		}
+	}
+}
+
+// TestScatteredReportsAreBounded: a peer that confirms every other byte
+// does not grow a message's state without bound, and its REPORTs never
+// add up to a delivery.
+func TestScatteredReportsAreBounded(t *testing.T) {
+	l := &log{}
+	o := New(l)
+	if err := o.Add(Item{ID: "a", Track: true}); err != nil {
+		t.Fatal(err)
+	}
+	o.Take()
+	o.Sent("a", 10000)
+	for i := int64(1); i <= 10000; i += 2 {
+		o.Report("a", msrp.ByteRange{Start: i, End: i, Total: 10000}, 200, "OK")
+	}
+	o.mu.Lock()
+	n := len(o.states["a"].spans)
+	o.mu.Unlock()
+	if n > maxSpans {
+		t.Fatalf("%d spans remembered, at most %d wanted", n, maxSpans)
+	}
+	o.Close(chat.ReasonStreamEnded)
+	want := []string{"ChatStreamDidSendMessage a", "ChatStreamDidNotDeliverMessage a 0 Stream ended"}
+	if !reflect.DeepEqual(l.lines, want) {
+		t.Fatalf("notifications %q, want %q", l.lines, want)
 	}
 }
