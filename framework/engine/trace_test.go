@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -170,86 +169,4 @@ func TestStampUserAgent(t *testing.T) {
 	if got, changed := stampUserAgent([]byte("SIP/2.0 200 OK\r\n\r\n"), ""); changed || string(got) != "SIP/2.0 200 OK\r\n\r\n" {
 		t.Errorf("empty user agent stamped: %q", got)
 	}
-}
-
-const (
-	msgA = "OPTIONS sip:b@h SIP/2.0\r\nCall-ID: a\r\nContent-Length: 0\r\n\r\n"
-	msgB = "MESSAGE sip:b@h SIP/2.0\r\nl: 5\r\nCall-ID: b\r\n\r\nhello"
-)
-
-func TestFramer(t *testing.T) {
-	tests := []struct {
-		name   string
-		chunks []string
-		want   []string
-	}{
-		{"one message", []string{msgA}, []string{msgA}},
-		{"two in one read", []string{msgA + msgB}, []string{msgA, msgB}},
-		{"split everywhere", splitEvery(msgA+msgB, 7), []string{msgA, msgB}},
-		{"keep-alives", []string{"\r\n\r\n", msgA, "\r\n", msgB, "\r\n\r\n"}, []string{msgA, msgB}},
-		{"body across reads", []string{msgB[:len(msgB)-3], msgB[len(msgB)-3:]}, []string{msgB}},
-		{"incomplete", []string{msgA[:20]}, nil},
-		{"bad length", []string{"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\nrest"}, []string{"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n"}},
-		{"no headers end", []string{strings.Repeat("x", maxFrame+1)}, []string{strings.Repeat("x", maxFrame+1)}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var f framer
-			var got []string
-			for _, c := range tc.chunks {
-				f.feed([]byte(c), func(m []byte) { got = append(got, string(m)) })
-			}
-			if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
-func splitEvery(s string, n int) []string {
-	var out []string
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	return append(out, s)
-}
-
-// FuzzFramer checks that framing does not depend on how the stream is cut
-// into reads, and that the messages are the stream less keep-alives.
-func FuzzFramer(f *testing.F) {
-	f.Add([]byte(msgA+msgB), 5)
-	f.Add([]byte("\r\n"+msgB+"\r\n\r\n"+msgA), 40)
-	f.Add([]byte("SIP/2.0 200 OK\r\nContent-Length: 99\r\n\r\nshort"), 3)
-	f.Fuzz(func(t *testing.T, stream []byte, cut int) {
-		if len(stream) > maxFrame {
-			return
-		}
-		frame := func(chunks ...[]byte) (msgs []string, rest []byte) {
-			var fr framer
-			for _, c := range chunks {
-				fr.feed(c, func(m []byte) {
-					if len(m) == 0 {
-						t.Fatal("empty message")
-					}
-					msgs = append(msgs, string(m))
-				})
-			}
-			return msgs, fr.buf
-		}
-		whole, rest := frame(stream)
-		if cut < 0 {
-			cut = -cut
-		}
-		cut %= len(stream) + 1
-		split, splitRest := frame(stream[:cut], stream[cut:])
-		if strings.Join(whole, "\x00") != strings.Join(split, "\x00") || !bytes.Equal(rest, splitRest) {
-			t.Fatalf("framing depends on the cut at %d: %q+%q vs %q+%q", cut, whole, rest, split, splitRest)
-		}
-		joined := strings.Join(whole, "") + string(rest)
-		stripped := strings.ReplaceAll(strings.ReplaceAll(string(stream), "\r", ""), "\n", "")
-		if strings.ReplaceAll(strings.ReplaceAll(joined, "\r", ""), "\n", "") != stripped {
-			t.Fatalf("framing lost or added bytes")
-		}
-	})
 }
