@@ -11,7 +11,12 @@
 //     the way the reference's DNSLookup.lookup_sip_proxy does;
 //   - sending a request over a chosen route, from the listening socket of
 //     its transport, with a User-Agent header and Via sent-by set to the
-//     listening address (RFC 3261 §18.1.1, RFC 3581 rport);
+//     listening address (RFC 3261 §18.1.1, RFC 3581 rport); a request
+//     routed over UDP that is larger than 1300 bytes goes over TCP to the
+//     same address and port when the engine listens on TCP (§18.1.1; over
+//     UDP after all if no TCP connection can be made), and its CANCEL
+//     follows it; a response goes back over UDP whatever its size (the
+//     engine lifts sipgo's 1300-byte limit on sending, sip.UDPMTUSize);
 //   - building responses from requests, with a stable To tag per
 //     transaction and a Contact on dialog-creating responses (RFC 3261
 //     §8.2.6, §12.1.1);

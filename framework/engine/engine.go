@@ -514,3 +514,15 @@ func (e *Engine) addrsLocked() []Addr {
 	}
 	return out
 }
+
+// init lifts sipgo's refusal to send a message over UDP when it is larger
+// than sip.UDPMTUSize-200 bytes (1300: "size of packet larger than
+// MTU"). The engine applies RFC 3261 §18.1.1 to requests itself (see
+// udpToTCP), and a response goes back over the transport its request
+// came on, whatever its size (§18.2.2): a large INVITE received over UDP
+// must be answered over UDP. The limit becomes the largest UDP payload.
+// sipgo's limit is a package variable, set here once before anything
+// runs; the engine is the only user of sipgo in the host.
+func init() {
+	sip.UDPMTUSize = 65535 + 200
+}

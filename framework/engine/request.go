@@ -320,8 +320,49 @@ func (e *Engine) prepare(ctx context.Context, req *sip.Request) error {
 		}
 	}
 	if t == TransportUDP {
+		if switched, err := e.udpToTCP(ctx, req, ip, port, serverName); switched || err != nil {
+			return err
+		}
 		req.Laddr = sip.Addr{IP: l.addr.IP, Port: l.addr.Port}
 		return nil
 	}
 	return e.ensureConn(ctx, t, l, ip, port, serverName)
+}
+
+// maxUDPRequest is RFC 3261 §18.1.1's limit for a request over UDP when
+// the path MTU is unknown.
+const maxUDPRequest = 1300
+
+// udpToTCP sends over TCP a request routed over UDP that is larger than
+// maxUDPRequest (RFC 3261 §18.1.1: "the request MUST be sent using an RFC
+// 2914 congestion controlled transport protocol, such as TCP", the top
+// Via changed to match), to the same address and port, when the engine
+// listens on TCP. It also sends a CANCEL over TCP when its Via, copied
+// from the INVITE, says that the INVITE went over TCP (RFC 3261 §9.1). It
+// reports whether the request goes over TCP. When the TCP connection
+// cannot be made, a large request goes over UDP after all (IP fragments
+// it; every SIP element must accept datagrams up to 65,535 bytes,
+// §18.1.1); a CANCEL fails.
+func (e *Engine) udpToTCP(ctx context.Context, req *sip.Request, ip net.IP, port int, serverName string) (bool, error) {
+	via := req.Via()
+	if via == nil {
+		return false, nil
+	}
+	cancel := req.IsCancel() && strings.EqualFold(via.Transport, "TCP")
+	if !cancel && len(req.String()) <= maxUDPRequest {
+		return false, nil
+	}
+	tl := e.listenerFor(TransportTCP, ip)
+	if tl == nil {
+		return false, nil
+	}
+	err := e.ensureConn(ctx, TransportTCP, tl, ip, port, serverName)
+	if err != nil && !cancel {
+		e.log.Debug("request larger than the MTU sent over UDP: no TCP connection", "request", req.Short(), "error", err)
+		return false, nil
+	}
+	req.SetTransport(TransportTCP.network())
+	via.Transport = TransportTCP.network()
+	via.Host, via.Port = localIP(tl, ip).String(), tl.addr.Port
+	return true, err
 }

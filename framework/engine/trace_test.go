@@ -170,3 +170,74 @@ func TestStampUserAgent(t *testing.T) {
 		t.Errorf("empty user agent stamped: %q", got)
 	}
 }
+
+// cryptoSDP is an SDP offer with SDES keys (RFC 4568) and MIKEY (RFC 4567).
+const cryptoSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+	"m=audio 9 RTP/SAVP 0\r\n" +
+	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\n" +
+	"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj;inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n" +
+	"a=key-mgmt:mikey AQAFgM0XflABAAAAAAAAAAAAAAsAyO\r\n"
+
+func TestMaskKeys(t *testing.T) {
+	got := maskKeys(cryptoSDP)
+	for _, secret := range []string{"PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR", "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", "AQAFgM0XflABAAAAAAAAAAAAAAsAyO"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("key %s left in\n%s", secret, got)
+		}
+	}
+	for _, kept := range []string{"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + maskedKey + "|2^20|1:32\r\n", "a=key-mgmt:mikey " + maskedKey + "\r\n", "m=audio 9 RTP/SAVP 0\r\n"} {
+		if !strings.Contains(got, kept) {
+			t.Errorf("%q missing from\n%s", kept, got)
+		}
+	}
+	if plain := "OPTIONS sip:b@h SIP/2.0\r\n\r\n"; maskKeys(plain) != plain {
+		t.Error("a message without keys changed")
+	}
+}
+
+// TestTraceMasksKeys: the trace shows SRTP keys only with TraceKeys
+// (issue 16 item 7); the message on the wire keeps them.
+func TestTraceMasksKeys(t *testing.T) {
+	for _, keys := range []bool{false, true} {
+		t.Run(map[bool]string{false: "masked", true: "with keys"}[keys], func(t *testing.T) {
+			center := notify.New()
+			t.Cleanup(center.Close)
+			listen := []Listen{{Transport: TransportUDP, Address: "127.0.0.1:0"}}
+			alice := start(t, Config{Listen: listen, Center: center, Trace: true, TraceKeys: keys})
+			bob := start(t, Config{Listen: listen})
+			bodies := make(chan string, 1)
+			bob.OnRequest(sip.MESSAGE, func(req *sip.Request, tx sip.ServerTransaction) {
+				bodies <- string(req.Body())
+				_ = bob.Respond(tx, req, 200, "OK", nil)
+			})
+			var rec notify.Recorder
+			defer center.Subscribe(&rec, NameSIPTrace, alice)()
+			r := routeTo(t, bob, TransportUDP, false)
+			req := sip.NewRequest(sip.MESSAGE, uriFor("bob", r))
+			req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			req.SetBody([]byte(cryptoSDP))
+			if res := final(t, alice, req, r, nil); res.StatusCode != 200 {
+				t.Fatalf("got %d", res.StatusCode)
+			}
+			if got := recv(t, bodies, "the MESSAGE"); got != cryptoSDP {
+				t.Errorf("bob got %q, want the keys intact", got)
+			}
+			var sent string
+			err := rec.Wait(ctxT(t), func(ns []notify.Notification) bool {
+				for _, n := range ns {
+					if d := n.Data.(TraceData); !d.Received && strings.HasPrefix(d.Data, "MESSAGE ") {
+						sent = d.Data
+						return true
+					}
+				}
+				return false
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if has := strings.Contains(sent, "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"); has != keys {
+				t.Errorf("trace shows the key: %v, want %v\n%s", has, keys, sent)
+			}
+		})
+	}
+}
