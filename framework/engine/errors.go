@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Sentinel errors of the engine package.
@@ -157,7 +158,7 @@ type HandshakeError struct {
 
 func (e *HandshakeError) Error() string {
 	s := "engine: TLS handshake with " + e.Address
-	if e.ServerName != "" && e.ServerName != e.Address {
+	if host, _, _ := net.SplitHostPort(e.Address); e.ServerName != "" && e.ServerName != host {
 		s += " (" + e.ServerName + ")"
 	}
 	var verr *tls.CertificateVerificationError

@@ -293,10 +293,11 @@ func TestHandlerPanic(t *testing.T) {
 }
 
 // TestStreamFramingErrors: a message on TCP that cannot be framed (no
-// Content-Length, a negative one, two) is answered 400 and the
-// connection closed (RFC 4475 §3.1.2.3, §3.3.9).
+// Content-Length, a negative one, two) is answered 400, the stream read no
+// further, and the connection closed once idle (RFC 4475 §3.1.2.3,
+// §3.3.9); a request before it in the stream is answered.
 func TestStreamFramingErrors(t *testing.T) {
-	e := start(t, Config{Listen: []Listen{{Transport: TransportTCP, Address: "127.0.0.1:0"}}})
+	e := start(t, Config{IdleTimeout: shortIdle, Listen: []Listen{{Transport: TransportTCP, Address: "127.0.0.1:0"}}})
 	seen := answering(e)
 	for _, tc := range []struct {
 		name string
@@ -308,9 +309,16 @@ func TestStreamFramingErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPeer(t, e, TransportTCP)
-			p.send(p.invite("framing", tc.edit))
-			if res := p.response(); res.StatusCode != 400 {
-				t.Errorf("got %d %s, want 400", res.StatusCode, res.Reason)
+			good := p.invite("before", replace("CSeq", "CSeq: 1 OPTIONS"))
+			good = []byte(strings.Replace(string(good), "INVITE sip:", "OPTIONS sip:", 1))
+			p.send(append(append(good, p.invite("framing", tc.edit)...), p.invite("after", nil)...))
+			codes := map[string]int{}
+			for range 2 {
+				res := p.response()
+				codes[res.CallID().Value()] = res.StatusCode
+			}
+			if codes["before"] != 200 || codes["framing"] != 400 {
+				t.Errorf("answers %v, want 200 to the OPTIONS before and 400 to the bad one", codes)
 			}
 			p.closed()
 		})

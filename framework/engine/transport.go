@@ -285,11 +285,14 @@ func (c *streamConn) consume(p []byte) {
 				c.out = append(c.out, msg)
 			}
 		case frameBroken:
+			// The stream is read no further. It is not closed at once:
+			// the requests that came before may still be waiting for
+			// their answers, which sipgo sends on this connection; it
+			// idles out once their transactions are over.
 			if c.e.tracing && f.data != nil {
 				c.e.trace(true, c.transport, c.RemoteAddr(), c.LocalAddr(), f.data)
 			}
 			c.e.screenBroken(f, c.transport, c.RemoteAddr(), c.reply)
-			c.rerr = io.EOF
 		}
 	}
 	c.mu.Lock()
