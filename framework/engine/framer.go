@@ -102,17 +102,46 @@ func (f *framer) breakOff(head []byte, rej *rejection) frame {
 }
 
 // streamContentLength reads the Content-Length of a message's headers
-// (start line to the blank line), as needed to frame it on a stream.
+// (start line to the blank line), as needed to frame it on a stream. It
+// reads the header names only, without copying them.
 func streamContentLength(head []byte) (int, *rejection) {
-	m := scanMessage(head)
-	values := m.values("Content-Length")
+	var value []byte
+	n := 0
+	inCL := false
+	first := true
+	for len(head) > 0 {
+		i := bytes.Index(head, []byte("\r\n"))
+		if i < 0 {
+			i = len(head)
+		}
+		line := head[:i]
+		head = head[min(i+2, len(head)):]
+		if first {
+			first = false
+			continue
+		}
+		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			if inCL {
+				value = append(append(bytes.Clone(value), ' '), line...) // a folded value: rare
+			}
+			continue
+		}
+		name, v, ok := bytes.Cut(line, []byte(":"))
+		name = bytes.TrimRight(name, " \t")
+		inCL = ok && (bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("l")))
+		if inCL {
+			n++
+			value = v
+		}
+	}
+	cl := string(bytes.TrimSpace(value))
 	switch {
-	case len(values) == 0:
+	case n == 0:
 		return 0, reject(400, "no Content-Length: it is required on stream transports")
-	case len(values) > 1:
+	case n > 1:
 		return 0, reject(400, "more than one Content-Length header")
-	case !isDigits(values[0]) || len(values[0]) > 10:
+	case !isDigits(cl) || len(cl) > 10:
 		return 0, reject(400, "malformed Content-Length")
 	}
-	return atoi(values[0]), nil
+	return atoi(cl), nil
 }

@@ -28,7 +28,13 @@ func frames(chunks ...[]byte) (out []string, pending bool) {
 			case frameMessage:
 				out = append(out, "M:"+string(fr.data))
 			case frameKeepAlive:
-				out = append(out, "K:"+string(fr.data))
+				// Keep-alives come as the reads cut them: adjacent ones
+				// are one run.
+				if n := len(out); n > 0 && strings.HasPrefix(out[n-1], "K:") {
+					out[n-1] += string(fr.data)
+				} else {
+					out = append(out, "K:"+string(fr.data))
+				}
 			case frameBroken:
 				code := 0
 				if fr.rej != nil {

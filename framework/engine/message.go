@@ -48,28 +48,28 @@ var compactForms = map[string]string{
 	"x": "Session-Expires", "y": "Identity",
 }
 
-// canonicalNames spells the header names the engine checks, keyed by
-// their lower-case form.
-var canonicalNames = func() map[string]string {
-	m := make(map[string]string)
-	for _, n := range []string{
-		"Accept", "Call-ID", "Contact", "Content-Encoding", "Content-Length", "Content-Type", "CSeq",
-		"Date", "From", "Max-Forwards", "Require", "To", "Via",
-	} {
-		m[strings.ToLower(n)] = n
-	}
-	return m
-}()
+// checkedNames are the header names the engine checks, in their RFC 3261
+// spelling.
+var checkedNames = [...]string{
+	"Accept", "Call-ID", "Contact", "Content-Encoding", "Content-Length", "Content-Type", "CSeq",
+	"Date", "From", "Max-Forwards", "Require", "To", "Via",
+}
 
 // canonicalName returns the canonical spelling of a header name.
 func canonicalName(name string) string {
 	if len(name) == 1 {
-		if full, ok := compactForms[strings.ToLower(name)]; ok {
+		c := name[0]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if full, ok := compactForms[string(c)]; ok {
 			return full
 		}
 	}
-	if c, ok := canonicalNames[strings.ToLower(name)]; ok {
-		return c
+	for _, n := range checkedNames {
+		if len(n) == len(name) && strings.EqualFold(n, name) {
+			return n
+		}
 	}
 	return name
 }
@@ -77,56 +77,53 @@ func canonicalName(name string) string {
 var crlfcrlf = []byte("\r\n\r\n")
 
 // scanMessage cuts data into a rawMessage. It never fails: what it cannot
-// make sense of is recorded (badLine, ended) for the checks to judge.
+// make sense of is recorded (badLine, ended, bareEOL) for the checks to
+// judge. The start line and header values are substrings of one copy of
+// the header section.
 func scanMessage(data []byte) rawMessage {
 	var m rawMessage
-	head := data
+	headBytes := data
 	if end := bytes.Index(data, crlfcrlf); end >= 0 {
-		head, m.body, m.ended = data[:end], data[end+4:], true
+		headBytes, m.body, m.ended = data[:end], data[end+4:], true
 	}
-	m.bareEOL = bytes.Count(head, []byte("\r")) != bytes.Count(head, []byte("\r\n")) ||
-		bytes.Count(head, []byte("\n")) != bytes.Count(head, []byte("\r\n"))
+	crlfs := bytes.Count(headBytes, []byte("\r\n"))
+	m.bareEOL = bytes.Count(headBytes, []byte("\r")) != crlfs || bytes.Count(headBytes, []byte("\n")) != crlfs
+	head := string(headBytes)
+	m.headers = make([]rawHeader, 0, crlfs)
 	first, joinable := true, false
 	for len(head) > 0 || first {
-		var line []byte
-		if i := bytes.Index(head, []byte("\r\n")); i >= 0 {
-			line, head = head[:i], head[i+2:]
-		} else {
-			line, head = head, nil
-		}
+		line, rest, _ := strings.Cut(head, "\r\n")
+		head = rest
 		if first {
-			m.start = string(line)
+			m.start = line
 			first = false
 			continue
 		}
 		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
 			if joinable {
 				h := &m.headers[len(m.headers)-1]
-				h.value = strings.TrimSpace(h.value + " " + strings.TrimSpace(string(line)))
+				h.value = strings.TrimSpace(h.value + " " + strings.TrimSpace(line))
 			} else if len(m.headers) == 0 {
 				m.noteBad(line) // a fold with nothing to continue
 			}
 			continue // the fold of a bad line belongs to it
 		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		name = bytes.TrimRight(name, " \t")
-		if !ok || !isToken(name) {
+		name, value, ok := strings.Cut(line, ":")
+		name = strings.TrimRight(name, " \t")
+		if !ok || !isTokenString(name) {
 			m.noteBad(line)
 			joinable = false
 			continue
 		}
 		joinable = true
-		m.headers = append(m.headers, rawHeader{
-			name:  canonicalName(string(name)),
-			value: strings.TrimSpace(string(value)),
-		})
+		m.headers = append(m.headers, rawHeader{name: canonicalName(name), value: strings.TrimSpace(value)})
 	}
 	return m
 }
 
-func (m *rawMessage) noteBad(line []byte) {
+func (m *rawMessage) noteBad(line string) {
 	if m.badLine == "" {
-		m.badLine = string(line)
+		m.badLine = line
 		if m.badLine == "" {
 			m.badLine = "(empty line)"
 		}
@@ -177,10 +174,23 @@ func (m *rawMessage) requestLine() (method, uri, version string, ok bool) {
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return "", "", "", false
 	}
-	if !isToken([]byte(parts[0])) || strings.ContainsAny(m.start, "\t\x00") {
+	if !isTokenString(parts[0]) || strings.ContainsAny(m.start, "\t\x00") {
 		return "", "", "", false
 	}
 	return parts[0], parts[1], parts[2], true
+}
+
+// isTokenString is isToken for a string.
+func isTokenString(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // isToken reports whether b is an RFC 3261 §25.1 token.
