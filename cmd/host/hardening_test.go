@@ -156,15 +156,30 @@ func (p *udpPeer) request(method, callID string, cseq int, toTag string, lines [
 	return method + " sip:bob@" + p.dst.String() + " SIP/2.0\r\n" + strings.Join(out, "\r\n") + "\r\n\r\n" + body
 }
 
-// TestInviteWithoutCallID: an INVITE with SDP and no Call-ID, which
-// panicked `listen` (issue 16 item 1), is answered 400; the host goes on
-// and takes a good call.
-func TestInviteWithoutCallID(t *testing.T) {
+// TestMalformedInvites: an INVITE with SDP and no Call-ID, which
+// panicked `listen` (issue 16 item 1), is answered 400; one of SIP/9.9 is
+// answered 505 in SIP/2.0, not 100 Trying; one whose CSeq method is BYE is
+// answered 400, not 200 (item 10). The host goes on and takes a good call.
+func TestMalformedInvites(t *testing.T) {
 	f, ports := startListener(t, nil, "udp:127.0.0.1:0")
 	p := newUDPPeer(t, ports["udp:127.0.0.1"])
-	p.send(p.request("INVITE", "no-call-id", 1, "", []string{"-Call-ID"}, echoSDP))
-	if res := p.final(); res.StatusCode != 400 {
-		f.fatalf("INVITE without Call-ID: got %d %s, want 400", res.StatusCode, res.Reason)
+	for _, tc := range []struct {
+		name string
+		msg  string
+		code int
+	}{
+		{"no Call-ID", p.request("INVITE", "no-call-id", 1, "", []string{"-Call-ID"}, echoSDP), 400},
+		{"SIP/9.9", strings.Replace(p.request("INVITE", "sip99", 1, "", nil, echoSDP), " SIP/2.0\r\n", " SIP/9.9\r\n", 1), 505},
+		{"CSeq method BYE", p.request("INVITE", "cseq-bye", 1, "", []string{"-CSeq", "CSeq: 1 BYE"}, echoSDP), 400},
+	} {
+		p.send(tc.msg)
+		res, err := p.response(flowWait)
+		if err != nil {
+			f.fatalf("%s: no answer: %v", tc.name, err)
+		}
+		if res.StatusCode != tc.code || res.SipVersion != "SIP/2.0" {
+			f.fatalf("%s: got %s %d %s, want SIP/2.0 %d", tc.name, res.SipVersion, res.StatusCode, res.Reason, tc.code)
+		}
 	}
 	f.goodCall(fmt.Sprintf("sip:bob@127.0.0.1:%d", ports["udp:127.0.0.1"]))
 	f.quit()
