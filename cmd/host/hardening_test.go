@@ -372,12 +372,14 @@ var tortureStream = map[string]int{"clerr": 0, "baddn": 0}
 var tortureRetransmission = map[string]string{"cparam02": "cparam01", "regescrt": "escnull"}
 
 // tortureKeys is what identifies a torture message's answer in the
-// trace: its Call-IDs (a message may have several), or its CSeq when it
-// has none.
+// trace: the Call-IDs of its headers (a message may have several), or its
+// CSeq when it has none. What follows the headers is left out (dblreq
+// carries a second request after its own).
 func tortureKeys(msg []byte) []string {
 	var ids []string
 	var cseq string
-	for _, line := range strings.Split(string(msg), "\r\n") {
+	head, _, _ := strings.Cut(string(msg), "\r\n\r\n")
+	for _, line := range strings.Split(head, "\r\n") {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
