@@ -29,6 +29,7 @@ type appFlags struct {
 	user      string
 	asJSON    bool
 	traceSIP  bool
+	traceKeys bool
 }
 
 func (f *appFlags) register(fs *flag.FlagSet) {
@@ -36,7 +37,8 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.listen, "listen", "listen on `transport:ip:port` (udp, tcp, tls; repeatable; port 0 picks one)")
 	fs.StringVar(&f.user, "user", defaultUser(), "user part of the local SIP URI")
 	fs.BoolVar(&f.asJSON, "json", false, "print notifications as JSON lines")
-	fs.BoolVar(&f.traceSIP, "trace-sip", false, "print every SIP message sent and received (SIPEngineSIPTrace)")
+	fs.BoolVar(&f.traceSIP, "trace-sip", false, "print every SIP message sent and received (SIPEngineSIPTrace), SRTP keys masked")
+	fs.BoolVar(&f.traceKeys, "trace-sip-keys", false, "show the SRTP keys (a=crypto, a=key-mgmt) in the SIP trace instead of masking them")
 }
 
 // defaultUser is the login name when it is a valid SIP user, else
@@ -96,6 +98,7 @@ func newApplication(cf *commonFlags, af *appFlags, stderr io.Writer, listen []en
 		application.WithLogger(cf.logger(stderr)),
 		application.WithRegistryOptions(registry.WithStartTimeout(cf.startTimeout)),
 		application.WithSIPTrace(af.traceSIP),
+		application.WithSIPTraceKeys(af.traceKeys),
 	}
 	if len(af.listen) > 0 {
 		listen = af.listen

@@ -283,8 +283,18 @@ var (
 )
 
 // tlsConfigDir writes a self-signed certificate for 127.0.0.1 and ::1 and a
-// configuration naming it (tls.certificate, tls.private_key).
+// configuration naming it as the host's own (tls.certificate,
+// tls.private_key) and as the one authority it trusts (tls.ca_list): the
+// listener and the caller of a flow share it, and each verifies the
+// other's certificate as a host does by default.
 func tlsConfigDir(t *testing.T) []string {
+	t.Helper()
+	return tlsConfig(t, true)
+}
+
+// tlsConfig is tlsConfigDir; trust false leaves tls.ca_list out, and
+// tlsLines are more lines of the tls group ("verify_server = no").
+func tlsConfig(t *testing.T, trust bool, tlsLines ...string) []string {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -313,6 +323,12 @@ func tlsConfigDir(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	conf := fmt.Sprintf("tls:\n    certificate = %s\n    private_key = %s\n", cert, keyFile)
+	if trust {
+		conf += fmt.Sprintf("    ca_list = %s\n", cert)
+	}
+	for _, l := range tlsLines {
+		conf += "    " + l + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +342,10 @@ func startFlow(t *testing.T, tc transportCase) *flow {
 	_, plugins := flowBinary(t)
 	f := &flow{t: t, tc: tc}
 	largs := []string{"listen", "--json", "--trace-sip", "--listen", tc.listen, "--user", "bob", "--plugin-dir", plugins}
+	var extra []string // one configuration for both: the TLS flows share a certificate
 	if tc.extra != nil {
-		largs = append(largs, tc.extra(t)...)
+		extra = tc.extra(t)
+		largs = append(largs, extra...)
 	}
 	f.l = startProc(t, "listener", largs...)
 	first := f.awaitName(f.l, "listening")
@@ -335,9 +353,7 @@ func startFlow(t *testing.T, tc transportCase) *flow {
 		f.fatalf("listener's first line: %+v", first)
 	}
 	cargs := []string{"call", tc.uri(first.Port), "--stream", "echo", "--json", "--trace-sip", "--user", "alice", "--plugin-dir", plugins}
-	if tc.extra != nil {
-		cargs = append(cargs, tc.extra(t)...)
-	}
+	cargs = append(cargs, extra...)
 	f.c = startProc(t, "caller", append(cargs, tc.caller...)...)
 	f.awaitName(f.l, "SIPSessionNewIncoming")
 	f.awaitName(f.c, "SIPSessionGotRingIndication")

@@ -21,11 +21,13 @@ import (
 
 // jsonLine is one line of --json output.
 type jsonLine struct {
-	Name   string         `json:"name"`
-	Sender string         `json:"sender"`
-	Port   int            `json:"port"`
-	IP     string         `json:"ip"`
-	Data   map[string]any `json:"data"`
+	Name   string `json:"name"`
+	Sender string `json:"sender"`
+	Port   int    `json:"port"`
+	IP     string `json:"ip"`
+	// Transport is the listening line's.
+	Transport string         `json:"transport"`
+	Data      map[string]any `json:"data"`
 	// Statistics is the /stats line's.
 	Statistics map[string]any `json:"statistics"`
 }

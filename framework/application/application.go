@@ -295,6 +295,9 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		UserAgent: a.userAgent(&doc.Settings),
 		Logger:    a.log,
 	})
+	// The handlers are in place: the requests held since the engine
+	// started go on (instead of meeting 405 before: issue 16 item 10).
+	eng.Ready()
 	// The account manager starts last, as the reference's does: an
 	// account's registration brings calls, which need the session manager.
 	if err := accounts.Start(ctx); err != nil {
@@ -356,25 +359,52 @@ func (a *Application) engineConfig(s *config.Settings) (engine.Config, error) {
 		TLSKeyFile:  s.TLS.PrivateKey,
 		Center:      a.center,
 		Trace:       s.Logs.TraceSIP || a.opts.traceSIP,
+		TraceKeys:   s.Logs.TraceSIPKeys || a.opts.traceSIPKeys,
 		Logger:      a.log,
+
+		IdleTimeout:              s.SIP.ConnectionIdleTimeout,
+		TLSHandshakeTimeout:      s.SIP.TLSHandshakeTimeout,
+		MaxConnectionsPerAddress: s.SIP.MaxConnectionsPerAddress,
+		// The session manager's handlers are registered once the engine
+		// listens (the peer-to-peer account needs its addresses): Start
+		// makes it ready then.
+		WaitReady: true,
 	}
 	if len(cfg.Listen) == 0 {
 		cfg.Listen = listenFromSettings(s)
 	}
-	client := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !s.TLS.VerifyServer} //nolint:gosec // the reference's tls.verify_server
-	if s.TLS.CAList != "" {
-		pem, err := os.ReadFile(s.TLS.CAList)
-		if err != nil {
-			return cfg, fmt.Errorf("application: tls.ca_list: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return cfg, fmt.Errorf("application: tls.ca_list: %s holds no certificate", s.TLS.CAList)
-		}
-		client.RootCAs = pool
+	client, err := clientTLS(&s.TLS)
+	if err != nil {
+		return cfg, err
 	}
 	cfg.ClientTLSConfig = client
 	return cfg, nil
+}
+
+// clientTLS is the configuration of outgoing SIP TLS connections: the
+// server's certificate verified against the system's roots plus
+// tls.ca_list, unless tls.verify_server is false.
+func clientTLS(s *config.TLSSettings) (*tls.Config, error) {
+	client := &tls.Config{MinVersion: tls.VersionTLS12}
+	if !s.VerifyServer {
+		client.InsecureSkipVerify = true //nolint:gosec // tls.verify_server = no: the user's explicit choice
+	}
+	if s.CAList == "" {
+		return client, nil // nil RootCAs: the system's roots
+	}
+	pem, err := os.ReadFile(s.CAList)
+	if err != nil {
+		return nil, fmt.Errorf("application: tls.ca_list: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("application: tls.ca_list: %s holds no certificate", s.CAList)
+	}
+	client.RootCAs = pool
+	return client, nil
 }
 
 // listenFromSettings is one listener per enabled transport (UDP, TCP, TLS

@@ -21,6 +21,8 @@ type options struct {
 	center    *notify.Center
 	regOpts   []registry.Option
 	traceSIP  bool
+
+	traceSIPKeys bool
 }
 
 // WithPluginDir sets the directory of the stream plugins (default: the
@@ -62,3 +64,8 @@ func WithRegistryOptions(opts ...registry.Option) Option {
 // message, whatever the settings' logs.trace_sip says (the CLI's
 // --trace-sip).
 func WithSIPTrace(on bool) Option { return func(o *options) { o.traceSIP = on } }
+
+// WithSIPTraceKeys shows the SRTP keys of SDP bodies in the SIP trace,
+// whatever the settings' logs.trace_sip_keys says (the CLI's
+// --trace-sip-keys); they are masked otherwise.
+func WithSIPTraceKeys(on bool) Option { return func(o *options) { o.traceSIPKeys = on } }

@@ -32,8 +32,14 @@ func flatten(m map[string]string, prefix string, v reflect.Value) {
 // sets them, plus the account's own keys.
 //
 // Overridden keys: "rtp.audio_codec_list" ([Account.EffectiveAudioCodecList]),
-// "rtp.srtp_encryption" ([Account.EffectiveSRTPEncryption]) and
-// "msrp.transport" ([Account.EffectiveMSRPTransport]).
+// "rtp.srtp_encryption" ([Account.EffectiveSRTPEncryption]),
+// "msrp.transport" ([Account.EffectiveMSRPTransport]), and, for the
+// peer-to-peer account only, "tls.verify_server", which is "false": its
+// MSRP peers are other hosts presenting certificates of their own making
+// (sdk/msrpstream makes one when tls.certificate is empty), which no
+// certificate authority signs and only the signalling can vouch for
+// (RFC 8122 a=fingerprint). SIP over TLS verifies servers as
+// tls.verify_server says for every account.
 //
 // Added keys: "account.id", "account.display_name", "account.peer_to_peer",
 // "nat_traversal.use_ice", "nat_traversal.stun_servers",
@@ -53,6 +59,9 @@ func (a *Account) Flatten(global *Settings) map[string]string {
 	m["rtp.audio_codec_list"] = formatValue(reflect.ValueOf(a.EffectiveAudioCodecList(global)), false)
 	m["rtp.srtp_encryption"] = string(a.EffectiveSRTPEncryption(global))
 	m["msrp.transport"] = string(a.EffectiveMSRPTransport(global))
+	if a.IsPeerToPeer() {
+		m["tls.verify_server"] = "false"
+	}
 	m["nat_traversal.use_ice"] = strconv.FormatBool(a.NATTraversal.UseICE)
 	m["nat_traversal.stun_servers"] = formatValue(reflect.ValueOf(a.NATTraversal.STUNServers), false)
 	m["nat_traversal.msrp_relay"] = a.NATTraversal.MSRPRelay

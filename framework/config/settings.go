@@ -79,6 +79,17 @@ type SIPSettings struct {
 	// ListenAddresses are the local IP addresses to listen on; empty
 	// means every address.
 	ListenAddresses []string `config:"listen_addresses"`
+	// ConnectionIdleTimeout closes a SIP TCP or TLS connection on which
+	// nothing arrived for this long while no transaction is in progress
+	// on it, and one whose message has been arriving for this long (a
+	// slowloris).
+	ConnectionIdleTimeout time.Duration `config:"connection_idle_timeout"`
+	// TLSHandshakeTimeout closes an accepted SIP TLS connection that has
+	// not finished its handshake within it.
+	TLSHandshakeTimeout time.Duration `config:"tls_handshake_timeout"`
+	// MaxConnectionsPerAddress bounds the SIP TCP and TLS connections
+	// accepted from one IP address; more are closed at once.
+	MaxConnectionsPerAddress int `config:"max_connections_per_address"`
 }
 
 // MSRPSettings are the MSRP settings.
@@ -114,7 +125,11 @@ type TLSSettings struct {
 	// PrivateKey is a PEM file with the certificate's private key; ""
 	// means the key is in the Certificate file.
 	PrivateKey string `config:"private_key"`
-	// VerifyServer makes TLS clients verify the server's certificate.
+	// VerifyServer makes TLS clients verify the server's certificate
+	// against the system's roots and CAList, and its name (the default);
+	// false accepts any certificate. SIP only for the peer-to-peer
+	// account, whose MSRP peers present certificates no authority signs
+	// (see [Account.Flatten]).
 	VerifyServer bool `config:"verify_server"`
 }
 
@@ -129,6 +144,9 @@ type FileTransferSettings struct {
 type LogsSettings struct {
 	TraceSIP  bool `config:"trace_sip"`
 	TraceMSRP bool `config:"trace_msrp"`
+	// TraceSIPKeys shows the SRTP keys of SDP bodies (a=crypto inline
+	// keys, a=key-mgmt) in the SIP trace; they are masked otherwise.
+	TraceSIPKeys bool `config:"trace_sip_keys"`
 }
 
 // Default returns the default settings, which mirror the reference's. Every
@@ -150,11 +168,15 @@ func Default() Settings {
 			SRTPEncryption: SRTPOpportunistic,
 		},
 		SIP: SIPSettings{
-			TransportList: []Transport{TransportTLS, TransportTCP, TransportUDP},
-			InviteTimeout: 90 * time.Second,
+			TransportList:            []Transport{TransportTLS, TransportTCP, TransportUDP},
+			InviteTimeout:            90 * time.Second,
+			ConnectionIdleTimeout:    2 * time.Minute,
+			TLSHandshakeTimeout:      10 * time.Second,
+			MaxConnectionsPerAddress: 64,
 		},
 		MSRP: MSRPSettings{Transport: TransportTLS},
 		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20, MaxReassemblyMemory: 32 << 20},
+		TLS:  TLSSettings{VerifyServer: true},
 	}
 }
 
@@ -230,6 +252,15 @@ func (s *Settings) validate(c *checker) {
 	c.checkTransportList("sip.transport_list", s.SIP.TransportList)
 	if s.SIP.InviteTimeout <= 0 {
 		c.add("sip.invite_timeout", formatSeconds(s.SIP.InviteTimeout), "must be positive")
+	}
+	if s.SIP.ConnectionIdleTimeout <= 0 {
+		c.add("sip.connection_idle_timeout", formatSeconds(s.SIP.ConnectionIdleTimeout), "must be positive")
+	}
+	if s.SIP.TLSHandshakeTimeout <= 0 {
+		c.add("sip.tls_handshake_timeout", formatSeconds(s.SIP.TLSHandshakeTimeout), "must be positive")
+	}
+	if n := s.SIP.MaxConnectionsPerAddress; n < 1 || n > 65535 {
+		c.add("sip.max_connections_per_address", strconv.Itoa(n), "must be between 1 and 65535")
 	}
 	for _, a := range s.SIP.ListenAddresses {
 		if _, err := netip.ParseAddr(a); err != nil {

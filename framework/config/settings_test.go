@@ -83,7 +83,8 @@ func TestDefaultValues(t *testing.T) {
 		t.Errorf("transports %v", s.SIP.TransportList)
 	}
 	if s.RTP.SRTPEncryption != SRTPOpportunistic || s.MSRP.Transport != TransportTLS || s.Audio.SampleRate != 32000 ||
-		s.Audio.AlertDevice != "system_default" || s.DefaultAccount != PeerToPeerAccountID || s.TLS.VerifyServer {
+		s.Audio.AlertDevice != "system_default" || s.DefaultAccount != PeerToPeerAccountID || !s.TLS.VerifyServer ||
+		s.SIP.ConnectionIdleTimeout != 2*time.Minute || s.SIP.TLSHandshakeTimeout != 10*time.Second || s.SIP.MaxConnectionsPerAddress != 64 || s.Logs.TraceSIPKeys {
 		t.Errorf("defaults %+v", s)
 	}
 	// Default returns fresh slices.
@@ -129,6 +130,10 @@ func TestSettingsValidate(t *testing.T) {
 		{"bad transport", func(s *Settings) { s.SIP.TransportList = []Transport{"sctp"} }, []string{"/sip.transport_list"}},
 		{"duplicate transport", func(s *Settings) { s.SIP.TransportList = []Transport{"udp", "udp"} }, []string{"/sip.transport_list"}},
 		{"invite timeout", func(s *Settings) { s.SIP.InviteTimeout = 0 }, []string{"/sip.invite_timeout"}},
+		{"connection timeouts", func(s *Settings) { s.SIP.ConnectionIdleTimeout = 0; s.SIP.TLSHandshakeTimeout = -time.Second },
+			[]string{"/sip.connection_idle_timeout", "/sip.tls_handshake_timeout"}},
+		{"connections per address", func(s *Settings) { s.SIP.MaxConnectionsPerAddress = 0 }, []string{"/sip.max_connections_per_address"}},
+		{"connections per address too many", func(s *Settings) { s.SIP.MaxConnectionsPerAddress = 70000 }, []string{"/sip.max_connections_per_address"}},
 		{"listen address", func(s *Settings) { s.SIP.ListenAddresses = []string{"::1", "localhost"} }, []string{"/sip.listen_addresses"}},
 		{"msrp transport", func(s *Settings) { s.MSRP.Transport = TransportUDP }, []string{"/msrp.transport"}},
 		{"chat max message size", func(s *Settings) { s.Chat.MaxMessageSize = 0 }, []string{"/chat.max_message_size"}},

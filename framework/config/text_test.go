@@ -40,6 +40,10 @@ func fullDocument() *Document {
 				TransportList:   []Transport{TransportUDP, TransportTLS},
 				InviteTimeout:   2 * time.Minute,
 				ListenAddresses: []string{"192.0.2.1", "2001:db8::1"},
+
+				ConnectionIdleTimeout:    45 * time.Second,
+				TLSHandshakeTimeout:      2500 * time.Millisecond,
+				MaxConnectionsPerAddress: 8,
 			},
 			MSRP: MSRPSettings{Transport: TransportTCP},
 			Chat: ChatSettings{PreferCPIM: false, MaxMessageSize: 1000, MaxReassemblyMemory: 4096},
@@ -47,10 +51,10 @@ func fullDocument() *Document {
 				CAList:       "/etc/ssl/ca.pem",
 				Certificate:  "/etc/sipstreams/cert.pem",
 				PrivateKey:   "/etc/sipstreams/key.pem",
-				VerifyServer: true,
+				VerifyServer: false,
 			},
 			FileTransfer: FileTransferSettings{Directory: `C:\Users\alice\Downloads`},
-			Logs:         LogsSettings{TraceSIP: true, TraceMSRP: true},
+			Logs:         LogsSettings{TraceSIP: true, TraceMSRP: true, TraceSIPKeys: true},
 		},
 		Accounts: []Account{
 			{

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sipstreams/sipstreams/framework/notify"
 )
@@ -100,9 +101,52 @@ type Config struct {
 	// Trace posts a notification for every SIP message sent and received.
 	Trace bool
 
+	// TraceKeys keeps the keys in the trace: without it the SRTP master
+	// keys of SDP bodies (a=crypto inline keys, RFC 4568; a=key-mgmt,
+	// RFC 4567) are masked in every "SIPEngineSIPTrace" notification.
+	TraceKeys bool
+
 	// Logger receives the engine's and sipgo's logs. nil discards them.
 	Logger *slog.Logger
+
+	// IdleTimeout closes a TCP or TLS connection on which no message has
+	// arrived for this long while no transaction sent or received on it
+	// is in progress, and one on which a message has been arriving for
+	// this long without being complete (a slowloris). 0 means
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// TLSHandshakeTimeout closes an accepted TLS connection whose
+	// handshake has not completed within it. 0 means
+	// DefaultTLSHandshakeTimeout.
+	TLSHandshakeTimeout time.Duration
+	// MaxConnectionsPerAddress bounds the TCP and TLS connections accepted
+	// from one IP address; a connection beyond it is closed at once. The
+	// connections the engine opens itself do not count. 0 means
+	// DefaultMaxConnectionsPerAddress.
+	MaxConnectionsPerAddress int
+
+	// Supported lists the SIP option tags (RFC 3261 §19.2) the handlers
+	// support: a request whose Require names another is answered 420 Bad
+	// Extension with Unsupported (RFC 3261 §8.2.2.3).
+	Supported []string
+
+	// WaitReady holds the requests that arrive after [Engine.Start] until
+	// [Engine.Ready] is called: an application that registers its
+	// handlers once the engine listens (it needs the bound addresses)
+	// calls Ready when they are in place, so that no request meets a
+	// half-started application (405 to an INVITE). A request held longer
+	// than DefaultReadyWait is answered 503 Service Unavailable with
+	// Retry-After. false serves from Start on.
+	WaitReady bool
 }
+
+// Defaults of the zero Config fields.
+const (
+	DefaultIdleTimeout              = 2 * time.Minute
+	DefaultTLSHandshakeTimeout      = 10 * time.Second
+	DefaultMaxConnectionsPerAddress = 64
+	DefaultReadyWait                = 10 * time.Second
+)
 
 // defaultListen is used when Config.Listen is empty.
 func defaultListen() []Listen {
@@ -122,6 +166,20 @@ func (c *Config) Validate() error {
 	}
 	if strings.ContainsFunc(c.UserAgent, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		bad("UserAgent", "contains control characters")
+	}
+	if c.IdleTimeout < 0 {
+		bad("IdleTimeout", "must not be negative")
+	}
+	if c.TLSHandshakeTimeout < 0 {
+		bad("TLSHandshakeTimeout", "must not be negative")
+	}
+	if c.MaxConnectionsPerAddress < 0 {
+		bad("MaxConnectionsPerAddress", "must not be negative")
+	}
+	for i, tag := range c.Supported {
+		if !isToken([]byte(tag)) {
+			bad("Supported["+strconv.Itoa(i)+"]", fmt.Sprintf("%q is not an option tag", tag))
+		}
 	}
 	for i, l := range c.Listen {
 		field := "Listen[" + strconv.Itoa(i) + "]"

@@ -11,13 +11,76 @@
 //     the way the reference's DNSLookup.lookup_sip_proxy does;
 //   - sending a request over a chosen route, from the listening socket of
 //     its transport, with a User-Agent header and Via sent-by set to the
-//     listening address (RFC 3261 §18.1.1, RFC 3581 rport);
+//     listening address (RFC 3261 §18.1.1, RFC 3581 rport); a request
+//     routed over UDP that is larger than 1300 bytes goes over TCP to the
+//     same address and port when the engine listens on TCP (§18.1.1; over
+//     UDP after all if no TCP connection can be made), and its CANCEL
+//     follows it; a response goes back over UDP whatever its size (the
+//     engine lifts sipgo's 1300-byte limit on sending, sip.UDPMTUSize);
 //   - building responses from requests, with a stable To tag per
 //     transaction and a Contact on dialog-creating responses (RFC 3261
 //     §8.2.6, §12.1.1);
 //   - a SIP trace: with Config.Trace, every message sent or received is
 //     posted to the notification center as "SIPEngineSIPTrace" with a
-//     [TraceData], as the reference does with logs.trace_sip.
+//     [TraceData], as the reference does with logs.trace_sip, SRTP keys
+//     masked unless Config.TraceKeys;
+//   - the checks of every inbound message and the bounds on connections
+//     described below.
+//
+// # What the engine refuses before any handler
+//
+// Every message read is checked before sipgo's transaction layer sees it
+// (RFC 3261 §8.2, §18.3, §20; the RFC 4475 torture messages are in
+// testdata). A request that breaks the rules is answered statelessly by
+// the engine and goes no further:
+//
+//   - 400 Bad Request, with a Warning saying why: a malformed Request-Line;
+//     a missing, repeated or malformed Call-ID, CSeq, From, To or
+//     Max-Forwards (above 255); a CSeq method other than the request's; a
+//     From without tag; a Content-Length larger than the datagram, or
+//     repeated; a Request-URI with headers; an addr-spec with headers
+//     outside <>; a malformed Date; a header line that is not one; a
+//     message sipgo cannot parse;
+//   - 505 Version Not Supported for a SIP version other than 2.0 (always
+//     answered in SIP/2.0);
+//   - 416 Unsupported URI Scheme for a Request-URI other than sip: or sips:;
+//   - 420 Bad Extension, with Unsupported, for a Require naming an option
+//     tag not in Config.Supported (except on ACK and CANCEL);
+//   - for an INVITE: 415 Unsupported Media Type (with Accept or
+//     Accept-Encoding) for a body that is not plain application/sdp, 406
+//     Not Acceptable for an Accept without application/sdp.
+//
+// A message that cannot be answered is dropped: a response or ACK that
+// breaks the rules, a request without Via. Over UDP the answer goes to the
+// source address, at the source port when the top Via has rport, else at
+// the Via's port (RFC 3261 §18.2.2, RFC 3581). On TCP and TLS the engine
+// frames the stream itself by Content-Length: a message without one, with
+// two, with one that is not a number (400) or larger than 65535 bytes
+// (413) is answered and the connection closed, since the next message
+// cannot be found. White space around ';' and '=' in the parameters of
+// From, To, Via and Contact, which RFC 3261 allows and sipgo's parser
+// keeps in the names, is removed before sipgo sees the request.
+//
+// A request nobody handles gets the defaults of [Engine.OnRequest]; a
+// method the engine does not know is answered 501 Not Implemented. A
+// handler that panics is recovered: the request is answered 500, the
+// panic logged with the request and counted in [Engine.Stats].
+//
+// # Bounds on connections
+//
+// A TCP or TLS connection is closed when nothing arrived on it for
+// Config.IdleTimeout while no transaction sent or received on it is in
+// progress, or when a message has been arriving for that long without
+// being complete; an accepted TLS connection that has not finished its
+// handshake within Config.TLSHandshakeTimeout is closed; an address that
+// has Config.MaxConnectionsPerAddress accepted connections open has the
+// next one closed at once. A write that the peer does not take within 10
+// s fails. [Engine.Stats] counts what was refused.
+//
+// With Config.WaitReady, requests that arrive after Start wait for
+// [Engine.Ready] (503 with Retry-After after 10 s), so that an application
+// that registers its handlers once the engine listens never has a request
+// meet the defaults.
 //
 // Sessions, dialogs, registration and subscriptions live above it, in the
 // session and account packages.

@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -84,6 +86,16 @@ type Engine struct {
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	client *sipgo.Client
+	parser *sip.Parser // the engine's own, for the checks of inbound messages
+
+	idleTimeout      time.Duration
+	handshakeTimeout time.Duration
+	maxPerAddress    int
+	stats            counters
+
+	ready     chan struct{} // closed when requests may reach the handlers
+	readyOnce sync.Once
+	readyWait time.Duration // how long a request waits for Ready before 503
 
 	hmu      sync.RWMutex
 	handlers map[sip.RequestMethod]sipgo.RequestHandler // guarded by hmu
@@ -92,6 +104,8 @@ type Engine struct {
 	state     state                    // guarded by mu
 	listeners []*listener              // guarded by mu; fixed once running
 	conns     map[*streamConn]struct{} // guarded by mu
+	byRemote  map[string]*streamConn   // guarded by mu; by streamKey
+	perAddr   map[netip.Addr]int       // guarded by mu; accepted connections per peer address
 	done      chan struct{}            // closed when Close starts
 	release   chan struct{}            // closed when Close lets the parked readers go
 
@@ -123,10 +137,21 @@ func New(cfg Config) (*Engine, error) {
 		resolver: cfg.Resolver,
 		handlers: make(map[sip.RequestMethod]sipgo.RequestHandler),
 		conns:    make(map[*streamConn]struct{}),
+		byRemote: make(map[string]*streamConn),
+		perAddr:  make(map[netip.Addr]int),
 		done:     make(chan struct{}),
 		release:  make(chan struct{}),
 		dials:    make(map[string]*dialCall),
+		parser:   sip.NewParser(),
+		ready:    make(chan struct{}),
+
+		readyWait: DefaultReadyWait,
+
+		idleTimeout:      cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout),
+		handshakeTimeout: cmp.Or(cfg.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
+		maxPerAddress:    cmp.Or(cfg.MaxConnectionsPerAddress, DefaultMaxConnectionsPerAddress),
 	}
+	e.cfg.Supported = slices.Clone(cfg.Supported)
 	if e.resolver == nil {
 		e.resolver = net.DefaultResolver
 	}
@@ -212,6 +237,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.listeners = bound
 	e.state = stateRunning
+	if !e.cfg.WaitReady {
+		e.Ready()
+	}
 	var ready []chan struct{}
 	for _, l := range bound {
 		switch l.conf.Transport {
@@ -240,6 +268,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.log.Info("started", "addrs", e.addrsLocked())
 	return nil
+}
+
+// Ready lets the requests reach the handlers (see Config.WaitReady): those
+// held since Start go on, in no particular order. It is idempotent; an
+// engine without WaitReady is ready from Start.
+func (e *Engine) Ready() {
+	e.readyOnce.Do(func() { close(e.ready) })
 }
 
 // serve runs one of sipgo's Serve loops in a goroutine owned by the engine.
@@ -360,7 +395,7 @@ func (e *Engine) Close() error {
 		}
 	}
 	for _, c := range conns {
-		_ = c.SetDeadline(now)
+		c.wake(now)
 	}
 	tp := e.ua.TransportLayer()
 	for _, l := range listeners {
@@ -408,24 +443,58 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// track registers a new stream connection; it fails once Close started.
-func (e *Engine) track(c net.Conn, t Transport) (*streamConn, bool) {
+// errOverLimit refuses a connection from an address that has
+// Config.MaxConnectionsPerAddress already.
+var errOverLimit = errors.New("engine: too many connections from one address")
+
+// track registers a new stream connection; it fails with ErrClosed once
+// Close started, and with errOverLimit for an accepted connection
+// (peer valid) whose address has its share already.
+func (e *Engine) track(c net.Conn, t Transport, peer netip.Addr) (*streamConn, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.state != stateRunning {
-		return nil, false
+		return nil, ErrClosed
 	}
-	sc := &streamConn{Conn: c, e: e, transport: t, paused: make(chan struct{}), finished: make(chan struct{})}
+	if peer.IsValid() {
+		if e.perAddr[peer] >= e.maxPerAddress {
+			return nil, errOverLimit
+		}
+		e.perAddr[peer]++
+	}
+	sc := newStreamConn(c, e, t, peer)
 	e.conns[sc] = struct{}{}
+	e.byRemote[sc.key] = sc
 	e.readers.Add(1)
-	return sc, true
+	return sc, nil
 }
 
 func (e *Engine) untrack(c *streamConn) {
 	e.mu.Lock()
 	delete(e.conns, c)
+	if e.byRemote[c.key] == c {
+		delete(e.byRemote, c.key)
+	}
+	if c.peer.IsValid() {
+		if e.perAddr[c.peer]--; e.perAddr[c.peer] <= 0 {
+			delete(e.perAddr, c.peer)
+		}
+	}
 	e.mu.Unlock()
 	e.readers.Done()
+}
+
+// streamKey indexes stream connections by transport and remote address
+// ("ip:port" as net.Addr.String writes it, which is how sipgo writes a
+// message's source and a request's destination).
+func streamKey(t Transport, remote string) string { return string(t) + " " + remote }
+
+// streamTo returns the tracked connection of transport t to or from
+// remote, or nil.
+func (e *Engine) streamTo(t Transport, remote string) *streamConn {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.byRemote[streamKey(t, remote)]
 }
 
 // Addrs returns the bound listening addresses, in the order of
@@ -444,4 +513,16 @@ func (e *Engine) addrsLocked() []Addr {
 		out[i].IP = slices.Clone(l.addr.IP)
 	}
 	return out
+}
+
+// init lifts sipgo's refusal to send a message over UDP when it is larger
+// than sip.UDPMTUSize-200 bytes (1300: "size of packet larger than
+// MTU"). The engine applies RFC 3261 §18.1.1 to requests itself (see
+// udpToTCP), and a response goes back over the transport its request
+// came on, whatever its size (§18.2.2): a large INVITE received over UDP
+// must be answered over UDP. The limit becomes the largest UDP payload.
+// sipgo's limit is a package variable, set here once before anything
+// runs; the engine is the only user of sipgo in the host.
+func init() {
+	sip.UDPMTUSize = 65535 + 200
 }

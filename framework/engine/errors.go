@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Sentinel errors of the engine package.
@@ -132,3 +135,51 @@ func (e *ConfigError) Error() string {
 
 // Is reports whether target is [ErrInvalidConfig].
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// ErrHandshake is matched by every *HandshakeError: a TLS connection the
+// engine opened failed its handshake.
+var ErrHandshake = errors.New("engine: TLS handshake failed")
+
+// HandshakeError reports a TLS connection to a peer that failed its
+// handshake, most often because the peer's certificate could not be
+// verified (Config.ClientTLSConfig: the system's roots and the
+// application's tls.ca_list). It matches [ErrHandshake] and unwraps to
+// crypto/tls's error (an x509.UnknownAuthorityError, x509.HostnameError,
+// x509.CertificateInvalidError inside a *tls.CertificateVerificationError
+// for a certificate that is not trusted).
+type HandshakeError struct {
+	// Address is the peer's "ip:port".
+	Address string
+	// ServerName is the name the certificate was checked against.
+	ServerName string
+	// Err is crypto/tls's error.
+	Err error
+}
+
+func (e *HandshakeError) Error() string {
+	s := "engine: TLS handshake with " + e.Address
+	if host, _, _ := net.SplitHostPort(e.Address); e.ServerName != "" && e.ServerName != host {
+		s += " (" + e.ServerName + ")"
+	}
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(e.Err, &unknown):
+		return s + " failed: the server's certificate is not signed by a trusted authority: " + unknown.Error()
+	case errors.As(e.Err, &host):
+		return s + " failed: the server's certificate is not valid for that name: " + host.Error()
+	case errors.As(e.Err, &invalid):
+		return s + " failed: the server's certificate is not valid: " + invalid.Error()
+	case errors.As(e.Err, &verr):
+		return s + " failed: the server's certificate could not be verified: " + verr.Err.Error()
+	}
+	return s + " failed: " + e.Err.Error()
+}
+
+// Is reports whether target is [ErrHandshake].
+func (e *HandshakeError) Is(target error) bool { return target == ErrHandshake }
+
+// Unwrap returns crypto/tls's error.
+func (e *HandshakeError) Unwrap() error { return e.Err }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -30,7 +32,10 @@ func (e *Engine) Client() *sipgo.Client { return e.client }
 //
 // Requests without a handler get: OPTIONS, 200 with Allow (and Accept:
 // application/sdp when INVITE is handled); ACK, nothing; CANCEL that
-// matches no transaction, 481; anything else, 405 with Allow.
+// matches no transaction, 481; another method of RFC 3261 or its
+// extensions, 405 with Allow; a method the engine does not know, 501 with
+// Allow. Requests that break RFC 3261's rules never reach a handler (see
+// the package documentation), and a handler's panic is answered 500.
 func (e *Engine) OnRequest(method sip.RequestMethod, h sipgo.RequestHandler) {
 	e.hmu.Lock()
 	defer e.hmu.Unlock()
@@ -58,7 +63,19 @@ func (e *Engine) allow() (allow string, invite bool) {
 	return strings.Join(slices.Compact(methods), ", "), invite
 }
 
-// dispatch is sipgo's handler for every request.
+// knownMethods are the methods of RFC 3261 and its extensions the
+// engine recognises: an unhandled one is answered 405 Method Not Allowed,
+// any other 501 Not Implemented (RFC 3261 §8.2.1, §21.5.2).
+var knownMethods = []sip.RequestMethod{
+	sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS, sip.SUBSCRIBE,
+	sip.NOTIFY, sip.REFER, sip.INFO, sip.MESSAGE, sip.PRACK, sip.UPDATE, sip.PUBLISH,
+}
+
+// dispatch is sipgo's handler for every request that passed the engine's
+// checks (see inspect). It waits until the engine is ready (see
+// Config.WaitReady), marks the stream the request came on busy for the
+// transaction's life, and recovers a handler's panic: the request is then
+// answered 500 and the panic counted and logged with the request.
 func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 	e.mu.Lock()
 	if e.state != stateRunning {
@@ -68,6 +85,28 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 	e.inflight.Add(1)
 	e.mu.Unlock()
 	defer e.inflight.Done()
+
+	if t := Transport(strings.ToLower(req.Transport())); t.reliable() && tx != nil {
+		if sc := e.streamTo(t, req.Source()); sc != nil {
+			sc.hold()
+			if !tx.OnTerminate(func(string, error) { sc.release() }) {
+				sc.release()
+			}
+		}
+	}
+	if !e.waitReady(req, tx) {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			e.stats.panics.Add(1)
+			e.log.Error("request handler panicked; answering 500", "panic", r,
+				"request", maskKeys(req.String()), "stack", string(debug.Stack()))
+			if !req.IsAck() && tx != nil {
+				_ = e.Respond(tx, req, sip.StatusInternalServerError, "Server Internal Error", nil)
+			}
+		}
+	}()
 
 	e.hmu.RLock()
 	h := e.handlers[req.Method]
@@ -91,11 +130,39 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 		err = e.Respond(tx, req, sip.StatusOK, "OK", nil, hdrs...)
 	default:
 		allow, _ := e.allow()
-		err = e.Respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil, sip.NewHeader("Allow", allow))
+		code, reason := sip.StatusMethodNotAllowed, "Method Not Allowed"
+		if !slices.Contains(knownMethods, req.Method) {
+			code, reason = sip.StatusNotImplemented, "Not Implemented"
+		}
+		err = e.Respond(tx, req, code, reason, nil, sip.NewHeader("Allow", allow))
 	}
 	if err != nil {
 		e.log.Debug("default response failed", "request", req.Short(), "error", err)
 	}
+}
+
+// waitReady waits until the engine is ready; a request that waits longer
+// than DefaultReadyWait is answered 503 with Retry-After. It reports
+// whether the request may go on.
+func (e *Engine) waitReady(req *sip.Request, tx sip.ServerTransaction) bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+	}
+	t := time.NewTimer(e.readyWait)
+	defer t.Stop()
+	select {
+	case <-e.ready:
+		return true
+	case <-e.done:
+		return false
+	case <-t.C:
+	}
+	if !req.IsAck() && tx != nil {
+		_ = e.Respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", "5"))
+	}
+	return false
 }
 
 // sending reports whether the engine can send.
@@ -185,6 +252,14 @@ func (r requester) Request(ctx context.Context, req *sip.Request) (sip.ClientTra
 	if err != nil {
 		return nil, err
 	}
+	if t := Transport(strings.ToLower(req.Transport())); t.reliable() {
+		if sc := r.e.streamTo(t, req.Destination()); sc != nil {
+			sc.hold()
+			if !tx.OnTerminate(func(string, error) { sc.release() }) {
+				sc.release()
+			}
+		}
+	}
 	return tx, nil
 }
 
@@ -245,8 +320,49 @@ func (e *Engine) prepare(ctx context.Context, req *sip.Request) error {
 		}
 	}
 	if t == TransportUDP {
+		if switched, err := e.udpToTCP(ctx, req, ip, port, serverName); switched || err != nil {
+			return err
+		}
 		req.Laddr = sip.Addr{IP: l.addr.IP, Port: l.addr.Port}
 		return nil
 	}
 	return e.ensureConn(ctx, t, l, ip, port, serverName)
+}
+
+// maxUDPRequest is RFC 3261 §18.1.1's limit for a request over UDP when
+// the path MTU is unknown.
+const maxUDPRequest = 1300
+
+// udpToTCP sends over TCP a request routed over UDP that is larger than
+// maxUDPRequest (RFC 3261 §18.1.1: "the request MUST be sent using an RFC
+// 2914 congestion controlled transport protocol, such as TCP", the top
+// Via changed to match), to the same address and port, when the engine
+// listens on TCP. It also sends a CANCEL over TCP when its Via, copied
+// from the INVITE, says that the INVITE went over TCP (RFC 3261 §9.1). It
+// reports whether the request goes over TCP. When the TCP connection
+// cannot be made, a large request goes over UDP after all (IP fragments
+// it; every SIP element must accept datagrams up to 65,535 bytes,
+// §18.1.1); a CANCEL fails.
+func (e *Engine) udpToTCP(ctx context.Context, req *sip.Request, ip net.IP, port int, serverName string) (bool, error) {
+	via := req.Via()
+	if via == nil {
+		return false, nil
+	}
+	cancel := req.IsCancel() && strings.EqualFold(via.Transport, "TCP")
+	if !cancel && len(req.String()) <= maxUDPRequest {
+		return false, nil
+	}
+	tl := e.listenerFor(TransportTCP, ip)
+	if tl == nil {
+		return false, nil
+	}
+	err := e.ensureConn(ctx, TransportTCP, tl, ip, port, serverName)
+	if err != nil && !cancel {
+		e.log.Debug("request larger than the MTU sent over UDP: no TCP connection", "request", req.Short(), "error", err)
+		return false, nil
+	}
+	req.SetTransport(TransportTCP.network())
+	via.Transport = TransportTCP.network()
+	via.Host, via.Port = localIP(tl, ip).String(), tl.addr.Port
+	return true, err
 }

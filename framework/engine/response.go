@@ -65,7 +65,24 @@ func needsContact(req *sip.Request, code int) bool {
 // request came to (sips: if the Request-URI was). hdrs should include the
 // body's Content-Type.
 func (e *Engine) Respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) error {
+	res := e.newResponse(req, code, reason, body, hdrs...)
+	if needsContact(req, code) && res.Contact() == nil {
+		if c, ok := e.contactForRequest(tx, req); ok {
+			res.AppendHeader(&sip.ContactHeader{Address: c})
+		}
+	}
+	if tx == nil {
+		return e.ua.TransportLayer().WriteMsg(res)
+	}
+	return tx.Respond(res)
+}
+
+// newResponse builds the response of Respond, without its Contact.
+func (e *Engine) newResponse(req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) *sip.Response {
 	res := sip.NewResponseFromRequest(req, code, reason, body)
+	// The engine speaks SIP/2.0 only, whatever the request said (a request
+	// of another version is answered 505 in SIP/2.0, RFC 3261 §8.2.2).
+	res.SipVersion = "SIP/2.0"
 	ownTo := false
 	for _, h := range hdrs {
 		if h == nil {
@@ -86,15 +103,7 @@ func (e *Engine) Respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 	if ua := e.cfg.UserAgent; ua != "" && res.GetHeader("User-Agent") == nil {
 		res.AppendHeader(sip.NewHeader("User-Agent", ua))
 	}
-	if needsContact(req, code) && res.Contact() == nil {
-		if c, ok := e.contactForRequest(tx, req); ok {
-			res.AppendHeader(&sip.ContactHeader{Address: c})
-		}
-	}
-	if tx == nil {
-		return e.ua.TransportLayer().WriteMsg(res)
-	}
-	return tx.Respond(res)
+	return res
 }
 
 // contactForRequest is the Contact for a response to req: the local

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"net"
+	"regexp"
 	"strconv"
 
 	"github.com/sipstreams/sipstreams/framework/notify"
@@ -31,77 +32,6 @@ type TraceData struct {
 	// Data is the whole message as it went on the wire (plain text for
 	// TLS), start line, headers and body.
 	Data string
-}
-
-// maxFrame bounds the bytes a stream framer holds while it waits for the
-// end of a message; it matches sipgo's ParseMaxMessageLength.
-const maxFrame = 65535
-
-// framer splits a SIP byte stream (TCP or TLS) into messages for the
-// trace, using the blank line after the headers and Content-Length (RFC
-// 3261 §18.3). CRLF keep-alives between messages (RFC 5626 §3.5.1) are
-// dropped. It only observes: sipgo parses the stream itself.
-type framer struct {
-	buf []byte
-}
-
-// feed appends p and calls emit for every complete message. A stream that
-// does not frame is traced as best it can: more than maxFrame bytes
-// without an end of headers are emitted as they are, and a message with an
-// unreadable or absurd Content-Length is taken to have no body.
-func (f *framer) feed(p []byte, emit func([]byte)) {
-	f.buf = append(f.buf, p...)
-	for {
-		i := 0
-		for i < len(f.buf) && (f.buf[i] == '\r' || f.buf[i] == '\n') {
-			i++
-		}
-		f.buf = f.buf[i:]
-		if len(f.buf) == 0 {
-			f.buf = nil
-			return
-		}
-		end := bytes.Index(f.buf, []byte("\r\n\r\n"))
-		if end < 0 {
-			if len(f.buf) > maxFrame {
-				emit(f.buf)
-				f.buf = nil
-			}
-			return
-		}
-		n := contentLength(f.buf[:end+2])
-		if n < 0 || n > maxFrame {
-			n = 0 // sipgo drops such a connection; trace the headers
-		}
-		total := end + 4 + n
-		if len(f.buf) < total {
-			return
-		}
-		emit(f.buf[:total])
-		f.buf = f.buf[total:]
-	}
-}
-
-// contentLength returns the value of the Content-Length (or compact "l")
-// header in head (the start line and headers, each ending in CRLF), 0 if
-// there is none, and -1 if it does not parse.
-func contentLength(head []byte) int {
-	for line := range bytes.Lines(head) {
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		name = bytes.TrimSpace(name)
-		if !bytes.EqualFold(name, []byte("Content-Length")) && !bytes.EqualFold(name, []byte("l")) {
-			continue
-		}
-		n, err := strconv.Atoi(string(bytes.TrimSpace(value)))
-		if err != nil || n < 0 {
-			return -1
-		}
-		return n
-	}
-	return 0
 }
 
 // isKeepAlive reports whether b is only CR and LF (a RFC 5626 ping or
@@ -159,9 +89,18 @@ func (e *Engine) trace(received bool, t Transport, src, dst net.Addr, data []byt
 			SourcePort:      sPort,
 			DestinationIP:   dIP,
 			DestinationPort: dPort,
-			Data:            string(data),
+			Data:            e.traceText(data),
 		},
 	})
+}
+
+// traceText is the Data of a trace: the message, its SRTP keys masked
+// unless Config.TraceKeys.
+func (e *Engine) traceText(data []byte) string {
+	if e.cfg.TraceKeys {
+		return string(data)
+	}
+	return maskKeys(string(data))
 }
 
 // splitNetAddr returns the IP and port of a UDP or TCP address.
@@ -180,4 +119,21 @@ func splitNetAddr(a net.Addr) (string, int) {
 	}
 	p, _ := strconv.Atoi(port)
 	return host, p
+}
+
+// SRTP keys in SDP: the key and salt of an a=crypto inline key parameter
+// (RFC 4568 §9.2; lifetime and MKI after "|" are kept) and the data of an
+// a=key-mgmt attribute (RFC 4567).
+var (
+	inlineKey = regexp.MustCompile(`(?i)(inline:)[A-Za-z0-9+/=]+`)
+	keyMgmt   = regexp.MustCompile(`(?im)^(a=key-mgmt:[^ \r\n]+ )[^\r\n]+`)
+)
+
+// maskedKey replaces a key in a masked trace.
+const maskedKey = "<masked>"
+
+// maskKeys returns msg with its SRTP keys replaced by maskedKey.
+func maskKeys(msg string) string {
+	msg = inlineKey.ReplaceAllString(msg, "${1}"+maskedKey)
+	return keyMgmt.ReplaceAllString(msg, "${1}"+maskedKey)
 }

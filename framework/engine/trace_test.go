@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -172,84 +171,73 @@ func TestStampUserAgent(t *testing.T) {
 	}
 }
 
-const (
-	msgA = "OPTIONS sip:b@h SIP/2.0\r\nCall-ID: a\r\nContent-Length: 0\r\n\r\n"
-	msgB = "MESSAGE sip:b@h SIP/2.0\r\nl: 5\r\nCall-ID: b\r\n\r\nhello"
-)
+// cryptoSDP is an SDP offer with SDES keys (RFC 4568) and MIKEY (RFC 4567).
+const cryptoSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+	"m=audio 9 RTP/SAVP 0\r\n" +
+	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\n" +
+	"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj;inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n" +
+	"a=key-mgmt:mikey AQAFgM0XflABAAAAAAAAAAAAAAsAyO\r\n"
 
-func TestFramer(t *testing.T) {
-	tests := []struct {
-		name   string
-		chunks []string
-		want   []string
-	}{
-		{"one message", []string{msgA}, []string{msgA}},
-		{"two in one read", []string{msgA + msgB}, []string{msgA, msgB}},
-		{"split everywhere", splitEvery(msgA+msgB, 7), []string{msgA, msgB}},
-		{"keep-alives", []string{"\r\n\r\n", msgA, "\r\n", msgB, "\r\n\r\n"}, []string{msgA, msgB}},
-		{"body across reads", []string{msgB[:len(msgB)-3], msgB[len(msgB)-3:]}, []string{msgB}},
-		{"incomplete", []string{msgA[:20]}, nil},
-		{"bad length", []string{"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\nrest"}, []string{"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n"}},
-		{"no headers end", []string{strings.Repeat("x", maxFrame+1)}, []string{strings.Repeat("x", maxFrame+1)}},
+func TestMaskKeys(t *testing.T) {
+	got := maskKeys(cryptoSDP)
+	for _, secret := range []string{"PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR", "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", "AQAFgM0XflABAAAAAAAAAAAAAAsAyO"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("key %s left in\n%s", secret, got)
+		}
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var f framer
-			var got []string
-			for _, c := range tc.chunks {
-				f.feed([]byte(c), func(m []byte) { got = append(got, string(m)) })
+	for _, kept := range []string{"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + maskedKey + "|2^20|1:32\r\n", "a=key-mgmt:mikey " + maskedKey + "\r\n", "m=audio 9 RTP/SAVP 0\r\n"} {
+		if !strings.Contains(got, kept) {
+			t.Errorf("%q missing from\n%s", kept, got)
+		}
+	}
+	if plain := "OPTIONS sip:b@h SIP/2.0\r\n\r\n"; maskKeys(plain) != plain {
+		t.Error("a message without keys changed")
+	}
+}
+
+// TestTraceMasksKeys: the trace shows SRTP keys only with TraceKeys
+// (issue 16 item 7); the message on the wire keeps them.
+func TestTraceMasksKeys(t *testing.T) {
+	for _, keys := range []bool{false, true} {
+		t.Run(map[bool]string{false: "masked", true: "with keys"}[keys], func(t *testing.T) {
+			center := notify.New()
+			t.Cleanup(center.Close)
+			listen := []Listen{{Transport: TransportUDP, Address: "127.0.0.1:0"}}
+			alice := start(t, Config{Listen: listen, Center: center, Trace: true, TraceKeys: keys})
+			bob := start(t, Config{Listen: listen})
+			bodies := make(chan string, 1)
+			bob.OnRequest(sip.MESSAGE, func(req *sip.Request, tx sip.ServerTransaction) {
+				bodies <- string(req.Body())
+				_ = bob.Respond(tx, req, 200, "OK", nil)
+			})
+			var rec notify.Recorder
+			defer center.Subscribe(&rec, NameSIPTrace, alice)()
+			r := routeTo(t, bob, TransportUDP, false)
+			req := sip.NewRequest(sip.MESSAGE, uriFor("bob", r))
+			req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			req.SetBody([]byte(cryptoSDP))
+			if res := final(t, alice, req, r, nil); res.StatusCode != 200 {
+				t.Fatalf("got %d", res.StatusCode)
 			}
-			if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
-				t.Errorf("got %q, want %q", got, tc.want)
+			if got := recv(t, bodies, "the MESSAGE"); got != cryptoSDP {
+				t.Errorf("bob got %q, want the keys intact", got)
+			}
+			var sent string
+			err := rec.Wait(ctxT(t), func(ns []notify.Notification) bool {
+				for _, n := range ns {
+					if d := n.Data.(TraceData); !d.Received && strings.HasPrefix(d.Data, "MESSAGE ") {
+						sent = d.Data
+						return true
+					}
+				}
+				return false
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if has := strings.Contains(sent, "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"); has != keys {
+				t.Errorf("trace shows the key: %v, want %v\n%s", has, keys, sent)
 			}
 		})
 	}
-}
-
-func splitEvery(s string, n int) []string {
-	var out []string
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	return append(out, s)
-}
-
-// FuzzFramer checks that framing does not depend on how the stream is cut
-// into reads, and that the messages are the stream less keep-alives.
-func FuzzFramer(f *testing.F) {
-	f.Add([]byte(msgA+msgB), 5)
-	f.Add([]byte("\r\n"+msgB+"\r\n\r\n"+msgA), 40)
-	f.Add([]byte("SIP/2.0 200 OK\r\nContent-Length: 99\r\n\r\nshort"), 3)
-	f.Fuzz(func(t *testing.T, stream []byte, cut int) {
-		if len(stream) > maxFrame {
-			return
-		}
-		frame := func(chunks ...[]byte) (msgs []string, rest []byte) {
-			var fr framer
-			for _, c := range chunks {
-				fr.feed(c, func(m []byte) {
-					if len(m) == 0 {
-						t.Fatal("empty message")
-					}
-					msgs = append(msgs, string(m))
-				})
-			}
-			return msgs, fr.buf
-		}
-		whole, rest := frame(stream)
-		if cut < 0 {
-			cut = -cut
-		}
-		cut %= len(stream) + 1
-		split, splitRest := frame(stream[:cut], stream[cut:])
-		if strings.Join(whole, "\x00") != strings.Join(split, "\x00") || !bytes.Equal(rest, splitRest) {
-			t.Fatalf("framing depends on the cut at %d: %q+%q vs %q+%q", cut, whole, rest, split, splitRest)
-		}
-		joined := strings.Join(whole, "") + string(rest)
-		stripped := strings.ReplaceAll(strings.ReplaceAll(string(stream), "\r", ""), "\n", "")
-		if strings.ReplaceAll(strings.ReplaceAll(joined, "\r", ""), "\n", "") != stripped {
-			t.Fatalf("framing lost or added bytes")
-		}
-	})
 }

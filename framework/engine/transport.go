@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
+	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -63,30 +66,50 @@ func newPacketConn(pc net.PacketConn, e *Engine) *packetConn {
 
 func (c *packetConn) markReady() { c.once.Do(func() { close(c.ready) }) }
 
-// ReadFrom reads a datagram and traces it. sipgo files the socket in its
-// pool before it first reads, so the first call tells Start that requests
-// can be sent from the socket. Once Close has begun, ReadFrom drops what
-// it read and parks until Close releases it, then reports net.ErrClosed.
+// ReadFrom reads a datagram, traces it and checks it: a datagram that
+// fails the engine's checks (see inspect) is answered or dropped here and
+// the next one read, so that sipgo only sees messages that pass. sipgo
+// files the socket in its pool before it first reads, so the first call
+// tells Start that requests can be sent from the socket. Once Close has
+// begun, ReadFrom drops what it read and parks until Close releases it,
+// then reports net.ErrClosed.
 func (c *packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	c.markReady()
-	n, addr, err := c.PacketConn.ReadFrom(b)
-	select {
-	case <-c.e.done:
-		c.pauseOnce.Do(func() { close(c.paused) })
-		<-c.e.release
-		return 0, nil, net.ErrClosed
-	default:
-	}
-	if err == nil {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(b)
+		select {
+		case <-c.e.done:
+			c.pauseOnce.Do(func() { close(c.paused) })
+			<-c.e.release
+			return 0, nil, net.ErrClosed
+		default:
+		}
+		if err != nil {
+			return n, addr, err
+		}
 		if s := addr.String(); s != c.last {
 			c.last = s
 			c.seen[s] = struct{}{}
 		}
-		if c.e.tracing && !isKeepAlive(b[:n]) {
-			c.e.trace(true, TransportUDP, addr, c.LocalAddr(), b[:n])
+		data := b[:n]
+		if isKeepAlive(data) {
+			return n, addr, nil
+		}
+		if c.e.tracing {
+			c.e.trace(true, TransportUDP, addr, c.LocalAddr(), data)
+		}
+		msg, ok := c.e.screen(data, TransportUDP, addr, func(out []byte, dst net.Addr) {
+			if _, err := c.WriteTo(out, dst); err != nil {
+				c.e.log.Debug("answer not sent", "destination", dst.String(), "error", err)
+			}
+		})
+		if ok {
+			if len(msg) <= len(b) {
+				n = copy(b, msg)
+			}
+			return n, addr, nil
 		}
 	}
-	return n, addr, err
 }
 
 // WriteTo stamps the User-Agent header, writes the datagram and traces it.
@@ -112,11 +135,32 @@ func written(n, in, out int) int {
 // streamConn is a TCP or TLS connection as sipgo sees it. sipgo's reader
 // goroutine is its only reader; writes come from any goroutine, one whole
 // message per Write (net.Conn and tls.Conn serialise concurrent writes).
+//
+// The engine frames the stream itself (see framer) and hands sipgo only
+// the messages that pass its checks, one message or keep-alive per Read;
+// the others are answered or dropped. It also times the connection out:
+// see Config.IdleTimeout and Config.TLSHandshakeTimeout. A connection is
+// busy while a transaction sent or received on it is in progress (hold,
+// release); a busy connection does not idle out.
 type streamConn struct {
 	net.Conn
 	e         *Engine
 	transport Transport
-	rf        framer // reads only
+	peer      netip.Addr // the address counted in e.perAddr; invalid for a dialed connection
+	key       string     // streamKey
+
+	// The reader's state (sipgo's reader goroutine only).
+	fr         framer
+	out        [][]byte // checked frames not yet returned to sipgo
+	cur        []byte   // what is left of the frame being returned
+	rerr       error    // returned once out is drained
+	handshaken bool
+
+	mu           sync.Mutex // guards the deadline state
+	busy         int        // transactions in progress on the connection
+	lastMessage  time.Time  // the last whole message or keep-alive, or the start
+	partialSince time.Time  // when the message being received started; zero if none
+	closing      bool       // Close has set the deadline in the past
 
 	paused    chan struct{} // closed when the reader parks during Close
 	pauseOnce sync.Once
@@ -124,33 +168,218 @@ type streamConn struct {
 	once      sync.Once
 }
 
-// Read reads from the connection and traces every complete message. The
-// first error ends the connection for sipgo, whose reader then returns;
-// the engine counts that as the end of the reader. Once Close has begun,
-// Read drops what it read and parks until Close releases it.
+func newStreamConn(c net.Conn, e *Engine, t Transport, peer netip.Addr) *streamConn {
+	return &streamConn{
+		Conn: c, e: e, transport: t, peer: peer,
+		key:         streamKey(t, c.RemoteAddr().String()),
+		lastMessage: time.Now(),
+		paused:      make(chan struct{}),
+		finished:    make(chan struct{}),
+	}
+}
+
+// writeTimeout bounds one write on a stream: a peer that stops reading
+// cannot hold a sender for ever.
+const writeTimeout = 10 * time.Second
+
+// Read returns the next checked message (or keep-alive) to sipgo, or a
+// part of it when b is shorter. The first error ends the connection for
+// sipgo, whose reader then returns; the engine counts that as the end of
+// the reader. A timed-out or unframeable connection ends with io.EOF
+// (sipgo logs other errors as failures). Once Close has begun, Read drops
+// what it read and parks until Close releases it.
 func (c *streamConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	select {
-	case <-c.e.done:
-		c.pauseOnce.Do(func() { close(c.paused) })
-		<-c.e.release
-		c.finish()
-		return 0, net.ErrClosed
-	default:
+	for {
+		if len(c.cur) == 0 && len(c.out) > 0 {
+			c.cur, c.out = c.out[0], c.out[1:]
+		}
+		if len(c.cur) > 0 {
+			n := copy(b, c.cur)
+			c.cur = c.cur[n:]
+			return n, nil
+		}
+		if c.rerr != nil {
+			c.finish()
+			return 0, c.rerr
+		}
+		var n int
+		var err error
+		if !c.handshaken {
+			err = c.handshake()
+		} else {
+			c.arm()
+			n, err = c.Conn.Read(b)
+		}
+		select {
+		case <-c.e.done:
+			c.pauseOnce.Do(func() { close(c.paused) })
+			<-c.e.release
+			c.finish()
+			return 0, net.ErrClosed
+		default:
+		}
+		if n > 0 {
+			c.consume(b[:n])
+		}
+		if err != nil && c.rerr == nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.e.stats.timedOut.Add(1)
+				c.e.log.Debug("closing a connection that timed out", "transport", c.transport, "remote", c.RemoteAddr().String())
+				err = io.EOF
+			}
+			c.rerr = err
+		}
 	}
-	if n > 0 && c.e.tracing {
-		c.rf.feed(b[:n], func(m []byte) {
-			c.e.trace(true, c.transport, c.RemoteAddr(), c.LocalAddr(), m)
-		})
+}
+
+// handshake runs the server side of an accepted TLS connection's
+// handshake within the handshake timeout; other connections have none to
+// run (the engine's own TLS connections were handshaken when dialed).
+func (c *streamConn) handshake() error {
+	c.handshaken = true
+	tc, ok := c.Conn.(*tls.Conn)
+	if !ok || !c.peer.IsValid() {
+		return nil
 	}
-	if err != nil {
-		c.finish()
+	c.mu.Lock()
+	if !c.closing {
+		_ = tc.SetDeadline(time.Now().Add(c.e.handshakeTimeout))
 	}
-	return n, err
+	c.mu.Unlock()
+	err := tc.Handshake()
+	c.mu.Lock()
+	if !c.closing {
+		_ = tc.SetDeadline(time.Time{})
+		c.lastMessage = time.Now()
+	}
+	c.mu.Unlock()
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	c.e.log.Debug("TLS handshake failed", "remote", c.RemoteAddr().String(), "error", err)
+	return io.EOF
+}
+
+// consume frames what was read, traces and checks every message, and
+// queues for sipgo what passes.
+func (c *streamConn) consume(p []byte) {
+	c.fr.feed(p)
+	for {
+		f, ok := c.fr.next()
+		if !ok {
+			break
+		}
+		switch f.kind {
+		case frameKeepAlive:
+			c.touch()
+			c.out = append(c.out, f.data)
+		case frameMessage:
+			c.touch()
+			if c.e.tracing {
+				c.e.trace(true, c.transport, c.RemoteAddr(), c.LocalAddr(), f.data)
+			}
+			if msg, ok := c.e.screen(f.data, c.transport, c.RemoteAddr(), c.reply); ok {
+				c.out = append(c.out, msg)
+			}
+		case frameBroken:
+			// The stream is read no further. It is not closed at once:
+			// the requests that came before may still be waiting for
+			// their answers, which sipgo sends on this connection; it
+			// idles out once their transactions are over.
+			if c.e.tracing && f.data != nil {
+				c.e.trace(true, c.transport, c.RemoteAddr(), c.LocalAddr(), f.data)
+			}
+			c.e.screenBroken(f, c.transport, c.RemoteAddr(), c.reply)
+		}
+	}
+	c.mu.Lock()
+	switch {
+	case !c.fr.pending():
+		c.partialSince = time.Time{}
+	case c.partialSince.IsZero():
+		c.partialSince = time.Now()
+	}
+	c.mu.Unlock()
+}
+
+// reply writes the engine's answer to a refused request.
+func (c *streamConn) reply(out []byte, _ net.Addr) {
+	if _, err := c.Write(out); err != nil {
+		c.e.log.Debug("answer not sent", "remote", c.RemoteAddr().String(), "error", err)
+	}
+}
+
+// touch notes that a whole message or keep-alive arrived.
+func (c *streamConn) touch() {
+	c.mu.Lock()
+	c.lastMessage = time.Now()
+	c.partialSince = time.Time{}
+	c.mu.Unlock()
+}
+
+// arm sets the read deadline for the next read.
+func (c *streamConn) arm() {
+	c.mu.Lock()
+	c.armLocked()
+	c.mu.Unlock()
+}
+
+// armLocked sets the read deadline: the idle timeout after the last
+// message when the connection is not busy, the idle timeout after the
+// start of a message that is arriving, else none. It changes the
+// deadline of a read in progress too.
+func (c *streamConn) armLocked() {
+	if c.closing {
+		return
+	}
+	var d time.Time
+	switch {
+	case c.busy == 0:
+		d = c.lastMessage.Add(c.e.idleTimeout)
+	case !c.partialSince.IsZero():
+		d = c.partialSince.Add(c.e.idleTimeout)
+	}
+	_ = c.Conn.SetReadDeadline(d)
+}
+
+// hold marks the connection busy for one more transaction.
+func (c *streamConn) hold() {
+	c.mu.Lock()
+	c.busy++
+	c.armLocked()
+	c.mu.Unlock()
+}
+
+// release ends a hold; the idle timeout starts again when the last
+// transaction ends.
+func (c *streamConn) release() {
+	c.mu.Lock()
+	if c.busy--; c.busy == 0 {
+		c.lastMessage = time.Now()
+	}
+	c.armLocked()
+	c.mu.Unlock()
+}
+
+// wake sets the connection's deadlines to t, for good: Close uses it to
+// wake the reader.
+func (c *streamConn) wake(t time.Time) {
+	c.mu.Lock()
+	c.closing = true
+	_ = c.Conn.SetDeadline(t)
+	c.mu.Unlock()
 }
 
 // Write stamps the User-Agent header, writes and traces.
 func (c *streamConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	if !c.closing {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	}
+	c.mu.Unlock()
 	if isKeepAlive(b) {
 		return c.Conn.Write(b)
 	}
@@ -207,11 +436,25 @@ func (l *tapListener) Accept() (net.Conn, error) {
 				return nil, net.ErrClosed
 			}
 		}
-		if l.tlsConfig != nil {
-			c = tls.Server(c, l.tlsConfig)
+		var peer netip.Addr
+		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+			peer = a.AddrPort().Addr().Unmap()
 		}
-		sc, ok := l.e.track(c, l.transport)
-		if !ok {
+		if !peer.IsValid() {
+			peer = netip.IPv6Unspecified() // counted all together
+		}
+		var conn net.Conn = c
+		if l.tlsConfig != nil {
+			conn = tls.Server(c, l.tlsConfig)
+		}
+		sc, err := l.e.track(conn, l.transport, peer)
+		if errors.Is(err, errOverLimit) {
+			l.e.stats.refused.Add(1)
+			l.e.log.Debug("connection refused: too many from its address", "transport", l.transport, "remote", c.RemoteAddr().String(), "limit", l.e.maxPerAddress)
+			_ = c.Close()
+			continue
+		}
+		if err != nil {
 			_ = c.Close()
 			return nil, net.ErrClosed
 		}
@@ -358,14 +601,14 @@ func (e *Engine) dial(ctx context.Context, t Transport, l *listener, raddr, serv
 		tc := tls.Client(raw, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			_ = raw.Close()
-			return err
+			return &HandshakeError{Address: raddr, ServerName: cfg.ServerName, Err: err}
 		}
 		c = tc
 	}
-	sc, ok := e.track(c, t)
-	if !ok {
+	sc, err := e.track(c, t, netip.Addr{})
+	if err != nil {
 		_ = c.Close()
-		return ErrClosed
+		return err
 	}
 	handed, err := l.inject.inject(ctx, sc)
 	if !handed {
