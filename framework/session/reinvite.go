@@ -456,6 +456,10 @@ func (s *Session) handleReinvite(r *serverReq) {
 		s.respond(r, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
 		return
 	}
+	if n := len(offer.MediaDescriptions); n > s.m.cfg.maxMediaLines() {
+		s.respond(r, 488, "Not Acceptable Here", nil, tooManyLines(n, s.m.cfg.maxMediaLines()))
+		return
+	}
 	current, _ := sdk.ParseSDP(s.remoteSDP)
 	if current != nil && len(offer.MediaDescriptions) < len(current.MediaDescriptions) {
 		s.respond(r, 488, "Not Acceptable Here", nil, s.warning("Streams cannot be deleted from the SDP"))
