@@ -369,10 +369,8 @@ func (s *Session) stopAckWait() {
 	if s.ack == nil {
 		return
 	}
-	if s.ack.resend != nil {
-		s.ack.resend.Stop()
-	}
-	s.ack.giveUp.Stop()
+	s.stopTimer(s.ack.resend)
+	s.stopTimer(s.ack.giveUp)
 	s.ack = nil
 }
 
