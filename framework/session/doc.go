@@ -11,8 +11,40 @@
 // SIPSessionNewIncoming is posted with the streams that accepted an
 // m-line. An offer nothing accepts is answered 488; malformed SDP 400; an
 // in-dialog request for no dialog 481; a re-INVITE during another 491.
+// An INVITE without SDP is offered with no streams: the application
+// accepts it with streams of its own, which make our offer in the 2xx
+// (the ACK carries the answer). A request for a user no account serves
+// ([Config.AccountFor] finds none) gets 404; beyond [Config.MaxSessions]
+// live sessions 503 with Retry-After; an offer with more m-lines than
+// [Config.MaxMediaLines] 488. An in-dialog MESSAGE is answered 200 and
+// posted as SIPSessionGotMessage.
 // [Manager.NewSession] makes an outgoing session; [Manager.Close] ends
 // every session and waits for them (the reference's stop).
+//
+// # One loop per session
+//
+// Each [Session] runs one goroutine, its loop, that owns its state. SIP
+// requests and responses, transaction outcomes, timers, its streams'
+// events and the calls of its methods are messages to that loop, handled
+// one at a time; nothing decides an order with sleeps, polls, flags or
+// barrier mutexes. Requests go out from goroutines of their own (a TCP
+// connect must not stall the loop) whose responses come back as messages.
+// The public methods return once the loop has acted on the call; their
+// outcomes are notifications, as in the reference.
+//
+// What is in progress (the session's start, an offer/answer either way,
+// its end) is the loop's current operation. A message that cannot be
+// handled during it waits in order until it is over: a BYE or an in-dialog
+// request that comes while the streams still start (the session starts,
+// then acts on it), a hold asked during a proposal (§2.7: it is sent
+// afterwards), a stream that fails while an offer/answer is in flight, a
+// re-INVITE right behind the ACK of the previous one. A BYE or End during
+// a re-INVITE ends the session at once, closing an open proposal with
+// SIPSessionHadProposalFailure("session ended").
+//
+// A stream's own events (start, failure, end) reach its session directly
+// through [Stream.Observe]; the notification center is for observers, not
+// for control.
 //
 // # Session
 //
@@ -29,7 +61,9 @@
 //
 // Every SIPSession* notification of the reference is posted with the
 // *Session as sender and a typed data struct (notifications.go), in the
-// reference's order; the flows of cmd/host's TestFlows assert them.
+// reference's order; the flows of cmd/host's TestFlows assert them. The
+// three proposal notifications the seed API names differently are posted
+// under both names (see [SeedAlias]).
 //
 // # Offer and answer
 //
@@ -45,9 +79,12 @@
 //
 // The 2xx to an INVITE is retransmitted over UDP from T1 ([Config.TimerT1])
 // until its ACK arrives; after 64·T1 without one the session sends a BYE
-// with Reason "Missing ACK" and fails. Glare on a re-INVITE (491) is
-// retried after RFC 3261's random back-off. An incoming re-INVITE without
-// SDP resets the streams and re-offers. A stream that fails
-// (MediaStreamDidFail, a crashed plugin) ends the session as the reference
-// does.
+// with Reason "Missing ACK" and fails. An unanswered INVITE is CANCELled
+// after the account's sip.invite_timeout ([Config.InviteTimeout] when the
+// account does not say), and abandoned if even the CANCEL gets no answer.
+// Glare on a re-INVITE (491) is retried after RFC 3261's random back-off,
+// the peer's own re-INVITE being served meanwhile. An incoming re-INVITE
+// without SDP resets the streams and re-offers. A stream that fails
+// (MediaStreamDidFail, a crashed plugin) ends the session, or is removed
+// by re-INVITE when others remain, as the reference does (§2.5).
 package session

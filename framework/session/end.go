@@ -68,7 +68,7 @@ func (s *Session) abandon() {
 	s.deferred = nil
 	s.stopAckWait()
 	for _, w := range s.waits {
-		w.timer.Stop()
+		s.stopTimer(w.timer)
 	}
 	s.waits = nil
 	if lr := s.retrying; lr != nil {
@@ -80,7 +80,7 @@ func (s *Session) abandon() {
 	}
 	switch op := op.(type) {
 	case *localReinvite:
-		stopTimer(op.timer)
+		s.stopTimer(op.timer)
 		switch op.kind {
 		case kindAdd:
 			s.end(op.streams)
@@ -89,8 +89,9 @@ func (s *Session) abandon() {
 			s.end(op.streams)
 		}
 	case *remoteReinvite:
-		stopTimer(op.timer)
+		s.stopTimer(op.timer)
 		s.respond(op.r, 487, "Request Terminated", nil)
+		s.end(op.removed)
 		if op.proposed != nil {
 			s.end(op.proposed)
 			s.remoteProposalFailed(op, "session ended")

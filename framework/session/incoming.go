@@ -54,7 +54,10 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	a := &incomingCall{r: r, offer: offerText, phase: phaseOffered}
 	s.op = a
 	s.setStreams(nil, proposed)
-	r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.gotCancel(a) }) })
+	if !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.gotCancel(a) }) }) {
+		s.gotCancel(a) // cancelled already
+		return
+	}
 	s.respond(r, 100, "Trying", nil)
 	s.post(SIPSessionNewIncoming, NewIncomingData{Streams: proposed, Headers: s.requestHeaders})
 }
@@ -287,11 +290,10 @@ func (s *Session) reject(code int, reason string) {
 	// The waiter listens before the response goes: over TCP and TLS sipgo
 	// hands the ACK only to a receiver already waiting, and ends the
 	// transaction at once.
-	listening := make(chan struct{})
+	listening, sent := make(chan struct{}), make(chan struct{})
 	s.m.wg.Add(1)
 	go func() {
 		defer s.m.wg.Done()
-		defer r.release()
 		ack := AckNo
 		t := time.NewTimer(AckTimeout)
 		defer t.Stop()
@@ -302,6 +304,8 @@ func (s *Session) reject(code int, reason string) {
 		case <-t.C:
 		case <-s.ctx.Done():
 		}
+		<-sent
+		r.release()
 		s.q.push(func() {
 			if s.op != a {
 				return
@@ -312,6 +316,7 @@ func (s *Session) reject(code int, reason string) {
 	}()
 	<-listening
 	s.respondHeld(r, code, reason, nil)
+	close(sent)
 }
 
 // gotCancel handles the caller's CANCEL of its INVITE (sipgo answered 200

@@ -84,9 +84,8 @@ func (s *Session) run() {
 		}
 	}
 	s.q.close()
-	for _, w := range s.waits {
-		w.timer.Stop()
-	}
+	s.stopTimers()
+	s.waits = nil
 	s.stopAckWait()
 	s.m.remove(s)
 }
@@ -112,9 +111,27 @@ func (s *Session) do(call string, f func() error) error {
 }
 
 // after runs f on the loop once d has passed (unless the timer is stopped
-// first; f must still check that what it times is current).
+// first; f must still check that what it times is current). The timers
+// still pending when the session terminates are stopped, so that none
+// keeps it alive.
 func (s *Session) after(d time.Duration, f func()) *time.Timer {
-	return time.AfterFunc(d, func() { s.q.push(f) })
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		s.q.push(func() {
+			delete(s.timers, t)
+			f()
+		})
+	})
+	s.timers[t] = struct{}{}
+	return t
+}
+
+// stopTimers stops every pending timer of the session.
+func (s *Session) stopTimers() {
+	for t := range s.timers {
+		t.Stop()
+	}
+	clear(s.timers)
 }
 
 // later defers f until the operation in progress is over: the loop runs
@@ -352,10 +369,8 @@ func (s *Session) stopAckWait() {
 	if s.ack == nil {
 		return
 	}
-	if s.ack.resend != nil {
-		s.ack.resend.Stop()
-	}
-	s.ack.giveUp.Stop()
+	s.stopTimer(s.ack.resend)
+	s.stopTimer(s.ack.giveUp)
 	s.ack = nil
 }
 

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -84,6 +85,35 @@ type Config struct {
 	// InviteTimeout bounds an unanswered INVITE or stream proposal when
 	// the account's settings do not say (sip.invite_timeout; 0: 90 s).
 	InviteTimeout time.Duration
+	// MaxSessions bounds the sessions alive at once: an INVITE beyond it
+	// is refused with 503 and Retry-After (0: DefaultMaxSessions).
+	MaxSessions int
+	// MaxMediaLines bounds the m-lines of an offer we take: more are
+	// refused with 488 before any stream is built (0:
+	// DefaultMaxMediaLines).
+	MaxMediaLines int
+}
+
+// Resource bounds of a Manager.
+const (
+	DefaultMaxSessions   = 1000
+	DefaultMaxMediaLines = 16
+	// retryAfter is the Retry-After of a 503 for too many sessions.
+	retryAfter = "5"
+)
+
+func (c *Config) maxSessions() int {
+	if c.MaxSessions > 0 {
+		return c.MaxSessions
+	}
+	return DefaultMaxSessions
+}
+
+func (c *Config) maxMediaLines() int {
+	if c.MaxMediaLines > 0 {
+		return c.MaxMediaLines
+	}
+	return DefaultMaxMediaLines
 }
 
 // timerT1 is cfg.TimerT1 or its default.
@@ -273,6 +303,11 @@ func (m *Manager) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
+// tooManyLines is the Warning of an offer refused for its m-lines.
+func tooManyLines(n, limit int) sip.Header {
+	return sip.NewHeader("Warning", fmt.Sprintf(`399 - "the offer has %d media streams, more than %d"`, n, limit))
+}
+
 func hasTag(p sip.HeaderParams) bool {
 	if p == nil {
 		return false
@@ -300,10 +335,14 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	m.mu.Lock()
-	closed := m.closed
+	closed, live := m.closed, len(m.sessions)
 	m.mu.Unlock()
 	if closed {
 		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
+		return
+	}
+	if live >= m.cfg.maxSessions() {
+		_ = sig.Respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter))
 		return
 	}
 	acc := m.cfg.Account
@@ -320,6 +359,10 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		var err error
 		if offer, err = sdk.ParseSDP(offerText); err != nil {
 			_ = sig.Respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
+			return
+		}
+		if n := len(offer.MediaDescriptions); n > m.cfg.maxMediaLines() {
+			_ = sig.Respond(tx, req, 488, "Not Acceptable Here", nil, tooManyLines(n, m.cfg.maxMediaLines()))
 			return
 		}
 	}

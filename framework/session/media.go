@@ -118,7 +118,7 @@ func (s *Session) settle(w *streamWait, st Stream, reason string, failed bool) {
 }
 
 func (s *Session) finishWait(w *streamWait) {
-	w.timer.Stop()
+	s.stopTimer(w.timer)
 	for i, x := range s.waits {
 		if x == w {
 			s.waits = append(s.waits[:i], s.waits[i+1:]...)

@@ -301,8 +301,8 @@ func (s *Session) sendAck(inv *sip.Request) {
 }
 
 func (s *Session) outgoingAnswered(c *outgoingCall, res *sip.Response) {
-	stopTimer(c.timeout)
-	stopTimer(c.grace)
+	s.stopTimer(c.timeout)
+	s.stopTimer(c.grace)
 	s.publish(func() {
 		if to := res.To(); to != nil {
 			s.remoteTag, _ = to.Params.Get("tag")
@@ -422,9 +422,11 @@ func (s *Session) byeAndForget(reason ...string) {
 	s.fireAndForget(req, s.route, 2*ShortReinviteTimeout)
 }
 
-func stopTimer(t *time.Timer) {
+// stopTimer stops a timer of after.
+func (s *Session) stopTimer(t *time.Timer) {
 	if t != nil {
 		t.Stop()
+		delete(s.timers, t)
 	}
 }
 

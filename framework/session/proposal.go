@@ -194,7 +194,10 @@ func (s *Session) receiveProposal(r *serverReq, offerText string, offer *sdpSess
 		s.state = StateReceivedProposal
 		s.proposed = proposed
 	})
-	r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.proposalCancelled(rr) }) })
+	if !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.proposalCancelled(rr) }) }) {
+		s.proposalCancelled(rr) // cancelled already
+		return
+	}
 	s.respond(r, 100, "Trying", nil)
 	rr.timer = s.after(s.inviteTimeout(), func() {
 		if s.op == rr && rr.phase == phaseDeciding {
@@ -209,7 +212,7 @@ func (s *Session) proposalCancelled(rr *remoteReinvite) {
 	if s.op != rr || rr.phase != phaseDeciding {
 		return
 	}
-	stopTimer(rr.timer)
+	s.stopTimer(rr.timer)
 	if rr.r.answered.CompareAndSwap(false, true) {
 		rr.r.release()
 	}
@@ -243,7 +246,7 @@ func (s *Session) AcceptProposal(streams []Stream) error {
 		if len(accepted) == 0 {
 			return fmt.Errorf("%w: none of the streams given was proposed", ErrNoStreams)
 		}
-		stopTimer(rr.timer)
+		s.stopTimer(rr.timer)
 		s.setState(StateAcceptingProposal)
 		s.end(without(rr.proposed, accepted))
 		rr.accepted = accepted
@@ -330,7 +333,7 @@ func (s *Session) RejectProposal(code int, reason string) error {
 }
 
 func (s *Session) rejectProposal(rr *remoteReinvite, code int, reason string) {
-	stopTimer(rr.timer)
+	s.stopTimer(rr.timer)
 	s.end(rr.proposed)
 	s.respond(rr.r, code, reason, nil)
 	s.publish(func() {

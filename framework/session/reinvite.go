@@ -163,7 +163,7 @@ func (s *Session) reinvite(lr *localReinvite) {
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody([]byte(offer))
 	lr.req, lr.tx, lr.cancelTx = req, nil, false
-	stopTimer(lr.timer)
+	s.stopTimer(lr.timer)
 	lr.timer = s.after(lr.timeout, func() { s.reinviteTimeout(lr, req) })
 	s.send(s.ctx, req, s.route, txEvents{
 		sent: func(tx sip.ClientTransaction, err error) {
@@ -217,7 +217,7 @@ func (s *Session) cancelReinvite(lr *localReinvite) {
 }
 
 func (s *Session) reinviteResponse(lr *localReinvite, res *sip.Response) {
-	stopTimer(lr.timer)
+	s.stopTimer(lr.timer)
 	if res.StatusCode < 300 {
 		s.sendAck(lr.req)
 		if c := contactOf(res); c != nil {
@@ -256,7 +256,7 @@ func (s *Session) retryReinvite(lr *localReinvite) {
 // reinviteDone completes one of our re-INVITEs with its final response
 // (res) or the error that stood for one.
 func (s *Session) reinviteDone(lr *localReinvite, res *sip.Response, err error) {
-	stopTimer(lr.timer)
+	s.stopTimer(lr.timer)
 	if lr.kind == kindAdd {
 		s.proposalAnswered(lr, res, err)
 		return
@@ -454,6 +454,10 @@ func (s *Session) handleReinvite(r *serverReq) {
 	offer, err := sdk.ParseSDP(body)
 	if err != nil {
 		s.respond(r, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 - "malformed SDP"`))
+		return
+	}
+	if n := len(offer.MediaDescriptions); n > s.m.cfg.maxMediaLines() {
+		s.respond(r, 488, "Not Acceptable Here", nil, tooManyLines(n, s.m.cfg.maxMediaLines()))
 		return
 	}
 	current, _ := sdk.ParseSDP(s.remoteSDP)

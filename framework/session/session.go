@@ -70,6 +70,7 @@ type Session struct {
 	retrying     *localReinvite // our re-INVITE waiting out a 491 back-off
 	deferred     []func()       // messages waiting for op to end
 	waits        []*streamWait
+	timers       map[*time.Timer]struct{} // pending timers of after
 	ack          *ackWait
 	endReason    string // DidEnd's end_reason when not "user request"
 	hold         holdIntent
@@ -90,6 +91,7 @@ func newSession(m *Manager, acc *Account, dir Direction, callID, localTag string
 		done:     make(chan struct{}),
 		index:    map[Stream]int{},
 		failures: map[Stream]string{},
+		timers:   map[*time.Timer]struct{}{},
 		origin:   &origin{id: rand.Uint64N(1 << 62), name: m.cfg.UserAgent},
 	}
 	s.ctx, s.cancel = context.WithCancel(m.life)
