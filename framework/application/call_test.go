@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -298,5 +299,28 @@ func TestAnswerWithoutSDP(t *testing.T) {
 			}
 			waitSender(t, rec, session.SIPSessionDidFail, nil)
 		})
+	}
+}
+
+// TestOfferTypes: what Answer offers to an INVITE without SDP when given
+// no type — audio when its plugin is loaded, else every loaded type.
+func TestOfferTypes(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		want string
+	}{
+		{pluginDir, "[echo]"},
+		{os.Getenv("SIPSTREAMS_PLUGIN_DIR"), "[audio]"}, // audio and chat
+	} {
+		a, _ := newApp(t, WithPluginDir(tc.dir))
+		if got := fmt.Sprint(a.offerTypes()); got != "[]" {
+			t.Errorf("offer types of a stopped application: %s", got)
+		}
+		if err := a.Start(ctxT(t), nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(a.offerTypes()); got != tc.want {
+			t.Errorf("%s: offer types %s, want %s", tc.dir, got, tc.want)
+		}
 	}
 }
