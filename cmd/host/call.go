@@ -3,131 +3,42 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
-	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/framework/account"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
-	"github.com/sipstreams/sipstreams/sdk"
 	"github.com/sipstreams/sipstreams/sdk/chat"
 )
 
 const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
-
-// parseInterspersed parses fs over args, letting positional arguments
-// appear among the flags ("call URI --stream echo"); it returns them.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// parseRoute reads "udp:127.0.0.1:5060", "tcp:[::1]:5070".
-func parseRoute(v string) (engine.Route, error) {
-	l, err := parseListen(v)
-	if err != nil {
-		return engine.Route{}, err
-	}
-	host, port, err := net.SplitHostPort(l.Address)
-	if err != nil {
-		return engine.Route{}, fmt.Errorf("route %q: %v", v, err)
-	}
-	p, err := strconv.Atoi(port)
-	if ip := net.ParseIP(host); ip == nil || err != nil || p <= 0 || p > 65535 {
-		return engine.Route{}, fmt.Errorf("route %q is not transport:ip:port", v)
-	}
-	return engine.Route{Address: host, Port: p, Transport: l.Transport}, nil
-}
-
-// parseTarget reads a SIP URI; "bob@host" gets the sip: scheme.
-func parseTarget(v string) (sip.Uri, error) {
-	if !strings.HasPrefix(v, "sip:") && !strings.HasPrefix(v, "sips:") {
-		v = "sip:" + v
-	}
-	var u sip.Uri
-	if err := sip.ParseUri(v, &u); err != nil {
-		return u, fmt.Errorf("%q is not a SIP URI: %v", v, err)
-	}
-	if u.Host == "" {
-		return u, fmt.Errorf("%q has no host", v)
-	}
-	return u, nil
-}
-
-// callListen is where the caller listens when --listen is not given: UDP
-// and TCP, ephemeral ports, on loopback for a loopback target and on every
-// address of the target's family otherwise.
-func callListen(host string) []engine.Listen {
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	addr := "0.0.0.0"
-	switch {
-	case ip != nil && ip.IsLoopback() && ip.To4() == nil:
-		addr = "::1"
-	case ip != nil && ip.IsLoopback():
-		addr = "127.0.0.1"
-	case ip != nil && ip.To4() == nil:
-		addr = "::"
-	}
-	a := net.JoinHostPort(addr, "0")
-	return []engine.Listen{{Transport: engine.TransportUDP, Address: a}, {Transport: engine.TransportTCP, Address: a}}
-}
-
 // cmdCall calls a URI with streams of the given types and prints the
 // session's notifications. It hangs up after --hangup-after, on /end or on
 // SIGINT; it exits 0 when the session started and ended, 1 when it failed.
 func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var af appFlags
+	c := &callSpec{console: true}
 	var streams stringList
-	var route, subject *string
-	var hangupAfter, timeout *time.Duration
-	cf := &commonFlags{}
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cf.register(fs)
-	af.register(fs)
+	c.register(fs)
+	c.media.register(fs)
 	fs.Var(&streams, "stream", "stream `type` to offer (repeatable)")
-	var mf mediaFlags
-	mf.register(fs)
 	withAudio := fs.Bool("audio", false, "offer an audio stream (same as --stream audio)")
 	withChat := fs.Bool("chat", false, "offer a chat stream (same as --stream chat)")
-	untilDelivered := fs.Bool("until-delivered", false, "end the session once every --message got its delivery report (exit 1 if one was not delivered)")
-	route = fs.String("route", "", "send to `transport:ip:port` instead of the URI's address")
-	accountID := fs.String("account", "", "call from this configured `account` (its AOR, credentials and outbound proxy; default: the peer-to-peer account)")
-	subject = fs.String("subject", "", "Subject of the call")
-	hangupAfter = fs.Duration("hangup-after", 0, "end the session this long after it started (0: never)")
-	timeout = fs.Duration("timeout", 0, "give up (CANCEL) when not answered within this (0: the invite timeout)")
+	fs.BoolVar(&c.untilDelivered, "until-delivered", false, "end the session once every --message got its delivery report (exit 1 if one was not delivered)")
+	fs.DurationVar(&c.hangupAfter, "hangup-after", 0, "end the session this long after it started (0: never)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "usage: sipstreams call URI --stream TYPE [--stream TYPE...] | --audio | --chat [flags]")
-		return 2
-	}
-	target, err := parseTarget(pos[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 2
 	}
 	if *withAudio {
@@ -140,24 +51,25 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE (or --audio, --chat)")
 		return 2
 	}
-	var routes []engine.Route
-	host := target.Host
-	if *route != "" {
-		r, err := parseRoute(*route)
-		if err != nil {
-			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
-			return 2
-		}
-		routes, host = []engine.Route{r}, r.Address
+	c.streams = streams
+	if err := c.resolve(pos[0]); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 2
 	}
-	st, err := storageFor(af.configDir)
+	return runCall(ctx, c, stdin, stdout, stderr)
+}
+
+// runCall makes the call c and runs it: its event loop takes the
+// session's outcome, the chat delivery reports, the timers and, with a
+// console, the commands of stdin. It returns the exit code.
+func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr io.Writer) int {
+	st, err := storageFor(c.app.configDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
-
-	app := newApplication(cf, &af, stderr, callListen(host))
-	pr := newPrinter(stdout, af.asJSON)
+	app := c.newApplication(stderr)
+	pr := newPrinter(stdout, c.app.asJSON)
 	unsub := app.Center().Subscribe(pr, "", nil)
 	defer func() {
 		_ = stopApplication(app, stderr)
@@ -167,61 +79,19 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
-	eng, acc := app.Engine(), app.Account()
-	if *accountID != "" {
-		if acc, err = app.SessionAccount(*accountID); err != nil {
-			fmt.Fprintf(stderr, "sipstreams: --account: %v\n", err)
-			return 1
-		}
-	}
-	if routes == nil {
-		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		routes, err = app.Routes(lctx, acc.ID, target)
-		cancel()
-		if err != nil {
-			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
-			return 1
-		}
-	}
-	contact := eng.ContactFor(routes[0], acc.URI.User)
-	if contact.Host == "" {
-		fmt.Fprintf(stderr, "sipstreams: cannot reach %s from %s\n", routes[0], strings.Join(addrStrings(eng.Addrs()), " "))
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	call, err := app.NewCall(lctx, c.target, c.callOptions()...)
+	cancel()
+	switch {
+	case errors.Is(err, account.ErrNotFound):
+		fmt.Fprintf(stderr, "sipstreams: --account: %v\n", err)
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
-
-	// The streams, initialized and with their offer, in one call each.
-	sdkAcc := &sdk.Account{ID: acc.ID, URI: acc.URI.String(), DisplayName: acc.DisplayName, Settings: acc.Settings}
-	info := &sdk.SessionInfo{Direction: string(session.Outgoing), LocalIdentity: acc.URI.String(), RemoteIdentity: target.String(), LocalIP: strings.Trim(contact.Host, "[]")}
-	var made []session.Stream
-	endMade := func() {
-		for _, s := range made {
-			_ = s.End(context.Background())
-		}
-	}
-	for _, typ := range streams {
-		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		s, err := app.Registry().Create(cctx, &sdk.CreateRequest{Type: typ, Account: sdkAcc,
-			Prepare: &sdk.Prepare{Session: info, Direction: string(session.Outgoing), LocalMedia: true}})
-		cancel()
-		if err != nil {
-			endMade()
-			fmt.Fprintf(stderr, "sipstreams: cannot create a %s stream: %v\n", typ, err)
-			return 1
-		}
-		made = append(made, s)
-	}
-	// Chat messages go to the chat stream now: it queues them until it
-	// starts.
-	var queued []string
-	for _, st := range made {
-		if st.Type() == chat.Type && len(mf.messages) > 0 && !mf.queued {
-			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			queued = mf.queueMessages(cctx, st, pr, stderr)
-			cancel()
-		}
-	}
-
-	s := app.Sessions().NewSessionAs(acc)
+	defer call.Close() // ends the streams of a call that never went out
+	s := call.Session()
 	events := make(chan notify.Notification, 16)
 	defer app.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
 		switch n.Name {
@@ -229,48 +99,43 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			events <- n
 		}
 	}), "", s)()
-	// Delivery reports of the chat messages, for --until-delivered.
 	deliveries := make(chan chat.DeliveryData, 64)
 	deliveryDone := make(chan struct{})
 	defer close(deliveryDone)
-	defer app.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
-		raw, ok := n.Data.(json.RawMessage)
-		if !ok {
-			return
-		}
-		var d chat.DeliveryData
-		if json.Unmarshal(raw, &d) != nil {
-			return
-		}
-		if n.Name == chat.DidNotDeliverMessage && d.Code == 0 {
-			d.Code = -1 // not delivered, whatever the reason
-		}
-		if n.Name == chat.DidNotDeliverMessage || n.Name == chat.DidDeliverMessage {
-			select {
-			case deliveries <- d:
-			case <-deliveryDone:
+	defer app.Center().Subscribe(deliveryObserver(deliveries, deliveryDone), "", nil)()
+
+	pending := map[string]bool{} // Message-IDs waiting for their report
+	for _, typ := range c.streams {
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		st, err := call.AddStream(cctx, typ)
+		if err == nil && typ == chat.Type && !c.media.queued {
+			// The chat stream queues the messages until it starts.
+			for _, id := range c.media.queueMessages(cctx, st, pr, stderr) {
+				pending[id] = true
 			}
 		}
-	}), "", nil)()
-	pending := map[string]bool{}
-	for _, id := range queued {
-		pending[id] = true
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+			return 1
+		}
 	}
-	sent := len(queued) // messages handed to the chat stream
-	undelivered := 0
-	pr.say("calling %s over %s; %s", target.String(), routes[0], callHelp)
-	if err := s.Connect(ctx, target, routes, made, *subject); err != nil {
-		endMade()
+	sent, undelivered := len(pending), 0
+	pr.say("calling %s over %s; %s", c.target.String(), call.Routes()[0], callHelp)
+	if err := call.Connect(ctx); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
 
 	done := make(chan struct{})
 	defer close(done)
-	lines := readLines(stdin, done)
+	var lines <-chan string
+	if c.console {
+		lines = readLines(stdin, done)
+	}
 	var hangup, giveUp <-chan time.Time
-	if *timeout > 0 {
-		t := time.NewTimer(*timeout)
+	if c.timeout > 0 {
+		t := time.NewTimer(c.timeout)
 		defer t.Stop()
 		giveUp = t.C
 	}
@@ -291,7 +156,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			hangUp()
 		case <-giveUp:
 			if !started {
-				fmt.Fprintf(stderr, "sipstreams: no answer within %v\n", *timeout)
+				fmt.Fprintf(stderr, "sipstreams: no answer within %v\n", c.timeout)
 				hangUp()
 			}
 		case <-hangup:
@@ -316,7 +181,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			case "/unhold":
 				printCommandError(stderr, cmd, s.Unhold())
 			default:
-				if !proposalCommand(ctx, app, s, info.LocalIP, cmd, rest, stderr) && !mediaCommand(ctx, s, line, pr, stderr) {
+				if !proposalCommand(ctx, app, s, cmd, rest, stderr) && !mediaCommand(ctx, s, line, pr, stderr) {
 					fmt.Fprintln(stderr, callHelp)
 				}
 			}
@@ -324,26 +189,26 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			switch n.Name {
 			case session.SIPSessionDidStart:
 				started = true
-				for _, id := range mf.sessionStarted(ctx, s, pr, stderr) {
+				for _, id := range c.media.sessionStarted(ctx, s, pr, stderr) {
 					pending[id] = true
 					sent++
 				}
 				switch {
-				case *untilDelivered && sent == 0:
+				case c.untilDelivered && sent == 0:
 					fmt.Fprintln(stderr, "sipstreams: no message could be sent")
 					undelivered++
 					hangUp()
-				case *untilDelivered && len(pending) == 0:
+				case c.untilDelivered && len(pending) == 0:
 					hangUp() // every report came before this
 				}
-				if *hangupAfter > 0 {
-					t := time.NewTimer(*hangupAfter)
+				if c.hangupAfter > 0 {
+					t := time.NewTimer(c.hangupAfter)
 					defer t.Stop()
 					hangup = t.C
 				}
 			case session.SIPSessionDidFail:
 				d, _ := n.Data.(session.DidFailData)
-				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", target.String(), failureText(d))
+				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", c.target.String(), failureText(d))
 				return 1
 			case session.SIPSessionDidEnd:
 				if !started || undelivered > 0 {
@@ -360,11 +225,37 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				undelivered++
 				fmt.Fprintf(stderr, "sipstreams: message %s not delivered: %d %s\n", d.MessageID, d.Code, d.Reason)
 			}
-			if *untilDelivered && len(pending) == 0 && started {
+			if c.untilDelivered && len(pending) == 0 && started {
 				hangUp()
 			}
 		}
 	}
+}
+
+// deliveryObserver sends the delivery reports of chat messages to out
+// (until done is closed); a report of non-delivery without a code gets
+// code -1.
+func deliveryObserver(out chan<- chat.DeliveryData, done <-chan struct{}) notify.Observer {
+	return notify.ObserverFunc(func(n notify.Notification) {
+		if n.Name != chat.DidNotDeliverMessage && n.Name != chat.DidDeliverMessage {
+			return
+		}
+		raw, ok := n.Data.(json.RawMessage)
+		if !ok {
+			return
+		}
+		var d chat.DeliveryData
+		if json.Unmarshal(raw, &d) != nil {
+			return
+		}
+		if n.Name == chat.DidNotDeliverMessage && d.Code == 0 {
+			d.Code = -1 // not delivered, whatever the reason
+		}
+		select {
+		case out <- d:
+		case <-done:
+		}
+	})
 }
 
 // failureText reads SIPSessionDidFail: "486 Busy Here" or the failure
@@ -379,12 +270,4 @@ func failureText(d session.DidFailData) string {
 		return d.FailureReason
 	}
 	return "unknown failure"
-}
-
-func addrStrings(as []engine.Addr) []string {
-	out := make([]string, len(as))
-	for i, a := range as {
-		out[i] = a.String()
-	}
-	return out
 }

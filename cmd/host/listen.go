@@ -24,9 +24,11 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var af appFlags
 	var mf mediaFlags
 	var autoAnswer *bool
+	var offer stringList
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
 		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
+		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
 	})
 	if !ok {
@@ -46,7 +48,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsub()
 	}()
 
-	l := &listener{pr: pr, auto: *autoAnswer, stderr: stderr, app: app, media: &mf, ctx: ctx}
+	l := &listener{pr: pr, auto: *autoAnswer, offer: offer, stderr: stderr, app: app, media: &mf, ctx: ctx}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
@@ -94,6 +96,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 type listener struct {
 	pr     *printer
 	auto   bool
+	offer  []string // the types of our offer to an INVITE without SDP
 	stderr io.Writer
 	app    *application.Application
 	media  *mediaFlags
@@ -112,7 +115,9 @@ func (l *listener) handle(n notify.Notification) {
 	case session.SIPSessionNewIncoming:
 		d := n.Data.(session.NewIncomingData)
 		if l.auto {
-			if err := s.Accept(d.Streams); err != nil {
+			// The proposed streams, or for an INVITE without SDP
+			// streams of ours making the offer.
+			if err := l.app.Answer(l.ctx, s, l.offer...); err != nil {
 				fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
 			}
 			l.setCurrent(s)
@@ -129,6 +134,10 @@ func (l *listener) handle(n notify.Notification) {
 			return
 		}
 		_ = s.SendRingIndication()
+		if len(d.Streams) == 0 {
+			l.pr.say("incoming session from %s without an offer: /accept (with streams of ours) or /reject [code]", s.RemoteIdentity())
+			return
+		}
 		l.pr.say("incoming session from %s with %s: /accept or /reject [code]", s.RemoteIdentity(), strings.Join(streamTypes(d.Streams), ", "))
 	case session.SIPSessionNewProposal:
 		// --auto-answer accepts the remote's proposals as it accepts
@@ -179,7 +188,7 @@ func (l *listener) command(line string) (quit bool) {
 	var err error
 	switch fields[0] {
 	case "/accept":
-		err = s.Accept(s.ProposedStreams())
+		err = l.app.Answer(l.ctx, s, l.offer...)
 	case "/reject":
 		code := 486
 		if len(fields) > 1 {
@@ -199,7 +208,7 @@ func (l *listener) command(line string) (quit bool) {
 		invoke(context.Background(), s, rest, l.pr, l.stderr)
 	default:
 		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-		if !proposalCommand(context.Background(), l.app, s, listenIP(l.app), fields[0], rest, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
+		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
 			fmt.Fprintln(l.stderr, listenHelp)
 		}
 	}

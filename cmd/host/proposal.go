@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/session"
-	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // proposalHelp lists the stream-proposal commands shared by listen and call.
@@ -23,11 +21,11 @@ const proposalHelp = `/add TYPE, /remove TYPE, /cancel-proposal, /accept-proposa
 // /reject-proposal [code]. It reports whether cmd was one of them; errors
 // (an illegal call in the session's state among them) are printed on
 // stderr.
-func proposalCommand(ctx context.Context, app *application.Application, s *session.Session, localIP, cmd, rest string, stderr io.Writer) bool {
+func proposalCommand(ctx context.Context, app *application.Application, s *session.Session, cmd, rest string, stderr io.Writer) bool {
 	var err error
 	switch cmd {
 	case "/add":
-		err = addStream(ctx, app, s, localIP, strings.TrimSpace(rest))
+		err = addStream(ctx, app, s, strings.TrimSpace(rest))
 	case "/remove":
 		err = removeStream(s, strings.TrimSpace(rest))
 	case "/cancel-proposal":
@@ -70,21 +68,17 @@ func printCommandError(stderr io.Writer, cmd string, err error) {
 	fmt.Fprintf(stderr, "sipstreams: %s: %v\n", cmd, err)
 }
 
-// addStream creates a stream of typ with the registry, prepared for a
-// local offer, and proposes it to the peer.
-func addStream(ctx context.Context, app *application.Application, s *session.Session, localIP, typ string) error {
+// addStream creates a stream of typ for s, with its account's settings
+// and holding its offer, and proposes it to the peer.
+func addStream(ctx context.Context, app *application.Application, s *session.Session, typ string) error {
 	if typ == "" {
 		return errors.New("usage: /add TYPE")
 	}
-	acc := app.Account()
-	sdkAcc := &sdk.Account{ID: acc.ID, URI: acc.URI.String(), DisplayName: acc.DisplayName, Settings: acc.Settings}
-	info := &sdk.SessionInfo{ID: s.CallID(), Direction: string(s.Direction()), LocalIdentity: s.LocalIdentity(), RemoteIdentity: s.RemoteIdentity(), LocalIP: localIP}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	st, err := app.Registry().Create(cctx, &sdk.CreateRequest{Type: typ, Account: sdkAcc,
-		Prepare: &sdk.Prepare{Session: info, Direction: string(session.Outgoing), LocalMedia: true}})
+	st, err := app.NewStream(cctx, s, typ)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("cannot create a %s stream: %v", typ, err)
+		return err
 	}
 	if err := s.AddStreams([]session.Stream{st}); err != nil {
 		_ = st.End(context.Background())
@@ -105,15 +99,4 @@ func removeStream(s *session.Session, typ string) error {
 		}
 	}
 	return fmt.Errorf("the session has no %s stream", typ)
-}
-
-// listenIP is the address of the first specific listening address of app,
-// for the streams the listener proposes.
-func listenIP(app *application.Application) string {
-	for _, a := range app.Engine().Addrs() {
-		if a.IP != nil && !a.IP.IsUnspecified() {
-			return a.IP.String()
-		}
-	}
-	return net.IPv4(127, 0, 0, 1).String()
 }

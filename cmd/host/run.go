@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk"
@@ -117,7 +118,7 @@ func (c *commonFlags) logger(stderr io.Writer) *slog.Logger {
 func (c *commonFlags) registry(stderr io.Writer) (*registry.Registry, *notify.Center, func()) {
 	center := notify.New()
 	reg := registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(c.logger(stderr)), registry.WithStartTimeout(c.startTimeout),
-		registry.WithNotifier(registry.NotifierFunc(func(n registry.Notification) { center.Post(notify.Notification(n)) })))
+		registry.WithNotifier(application.RegistryNotifier(center)))
 	return reg, center, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -259,6 +259,14 @@ func TestCallUsage(t *testing.T) {
 		{[]string{"call", "sip:bob@127.0.0.1:5060", "--stream", "echo", "--route", "carrier-pigeon:1"}, 2, "transport:ip:port"},
 		{[]string{"call", "sip:bob@127.0.0.1:5060", "--stream", "nosuch", "--plugin-dir", dir}, 1, "cannot create a nosuch stream"},
 		{[]string{"listen", "--listen", "sctp:127.0.0.1:0"}, 2, "transport:ip:port"},
+		{[]string{"listen", "--offer"}, 2, "flag needs an argument"},
+		// message has flags of its own, shared with call where they mean
+		// the same.
+		{[]string{"message", "sip:bob@127.0.0.1:5060"}, 2, "usage: sipstreams message"},
+		{[]string{"message", "sip:bob@127.0.0.1:5060", "hi", "--stream", "echo"}, 2, "flag provided but not defined: -stream"},
+		{[]string{"message", "sip:bob@127.0.0.1:5060", "hi", "--hangup-after", "1s"}, 2, "flag provided but not defined: -hangup-after"},
+		{[]string{"message", "sip:bob@127.0.0.1:5060", "hi", "--route", "carrier-pigeon:1"}, 2, "transport:ip:port"},
+		{[]string{"message", "sip:bob@127.0.0.1:5060", "--json", "hi", "--plugin-dir", dir}, 1, "cannot create a chat stream"},
 	} {
 		code, _, errs := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.err) {

@@ -21,7 +21,6 @@ import (
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/framework/storage"
 	"github.com/sipstreams/sipstreams/registry"
-	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // closeTimeout bounds the cleanup after a failed Start.
@@ -252,7 +251,7 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		return err
 	}
 	reg := registry.New(append([]registry.Option{
-		registry.WithNotifier(registry.NotifierFunc(func(n registry.Notification) { a.center.Post(notify.Notification(n)) })),
+		registry.WithNotifier(RegistryNotifier(a.center)),
 		registry.WithLogger(a.log),
 	}, a.registryOptions()...)...)
 	undo := func() {
@@ -279,7 +278,7 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 	}
 	mgr := session.NewManager(session.Config{
 		Signalling: eng,
-		Streams:    streamSource(reg),
+		Streams:    StreamSource(reg),
 		Center:     a.center,
 		Account:    acc,
 		AccountFor: func(ruri sip.Uri) *session.Account {
@@ -314,18 +313,6 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 	a.log.Info("started", "addrs", eng.Addrs(), "account", acc.URI.String())
 	a.post(SIPApplicationDidStart, nil)
 	return nil
-}
-
-// streamSource is the registry as the sessions' source of streams for
-// incoming offers.
-func streamSource(reg *registry.Registry) session.StreamSource {
-	return session.StreamSourceFunc(func(ctx context.Context, req *sdk.NewFromSDPRequest) (session.Stream, error) {
-		st, err := reg.NewFromSDP(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		return st, nil
-	})
 }
 
 func (a *Application) registryOptions() []registry.Option {

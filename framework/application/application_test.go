@@ -22,8 +22,19 @@ import (
 
 var pluginDir string
 
+// TestMain builds the echo plugin (pluginDir, the tests') and the audio
+// and chat plugins into a directory of their own, which the Example finds
+// as a program finds the CLI's: in $SIPSTREAMS_PLUGIN_DIR.
 func TestMain(m *testing.M) {
-	os.Exit(plugintest.Main(m, func(dir, _ string) { pluginDir = dir }))
+	media, err := plugintest.Dir(map[string]string{"audio": plugintest.AudioPackage, "chat": plugintest.ChatPackage})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building the media plugins:", err)
+		os.Exit(1)
+	}
+	os.Setenv("SIPSTREAMS_PLUGIN_DIR", media)
+	code := plugintest.Main(m, func(dir, _ string) { pluginDir = dir })
+	os.RemoveAll(media)
+	os.Exit(code)
 }
 
 var loopback = []engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}}

@@ -43,6 +43,41 @@
 //
 // Every notification of this package has the *Application as sender.
 //
+// # Embedding: calls and streams
+//
+// A running application places and answers calls with streams of any
+// loaded type, made with the settings of the account the session is for;
+// a program needs no registry request, no sdk.Account or sdk.SessionInfo
+// of its own (the Example places a call with audio and chat).
+//
+//   - [Application.NewCall] prepares an outgoing call: the account
+//     ([WithAccount], else the peer-to-peer one), the routes ([WithRoutes],
+//     else the account's outbound proxy, else RFC 3263 on the target), the
+//     local address that reaches them, and the [session.Session].
+//     [Call.AddStream] creates a stream of a type ([WithParams] for its
+//     constructor's parameters), initialized and holding its offer; the
+//     stream can be used before the call starts (a chat stream queues the
+//     messages sent to it). [Call.Connect] sends the INVITE;
+//     [Call.Close] abandons a call not connected.
+//   - [Application.Call] does the three in one call.
+//   - [Application.NewStream] creates a stream for a session that exists:
+//     a proposal to the peer (Session.AddStreams), or the offer the
+//     application makes to an INVITE without SDP (Session.Accept).
+//   - [Application.Answer] accepts an incoming session: with the streams
+//     the peer proposed, or, for an INVITE without SDP, with new streams
+//     ([DefaultOfferType], else every type that can be created without
+//     parameters, or the types given) whose offer goes in the 200.
+//
+// Errors are typed: [ErrNotRunning], [ErrUnreachable]
+// (*[UnreachableError]), [ErrCallPlaced], *[StreamError] wrapping the
+// registry's or plugin's error (sdk.ErrUnknownStream, …), and the
+// session's and engine's (session.ErrNoStreams, engine.ErrNoRoute).
+//
+// [RegistryNotifier] and [StreamSource] are the two adapters between the
+// registry, which depends on no framework package, and the framework: the
+// application uses them, and so does a program running a registry of its
+// own.
+//
 // # Singleton
 //
 // The reference's SIPApplication is a process-wide singleton. Here

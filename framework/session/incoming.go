@@ -28,6 +28,7 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	s.origin.ip = localAddress(req)
 	s.publish(func() {
 		s.state = StateIncoming
+		s.localIP = s.origin.ip
 		if from := req.From(); from != nil {
 			s.remoteURI = from.Address
 			s.remoteTag, _ = from.Params.Get("tag")

@@ -78,6 +78,7 @@ func (s *Session) connect(to sip.Uri, routes []engine.Route, streams []Stream, s
 	s.origin.ip = strings.Trim(contact.Host, "[]")
 	s.publish(func() {
 		s.state = StateConnecting
+		s.localIP = s.origin.ip
 		s.remoteURI = to
 		s.route = routes[0]
 		s.subject = subject

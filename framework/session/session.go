@@ -51,6 +51,7 @@ type Session struct {
 	remoteUA        string
 	remoteFocus     bool
 	peerAddress     string
+	localIP         string // the address the session signals and streams bind on
 	startTime       time.Time
 	endTime         time.Time
 	subject         string
@@ -272,6 +273,22 @@ func (s *Session) require(call string, allowed ...State) error {
 		}
 	}
 	return &IllegalStateError{Call: call, State: s.state}
+}
+
+// StreamInfo returns the session as its streams see it: the
+// sdk.SessionInfo given to their Initialize (Call-ID, direction,
+// identities, conference focus, local IP). The local IP is known once the
+// session is connecting or incoming; streams created for the session (an
+// added stream, the offer of an INVITE without SDP) are prepared with it.
+func (s *Session) StreamInfo() *sdk.SessionInfo {
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
+	return &sdk.SessionInfo{
+		ID: s.callID, Direction: string(s.direction),
+		LocalIdentity: s.localURI.String(), RemoteIdentity: s.remoteURI.String(),
+		RemoteFocus: s.remoteFocus,
+		LocalIP:     s.localIP,
+	}
 }
 
 func (s *Session) info() *sdk.SessionInfo {

@@ -11,8 +11,15 @@ import (
 	"go.uber.org/goleak"
 )
 
-// EchoPackage is the reference echo plugin's main package.
-const EchoPackage = "github.com/sipstreams/sipstreams/sdk/examples/echo"
+// Main packages of the plugins the tests build.
+const (
+	// EchoPackage is the reference echo plugin's main package.
+	EchoPackage = "github.com/sipstreams/sipstreams/sdk/examples/echo"
+	// ChatPackage is the chat plugin's main package.
+	ChatPackage = "github.com/sipstreams/sipstreams/plugins/chat"
+	// AudioPackage is the audio plugin's main package (cgo: libopus).
+	AudioPackage = "github.com/sipstreams/sipstreams/plugins/audio"
+)
 
 // Build compiles the main package pkg into dir as
 // sipstreams-plugin-<name> and returns its path. Output of a failed build
@@ -24,6 +31,23 @@ func Build(dir, name, pkg string) (string, error) {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return out, nil
+}
+
+// Dir makes a temporary plugin directory holding a binary of each main
+// package of pkgs, keyed by plugin name ("chat" → sipstreams-plugin-chat);
+// remove it when done.
+func Dir(pkgs map[string]string) (string, error) {
+	dir, err := os.MkdirTemp("", "sipstreams-plugins")
+	if err != nil {
+		return "", err
+	}
+	for name, pkg := range pkgs {
+		if _, err := Build(dir, name, pkg); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // EchoDir makes a temporary directory holding the echo plugin binary and
