@@ -291,8 +291,11 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 			}
 			return sessionAccount(found, &doc.Settings)
 		},
-		UserAgent: a.userAgent(&doc.Settings),
-		Logger:    a.log,
+		UserAgent:     a.userAgent(&doc.Settings),
+		Logger:        a.log,
+		InviteTimeout: doc.Settings.SIP.InviteTimeout,
+		MaxSessions:   doc.Settings.SIP.MaxSessions,
+		MaxMediaLines: doc.Settings.SIP.MaxMediaStreams,
 	})
 	// The handlers are in place: the requests held since the engine
 	// started go on (instead of meeting 405 before: issue 16 item 10).

@@ -31,6 +31,8 @@ func TestSettingsFlatten(t *testing.T) {
 		"sip.connection_idle_timeout":     "120",
 		"sip.tls_handshake_timeout":       "10",
 		"sip.max_connections_per_address": "64",
+		"sip.max_sessions":                "1000",
+		"sip.max_media_streams":           "16",
 		"msrp.transport":                  "tls",
 		"chat.prefer_cpim":                "true",
 		"chat.max_message_size":           "16777216",

@@ -90,6 +90,12 @@ type SIPSettings struct {
 	// MaxConnectionsPerAddress bounds the SIP TCP and TLS connections
 	// accepted from one IP address; more are closed at once.
 	MaxConnectionsPerAddress int `config:"max_connections_per_address"`
+	// MaxSessions bounds the sessions alive at once; an INVITE beyond it
+	// is refused with 503 and Retry-After.
+	MaxSessions int `config:"max_sessions"`
+	// MaxMediaStreams bounds the m-lines of an offer the host takes; a
+	// larger offer is refused with 488 before any stream is built.
+	MaxMediaStreams int `config:"max_media_streams"`
 }
 
 // MSRPSettings are the MSRP settings.
@@ -173,6 +179,8 @@ func Default() Settings {
 			ConnectionIdleTimeout:    2 * time.Minute,
 			TLSHandshakeTimeout:      10 * time.Second,
 			MaxConnectionsPerAddress: 64,
+			MaxSessions:              1000,
+			MaxMediaStreams:          16,
 		},
 		MSRP: MSRPSettings{Transport: TransportTLS},
 		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20, MaxReassemblyMemory: 32 << 20},
@@ -261,6 +269,12 @@ func (s *Settings) validate(c *checker) {
 	}
 	if n := s.SIP.MaxConnectionsPerAddress; n < 1 || n > 65535 {
 		c.add("sip.max_connections_per_address", strconv.Itoa(n), "must be between 1 and 65535")
+	}
+	if n := s.SIP.MaxSessions; n < 1 {
+		c.add("sip.max_sessions", strconv.Itoa(n), "must be at least 1")
+	}
+	if n := s.SIP.MaxMediaStreams; n < 1 || n > 1024 {
+		c.add("sip.max_media_streams", strconv.Itoa(n), "must be between 1 and 1024")
 	}
 	for _, a := range s.SIP.ListenAddresses {
 		if _, err := netip.ParseAddr(a); err != nil {

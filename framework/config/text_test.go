@@ -44,6 +44,8 @@ func fullDocument() *Document {
 				ConnectionIdleTimeout:    45 * time.Second,
 				TLSHandshakeTimeout:      2500 * time.Millisecond,
 				MaxConnectionsPerAddress: 8,
+				MaxSessions:              50,
+				MaxMediaStreams:          4,
 			},
 			MSRP: MSRPSettings{Transport: TransportTCP},
 			Chat: ChatSettings{PreferCPIM: false, MaxMessageSize: 1000, MaxReassemblyMemory: 4096},
