@@ -140,6 +140,10 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE (or --audio, --chat)")
 		return 2
 	}
+	if err := mf.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
 	var routes []engine.Route
 	host := target.Host
 	if *route != "" {
@@ -274,7 +278,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer t.Stop()
 		giveUp = t.C
 	}
-	started, ending := false, false
+	started, ending, mediaFailed := false, false, false
 	var endBy <-chan time.Time // bounds the wait once we asked to end
 	hangUp := func() {
 		if !ending {
@@ -324,7 +328,15 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			switch n.Name {
 			case session.SIPSessionDidStart:
 				started = true
-				for _, id := range mf.sessionStarted(ctx, s, pr, stderr) {
+				ids, err := mf.sessionStarted(ctx, s, pr, stderr)
+				if err != nil {
+					// A --play or --record that cannot be applied ends
+					// the call, which then fails.
+					mediaFailed = true
+					hangUp()
+					continue
+				}
+				for _, id := range ids {
 					pending[id] = true
 					sent++
 				}
@@ -346,7 +358,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", target.String(), failureText(d))
 				return 1
 			case session.SIPSessionDidEnd:
-				if !started || undelivered > 0 {
+				if !started || undelivered > 0 || mediaFailed {
 					return 1
 				}
 				return 0
