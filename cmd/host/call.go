@@ -52,6 +52,10 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	c.streams = streams
+	if err := c.media.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
 	if err := c.resolve(pos[0]); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 2
@@ -139,7 +143,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		defer t.Stop()
 		giveUp = t.C
 	}
-	started, ending := false, false
+	started, ending, mediaFailed := false, false, false
 	var endBy <-chan time.Time // bounds the wait once we asked to end
 	hangUp := func() {
 		if !ending {
@@ -189,7 +193,15 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 			switch n.Name {
 			case session.SIPSessionDidStart:
 				started = true
-				for _, id := range c.media.sessionStarted(ctx, s, pr, stderr) {
+				ids, err := c.media.sessionStarted(ctx, s, pr, stderr)
+				if err != nil {
+					// A --play or --record that cannot be applied ends
+					// the call, which then fails.
+					mediaFailed = true
+					hangUp()
+					continue
+				}
+				for _, id := range ids {
 					pending[id] = true
 					sent++
 				}
@@ -211,7 +223,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", c.target.String(), failureText(d))
 				return 1
 			case session.SIPSessionDidEnd:
-				if !started || undelivered > 0 {
+				if !started || undelivered > 0 || mediaFailed {
 					return 1
 				}
 				return 0

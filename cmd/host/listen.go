@@ -34,6 +34,10 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if !ok {
 		return 2
 	}
+	if err := mf.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
 	st, err := storageFor(af.configDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -48,7 +52,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsub()
 	}()
 
-	l := &listener{pr: pr, auto: *autoAnswer, offer: offer, stderr: stderr, app: app, media: &mf, ctx: ctx}
+	l := &listener{pr: pr, auto: *autoAnswer, offer: offer, stderr: stderr, app: app, media: &mf, ctx: ctx, mediaFailed: make(chan struct{}, 1)}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
@@ -76,6 +80,10 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		select {
 		case <-ctx.Done():
 			return 0
+		case <-l.mediaFailed:
+			// A --play or --record that could not be applied (printed,
+			// its session ended) fails the command.
+			return 1
 		case line, ok := <-lines:
 			if !ok {
 				if *autoAnswer {
@@ -101,6 +109,8 @@ type listener struct {
 	app    *application.Application
 	media  *mediaFlags
 	ctx    context.Context // the command's: bounds what the listener starts
+	// mediaFailed gets a value when a media option failed on a session.
+	mediaFailed chan struct{}
 
 	mu  sync.Mutex
 	cur *session.Session // the session the commands apply to
@@ -153,7 +163,15 @@ func (l *listener) handle(n notify.Notification) {
 	case session.SIPSessionDidStart:
 		// Not on the notification goroutine: the media calls wait for
 		// the plugins.
-		go l.media.sessionStarted(l.ctx, s, l.pr, l.stderr)
+		go func() {
+			if _, err := l.media.sessionStarted(l.ctx, s, l.pr, l.stderr); err != nil {
+				s.End()
+				select {
+				case l.mediaFailed <- struct{}{}:
+				default:
+				}
+			}
+		}()
 	case session.SIPSessionDidEnd, session.SIPSessionDidFail:
 		l.mu.Lock()
 		if l.cur == s {

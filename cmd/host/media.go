@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -34,6 +37,42 @@ func (m *mediaFlags) register(fs *flag.FlagSet) {
 	fs.Var(&m.messages, "message", "send this `TEXT` on the chat stream (repeatable)")
 }
 
+// check fails early for a media option that cannot work: a --play file
+// that cannot be read, a --record file that cannot be written. The WAV
+// format itself is the audio plugin's to judge, when the session starts.
+func (m *mediaFlags) check() error {
+	if m.play != "" {
+		f, err := os.Open(m.play)
+		if err != nil {
+			return &mediaOptionError{"--play", err}
+		}
+		f.Close()
+	}
+	if m.record != "" {
+		_, statErr := os.Stat(m.record)
+		f, err := os.OpenFile(m.record, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return &mediaOptionError{"--record", err}
+		}
+		f.Close()
+		if errors.Is(statErr, fs.ErrNotExist) {
+			_ = os.Remove(m.record) // the recording creates it
+		}
+	}
+	return nil
+}
+
+// mediaOptionError is a media option (--play, --record) that failed: at
+// the start of the command, or when it was applied to a started session.
+// Either fails the command.
+type mediaOptionError struct {
+	flag string
+	err  error
+}
+
+func (e *mediaOptionError) Error() string { return e.flag + ": " + e.err.Error() }
+func (e *mediaOptionError) Unwrap() error { return e.err }
+
 // streamsOf returns the session's active streams of type typ.
 func streamsOf(s *session.Session, typ string) []session.Stream {
 	var out []session.Stream
@@ -47,27 +86,34 @@ func streamsOf(s *session.Session, typ string) []session.Stream {
 
 // sessionStarted applies the media flags to s's streams once it started:
 // the WAV input, the recording, the DTMF digits and the chat messages.
-// Errors are printed; the session goes on.
+// A --play or --record that fails is printed and returned as a
+// *mediaOptionError, at once: the caller ends the session and fails the
+// command. Other errors are printed; the session goes on.
 // It returns the Message-IDs of the chat messages sent.
-func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr *printer, stderr io.Writer) []string {
+func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr *printer, stderr io.Writer) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	for _, st := range streamsOf(s, audio.Type) {
 		if m.play != "" {
-			printCommandError(stderr, "--play", audio.SetInput(ctx, st, m.play, 0))
+			if err := audio.SetInput(ctx, st, m.play, 0); err != nil {
+				printCommandError(stderr, "--play", err)
+				return nil, &mediaOptionError{"--play", err}
+			}
 		}
 		if m.record != "" {
 			name, err := audio.StartRecording(ctx, st, m.record)
-			if printCommandError(stderr, "--record", err); err == nil {
-				pr.event("recording", map[string]any{"filename": name}, "recording to %s", name)
+			if err != nil {
+				printCommandError(stderr, "--record", err)
+				return nil, &mediaOptionError{"--record", err}
 			}
+			pr.event("recording", map[string]any{"filename": name}, "recording to %s", name)
 		}
 		if m.dtmf != "" {
 			sendDTMF(ctx, st, m.dtmf, stderr)
 		}
 	}
 	if m.queued {
-		return nil
+		return nil, nil
 	}
 	var ids []string
 	for _, text := range m.messages {
@@ -75,7 +121,7 @@ func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr 
 			ids = append(ids, id)
 		}
 	}
-	return ids
+	return ids, nil
 }
 
 // queueMessages hands the chat messages to the chat stream st before the

@@ -3,7 +3,10 @@ package config
 import (
 	"maps"
 	"reflect"
+	"strconv"
 	"testing"
+
+	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
 )
 
 func TestSettingsFlatten(t *testing.T) {
@@ -18,6 +21,7 @@ func TestSettingsFlatten(t *testing.T) {
 		"audio.alert_device":              "system_default",
 		"audio.sample_rate":               "32000",
 		"audio.recordings_directory":      "",
+		"audio.max_streams":               "200",
 		"rtp.port_range":                  "50000-50500",
 		"rtp.timeout":                     "30",
 		"rtp.audio_codec_list":            "opus,G722,PCMU,PCMA",
@@ -145,5 +149,24 @@ func TestAccountFlatten(t *testing.T) {
 	a := NewAccount("a@b")
 	if !maps.Equal(a.Flatten(nil), func() map[string]string { d := Default(); return a.Flatten(&d) }()) {
 		t.Error("Flatten(nil) differs from Flatten(Default())")
+	}
+}
+
+// TestAudioSettingKeys: the keys the audio plugin reads (sdk/audio) are the
+// ones an account's flattened settings carry, with the plugin's defaults.
+func TestAudioSettingKeys(t *testing.T) {
+	a := NewAccount("alice@example.com")
+	m := a.Flatten(nil)
+	for _, k := range []string{
+		sdkaudio.SettingCodecList, sdkaudio.SettingPortRange, sdkaudio.SettingSRTP, sdkaudio.SettingTimeout,
+		sdkaudio.SettingUseICE, sdkaudio.SettingSTUNServers, sdkaudio.SettingInputDevice, sdkaudio.SettingOutputDevice,
+		sdkaudio.SettingAlertDevice, sdkaudio.SettingRecordingsDirectory, sdkaudio.SettingSampleRate, sdkaudio.SettingMaxStreams,
+	} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("%s is not passed to the audio plugin", k)
+		}
+	}
+	if got, want := m[sdkaudio.SettingMaxStreams], strconv.Itoa(sdkaudio.DefaultMaxStreams); got != want {
+		t.Errorf("%s = %q, want the plugin's default %q", sdkaudio.SettingMaxStreams, got, want)
 	}
 }

@@ -49,6 +49,10 @@ type AudioSettings struct {
 	// RecordingsDirectory is where call recordings are written; "" lets
 	// the audio plugin choose.
 	RecordingsDirectory string `config:"recordings_directory"`
+	// MaxStreams bounds the audio streams alive at once in the audio
+	// plugin (each holds an RTP/RTCP port pair); beyond it a new audio
+	// stream is refused.
+	MaxStreams int `config:"max_streams"`
 }
 
 // RTPSettings are the RTP media settings.
@@ -166,6 +170,7 @@ func Default() Settings {
 			OutputDevice: "system_default",
 			AlertDevice:  "system_default",
 			SampleRate:   32000,
+			MaxStreams:   200,
 		},
 		RTP: RTPSettings{
 			PortRange:      PortRange{Start: 50000, End: 50500},
@@ -227,6 +232,9 @@ func (s *Settings) validate(c *checker) {
 	case 16000, 32000, 48000:
 	default:
 		c.add("audio.sample_rate", strconv.Itoa(s.Audio.SampleRate), "allowed values are 16000, 32000 and 48000")
+	}
+	if s.Audio.MaxStreams <= 0 {
+		c.add("audio.max_streams", strconv.Itoa(s.Audio.MaxStreams), "must be a positive number of streams")
 	}
 
 	r := s.RTP.PortRange

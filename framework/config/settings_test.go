@@ -108,6 +108,7 @@ func TestSettingsValidate(t *testing.T) {
 		{"bad default account", func(s *Settings) { s.DefaultAccount = "nobody" }, []string{"/default_account"}},
 		{"no default account", func(s *Settings) { s.DefaultAccount = "" }, nil},
 		{"sample rate", func(s *Settings) { s.Audio.SampleRate = 44100 }, []string{"/audio.sample_rate"}},
+		{"audio max streams", func(s *Settings) { s.Audio.MaxStreams = 0 }, []string{"/audio.max_streams"}},
 		{"port range reversed", func(s *Settings) { s.RTP.PortRange = PortRange{50500, 50000} }, []string{"/rtp.port_range"}},
 		{"port range empty", func(s *Settings) { s.RTP.PortRange = PortRange{50000, 50000} }, []string{"/rtp.port_range"}},
 		{"port range odd", func(s *Settings) { s.RTP.PortRange = PortRange{50001, 50500} }, []string{"/rtp.port_range"}},

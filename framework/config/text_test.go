@@ -26,6 +26,7 @@ func fullDocument() *Document {
 				AlertDevice:         "",
 				SampleRate:          48000,
 				RecordingsDirectory: "/home/alice/.sipstreams/history",
+				MaxStreams:          20,
 			},
 			RTP: RTPSettings{
 				PortRange:      PortRange{Start: 40000, End: 40100},

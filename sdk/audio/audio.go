@@ -38,7 +38,16 @@ const (
 	// SettingInputFile, an extension of this plugin, makes a WAV file the
 	// stream's input from the start, looped, instead of the microphone.
 	SettingInputFile = "audio.input_file"
+	// SettingMaxStreams bounds the audio streams alive at once in the
+	// plugin, over all accounts and sessions (each holds an RTP/RTCP port
+	// pair, and ICE sockets with ICE); beyond it a new stream is refused
+	// with sdk.ErrInvalidStream. Default DefaultMaxStreams.
+	SettingMaxStreams = "audio.max_streams"
 )
+
+// DefaultMaxStreams is the default of SettingMaxStreams: 200 streams, 400
+// of the 500 ports of the default rtp.port_range.
+const DefaultMaxStreams = 200
 
 // SRTP policies, the values of SettingSRTP (the reference's
 // rtp.encryption key_negotiation without ZRTP, plus "disabled").

@@ -18,6 +18,8 @@
 //     rtp.audio_codec_list, and an offer the SRTP policy allows (no plain
 //     offer under sdes_mandatory, no RTP/SAVP when SRTP is disabled);
 //     anything else is sdk.ErrInvalidStream. Create makes an outgoing one.
+//     Both refuse a stream beyond audio.max_streams alive in the plugin
+//     (sdk.ErrInvalidStream).
 //   - Initialize binds an even/odd RTP/RTCP port pair from rtp.port_range
 //     and, with nat_traversal.use_ice, gathers ICE candidates on a goroutine
 //     the stream owns (initializing) before MediaStreamDidInitialize.
@@ -41,7 +43,9 @@
 //   - Hold takes the stream out of the media path at once; while either
 //     side holds, nothing is sent but keep-alives.
 //   - End stops a recording, leaves the mixer, closes RTP and ICE and waits
-//     for every goroutine the stream started.
+//     for every goroutine the stream started. A stream that fails to
+//     initialize or to start closes its ports and ICE sockets at once,
+//     before MediaStreamDidNotInitialize or MediaStreamDidFail.
 //
 // # Media path
 //

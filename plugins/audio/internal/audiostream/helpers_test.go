@@ -86,6 +86,12 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newHarnessWith(t, lp)
+}
+
+// newHarnessWith runs the plugin behind lp, which it closes at the end.
+func newHarnessWith(t testing.TB, lp *sdk.LocalProvider) *harness {
+	t.Helper()
 	h := &harness{t: t, lp: lp, owner: map[*sdk.Opened]int{}}
 	// Registered first, so it runs after the reader stopped.
 	t.Cleanup(func() {

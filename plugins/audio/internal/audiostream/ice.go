@@ -15,7 +15,8 @@ import (
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
 )
 
-// iceTimeout bounds gathering and connectivity checks.
+// iceTimeout bounds gathering and connectivity checks by default
+// (WithICETimeout).
 const iceTimeout = 15 * time.Second
 
 // newICE creates the stream's ICE transport on ip's interfaces (only the
@@ -53,7 +54,7 @@ func (s *stream) newICE(ip netip.Addr, controlling bool) (*icetransport.Transpor
 // gather runs on the stream's init goroutine (the lifecycle's): it
 // gathers the candidates and posts the outcome of Initialize.
 func (s *stream) gather(ctx context.Context, t *icetransport.Transport) {
-	ctx, cancel := context.WithTimeout(ctx, iceTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.plugin.iceTimeout)
 	defer cancel()
 	err := t.Gather(ctx)
 	s.mu.Lock()
@@ -62,6 +63,7 @@ func (s *stream) gather(ctx context.Context, t *icetransport.Transport) {
 		return // ended meanwhile: End posted the outcome and closes t
 	}
 	if err != nil {
+		s.releaseLocked()
 		s.life.NotInitialized("ICE gathering: " + err.Error())
 		return
 	}
@@ -74,7 +76,7 @@ func (s *stream) gather(ctx context.Context, t *icetransport.Transport) {
 // sockets when ICE fails (reference §3.6: MediaStreamDidStart follows
 // either way).
 func (s *stream) connectICE(ctx context.Context, t *icetransport.Transport, remote icetransport.Remote, n negotiation, index int) {
-	ctx, cancel := context.WithTimeout(ctx, iceTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.plugin.iceTimeout)
 	defer cancel()
 	began := time.Now()
 	rtpConn, rtcpConn, err := t.Connect(ctx, remote)

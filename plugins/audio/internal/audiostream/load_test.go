@@ -3,6 +3,7 @@ package audiostream_test
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func runCalls(b *testing.B, n int, media time.Duration) {
 	settings := map[string]string{
 		sdkaudio.SettingCodecList: "PCMU", sdkaudio.SettingSRTP: sdkaudio.SRTPDisabled,
 		sdkaudio.SettingInputFile: tone, sdkaudio.SettingPortRange: "20000-29998",
+		sdkaudio.SettingMaxStreams: strconv.Itoa(2 * n),
 	}
 	calls := make([]*call, n)
 	for i := range calls {

@@ -3,6 +3,7 @@ package audiostream
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
@@ -29,18 +30,44 @@ func WithLogger(l *slog.Logger) Option { return func(p *plugin) { p.logger = l }
 // WithCodecs replaces the codec registry (default codec.Default()).
 func WithCodecs(r *codec.Registry) Option { return func(p *plugin) { p.codecs = r } }
 
+// WithICETimeout bounds ICE gathering and connectivity checks (default
+// 15 s).
+func WithICETimeout(d time.Duration) Option { return func(p *plugin) { p.iceTimeout = d } }
+
 // plugin is the state the streams of one Plugin share.
 type plugin struct {
-	backend device.Backend
-	logger  *slog.Logger
-	codecs  *codec.Registry
-	engine  *engine
+	backend    device.Backend
+	logger     *slog.Logger
+	codecs     *codec.Registry
+	iceTimeout time.Duration
+	engine     *engine
+
+	mu   sync.Mutex
+	live int // streams created and not ended (audio.max_streams)
+}
+
+// admit counts a new stream, or refuses it when max are alive.
+func (p *plugin) admit(max int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live >= max {
+		return sdk.Errorf(sdk.ErrInvalidStream, "too many audio streams: %d alive, %s is %d", p.live, sdkaudio.SettingMaxStreams, max)
+	}
+	p.live++
+	return nil
+}
+
+// leave uncounts an ended stream.
+func (p *plugin) leave() {
+	p.mu.Lock()
+	p.live--
+	p.mu.Unlock()
 }
 
 // Plugin returns the audio plugin: the "audio" stream type and the
 // plugin-scope device methods. version is reported in the manifest.
 func Plugin(version string, opts ...Option) *sdk.Plugin {
-	p := &plugin{logger: slog.Default()}
+	p := &plugin{logger: slog.Default(), iceTimeout: iceTimeout}
 	for _, o := range opts {
 		o(p)
 	}
@@ -92,6 +119,9 @@ func (p *plugin) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *
 	if err := checkOffer(&st, remote); err != nil {
 		return nil, err
 	}
+	if err := p.admit(st.maxStreams); err != nil {
+		return nil, err
+	}
 	s := newStream(env, p, st, req.StreamIndex)
 	_, s.remoteHasICE = remoteICE(remote.ICE)
 	return s, nil
@@ -101,6 +131,9 @@ func (p *plugin) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *
 func (p *plugin) create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
 	st, err := parseSettings(req.Account, p.codecs)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.admit(st.maxStreams); err != nil {
 		return nil, err
 	}
 	return newStream(env, p, st, 0), nil

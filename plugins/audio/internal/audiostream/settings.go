@@ -30,6 +30,7 @@ type settings struct {
 	recordingsDir string
 	sampleRate    int
 	inputFile     string
+	maxStreams    int
 }
 
 // parseSettings reads the account's settings. A malformed value gives an
@@ -86,6 +87,14 @@ func parseSettings(acc *sdk.Account, reg *codec.Registry) (settings, error) {
 	st.alert = acc.Setting(sdkaudio.SettingAlertDevice, device.SystemDefault)
 	st.recordingsDir = acc.Setting(sdkaudio.SettingRecordingsDirectory, "")
 	st.inputFile = acc.Setting(sdkaudio.SettingInputFile, "")
+	st.maxStreams = sdkaudio.DefaultMaxStreams
+	if v := acc.Setting(sdkaudio.SettingMaxStreams, ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q is not a positive number of streams", sdkaudio.SettingMaxStreams, v)
+		}
+		st.maxStreams = n
+	}
 	st.sampleRate = mixer.DefaultSampleRate
 	if v := acc.Setting(sdkaudio.SettingSampleRate, ""); v != "" {
 		rate, err := strconv.Atoi(v)

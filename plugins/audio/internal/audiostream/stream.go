@@ -103,6 +103,7 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 	if s.st.useICE && (req.Direction == sdk.DirectionOutgoing || s.remoteHasICE) {
 		t, err := s.newICE(ip, req.Direction == sdk.DirectionOutgoing)
 		if err != nil {
+			s.releaseLocked()
 			s.life.NotInitialized(err.Error())
 			return nil
 		}
@@ -163,6 +164,7 @@ func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 		err = errors.New("the remote refused the stream (port 0)")
 	}
 	if err != nil {
+		s.releaseLocked()
 		if errors.Is(err, errNoSRTP) {
 			s.env.Post(sdkaudio.DidNotEnableEncryption, sdkaudio.NotEncryptedData{Reason: "Negotiation failed: " + sdk.ReasonOf(err)})
 		}
@@ -185,6 +187,7 @@ func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 // finishStartLocked starts the media over tr and posts the outcome.
 func (s *stream) finishStartLocked(ctx context.Context, n negotiation, index int, tr transports) {
 	if err := s.startMediaLocked(ctx, n, tr); err != nil {
+		s.releaseLocked()
 		s.life.Fail("start", sdk.ReasonOf(err))
 		return
 	}
@@ -266,6 +269,22 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 		}
 	}
 	return nil
+}
+
+// releaseLocked gives back the ports of a stream that failed before its
+// media started: the plain pair and the ICE transport (closed here: its
+// callbacks take no lock of the stream's). End finds nothing left to close.
+// Ports go back at the failure, not at End, which may come much later
+// (the session's INVITE transaction).
+func (s *stream) releaseLocked() {
+	if s.havePair {
+		_ = s.pair.Close()
+		s.havePair = false
+	}
+	if s.ice != nil {
+		closeICE(s.ice)
+		s.ice = nil
+	}
 }
 
 // udpAddrOrNil keeps a nil *net.UDPAddr from becoming a non-nil net.Addr.
@@ -490,6 +509,7 @@ func (s *stream) End(context.Context) error {
 			if mix != nil {
 				s.plugin.engine.releaseVoice()
 			}
+			s.plugin.leave()
 		}
 	})
 }

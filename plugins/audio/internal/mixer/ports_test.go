@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -177,6 +178,56 @@ func TestWAVPlayerResamples(t *testing.T) {
 	}
 	if a := amplitude(out[:32000], 32000, 440); a < 9500 || a > 10500 {
 		t.Fatalf("440 Hz amplitude %.0f after resampling", a)
+	}
+}
+
+// TestWAVPlayerSoxFiles plays, on a 32 kHz mixer, 1 s of a 440 Hz tone at
+// half of full scale written by sox in the formats it writes by default
+// (its plain default first: 32-bit WAVE_FORMAT_EXTENSIBLE at 48 kHz) and at
+// rates off the mixer's: every one plays 50 frames of 440 Hz at amplitude
+// 16384.
+func TestWAVPlayerSoxFiles(t *testing.T) {
+	bin, err := exec.LookPath("sox")
+	if err != nil {
+		t.Fatalf("sox is needed (.ci/deps installs it): %v", err)
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"sox default", nil},
+		{"8-bit 11025 Hz", []string{"-r", "11025", "-b", "8", "-e", "unsigned-integer"}},
+		{"24-bit stereo 44100 Hz", []string{"-r", "44100", "-b", "24", "-c", "2"}},
+		{"float stereo 22050 Hz", []string{"-r", "22050", "-b", "32", "-e", "floating-point", "-c", "2"}},
+		{"double 96000 Hz", []string{"-r", "96000", "-b", "64", "-e", "floating-point"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sox.wav")
+			args := append(append([]string{"-n", "-D"}, tt.args...), path, "synth", "1", "sine", "440", "vol", "0.5")
+			if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+				t.Fatalf("sox %v: %v\n%s", args, err, out)
+			}
+			p, err := NewWAVPlayer(path, 32000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			var out []int16
+			f := make([]int16, 640)
+			frames := 0
+			for !isDone(p) && frames < 100 {
+				p.ReadFrame(f)
+				out = append(out, f...)
+				frames++
+			}
+			if frames != 51 {
+				t.Fatalf("played %d frames, want 51", frames)
+			}
+			if a := amplitude(out[640:31360], 32000, 440); a < 15500 || a > 17200 {
+				t.Fatalf("440 Hz amplitude %.0f, want about 16384", a)
+			}
+		})
 	}
 }
 

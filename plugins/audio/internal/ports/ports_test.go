@@ -193,3 +193,57 @@ func TestAllocateForeignIP(t *testing.T) {
 		t.Fatalf("err = %v, want a bind error", err)
 	}
 }
+
+// free reports whether port can be bound on ip now.
+func free(ip net.IP, port int) bool {
+	c, err := net.ListenPacket("udp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// TestAllocateReleasesOnFailure: a pair that cannot be had leaves nothing
+// bound: the RTP socket of a pair whose RTCP port is taken is closed
+// again, a search that ends exhausted or canceled holds no port, and
+// Pair.Close gives both ports back.
+func TestAllocateReleasesOnFailure(t *testing.T) {
+	ip := net.IPv4(127, 0, 0, 1)
+	r := freeRange(t, ip, 2)
+	a := New(r)
+	hold(t, ip, r.Min+1) // RTCP port of the first pair
+	hold(t, ip, r.Min+3) // RTCP port of the second pair
+	if _, err := a.Allocate(context.Background(), ip); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("err = %v, want ErrExhausted", err)
+	}
+	for _, port := range []int{r.Min, r.Min + 2} {
+		if !free(ip, port) {
+			t.Errorf("RTP port %d still bound after its pair failed", port)
+		}
+	}
+
+	r = freeRange(t, ip, 1)
+	a = New(r)
+	p, err := a.Allocate(context.Background(), ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if free(ip, r.Min) || free(ip, r.Min+1) {
+		t.Fatal("the allocated pair is not bound")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !free(ip, r.Min) || !free(ip, r.Min+1) {
+		t.Fatal("Pair.Close left a port bound")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Allocate(ctx, ip); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if !free(ip, r.Min) || !free(ip, r.Min+1) {
+		t.Fatal("a canceled Allocate left a port bound")
+	}
+}

@@ -14,7 +14,7 @@ const (
 	DefaultClockRate    = 8000
 	DefaultRTCPInterval = 5 * time.Second
 	DefaultKeepAlive    = 5 * time.Second
-	DefaultLatchAfter   = 10
+	DefaultLatchAfter   = 5
 )
 
 // SRTP holds the negotiated SRTP parameters. Keys are the master key followed
@@ -52,9 +52,14 @@ type Config struct {
 	RemoteRTP, RemoteRTCP net.Addr
 	// Latch sends to the source address of received packets when it
 	// differs from the SDP address (symmetric RTP behind NAT), once
-	// LatchAfter consecutive packets came from it (default 10, pjmedia's
-	// PJMEDIA_RTP_NAT_PROBATION_CNT), so a stray packet cannot divert the
-	// stream. With SRTP only authenticated packets count.
+	// LatchAfter packets of one SSRC in sequence came from it (default 5,
+	// a probation so that a stray packet cannot divert the stream). Once
+	// the peer's stream is known (packets from the current destination),
+	// a new source must continue it: with plain RTP the same SSRC and the
+	// next sequence numbers, with SRTP packets that authenticate. Without
+	// rtcp-mux, RTCP follows its own source when it reports the peer's
+	// SSRC from the peer's IP (or authenticates); with rtcp-mux it goes
+	// where RTP goes.
 	Latch      bool
 	LatchAfter int
 	// SRTP enables SRTP/SRTCP; nil means plain RTP.

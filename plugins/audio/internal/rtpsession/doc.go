@@ -14,9 +14,15 @@
 // next sequence number and the current timestamp, then advances the
 // timestamp by the given amount. RTP is symmetric (RFC 4961): packets leave
 // from the socket they are received on. With Config.Latch the session also
-// sends to the source address of authenticated incoming packets when it
-// differs from the SDP address; both addresses are reported in [Stats], as
-// the reference SDK's remote_rtp_address_sdp and remote_rtp_address_received.
+// sends to the source address of incoming packets when it differs from the
+// SDP address; both addresses are reported in [Stats], as the reference
+// SDK's remote_rtp_address_sdp and remote_rtp_address_received. A new
+// source is followed only after a short probation (Config.LatchAfter
+// packets in sequence), and once the peer's stream is known only if its
+// packets continue that stream (same SSRC, next sequence numbers) or, with
+// SRTP, authenticate: a spoofer who cannot see the peer's packets cannot
+// divert ours. RTCP without rtcp-mux follows its source on the same terms
+// (the peer's SSRC from the peer's IP, or SRTCP).
 // [Session.SetSending](false) holds the stream: no media is sent, but an
 // empty RTP packet (the reference's PJMEDIA_STREAM_KA_EMPTY_RTP keep-alive)
 // goes out every Config.KeepAlive to keep NAT bindings open.

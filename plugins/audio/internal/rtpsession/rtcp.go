@@ -112,15 +112,8 @@ func (s *Session) handleRTCP(pkt []byte, from net.Addr, dec []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.rtcpReceived++
-	// RTCP follows its own source once RTP has latched.
-	if s.cfg.Latch && from != nil && s.recvRTP != nil {
-		t := s.cfg.RTCP
-		if s.cfg.RTCPMux {
-			t = s.cfg.RTP
-		}
-		if !connected(t) {
-			s.recvRTCP = from
-		}
+	if s.cfg.Latch && from != nil {
+		s.latchRTCPLocked(from, pkts)
 	}
 	for _, p := range pkts {
 		switch p := p.(type) {

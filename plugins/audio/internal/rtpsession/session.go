@@ -51,8 +51,8 @@ type Session struct {
 	remoteRTCP net.Addr
 	recvRTP    net.Addr // latched source of received RTP
 	recvRTCP   net.Addr
-	latchCand  string // source seen instead of the destination
-	latchCount int    // consecutive packets from latchCand
+	peer       boundStream    // the stream received from the destination
+	cand       latchCandidate // a new source on probation
 	recv       receiver
 	stats      counters
 	started    bool
@@ -200,7 +200,7 @@ func (s *Session) SetRemote(rtpAddr, rtcp net.Addr) {
 	s.remoteRTP = rtpAddr
 	s.remoteRTCP = rtcpAddr(rtpAddr, rtcp, s.cfg.RTCPMux)
 	s.recvRTP, s.recvRTCP = nil, nil
-	s.latchCand, s.latchCount = "", 0
+	s.peer, s.cand = boundStream{}, latchCandidate{}
 }
 
 // destinations returns where RTP and RTCP go now.
@@ -415,7 +415,7 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
 	s.stats.bytesReceived += uint64(len(pkt))
 	s.recv.update(h.SSRC, h.SequenceNumber, h.Timestamp, s.arrivalUnits(now), now)
 	if s.cfg.Latch && !connected(s.cfg.RTP) && from != nil {
-		old, latched = s.latchLocked(from)
+		old, latched = s.latchLocked(from, h.SSRC, h.SequenceNumber)
 	}
 	s.mu.Unlock()
 	if latched != nil {
@@ -436,33 +436,6 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
 		Payload:        append([]byte(nil), payload...),
 		Arrival:        now,
 	})
-}
-
-// latchLocked follows the source of received RTP: a new source becomes the
-// destination after Config.LatchAfter consecutive packets from it (at once
-// when there is no destination yet). It returns the old and new destination
-// when it switched.
-func (s *Session) latchLocked(from net.Addr) (old, latched net.Addr) {
-	cur := s.remoteRTP
-	if s.recvRTP != nil {
-		cur = s.recvRTP
-	}
-	src := from.String()
-	if cur != nil && cur.String() == src {
-		s.latchCand, s.latchCount = "", 0
-		return nil, nil
-	}
-	if src == s.latchCand {
-		s.latchCount++
-	} else {
-		s.latchCand, s.latchCount = src, 1
-	}
-	if cur != nil && s.latchCount < s.cfg.LatchAfter {
-		return nil, nil
-	}
-	s.latchCand, s.latchCount = "", 0
-	s.recvRTP = from
-	return cur, from
 }
 
 // arrivalUnits converts an arrival time to RTP timestamp units.

@@ -8,8 +8,9 @@ import (
 var (
 	// ErrNotWAV means the input does not start with a RIFF/WAVE header.
 	ErrNotWAV = errors.New("wav: not a RIFF/WAVE file")
-	// ErrUnsupportedFormat means the file is WAVE but not 16-bit integer PCM
-	// in a layout this package reads; the error is a *FormatError.
+	// ErrUnsupportedFormat means the file is WAVE but not integer PCM or
+	// IEEE float in a layout this package reads; the error is a
+	// *FormatError.
 	ErrUnsupportedFormat = errors.New("wav: unsupported format")
 	// ErrMissingChunk means the "fmt " or "data" chunk is absent or the
 	// file ends inside the header.
