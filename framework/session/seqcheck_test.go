@@ -253,6 +253,8 @@ type seqChecker struct {
 	mu     sync.Mutex
 	tracks map[any]*seqTrack
 	order  []*seqTrack
+	live   int // sessions seen and not yet ended or failed
+	most   int // the most live at once
 }
 
 func newSeqChecker() *seqChecker { return &seqChecker{tracks: map[any]*seqTrack{}} }
@@ -270,8 +272,21 @@ func (c *seqChecker) HandleNotification(n notify.Notification) {
 		tr = &seqTrack{sender: n.Sender}
 		c.tracks[n.Sender] = tr
 		c.order = append(c.order, tr)
+		c.live++
+		c.most = max(c.most, c.live)
 	}
+	was := tr.state.terminal()
 	tr.step(n)
+	if !was && tr.state.terminal() {
+		c.live--
+	}
+}
+
+// maxLive is the most sessions that were up at once.
+func (c *seqChecker) maxLive() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.most
 }
 
 // sessions returns every session seen, in order of first notification.
