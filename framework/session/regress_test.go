@@ -251,7 +251,8 @@ func TestStreamFailingBeforeStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		// One call at a time: the next starts once this one ended.
-		err := rec.Wait(ctx, func(ns []notify.Notification) bool {
+		callCtx, cancelCall := context.WithTimeout(ctx, 20*time.Second)
+		err := rec.Wait(callCtx, func(ns []notify.Notification) bool {
 			for _, n := range ns {
 				if n.Sender == s && (n.Name == SIPSessionDidEnd || n.Name == SIPSessionDidFail) {
 					return true
@@ -259,6 +260,7 @@ func TestStreamFailingBeforeStart(t *testing.T) {
 			}
 			return false
 		})
+		cancelCall()
 		if err != nil {
 			t.Fatalf("call %d: the session with a failed stream never ended: %v", i, err)
 		}
