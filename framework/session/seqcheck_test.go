@@ -70,6 +70,7 @@ type seqTrack struct {
 	events    []notify.Notification
 	violation string // the first one; checking stops there
 	at        int    // index in events of the violating notification
+	over      bool   // DidEnd or DidFail seen (violation or not)
 }
 
 // seqRule: in state from, notification name leads to state to when guard
@@ -275,9 +276,9 @@ func (c *seqChecker) HandleNotification(n notify.Notification) {
 		c.live++
 		c.most = max(c.most, c.live)
 	}
-	was := tr.state.terminal()
 	tr.step(n)
-	if !was && tr.state.terminal() {
+	if !tr.over && (n.Name == SIPSessionDidEnd || n.Name == SIPSessionDidFail) {
+		tr.over = true
 		c.live--
 	}
 }
