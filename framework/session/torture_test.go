@@ -129,7 +129,7 @@ func tortureCases() []tortureCase {
 		{
 			// sipp and the host put each call on hold at the same time.
 			name: "reinvite glare",
-			uac:  &tortureSipp{scenario: "glare.xml", rate: 30},
+			uac:  &tortureSipp{scenario: "glare.xml", rate: 35},
 			behave: func(t *testing.T, h *host, errs *hostErrors) {
 				answerAll(t, h, errs, false)
 				holdOnStart(t, h, errs, Incoming)
@@ -235,8 +235,8 @@ type tortureStats struct {
 // tortureSummary is what the host's sessions did, for the cross-checks.
 type tortureSummary struct {
 	sessions, incoming, outgoing, startedIn, startedOut, failed, ended int
-	answeredIn   int // incoming sessions that sent their 200 (WillStart)
-	streamFailed int // ended for a failed stream
+	answeredIn                                                         int // incoming sessions that sent their 200 (WillStart)
+	streamFailed                                                       int // ended for a failed stream
 }
 
 func (tortureSummary) want(t *testing.T, what string, got, want int) {
@@ -335,8 +335,9 @@ func (tc tortureCase) run(t *testing.T, secs, limit int) {
 	bg.Wait()
 	elapsed := time.Since(start)
 
-	// Every session the host knew must end: wait for the last ones.
-	settle, cancelSettle := context.WithTimeout(ctx, 10*time.Second)
+	// Every session the host knew must end: wait for the last ones (a
+	// stream may take MediaStreamTimeout to start or fail).
+	settle, cancelSettle := context.WithTimeout(ctx, MediaStreamTimeout+5*time.Second)
 	defer cancelSettle()
 	for len(h.mgr.Sessions()) > 0 && settle.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
@@ -346,7 +347,7 @@ func (tc tortureCase) run(t *testing.T, secs, limit int) {
 		for _, s := range left {
 			states = append(states, s.CallID()+" "+s.State().String())
 		}
-		t.Errorf("%d sessions still in the manager 10 s after sipp ended: %s", len(left), strings.Join(states[:min(len(states), 10)], ", "))
+		t.Errorf("%d sessions still in the manager %v after sipp ended: %s", len(left), MediaStreamTimeout+5*time.Second, strings.Join(states[:min(len(states), 10)], ", "))
 	}
 	if err := h.center.Flush(settle); err != nil {
 		t.Errorf("flushing the notifications: %v", err)
