@@ -35,7 +35,10 @@ import (
 // session's notifications against the state machine of reference §2.1;
 // at the end every session has ended, the manager holds none, sipp's and
 // the host's counts agree, and no goroutine is left once the host closed.
-// SIPSTREAMS_TORTURE=name runs one scenario.
+// SIPSTREAMS_TORTURE=name runs one scenario; SIPSTREAMS_TORTURE_LOGS=dir
+// keeps sipp's logs (with -trace_calldebug) there. TestTortureScenarios
+// proves the scenarios against sipp counterparts that act as a correct
+// host would (testdata/torture/peers), one legal outcome each.
 
 // tortureCase is one scenario of the torture test: sipp calling the host
 // (uac), called by it (uas), or both at once.
