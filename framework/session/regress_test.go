@@ -126,7 +126,9 @@ func TestRemoteOutcomeSeesConnected(t *testing.T) {
 		case ProposalAcceptedData:
 			remote = d.Originator == Remote
 		}
-		if n.Sender != in || !remote {
+		// The seed's alias of ProposalAccepted carries the same data: one
+		// outcome is counted once.
+		if n.Sender != in || !remote || n.Name == SIPSessionGotAcceptProposal {
 			return
 		}
 		mu.Lock()
@@ -279,19 +281,35 @@ func TestStreamFailingBeforeStart(t *testing.T) {
 }
 
 // failingStream is an echo-typed stream whose Start posts
-// MediaStreamDidStart and at once MediaStreamDidFail, and returns once
-// both were delivered to every observer of center.
+// MediaStreamDidStart and at once MediaStreamDidFail, to its owner and to
+// center, and returns once both were delivered to every observer of
+// center.
 type failingStream struct {
 	sdk.UnimplementedStream
 	center *notify.Center
 	port   int
+
+	mu    sync.Mutex
+	owner func(sdk.StreamEvent)
 }
 
-func (f *failingStream) Type() string        { return "echo" }
-func (f *failingStream) HoldSupported() bool { return false }
+func (f *failingStream) Type() string           { return "echo" }
+func (f *failingStream) HoldSupported() bool    { return false }
+func (f *failingStream) Prepared() sdk.Prepared { return sdk.Prepared{} }
+
+func (f *failingStream) Observe(fn func(sdk.StreamEvent)) {
+	f.mu.Lock()
+	f.owner = fn
+	f.mu.Unlock()
+}
 
 func (f *failingStream) post(name string, data any) {
 	f.center.Post(notify.Notification{Name: name, Sender: f, Data: data})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.owner != nil {
+		f.owner(sdk.StreamEvent{Name: name, Time: time.Now(), Data: data})
+	}
 }
 
 func (f *failingStream) Initialize(context.Context, *sdk.InitializeRequest) error {

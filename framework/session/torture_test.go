@@ -403,7 +403,7 @@ func (tc tortureCase) run(t *testing.T, secs, limit int) {
 func newTortureHost(t *testing.T, regOpts ...registry.Option) *host {
 	t.Helper()
 	center := notify.New()
-	reg := registry.New(append([]registry.Option{registry.WithDir(pluginDir), registry.WithCenter(center)}, regOpts...)...)
+	reg := registry.New(append([]registry.Option{registry.WithDir(pluginDir), registry.WithNotifier(notifierOf(center))}, regOpts...)...)
 	eng, err := engine.New(engine.Config{
 		UserAgent: "sipstreams-torture",
 		Listen:    []engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}},
@@ -412,7 +412,7 @@ func newTortureHost(t *testing.T, regOpts ...registry.Option) *host {
 		t.Fatal(err)
 	}
 	acc := &Account{ID: "host@127.0.0.1", URI: sip.Uri{Scheme: "sip", User: "host", Host: "127.0.0.1"}}
-	mgr := NewManager(Config{Signalling: eng, Streams: reg, Center: center, Account: acc, UserAgent: "sipstreams-torture"})
+	mgr := NewManager(Config{Signalling: eng, Streams: sourceOf(reg), Center: center, Account: acc, UserAgent: "sipstreams-torture"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := eng.Start(ctx); err != nil {
