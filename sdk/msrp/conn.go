@@ -824,7 +824,9 @@ func (c *Conn) respondRaw(tid string, code int) {
 
 // respond answers req unless its Failure-Report forbids it (RFC 4975
 // §7.2: none for "no", only failures for "partial").
-func (c *Conn) respond(req *Message, code int, comment string) { c.respondThen(req, code, comment, nil) }
+func (c *Conn) respond(req *Message, code int, comment string) {
+	c.respondThen(req, code, comment, nil)
+}
 
 // respondThen is respond, running after once the response is written
 // (at once when none is sent).
