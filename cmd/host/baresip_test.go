@@ -282,20 +282,23 @@ func TestAudioICE(t *testing.T) {
 			}
 		}
 	}
-	// Media for a while, measured by the caller's own clock: /stats until
-	// 75 packets (1.5 s) came in.
-	deadline := time.Now().Add(flowWait)
-	for {
-		f.send(f.c, "/stats")
-		l := f.awaitName(f.c, "statistics")
-		rx, _ := l.Statistics["rx"].(map[string]any)
-		if n, _ := rx["packets"].(float64); n >= 75 {
-			break
+	// Media for a while, measured by each side's own clock: /stats until
+	// 75 packets (1.5 s) came in on both sides (each side's recording must
+	// hold the other's tone; a busy machine may start one side later).
+	for _, p := range []*proc{f.c, f.l} {
+		deadline := time.Now().Add(flowWait)
+		for {
+			f.send(p, "/stats")
+			l := f.awaitName(p, "statistics")
+			rx, _ := l.Statistics["rx"].(map[string]any)
+			if n, _ := rx["packets"].(float64); n >= 75 {
+				break
+			}
+			if time.Now().After(deadline) {
+				f.fatalf("%s: no media over ICE: %v", p.who, l.Statistics)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			f.fatalf("no media over ICE: %v", l.Statistics)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	f.endByCaller() // waits for the listener's SIPSessionDidEnd too
 	if _, ok := find(f.l.seen, "AudioStreamDidStopRecording"); !ok {

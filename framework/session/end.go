@@ -144,7 +144,7 @@ func (s *Session) bye() {
 // and acted on once the session started, so that its notifications stay
 // in order: DidStart, then WillEnd and DidEnd.
 func (s *Session) gotBye(r *serverReq) {
-	if s.starting() {
+	if s.starting() || s.applying() {
 		s.respond(r, 200, "OK", nil)
 		s.later(func() { s.byeEnds(r.req) })
 		return
@@ -173,6 +173,22 @@ func (s *Session) starting() bool {
 		return op.phase == phaseStarting
 	case *incomingCall:
 		return op.phase == phaseWaitingAck || op.phase == phaseStarting
+	}
+	return false
+}
+
+// applying tells whether an offer/answer is complete on the wire but not
+// applied yet: our 2xx to the peer's re-INVITE waits for its ACK (which
+// the peer sent before a BYE that overtook it), or the streams of an
+// accepted proposal start. A BYE then waits for the outcome, so that it
+// is posted before the end, as the reference handles one dialog event at
+// a time.
+func (s *Session) applying() bool {
+	switch op := s.op.(type) {
+	case *remoteReinvite:
+		return op.phase == phaseWaitingAck || op.phase == phaseStarting
+	case *localReinvite:
+		return op.phase == phaseStarting
 	}
 	return false
 }

@@ -59,7 +59,6 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 		s.gotCancel(a) // cancelled already
 		return
 	}
-	s.respond(r, 100, "Trying", nil)
 	s.post(SIPSessionNewIncoming, NewIncomingData{Streams: proposed, Headers: s.requestHeaders})
 }
 

@@ -322,6 +322,11 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	sig := m.cfg.Signalling
 	if to := req.To(); to != nil && hasTag(to.Params) {
 		if s := m.inDialog(req, tx); s != nil {
+			// 100 at once, from here: the session may take a while (a
+			// re-INVITE waits behind the ACK of the previous one), and
+			// sipgo's own 100 after 200 ms could then overtake our final
+			// response.
+			_ = sig.Respond(tx, req, 100, "Trying", nil)
 			m.serve(s, req, tx, (*Session).gotReinvite)
 		}
 		return
@@ -366,6 +371,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	_ = sig.Respond(tx, req, 100, "Trying", nil)
 	s, ok := m.start(acc, Incoming, req.CallID().Value(), sig.LocalTag(req))
 	if !ok {
 		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)

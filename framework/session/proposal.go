@@ -198,7 +198,6 @@ func (s *Session) receiveProposal(r *serverReq, offerText string, offer *sdpSess
 		s.proposalCancelled(rr) // cancelled already
 		return
 	}
-	s.respond(r, 100, "Trying", nil)
 	rr.timer = s.after(s.inviteTimeout(), func() {
 		if s.op == rr && rr.phase == phaseDeciding {
 			s.rejectProposal(rr, 408, "Request Timeout")

@@ -57,7 +57,7 @@ type Conn struct {
 	// for the writer, which sends them before the next chunk. It is
 	// unbounded so that the reader never blocks on the writer: two peers
 	// both blocked writing would otherwise stop reading and deadlock.
-	ctrlQ       [][]byte
+	ctrlQ       []ctrlFrame
 	hadSessions bool
 	err         error
 }
@@ -232,13 +232,28 @@ func (c *Conn) resolveTxn(tid string, code int, comment string) {
 }
 
 // sendFrame queues a complete frame for the writer. It never blocks.
-func (c *Conn) sendFrame(frame []byte) error {
+func (c *Conn) sendFrame(frame []byte) error { return c.sendFrameThen(frame, nil) }
+
+// ctrlFrame is a queued control frame; after, if set, runs once it was
+// written (or could not be: the connection is gone).
+type ctrlFrame struct {
+	b     []byte
+	after func()
+}
+
+// sendFrameThen queues frame for the writer and runs after once it is
+// on the wire (or the connection failed), so that what follows a
+// response — a session refused, then closed — cannot overtake it.
+func (c *Conn) sendFrameThen(frame []byte, after func()) error {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
+		if after != nil {
+			after()
+		}
 		return c.closedErr()
 	}
-	c.ctrlQ = append(c.ctrlQ, frame)
+	c.ctrlQ = append(c.ctrlQ, ctrlFrame{frame, after})
 	c.mu.Unlock()
 	select {
 	case c.ctrlReady <- struct{}{}:
@@ -247,15 +262,15 @@ func (c *Conn) sendFrame(frame []byte) error {
 	return nil
 }
 
-// popFrame takes the oldest queued frame, or nil.
-func (c *Conn) popFrame() []byte {
+// popFrame takes the oldest queued frame, or a zero one.
+func (c *Conn) popFrame() ctrlFrame {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.ctrlQ) == 0 {
-		return nil
+		return ctrlFrame{}
 	}
 	f := c.ctrlQ[0]
-	c.ctrlQ[0] = nil
+	c.ctrlQ[0] = ctrlFrame{}
 	c.ctrlQ = c.ctrlQ[1:]
 	if len(c.ctrlQ) == 0 {
 		c.ctrlQ = nil
@@ -564,12 +579,26 @@ func (c *Conn) writeLoop() {
 			close(om.stop)
 			om.writtenAll(c.closedErr())
 		}
+		// What waited for a frame that will never be written goes on.
+		c.mu.Lock()
+		left := c.ctrlQ
+		c.ctrlQ = nil
+		c.mu.Unlock()
+		for _, f := range left {
+			if f.after != nil {
+				f.after()
+			}
+		}
 	}()
 	next := 0
 	var frame []byte
 	for {
-		if f := c.popFrame(); f != nil {
-			if c.write(f) != nil {
+		if f := c.popFrame(); f.b != nil {
+			err := c.write(f.b)
+			if f.after != nil {
+				f.after()
+			}
+			if err != nil {
 				return
 			}
 			continue
@@ -796,8 +825,17 @@ func (c *Conn) respondRaw(tid string, code int) {
 // respond answers req unless its Failure-Report forbids it (RFC 4975
 // §7.2: none for "no", only failures for "partial").
 func (c *Conn) respond(req *Message, code int, comment string) {
+	c.respondThen(req, code, comment, nil)
+}
+
+// respondThen is respond, running after once the response is written
+// (at once when none is sent).
+func (c *Conn) respondThen(req *Message, code int, comment string, after func()) {
 	fr := req.FailureReport()
 	if req.Method == MethodSEND && (fr == ReportNo || (fr == ReportPartial && code == StatusOK)) {
+		if after != nil {
+			after()
+		}
 		return
 	}
 	if comment == "" {
@@ -813,7 +851,7 @@ func (c *Conn) respond(req *Message, code int, comment string) {
 	if to := req.Header(HeaderToPath); to != "" {
 		m.AddHeader(HeaderFromPath, firstField(to))
 	}
-	_ = c.sendFrame(m.Marshal())
+	_ = c.sendFrameThen(m.Marshal(), after)
 }
 
 func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
@@ -832,12 +870,24 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 		}
 		return nil
 	}
-	s, err := c.lookup(to[len(to)-1].SessionID, from)
+	s, refused, err := c.lookup(to[len(to)-1].SessionID, from)
 	if s == nil {
 		if err := drain(); err != nil {
+			if refused != nil {
+				refused.fail(err)
+			}
 			return err
 		}
 		switch {
+		case refused != nil:
+			// The 403 goes out before the session learns it was refused
+			// (and may close the connection).
+			c.log.Info("peer refused by the session", "err", err)
+			if m.Method == MethodREPORT {
+				refused.fail(err)
+				break
+			}
+			c.respondThen(m, StatusForbidden, "Peer authentication failed", func() { refused.fail(err) })
 		case m.Method == MethodREPORT:
 		case err != nil:
 			c.log.Info("peer refused by the session", "err", err)
@@ -851,45 +901,46 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 }
 
 // lookup finds the session for an incoming request, binding a waiting
-// passive session on first use. An error means that session's VerifyPeer
-// refused this connection; the session is then withdrawn.
-func (c *Conn) lookup(sessionID string, from []URI) (*Session, error) {
+// passive session on first use. A session whose VerifyPeer refuses this
+// connection is withdrawn and returned as refused with the error: the
+// caller answers, then fails it.
+func (c *Conn) lookup(sessionID string, from []URI) (s *Session, refused *Pending, err error) {
 	c.mu.Lock()
 	s, ok := c.sessions[sessionID]
 	p := c.pending[sessionID]
 	c.mu.Unlock()
 	if ok {
 		if !s.fromMatches(from) {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return s, nil
+		return s, nil, nil
 	}
 	if p != nil {
 		if !p.sess.fromMatches(from) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		err := p.sess.verifyPeer(c)
 		c.mu.Lock()
 		if c.pending[sessionID] != p {
 			c.mu.Unlock()
-			return nil, nil
+			return nil, nil, nil
 		}
 		delete(c.pending, sessionID)
 		if err != nil {
 			c.mu.Unlock()
-			p.fail(err)
-			return nil, err
+			return nil, p, err
 		}
 		c.sessions[sessionID] = p.sess
 		c.hadSessions = true
 		c.mu.Unlock()
 		p.bound()
-		return p.sess, nil
+		return p.sess, nil, nil
 	}
 	if c.claim != nil {
-		return c.claim(c, sessionID, from)
+		s, err := c.claim(c, sessionID, from)
+		return s, nil, err
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // adopt adds a session bound by a Listener.

@@ -178,6 +178,34 @@ func TestVerifyPeer(t *testing.T) {
 		p.send(sendReq("t0000002", local.String(), remote.String(), "Byte-Range: 1-0/0\n", ""))
 		p.expectResponse("t0000002", StatusNoSuchSession)
 	})
+	t.Run("refusal written before the connection closes", func(t *testing.T) {
+		// The session's owner closes the connection as soon as Accept
+		// fails, as msrpstream does when the stream fails: the 403 must
+		// already be on the wire, not dropped with the connection.
+		for range 20 {
+			ctx := testContext(t)
+			remote, peers := rawServer(t)
+			c, err := DialConn(ctx, remote.Addr(), false, Config{KeepAliveInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := <-peers
+			local := URI{Host: "127.0.0.1", Port: 1, SessionID: NewSessionID(), Transport: "tcp"}
+			pending, err := c.Expect(SessionOptions{Local: local, Remote: []URI{remote}, VerifyPeer: func(*tls.ConnectionState) error { return errWrongPeer }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			closed := make(chan struct{})
+			go func() {
+				defer close(closed)
+				_, _ = pending.Accept(ctx)
+				_ = c.Close()
+			}()
+			p.send(sendReq("t0000001", local.String(), remote.String(), "Byte-Range: 1-0/0\n", ""))
+			p.expectResponse("t0000001", StatusForbidden)
+			<-closed
+		}
+	})
 	t.Run("active side refuses", func(t *testing.T) {
 		ctx := testContext(t)
 		l, err := Listen(ctx, "127.0.0.1:0", Config{})
