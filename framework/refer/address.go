@@ -2,6 +2,7 @@ package refer
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -85,13 +86,17 @@ func parseAddress(what, value string) (Address, error) {
 		}
 	case s[0] == '<':
 	default:
-		// Either *(token LWS) "<" or an addr-spec.
+		// Either *(token LWS) "<" or an addr-spec. Unquoted UTF-8 is
+		// taken in the display name too, as user agents send it.
 		j := 0
-		for j < len(s) && (isToken(s[j]) || isWSP(s[j])) {
+		for j < len(s) && (isToken(s[j]) || isWSP(s[j]) || s[j] >= 0x80) {
 			j++
 		}
 		if j < len(s) && s[j] == '<' {
 			a.DisplayName = trimWSP(s[:j])
+			if !utf8.ValidString(a.DisplayName) {
+				return fail(lead, ErrInvalidAddress, "display name is not UTF-8")
+			}
 			i = j
 		} else {
 			// addr-spec: the URI ends at the first ";" or white space.

@@ -31,7 +31,7 @@ func NewReferTo(target sip.Uri) ReferTo {
 // header already there is replaced.
 func (r ReferTo) WithReplaces(rep Replaces) ReferTo {
 	r.Address = r.Address.clone()
-	r.URI.Headers = append(without(r.URI.Headers, "Replaces"), sip.HeaderKV{K: "Replaces", V: EscapeHeaderValue(rep.String())})
+	r.URI.Headers = append(withoutEscaped(r.URI.Headers, "Replaces"), sip.HeaderKV{K: "Replaces", V: EscapeHeaderValue(rep.String())})
 	return r
 }
 
@@ -40,7 +40,7 @@ func (r ReferTo) WithReplaces(rep Replaces) ReferTo {
 // (RFC 4579 §5.5, §5.7). A method parameter already there is replaced.
 func (r ReferTo) WithMethod(method string) ReferTo {
 	r.Address = r.Address.clone()
-	r.URI.UriParams = append(without(r.URI.UriParams, "method"), sip.HeaderKV{K: "method", V: method})
+	r.URI.UriParams = append(withoutEscaped(r.URI.UriParams, "method"), sip.HeaderKV{K: "method", V: method})
 	return r
 }
 
@@ -49,7 +49,7 @@ func (r ReferTo) WithMethod(method string) ReferTo {
 // reference writes "<uri>;method=BYE"), else "INVITE", the default of
 // RFC 3515 §2.1 for SIP URIs.
 func (r ReferTo) Method() string {
-	if m, ok := get(r.URI.UriParams, "method"); ok {
+	if m, ok := getEscaped(r.URI.UriParams, "method"); ok {
 		m, _ = Unescape(m)
 		return strings.ToUpper(m)
 	}
@@ -59,11 +59,11 @@ func (r ReferTo) Method() string {
 	return "INVITE"
 }
 
-// Header returns the unescaped value of the URI header name (compared
-// case-insensitively), as RFC 3261 §19.1.5 adds it to the request built
+// Header returns the unescaped value of the URI header name (names are
+// compared unescaped and case-insensitively), as RFC 3261 §19.1.5 adds it to the request built
 // from the URI.
 func (r ReferTo) Header(name string) (string, bool) {
-	v, ok := get(r.URI.Headers, name)
+	v, ok := getEscaped(r.URI.Headers, name)
 	if !ok {
 		return "", false
 	}
@@ -75,7 +75,7 @@ func (r ReferTo) Header(name string) (string, bool) {
 // false when there is none; err is set (wrapping ErrInvalidReplaces) when
 // there is one that does not parse, which ParseReferTo already refuses.
 func (r ReferTo) Replaces() (rep Replaces, ok bool, err error) {
-	raw, ok := get(r.URI.Headers, "Replaces")
+	raw, ok := getEscaped(r.URI.Headers, "Replaces")
 	if !ok {
 		return Replaces{}, false, nil
 	}
@@ -123,7 +123,7 @@ func ParseReferTo(value string) (ReferTo, error) {
 		return ReferTo{}, err
 	}
 	r := ReferTo{a}
-	if m, ok := get(r.URI.UriParams, "method"); ok {
+	if m, ok := getEscaped(r.URI.UriParams, "method"); ok {
 		if m, _ = Unescape(m); !isTokenString(m) {
 			return ReferTo{}, syntaxError("Refer-To", value, 0, ErrInvalidURI, "method is no token")
 		}

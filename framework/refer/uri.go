@@ -151,7 +151,7 @@ func parseSIPURI(s string) (sip.Uri, *uriError) {
 			value = s[i+1 : vend]
 			i = vend
 		}
-		if lookup(u.UriParams, name) {
+		if _, ok := getEscaped(u.UriParams, name); ok {
 			return u, &uriError{nstart, "repeated parameter " + name}
 		}
 		u.UriParams = append(u.UriParams, sip.HeaderKV{K: name, V: value})
@@ -180,7 +180,7 @@ func parseSIPURI(s string) (sip.Uri, *uriError) {
 			if vend > nend {
 				value = s[nend+1 : vend]
 			}
-			if lookup(u.Headers, name) {
+			if _, ok := getEscaped(u.Headers, name); ok {
 				return u, &uriError{nstart, "repeated header " + name}
 			}
 			u.Headers = append(u.Headers, sip.HeaderKV{K: name, V: value})
@@ -212,14 +212,8 @@ func validHostname(h string) bool {
 	return true
 }
 
-// lookup reports whether params hold name, compared case-insensitively as
-// RFC 3261 §19.1.4 compares parameter and header names.
-func lookup(params sip.HeaderParams, name string) bool {
-	_, ok := get(params, name)
-	return ok
-}
-
-// get returns the value of name in params, compared case-insensitively.
+// get returns the value of the header parameter name, compared
+// case-insensitively as RFC 3261 §19.1.4 compares parameter names.
 func get(params sip.HeaderParams, name string) (string, bool) {
 	for _, kv := range params {
 		if strings.EqualFold(kv.K, name) {
@@ -229,16 +223,35 @@ func get(params sip.HeaderParams, name string) (string, bool) {
 	return "", false
 }
 
-// without returns a copy of params without name (case-insensitive), nil
-// when nothing is left.
-func without(params sip.HeaderParams, name string) sip.HeaderParams {
+// getEscaped returns the value of the URI parameter or URI header name.
+// Their names may be escaped (RFC 3261 §25.1 pname, hname), so they are
+// compared unescaped and case-insensitively.
+func getEscaped(params sip.HeaderParams, name string) (string, bool) {
+	for _, kv := range params {
+		if sameEscaped(kv.K, name) {
+			return kv.V, true
+		}
+	}
+	return "", false
+}
+
+// withoutEscaped returns a copy of the URI parameters or headers without
+// name, nil when nothing is left.
+func withoutEscaped(params sip.HeaderParams, name string) sip.HeaderParams {
 	var out sip.HeaderParams
 	for _, kv := range params {
-		if !strings.EqualFold(kv.K, name) {
+		if !sameEscaped(kv.K, name) {
 			out = append(out, kv)
 		}
 	}
 	return out
+}
+
+// sameEscaped compares two names unescaped and case-insensitively.
+func sameEscaped(a, b string) bool {
+	a, _ = Unescape(a)
+	b, _ = Unescape(b)
+	return strings.EqualFold(a, b)
 }
 
 // formatURI writes u. SIP and SIPS URIs are written here rather than by
