@@ -344,3 +344,35 @@ func TestParseDeepNesting(t *testing.T) {
 		t.Fatalf("Parse = %+v", doc)
 	}
 }
+
+func TestFindDialog(t *testing.T) {
+	doc, err := Parse(readFile(t, filepath.Join("testdata", "valid", "focus-chat.xml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                        string
+		callID, localTag, remoteTag string
+		want                        string
+	}{
+		{"alice, tags as the focus wrote them", "8b0f7e2a@192.0.2.10", "a1", "f1", "sip:alice@example.com"},
+		{"alice, tags swapped", "8b0f7e2a@192.0.2.10", "f1", "a1", "sip:alice@example.com"},
+		{"bob", "77aa01@192.0.2.11", "b1", "f2", "sip:bob@example.com"},
+		{"wrong call-id", "8b0f7e2a@192.0.2.11", "a1", "f1", ""},
+		{"wrong tag", "8b0f7e2a@192.0.2.10", "a1", "f2", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, e, ok := doc.FindDialog(tt.callID, tt.localTag, tt.remoteTag)
+			if tt.want == "" {
+				if ok {
+					t.Fatalf("found %s", u.Entity)
+				}
+				return
+			}
+			if !ok || u.Entity != tt.want || e.CallInfo.CallID != tt.callID {
+				t.Fatalf("FindDialog = %v, %v, %v", u, e, ok)
+			}
+		})
+	}
+}

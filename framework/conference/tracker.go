@@ -13,7 +13,9 @@ import (
 // before any full one) with ErrVersionGap, after which the caller
 // refreshes the subscription to get a full document. A deleted document
 // ends the conference: Info reports StateDeleted, and only a full document
-// starts it again. A new subscription starts from Reset.
+// starts it again. A document without a version is applied without
+// ordering, and a full one leaves the state without a version until the
+// next versioned document. A new subscription starts from Reset.
 //
 // Merging: a user is found by entity, an endpoint of a user by entity, a
 // media of an endpoint by id. An element with state="deleted" is removed,
