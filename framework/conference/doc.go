@@ -35,5 +35,6 @@
 // (drop the notification) and a partial one that skips a version with
 // [ErrVersionGap] (refresh the subscription to get a full document).
 // [Tracker.Update] parses and applies a NOTIFY body in one call and
-// returns the new state.
+// returns the new state; [Info.FindDialog] finds the participant's own
+// endpoint in it by the dialog it has with the focus.
 package conference
