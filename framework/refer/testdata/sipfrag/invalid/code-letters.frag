@@ -1,0 +1,1 @@
+SIP/2.0 abc OK

@@ -1,0 +1,2 @@
+SIP/2.0 200 OK
+Bad Name: x

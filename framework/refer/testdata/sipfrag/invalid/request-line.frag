@@ -1,0 +1,1 @@
+INVITE sip:carol@example.com SIP/2.0

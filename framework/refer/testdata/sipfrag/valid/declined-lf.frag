@@ -1,0 +1,1 @@
+SIP/2.0 603 Declined

@@ -1,0 +1,1 @@
+sip/2.0   486   Busy  Here  

@@ -1,0 +1,1 @@
+SIP/2.0 180 Ringing
