@@ -173,6 +173,11 @@ type txEvents struct {
 	// failed is called instead of a final response: timeout, transport
 	// error, or ctx ended.
 	failed func(err error)
+	// orphan, if set, takes a final response that comes once the
+	// session's loop has exited (a 2xx still needs its ACK); it runs on
+	// the sending goroutine. Such a request is followed to its final
+	// response whatever becomes of the session.
+	orphan func(res *sip.Response)
 }
 
 // send sends req over route from a goroutine of its own (a TCP or TLS
@@ -185,26 +190,35 @@ func (s *Session) send(ctx context.Context, req *sip.Request, route engine.Route
 	go func() {
 		defer s.m.wg.Done()
 		tx, err := sig.Request(ctx, req, route)
-		if !s.q.push(func() {
+		alive := s.q.push(func() {
 			if ev.sent != nil {
 				ev.sent(tx, err)
 			}
-		}) && tx != nil {
-			tx.Terminate()
-			return
-		}
+		})
 		if err != nil {
 			return
 		}
+		if !alive && ev.orphan == nil {
+			tx.Terminate()
+			return
+		}
 		defer tx.Terminate()
+		deliver := func(f func()) bool {
+			alive = alive && s.q.push(f)
+			return alive
+		}
 		for {
 			select {
 			case res := <-tx.Responses():
 				if res == nil {
 					continue
 				}
-				if ev.response != nil {
-					s.q.push(func() { ev.response(res) })
+				if !deliver(func() {
+					if ev.response != nil {
+						ev.response(res)
+					}
+				}) && res.StatusCode >= 200 && ev.orphan != nil {
+					ev.orphan(res)
 				}
 				if res.StatusCode >= 200 {
 					return
@@ -215,12 +229,12 @@ func (s *Session) send(ctx context.Context, req *sip.Request, route engine.Route
 					err = errNoFinal
 				}
 				if ev.failed != nil {
-					s.q.push(func() { ev.failed(err) })
+					deliver(func() { ev.failed(err) })
 				}
 				return
 			case <-ctx.Done():
 				if ev.failed != nil {
-					s.q.push(func() { ev.failed(ctx.Err()) })
+					deliver(func() { ev.failed(ctx.Err()) })
 				}
 				return
 			}
