@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -526,16 +527,21 @@ func TestFlows(t *testing.T) {
 			f.send(f.l, "/reject-proposal")
 			f.send(f.c, "/cancel-proposal")
 			f.send(f.c, "/remove nosuch")
-			f.endByCallee()
-			f.stop() // stderr is complete once both exited
+			// Each process reads its stdin on its own: the refusals are
+			// awaited before the callee hangs up (its BYE would otherwise
+			// race the caller's commands).
+			ctx, cancel := context.WithTimeout(context.Background(), flowWait)
+			defer cancel()
 			for _, x := range []struct {
 				p    *proc
 				want string
 			}{{f.l, "sipstreams: /accept-proposal: no proposal to accept"}, {f.l, "sipstreams: /reject-proposal: not possible now:"}, {f.c, "sipstreams: /cancel-proposal: not possible now:"}, {f.c, "/remove: the session has no nosuch stream"}} {
-				if !strings.Contains(x.p.errb.String(), x.want) {
+				if !x.p.errb.waitFor(ctx, x.want) {
 					f.t.Errorf("%s's stderr does not say %q: %q", x.p.who, x.want, x.p.errb.String())
 				}
 			}
+			f.endByCallee()
+			f.stop()
 			f.check(f.c, seq(callerStart, sessionEnd))
 			f.check(f.l, seq(calleeStart, sessionEnd))
 			f.data(f.c, "SIPSessionDidEnd", 0, map[string]any{"originator": "remote"})

@@ -55,11 +55,13 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	a := &incomingCall{r: r, offer: offerText, phase: phaseOffered}
 	s.op = a
 	s.setStreams(nil, proposed)
-	if !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.gotCancel(a) }) }) {
-		s.gotCancel(a) // cancelled already
-		return
-	}
+	cancelled := !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.gotCancel(a) }) })
 	s.post(SIPSessionNewIncoming, NewIncomingData{Streams: proposed, Headers: s.requestHeaders})
+	if cancelled {
+		// The CANCEL came before we could listen for it (sipgo answered
+		// it): the session ends as one cancelled while incoming.
+		s.gotCancel(a)
+	}
 }
 
 // dispatch asks the stream source, for every m-line with a port (only

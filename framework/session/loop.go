@@ -16,21 +16,34 @@ import (
 // timer, an API call — never waits for the session.
 type inbox struct {
 	mu     sync.Mutex
-	tasks  []func()
+	tasks  []task
 	closed bool
 	ready  chan struct{} // holds a token while tasks wait
+}
+
+// task is a message to the loop; drop, if set, runs instead when the loop
+// exits before handling it (a response that still needs its ACK).
+type task struct {
+	run, drop func()
 }
 
 func newInbox() *inbox { return &inbox{ready: make(chan struct{}, 1)} }
 
 // push queues f for the loop; false once the loop has exited.
-func (q *inbox) push(f func()) bool {
+func (q *inbox) push(f func()) bool { return q.pushOr(f, nil) }
+
+// pushOr queues f for the loop; if the loop exits before it runs f, or
+// has exited already (false), drop runs instead.
+func (q *inbox) pushOr(f, drop func()) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
+		if drop != nil {
+			drop()
+		}
 		return false
 	}
-	q.tasks = append(q.tasks, f)
+	q.tasks = append(q.tasks, task{f, drop})
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
@@ -46,18 +59,25 @@ func (q *inbox) next() (func(), bool) {
 	if len(q.tasks) == 0 {
 		return nil, false
 	}
-	f := q.tasks[0]
-	q.tasks[0] = nil
+	t := q.tasks[0]
+	q.tasks[0] = task{}
 	q.tasks = q.tasks[1:]
-	return f, true
+	return t.run, true
 }
 
-// close refuses every later push and drops what is queued.
+// close refuses every later push and drops what is queued, running the
+// drop of each.
 func (q *inbox) close() {
 	q.mu.Lock()
 	q.closed = true
+	left := q.tasks
 	q.tasks = nil
 	q.mu.Unlock()
+	for _, t := range left {
+		if t.drop != nil {
+			t.drop()
+		}
+	}
 }
 
 // run is the session's loop: the one goroutine that owns its state. It
@@ -173,6 +193,11 @@ type txEvents struct {
 	// failed is called instead of a final response: timeout, transport
 	// error, or ctx ended.
 	failed func(err error)
+	// orphan, if set, takes a final response that comes once the
+	// session's loop has exited (a 2xx still needs its ACK); it runs on
+	// the sending goroutine. Such a request is followed to its final
+	// response whatever becomes of the session.
+	orphan func(res *sip.Response)
 }
 
 // send sends req over route from a goroutine of its own (a TCP or TLS
@@ -185,26 +210,41 @@ func (s *Session) send(ctx context.Context, req *sip.Request, route engine.Route
 	go func() {
 		defer s.m.wg.Done()
 		tx, err := sig.Request(ctx, req, route)
-		if !s.q.push(func() {
+		alive := s.q.push(func() {
 			if ev.sent != nil {
 				ev.sent(tx, err)
 			}
-		}) && tx != nil {
-			tx.Terminate()
-			return
-		}
+		})
 		if err != nil {
 			return
 		}
+		if !alive && ev.orphan == nil {
+			tx.Terminate()
+			return
+		}
 		defer tx.Terminate()
+		deliver := func(f func()) bool {
+			alive = alive && s.q.push(f)
+			return alive
+		}
 		for {
 			select {
 			case res := <-tx.Responses():
 				if res == nil {
 					continue
 				}
-				if ev.response != nil {
-					s.q.push(func() { ev.response(res) })
+				var orphan func()
+				if res.StatusCode >= 200 && ev.orphan != nil {
+					orphan = func() { ev.orphan(res) }
+				}
+				if alive {
+					alive = s.q.pushOr(func() {
+						if ev.response != nil {
+							ev.response(res)
+						}
+					}, orphan)
+				} else if orphan != nil {
+					orphan()
 				}
 				if res.StatusCode >= 200 {
 					return
@@ -215,12 +255,12 @@ func (s *Session) send(ctx context.Context, req *sip.Request, route engine.Route
 					err = errNoFinal
 				}
 				if ev.failed != nil {
-					s.q.push(func() { ev.failed(err) })
+					deliver(func() { ev.failed(err) })
 				}
 				return
 			case <-ctx.Done():
 				if ev.failed != nil {
-					s.q.push(func() { ev.failed(ctx.Err()) })
+					deliver(func() { ev.failed(ctx.Err()) })
 				}
 				return
 			}

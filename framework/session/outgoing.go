@@ -156,7 +156,15 @@ func (s *Session) tryRoute(c *outgoingCall, offer string) {
 // sendInvite sends one INVITE of the call; notSent is called when it
 // could not be sent.
 func (s *Session) sendInvite(c *outgoingCall, req *sip.Request, r engine.Route, notSent func(error)) {
-	s.send(s.ctx, req, r, txEvents{
+	sig := s.m.cfg.Signalling
+	s.send(s.m.life, req, r, txEvents{
+		orphan: func(res *sip.Response) {
+			// Answered after we gave the call up: the dialog exists, end it.
+			if res.StatusCode < 300 {
+				_ = sig.Write(ackFor(req, res), r)
+				s.fireAndForget(byeFor(req, res), r, 2*ShortReinviteTimeout)
+			}
+		},
 		sent: func(tx sip.ClientTransaction, err error) {
 			if s.op != c {
 				return
@@ -290,6 +298,30 @@ func cancelFor(inv *sip.Request) *sip.Request {
 	c.AppendHeader(sip.HeaderClone(inv.CallID()))
 	c.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
 	return c
+}
+
+// ackFor is the ACK of a 2xx to our INVITE inv, built from the two
+// messages alone (the session may be gone).
+func ackFor(inv *sip.Request, res *sip.Response) *sip.Request {
+	return inDialogFor(sip.ACK, inv, res, inv.CSeq().SeqNo)
+}
+
+// byeFor is a BYE for the dialog a 2xx to inv made.
+func byeFor(inv *sip.Request, res *sip.Response) *sip.Request {
+	return inDialogFor(sip.BYE, inv, res, inv.CSeq().SeqNo+1)
+}
+
+func inDialogFor(method sip.RequestMethod, inv *sip.Request, res *sip.Response, cseq uint32) *sip.Request {
+	target := inv.Recipient
+	if c := contactOf(res); c != nil {
+		target = c.Address
+	}
+	req := sip.NewRequest(method, target)
+	req.AppendHeader(sip.HeaderClone(inv.From()))
+	req.AppendHeader(sip.HeaderClone(res.To()))
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
+	return req
 }
 
 // sendAck acknowledges a 2xx to our INVITE inv.

@@ -194,16 +194,16 @@ func (s *Session) receiveProposal(r *serverReq, offerText string, offer *sdpSess
 		s.state = StateReceivedProposal
 		s.proposed = proposed
 	})
-	if !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.proposalCancelled(rr) }) }) {
-		s.proposalCancelled(rr) // cancelled already
-		return
-	}
+	cancelled := !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.proposalCancelled(rr) }) })
 	rr.timer = s.after(s.inviteTimeout(), func() {
 		if s.op == rr && rr.phase == phaseDeciding {
 			s.rejectProposal(rr, 408, "Request Timeout")
 		}
 	})
 	s.postProposal(SIPSessionNewProposal, NewProposalData{Originator: Remote, ProposedStreams: proposed})
+	if cancelled {
+		s.proposalCancelled(rr) // the CANCEL came before we listened for it
+	}
 }
 
 // proposalCancelled: the peer cancelled its proposal (sipgo answered 487).

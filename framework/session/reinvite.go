@@ -165,7 +165,15 @@ func (s *Session) reinvite(lr *localReinvite) {
 	lr.req, lr.tx, lr.cancelTx = req, nil, false
 	s.stopTimer(lr.timer)
 	lr.timer = s.after(lr.timeout, func() { s.reinviteTimeout(lr, req) })
-	s.send(s.ctx, req, s.route, txEvents{
+	route, sig := s.route, s.m.cfg.Signalling
+	s.send(s.m.life, req, route, txEvents{
+		orphan: func(res *sip.Response) {
+			// Answered once the session was gone: a 2xx still gets its
+			// ACK (sipgo's transaction ACKs a failure).
+			if res.StatusCode < 300 {
+				_ = sig.Write(ackFor(req, res), route)
+			}
+		},
 		sent: func(tx sip.ClientTransaction, err error) {
 			if s.op != lr || lr.req != req {
 				return
@@ -181,7 +189,14 @@ func (s *Session) reinvite(lr *localReinvite) {
 			}
 		},
 		response: func(res *sip.Response) {
-			if s.op != lr || lr.req != req || res.StatusCode < 200 {
+			if res.StatusCode < 200 {
+				return
+			}
+			if s.op != lr || lr.req != req {
+				// Abandoned (the session ends): a 2xx still gets its ACK.
+				if res.StatusCode < 300 {
+					s.sendAck(req)
+				}
 				return
 			}
 			s.reinviteResponse(lr, res)
