@@ -22,6 +22,9 @@ import (
 type launcher struct {
 	jobs chan func()
 	done chan struct{}
+
+	mu     sync.Mutex
+	closed bool
 }
 
 func newLauncher() *launcher {
@@ -38,14 +41,25 @@ func newLauncher() *launcher {
 	return l
 }
 
+// run runs fn on the launcher's thread; after close it returns ErrClosed
+// (a Discover still running when Close ends).
 func (l *launcher) run(fn func() error) error {
 	errc := make(chan error, 1)
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
 	l.jobs <- func() { errc <- fn() }
+	l.mu.Unlock()
 	return <-errc
 }
 
 func (l *launcher) close() {
+	l.mu.Lock()
+	l.closed = true
 	close(l.jobs)
+	l.mu.Unlock()
 	<-l.done
 }
 
