@@ -281,13 +281,19 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 // launch starts one process, hands it the contract and checks its manifest,
-// all within the start timeout: go-plugin bounds only the handshake (and
-// waits, once it has one, for the plugin's stdio stream), so a watchdog
-// kills the process group when the start timeout is over.
+// all within the start timeout counted from the exec: go-plugin bounds only
+// the handshake (and then waits for the plugin's stdio stream as long as the
+// process lives), so a watchdog kills the process group when the start
+// timeout is over.
 func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	cfg := &p.r.cfg
 	inst := &instance{p: p, streams: map[uint64]*Stream{}, orphans: map[uint64][]*sdk.Notification{}}
 	began := time.Now()
+	// sctx ends with ctx, or with errStartTimeout once the start timeout
+	// has passed since the exec; then the watchdog kills the group.
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var timer *time.Timer
 	var proc atomic.Pointer[procRunner] // for the watchdog
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
@@ -295,6 +301,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		RunnerFunc: runnerFunc(p.path, p.r.launch, func(r *procRunner) {
 			inst.proc = r
 			proc.Store(r)
+			r.onStart = func() { timer = time.AfterFunc(cfg.startTimeout, func() { cancel(errStartTimeout) }) }
 		}),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -306,14 +313,17 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		SyncStderr:       io.Discard,
 	})
 	inst.client = client
-	sctx, cancel := context.WithDeadline(ctx, began.Add(cfg.startTimeout))
-	defer cancel()
 	stopWatchdog := context.AfterFunc(sctx, func() {
 		if r := proc.Load(); r != nil {
 			_ = r.Kill(context.Background())
 		}
 	})
-	timedOut := func() bool { return sctx.Err() != nil && ctx.Err() == nil }
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	timedOut := func() bool { return errors.Is(context.Cause(sctx), errStartTimeout) }
 	notServing := func() error {
 		return fmt.Errorf("handshake received, but the plugin did not serve within the start timeout (%s)", cfg.startTimeout)
 	}
@@ -357,14 +367,20 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		return fail(fmt.Errorf("manifest served over gRPC (%s, %d types) differs from `describe` (%s, %d types)",
 			m.Name, len(m.StreamTypes), described.Name, len(described.StreamTypes)))
 	}
-	if !stopWatchdog() {
-		return fail(notServing())
+	if !stopWatchdog() { // killed just now
+		if timedOut() {
+			return fail(notServing())
+		}
+		return fail(context.Cause(sctx))
 	}
 	p.mu.Lock()
 	p.readyIn = time.Since(began)
 	p.mu.Unlock()
 	return inst, nil
 }
+
+// errStartTimeout ends a start that took longer than the start timeout.
+var errStartTimeout = errors.New("start timeout")
 
 // startError explains a failed start: when the process died before the
 // handshake, how it ended and what it last said on stderr beat go-plugin's

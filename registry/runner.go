@@ -78,6 +78,8 @@ type procRunner struct {
 	childOut, childErr *os.File
 	pid                int
 	tail               tailBuffer // the end of the plugin's stderr
+	// onStart, when set, is called once the process runs, from Start.
+	onStart func()
 
 	waitErr error
 	exited  chan struct{}
@@ -115,6 +117,9 @@ func (r *procRunner) Start(context.Context) error {
 	}
 	r.pid = r.group.cmd.Process.Pid
 	go r.reap()
+	if r.onStart != nil {
+		r.onStart()
+	}
 	return nil
 }
 
