@@ -11,9 +11,23 @@
 // stream types, match rules) and, when pinning is configured, its SHA-256 is
 // checked. It is then started with go-plugin (gRPC only, AutoMTLS, raised
 // message limits, unix sockets in a short directory) within a bounded start
-// timeout. A binary that is not a plugin, exits at start, never handshakes,
+// timeout, which covers the handshake and the first Describe served over
+// gRPC. A binary that is not a plugin, exits at start, never handshakes,
 // speaks another contract version or writes noise on stdout is reported with
 // the reason (Plugins) and skipped; the others load.
+//
+// # Processes
+//
+// Every plugin process (and its `describe`) is forked from one OS thread
+// locked for the registry's lifetime and leads a process group of its own
+// (Linux). The registry kills the whole group — on a failed or timed-out
+// start, on a crash or hang before a restart, at Close — and, when the
+// plugin exits by itself, whatever it left in its group before reaping it.
+// It reaps the process itself and reads its stdout and stderr at most
+// a second (waitDelay) past its death, so a child that escaped the group and
+// holds the pipes cannot block a start, a restart or Close; a plugin that
+// does not answer the graceful shutdown at Close is killed after a grace
+// period. Whatever one plugin does, the others load and serve.
 //
 // # Dispatch
 //

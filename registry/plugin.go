@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -206,15 +207,32 @@ func fileSHA256(path string) (string, error) {
 func (p *Plugin) describe(ctx context.Context) (*sdk.Manifest, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.r.cfg.describeTime)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, p.path, "describe")
+	cmd := exec.Command(p.path, "describe")
 	var stdout, stderr limitedBuffer
 	stdout.max, stderr.max = 1<<20, 4<<10
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = time.Second
+	// Its group is killed when it exits; a process that left the group
+	// cannot keep the output open past WaitDelay.
+	cmd.WaitDelay = waitDelay
 	setProcAttr(cmd)
-	err := cmd.Run()
+	g := &procGroup{cmd: cmd}
+	if err := g.start(p.r.launch); err != nil {
+		return nil, fmt.Errorf("not a sipstreams plugin: `describe` did not start: %v", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- g.wait() }()
+	var err error
+	select {
+	case err = <-waited:
+	case <-ctx.Done():
+		_ = g.kill()
+		err = <-waited
+	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("`describe` did not finish within %s", p.r.cfg.describeTime)
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil // it exited with status 0; something it started held stdout
 	}
 	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
@@ -262,15 +280,29 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// launch starts one process, hands it the contract and checks its manifest.
+// launch starts one process, hands it the contract and checks its manifest,
+// all within the start timeout counted from the exec: go-plugin bounds only
+// the handshake (and then waits for the plugin's stdio stream as long as the
+// process lives), so a watchdog kills the process group when the start
+// timeout is over.
 func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	cfg := &p.r.cfg
 	inst := &instance{p: p, streams: map[uint64]*Stream{}, orphans: map[uint64][]*sdk.Notification{}}
 	began := time.Now()
+	// sctx ends with ctx, or with errStartTimeout once the start timeout
+	// has passed since the exec; then the watchdog kills the group.
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var timer *time.Timer
+	var proc atomic.Pointer[procRunner] // for the watchdog
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.VersionedPlugins(),
-		RunnerFunc:       runnerFunc(p.path, p.r.launch, func(r *procRunner) { inst.proc = r }),
+		RunnerFunc: runnerFunc(p.path, p.r.launch, func(r *procRunner) {
+			inst.proc = r
+			proc.Store(r)
+			r.onStart = func() { timer = time.AfterFunc(cfg.startTimeout, func() { cancel(errStartTimeout) }) }
+		}),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		StartTimeout:     cfg.startTimeout,
@@ -281,13 +313,36 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		SyncStderr:       io.Discard,
 	})
 	inst.client = client
+	stopWatchdog := context.AfterFunc(sctx, func() {
+		if r := proc.Load(); r != nil {
+			_ = r.Kill(context.Background())
+		}
+	})
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	timedOut := func() bool { return errors.Is(context.Cause(sctx), errStartTimeout) }
+	notServing := func() error {
+		return fmt.Errorf("handshake received, but the plugin did not serve within the start timeout (%s)", cfg.startTimeout)
+	}
 	fail := func(err error) (*instance, error) {
-		client.Kill()
+		stopWatchdog()
+		// Kill the group first: go-plugin's Kill asks a plugin that has
+		// handshaken to shut down, and a hung one never answers.
+		if inst.proc != nil {
+			_ = inst.proc.Kill(context.Background())
+		}
+		client.Kill() // reaps and releases go-plugin's goroutines
 		return nil, err
 	}
 	cp, err := client.Client()
 	if err != nil {
-		return fail(inst.startError(err))
+		if timedOut() && client.ReattachConfig() != nil {
+			return fail(notServing())
+		}
+		return fail(inst.startError(err, timedOut()))
 	}
 	inst.cp = cp
 	prov, err := sdk.Dispense(cp)
@@ -295,10 +350,11 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		return fail(err)
 	}
 	inst.prov = prov
-	dctx, cancel := context.WithTimeout(ctx, cfg.startTimeout)
-	defer cancel()
-	m, err := prov.Describe(dctx)
+	m, err := prov.Describe(sctx)
 	if err != nil {
+		if timedOut() {
+			return fail(notServing())
+		}
 		return fail(fmt.Errorf("Describe: %w", err))
 	}
 	if err := m.Validate(); err != nil {
@@ -311,16 +367,25 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 		return fail(fmt.Errorf("manifest served over gRPC (%s, %d types) differs from `describe` (%s, %d types)",
 			m.Name, len(m.StreamTypes), described.Name, len(described.StreamTypes)))
 	}
+	if !stopWatchdog() { // killed just now
+		if timedOut() {
+			return fail(notServing())
+		}
+		return fail(context.Cause(sctx))
+	}
 	p.mu.Lock()
 	p.readyIn = time.Since(began)
 	p.mu.Unlock()
 	return inst, nil
 }
 
+// errStartTimeout ends a start that took longer than the start timeout.
+var errStartTimeout = errors.New("start timeout")
+
 // startError explains a failed start: when the process died before the
 // handshake, how it ended and what it last said on stderr beat go-plugin's
 // "Unrecognized remote plugin message".
-func (inst *instance) startError(err error) error {
+func (inst *instance) startError(err error, timedOut bool) error {
 	r := inst.proc
 	if r == nil {
 		return fmt.Errorf("start: %s", firstLine(err.Error()))
@@ -334,14 +399,14 @@ func (inst *instance) startError(err error) error {
 	}
 	// go-plugin kills the process itself when the handshake fails: only an
 	// exit of the plugin's own is explained by its status.
-	if r.hasExited() && !strings.Contains(err.Error(), "timeout") && r.exitReason() != "signal: killed" {
+	if r.hasExited() && !timedOut && !strings.Contains(err.Error(), "timeout") && r.exitReason() != "signal: killed" {
 		msg := "exited before the handshake (" + r.exitReason() + ")"
 		if last := r.tail.lastLine(); last != "" {
 			msg += ": " + firstLine(last)
 		}
 		return errors.New(msg)
 	}
-	if strings.Contains(err.Error(), "timeout while waiting for plugin to start") {
+	if timedOut || strings.Contains(err.Error(), "timeout while waiting for plugin to start") {
 		return fmt.Errorf("no go-plugin handshake within the start timeout (%s)", inst.p.r.cfg.startTimeout)
 	}
 	return fmt.Errorf("start: %s", firstLine(err.Error()))
@@ -615,8 +680,14 @@ func (p *Plugin) drain(ctx context.Context) {
 	}
 }
 
-// shutdown stops the process; the supervisor must have stopped.
-func (p *Plugin) shutdown() {
+// shutdownGrace bounds a plugin's graceful shutdown at Close: go-plugin
+// asks the plugin over gRPC and would wait for ever for a hung one's answer.
+// It is longer than go-plugin's own wait for the exit that follows.
+const shutdownGrace = 3 * time.Second
+
+// shutdown stops the process, gracefully within shutdownGrace (or ctx),
+// then by killing its group; the supervisor must have stopped.
+func (p *Plugin) shutdown(ctx context.Context) {
 	p.mu.Lock()
 	inst := p.inst
 	if p.state != StateRefused {
@@ -630,7 +701,22 @@ func (p *Plugin) shutdown() {
 	for _, s := range inst.kill("plugin stopped") {
 		s.fail("plugin stopped")
 	}
-	inst.client.Kill() // graceful shutdown over gRPC, then kill
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inst.client.Kill() // graceful shutdown over gRPC, then kill
+	}()
+	t := time.NewTimer(shutdownGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	p.log.Warn("plugin did not shut down: killing its process group", "pid", inst.proc.pid)
+	_ = inst.proc.Kill(context.Background())
+	<-done // the process is gone: go-plugin's Shutdown call and Kill return
 }
 
 // hclogAdapter folds go-plugin's hclog output (including the plugin's own

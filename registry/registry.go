@@ -345,7 +345,7 @@ func (r *Registry) Close(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.shutdown()
+			p.shutdown(ctx)
 		}()
 	}
 	wg.Wait()

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +22,9 @@ import (
 type launcher struct {
 	jobs chan func()
 	done chan struct{}
+
+	mu     sync.Mutex
+	closed bool
 }
 
 func newLauncher() *launcher {
@@ -39,61 +41,109 @@ func newLauncher() *launcher {
 	return l
 }
 
+// run runs fn on the launcher's thread; after close it returns ErrClosed
+// (a Discover still running when Close ends).
 func (l *launcher) run(fn func() error) error {
 	errc := make(chan error, 1)
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
 	l.jobs <- func() { errc <- fn() }
+	l.mu.Unlock()
 	return <-errc
 }
 
 func (l *launcher) close() {
+	l.mu.Lock()
+	l.closed = true
 	close(l.jobs)
+	l.mu.Unlock()
 	<-l.done
 }
 
-// procRunner is a go-plugin runner.Runner for a local child process that
-// records how the process ended and signals it on exited.
+// procRunner is a go-plugin runner.Runner for a local child process in a
+// process group of its own. It reaps the process itself, as soon as it
+// exits: the group is killed, the pipes are read to their end (or given up
+// after waitDelay) and exited is closed. go-plugin reads the pipes to their
+// end before it calls Wait, so neither a hung plugin nor a child holding
+// its stdout or stderr can hold the host.
 type procRunner struct {
-	cmd    *exec.Cmd
+	group  procGroup
 	launch *launcher
-	stdout io.ReadCloser
-	stderr io.ReadCloser
-	pid    int
-	tail   tailBuffer // the end of the plugin's stderr
+	stdout *pipeEnd
+	stderr *pipeEnd
+	// The pipes' write ends, closed in the host once the child has them.
+	childOut, childErr *os.File
+	pid                int
+	tail               tailBuffer // the end of the plugin's stderr
+	// onStart, when set, is called once the process runs, from Start.
+	onStart func()
 
-	waitOnce sync.Once
-	waitErr  error
-	exited   chan struct{}
+	waitErr error
+	exited  chan struct{}
 }
 
 var _ runner.Runner = (*procRunner)(nil)
 
 func newProcRunner(cmd *exec.Cmd, l *launcher) (*procRunner, error) {
-	stdout, err := cmd.StdoutPipe()
+	stdout, childOut, err := newPipe()
 	if err != nil {
 		return nil, err
 	}
-	stderr, err := cmd.StderrPipe()
+	stderr, childErr, err := newPipe()
 	if err != nil {
+		stdout.Close()
+		childOut.Close()
 		return nil, err
 	}
+	cmd.Stdout, cmd.Stderr = childOut, childErr
 	setProcAttr(cmd)
-	return &procRunner{cmd: cmd, launch: l, stdout: stdout, stderr: stderr, exited: make(chan struct{})}, nil
+	return &procRunner{group: procGroup{cmd: cmd}, launch: l, stdout: stdout, stderr: stderr,
+		childOut: childOut, childErr: childErr, exited: make(chan struct{})}, nil
 }
 
 func (r *procRunner) Start(context.Context) error {
-	if err := r.launch.run(r.cmd.Start); err != nil {
+	err := r.group.start(r.launch)
+	r.childOut.Close()
+	r.childErr.Close()
+	if err != nil {
+		r.stdout.Close()
+		r.stderr.Close()
+		r.waitErr = err
+		close(r.exited)
 		return err
 	}
-	r.pid = r.cmd.Process.Pid
+	r.pid = r.group.cmd.Process.Pid
+	go r.reap()
+	if r.onStart != nil {
+		r.onStart()
+	}
 	return nil
 }
 
-// Wait waits for the process; go-plugin calls it once, from its own goroutine.
+// reap waits for the process, kills its group, lets the pipes drain for at
+// most waitDelay and closes exited. It ends with the process, which Kill
+// ends.
+func (r *procRunner) reap() {
+	err := r.group.wait()
+	ctx, cancel := context.WithTimeout(context.Background(), waitDelay)
+	defer cancel()
+	for _, p := range []*pipeEnd{r.stdout, r.stderr} {
+		select {
+		case <-p.eof:
+		case <-ctx.Done():
+		}
+	}
+	r.stdout.Close()
+	r.stderr.Close()
+	r.waitErr = err
+	close(r.exited)
+}
+
+// Wait waits until the process has been reaped.
 func (r *procRunner) Wait(context.Context) error {
-	r.waitOnce.Do(func() {
-		r.waitErr = r.cmd.Wait()
-		close(r.exited)
-	})
 	<-r.exited
 	return r.waitErr
 }
@@ -106,14 +156,9 @@ func (r *procRunner) exitReason() string {
 	return "exited with status 0"
 }
 
+// Kill SIGKILLs the process with its whole process group.
 func (r *procRunner) Kill(context.Context) error {
-	if r.cmd.Process == nil {
-		return nil
-	}
-	if err := r.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	return nil
+	return r.group.kill()
 }
 
 func (r *procRunner) Stdout() io.ReadCloser { return r.stdout }
@@ -166,7 +211,7 @@ func (t *tailBuffer) lastLine() string {
 	}
 	return line
 }
-func (r *procRunner) Name() string { return r.cmd.Path }
+func (r *procRunner) Name() string { return r.group.cmd.Path }
 func (r *procRunner) ID() string   { return fmt.Sprint(r.pid) }
 
 func (r *procRunner) Diagnose(context.Context) string {
