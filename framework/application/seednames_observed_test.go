@@ -131,7 +131,7 @@ var seedNameTable = map[string]seedEntry{
 	"AudioStreamDidTimeout":                   {Scenario: scnSilentPeer, On: onAlice},
 
 	"MSRPTransportTrace": {Scenario: scnCall, On: onAlice},
-	"MSRPLibraryLog":     {Issue: 9, Why: "nothing posts it: the MSRP code logs through slog only"},
+	"MSRPLibraryLog":     {Scenario: scnCall, On: onAlice},
 
 	"ChatStreamGotMessage":             {Scenario: scnCall, On: onBob},
 	"ChatStreamDidDeliverMessage":      {Scenario: scnCall, On: onAlice},

@@ -96,6 +96,11 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 		sessions:  map[string]*Session{},
 		pending:   map[string]*Pending{},
 	}
+	if tc != nil {
+		c.log.Debug("connection established", "transport", "tls")
+	} else {
+		c.log.Debug("connection established", "transport", "tcp")
+	}
 	// Every Add before the first goroutine starts: the reader may hand a
 	// session to a caller who closes it, and waits, at once.
 	n := 2
@@ -148,6 +153,7 @@ func (c *Conn) Close() error {
 // Conn's own goroutines.
 func (c *Conn) shutdown(cause error) {
 	c.closeOnce.Do(func() {
+		c.log.Debug("connection closed", "cause", cause)
 		c.mu.Lock()
 		c.err = cause
 		txns := c.txns

@@ -23,8 +23,17 @@ func TestTransportTrace(t *testing.T) {
 		t.Errorf("offerer traced the SEND out: %v, its 200 in: %v; names %v", out, in, offerer.rec.Names(0))
 	}
 	for _, n := range answerer.rec.Names(0) {
-		if n == TransportTrace {
-			t.Fatalf("the answerer traced without logs.trace_msrp")
+		if n == TransportTrace || n == LibraryLog {
+			t.Fatalf("the answerer traced without logs.trace_msrp: %s", n)
 		}
+	}
+	// The library's own log lines (the connection made) as MSRPLibraryLog.
+	var established bool
+	for _, n := range offerer.rec.Of(0, LibraryLog) {
+		d := data[LibraryLogData](t, &n)
+		established = established || (d.Level == "DEBUG" && strings.HasPrefix(d.Message, "connection established") && strings.Contains(d.Message, "remote="))
+	}
+	if !established {
+		t.Errorf("no MSRPLibraryLog for the connection made: %v", offerer.rec.Names(0))
 	}
 }
