@@ -48,6 +48,16 @@ func cmdAudio(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	sub := args[0]
+	switch sub {
+	case "devices", "play", "tones":
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, audioUsage)
+		return 0
+	default:
+		// Refused before any plugin starts.
+		fmt.Fprintf(stderr, "sipstreams: audio: unknown subcommand %q\n%s", sub, audioUsage)
+		return 2
+	}
 	fs := flag.NewFlagSet("audio "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cf := &commonFlags{}

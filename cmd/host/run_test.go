@@ -68,6 +68,7 @@ func TestUsageAndVersion(t *testing.T) {
 		{[]string{"version"}, 0, "plugin contract 1.0"},
 		{[]string{"help"}, 0, "commands:"},
 		{[]string{"frobnicate"}, 2, ""},
+		{[]string{"audio", "--help"}, 0, "usage: sipstreams audio"},
 	} {
 		code, out, _ := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(out, tc.out) {

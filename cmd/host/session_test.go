@@ -260,6 +260,8 @@ func TestCallUsage(t *testing.T) {
 		{[]string{"call", "sip:bob@127.0.0.1:5060", "--stream", "nosuch", "--plugin-dir", dir}, 1, "cannot create a nosuch stream"},
 		{[]string{"listen", "--listen", "sctp:127.0.0.1:0"}, 2, "transport:ip:port"},
 		{[]string{"listen", "--offer"}, 2, "flag needs an argument"},
+		// Without starting a plugin.
+		{[]string{"audio", "frobnicate", "--plugin-dir", dir}, 2, "unknown subcommand \"frobnicate\""},
 		// message has flags of its own, shared with call where they mean
 		// the same.
 		{[]string{"message", "sip:bob@127.0.0.1:5060"}, 2, "usage: sipstreams message"},
