@@ -25,14 +25,22 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var mf mediaFlags
 	var autoAnswer *bool
 	var offer stringList
+	var debugAddr string
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
 		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
 		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
+		fs.StringVar(&debugAddr, "debug-addr", "", "serve Go's runtime profiles (goroutine, heap, …) over HTTP on this loopback `ip:port` (port 0 picks one), for diagnosis")
 	})
 	if !ok {
 		return 2
+	}
+	if debugAddr != "" {
+		if err := checkDebugAddr(debugAddr); err != nil {
+			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+			return 2
+		}
 	}
 	if err := mf.check(); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -68,6 +76,16 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	pr.event("account", map[string]any{"uri": acc.URI.String(), "auto_answer": *autoAnswer},
 		"listening on %s as %s", strings.Join(addrs, " "), acc.URI.String())
+	if debugAddr != "" {
+		d, err := serveDebug(debugAddr)
+		if err != nil {
+			pr.release()
+			fmt.Fprintf(stderr, "sipstreams: --debug-addr: %v\n", err)
+			return 1
+		}
+		defer d.Close()
+		pr.event("debug", map[string]any{"url": d.url}, "debug %s", d.url)
+	}
 	if !*autoAnswer {
 		pr.say("%s", listenHelp)
 	}

@@ -30,6 +30,8 @@ type jsonLine struct {
 	Data      map[string]any `json:"data"`
 	// Statistics is the /stats line's.
 	Statistics map[string]any `json:"statistics"`
+	// URL is the debug line's (listen --debug-addr).
+	URL string `json:"url"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next

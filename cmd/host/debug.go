@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The debug listener of `listen --debug-addr`: Go's runtime profiles
+// (runtime/pprof's named profiles: goroutine, heap, allocs, threadcreate,
+// block, mutex) over HTTP, on a loopback address only, for diagnosis:
+//
+//	curl 'http://127.0.0.1:PORT/debug/pprof/goroutine?debug=1'   # "goroutine profile: total N", then the stacks
+//	go tool pprof http://127.0.0.1:PORT/debug/pprof/heap
+//
+// It is what the attack soak reads the host's goroutine count from. It
+// serves the profiles of runtime/pprof itself, not net/http/pprof, so that
+// nothing is registered on http.DefaultServeMux.
+
+// errDebugAddr is a --debug-addr that is not a loopback ip:port.
+var errDebugAddr = errors.New("--debug-addr must be a loopback ip:port (127.0.0.1:0, [::1]:6060)")
+
+// checkDebugAddr refuses an address that is not a loopback IP and port.
+func checkDebugAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errDebugAddr, err)
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: %q is not a loopback IP address", errDebugAddr, host)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%w: bad port %q", errDebugAddr, port)
+	}
+	return nil
+}
+
+// debugServer serves the profiles until Close.
+type debugServer struct {
+	srv  *http.Server
+	url  string
+	done chan struct{}
+}
+
+// serveDebug listens on addr (checked by checkDebugAddr) and serves the
+// runtime profiles under /debug/pprof/NAME (?debug=1 or 2 for text).
+func serveDebug(addr string) (*debugServer, error) {
+	if err := checkDebugAddr(addr); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/")
+		if name == "" {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			for _, p := range pprof.Profiles() {
+				fmt.Fprintf(w, "%s %d\n", p.Name(), p.Count())
+			}
+			return
+		}
+		p := pprof.Lookup(name)
+		if p == nil {
+			http.NotFound(w, r)
+			return
+		}
+		debug, _ := strconv.Atoi(r.URL.Query().Get("debug"))
+		if debug > 0 {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		} else {
+			w.Header().Set("Content-Type", "application/octet-stream")
+		}
+		_ = p.WriteTo(w, debug)
+	})
+	d := &debugServer{
+		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		url:  "http://" + ln.Addr().String() + "/debug/pprof/",
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(d.done)
+		_ = d.srv.Serve(ln)
+	}()
+	return d, nil
+}
+
+// Close stops serving and waits for the server's goroutine.
+func (d *debugServer) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d.srv.Shutdown(ctx) != nil {
+		_ = d.srv.Close()
+	}
+	<-d.done
+}

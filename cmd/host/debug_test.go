@@ -1,0 +1,52 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// goroutineTotal matches the first line of the goroutine profile in text.
+var goroutineTotal = regexp.MustCompile(`^goroutine profile: total (\d+)\n`)
+
+// TestListenDebugAddr: `listen --debug-addr 127.0.0.1:0` prints where it
+// serves the runtime profiles and serves them (the goroutine count the
+// attack soak reads); an address that is not loopback is refused as bad
+// usage, before anything starts.
+func TestListenDebugAddr(t *testing.T) {
+	for _, bad := range []string{"0.0.0.0:0", ":0", "192.0.2.1:6060", "localhost:0", "127.0.0.1"} {
+		code, _, errs := runCLI(t, "listen", "--debug-addr", bad, "--plugin-dir", pluginDir(t))
+		if code != 2 || !strings.Contains(errs, "--debug-addr must be a loopback ip:port") {
+			t.Errorf("--debug-addr %s: code %d, stderr %q", bad, code, errs)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		f, _ := startListener(t, []string{"--debug-addr", addr}, "udp:127.0.0.1:0")
+		l := f.awaitName(f.l, "debug")
+		url := l.URL
+		if !strings.HasPrefix(url, "http://"+strings.TrimSuffix(addr, "0")) || !strings.HasSuffix(url, "/debug/pprof/") {
+			f.fatalf("debug url %q for %s", url, addr)
+		}
+		get := func(path string) (int, string) {
+			res, err := http.Get(url + path)
+			if err != nil {
+				f.fatalf("GET %s: %v", path, err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		if code, body := get("goroutine?debug=1"); code != 200 || !goroutineTotal.MatchString(body) {
+			f.fatalf("goroutine profile: %d %.200q", code, body)
+		}
+		if code, body := get(""); code != 200 || !regexp.MustCompile(`(?m)^goroutine \d+$`).MatchString(body) || !strings.Contains(body, "heap ") {
+			f.fatalf("index: %d %q", code, body)
+		}
+		if code, _ := get("nosuch"); code != 404 {
+			f.fatalf("an unknown profile: %d, want 404", code)
+		}
+		f.quit()
+	}
+}
