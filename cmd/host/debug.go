@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 //
 //	curl 'http://127.0.0.1:PORT/debug/pprof/goroutine?debug=1'   # "goroutine profile: total N", then the stacks
 //	go tool pprof http://127.0.0.1:PORT/debug/pprof/heap
+//	curl 'http://127.0.0.1:PORT/debug/pprof/heap?gc=1&debug=1'       # after a garbage collection, with runtime.MemStats
 //
 // It is what the attack soak reads the host's goroutine count from. It
 // serves the profiles of runtime/pprof itself, not net/http/pprof, so that
@@ -73,6 +75,9 @@ func serveDebug(addr string) (*debugServer, error) {
 		if p == nil {
 			http.NotFound(w, r)
 			return
+		}
+		if gc, _ := strconv.Atoi(r.URL.Query().Get("gc")); gc > 0 && name == "heap" {
+			runtime.GC() // as net/http/pprof's heap?gc=1
 		}
 		debug, _ := strconv.Atoi(r.URL.Query().Get("debug"))
 		if debug > 0 {
