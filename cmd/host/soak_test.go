@@ -72,7 +72,7 @@ const (
 	soakRate      = 200              // good calls per second
 	soakDuration  = 45 * time.Second // of good calls; the attacks run as long
 	soakRSSSlack  = 50 << 20         // bytes of RSS a process may keep after the soak
-	soakSettle    = 60 * time.Second // bounds the wait for the sessions and goroutines to end
+	soakSettle    = 90 * time.Second // bounds the wait for the sessions and goroutines to end: a session whose ACK was lost may wait out Timer H and a BYE's Timer F (32 s each)
 	soakRSSWait   = 5 * time.Minute  // bounds the wait for the memory to come back (see TestAttackSoak)
 	soakChats     = 20               // chat sessions fed big-offset chunks
 	soakLongCalls = 8                // audio calls fed spoofed RTP

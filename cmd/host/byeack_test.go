@@ -1,0 +1,49 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestByeBeforeACK: the caller's ACK is lost (UDP) and its BYE comes
+// first. The host answers the BYE 200 and the session ends then — not
+// after waiting out the ACK (Timer H, 32 s) and sending a BYE of its own
+// ("Missing ACK") that the caller, done with the call, never answers
+// (Timer F, 32 s more): sessions that lingered a minute after the attack
+// soak's good calls (a lost ACK under the soak's UDP flood). RFC 3261
+// §12.1.1: the dialog is confirmed at the UAS once it sent the 2xx, and
+// §15.1.2: a UAS receiving a BYE terminates the session. FAILS until
+// framework/session ends the session on such a BYE (it answers 200 and
+// waits for the ACK).
+func TestByeBeforeACK(t *testing.T) {
+	f, ports := startListener(t, nil, "udp:127.0.0.1:0")
+	p := newUDPPeer(t, ports["udp:127.0.0.1"])
+	p.send(p.request("INVITE", "noack", 1, "", nil, echoSDP))
+	res := p.final()
+	if res.StatusCode != 200 {
+		f.fatalf("INVITE: %d", res.StatusCode)
+	}
+	tag, _ := res.To().Params.Get("tag")
+	// No ACK.
+	p.send(p.request("BYE", "noack", 2, tag, nil, ""))
+	deadline := time.Now().Add(flowWait)
+	for {
+		r, err := p.response(time.Until(deadline))
+		if err != nil {
+			f.fatalf("no answer to the BYE: %v", err)
+		}
+		if r.CSeq().MethodName == "BYE" {
+			if r.StatusCode != 200 {
+				f.fatalf("BYE answered %d", r.StatusCode)
+			}
+			break
+		}
+	}
+	start := time.Now()
+	l := f.await(f.l, "the session's end", func(l jsonLine) bool { return l.Name == "SIPSessionDidEnd" || l.Name == "SIPSessionDidFail" })
+	t.Logf("%s %v after the BYE's 200: %v", l.Name, time.Since(start).Round(time.Millisecond), l.Data)
+	if l.Name != "SIPSessionDidEnd" || l.Data["originator"] != "remote" {
+		t.Errorf("got %s %v, want SIPSessionDidEnd by the remote", l.Name, l.Data)
+	}
+	f.quit()
+}
