@@ -54,7 +54,7 @@ type outgoingCall struct {
 // order. It returns once the session took the call: SIPSessionNewOutgoing
 // is posted now and the outcome later (SIPSessionDidStart or
 // SIPSessionDidFail).
-func (s *Session) Connect(ctx context.Context, to sip.Uri, routes []engine.Route, streams []Stream, subject string) error {
+func (s *Session) Connect(ctx context.Context, to sip.Uri, routes []engine.Route, streams []Stream, subject string, opts ...ConnectOption) error {
 	if len(streams) == 0 {
 		return ErrNoStreams
 	}
@@ -68,6 +68,21 @@ func (s *Session) Connect(ctx context.Context, to sip.Uri, routes []engine.Route
 		if err := s.require("connect", StateNone); err != nil {
 			return err
 		}
+		var o connectOptions
+		for _, opt := range opts {
+			opt(&o)
+		}
+		for _, h := range o.headers {
+			switch strings.ToLower(h.Name()) {
+			case "to", "from", "via", "contact", "route", "record-route", "call-id", "cseq":
+				return fmt.Errorf("session: connect: the session writes the %s header itself", h.Name())
+			}
+		}
+		s.extra = o.headers
+		s.publish(func() {
+			s.localFocus = o.focus
+			s.transferInfo = o.transfer
+		})
 		s.connect(to, routes, streams, subject)
 		return nil
 	})
@@ -124,10 +139,13 @@ func (s *Session) outgoingInitialized(c *outgoingCall, ok []Stream, failed []str
 // inviteFor builds our INVITE for route r.
 func (s *Session) inviteFor(c *outgoingCall, r engine.Route, offer string) *sip.Request {
 	req := s.newRequest(sip.INVITE, s.remoteURI)
-	req.AppendHeader(&sip.ContactHeader{Address: s.m.cfg.Signalling.ContactFor(r, s.localURI.User)})
+	req.AppendHeader(s.contactFor(r))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	if s.subject != "" {
 		req.AppendHeader(sip.NewHeader("Subject", s.subject))
+	}
+	for _, h := range s.extra {
+		req.AppendHeader(sip.HeaderClone(h))
 	}
 	for _, h := range c.auth {
 		req.AppendHeader(h)
