@@ -265,6 +265,7 @@ func (s *Session) incomingAcked(a *incomingCall, ack *sip.Request) {
 			// The new session replaces old (RFC 3891 §3): end it now.
 			old.q.push(func() { old.endLocal("") })
 		}
+		s.focusStarted()
 		s.idle()
 	})
 }

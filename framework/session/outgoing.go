@@ -406,6 +406,7 @@ func (s *Session) outgoingAnswered(c *outgoingCall, res *sip.Response) {
 		})
 		s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Local, Method: "INVITE", Code: code, Reason: reason})
 		s.post(SIPSessionDidStart, DidStartData{Streams: accepted})
+		s.focusStarted()
 		s.idle()
 	})
 }
@@ -452,6 +453,7 @@ func (s *Session) fail(orig Originator, code int, reason, failure string, redire
 
 // terminate moves to terminated: the loop exits after this message.
 func (s *Session) terminate() {
+	s.closeSubDialogs()
 	s.op = nil
 	s.deferred = nil
 	s.stopAckWait()
