@@ -120,7 +120,8 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d: %s\n%s", code, errs, out)
 	}
-	for _, want := range []string{"== echo stream", "MediaStreamDidStart", "EchoStreamGotEcho", "B on_hold_by_remote=true", "B on_hold_by_remote=false", "MediaStreamDidEnd"} {
+	for _, want := range []string{"== echo stream", "== alice calls sip:bob@127.0.0.1", "MediaStreamDidStart", "EchoStreamGotEcho",
+		"bob's session SIPSessionDidChangeHoldState {\"on_hold\":true", "== alice holds: on hold true", "== alice unholds: on hold false", "bob's session SIPSessionDidEnd", "MediaStreamDidEnd"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
