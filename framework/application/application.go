@@ -294,6 +294,7 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		UserAgent:     a.userAgent(&doc.Settings),
 		Logger:        a.log,
 		InviteTimeout: doc.Settings.SIP.InviteTimeout,
+		Transfer:      a.placeTransferCall,
 		MaxSessions:   doc.Settings.SIP.MaxSessions,
 		MaxMediaLines: doc.Settings.SIP.MaxMediaStreams,
 	})

@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +26,13 @@ type callOptions struct {
 	account string
 	routes  []engine.Route
 	subject string
+	connect []session.ConnectOption
+}
+
+// WithConnectOptions passes options to the session's Connect: headers of
+// the INVITE, a transfer's Referred-By and Replaces, isfocus.
+func WithConnectOptions(opts ...session.ConnectOption) CallOption {
+	return func(o *callOptions) { o.connect = append(o.connect, opts...) }
 }
 
 // WithAccount calls from the configured account id (its address of
@@ -56,6 +64,7 @@ type Call struct {
 	target  sip.Uri
 	routes  []engine.Route
 	subject string
+	connect []session.ConnectOption
 	info    *sdk.SessionInfo // what the streams are prepared with
 
 	mu        sync.Mutex
@@ -104,7 +113,7 @@ func (a *Application) NewCall(ctx context.Context, target sip.Uri, opts ...CallO
 	}
 	s := sessions.NewSessionAs(acc)
 	return &Call{
-		app: a, s: s, acc: acc, target: target, routes: routes, subject: o.subject,
+		app: a, s: s, acc: acc, target: target, routes: routes, subject: o.subject, connect: o.connect,
 		info: &sdk.SessionInfo{
 			ID:             s.CallID(),
 			Direction:      sdk.DirectionOutgoing,
@@ -184,7 +193,7 @@ func (c *Call) Connect(ctx context.Context) error {
 	if c.connected || c.closed {
 		return ErrCallPlaced
 	}
-	if err := c.s.Connect(ctx, c.target, c.routes, c.streams, c.subject); err != nil {
+	if err := c.s.Connect(ctx, c.target, c.routes, c.streams, c.subject, c.connect...); err != nil {
 		return err
 	}
 	c.connected = true
@@ -242,4 +251,42 @@ func endStreams(streams ...session.Stream) {
 	for _, st := range streams {
 		_ = st.End(ctx)
 	}
+}
+
+// placeTransferCall places the call of a transfer the application
+// accepted (session.Config.Transfer): from the transferred session's
+// account to the target, one stream per type that can be made (the
+// reference makes audio only; at least one must be), with the transfer's
+// Referred-By and Replaces.
+func (a *Application) placeTransferCall(ctx context.Context, tc session.TransferCall) (*session.Session, error) {
+	opts := []CallOption{WithConnectOptions(tc.Options...)}
+	if tc.Account != nil {
+		a.mu.Lock()
+		p2p := a.account
+		a.mu.Unlock()
+		if p2p == nil || tc.Account.ID != p2p.ID {
+			opts = append(opts, WithAccount(tc.Account.ID))
+		}
+	}
+	c, err := a.NewCall(ctx, tc.Target, opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	var errs []error
+	for _, typ := range tc.Types {
+		if _, err := c.AddStream(ctx, typ); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(c.Streams()) == 0 {
+		return nil, fmt.Errorf("application: no stream for the transferred call: %w", errors.Join(append(errs, session.ErrNoStreams)...))
+	}
+	if tc.Watch != nil {
+		tc.Watch(c.Session())
+	}
+	if err := c.Connect(ctx); err != nil {
+		return nil, err
+	}
+	return c.Session(), nil
 }

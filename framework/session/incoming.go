@@ -56,7 +56,15 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	s.op = a
 	s.setStreams(nil, proposed)
 	cancelled := !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.gotCancel(a) }) })
-	s.post(SIPSessionNewIncoming, NewIncomingData{Streams: proposed, Headers: s.requestHeaders})
+	data := NewIncomingData{Streams: proposed, Headers: s.requestHeaders}
+	if s.replaced != nil {
+		d := s.replaced.DialogID()
+		data.ReplacedDialog = &d
+	}
+	s.post(SIPSessionNewIncoming, data)
+	if s.replaced != nil {
+		s.post(SIPSessionNewIncomingFromTransfer, IncomingFromTransferData{CallID: s.callID, ToTag: s.localTag, FromTag: s.remoteTag, ReplacedDialog: *data.ReplacedDialog})
+	}
 	if cancelled {
 		// The CANCEL came before we could listen for it (sipgo answered
 		// it): the session ends as one cancelled while incoming.
@@ -116,11 +124,12 @@ func (s *Session) SendRingIndication() error {
 	})
 }
 
-// Accept answers the incoming session with streams: a subset of
+// Accept answers the incoming session with streams (opts: AsFocus,
+// WithHeaders for the 200): a subset of
 // ProposedStreams (the others are refused in the answer), or, when the
 // INVITE carried no SDP, the application's own streams, which make our
 // offer in the 2xx (the ACK carries the answer).
-func (s *Session) Accept(streams []Stream) error {
+func (s *Session) Accept(streams []Stream, opts ...ConnectOption) error {
 	if len(streams) == 0 {
 		return ErrNoStreams
 	}
@@ -128,6 +137,12 @@ func (s *Session) Accept(streams []Stream) error {
 		if err := s.require("accept", StateIncoming); err != nil {
 			return err
 		}
+		var o connectOptions
+		for _, opt := range opts {
+			opt(&o)
+		}
+		s.extra = o.headers
+		s.publish(func() { s.localFocus = o.focus })
 		a := s.op.(*incomingCall)
 		if a.offer != "" {
 			keep := setOf(streams)
@@ -226,27 +241,9 @@ func (s *Session) incomingAcked(a *incomingCall, ack *sip.Request) {
 	}
 	a.phase = phaseStarting
 	s.start(accepted, local, remote, func(failed []streamFailure) {
-		if s.op != a {
-			return
+		if s.op == a {
+			s.started(accepted, failed, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: AckYes})
 		}
-		if len(failed) > 0 || len(accepted) == 0 {
-			s.end(accepted)
-			s.byeAndForget(mediaFailedReason)
-			reason := "no stream was accepted"
-			if len(failed) > 0 {
-				reason = fmt.Sprintf("%s media stream failed: %s", failed[0].Stream.Type(), failed[0].Reason)
-			}
-			s.fail(Local, 0, "", reason, nil)
-			return
-		}
-		s.publish(func() {
-			s.streams, s.proposed = accepted, nil
-			s.state = StateConnected
-			s.startTime = time.Now()
-		})
-		s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: AckYes})
-		s.post(SIPSessionDidStart, DidStartData{Streams: accepted})
-		s.idle()
 	})
 }
 

@@ -352,6 +352,7 @@ func (s *Session) respondHeld(r *serverReq, code int, reason string, body []byte
 type ackWait struct {
 	invite   *sip.Request
 	body     []byte
+	hdrs     []sip.Header
 	interval time.Duration
 	resend   *time.Timer
 	giveUp   *time.Timer
@@ -363,17 +364,23 @@ type ackWait struct {
 // got with the ACK, or missing when none came. It reports whether the 200
 // went out.
 func (s *Session) answer2xx(r *serverReq, body []byte, got func(*sip.Request), missing func()) error {
-	ct := sip.NewHeader("Content-Type", "application/sdp")
+	hdrs := []sip.Header{sip.NewHeader("Content-Type", "application/sdp")}
+	if s.localFocus {
+		hdrs = append(hdrs, s.contact())
+	}
+	for _, h := range s.extra {
+		hdrs = append(hdrs, sip.HeaderClone(h))
+	}
 	if !r.answered.CompareAndSwap(false, true) {
 		return errors.New("session: the request was answered already")
 	}
-	err := s.m.cfg.Signalling.Respond(r.tx, r.req, 200, "OK", body, ct)
+	err := s.m.cfg.Signalling.Respond(r.tx, r.req, 200, "OK", body, hdrs...)
 	r.release()
 	if err != nil {
 		return err
 	}
 	t1 := s.m.cfg.timerT1()
-	w := &ackWait{invite: r.req, body: body, interval: t1, got: got, missing: missing}
+	w := &ackWait{invite: r.req, body: body, hdrs: hdrs, interval: t1, got: got, missing: missing}
 	s.stopAckWait()
 	s.ack = w
 	if !reliable(r.req) {
@@ -400,7 +407,7 @@ func (s *Session) resend2xx(w *ackWait) {
 		return
 	}
 	// Stateless: the transaction ended with the first 2xx.
-	_ = s.m.cfg.Signalling.Respond(nil, w.invite, 200, "OK", w.body, sip.NewHeader("Content-Type", "application/sdp"))
+	_ = s.m.cfg.Signalling.Respond(nil, w.invite, 200, "OK", w.body, w.hdrs...)
 	w.interval = min(2*w.interval, 4*time.Second)
 	w.resend = s.after(w.interval, func() { s.resend2xx(w) })
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/framework/refer"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
@@ -92,6 +93,12 @@ type Config struct {
 	// refused with 488 before any stream is built (0:
 	// DefaultMaxMediaLines).
 	MaxMediaLines int
+	// Transfer places the call of a transfer the application accepted
+	// (Session.AcceptTransfer): a new session from call.Account to
+	// call.Target with streams of call.Types, connected with
+	// call.Options, call.Watch called on it before it connects. Without
+	// it transfers cannot be accepted.
+	Transfer func(ctx context.Context, call TransferCall) (*Session, error)
 }
 
 // Resource bounds of a Manager.
@@ -136,13 +143,28 @@ type Manager struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
+	dialogs  map[string]*Session // the sessions' own other dialogs (subscriptions, REFERs), by Call-ID
 	closed   bool
+}
+
+func (m *Manager) addDialog(callID string, s *Session) {
+	m.mu.Lock()
+	m.dialogs[callID] = s
+	m.mu.Unlock()
+}
+
+func (m *Manager) removeDialog(callID string, s *Session) {
+	m.mu.Lock()
+	if m.dialogs[callID] == s {
+		delete(m.dialogs, callID)
+	}
+	m.mu.Unlock()
 }
 
 // NewManager registers the manager's request handlers on the engine (do it
 // before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
 func NewManager(cfg Config) *Manager {
-	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, log: cfg.Logger}
+	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, dialogs: map[string]*Session{}, log: cfg.Logger}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -152,6 +174,8 @@ func NewManager(cfg Config) *Manager {
 	cfg.Signalling.OnRequest(sip.ACK, m.onAck)
 	cfg.Signalling.OnRequest(sip.BYE, m.onBye)
 	cfg.Signalling.OnRequest(sip.MESSAGE, m.onMessage)
+	cfg.Signalling.OnRequest(sip.REFER, m.onRefer)
+	cfg.Signalling.OnRequest(sip.NOTIFY, m.onNotify)
 	m.post(SIPSessionManagerDidStart, m, nil)
 	return m
 }
@@ -291,6 +315,35 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
+// onRefer takes an in-dialog REFER: the peer transfers the session.
+func (m *Manager) onRefer(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to == nil || !hasTag(to.Params) {
+		_ = m.cfg.Signalling.Respond(tx, req, 403, "Forbidden", nil, sip.NewHeader("Warning", `399 - "only in-dialog REFER is served"`))
+		return
+	}
+	if s := m.inDialog(req, tx); s != nil {
+		m.serve(s, req, tx, (*Session).gotRefer)
+	}
+}
+
+// onNotify takes a NOTIFY: in a session's INVITE dialog the progress of
+// its transfer; in one of its own dialogs (the conference subscription, a
+// participant REFER) what that dialog is for.
+func (m *Manager) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if id := req.CallID(); id != nil {
+		m.mu.Lock()
+		s := m.dialogs[id.Value()]
+		m.mu.Unlock()
+		if s != nil {
+			m.serve(s, req, tx, (*Session).gotSubNotify)
+			return
+		}
+	}
+	if s := m.inDialog(req, tx); s != nil {
+		m.serve(s, req, tx, (*Session).gotNotify)
+	}
+}
+
 // onMessage takes an in-dialog MESSAGE (§2.6: SIPSessionGotMessage). A
 // MESSAGE outside a dialog is not a session's: 405.
 func (m *Manager) onMessage(req *sip.Request, tx sip.ServerTransaction) {
@@ -371,6 +424,14 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	var replaced *Session
+	if h := req.GetHeader("Replaces"); h != nil {
+		var code int
+		if replaced, code = m.replaces(h.Value()); replaced == nil {
+			_ = sig.Respond(tx, req, code, reasonPhrase(code), nil)
+			return
+		}
+	}
 	_ = sig.Respond(tx, req, 100, "Trying", nil)
 	s, ok := m.start(acc, Incoming, req.CallID().Value(), sig.LocalTag(req))
 	if !ok {
@@ -378,6 +439,9 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	r := newServerReq(req, tx)
+	if replaced != nil {
+		s.publish(func() { s.replaced = replaced })
+	}
 	if s.q.push(func() { s.incoming(r, offerText, offer) }) {
 		select {
 		case <-r.finished:
@@ -390,6 +454,31 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if r.answered.CompareAndSwap(false, true) {
 		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
 	}
+}
+
+// replaces finds the session an INVITE's Replaces header names (RFC
+// 3891, reference §2.8): nil and 481 when it is malformed or matches no
+// dialog (SIPSessionNewIncomingFromTransferFailed says why), 603 when that
+// session is ending.
+func (m *Manager) replaces(value string) (*Session, int) {
+	rep, err := refer.ParseReplaces(value)
+	if err != nil {
+		m.post(SIPSessionNewIncomingTransferFailed, m, IncomingFromTransferFailedData{Reason: "malformed Replaces header: " + err.Error()})
+		return nil, 481
+	}
+	for _, s := range m.Sessions() {
+		d := s.DialogID()
+		if !rep.Matches(d.CallID, d.LocalTag, d.RemoteTag) {
+			continue
+		}
+		switch s.State() {
+		case StateTerminating, StateTerminated:
+			return nil, 603
+		}
+		return s, 0
+	}
+	m.post(SIPSessionNewIncomingTransferFailed, m, IncomingFromTransferFailedData{Reason: "no dialog matches the Replaces header " + rep.String()})
+	return nil, 481
 }
 
 // gotMessage answers an in-dialog MESSAGE and posts SIPSessionGotMessage.

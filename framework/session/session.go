@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/sdp/v3"
+	"github.com/sipstreams/sipstreams/framework/conference"
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
@@ -57,6 +58,12 @@ type Session struct {
 	subject         string
 	requestHeaders  map[string][]string // the peer's INVITE (incoming)
 	responseHeaders map[string][]string // the peer's 2xx (outgoing)
+	localFocus      bool
+	xferDir         Direction
+	xferState       TransferState
+	transferInfo    *TransferInfo
+	replaced        *Session // the session an INVITE with Replaces replaces
+	confInfo        *conference.Info
 
 	// Owned by the loop.
 	index        map[Stream]int // m-line of each stream
@@ -75,7 +82,14 @@ type Session struct {
 	ack          *ackWait
 	endReason    string // DidEnd's end_reason when not "user request"
 	hold         holdIntent
-	rpcLimit     time.Duration // bounds plugin calls when not zero (abort)
+	rpcLimit     time.Duration         // bounds plugin calls when not zero (abort)
+	xfer         *xfer                 // the transfer in progress, either way
+	conf         *subDialog            // the conference subscription (remote focus)
+	subs         map[string]*subDialog // the session's own dialogs, by Call-ID
+	extra        []sip.Header          // added to our INVITE (Connect options)
+
+	wmu      sync.Mutex
+	watchers []func(name string, data any) // see watch
 }
 
 // operation is what a session has in progress: its start
@@ -93,6 +107,7 @@ func newSession(m *Manager, acc *Account, dir Direction, callID, localTag string
 		index:    map[Stream]int{},
 		failures: map[Stream]string{},
 		timers:   map[*time.Timer]struct{}{},
+		subs:     map[string]*subDialog{},
 		origin:   &origin{id: rand.Uint64N(1 << 62), name: m.cfg.UserAgent},
 	}
 	s.ctx, s.cancel = context.WithCancel(m.life)
@@ -242,6 +257,12 @@ func (s *Session) OnHold() bool {
 
 func (s *Session) post(name string, data any) {
 	s.m.cfg.Center.Post(notify.Notification{Name: name, Sender: s, Time: time.Now(), Data: data})
+	s.wmu.Lock()
+	ws := s.watchers
+	s.wmu.Unlock()
+	for _, w := range ws {
+		w(name, data)
+	}
 }
 
 // publish runs f, which sets published attributes, under vmu.
@@ -287,6 +308,7 @@ func (s *Session) StreamInfo() *sdk.SessionInfo {
 		ID: s.callID, Direction: string(s.direction),
 		LocalIdentity: s.localURI.String(), RemoteIdentity: s.remoteURI.String(),
 		RemoteFocus: s.remoteFocus,
+		LocalFocus:  s.localFocus,
 		LocalIP:     s.localIP,
 	}
 }
@@ -296,6 +318,7 @@ func (s *Session) info() *sdk.SessionInfo {
 		ID: s.callID, Direction: string(s.direction),
 		LocalIdentity: s.localURI.String(), RemoteIdentity: s.remoteURI.String(),
 		RemoteFocus: s.remoteFocus,
+		LocalFocus:  s.localFocus,
 		LocalIP:     s.origin.ip,
 	}
 }
@@ -336,9 +359,27 @@ func (s *Session) newRequest(method sip.RequestMethod, target sip.Uri) *sip.Requ
 	return req
 }
 
-// contact is our Contact for the session's route.
+// contact is our Contact for the session's route (with isfocus when we
+// are a conference focus, RFC 4579).
 func (s *Session) contact() *sip.ContactHeader {
-	return &sip.ContactHeader{Address: s.m.cfg.Signalling.ContactFor(s.route, s.localURI.User)}
+	return s.contactFor(s.route)
+}
+
+func (s *Session) contactFor(r engine.Route) *sip.ContactHeader {
+	c := &sip.ContactHeader{Address: s.m.cfg.Signalling.ContactFor(r, s.localURI.User)}
+	if s.localFocus {
+		c.Params = sip.NewParams()
+		c.Params.Add("isfocus", "")
+	}
+	return c
+}
+
+// LocalFocus tells whether we act as a conference focus in the session
+// (our Contact carries isfocus).
+func (s *Session) LocalFocus() bool {
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
+	return s.localFocus
 }
 
 // learnRemote takes what a dialog-forming message of the peer says about

@@ -38,7 +38,9 @@ type Conn struct {
 
 	// claim, when set, binds unknown session-ids to sessions waiting on
 	// a Listener; an error means the session refused this connection.
-	claim func(c *Conn, sessionID string, fromPath []URI) (*Session, error)
+	// A refusal (the session's VerifyPeer) comes with refuse, which tells
+	// the waiter once the 403 is written.
+	claim func(c *Conn, sessionID string, fromPath []URI) (s *Session, refuse func(), err error)
 	// owned: the Conn closes itself when its last session closes.
 	owned bool
 	// inHandler is set while the reader runs a Handler method, so that a
@@ -73,7 +75,7 @@ func NewConn(nc net.Conn, cfg Config) *Conn {
 	return newConn(nc, cfg, false, nil)
 }
 
-func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []URI) (*Session, error)) *Conn {
+func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []URI) (*Session, func(), error)) *Conn {
 	cfg = cfg.withDefaults()
 	tc, _ := nc.(*tls.Conn)
 	if cfg.Trace != nil {
@@ -876,24 +878,24 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 		}
 		return nil
 	}
-	s, refused, err := c.lookup(to[len(to)-1].SessionID, from)
+	s, refuse, err := c.lookup(to[len(to)-1].SessionID, from)
 	if s == nil {
 		if err := drain(); err != nil {
-			if refused != nil {
-				refused.fail(err)
+			if refuse != nil {
+				refuse()
 			}
 			return err
 		}
 		switch {
-		case refused != nil:
+		case refuse != nil:
 			// The 403 goes out before the session learns it was refused
 			// (and may close the connection).
 			c.log.Info("peer refused by the session", "err", err)
 			if m.Method == MethodREPORT {
-				refused.fail(err)
+				refuse()
 				break
 			}
-			c.respondThen(m, StatusForbidden, "Peer authentication failed", func() { refused.fail(err) })
+			c.respondThen(m, StatusForbidden, "Peer authentication failed", refuse)
 		case m.Method == MethodREPORT:
 		case err != nil:
 			c.log.Info("peer refused by the session", "err", err)
@@ -908,9 +910,9 @@ func (c *Conn) handleRequest(ctx context.Context, r *Reader, m *Message) error {
 
 // lookup finds the session for an incoming request, binding a waiting
 // passive session on first use. A session whose VerifyPeer refuses this
-// connection is withdrawn and returned as refused with the error: the
-// caller answers, then fails it.
-func (c *Conn) lookup(sessionID string, from []URI) (s *Session, refused *Pending, err error) {
+// connection is withdrawn and comes back as refuse with the error: the
+// caller answers, then calls refuse to tell the session's waiter.
+func (c *Conn) lookup(sessionID string, from []URI) (s *Session, refuse func(), err error) {
 	c.mu.Lock()
 	s, ok := c.sessions[sessionID]
 	p := c.pending[sessionID]
@@ -934,7 +936,7 @@ func (c *Conn) lookup(sessionID string, from []URI) (s *Session, refused *Pendin
 		delete(c.pending, sessionID)
 		if err != nil {
 			c.mu.Unlock()
-			return nil, p, err
+			return nil, func() { p.fail(err) }, err
 		}
 		c.sessions[sessionID] = p.sess
 		c.hadSessions = true
@@ -943,8 +945,7 @@ func (c *Conn) lookup(sessionID string, from []URI) (s *Session, refused *Pendin
 		return p.sess, nil, nil
 	}
 	if c.claim != nil {
-		s, err := c.claim(c, sessionID, from)
-		return s, nil, err
+		return c.claim(c, sessionID, from)
 	}
 	return nil, nil, nil
 }

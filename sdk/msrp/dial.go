@@ -248,34 +248,34 @@ func (l *Listener) acceptLoop() {
 }
 
 // claim binds a session-id that a Listener waits for to connection c,
-// once the session's VerifyPeer accepts c; when it does not, the wait
-// ends with its error.
-func (l *Listener) claim(c *Conn, sessionID string, from []URI) (*Session, error) {
+// once the session's VerifyPeer accepts c; when it does not, the wait is
+// withdrawn and refuse ends it with the error (the connection calls it
+// once its 403 is written).
+func (l *Listener) claim(c *Conn, sessionID string, from []URI) (*Session, func(), error) {
 	l.mu.Lock()
 	w, ok := l.waiting[sessionID]
 	if !ok {
 		l.mu.Unlock()
-		return nil, nil
+		return nil, nil, nil
 	}
 	s := newSession(w.opts)
 	if !s.fromMatches(from) {
 		l.mu.Unlock()
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err := s.verifyPeer(c); err != nil {
 		delete(l.waiting, sessionID)
 		l.mu.Unlock()
-		w.bound <- bindResult{err: err}
-		return nil, err
+		return nil, func() { w.bound <- bindResult{err: err} }, err
 	}
 	if !c.adopt(s) {
 		l.mu.Unlock()
-		return nil, nil
+		return nil, nil, nil
 	}
 	delete(l.waiting, sessionID)
 	l.mu.Unlock()
 	w.bound <- bindResult{s: s}
-	return s, nil
+	return s, nil, nil
 }
 
 // serve completes the TLS handshake off the accept loop, then starts a

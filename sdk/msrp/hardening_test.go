@@ -178,6 +178,40 @@ func TestVerifyPeer(t *testing.T) {
 		p.send(sendReq("t0000002", local.String(), remote.String(), "Byte-Range: 1-0/0\n", ""))
 		p.expectResponse("t0000002", StatusNoSuchSession)
 	})
+	t.Run("listener's refusal written before it closes", func(t *testing.T) {
+		// As msrpstream does when its stream fails, the Listener is
+		// closed as soon as Accept fails: the 403 must be on the wire.
+		for range 20 {
+			ctx := testContext(t)
+			l, err := Listen(ctx, "127.0.0.1:0", Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			aURI := URI{Host: "127.0.0.1", Port: 1, SessionID: NewSessionID(), Transport: "tcp"}
+			bURI := l.URI("")
+			acc, err := l.Prepare(SessionOptions{Local: bURI, Remote: []URI{aURI}, VerifyPeer: func(*tls.ConnectionState) error { return errWrongPeer }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			closed := make(chan struct{})
+			go func() {
+				defer close(closed)
+				_, _ = acc.Accept(ctx)
+				_ = l.Close()
+			}()
+			c, err := DialConn(ctx, bURI.Addr(), false, Config{KeepAliveInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Bind(ctx, SessionOptions{Local: aURI, Remote: []URI{bURI}})
+			var be *BindError
+			if !errors.As(err, &be) || be.Code != StatusForbidden {
+				t.Fatalf("Bind: %v, want a 403 BindError", err)
+			}
+			_ = c.Close()
+			<-closed
+		}
+	})
 	t.Run("refusal written before the connection closes", func(t *testing.T) {
 		// The session's owner closes the connection as soon as Accept
 		// fails, as msrpstream does when the stream fails: the 403 must
