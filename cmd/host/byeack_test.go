@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,9 +14,7 @@ import (
 // (Timer F, 32 s more): sessions that lingered a minute after the attack
 // soak's good calls (a lost ACK under the soak's UDP flood). RFC 3261
 // §12.1.1: the dialog is confirmed at the UAS once it sent the 2xx, and
-// §15.1.2: a UAS receiving a BYE terminates the session. FAILS until
-// framework/session ends the session on such a BYE (it answers 200 and
-// waits for the ACK).
+// §15.1.2: a UAS receiving a BYE terminates the session.
 func TestByeBeforeACK(t *testing.T) {
 	f, ports := startListener(t, nil, "udp:127.0.0.1:0")
 	p := newUDPPeer(t, ports["udp:127.0.0.1"])
@@ -44,6 +44,21 @@ func TestByeBeforeACK(t *testing.T) {
 	t.Logf("%s %v after the BYE's 200: %v", l.Name, time.Since(start).Round(time.Millisecond), l.Data)
 	if l.Name != "SIPSessionDidEnd" || l.Data["originator"] != "remote" {
 		t.Errorf("got %s %v, want SIPSessionDidEnd by the remote", l.Name, l.Data)
+	}
+	// The session never started; it ends as the reference's accept()
+	// interrupted by the BYE: WillEnd, the BYE's transaction, DidEnd.
+	var got []string
+	for _, l := range f.l.seen {
+		switch l.Name {
+		case "SIPSessionDidStart", "SIPSessionWillEnd", "SIPSessionDidEnd", "SIPSessionDidFail":
+			got = append(got, l.Name)
+		case "SIPSessionDidProcessTransaction":
+			got = append(got, fmt.Sprintf("%s(%v %v)", l.Name, l.Data["method"], l.Data["code"]))
+		}
+	}
+	want := "SIPSessionWillEnd SIPSessionDidProcessTransaction(BYE 200) SIPSessionDidEnd"
+	if strings.Join(got, " ") != want {
+		t.Errorf("notifications: %s\nwant %s", strings.Join(got, " "), want)
 	}
 	f.quit()
 }

@@ -144,6 +144,10 @@ func (s *Session) bye() {
 // and acted on once the session started, so that its notifications stay
 // in order: DidStart, then WillEnd and DidEnd.
 func (s *Session) gotBye(r *serverReq) {
+	if a, ok := s.op.(*incomingCall); ok && a.phase == phaseWaitingAck {
+		s.byeBeforeAck(a, r)
+		return
+	}
 	if s.starting() || s.applying() {
 		s.respond(r, 200, "OK", nil)
 		s.later(func() { s.byeEnds(r.req, nil) })
@@ -214,6 +218,28 @@ func (s *Session) byeEnds(req *sip.Request, r *serverReq) {
 		s.respond(r, 200, "OK", nil)
 	}
 	s.end(s.streams)
+	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "BYE", Code: 200, Reason: "OK"})
+	s.terminate()
+	s.post(SIPSessionDidEnd, DidEndData{Originator: Remote, EndReason: reason})
+}
+
+// byeBeforeAck ends an incoming session whose 2xx is still waiting for
+// its ACK: the peer's BYE came first (the ACK was lost, or the peer gave
+// up). The dialog exists since our 2xx (RFC 3261 §12.1.1) and the BYE
+// ends it at once, as the reference's accept() interrupted by the
+// disconnect does (WillEnd, the BYE's transaction, DidEnd by the remote),
+// rather than waiting out the ACK (64·T1) and then sending a "Missing
+// ACK" BYE that the peer, done with the call, never answers.
+func (s *Session) byeBeforeAck(a *incomingCall, r *serverReq) {
+	s.abandon() // stops the 2xx retransmissions and the wait for the ACK
+	s.setState(StateTerminating)
+	reason := "user request"
+	if h := r.req.GetHeader("Reason"); h != nil {
+		reason = h.Value()
+	}
+	s.post(SIPSessionWillEnd, WillEndData{Originator: Remote})
+	s.respond(r, 200, "OK", nil)
+	s.end(a.streams)
 	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "BYE", Code: 200, Reason: "OK"})
 	s.terminate()
 	s.post(SIPSessionDidEnd, DidEndData{Originator: Remote, EndReason: reason})

@@ -227,12 +227,32 @@ func (s *Session) send(ctx context.Context, req *sip.Request, route engine.Route
 			alive = alive && s.q.push(f)
 			return alive
 		}
+		// A request followed for a late answer (orphan) that never had
+		// any, from a session that has ended, is not waited for once the
+		// manager closes: a peer that swallows everything would hold
+		// Close until Timer B. One that answered something is still
+		// followed, its 2xx being owed an ACK and a BYE.
+		var closing, ended <-chan struct{}
+		if ev.orphan != nil {
+			closing = s.m.closing
+		}
+		answered := false
 		for {
 			select {
+			case <-closing:
+				closing, ended = nil, s.done
+				continue
+			case <-ended:
+				if !answered {
+					return
+				}
+				ended = nil
+				continue
 			case res := <-tx.Responses():
 				if res == nil {
 					continue
 				}
+				answered = true
 				var orphan func()
 				if res.StatusCode >= 200 && ev.orphan != nil {
 					orphan = func() { ev.orphan(res) }

@@ -140,6 +140,9 @@ type Manager struct {
 	life context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+	// closing is closed when Close begins: the followers of abandoned
+	// INVITEs that never got an answer stop then (see send).
+	closing chan struct{}
 
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
@@ -164,7 +167,7 @@ func (m *Manager) removeDialog(callID string, s *Session) {
 // NewManager registers the manager's request handlers on the engine (do it
 // before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
 func NewManager(cfg Config) *Manager {
-	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, dialogs: map[string]*Session{}, log: cfg.Logger}
+	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, dialogs: map[string]*Session{}, log: cfg.Logger, closing: make(chan struct{})}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -253,6 +256,9 @@ func (m *Manager) find(req *sip.Request) *Session {
 func (m *Manager) Close(ctx context.Context) {
 	m.post(SIPSessionManagerWillEnd, m, nil)
 	m.mu.Lock()
+	if !m.closed {
+		close(m.closing)
+	}
 	m.closed = true
 	live := make([]*Session, 0, len(m.sessions))
 	for _, s := range m.sessions {
