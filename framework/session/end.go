@@ -223,26 +223,25 @@ func (s *Session) byeEnds(req *sip.Request, r *serverReq) {
 	s.post(SIPSessionDidEnd, DidEndData{Originator: Remote, EndReason: reason})
 }
 
-// byeBeforeAck ends an incoming session whose 2xx is still waiting for
-// its ACK: the peer's BYE came first (the ACK was lost, or the peer gave
-// up). The dialog exists since our 2xx (RFC 3261 §12.1.1) and the BYE
-// ends it at once, as the reference's accept() interrupted by the
-// disconnect does (WillEnd, the BYE's transaction, DidEnd by the remote),
-// rather than waiting out the ACK (64·T1) and then sending a "Missing
-// ACK" BYE that the peer, done with the call, never answers.
+// byeBeforeAck handles the peer's BYE that came before the ACK of our 2xx
+// (the ACK was lost, or overtook by the BYE on UDP). The dialog exists
+// since our 2xx (RFC 3261 §12.1.1) and a peer that sends BYE has had it,
+// so the BYE stands for the ACK: the BYE is answered at once, the session
+// starts with the offer/answer it has and then ends, in the order of a
+// BYE right behind the ACK — rather than waiting out the ACK (64·T1) and
+// then sending a "Missing ACK" BYE that the peer, done with the call,
+// never answers. When our 2xx carried the offer (an INVITE without SDP)
+// the missing ACK had the answer: the session fails.
 func (s *Session) byeBeforeAck(a *incomingCall, r *serverReq) {
-	s.abandon() // stops the 2xx retransmissions and the wait for the ACK
-	s.setState(StateTerminating)
-	reason := "user request"
-	if h := r.req.GetHeader("Reason"); h != nil {
-		reason = h.Value()
-	}
-	s.post(SIPSessionWillEnd, WillEndData{Originator: Remote})
+	s.stopAckWait()
 	s.respond(r, 200, "OK", nil)
-	s.end(a.streams)
-	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "BYE", Code: 200, Reason: "OK"})
-	s.terminate()
-	s.post(SIPSessionDidEnd, DidEndData{Originator: Remote, EndReason: reason})
+	if a.offer == "" {
+		s.end(a.streams)
+		s.fail(Remote, 0, "", "missing ACK", nil)
+		return
+	}
+	s.later(func() { s.byeEnds(r.req, nil) })
+	s.incomingAcked(a, nil)
 }
 
 // abort ends the session at once because the manager stops without

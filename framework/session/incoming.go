@@ -219,9 +219,15 @@ func (s *Session) acceptInitialized(a *incomingCall, ok []Stream, failed []strea
 	s.post(SIPSessionWillStart, nil)
 }
 
+// incomingAcked starts the session whose 2xx was acknowledged; ack is
+// nil when the peer's BYE stood for it (byeBeforeAck).
 func (s *Session) incomingAcked(a *incomingCall, ack *sip.Request) {
 	if s.op != a {
 		return
+	}
+	acked := AckYes
+	if ack == nil {
+		acked = AckUnknown
 	}
 	local, remote := s.localSDP, a.offer
 	accepted := a.streams
@@ -242,7 +248,7 @@ func (s *Session) incomingAcked(a *incomingCall, ack *sip.Request) {
 	a.phase = phaseStarting
 	s.start(accepted, local, remote, func(failed []streamFailure) {
 		if s.op == a {
-			s.started(accepted, failed, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: AckYes})
+			s.started(accepted, failed, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: acked})
 		}
 	})
 }
