@@ -315,6 +315,13 @@ func bind(ctx context.Context, lc Listen) (*listener, error) {
 		if err != nil {
 			return nil, err
 		}
+		if u, ok := pc.(*net.UDPConn); ok {
+			// Room for a burst: sipgo reads one datagram at a time, and a
+			// datagram that finds the buffer full is dropped silently
+			// (the kernel caps the size at net.core.rmem_max/wmem_max).
+			_ = u.SetReadBuffer(udpSocketBuffer)
+			_ = u.SetWriteBuffer(udpSocketBuffer)
+		}
 		a := pc.LocalAddr().(*net.UDPAddr)
 		l.pc = pc
 		l.addr = Addr{Transport: lc.Transport, IP: a.IP, Port: a.Port}

@@ -112,6 +112,13 @@ func (c *packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
+// udpSocketBuffer is the receive and send buffer asked for each SIP UDP
+// socket: the kernel default (about 200 KB) overflows under a burst of
+// calls while the reader is busy, and a dropped request that its sender
+// does not retransmit (a BYE from a peer that gave up) leaves a session
+// up for ever.
+const udpSocketBuffer = 4 << 20
+
 // WriteTo stamps the User-Agent header, writes the datagram and traces it.
 func (c *packetConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	out, _ := stampUserAgent(b, c.e.cfg.UserAgent)

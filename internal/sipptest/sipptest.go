@@ -326,6 +326,10 @@ func start(t testing.TB, ctx context.Context, bin string, scenario []string, o O
 		"-rp", "1000",
 		"-timeout", strconv.Itoa(secs)+"s",
 		"-timeout_error",
+		// sipp's sockets with room for bursts, as the host's: under a
+		// busy machine the kernel's default buffers drop datagrams,
+		// and a scenario request sent without retransmission is lost.
+		"-buff_size", strconv.Itoa(4<<20),
 		"-nostdin",
 		"-trace_stat", "-fd", "1", "-stf", filepath.Join(dir, "stat.csv"),
 		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),

@@ -407,13 +407,18 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	if code != StatusOK {
 		return s.refuse(ctx, m, id, st, code, ch.ResponseComment)
 	}
-	c.respond(m, StatusOK, "")
 	st.received += ch.n
-	switch m.Flag {
-	case FlagAborted:
+	if m.Flag == FlagAborted {
+		// Completed (what the handler holds released) before the 200:
+		// an aborted message gets no REPORT, so the 200 is the last
+		// word the sender has of it.
 		delete(s.inbound, id)
 		s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: StatusOK})
+		c.respond(m, StatusOK, "")
 		return nil
+	}
+	c.respond(m, StatusOK, "")
+	switch m.Flag {
 	case FlagEnd:
 		st.sawEnd = true
 	}
