@@ -2,11 +2,13 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/refer"
 )
 
@@ -94,6 +96,9 @@ type xfer struct {
 	referTo    refer.ReferTo
 	referredBy string
 	call       *Session // the call placed once accepted
+	// notified is closed once the last NOTIFY's transaction ended: the
+	// next one waits for it, so the transferor gets them in order.
+	notified <-chan struct{}
 }
 
 // TransferNewOutgoingData is the data of SIPSessionTransferNewOutgoing.
@@ -352,7 +357,10 @@ func (s *Session) gotRefer(r *serverReq) {
 func quoteSafe(s string) string { return strconv.Quote(s)[1 : len(strconv.Quote(s))-1] }
 
 // notifyTransfer reports the referred call's progress to the transferor
-// (RFC 3515 §2.4.5): a NOTIFY in the dialog with a sipfrag of code.
+// (RFC 3515 §2.4.5): a NOTIFY in the dialog with a sipfrag of code. Each
+// NOTIFY goes once the previous one was answered (or timed out): sent
+// side by side, a quick failure could overtake the 100 before it, and the
+// transferor would read the subscription's end first.
 func (s *Session) notifyTransfer(x *xfer, code int, reason string, final bool) {
 	if !s.state.established() && s.state != StateTerminating {
 		return
@@ -367,7 +375,7 @@ func (s *Session) notifyTransfer(x *xfer, code int, reason string, final bool) {
 	req.AppendHeader(sip.NewHeader("Subscription-State", state.String()))
 	req.AppendHeader(sip.NewHeader("Content-Type", refer.ContentTypeSipfrag))
 	req.SetBody(refer.NewSipfrag(code, reason).Marshal())
-	s.fireAndForget(req, s.route, ShortReinviteTimeout)
+	x.notified = s.fireAfter(x.notified, req, s.route, ShortReinviteTimeout)
 }
 
 // AcceptTransfer accepts the peer's transfer (the reference's
@@ -416,8 +424,14 @@ func (s *Session) AcceptTransfer() error {
 			s.q.push(func() {
 				if err != nil {
 					if s.xfer == x {
-						s.notifyTransfer(x, 500, "Server Internal Error", true)
-						s.transferFailed(x, 500, err.Error())
+						// The reference tells a target it finds no route
+						// to with 480, any other failure with 500 (§2.8).
+						code, reason := 500, "Server Internal Error"
+						if errors.Is(err, engine.ErrNoRoute) {
+							code, reason = 480, "Temporarily Unavailable"
+						}
+						s.notifyTransfer(x, code, reason, true)
+						s.transferFailed(x, code, err.Error())
 					}
 					return
 				}
@@ -442,7 +456,9 @@ func (s *Session) transferCallEvent(x *xfer, n *Session, name string, data any) 
 		s.notifyTransfer(x, 200, "OK", true)
 		s.transferTo(x, TransferEnded)
 		s.post(SIPSessionTransferDidEnd, nil)
-		s.endLocal("")
+		// The BYE goes once the transferor answered the NOTIFY: it
+		// learns the outcome before the end of the session.
+		s.endAfter(x.notified)
 	case SIPSessionDidFail:
 		d := data.(DidFailData)
 		code, reason := d.Code, d.Reason
@@ -452,6 +468,21 @@ func (s *Session) transferCallEvent(x *xfer, n *Session, name string, data any) 
 		s.notifyTransfer(x, code, reason, true)
 		s.transferFailed(x, d.Code, d.FailureReason)
 	}
+}
+
+// endAfter ends the session once done is closed.
+func (s *Session) endAfter(done <-chan struct{}) {
+	s.m.wg.Add(1)
+	go func() {
+		defer s.m.wg.Done()
+		select {
+		case <-done:
+		case <-s.done:
+			return
+		case <-s.m.life.Done():
+		}
+		s.q.push(func() { s.endLocal("") })
+	}()
 }
 
 // RejectTransfer refuses the peer's transfer with code (default 603):
