@@ -110,7 +110,7 @@ func (s *grpcStream) GetLocalMedia(ctx context.Context, req *GetLocalMediaReques
 }
 
 func (s *grpcStream) Start(ctx context.Context, req *StartRequest) error {
-	_, err := s.c.Start(ctx, &pb.StartRequest{Handle: s.h, LocalSdp: req.LocalSDP, RemoteSdp: req.RemoteSDP, StreamIndex: int32(req.StreamIndex)})
+	_, err := s.c.Start(ctx, &pb.StartRequest{Handle: s.h, LocalSdp: req.LocalSDP, RemoteSdp: req.RemoteSDP, StreamIndex: int32(req.StreamIndex), Session: sessionToProto(req.Session)})
 	return fromStatus(err)
 }
 

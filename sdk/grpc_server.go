@@ -67,7 +67,7 @@ func (s *grpcServer) Initialize(ctx context.Context, req *pb.InitializeRequest) 
 
 func (s *grpcServer) Start(ctx context.Context, req *pb.StartRequest) (*pb.Empty, error) {
 	return empty, s.with(req.GetHandle(), func(st Stream) error {
-		return st.Start(ctx, &StartRequest{LocalSDP: req.GetLocalSdp(), RemoteSDP: req.GetRemoteSdp(), StreamIndex: int(req.GetStreamIndex())})
+		return st.Start(ctx, &StartRequest{LocalSDP: req.GetLocalSdp(), RemoteSDP: req.GetRemoteSdp(), StreamIndex: int(req.GetStreamIndex()), Session: sessionFromProto(req.GetSession())})
 	})
 }
 

@@ -14,7 +14,8 @@ import (
 // Manifest.Capabilities).
 const (
 	ContractMajor = 1
-	ContractMinor = 0
+	// ContractMinor 1: StartRequest.Session.
+	ContractMinor = 1
 )
 
 // Direction values for InitializeRequest.Direction and SessionInfo.Direction.
@@ -209,6 +210,11 @@ type StartRequest struct {
 	LocalSDP    string
 	RemoteSDP   string
 	StreamIndex int
+	// Session is what the session knows once the SDP is agreed: for an
+	// outgoing session, whether the peer's answer showed a conference
+	// focus (RemoteFocus), which Initialize could not know yet. Nil from a
+	// host of contract 1.0.
+	Session *SessionInfo
 }
 
 // ValidateUpdateRequest asks whether a re-INVITE's SDP is acceptable.

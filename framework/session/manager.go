@@ -145,13 +145,28 @@ type Manager struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
+	dialogs  map[string]*Session // the sessions' own other dialogs (subscriptions, REFERs), by Call-ID
 	closed   bool
+}
+
+func (m *Manager) addDialog(callID string, s *Session) {
+	m.mu.Lock()
+	m.dialogs[callID] = s
+	m.mu.Unlock()
+}
+
+func (m *Manager) removeDialog(callID string, s *Session) {
+	m.mu.Lock()
+	if m.dialogs[callID] == s {
+		delete(m.dialogs, callID)
+	}
+	m.mu.Unlock()
 }
 
 // NewManager registers the manager's request handlers on the engine (do it
 // before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
 func NewManager(cfg Config) *Manager {
-	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, log: cfg.Logger}
+	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, dialogs: map[string]*Session{}, log: cfg.Logger}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -313,8 +328,19 @@ func (m *Manager) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// onNotify takes an in-dialog NOTIFY: the progress of a REFER of ours.
+// onNotify takes a NOTIFY: in a session's INVITE dialog the progress of
+// its transfer; in one of its own dialogs (the conference subscription, a
+// participant REFER) what that dialog is for.
 func (m *Manager) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if id := req.CallID(); id != nil {
+		m.mu.Lock()
+		s := m.dialogs[id.Value()]
+		m.mu.Unlock()
+		if s != nil {
+			m.serve(s, req, tx, (*Session).gotSubNotify)
+			return
+		}
+	}
 	if s := m.inDialog(req, tx); s != nil {
 		m.serve(s, req, tx, (*Session).gotNotify)
 	}

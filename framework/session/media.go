@@ -239,13 +239,14 @@ func (s *Session) start(streams []Stream, local, remote string, done func(failed
 		return
 	}
 	w := s.waitStreams(streams, sdk.MediaStreamDidStart, sdk.MediaStreamDidFail, MediaStreamTimeout, "media stream timed-out while starting", done)
+	info := s.info()
 	for _, st := range streams {
 		if reason, failed := s.failures[st]; failed {
 			s.settle(w, st, reason, true)
 			continue
 		}
 		ctx, cancel := s.rpc()
-		err := st.Start(ctx, &sdk.StartRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: s.index[st]})
+		err := st.Start(ctx, &sdk.StartRequest{LocalSDP: local, RemoteSDP: remote, StreamIndex: s.index[st], Session: info})
 		cancel()
 		if err != nil {
 			s.settle(w, st, sdk.ReasonOf(err), true)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/sdp/v3"
+	"github.com/sipstreams/sipstreams/framework/conference"
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
@@ -62,6 +63,7 @@ type Session struct {
 	xferState       TransferState
 	transferInfo    *TransferInfo
 	replaced        *Session // the session an INVITE with Replaces replaces
+	confInfo        *conference.Info
 
 	// Owned by the loop.
 	index        map[Stream]int // m-line of each stream
@@ -80,9 +82,11 @@ type Session struct {
 	ack          *ackWait
 	endReason    string // DidEnd's end_reason when not "user request"
 	hold         holdIntent
-	rpcLimit     time.Duration // bounds plugin calls when not zero (abort)
-	xfer         *xfer         // the transfer in progress, either way
-	extra        []sip.Header  // added to our INVITE (Connect options)
+	rpcLimit     time.Duration         // bounds plugin calls when not zero (abort)
+	xfer         *xfer                 // the transfer in progress, either way
+	conf         *subDialog            // the conference subscription (remote focus)
+	subs         map[string]*subDialog // the session's own dialogs, by Call-ID
+	extra        []sip.Header          // added to our INVITE (Connect options)
 
 	wmu      sync.Mutex
 	watchers []func(name string, data any) // see watch
@@ -103,6 +107,7 @@ func newSession(m *Manager, acc *Account, dir Direction, callID, localTag string
 		index:    map[Stream]int{},
 		failures: map[Stream]string{},
 		timers:   map[*time.Timer]struct{}{},
+		subs:     map[string]*subDialog{},
 		origin:   &origin{id: rand.Uint64N(1 << 62), name: m.cfg.UserAgent},
 	}
 	s.ctx, s.cancel = context.WithCancel(m.life)

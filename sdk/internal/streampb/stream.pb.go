@@ -1022,11 +1022,15 @@ func (x *InitializeRequest) GetDirection() string {
 }
 
 type StartRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Handle        uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
-	LocalSdp      string                 `protobuf:"bytes,2,opt,name=local_sdp,json=localSdp,proto3" json:"local_sdp,omitempty"`
-	RemoteSdp     string                 `protobuf:"bytes,3,opt,name=remote_sdp,json=remoteSdp,proto3" json:"remote_sdp,omitempty"`
-	StreamIndex   int32                  `protobuf:"varint,4,opt,name=stream_index,json=streamIndex,proto3" json:"stream_index,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Handle      uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	LocalSdp    string                 `protobuf:"bytes,2,opt,name=local_sdp,json=localSdp,proto3" json:"local_sdp,omitempty"`
+	RemoteSdp   string                 `protobuf:"bytes,3,opt,name=remote_sdp,json=remoteSdp,proto3" json:"remote_sdp,omitempty"`
+	StreamIndex int32                  `protobuf:"varint,4,opt,name=stream_index,json=streamIndex,proto3" json:"stream_index,omitempty"`
+	// What the session knows once the SDP is agreed (contract 1.1): for an
+	// outgoing session, whether the peer turned out to be a conference
+	// focus. Absent from a 1.0 host.
+	Session       *SessionInfo `protobuf:"bytes,5,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1087,6 +1091,13 @@ func (x *StartRequest) GetStreamIndex() int32 {
 		return x.StreamIndex
 	}
 	return 0
+}
+
+func (x *StartRequest) GetSession() *SessionInfo {
+	if x != nil {
+		return x.Session
+	}
+	return nil
 }
 
 type ValidateUpdateRequest struct {
@@ -1727,13 +1738,14 @@ const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
 	"\x11InitializeRequest\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\x04R\x06handle\x12;\n" +
 	"\asession\x18\x02 \x01(\v2!.sipstreams.stream.v1.SessionInfoR\asession\x12\x1c\n" +
-	"\tdirection\x18\x03 \x01(\tR\tdirection\"\x85\x01\n" +
+	"\tdirection\x18\x03 \x01(\tR\tdirection\"\xc2\x01\n" +
 	"\fStartRequest\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\x04R\x06handle\x12\x1b\n" +
 	"\tlocal_sdp\x18\x02 \x01(\tR\blocalSdp\x12\x1d\n" +
 	"\n" +
 	"remote_sdp\x18\x03 \x01(\tR\tremoteSdp\x12!\n" +
-	"\fstream_index\x18\x04 \x01(\x05R\vstreamIndex\"q\n" +
+	"\fstream_index\x18\x04 \x01(\x05R\vstreamIndex\x12;\n" +
+	"\asession\x18\x05 \x01(\v2!.sipstreams.stream.v1.SessionInfoR\asession\"q\n" +
 	"\x15ValidateUpdateRequest\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\x04R\x06handle\x12\x1d\n" +
 	"\n" +
@@ -1845,44 +1857,45 @@ var file_sipstreams_stream_v1_stream_proto_depIdxs = []int32{
 	5,  // 6: sipstreams.stream.v1.CreateRequest.account:type_name -> sipstreams.stream.v1.Account
 	7,  // 7: sipstreams.stream.v1.CreateRequest.prepare:type_name -> sipstreams.stream.v1.Prepare
 	6,  // 8: sipstreams.stream.v1.InitializeRequest.session:type_name -> sipstreams.stream.v1.SessionInfo
-	24, // 9: sipstreams.stream.v1.NotificationBatch.notifications:type_name -> sipstreams.stream.v1.Notification
-	1,  // 10: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
-	8,  // 11: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
-	9,  // 12: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
-	12, // 13: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
-	14, // 14: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
-	15, // 15: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
-	16, // 16: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
-	18, // 17: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
-	11, // 18: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 19: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 20: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 21: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
-	19, // 22: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
-	11, // 23: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
-	21, // 24: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
-	23, // 25: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
-	4,  // 26: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
-	10, // 27: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
-	10, // 28: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
-	13, // 29: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
-	0,  // 30: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
-	0,  // 31: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
-	17, // 32: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
-	0,  // 33: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
-	0,  // 34: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 35: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 36: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
-	0,  // 37: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
-	0,  // 38: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
-	20, // 39: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
-	22, // 40: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
-	25, // 41: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.NotificationBatch
-	26, // [26:42] is the sub-list for method output_type
-	10, // [10:26] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	6,  // 9: sipstreams.stream.v1.StartRequest.session:type_name -> sipstreams.stream.v1.SessionInfo
+	24, // 10: sipstreams.stream.v1.NotificationBatch.notifications:type_name -> sipstreams.stream.v1.Notification
+	1,  // 11: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
+	8,  // 12: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
+	9,  // 13: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
+	12, // 14: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
+	14, // 15: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
+	15, // 16: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
+	16, // 17: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
+	18, // 18: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
+	11, // 19: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 20: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 21: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 22: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
+	19, // 23: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
+	11, // 24: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
+	21, // 25: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
+	23, // 26: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
+	4,  // 27: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
+	10, // 28: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
+	10, // 29: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
+	13, // 30: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
+	0,  // 31: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
+	0,  // 32: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
+	17, // 33: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
+	0,  // 34: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
+	0,  // 35: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 36: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 37: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
+	0,  // 38: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
+	0,  // 39: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
+	20, // 40: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
+	22, // 41: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
+	25, // 42: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.NotificationBatch
+	27, // [27:43] is the sub-list for method output_type
+	11, // [11:27] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_sipstreams_stream_v1_stream_proto_init() }

@@ -152,6 +152,17 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 	return s.Base.Initialize(ctx, req)
 }
 
+// Start learns whether the peer turned out to be a conference focus (an
+// outgoing session knows it from the answer only), then starts the base.
+func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
+	if si := req.Session; si != nil {
+		s.mu.Lock()
+		s.remoteFocus = s.remoteFocus || si.RemoteFocus
+		s.mu.Unlock()
+	}
+	return s.Base.Start(ctx, req)
+}
+
 // End stops the sender and ends the base: MediaStreamWillEnd, a
 // ChatStreamDidNotDeliverMessage for every message still waiting (see
 // observe), MediaStreamDidEnd.
