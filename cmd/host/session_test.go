@@ -30,6 +30,8 @@ type jsonLine struct {
 	Data      map[string]any `json:"data"`
 	// Statistics is the /stats line's.
 	Statistics map[string]any `json:"statistics"`
+	// Sessions is the /sessions line's.
+	Sessions []map[string]any `json:"sessions"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next
