@@ -253,7 +253,13 @@ func (c *console) observe(n notify.Notification) (answered bool) {
 		}
 	case session.SIPSessionTransferDidFail:
 		d, _ := n.Data.(session.TransferProgressData)
-		c.pr.say("session %d: the transfer failed: %d %s", c.ss.number(s), d.Code, d.Reason)
+		why := d.Reason
+		if d.Code != 0 {
+			// Code 0: no SIP status told how it went (a NOTIFY we could
+			// not read); the reason says what happened.
+			why = fmt.Sprintf("%d %s", d.Code, d.Reason)
+		}
+		c.pr.say("session %d: the transfer failed: %s", c.ss.number(s), why)
 	case session.SIPSessionDidEnd, session.SIPSessionDidFail:
 		c.ss.ended(s)
 	}
