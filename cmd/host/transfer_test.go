@@ -210,7 +210,7 @@ var (
 )
 
 // TestTransferBlind: alice calls bob; alice transfers bob to carol
-// (/transfer: REFER); bob (--accept-transfers) calls carol with
+// (/transfer: REFER); bob accepts (/accept-transfer) and calls carol with
 // Referred-By and reports the progress (NOTIFY 100, 200); once carol
 // answered, alice ends her call with bob on the NOTIFY 200 and bob ends
 // it too once that NOTIFY was answered (both, as §2.8 says: whose BYE
@@ -219,7 +219,7 @@ func TestTransferBlind(t *testing.T) {
 	dir := t.TempDir()
 	recA, recB, recC := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav"), filepath.Join(dir, "carol.wav")
 	f := &flow{t: t, tc: udp4}
-	bob, uriB := startHost(t, f, "bob", 700, recB, "--accept-transfers")
+	bob, uriB := startHost(t, f, "bob", 700, recB)
 	carol, uriC := startHost(t, f, "carol", 1300, recC)
 	alice := startProc(t, "alice", "call", uriB, "--audio", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t),
 		"--play", toneWAV(t, 440), "--record", recA)
@@ -228,6 +228,8 @@ func TestTransferBlind(t *testing.T) {
 	f.awaitSession(bob, 1, "SIPSessionDidStart")
 
 	f.send(alice, "/transfer "+uriC)
+	f.awaitSession(bob, 1, "SIPSessionTransferNewIncoming")
+	f.send(bob, "/accept-transfer")
 	f.awaitSession(alice, 1, "SIPSessionTransferDidEnd")
 	if err := f.waitExit(alice); err != nil {
 		f.fatalf("alice exit: %v", err)
@@ -376,9 +378,10 @@ func TestTransferAttended(t *testing.T) {
 	}
 }
 
-// TestTransferRejected: bob refuses alice's transfer (/reject-transfer:
-// a NOTIFY with 603): the transfer fails on both sides with the code
-// (§2.8) and their call goes on until alice ends it.
+// TestTransferRejected: bob refuses alice's transfer (/reject-transfer
+// 486: a NOTIFY with 486): the transfer fails on both sides with the code
+// (§2.8) and their call goes on until alice ends it. A decision without a
+// transfer, or with a code that is none, is an error on stderr.
 func TestTransferRejected(t *testing.T) {
 	f := &flow{t: t, tc: udp4}
 	bob, uriB := startEchoHost(t, f, "bob")
@@ -387,9 +390,13 @@ func TestTransferRejected(t *testing.T) {
 	f.c = alice
 	f.awaitSession(alice, 1, "SIPSessionDidStart")
 	f.awaitSession(bob, 1, "SIPSessionDidStart")
+	f.send(bob, "/accept-transfer")
+	f.awaitErr(bob, "sipstreams: /accept-transfer: no transfer to decide")
 	f.send(alice, "/transfer sip:carol@127.0.0.1:9")
 	f.awaitSession(bob, 1, "SIPSessionTransferNewIncoming")
-	f.send(bob, "/reject-transfer")
+	f.send(bob, "/reject-transfer busy")
+	f.awaitErr(bob, `sipstreams: /reject-transfer: "busy" is not a response code`)
+	f.send(bob, "/reject-transfer 486")
 	f.awaitSession(alice, 1, "SIPSessionTransferDidFail")
 	f.awaitSession(bob, 1, "SIPSessionTransferDidFail")
 	// The call goes on: the echo stream still answers.
@@ -404,11 +411,11 @@ func TestTransferRejected(t *testing.T) {
 
 	f.checkSession(alice, 1, seq(autoCallerStart, transferorFailed, sessionEnd))
 	f.checkSession(bob, 1, seq(calleeStart, []string{"SIPSessionTransferNewIncoming", "SIPSessionTransferDidFail"}, sessionEnd))
-	if got := progress(alice, 1); fmt.Sprint(got) != "[100 603]" {
-		t.Errorf("alice's transfer progress %v, want [100 603]", got)
+	if got := progress(alice, 1); fmt.Sprint(got) != "[100 486]" {
+		t.Errorf("alice's transfer progress %v, want [100 486]", got)
 	}
-	f.wantData(alice, "TransferDidFail", f.sessionData(alice, 1, "SIPSessionTransferDidFail", 0), map[string]any{"code": 603})
-	f.wantData(bob, "TransferDidFail", f.sessionData(bob, 1, "SIPSessionTransferDidFail", 0), map[string]any{"code": 603})
+	f.wantData(alice, "TransferDidFail", f.sessionData(alice, 1, "SIPSessionTransferDidFail", 0), map[string]any{"code": 486, "reason": "Busy Here"})
+	f.wantData(bob, "TransferDidFail", f.sessionData(bob, 1, "SIPSessionTransferDidFail", 0), map[string]any{"code": 486})
 	f.wantData(alice, "DidEnd", f.sessionData(alice, 1, "SIPSessionDidEnd", 0), map[string]any{"originator": "local"})
 	if f.failed || t.Failed() {
 		t.Log(f.dump())
@@ -499,4 +506,56 @@ func TestTransferUnreachable(t *testing.T) {
 // transferorFailedAfter is transferorFailed with n progress notifications.
 func transferorFailedAfter(n int) []string {
 	return seq([]string{"SIPSessionTransferNewOutgoing", "SIPSessionTransferDidStart"}, rep("SIPSessionTransferGotProgress", n), []string{"SIPSessionTransferDidFail"})
+}
+
+// awaitErr waits until p printed text on stderr.
+func (f *flow) awaitErr(p *proc, text string) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), flowWait)
+	defer cancel()
+	if !p.errb.waitFor(ctx, text) {
+		f.fatalf("%s: no %q on stderr within %v", p.who, text, flowWait)
+	}
+}
+
+// TestTransferCallerTransferred: the transfer goes the other way — bob
+// (`listen`) transfers alice, whose `call --accept-transfers` calls carol
+// and ends her call with bob; `call` goes on with its new session and
+// exits 0 once carol hangs up, no session being left.
+func TestTransferCallerTransferred(t *testing.T) {
+	f := &flow{t: t, tc: udp4}
+	bob, uriB := startEchoHost(t, f, "bob")
+	carol, uriC := startEchoHost(t, f, "carol")
+	_, plugins := flowBinary(t)
+	alice := startProc(t, "alice", "call", uriB, "--stream", "echo", "--json", "--user", "alice", "--plugin-dir", plugins, "--accept-transfers")
+	f.c = alice
+	f.awaitSession(alice, 1, "SIPSessionDidStart")
+	f.awaitSession(bob, 1, "SIPSessionDidStart")
+	f.send(bob, "/transfer "+uriC)
+	f.awaitSession(bob, 1, "SIPSessionTransferDidEnd")
+	f.awaitSession(alice, 2, "SIPSessionDidStart")
+	f.awaitSession(alice, 1, "SIPSessionDidEnd")
+	f.awaitSession(carol, 1, "SIPSessionDidStart")
+	// Alice's commands apply to her new session.
+	f.send(alice, `/invoke send {"payload":"to carol"}`)
+	f.await(alice, "the echo", func(l jsonLine) bool { return l.Name == "EchoStreamGotEcho" && l.Data["payload"] == "to carol" })
+	f.send(carol, "/end")
+	if err := f.waitExit(alice); err != nil {
+		f.fatalf("alice exit: %v", err)
+	}
+	f.awaitSession(carol, 1, "SIPSessionDidEnd")
+	f.awaitSession(bob, 1, "SIPSessionDidEnd")
+	f.quitProc(bob)
+	f.quitProc(carol)
+
+	f.checkSession(bob, 1, seq(calleeStart, transferorDone, sessionEnd))
+	f.checkSession(alice, 1, seq(autoCallerStart, transfereeDone, sessionEnd))
+	f.checkSession(alice, 2, seq(autoCallerStart, sessionEnd))
+	f.checkSession(carol, 1, seq(calleeStart, sessionEnd))
+	f.wantData(carol, "NewIncoming", f.sessionData(carol, 1, "SIPSessionNewIncoming", 0),
+		map[string]any{"from": "<sip:alice@127.0.0.1:…", "referred_by": "<sip:bob@127.0.0.1:…"})
+	f.wantData(alice, "DidEnd of session 2", f.sessionData(alice, 2, "SIPSessionDidEnd", 0), map[string]any{"originator": "remote"})
+	if f.failed || t.Failed() {
+		t.Log(f.dump())
+	}
 }
