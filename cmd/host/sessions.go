@@ -406,15 +406,12 @@ func (c *console) call(rest string) error {
 		c.ss.ended(s)
 		return err
 	}
-	c.pr.say("calling %s (session %d); session %d waits", target.String(), c.ss.number(s), numberOr(c.ss, cur))
-	return nil
-}
-
-func numberOr(ss *sessions, s *session.Session) any {
-	if s == nil {
-		return "none"
+	if cur == nil {
+		c.pr.say("calling %s (session %d)", target.String(), c.ss.number(s))
+		return nil
 	}
-	return ss.number(s)
+	c.pr.say("calling %s (session %d); session %d waits", target.String(), c.ss.number(s), c.ss.number(cur))
+	return nil
 }
 
 // transfer sends the current session's peer to URI (/transfer URI: a
