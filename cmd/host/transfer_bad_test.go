@@ -101,20 +101,29 @@ func TestTransferReplacesMatchingNothing(t *testing.T) {
 }
 
 // TestTransferGarbageNotify: alice (`call`) transfers sipp, which accepts
-// the REFER and reports with a NOTIFY whose body is no sipfrag: alice
-// answers 400 and her transfer fails, saying so (on stdout as
-// SIPSessionTransferDidFail, in the readable line too); the call goes on
-// until /end.
+// the REFER and reports with a NOTIFY whose body is no sipfrag — after
+// its 202, or before it (the NOTIFY overtaking the 202, which comes once
+// the NOTIFY was answered): alice answers 400 and her transfer fails,
+// saying so (on stdout as SIPSessionTransferDidFail, in the readable
+// line too), after SIPSessionTransferDidStart either way (a NOTIFY means
+// the peer took the REFER); the call goes on until /end.
 func TestTransferGarbageNotify(t *testing.T) {
-	for _, json := range []bool{true, false} {
-		t.Run(fmt.Sprintf("json=%v", json), func(t *testing.T) {
+	for _, tc := range []struct {
+		name, scenario string
+		json           bool
+	}{
+		{"after the 202", "uas_notify_garbage.xml", true},
+		{"before the 202", "uas_notify_garbage_early.xml", true},
+		{"readable", "uas_notify_garbage.xml", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			uas := sipptest.Start(t, ctx, sipptest.Options{Scenario: "uas_notify_garbage.xml"})
+			uas := sipptest.Start(t, ctx, sipptest.Options{Scenario: tc.scenario})
 			_, plugins := flowBinary(t)
 			args := []string{"call", fmt.Sprintf("sip:sipp@127.0.0.1:%d", uas.Port()), "--stream", "echo", "--user", "alice", "--plugin-dir", plugins}
 			f := &flow{t: t, tc: udp4}
-			if !json {
+			if !tc.json {
 				f.c = startProc(t, "caller", args...)
 				f.awaitOut(f.c, "SIPSessionDidStart")
 				f.send(f.c, "/transfer sip:carol@127.0.0.1:9")

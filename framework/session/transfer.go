@@ -256,6 +256,12 @@ func (s *Session) gotNotify(r *serverReq) {
 		s.respond(r, 481, "Subscription Does Not Exist", nil)
 		return
 	}
+	if x.state == TransferStarting {
+		// The NOTIFY overtook the 202: the peer took the REFER, whatever
+		// the NOTIFY says (the 202, coming next, is then ignored).
+		s.transferTo(x, TransferStarted)
+		s.post(SIPSessionTransferDidStart, nil)
+	}
 	frag, err := refer.ParseSipfrag(r.req.Body())
 	if err != nil {
 		// A NOTIFY we cannot read: refused, and the transfer is given up
@@ -265,11 +271,6 @@ func (s *Session) gotNotify(r *serverReq) {
 		return
 	}
 	s.respond(r, 200, "OK", nil)
-	if x.state == TransferStarting {
-		// The NOTIFY overtook the 202.
-		s.transferTo(x, TransferStarted)
-		s.post(SIPSessionTransferDidStart, nil)
-	}
 	s.post(SIPSessionTransferGotProgress, TransferProgressData{Code: frag.StatusCode, Reason: frag.Reason})
 	terminated := false
 	if h := r.req.GetHeader("Subscription-State"); h != nil {

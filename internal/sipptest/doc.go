@@ -81,6 +81,8 @@
 //   - uas_notify_garbage.xml: answers the host's call (180, 200), takes
 //     its REFER (202), NOTIFYs a body that is no message/sipfrag and
 //     expects 400; then BYE, 200.
+//   - uas_notify_garbage_early.xml: as uas_notify_garbage.xml, the
+//     NOTIFY sent before the 202 (a NOTIFY may overtake it).
 //   - uas_hold.xml: as uas_echo, then a re-INVITE offering a=sendonly
 //     (hold) answered with a=recvonly, ACK, a re-INVITE offering
 //     a=sendrecv (resume) answered with a=sendrecv, ACK, BYE, 200.

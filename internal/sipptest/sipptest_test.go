@@ -179,6 +179,10 @@ var pairs = []pair{
 		wantInMessages: []string{"CSeq: 2 REFER", "SIP/2.0 202 Accepted", "Event: refer;id=2", "this is not a sipfrag", "SIP/2.0 400 Bad Request", "CSeq: 3 BYE"},
 	},
 	{
+		name: "uas_notify_garbage_early", uas: "uas_notify_garbage_early.xml", uac: "testdata/notify_garbage_early_uac.xml",
+		wantInMessages: []string{"CSeq: 2 REFER", "Event: refer;id=2", "this is not a sipfrag", "SIP/2.0 202 Accepted", "SIP/2.0 400 Bad Request", "CSeq: 3 BYE"},
+	},
+	{
 		name: "uas_hold_during_proposal", uas: "uas_hold_during_proposal.xml", uac: "testdata/uac_proposal_then_hold.xml",
 		wantInMessages: []string{"CSeq: 2 INVITE", "CSeq: 3 INVITE", "a=sendonly", "a=recvonly", "CSeq: 4 BYE"},
 	},
