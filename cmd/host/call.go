@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,11 +17,12 @@ import (
 	"github.com/sipstreams/sipstreams/sdk/chat"
 )
 
-const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
+const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
 
 // cmdCall calls a URI with streams of the given types and prints the
 // session's notifications. It hangs up after --hangup-after, on /end or on
-// SIGINT; it exits 0 when the session started and ended, 1 when it failed.
+// SIGINT; it exits once no session is left (a /call or a transfer adds
+// sessions): 0 when the call started, 1 when it failed.
 func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &callSpec{console: true}
 	var streams stringList
@@ -33,6 +35,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	withChat := fs.Bool("chat", false, "offer a chat stream (same as --stream chat)")
 	fs.BoolVar(&c.untilDelivered, "until-delivered", false, "end the session once every --message got its delivery report (exit 1 if one was not delivered)")
 	fs.DurationVar(&c.hangupAfter, "hangup-after", 0, "end the session this long after it started (0: never)")
+	fs.BoolVar(&c.acceptTransfers, "accept-transfers", false, "accept every transfer (REFER) the peer asks for, without /accept-transfer")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2
@@ -94,15 +97,36 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
-	defer call.Close() // ends the streams of a call that never went out
-	s := call.Session()
+	defer call.Close()  // ends the streams of a call that never went out
+	s := call.Session() // the command's call: session 1
+	con := newConsole(ctx, app, pr, stderr, c.acceptTransfers)
+	con.account = c.account
+	con.ss.setCurrent(s)
+	// One observer keeps the sessions and feeds the loop, so the loop
+	// sees every session the observer numbered before its end.
 	events := make(chan notify.Notification, 16)
+	stopEvents := make(chan struct{})
 	defer app.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
-		switch n.Name {
-		case session.SIPSessionDidStart, session.SIPSessionDidFail, session.SIPSessionDidEnd:
-			events <- n
+		ns, ok := n.Sender.(*session.Session)
+		if !ok {
+			return
 		}
-	}), "", s)()
+		answered := con.observe(n)
+		switch n.Name {
+		case session.SIPSessionNewIncoming:
+			if !answered {
+				// call answers only a session that replaces one of its
+				// own (an attended transfer).
+				_ = ns.Reject(486, "Busy Here")
+			}
+		case session.SIPSessionDidStart, session.SIPSessionDidFail, session.SIPSessionDidEnd:
+			select {
+			case events <- n:
+			case <-stopEvents:
+			}
+		}
+	}), "", nil)()
+	defer close(stopEvents)
 	deliveries := make(chan chat.DeliveryData, 64)
 	deliveryDone := make(chan struct{})
 	defer close(deliveryDone)
@@ -143,28 +167,40 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		defer t.Stop()
 		giveUp = t.C
 	}
-	started, ending, mediaFailed := false, false, false
-	var endBy <-chan time.Time // bounds the wait once we asked to end
-	hangUp := func() {
-		if !ending {
-			ending = true
-			s.End()
+	started, failed, mediaFailed := false, false, false
+	var endBy <-chan time.Time // bounds the wait once we asked to end the last sessions
+	end := func(list ...*session.Session) {
+		for _, x := range list {
+			x.End()
+		}
+		for _, x := range con.ss.live() {
+			if !slices.Contains(list, x) {
+				return // others go on
+			}
+		}
+		if endBy == nil {
 			endBy = time.After(15 * time.Second)
 		}
+	}
+	exitCode := func() int {
+		if !started || failed || undelivered > 0 || mediaFailed {
+			return 1
+		}
+		return 0
 	}
 	sig := ctx.Done()
 	for {
 		select {
 		case <-sig:
 			sig = nil
-			hangUp()
+			end(con.ss.live()...)
 		case <-giveUp:
 			if !started {
 				fmt.Fprintf(stderr, "sipstreams: no answer within %v\n", c.timeout)
-				hangUp()
+				end(s)
 			}
 		case <-hangup:
-			hangUp()
+			end(s)
 		case <-endBy:
 			fmt.Fprintln(stderr, "sipstreams: the session did not end in time")
 			return 1
@@ -174,31 +210,48 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				continue
 			}
 			cmd, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+			if cmd == "" || con.command(cmd, rest) {
+				continue
+			}
+			cur := con.ss.current()
+			if cur == nil {
+				fmt.Fprintln(stderr, "sipstreams: no session")
+				continue
+			}
 			switch cmd {
-			case "":
 			case "/invoke":
-				invoke(ctx, s, rest, pr, stderr)
+				invoke(ctx, cur, rest, pr, stderr)
 			case "/end":
-				hangUp()
+				end(cur)
 			case "/hold":
-				printCommandError(stderr, cmd, s.Hold())
+				printCommandError(stderr, cmd, cur.Hold())
 			case "/unhold":
-				printCommandError(stderr, cmd, s.Unhold())
+				printCommandError(stderr, cmd, cur.Unhold())
 			default:
-				if !proposalCommand(ctx, app, s, cmd, rest, stderr) && !mediaCommand(ctx, s, line, pr, stderr) {
+				if !proposalCommand(ctx, app, cur, cmd, rest, stderr) && !mediaCommand(ctx, cur, line, pr, stderr) {
 					fmt.Fprintln(stderr, callHelp)
 				}
 			}
 		case n := <-events:
+			ns := n.Sender.(*session.Session)
 			switch n.Name {
 			case session.SIPSessionDidStart:
+				if ns != s {
+					// A session of a /call or a transfer: the media
+					// options, without the chat messages.
+					if _, err := c.media.sessionStarted(ctx, ns, recordName(c.media.record, con.ss.number(ns)), false, pr, stderr); err != nil {
+						mediaFailed = true
+						end(ns)
+					}
+					continue
+				}
 				started = true
-				ids, err := c.media.sessionStarted(ctx, s, pr, stderr)
+				ids, err := c.media.sessionStarted(ctx, s, c.media.record, true, pr, stderr)
 				if err != nil {
 					// A --play or --record that cannot be applied ends
 					// the call, which then fails.
 					mediaFailed = true
-					hangUp()
+					end(s)
 					continue
 				}
 				for _, id := range ids {
@@ -209,9 +262,9 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				case c.untilDelivered && sent == 0:
 					fmt.Fprintln(stderr, "sipstreams: no message could be sent")
 					undelivered++
-					hangUp()
+					end(s)
 				case c.untilDelivered && len(pending) == 0:
-					hangUp() // every report came before this
+					end(s) // every report came before this
 				}
 				if c.hangupAfter > 0 {
 					t := time.NewTimer(c.hangupAfter)
@@ -220,13 +273,19 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				}
 			case session.SIPSessionDidFail:
 				d, _ := n.Data.(session.DidFailData)
-				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", c.target.String(), failureText(d))
-				return 1
-			case session.SIPSessionDidEnd:
-				if !started || undelivered > 0 || mediaFailed {
-					return 1
+				if ns == s {
+					failed = true
+					fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", c.target.String(), failureText(d))
+				} else {
+					fmt.Fprintf(stderr, "sipstreams: session %d to %s failed: %s\n", con.ss.number(ns), ns.RemoteIdentity(), failureText(d))
 				}
-				return 0
+				if len(con.ss.live()) == 0 {
+					return exitCode()
+				}
+			case session.SIPSessionDidEnd:
+				if len(con.ss.live()) == 0 {
+					return exitCode()
+				}
 			}
 		case d := <-deliveries:
 			if !pending[d.MessageID] {
@@ -238,7 +297,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				fmt.Fprintf(stderr, "sipstreams: message %s not delivered: %d %s\n", d.MessageID, d.Code, d.Reason)
 			}
 			if c.untilDelivered && len(pending) == 0 && started {
-				hangUp()
+				end(s)
 			}
 		}
 	}

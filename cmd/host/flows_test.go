@@ -133,18 +133,19 @@ func startProc(t *testing.T, who string, args ...string) *proc {
 	return p
 }
 
-// flow is one listener and one caller.
+// flow is one listener and one caller, and more processes of the test.
 type flow struct {
 	t      *testing.T
 	tc     transportCase
 	l, c   *proc
+	more   []*proc // dumped with l and c
 	failed bool
 }
 
-// dump is both processes' full output.
+// dump is every process's full output.
 func (f *flow) dump() string {
 	var b strings.Builder
-	for _, p := range []*proc{f.l, f.c} {
+	for _, p := range append([]*proc{f.l, f.c}, f.more...) {
 		if p == nil {
 			continue
 		}

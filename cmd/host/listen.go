@@ -7,14 +7,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 )
 
-const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
 
 // cmdListen starts the application and answers incoming sessions: with
 // --auto-answer it accepts every proposed stream; otherwise it rings and
@@ -23,12 +21,13 @@ const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + propo
 func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var af appFlags
 	var mf mediaFlags
-	var autoAnswer *bool
+	var autoAnswer, acceptTransfers *bool
 	var offer stringList
 	var debugAddr string
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
 		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
+		acceptTransfers = fs.Bool("accept-transfers", false, "accept every transfer (REFER) a peer asks for, without /accept-transfer")
 		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
 		fs.StringVar(&debugAddr, "debug-addr", "", "serve Go's runtime profiles (goroutine, heap, …) over HTTP on this loopback `ip:port` (port 0 picks one), for diagnosis")
@@ -60,7 +59,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsub()
 	}()
 
-	l := &listener{pr: pr, auto: *autoAnswer, offer: offer, stderr: stderr, app: app, media: &mf, ctx: ctx, mediaFailed: make(chan struct{}, 1)}
+	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, offer: offer, media: &mf, mediaFailed: make(chan struct{}, 1)}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
@@ -74,7 +73,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		pr.event("listening", map[string]any{"transport": a.Transport, "ip": a.IP.String(), "port": a.Port, "address": a.String()},
 			"listening %s %s %d", a.Transport, a.IP, a.Port)
 	}
-	pr.event("account", map[string]any{"uri": acc.URI.String(), "auto_answer": *autoAnswer},
+	pr.event("account", map[string]any{"uri": acc.URI.String(), "auto_answer": *autoAnswer, "accept_transfers": *acceptTransfers},
 		"listening on %s as %s", strings.Join(addrs, " "), acc.URI.String())
 	if debugAddr != "" {
 		d, err := serveDebug(debugAddr)
@@ -117,27 +116,24 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 }
 
-// listener answers incoming sessions and keeps the current one for the
-// stdin commands.
+// listener answers incoming sessions; its console keeps them and the
+// current one for the stdin commands.
 type listener struct {
-	pr     *printer
-	auto   bool
-	offer  []string // the types of our offer to an INVITE without SDP
-	stderr io.Writer
-	app    *application.Application
-	media  *mediaFlags
-	ctx    context.Context // the command's: bounds what the listener starts
+	*console
+	auto  bool
+	offer []string // the types of our offer to an INVITE without SDP
+	media *mediaFlags
 	// mediaFailed gets a value when a media option failed on a session.
 	mediaFailed chan struct{}
-
-	mu  sync.Mutex
-	cur *session.Session // the session the commands apply to
 }
 
 func (l *listener) handle(n notify.Notification) {
 	s, ok := n.Sender.(*session.Session)
 	if !ok {
 		return
+	}
+	if l.observe(n) {
+		return // a session replacing one of ours: answered
 	}
 	switch n.Name {
 	case session.SIPSessionNewIncoming:
@@ -148,16 +144,10 @@ func (l *listener) handle(n notify.Notification) {
 			if err := l.app.Answer(l.ctx, s, l.offer...); err != nil {
 				fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
 			}
-			l.setCurrent(s)
+			l.ss.setCurrent(s)
 			return
 		}
-		l.mu.Lock()
-		busy := l.cur != nil
-		if !busy {
-			l.cur = s
-		}
-		l.mu.Unlock()
-		if busy {
+		if !l.ss.setCurrentIfNone(s) {
 			_ = s.Reject(486, "Busy Here")
 			return
 		}
@@ -181,8 +171,9 @@ func (l *listener) handle(n notify.Notification) {
 	case session.SIPSessionDidStart:
 		// Not on the notification goroutine: the media calls wait for
 		// the plugins.
+		record := recordName(l.media.record, l.ss.number(s))
 		go func() {
-			if _, err := l.media.sessionStarted(l.ctx, s, l.pr, l.stderr); err != nil {
+			if _, err := l.media.sessionStarted(l.ctx, s, record, true, l.pr, l.stderr); err != nil {
 				s.End()
 				select {
 				case l.mediaFailed <- struct{}{}:
@@ -190,19 +181,7 @@ func (l *listener) handle(n notify.Notification) {
 				}
 			}
 		}()
-	case session.SIPSessionDidEnd, session.SIPSessionDidFail:
-		l.mu.Lock()
-		if l.cur == s {
-			l.cur = nil
-		}
-		l.mu.Unlock()
 	}
-}
-
-func (l *listener) setCurrent(s *session.Session) {
-	l.mu.Lock()
-	l.cur = s
-	l.mu.Unlock()
 }
 
 // command runs one stdin line; it reports whether to quit.
@@ -214,9 +193,11 @@ func (l *listener) command(line string) (quit bool) {
 	if fields[0] == "/quit" {
 		return true
 	}
-	l.mu.Lock()
-	s := l.cur
-	l.mu.Unlock()
+	_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	if l.console.command(fields[0], rest) {
+		return false
+	}
+	s := l.ss.current()
 	if s == nil && fields[0] != "/help" {
 		fmt.Fprintln(l.stderr, "sipstreams: no session")
 		return false
@@ -240,10 +221,8 @@ func (l *listener) command(line string) (quit bool) {
 	case "/end":
 		s.End()
 	case "/invoke":
-		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 		invoke(context.Background(), s, rest, l.pr, l.stderr)
 	default:
-		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
 			fmt.Fprintln(l.stderr, listenHelp)
 		}

@@ -85,12 +85,13 @@ func streamsOf(s *session.Session, typ string) []session.Stream {
 }
 
 // sessionStarted applies the media flags to s's streams once it started:
-// the WAV input, the recording, the DTMF digits and the chat messages.
-// A --play or --record that fails is printed and returned as a
+// the WAV input, the recording (to record: recordName of --record for
+// the session's number), the DTMF digits and, with messages, the chat
+// messages. A --play or --record that fails is printed and returned as a
 // *mediaOptionError, at once: the caller ends the session and fails the
 // command. Other errors are printed; the session goes on.
 // It returns the Message-IDs of the chat messages sent.
-func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr *printer, stderr io.Writer) ([]string, error) {
+func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, record string, messages bool, pr *printer, stderr io.Writer) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	for _, st := range streamsOf(s, audio.Type) {
@@ -100,8 +101,8 @@ func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr 
 				return nil, &mediaOptionError{"--play", err}
 			}
 		}
-		if m.record != "" {
-			name, err := audio.StartRecording(ctx, st, m.record)
+		if record != "" {
+			name, err := audio.StartRecording(ctx, st, record)
 			if err != nil {
 				printCommandError(stderr, "--record", err)
 				return nil, &mediaOptionError{"--record", err}
@@ -112,7 +113,7 @@ func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, pr 
 			sendDTMF(ctx, st, m.dtmf, stderr)
 		}
 	}
-	if m.queued {
+	if m.queued || !messages {
 		return nil, nil
 	}
 	var ids []string

@@ -27,6 +27,8 @@ type printer struct {
 	json  bool
 	start time.Time
 	names map[any]string // sender → label
+	// sessions, when set, names each session by its number there.
+	sessions *sessions
 
 	held    bool                  // buffer notifications until release
 	pending []notify.Notification // buffered while held
@@ -43,6 +45,13 @@ func (p *printer) label(sender any, name string) {
 	p.names[sender] = name
 }
 
+// nameSessions names each session by its number in ss from now on.
+func (p *printer) nameSessions(ss *sessions) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sessions = ss
+}
+
 func (p *printer) senderName(s any) string {
 	if n, ok := p.names[s]; ok {
 		return n
@@ -53,6 +62,9 @@ func (p *printer) senderName(s any) string {
 	case *registry.Plugin:
 		return v.Name() + " plugin"
 	case *session.Session:
+		if p.sessions != nil {
+			return p.sessions.label(v)
+		}
 		id := v.CallID()
 		if len(id) > 8 {
 			id = id[:8]
@@ -185,12 +197,31 @@ func describe(data any) any {
 	switch d := data.(type) {
 	case session.NewIncomingData:
 		m := map[string]any{"streams": streamTypes(d.Streams)}
-		for _, h := range []string{"From", "To", "Subject", "User-Agent"} {
+		for _, h := range []string{"From", "To", "Subject", "User-Agent", "Referred-By"} {
 			if v := d.Headers[h]; len(v) > 0 {
-				m[strings.ToLower(h)] = v[0]
+				m[strings.ReplaceAll(strings.ToLower(h), "-", "_")] = v[0]
+			}
+		}
+		if d.ReplacedDialog != nil {
+			m["replaced_dialog"] = dialogMap(*d.ReplacedDialog)
+		}
+		return m
+	case session.TransferNewOutgoingData:
+		return map[string]any{"transfer_destination": d.TransferDestination, "transfer_source": d.TransferSource}
+	case session.TransferNewIncomingData:
+		m := map[string]any{"transfer_destination": d.TransferDestination}
+		for _, h := range []string{"Refer-To", "Referred-By", "From"} {
+			if v := firstHeader(d.Headers, h); v != "" {
+				m[strings.ReplaceAll(strings.ToLower(h), "-", "_")] = v
 			}
 		}
 		return m
+	case session.TransferProgressData:
+		return map[string]any{"code": d.Code, "reason": d.Reason}
+	case session.IncomingFromTransferData:
+		return map[string]any{"call_id": d.CallID, "to_tag": d.ToTag, "from_tag": d.FromTag, "replaced_dialog": dialogMap(d.ReplacedDialog)}
+	case session.IncomingFromTransferFailedData:
+		return map[string]any{"reason": d.Reason}
 	case session.NewOutgoingData:
 		return map[string]any{"streams": streamTypes(d.Streams)}
 	case session.DidStartData:
@@ -267,6 +298,11 @@ func describe(data any) any {
 		return map[string]any{"error": d.Error()}
 	}
 	return data
+}
+
+// dialogMap is a dialog as the reference names its parts.
+func dialogMap(d session.DialogID) map[string]any {
+	return map[string]any{"call_id": d.CallID, "local_tag": d.LocalTag, "remote_tag": d.RemoteTag}
 }
 
 // printChat prints a chat message or composing indication as a person

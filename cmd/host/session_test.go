@@ -32,6 +32,8 @@ type jsonLine struct {
 	Statistics map[string]any `json:"statistics"`
 	// URL is the debug line's (listen --debug-addr).
 	URL string `json:"url"`
+	// Sessions is the /sessions line's.
+	Sessions []map[string]any `json:"sessions"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next

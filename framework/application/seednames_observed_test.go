@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"maps"
 	"os"
 	"path/filepath"
@@ -57,20 +61,37 @@ const (
 	// Its answer carries ICE with a single component (an rtcp-mux peer's),
 	// so alice's checks cannot run, and it never sends RTP.
 	scnSilentPeer = "silent peer"
+	// scnTransfer: alice calls bob (echo) and transfers him to carol
+	// (REFER, a blind transfer); bob accepts and calls carol, who
+	// answers; alice's call with bob ends, and bob's with carol once
+	// carol hangs up.
+	scnTransfer = "blind transfer"
+	// scnAttendedTransfer: alice calls bob, then carol, and transfers bob
+	// to carol replacing her call with carol (Refer-To with Replaces);
+	// bob accepts, carol answers bob's INVITE with Replaces and her call
+	// with alice ends; then bob's with carol.
+	scnAttendedTransfer = "attended transfer"
+	// scnTransferFailures: alice calls bob and transfers him; bob rejects
+	// the transfer (603) and the call goes on until alice ends it; then a
+	// sipp UAC sends bob an INVITE whose Replaces names no dialog (481).
+	scnTransferFailures = "transfer failures"
 )
 
-var seedScenarios = []string{scnLifecycle, scnCall, scnRejected, scnCrash, scnICE, scnSilentPeer}
+var seedScenarios = []string{scnLifecycle, scnCall, scnRejected, scnCrash, scnICE, scnSilentPeer,
+	scnTransfer, scnAttendedTransfer, scnTransferFailures}
 
 // The hosts that observe notifications.
 const (
 	hostAlice = "alice"
 	hostBob   = "bob"
+	hostCarol = "carol" // the third party of the transfers
 )
 
 var (
 	onBoth  = []string{hostAlice, hostBob}
 	onAlice = []string{hostAlice}
 	onBob   = []string{hostBob}
+	onCarol = []string{hostCarol}
 )
 
 // seedEntry says how a notification name of the seed is covered: observed
@@ -108,9 +129,9 @@ var seedNameTable = map[string]seedEntry{
 	"SIPSessionHadProposalFailure":     {Scenario: scnCall, On: onBoth},
 	"SIPSessionDidRenegotiateStreams":  {Scenario: scnCall, On: onBoth},
 	"SIPSessionDidProcessTransaction":  {Scenario: scnCall, On: onBoth},
-	"SIPSessionTransferNewOutgoing":    {Issue: 12, Why: "call transfer (REFER) is not implemented"},
-	"SIPSessionTransferDidStart":       {Issue: 12, Why: "call transfer (REFER) is not implemented"},
-	"SIPSessionTransferDidFail":        {Issue: 12, Why: "call transfer (REFER) is not implemented"},
+	"SIPSessionTransferNewOutgoing":    {Scenario: scnTransfer, On: onAlice},
+	"SIPSessionTransferDidStart":       {Scenario: scnTransfer, On: onBoth},
+	"SIPSessionTransferDidFail":        {Scenario: scnTransferFailures, On: onBoth},
 
 	"MediaStreamDidInitialize": {Scenario: scnCall, On: onBoth},
 	"MediaStreamDidStart":      {Scenario: scnCall, On: onBoth},
@@ -138,6 +159,102 @@ var seedNameTable = map[string]seedEntry{
 	"ChatStreamDidNotDeliverMessage":   {Scenario: scnCall, On: onAlice},
 	"ChatStreamDidSendMessage":         {Scenario: scnCall, On: onAlice},
 	"ChatStreamGotComposingIndication": {Scenario: scnCall, On: onBob},
+}
+
+// referenceNameTable covers the transfer notifications of the reference's
+// catalogue (shared/reference/sipsimple-behaviour.md §2.6) that the seed's
+// API text does not list: observed like the seed's names, in the scenario
+// given, on each host of On. TestTransferNamesInTables keeps it in step
+// with the transfer names the session package declares.
+var referenceNameTable = map[string]seedEntry{
+	"SIPSessionTransferNewIncoming":           {Scenario: scnTransfer, On: onBob},
+	"SIPSessionTransferGotProgress":           {Scenario: scnTransfer, On: onAlice},
+	"SIPSessionTransferDidEnd":                {Scenario: scnTransfer, On: onBoth},
+	"SIPSessionNewIncomingFromTransfer":       {Scenario: scnAttendedTransfer, On: onCarol},
+	"SIPSessionNewIncomingFromTransferFailed": {Scenario: scnTransferFailures, On: onBob},
+}
+
+// tableEntry returns name's entry in seedNameTable or referenceNameTable.
+func tableEntry(name string) (seedEntry, bool) {
+	if e, ok := seedNameTable[name]; ok {
+		return e, true
+	}
+	e, ok := referenceNameTable[name]
+	return e, ok
+}
+
+// transferNames returns the values of the constants the session package
+// (framework/session, test files aside) declares for notifications of
+// call transfer: string constants whose value starts with "SIPSession"
+// and names a transfer. Read from the source, so that a name added there
+// cannot go unobserved here.
+func transferNames(t *testing.T) []string {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join("..", "session", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				for _, x := range spec.(*ast.ValueSpec).Values {
+					lit, ok := x.(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						continue
+					}
+					v, err := strconv.Unquote(lit.Value)
+					if err == nil && strings.HasPrefix(v, "SIPSession") && strings.Contains(v, "Transfer") && !slices.Contains(names, v) {
+						names = append(names, v)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestTransferNamesInTables: every transfer notification the session
+// package declares is in one of the tables with a scenario (none is left
+// to an issue), and the reference table holds nothing else.
+func TestTransferNamesInTables(t *testing.T) {
+	names := transferNames(t)
+	// The reference's transfer catalogue (§2.6): the package must
+	// declare each; were the source reading broken, this fails.
+	for _, want := range []string{"SIPSessionTransferNewOutgoing", "SIPSessionTransferNewIncoming", "SIPSessionTransferDidStart",
+		"SIPSessionTransferDidEnd", "SIPSessionTransferDidFail", "SIPSessionTransferGotProgress",
+		"SIPSessionNewIncomingFromTransfer", "SIPSessionNewIncomingFromTransferFailed"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("framework/session declares no %s (found %v)", want, names)
+		}
+	}
+	for _, name := range names {
+		e, ok := tableEntry(name)
+		switch {
+		case !ok:
+			t.Errorf("%s: declared by framework/session but in neither table: give it a scenario", name)
+		case e.Issue != 0 || !slices.Contains(seedScenarios, e.Scenario) || len(e.On) == 0:
+			t.Errorf("%s: %+v: a transfer name needs a known scenario and the hosts that observe it", name, e)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(referenceNameTable)) {
+		if _, seed := seedNameTable[name]; seed || !slices.Contains(names, name) {
+			t.Errorf("%s: in referenceNameTable but a seed name or no transfer name of framework/session", name)
+		}
+	}
 }
 
 // TestSeedNameTable: the table names exactly the seed's notification
@@ -341,7 +458,8 @@ type window struct {
 // extracted by seedNotificationNames) is observed being posted by the real
 // system in the scenario seedNameTable gives it, on each host it names —
 // or, not implemented yet, is listed there with the issue that brings it
-// and must not be posted.
+// and must not be posted. The transfer names of the reference that the
+// seed's text lacks (referenceNameTable) are observed the same way.
 func TestSeedNamesObserved(t *testing.T) {
 	names := loadSeedNames(t)
 	dir := seedPlugins(t)
@@ -357,7 +475,8 @@ func TestSeedNamesObserved(t *testing.T) {
 		{Transport: engine.TransportTLS, Address: "127.0.0.1:0"}, // no certificate: FailedToStartTLS
 	})
 	bob := startSeedHost(t, ctx, hostBob, dir, bobDoc, loopback)
-	hosts := map[string]*seedHost{hostAlice: alice, hostBob: bob}
+	carol := startSeedHost(t, ctx, hostCarol, dir, seedDocument(hostCarol, "PCMU", "PCMA"), loopback)
+	hosts := map[string]*seedHost{hostAlice: alice, hostBob: bob, hostCarol: carol}
 
 	// Notifications reach the recorders asynchronously: marks are taken
 	// once the centers delivered what was posted so far.
@@ -392,9 +511,12 @@ func TestSeedNamesObserved(t *testing.T) {
 	run(scnCrash, func(t *testing.T) { seedCrash(t, ctx, alice, bob) })
 	run(scnICE, func(t *testing.T) { seedICE(t, ctx, alice, bob) })
 	run(scnSilentPeer, func(t *testing.T) { seedSilentPeer(t, ctx, alice) })
+	run(scnTransfer, func(t *testing.T) { seedTransfer(t, ctx, alice, bob, carol) })
+	run(scnAttendedTransfer, func(t *testing.T) { seedAttendedTransfer(t, ctx, alice, bob, carol) })
+	run(scnTransferFailures, func(t *testing.T) { seedTransferFailures(t, ctx, alice, bob) })
 
 	stopping := marks()
-	for _, h := range []*seedHost{alice, bob} {
+	for _, h := range []*seedHost{alice, bob, carol} {
 		if err := h.app.Stop(ctx); err != nil {
 			t.Errorf("%s: Stop: %v", h.name, err)
 		}
@@ -417,9 +539,9 @@ func TestSeedNamesObserved(t *testing.T) {
 		}
 		return false
 	}
-	for _, name := range names {
+	for _, name := range append(names, slices.Sorted(maps.Keys(referenceNameTable))...) {
 		t.Run("name/"+name, func(t *testing.T) {
-			e, ok := seedNameTable[name]
+			e, ok := tableEntry(name)
 			if !ok {
 				t.Fatalf("not in seedNameTable (see TestSeedNameTable)")
 			}
@@ -447,9 +569,11 @@ func awaitScenario(hosts map[string]*seedHost, marks map[string]int, scenario st
 	defer cancel()
 	for host, h := range hosts {
 		var want []string
-		for name, e := range seedNameTable {
-			if e.Scenario == scenario && slices.Contains(e.On, host) {
-				want = append(want, name)
+		for _, table := range []map[string]seedEntry{seedNameTable, referenceNameTable} {
+			for name, e := range table {
+				if e.Scenario == scenario && slices.Contains(e.On, host) {
+					want = append(want, name)
+				}
 			}
 		}
 		_ = h.rec.Wait(ctx, func(ns []notify.Notification) bool {
@@ -673,5 +797,147 @@ func seedSilentPeer(t *testing.T, ctx context.Context, alice *seedHost) {
 	alice.await(t, a0, session.SIPSessionDidEnd, from(s))
 	if r := peer.Wait(); r.Successful != 1 || r.Failed != 0 {
 		t.Errorf("sipp: %d successful, %d failed calls\n%s", r.Successful, r.Failed, r.Errors)
+	}
+}
+
+// uri is where the host is called: name@127.0.0.1:port.
+func (h *seedHost) uri() sip.Uri {
+	r := h.route()
+	return sip.Uri{Scheme: "sip", User: h.name, Host: r.Address, Port: r.Port}
+}
+
+// seedEchoCall is a call from alice to bob with an echo stream, bob
+// accepting: it returns both sides once they started.
+func seedEchoCall(t *testing.T, ctx context.Context, alice, bob *seedHost) (as, bs *session.Session) {
+	t.Helper()
+	a0, b0 := alice.mark(), bob.mark()
+	as = alice.app.Sessions().NewSession()
+	if err := as.Connect(ctx, bob.uri(), []engine.Route{bob.route()}, []session.Stream{alice.create(t, ctx, "echo", alice.app.Account())}, ""); err != nil {
+		t.Fatal(err)
+	}
+	bs, offered := bob.incoming(t, b0)
+	if err := bs.Accept(offered); err != nil {
+		t.Fatal(err)
+	}
+	alice.await(t, a0, session.SIPSessionDidStart, from(as))
+	bob.await(t, b0, session.SIPSessionDidStart, from(bs))
+	return as, bs
+}
+
+// transferProgress is the codes of the SIPSessionTransferGotProgress of s
+// recorded by h since from.
+func transferProgress(h *seedHost, from int, s *session.Session) []int {
+	var codes []int
+	for _, n := range h.rec.All()[from:] {
+		if n.Name == session.SIPSessionTransferGotProgress && n.Sender == s {
+			codes = append(codes, n.Data.(session.TransferProgressData).Code)
+		}
+	}
+	return codes
+}
+
+// seedTransfer is scenario scnTransfer.
+func seedTransfer(t *testing.T, ctx context.Context, alice, bob, carol *seedHost) {
+	ab, ba := seedEchoCall(t, ctx, alice, bob)
+	a0, b0, c0 := alice.mark(), bob.mark(), carol.mark()
+	if err := ab.Transfer(carol.uri(), nil); err != nil {
+		t.Fatal(err)
+	}
+	in := bob.await(t, b0, session.SIPSessionTransferNewIncoming, from(ba)).Data.(session.TransferNewIncomingData)
+	if want := carol.uri(); in.TransferDestination != want.String() {
+		t.Errorf("bob is transferred to %s, want %s", in.TransferDestination, want.String())
+	}
+	if err := ba.AcceptTransfer(); err != nil {
+		t.Fatal(err)
+	}
+	cb, offered := carol.incoming(t, c0)
+	if err := cb.Accept(offered); err != nil {
+		t.Fatal(err)
+	}
+	carol.await(t, c0, session.SIPSessionDidStart, from(cb))
+	alice.await(t, a0, session.SIPSessionTransferDidEnd, from(ab))
+	alice.await(t, a0, session.SIPSessionDidEnd, from(ab))
+	bob.await(t, b0, session.SIPSessionTransferDidEnd, from(ba))
+	bob.await(t, b0, session.SIPSessionDidEnd, from(ba))
+	if codes := transferProgress(alice, a0, ab); len(codes) == 0 || codes[len(codes)-1] != 200 {
+		t.Errorf("alice's transfer progress %v, want ... 200", codes)
+	}
+	// Bob's call with carol, placed for the transfer.
+	bc := bob.await(t, b0, session.SIPSessionDidStart, func(n notify.Notification) bool { return n.Sender != ba }).Sender.(*session.Session)
+	if info := bc.TransferInfo(); info == nil || !strings.Contains(info.ReferredBy, "alice") {
+		t.Errorf("bob's call with carol has transfer info %+v, want alice's Referred-By", info)
+	}
+	cb.End()
+	carol.await(t, c0, session.SIPSessionDidEnd, from(cb))
+	bob.await(t, b0, session.SIPSessionDidEnd, from(bc))
+}
+
+// seedAttendedTransfer is scenario scnAttendedTransfer.
+func seedAttendedTransfer(t *testing.T, ctx context.Context, alice, bob, carol *seedHost) {
+	ab, ba := seedEchoCall(t, ctx, alice, bob)
+	ac, ca := seedEchoCall(t, ctx, alice, carol)
+	a0, b0, c0 := alice.mark(), bob.mark(), carol.mark()
+	if err := ab.Transfer(carol.uri(), ac); err != nil {
+		t.Fatal(err)
+	}
+	bob.await(t, b0, session.SIPSessionTransferNewIncoming, from(ba))
+	if err := ba.AcceptTransfer(); err != nil {
+		t.Fatal(err)
+	}
+	cb, offered := carol.incoming(t, c0)
+	if cb.ReplacedSession() != ca {
+		t.Errorf("carol's new session replaces %v, want her call with alice", cb.ReplacedSession())
+	}
+	if err := cb.Accept(offered); err != nil {
+		t.Fatal(err)
+	}
+	fromTransfer := carol.await(t, c0, session.SIPSessionNewIncomingFromTransfer, from(cb)).Data.(session.IncomingFromTransferData)
+	if fromTransfer.ReplacedDialog != ca.DialogID() {
+		t.Errorf("SIPSessionNewIncomingFromTransfer names %+v, want carol's dialog with alice %+v", fromTransfer.ReplacedDialog, ca.DialogID())
+	}
+	carol.await(t, c0, session.SIPSessionDidStart, from(cb))
+	carol.await(t, c0, session.SIPSessionDidEnd, from(ca))
+	alice.await(t, a0, session.SIPSessionDidEnd, from(ac))
+	alice.await(t, a0, session.SIPSessionTransferDidEnd, from(ab))
+	alice.await(t, a0, session.SIPSessionDidEnd, from(ab))
+	bob.await(t, b0, session.SIPSessionDidEnd, from(ba))
+	cb.End()
+	carol.await(t, c0, session.SIPSessionDidEnd, from(cb))
+	bob.await(t, b0, session.SIPSessionDidEnd, func(n notify.Notification) bool { return n.Sender != ba })
+}
+
+// seedTransferFailures is scenario scnTransferFailures.
+func seedTransferFailures(t *testing.T, ctx context.Context, alice, bob *seedHost) {
+	ab, ba := seedEchoCall(t, ctx, alice, bob)
+	a0, b0 := alice.mark(), bob.mark()
+	target := sip.Uri{Scheme: "sip", User: "carol", Host: "127.0.0.1", Port: 9}
+	if err := ab.Transfer(target, nil); err != nil {
+		t.Fatal(err)
+	}
+	bob.await(t, b0, session.SIPSessionTransferNewIncoming, from(ba))
+	if err := ba.RejectTransfer(603, ""); err != nil {
+		t.Fatal(err)
+	}
+	if d := alice.await(t, a0, session.SIPSessionTransferDidFail, from(ab)).Data.(session.TransferProgressData); d.Code != 603 {
+		t.Errorf("alice's transfer failed with %+v, want 603", d)
+	}
+	bob.await(t, b0, session.SIPSessionTransferDidFail, from(ba))
+	if ab.State() != session.StateConnected {
+		t.Errorf("alice's call is %v after the rejected transfer, want connected", ab.State())
+	}
+	ab.End()
+	alice.await(t, a0, session.SIPSessionDidEnd, from(ab))
+	bob.await(t, b0, session.SIPSessionDidEnd, from(ba))
+
+	// An INVITE replacing a dialog bob does not have.
+	r := bob.route()
+	res := sipptest.Run(t, ctx, sipptest.Options{Scenario: "uac_replaces_nomatch.xml", Remote: fmt.Sprintf("%s:%d", r.Address, r.Port),
+		Vars: map[string]string{"replaces": "nosuchcall;to-tag=a;from-tag=b"}})
+	if res.Successful != 1 || res.Failed != 0 {
+		t.Errorf("sipp: %d successful, %d failed (want its INVITE answered 481)\n%s\n%s", res.Successful, res.Failed, res.Errors, res.Messages)
+	}
+	d := bob.await(t, b0, session.SIPSessionNewIncomingTransferFailed, nil).Data.(session.IncomingFromTransferFailedData)
+	if !strings.Contains(d.Reason, "nosuchcall") {
+		t.Errorf("SIPSessionNewIncomingFromTransferFailed %+v, want a reason naming the Replaces", d)
 	}
 }

@@ -293,10 +293,26 @@ func (s *Session) send(ctx context.Context, req *sip.Request, route engine.Route
 // timeout and the manager's life, even after the session's loop has
 // exited.
 func (s *Session) fireAndForget(req *sip.Request, route engine.Route, timeout time.Duration) {
+	s.fireAfter(nil, req, route, timeout)
+}
+
+// fireAfter is fireAndForget sending req once prev (if not nil) is
+// closed; the channel it returns is closed once req's transaction ended
+// (or was given up).
+func (s *Session) fireAfter(prev <-chan struct{}, req *sip.Request, route engine.Route, timeout time.Duration) <-chan struct{} {
 	sig := s.m.cfg.Signalling
+	done := make(chan struct{})
 	s.m.wg.Add(1)
 	go func() {
 		defer s.m.wg.Done()
+		defer close(done)
+		if prev != nil {
+			select {
+			case <-prev:
+			case <-s.m.life.Done():
+				return
+			}
+		}
 		ctx, cancel := context.WithTimeout(s.m.life, timeout)
 		defer cancel()
 		tx, err := sig.Request(ctx, req, route)
@@ -318,6 +334,7 @@ func (s *Session) fireAndForget(req *sip.Request, route engine.Route, timeout ti
 			}
 		}
 	}()
+	return done
 }
 
 // serverReq is a request of the peer that the loop answers. The engine's

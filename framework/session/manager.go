@@ -97,7 +97,9 @@ type Config struct {
 	// (Session.AcceptTransfer): a new session from call.Account to
 	// call.Target with streams of call.Types, connected with
 	// call.Options, call.Watch called on it before it connects. Without
-	// it transfers cannot be accepted.
+	// it transfers cannot be accepted. When it fails, the transferor is
+	// told 480 for an error matching engine.ErrNoRoute (no route to the
+	// target, as the reference's failed lookup) and 500 for any other.
 	Transfer func(ctx context.Context, call TransferCall) (*Session, error)
 }
 

@@ -2,11 +2,13 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/refer"
 )
 
@@ -94,6 +96,9 @@ type xfer struct {
 	referTo    refer.ReferTo
 	referredBy string
 	call       *Session // the call placed once accepted
+	// notified is closed once the last NOTIFY's transaction ended: the
+	// next one waits for it, so the transferor gets them in order.
+	notified <-chan struct{}
 }
 
 // TransferNewOutgoingData is the data of SIPSessionTransferNewOutgoing.
@@ -251,6 +256,12 @@ func (s *Session) gotNotify(r *serverReq) {
 		s.respond(r, 481, "Subscription Does Not Exist", nil)
 		return
 	}
+	if x.state == TransferStarting {
+		// The NOTIFY overtook the 202: the peer took the REFER, whatever
+		// the NOTIFY says (the 202, coming next, is then ignored).
+		s.transferTo(x, TransferStarted)
+		s.post(SIPSessionTransferDidStart, nil)
+	}
 	frag, err := refer.ParseSipfrag(r.req.Body())
 	if err != nil {
 		// A NOTIFY we cannot read: refused, and the transfer is given up
@@ -260,11 +271,6 @@ func (s *Session) gotNotify(r *serverReq) {
 		return
 	}
 	s.respond(r, 200, "OK", nil)
-	if x.state == TransferStarting {
-		// The NOTIFY overtook the 202.
-		s.transferTo(x, TransferStarted)
-		s.post(SIPSessionTransferDidStart, nil)
-	}
 	s.post(SIPSessionTransferGotProgress, TransferProgressData{Code: frag.StatusCode, Reason: frag.Reason})
 	terminated := false
 	if h := r.req.GetHeader("Subscription-State"); h != nil {
@@ -352,7 +358,10 @@ func (s *Session) gotRefer(r *serverReq) {
 func quoteSafe(s string) string { return strconv.Quote(s)[1 : len(strconv.Quote(s))-1] }
 
 // notifyTransfer reports the referred call's progress to the transferor
-// (RFC 3515 §2.4.5): a NOTIFY in the dialog with a sipfrag of code.
+// (RFC 3515 §2.4.5): a NOTIFY in the dialog with a sipfrag of code. Each
+// NOTIFY goes once the previous one was answered (or timed out): sent
+// side by side, a quick failure could overtake the 100 before it, and the
+// transferor would read the subscription's end first.
 func (s *Session) notifyTransfer(x *xfer, code int, reason string, final bool) {
 	if !s.state.established() && s.state != StateTerminating {
 		return
@@ -367,7 +376,7 @@ func (s *Session) notifyTransfer(x *xfer, code int, reason string, final bool) {
 	req.AppendHeader(sip.NewHeader("Subscription-State", state.String()))
 	req.AppendHeader(sip.NewHeader("Content-Type", refer.ContentTypeSipfrag))
 	req.SetBody(refer.NewSipfrag(code, reason).Marshal())
-	s.fireAndForget(req, s.route, ShortReinviteTimeout)
+	x.notified = s.fireAfter(x.notified, req, s.route, ShortReinviteTimeout)
 }
 
 // AcceptTransfer accepts the peer's transfer (the reference's
@@ -416,8 +425,14 @@ func (s *Session) AcceptTransfer() error {
 			s.q.push(func() {
 				if err != nil {
 					if s.xfer == x {
-						s.notifyTransfer(x, 500, "Server Internal Error", true)
-						s.transferFailed(x, 500, err.Error())
+						// The reference tells a target it finds no route
+						// to with 480, any other failure with 500 (§2.8).
+						code, reason := 500, "Server Internal Error"
+						if errors.Is(err, engine.ErrNoRoute) {
+							code, reason = 480, "Temporarily Unavailable"
+						}
+						s.notifyTransfer(x, code, reason, true)
+						s.transferFailed(x, code, err.Error())
 					}
 					return
 				}
@@ -442,7 +457,9 @@ func (s *Session) transferCallEvent(x *xfer, n *Session, name string, data any) 
 		s.notifyTransfer(x, 200, "OK", true)
 		s.transferTo(x, TransferEnded)
 		s.post(SIPSessionTransferDidEnd, nil)
-		s.endLocal("")
+		// The BYE goes once the transferor answered the NOTIFY: it
+		// learns the outcome before the end of the session.
+		s.endAfter(x.notified)
 	case SIPSessionDidFail:
 		d := data.(DidFailData)
 		code, reason := d.Code, d.Reason
@@ -452,6 +469,21 @@ func (s *Session) transferCallEvent(x *xfer, n *Session, name string, data any) 
 		s.notifyTransfer(x, code, reason, true)
 		s.transferFailed(x, d.Code, d.FailureReason)
 	}
+}
+
+// endAfter ends the session once done is closed.
+func (s *Session) endAfter(done <-chan struct{}) {
+	s.m.wg.Add(1)
+	go func() {
+		defer s.m.wg.Done()
+		select {
+		case <-done:
+		case <-s.done:
+			return
+		case <-s.m.life.Done():
+		}
+		s.q.push(func() { s.endLocal("") })
+	}()
 }
 
 // RejectTransfer refuses the peer's transfer with code (default 603):

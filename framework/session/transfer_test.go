@@ -2,10 +2,13 @@ package session
 
 import (
 	"context"
-	"github.com/emiago/sipgo/sip"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
@@ -282,4 +285,82 @@ func TestTransferToUnreachable(t *testing.T) {
 	if ab.State() != StateConnected {
 		t.Errorf("alice's call is %v after the failed transfer", ab.State())
 	}
+}
+
+// TestTransferFailsAtOnceInOrder: bob accepts transfers whose call cannot
+// even be placed (the application finds no route to the target: the
+// error matches engine.ErrNoRoute), so his NOTIFY 100 and the final one
+// follow each other at once. Alice must read them in order — 100, then
+// 480, the reference's answer to a target without a route (§2.8) — each
+// time: the NOTIFYs of a transfer go one after the other, not side by
+// side. The call goes on after each failure.
+func TestTransferFailsAtOnceInOrder(t *testing.T) {
+	a := newHost(t, "alice")
+	b := newHostOn(t, "bob", udp4, func(cfg *Config) {
+		cfg.Transfer = func(ctx context.Context, tc TransferCall) (*Session, error) {
+			return nil, &engine.NoRouteError{Target: tc.Target.String(), Reason: "no listener for the address family"}
+		}
+	})
+	recA := sessionRecorder(t, a)
+	got := make(chan *Session, 1)
+	ab := call(t, a, b, func(s *Session, streams []Stream) {
+		if err := s.Accept(streams); err != nil {
+			t.Errorf("Accept: %v", err)
+		}
+		got <- s
+	})
+	ba := <-got
+	waitSenderName(t, recA, ab, SIPSessionDidStart)
+	defer b.center.Subscribe(notify.ObserverFunc(func(notify.Notification) {
+		go func() {
+			if err := ba.AcceptTransfer(); err != nil {
+				t.Errorf("AcceptTransfer: %v", err)
+			}
+		}()
+	}), SIPSessionTransferNewIncoming, ba)()
+	const rounds = 10
+	for i := range rounds {
+		from := recA.Len()
+		if err := ab.Transfer(c4(t, "carol"), nil); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := recA.Wait(ctx, func(ns []notify.Notification) bool {
+			return slices.ContainsFunc(ns[from:], func(n notify.Notification) bool {
+				return n.Sender == ab && n.Name == SIPSessionTransferDidFail
+			})
+		})
+		cancel()
+		if err != nil {
+			t.Fatalf("round %d: no SIPSessionTransferDidFail: %v", i, err)
+		}
+		var codes []int
+		var fail TransferProgressData
+		for _, n := range recA.All()[from:] {
+			switch {
+			case n.Sender != ab:
+			case n.Name == SIPSessionTransferGotProgress:
+				codes = append(codes, n.Data.(TransferProgressData).Code)
+			case n.Name == SIPSessionTransferDidFail:
+				fail = n.Data.(TransferProgressData)
+			}
+		}
+		if fmt.Sprint(codes) != "[100 480]" || fail.Code != 480 {
+			t.Fatalf("round %d: progress %v, failure %+v; want [100 480] and 480", i, codes, fail)
+		}
+		if ab.State() != StateConnected {
+			t.Fatalf("round %d: alice's call is %v after the failed transfer", i, ab.State())
+		}
+	}
+}
+
+// c4 is a SIP URI of user on IPv4 loopback port 9 (nothing is sent
+// there).
+func c4(t *testing.T, user string) sip.Uri {
+	t.Helper()
+	var u sip.Uri
+	if err := sip.ParseUri("sip:"+user+"@127.0.0.1:9", &u); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -66,12 +66,23 @@
 //   - bye_no_dialog.xml: BYE outside any dialog; 481.
 //   - reinvite_no_dialog.xml: re-INVITE (To tag set) for an unknown
 //     dialog; 481; ACK.
+//   - uac_refer_bad.xml: a call (200, ACK), then REFERs the host must
+//     refuse: a malformed Refer-To and none at all (400 with a Warning),
+//     a good one (202 and the host's NOTIFY "SIP/2.0 100 ...", answered
+//     200), another while that transfer waits (480); BYE, 200.
+//   - uac_replaces_nomatch.xml: INVITE with "Replaces: [replaces]" (Vars
+//     "replaces") naming no dialog of the host, or unparsable; 481; ACK.
 //
 // Calls from the host (UAS scenarios, the host calls [Process.Port]):
 //
 //   - uas_echo.xml: INVITE offering an echo stream; 180; 200 answering
 //     one echo m-line at sipp's media port with a=sendrecv; ACK; BYE;
 //     200.
+//   - uas_notify_garbage.xml: answers the host's call (180, 200), takes
+//     its REFER (202), NOTIFYs a body that is no message/sipfrag and
+//     expects 400; then BYE, 200.
+//   - uas_notify_garbage_early.xml: as uas_notify_garbage.xml, the
+//     NOTIFY sent before the 202 (a NOTIFY may overtake it).
 //   - uas_hold.xml: as uas_echo, then a re-INVITE offering a=sendonly
 //     (hold) answered with a=recvonly, ACK, a re-INVITE offering
 //     a=sendrecv (resume) answered with a=sendrecv, ACK, BYE, 200.

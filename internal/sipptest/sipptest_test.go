@@ -165,6 +165,24 @@ var pairs = []pair{
 		wantInMessages: []string{"CSeq: 2 MESSAGE", "hello in the dialog", "CSeq: 3 BYE"},
 	},
 	{
+		name: "uac_refer_bad", uas: "testdata/refer_bad_uas.xml", uac: "uac_refer_bad.xml",
+		wantInMessages: []string{"Refer-To: <sip:carol@\r\n", "SIP/2.0 400 Bad Request", "CSeq: 4 REFER", "SIP/2.0 202 Accepted",
+			"Event: refer;id=4", "SIP/2.0 100 Trying", "SIP/2.0 480 Temporarily Unavailable", "CSeq: 6 BYE"},
+	},
+	{
+		name: "uac_replaces_nomatch", reject: "481 Call/Transaction Does Not Exist", uac: "uac_replaces_nomatch.xml",
+		uacExtra:       []string{"-key", "replaces", "nosuchcall;to-tag=a;from-tag=b"},
+		wantInMessages: []string{"Replaces: nosuchcall;to-tag=a;from-tag=b", "SIP/2.0 481 ", "CSeq: 1 ACK"},
+	},
+	{
+		name: "uas_notify_garbage", uas: "uas_notify_garbage.xml", uac: "testdata/notify_garbage_uac.xml",
+		wantInMessages: []string{"CSeq: 2 REFER", "SIP/2.0 202 Accepted", "Event: refer;id=2", "this is not a sipfrag", "SIP/2.0 400 Bad Request", "CSeq: 3 BYE"},
+	},
+	{
+		name: "uas_notify_garbage_early", uas: "uas_notify_garbage_early.xml", uac: "testdata/notify_garbage_early_uac.xml",
+		wantInMessages: []string{"CSeq: 2 REFER", "Event: refer;id=2", "this is not a sipfrag", "SIP/2.0 202 Accepted", "SIP/2.0 400 Bad Request", "CSeq: 3 BYE"},
+	},
+	{
 		name: "uas_hold_during_proposal", uas: "uas_hold_during_proposal.xml", uac: "testdata/uac_proposal_then_hold.xml",
 		wantInMessages: []string{"CSeq: 2 INVITE", "CSeq: 3 INVITE", "a=sendonly", "a=recvonly", "CSeq: 4 BYE"},
 	},
