@@ -107,7 +107,7 @@ func (p *printer) HandleNotification(n notify.Notification) {
 // print writes one notification; p.mu is held.
 func (p *printer) print(n notify.Notification) {
 	sender := p.senderName(n.Sender)
-	if p.printChat(n, sender) {
+	if p.printChat(n, sender) || p.printConference(n, sender) {
 		return
 	}
 	data := describe(n.Data)
@@ -266,7 +266,7 @@ func describe(data any) any {
 	case error:
 		return map[string]any{"error": d.Error()}
 	}
-	return data
+	return describeConference(data)
 }
 
 // printChat prints a chat message or composing indication as a person
