@@ -244,6 +244,9 @@ func selfSigned(ip net.IP) (tls.Certificate, msrpstream.Fingerprint, error) {
 // URI returns the conference URI: sip:USER@IP:PORT, to call over UDP.
 func (f *Focus) URI() sip.Uri { return f.uri }
 
+// URIString returns URI as a string.
+func (f *Focus) URIString() string { return f.uri.String() }
+
 // RefuseRefers makes the focus answer every REFER with code and reason
 // (code 0 accepts them again).
 func (f *Focus) RefuseRefers(code int, reason string) {
@@ -280,6 +283,7 @@ func (f *Focus) Close() error {
 		m.release()
 	}
 	_ = f.ua.Close()
+	_ = f.pc.Close() // sipgo leaves the socket it was given open
 	f.wg.Wait()
 	return nil
 }

@@ -51,8 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *refuse != 0 {
 		f.RefuseRefers(*refuse, "")
 	}
-	uri := f.URI()
-	fmt.Fprintf(stdout, "conference focus at %s (UDP)\n", uri.String())
+	fmt.Fprintf(stdout, "conference focus at %s (UDP)\n", f.URIString())
 	for n := 0; ; {
 		evs, err := f.Since(ctx, n)
 		if err != nil {
