@@ -294,6 +294,9 @@ func (p *printer) printChat(n notify.Notification, sender string) bool {
 		if !strings.HasPrefix(m.ContentType, "text/") {
 			text = fmt.Sprintf("(%s, %d bytes)", m.ContentType, len(m.Content))
 		}
+		if d.Private {
+			from += " (private)" // through a conference focus, to us only
+		}
 		line = fmt.Sprintf("[%s] %s: %s", m.Timestamp.Local().Format("15:04:05"), from, text)
 		data = map[string]any{"sender": m.Sender, "content": text, "content_type": m.ContentType,
 			"timestamp": m.Timestamp, "message_id": m.MessageID, "private": d.Private}
