@@ -2,22 +2,33 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/sipstreams/sipstreams/framework/application"
+	"github.com/sipstreams/sipstreams/framework/config"
+	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
+	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/framework/storage"
 	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-// cmdDemo loads the plugin dir and, for every stream type that can be
-// created, negotiates an offerer stream with an answerer stream over
-// loopback, exercises it (type-specific methods, hold, unhold) and ends it,
-// printing every notification as it happens.
+// demoTimeout bounds the whole demo.
+const demoTimeout = time.Minute
+
+// cmdDemo runs two applications in this process, alice and bob, on
+// loopback with the plugin dir: alice calls bob with one stream of every
+// loaded type that can be made for an offer, bob answers; the echo stream
+// pings, the session holds and unholds when a stream supports it, then
+// alice hangs up. Every notification of both is printed as it happens.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var asJSON *bool
 	cf, ok := parseFlags("demo", args, stderr, func(fs *flag.FlagSet) {
@@ -26,177 +37,185 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	reg, center, closeReg := cf.registry(stderr)
-	defer closeReg()
+	ctx, cancel := context.WithTimeout(ctx, demoTimeout)
+	defer cancel()
 	pr := newPrinter(stdout, *asJSON)
-	defer center.Subscribe(pr, "", nil)()
-	if err := reg.Discover(ctx); err != nil {
+	// No sound card needed: the audio streams run on the null clock.
+	doc := config.NewDocument()
+	doc.Settings.Audio.InputDevice, doc.Settings.Audio.OutputDevice, doc.Settings.Audio.AlertDevice = "none", "none", "none"
+	conf := storage.NewMemory()
+	if err := conf.Save(ctx, doc); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
-	types := reg.Types()
-	if len(types) == 0 {
-		fmt.Fprintf(stderr, "sipstreams: no stream plugin loaded from %s (run `make` first)\n", reg.Dir())
-		return 1
+	var apps []*application.Application
+	defer func() {
+		for _, app := range apps {
+			_ = stopApplication(app, stderr)
+		}
+	}()
+	start := func(user string) (*application.Application, *notify.Recorder, error) {
+		app := application.New(application.WithUser(user), application.WithPluginDir(cf.pluginDir),
+			application.WithLogger(cf.logger(stderr)),
+			application.WithListen([]engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}}))
+		apps = append(apps, app)
+		pr.label(app, user)
+		rec := &notify.Recorder{}
+		app.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+			if _, ok := n.Sender.(*session.Session); ok || strings.HasPrefix(n.Name, "MediaStream") || isStreamEvent(n) {
+				pr.HandleNotification(n)
+			}
+			rec.HandleNotification(n)
+		}), "", nil)
+		return app, rec, app.Start(ctx, conf)
 	}
-	failed := false
-	for _, t := range types {
-		pr.say("== %s stream (plugin %s, priority %d)", t.Type, t.Plugin.Name(), t.Priority)
-		if err := demoType(ctx, reg, center, pr, t); err != nil {
-			fmt.Fprintf(stderr, "sipstreams: %s: %v\n", t.Type, err)
-			failed = true
+	alice, recA, err := start("alice")
+	if err == nil {
+		var bob *application.Application
+		bob, _, err = start("bob")
+		if err == nil {
+			err = demoCall(ctx, alice, bob, recA, pr)
 		}
 	}
-	_ = center.Flush(ctx)
-	if failed {
+	if err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-// demoSDP wraps media sections into a session description.
-func demoSDP(media ...string) string {
-	return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=sipstreams-demo\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + strings.Join(media, "")
+// isStreamEvent tells a stream type's own notification (EchoStreamGotEcho,
+// ChatStreamGotMessage…): JSON data from a plugin.
+func isStreamEvent(n notify.Notification) bool {
+	_, ok := n.Data.(json.RawMessage)
+	return ok
 }
 
-func demoType(ctx context.Context, reg *registry.Registry, center *notify.Center, pr *printer, t registry.TypeInfo) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	rec := &notify.Recorder{}
-	defer center.Subscribe(rec, "", nil)()
-	waitFor := func(s *registry.Stream, name string) error {
-		err := rec.Wait(ctx, func(ns []notify.Notification) bool {
+// demoCall is the demo's call from alice to bob.
+func demoCall(ctx context.Context, alice, bob *application.Application, recA *notify.Recorder, pr *printer) error {
+	defer bob.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+		if s, ok := n.Sender.(*session.Session); ok && n.Name == session.SIPSessionNewIncoming {
+			pr.label(s, "bob's session")
+			go func() { _ = bob.Answer(ctx, s) }()
+		}
+	}), session.SIPSessionNewIncoming, nil)()
+	types := loadedTypes(alice)
+	if len(types) == 0 {
+		return fmt.Errorf("no stream plugin loaded from %s (run `make` first)", alice.Registry().Dir())
+	}
+	call, err := alice.NewCall(ctx, bob.Account().URI)
+	if err != nil {
+		return err
+	}
+	defer call.Close()
+	s := call.Session()
+	pr.label(s, "alice's session")
+	var made []string
+	for _, t := range types {
+		st, err := call.AddStream(ctx, t.Type)
+		if errors.Is(err, sdk.ErrNotImplemented) || errors.Is(err, sdk.ErrInvalidArgument) {
+			pr.say("== %s stream (plugin %s, priority %d): cannot be made for an offer without parameters; left out", t.Type, t.Plugin.Name(), t.Priority)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		pr.label(st, "alice's "+t.Type)
+		made = append(made, t.Type)
+		pr.say("== %s stream (plugin %s, priority %d)", t.Type, t.Plugin.Name(), t.Priority)
+	}
+	if len(made) == 0 {
+		return errors.New("no stream could be made for the call")
+	}
+	pr.say("== alice calls %s with %s", bob.Account().URI.String(), strings.Join(made, ", "))
+	if err := call.Connect(ctx); err != nil {
+		return err
+	}
+	wait := func(name string) (notify.Notification, error) {
+		var got notify.Notification
+		err := recA.Wait(ctx, func(ns []notify.Notification) bool {
 			for _, n := range ns {
-				if n.Sender == s && (n.Name == name || n.Name == sdk.MediaStreamDidFail) {
+				if n.Sender == s && (n.Name == name || n.Name == session.SIPSessionDidFail) {
+					got = n
 					return true
 				}
 			}
 			return false
 		})
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", name, err)
+		if err == nil && got.Name == session.SIPSessionDidFail && name != session.SIPSessionDidFail {
+			d, _ := got.Data.(session.DidFailData)
+			return got, fmt.Errorf("the call failed: %s", failureText(d))
 		}
-		return nil
+		return got, err
 	}
-	// say prints after the notifications so far, so the story reads in order.
-	say := func(format string, args ...any) {
-		_ = center.Flush(ctx)
-		pr.say(format, args...)
-	}
-	acc := &sdk.Account{ID: "demo@127.0.0.1", URI: "sip:demo@127.0.0.1"}
-	a, err := reg.Create(ctx, &sdk.CreateRequest{Type: t.Type, Account: acc})
-	if errors.Is(err, sdk.ErrNotImplemented) {
-		say("   (type cannot be created for an offer; skipped)")
-		return nil
-	}
-	if err != nil {
+	if _, err := wait(session.SIPSessionDidStart); err != nil {
 		return err
 	}
-	pr.label(a, "A "+t.Type)
-	defer a.End(context.Background())
-	if err := a.Initialize(ctx, &sdk.InitializeRequest{Session: &sdk.SessionInfo{ID: "demo", Direction: sdk.DirectionOutgoing, LocalIP: "127.0.0.1"}, Direction: sdk.DirectionOutgoing}); err != nil {
-		return err
-	}
-	if err := waitFor(a, sdk.MediaStreamDidInitialize); err != nil {
-		return err
-	}
-	om, err := a.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{ForOffer: true})
-	if err != nil {
-		return err
-	}
-	offer := demoSDP(om.Media)
-	say("   offer:  %s", strings.TrimSpace(strings.SplitN(om.Media, "\r\n", 2)[0]))
-	b, err := reg.NewFromSDP(ctx, &sdk.NewFromSDPRequest{Account: acc, RemoteSDP: offer})
-	if err != nil {
-		return err
-	}
-	pr.label(b, "B "+t.Type)
-	defer b.End(context.Background())
-	if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: &sdk.SessionInfo{ID: "demo", Direction: sdk.DirectionIncoming, LocalIP: "127.0.0.1"}, Direction: sdk.DirectionIncoming}); err != nil {
-		return err
-	}
-	if err := waitFor(b, sdk.MediaStreamDidInitialize); err != nil {
-		return err
-	}
-	am, err := b.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{RemoteSDP: offer})
-	if err != nil {
-		return err
-	}
-	answer := demoSDP(am.Media)
-	say("   answer: %s", strings.TrimSpace(strings.SplitN(am.Media, "\r\n", 2)[0]))
-	if err := b.Start(ctx, &sdk.StartRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
-		return err
-	}
-	if err := a.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
-		return err
-	}
-	for _, s := range []*registry.Stream{a, b} {
-		if err := waitFor(s, sdk.MediaStreamDidStart); err != nil {
+	for _, st := range s.Streams() {
+		if st.Type() != "echo" {
+			continue
+		}
+		raw, _ := sdk.MarshalJSONValue(map[string]string{"payload": "hello from alice"})
+		if _, err := st.Invoke(ctx, &sdk.InvokeRequest{Method: "send", Args: raw}); err != nil {
 			return err
 		}
-	}
-	if t.Type == "echo" {
-		raw, _ := sdk.MarshalJSONValue(map[string]string{"payload": "hello from A"})
-		if _, err := a.Invoke(ctx, &sdk.InvokeRequest{Method: "send", Args: raw}); err != nil {
-			return err
-		}
-		if err := waitFor(a, "EchoStreamGotEcho"); err != nil {
-			return err
-		}
-	}
-	if t.HoldSupported {
-		if err := renegotiate(ctx, a, b, func() error { return a.Hold(ctx) }); err != nil {
-			return fmt.Errorf("hold: %w", err)
-		}
-		attrs, _ := b.Attributes(ctx)
-		say("   A holds: B on_hold_by_remote=%v", attrs != nil && attrs.OnHoldByRemote)
-		if err := renegotiate(ctx, a, b, func() error { return a.Unhold(ctx) }); err != nil {
-			return fmt.Errorf("unhold: %w", err)
-		}
-		attrs, _ = b.Attributes(ctx)
-		say("   A unholds: B on_hold_by_remote=%v", attrs != nil && attrs.OnHoldByRemote)
-	}
-	// Both sides deactivate before either ends, as a session does: a
-	// transport closing after Deactivate is normal, not a failure.
-	for _, s := range []*registry.Stream{a, b} {
-		_ = s.Deactivate(ctx)
-	}
-	for _, s := range []*registry.Stream{a, b} {
-		if err := s.End(ctx); err != nil {
-			return err
-		}
-		if err := waitFor(s, sdk.MediaStreamDidEnd); err != nil {
-			return err
+		if err := recA.Wait(ctx, func(ns []notify.Notification) bool {
+			for _, n := range ns {
+				if n.Sender == st && n.Name == "EchoStreamGotEcho" {
+					return true
+				}
+			}
+			return false
+		}); err != nil {
+			return fmt.Errorf("waiting for the echo: %w", err)
 		}
 	}
-	return nil
+	if holds(s) {
+		for _, hold := range []bool{true, false} {
+			n := len(holdChanges(recA, s))
+			if hold {
+				err = s.Hold()
+			} else {
+				err = s.Unhold()
+			}
+			if err != nil {
+				return err
+			}
+			if err := recA.Wait(ctx, func([]notify.Notification) bool { return len(holdChanges(recA, s)) > n }); err != nil {
+				return fmt.Errorf("waiting for the hold change: %w", err)
+			}
+			pr.say("== alice %s: on hold %v", map[bool]string{true: "holds", false: "unholds"}[hold], s.OnHold())
+		}
+	}
+	s.End()
+	_, err = wait(session.SIPSessionDidEnd)
+	return err
 }
 
-// renegotiate runs change on the offerer, then a re-INVITE-like exchange:
-// a new offer from a, validated and answered by b, applied on both.
-func renegotiate(ctx context.Context, a, b *registry.Stream, change func() error) error {
-	if err := change(); err != nil {
-		return err
+// loadedTypes returns the application's stream types, by name.
+func loadedTypes(app *application.Application) []registry.TypeInfo {
+	out := app.Registry().Types()
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	return out
+}
+
+// holds tells whether a stream of s supports hold.
+func holds(s *session.Session) bool {
+	for _, st := range s.Streams() {
+		if st.HoldSupported() {
+			return true
+		}
 	}
-	om, err := a.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{ForOffer: true})
-	if err != nil {
-		return err
+	return false
+}
+
+// holdChanges returns s's SIPSessionDidChangeHoldState notifications.
+func holdChanges(rec *notify.Recorder, s *session.Session) []notify.Notification {
+	var out []notify.Notification
+	for _, n := range rec.All() {
+		if n.Sender == s && n.Name == session.SIPSessionDidChangeHoldState {
+			out = append(out, n)
+		}
 	}
-	offer := demoSDP(om.Media)
-	ok, err := b.ValidateUpdate(ctx, &sdk.ValidateUpdateRequest{RemoteSDP: offer})
-	if err != nil {
-		return err
-	}
-	if !ok.OK {
-		return errors.New("update refused")
-	}
-	am, err := b.GetLocalMedia(ctx, &sdk.GetLocalMediaRequest{RemoteSDP: offer})
-	if err != nil {
-		return err
-	}
-	answer := demoSDP(am.Media)
-	if err := b.Update(ctx, &sdk.UpdateRequest{LocalSDP: answer, RemoteSDP: offer}); err != nil {
-		return err
-	}
-	return a.Update(ctx, &sdk.UpdateRequest{LocalSDP: offer, RemoteSDP: answer})
+	return out
 }

@@ -146,7 +146,7 @@ func (s *Session) bye() {
 func (s *Session) gotBye(r *serverReq) {
 	if s.starting() || s.applying() {
 		s.respond(r, 200, "OK", nil)
-		s.later(func() { s.byeEnds(r.req) })
+		s.later(func() { s.byeEnds(r.req, nil) })
 		return
 	}
 	switch s.op.(type) {
@@ -159,8 +159,7 @@ func (s *Session) gotBye(r *serverReq) {
 		s.respond(r, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}
-	s.respond(r, 200, "OK", nil)
-	s.byeEnds(r.req)
+	s.byeEnds(r.req, r)
 }
 
 // starting tells whether the session's initial offer/answer is done on
@@ -193,9 +192,14 @@ func (s *Session) applying() bool {
 	return false
 }
 
-// byeEnds ends the session for the peer's BYE req (answered already).
-func (s *Session) byeEnds(req *sip.Request) {
+// byeEnds ends the session for the peer's BYE req; r, when not nil, is
+// answered once the streams are deactivated (the peer closes its media
+// when it has the answer: ours must not take that for a failure).
+func (s *Session) byeEnds(req *sip.Request, r *serverReq) {
 	if !s.state.established() {
+		if r != nil {
+			s.respond(r, 200, "OK", nil)
+		}
 		return
 	}
 	s.abandon()
@@ -205,6 +209,10 @@ func (s *Session) byeEnds(req *sip.Request) {
 		reason = h.Value()
 	}
 	s.post(SIPSessionWillEnd, WillEndData{Originator: Remote})
+	s.deactivate(s.streams)
+	if r != nil {
+		s.respond(r, 200, "OK", nil)
+	}
 	s.end(s.streams)
 	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "BYE", Code: 200, Reason: "OK"})
 	s.terminate()
