@@ -368,7 +368,9 @@ func TestConference(t *testing.T) {
 // answered 400 and reported (SIPSessionConferenceInfoDidFail), the host
 // keeps its last state and the subscription goes on; a REFER the focus
 // refuses with 403 ends with SIPConferenceDidNotAddParticipant (and
-// …DidNotRemoveParticipant) carrying the code. Commands given bad
+// …DidNotRemoveParticipant) carrying the code; one whose progress NOTIFY
+// is no sipfrag gets that NOTIFY answered 400 and ends with
+// SIPConferenceDidNotAddParticipant without a code. Commands given bad
 // arguments say how to use them.
 func TestConferenceBadInput(t *testing.T) {
 	g := startConference(t)
@@ -418,6 +420,24 @@ func TestConferenceBadInput(t *testing.T) {
 		if _, ok := find(alice.seen, n); ok {
 			g.errorf("alice printed %s for a refused REFER", n)
 		}
+	}
+
+	// A REFER accepted whose progress cannot be read: the NOTIFY is
+	// answered 400 and the REFER fails, without a code.
+	g.focus.RefuseRefers(0, "")
+	g.focus.GarbleReferProgress([]byte("SIP/2.0 two hundred OK\r\n"))
+	g.send(alice, "/add-participant sip:nobody@127.0.0.1:9")
+	l = g.await(alice, "the failure of the REFER with a garbled sipfrag", func(l jsonLine) bool {
+		return l.Name == "SIPConferenceDidNotAddParticipant" && fmt.Sprint(l.Data["code"]) == "0"
+	})
+	if !strings.Contains(fmt.Sprint(l.Data["reason"]), "malformed") || l.Data["participant"] != "sip:nobody@127.0.0.1:9" {
+		g.errorf("SIPConferenceDidNotAddParticipant %v: want a malformed NOTIFY for sip:nobody@127.0.0.1:9", l.Data)
+	}
+	g.awaitFocus("the garbled sipfrag answered 400", func(e focustest.Event) bool {
+		return e.Kind == focustest.EventNotifyAnswered && strings.HasPrefix(e.Value, "refer") && e.Code == 400
+	})
+	if _, ok := find(alice.seen, "SIPConferenceDidAddParticipant"); ok {
+		g.errorf("alice printed SIPConferenceDidAddParticipant for a REFER whose progress was garbage")
 	}
 
 	// Bad arguments.

@@ -33,7 +33,8 @@
 //     each provisional, then the final code, terminated); ;method=BYE sends
 //     the participant a BYE (sipfrag 200, or 404 for someone not in the
 //     conference, terminated). [Focus.RefuseRefers] makes it answer REFERs
-//     with a failure code instead.
+//     with a failure code instead, [Focus.GarbleReferProgress] send one
+//     NOTIFY with any body instead of their progress.
 //
 // # API for tests
 //

@@ -96,6 +96,7 @@ type Focus struct {
 	subs        map[string]*subscription // by Call-ID
 	referCode   int
 	referReason string
+	referBody   []byte // GarbleReferProgress's
 	events      []Event
 	changed     chan struct{} // closed (and replaced) when events grows
 }
@@ -256,6 +257,16 @@ func (f *Focus) RefuseRefers(code int, reason string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.referCode, f.referReason = code, reason
+}
+
+// GarbleReferProgress makes the focus accept every REFER (202) and send,
+// instead of its progress, one NOTIFY with body as its message/sipfrag,
+// ending the refer subscription; nobody is dialed or hung up on. A nil
+// body restores the normal progress.
+func (f *Focus) GarbleReferProgress(body []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.referBody = body
 }
 
 // Close ends the calls of every participant (BYE), closes the sockets and

@@ -55,6 +55,11 @@ func (f *Focus) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	ev.Code = 202
 	f.recordLocked(ev)
 	s := f.newSubscriptionLocked(req, res, false, refer.NewReferEvent(req.CSeq().SeqNo).String(), referExpires)
+	if f.referBody != nil {
+		// GarbleReferProgress: one NOTIFY with that body, and no call.
+		s.enqueueLocked(notifyJob{body: f.referBody, ctype: refer.ContentTypeSipfrag, state: "terminated;reason=noresource"})
+		return
+	}
 	s.enqueueLocked(sipfrag(s, 100, "Trying", false))
 	if method == "INVITE" {
 		m := &member{aor: target.String(), endpoint: target.String(), status: conference.StatusDialingOut,
