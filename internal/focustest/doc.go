@@ -44,7 +44,8 @@
 // with a deadline, so a test never sleeps. [Focus.State] is the conference
 // state it publishes; [Focus.NotifyRaw] sends a NOTIFY with any body on
 // every conference subscription (a garbage one, to test a subscriber's
-// refusal) and returns the subscribers' answers. [Focus.Close] ends every
+// refusal) and returns the subscribers' answers; [Focus.NotifyState] with
+// any Subscription-State (a terminated one, to test re-subscribing). [Focus.Close] ends every
 // dialog and waits for the goroutines it started.
 //
 // The focus is a test peer: it trusts what it is sent to be well formed

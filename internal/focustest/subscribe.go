@@ -221,12 +221,23 @@ func (f *Focus) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 // on every conference subscription and returns the subscribers' answers,
 // 0 for none. It does not count as a version.
 func (f *Focus) NotifyRaw(ctx context.Context, body []byte) ([]int, error) {
+	return f.NotifyState(ctx, body, "")
+}
+
+// NotifyState is NotifyRaw with the Subscription-State state ("" for
+// active with the subscription's expiry). A state starting with
+// "terminated" ends the subscriptions as the subscribers are told.
+func (f *Focus) NotifyState(ctx context.Context, body []byte, state string) ([]int, error) {
 	f.mu.Lock()
 	var waits []chan int
 	for _, s := range f.subs {
 		if s.conf && !s.ended {
 			ch := make(chan int, 1)
-			s.enqueueLocked(notifyJob{body: body, ctype: conference.ContentType, state: s.activeState(), answer: ch})
+			st := state
+			if st == "" {
+				st = s.activeState()
+			}
+			s.enqueueLocked(notifyJob{body: body, ctype: conference.ContentType, state: st, answer: ch})
 			waits = append(waits, ch)
 		}
 	}
