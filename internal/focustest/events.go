@@ -27,6 +27,11 @@ const (
 	// EventNotifyAnswered: a subscriber answered a NOTIFY (From: the
 	// subscriber; Value: the Event header; Code).
 	EventNotifyAnswered EventKind = "notify-answered"
+	// EventSubscriptionEnded: a subscription is over, its terminating
+	// NOTIFY answered or a NOTIFY answered 481 (From: the subscriber;
+	// Value: the Event header; Code: that answer). NotifyRaw no longer
+	// sends on it.
+	EventSubscriptionEnded EventKind = "subscription-ended"
 	// EventNickname: a NICKNAME request (From; Value: the nickname; Code:
 	// the focus's answer).
 	EventNickname EventKind = "nickname"

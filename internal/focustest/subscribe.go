@@ -120,6 +120,7 @@ func (f *Focus) notifier(s *subscription) {
 				delete(f.subs, s.callID)
 			}
 			s.ended = true
+			f.recordLocked(Event{Kind: EventSubscriptionEnded, From: s.subscriber, Value: s.event, Code: code})
 			f.mu.Unlock()
 			return
 		}
