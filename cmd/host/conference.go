@@ -26,6 +26,19 @@ var errNotFocus = errors.New("the remote is not a conference focus")
 // conferenceCommand runs one of the conference commands on s. It reports
 // whether cmd was one of them; errors are printed on stderr.
 func conferenceCommand(ctx context.Context, s *session.Session, cmd, rest string, pr *printer, stderr io.Writer) bool {
+	switch cmd {
+	case "/participants", "/add-participant", "/remove-participant", "/nickname", "/msg-to":
+	default:
+		return false
+	}
+	// Before the session started, whether the peer is a focus and the
+	// chat stream are not known yet.
+	switch st := s.State(); st {
+	case session.StateNone, session.StateConnecting, session.StateIncoming, session.StateAccepting,
+		session.StateTerminating, session.StateTerminated:
+		printCommandError(stderr, cmd, &session.IllegalStateError{Call: strings.TrimPrefix(cmd, "/"), State: st})
+		return true
+	}
 	rest = strings.TrimSpace(rest)
 	var err error
 	switch cmd {
@@ -47,8 +60,6 @@ func conferenceCommand(ctx context.Context, s *session.Session, cmd, rest string
 		err = setNickname(ctx, s, rest, pr)
 	case "/msg-to":
 		err = sendPrivate(ctx, s, rest, pr)
-	default:
-		return false
 	}
 	printCommandError(stderr, cmd, err)
 	return true

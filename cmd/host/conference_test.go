@@ -461,6 +461,55 @@ func TestConferenceBadInput(t *testing.T) {
 	}
 }
 
+// TestConferenceCommandsNoFocus: the conference commands on a session
+// that has not started (Alice's call rings at Bob's) say it is not
+// possible yet, and on a started session whose peer is no focus say so;
+// neither sends anything.
+func TestConferenceCommandsNoFocus(t *testing.T) {
+	g := startConference(t)
+	bob := g.start("bob", "listen", "--listen", "udp:127.0.0.1:0")
+	bobURI := fmt.Sprintf("sip:bob@127.0.0.1:%d", g.awaitName(bob, "listening").Port)
+	alice := g.start("alice", "call", bobURI, "--chat")
+	g.awaitName(bob, "SIPSessionNewIncoming")
+	g.awaitName(alice, "SIPSessionGotRingIndication")
+	ctx, cancel := context.WithTimeout(context.Background(), flowWait)
+	defer cancel()
+	check := func(lines ...string) {
+		t.Helper()
+		for i := 0; i < len(lines); i += 2 {
+			g.send(alice, lines[i])
+			if !alice.errb.waitFor(ctx, lines[i+1]) {
+				g.fatalf("%q: stderr has no %q", lines[i], lines[i+1])
+			}
+		}
+	}
+	check("/participants", "/participants: not possible now: session: participants is not allowed in state connecting",
+		"/add-participant sip:carol@127.0.0.1:9", "/add-participant: not possible now",
+		"/nickname Ali", "/nickname: not possible now",
+		"/msg-to sip:bob@127.0.0.1 hi", "/msg-to: not possible now")
+
+	g.send(bob, "/accept")
+	g.awaitName(alice, "SIPSessionDidStart")
+	check("/participants", "/participants: the remote is not a conference focus",
+		"/add-participant sip:carol@127.0.0.1:9", "/add-participant: the remote is not a conference focus",
+		"/remove-participant sip:carol@127.0.0.1:9", "/remove-participant: the remote is not a conference focus")
+	g.hangUp(alice)
+	for _, p := range []*proc{alice, bob} {
+		for _, l := range p.seen {
+			if strings.HasPrefix(l.Name, "SIPConference") || strings.Contains(l.Name, "ConferenceInfo") {
+				g.errorf("%s printed %s", p.who, l.Name)
+			}
+		}
+	}
+	g.send(bob, "/quit")
+	if err := (&flow{t: t}).waitExit(bob); err != nil {
+		g.fatalf("bob exit: %v", err)
+	}
+	if t.Failed() {
+		t.Log(g.dump())
+	}
+}
+
 // TestConferenceText: the participant list as a person reads it.
 func TestConferenceText(t *testing.T) {
 	one := uint32(2)
