@@ -19,7 +19,7 @@ import (
 )
 
 // mediaHelp lists the stdin commands for audio and chat streams.
-const mediaHelp = `/dtmf DIGITS, /record [FILE], /stop-recording, /stats, /msg TEXT (or any line not starting with /), /composing`
+const mediaHelp = `/dtmf DIGITS, /record [FILE], /stop-recording, /stats, /msg TEXT (or any line not starting with /), /composing, ` + conferenceHelp
 
 // mediaFlags are what call and listen do with audio and chat streams.
 type mediaFlags struct {
@@ -224,7 +224,7 @@ func mediaCommand(ctx context.Context, s *session.Session, line string, pr *prin
 			}
 		}
 	default:
-		return false
+		return conferenceCommand(ctx, s, cmd, rest, pr, stderr)
 	}
 	return true
 }

@@ -119,7 +119,7 @@ func (p *printer) HandleNotification(n notify.Notification) {
 // print writes one notification; p.mu is held.
 func (p *printer) print(n notify.Notification) {
 	sender := p.senderName(n.Sender)
-	if p.printChat(n, sender) {
+	if p.printChat(n, sender) || p.printConference(n, sender) {
 		return
 	}
 	data := describe(n.Data)
@@ -297,7 +297,7 @@ func describe(data any) any {
 	case error:
 		return map[string]any{"error": d.Error()}
 	}
-	return data
+	return describeConference(data)
 }
 
 // dialogMap is a dialog as the reference names its parts.
@@ -329,6 +329,9 @@ func (p *printer) printChat(n notify.Notification, sender string) bool {
 		text := string(m.Content)
 		if !strings.HasPrefix(m.ContentType, "text/") {
 			text = fmt.Sprintf("(%s, %d bytes)", m.ContentType, len(m.Content))
+		}
+		if d.Private {
+			from += " (private)" // through a conference focus, to us only
 		}
 		line = fmt.Sprintf("[%s] %s: %s", m.Timestamp.Local().Format("15:04:05"), from, text)
 		data = map[string]any{"sender": m.Sender, "content": text, "content_type": m.ContentType,

@@ -65,6 +65,30 @@
 // three proposal notifications the seed API names differently are posted
 // under both names (see [SeedAlias]).
 //
+// # Conferences
+//
+// RFC 4579 and RFC 4575, reference §2.9. [AsFocus] (the seed's is_focus)
+// given to [Session.Connect] or [Session.Accept] puts ;isfocus in our
+// Contact: we say we are a conference focus. A peer whose Contact (in its
+// INVITE or its answer) carries isfocus is a remote focus
+// ([Session.RemoteFocus]); once such a session started it SUBSCRIBEs to
+// the focus's Event: conference at the remote identity, refreshed within
+// the account's sip.subscribe_interval ([DefaultSubscribeInterval]),
+// retried after the reference's waits and given up on 405, 406 or 489.
+// Each conference-info NOTIFY is applied to the state kept so far (full
+// or partial, see framework/conference) and posted as
+// SIPSessionGotConferenceInfo with the whole state
+// ([Session.ConferenceInfo] returns it); one that cannot be read is
+// answered 400 and posted as SIPSessionConferenceInfoDidFail, the state
+// unchanged. [Session.AddParticipant] and [Session.RemoveParticipant]
+// send the focus an out-of-dialog REFER with Refer-To ;method=INVITE or
+// ;method=BYE; its NOTIFYs post SIPConferenceGot…ParticipantProgress per
+// sipfrag below 300 and SIPConferenceDid…Participant when the
+// subscription ends, a refusal or a failure sipfrag
+// SIPConferenceDidNot…Participant with the code (0 when the remote is no
+// focus or the session ended first). The chat stream learns from the
+// sdk.SessionInfo its start carries that the peer is a focus.
+//
 // # Offer and answer
 //
 // RFC 3264: a session's o= line keeps its id and bumps its version per
