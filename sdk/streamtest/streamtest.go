@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -139,6 +140,11 @@ func runBinary(r runner, path string, opts []Option) {
 			"to stdout; sdk.Serve and sdk/python's sipstreams_plugin.serve do all of it)", path, err, plugin.CoreProtocolVersion, sdk.ContractMajor)
 	}
 	if err := ping(rpc, cfg.timeout); err != nil {
+		if strings.Contains(err.Error(), "authentication handshake failed") {
+			r.Fatalf("plugin %s: the TLS handshake of go-plugin's AutoMTLS failed: %v\n"+
+				"(the plugin must serve TLS with a certificate of its own, sent base64 in the last field of its handshake line, "+
+				"and accept only the host's, PLUGIN_CLIENT_CERT)", path, err)
+		}
 		r.Fatalf("plugin %s does not answer go-plugin's health check (grpc.health.v1.Health/Check for service %q): %v\n"+
 			"(a host pings every plugin this way and restarts one that does not answer)", path, plugin.GRPCServiceName, err)
 	}

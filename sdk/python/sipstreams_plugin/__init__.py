@@ -47,7 +47,7 @@ from .lifecycle import (
     reason_of,
 )
 from .sdp import HoldState, HoldStateData
-from .serve import serve
+from .goplugin import serve
 from .stream import Stream
 from .types import (
     CONTRACT_MAJOR,

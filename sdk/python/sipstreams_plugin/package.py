@@ -52,6 +52,11 @@ def _walk(src: str, arcbase: str) -> Iterable[tuple[str, str]]:
             yield path, os.path.join(arcbase, os.path.relpath(path, src)).replace(os.sep, "/")
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def build(
     output: str,
     sources: Sequence[str],
@@ -70,7 +75,7 @@ def build(
     files: dict[str, bytes] = {}
     for name in ("sipstreams_plugin", "sipstreams"):
         for path, arc in _walk(os.path.join(_ROOT, name), name):
-            files[arc] = open(path, "rb").read()
+            files[arc] = _read(path)
     for src in sources:
         if not os.path.exists(src):
             raise FileNotFoundError(src)
@@ -78,7 +83,7 @@ def build(
         for path, arc in _walk(src, base):
             if arc in files:
                 raise ValueError(f"{src}: {arc} is already in the archive (the kit's name?)")
-            files[arc] = open(path, "rb").read()
+            files[arc] = _read(path)
     files["_sipstreams_build.py"] = f'"""Written by sipstreams_plugin.package."""\nVERSION = {version!r}\n'.encode()
     files["__main__.py"] = (
         f'"""Entry point written by sipstreams_plugin.package."""\nimport sys\n\nfrom {module} import {func}\n\nsys.exit({func}())\n'

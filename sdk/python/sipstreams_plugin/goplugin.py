@@ -1,4 +1,5 @@
-"""serve(): run a Plugin as a plugin process, the Python sdk.Serve.
+"""serve(): run a Plugin as a plugin process speaking go-plugin's protocol,
+the Python sdk.Serve.
 
 Run as `PLUGIN describe` it prints the manifest as JSON and exits, without a
 handshake (and without importing grpc). Started by a sipstreams host it
