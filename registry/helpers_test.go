@@ -142,8 +142,14 @@ type pair struct {
 
 func startPair(t *testing.T, r *testRegistry) *pair {
 	t.Helper()
+	return startPairOf(t, r, "echo")
+}
+
+// startPairOf is startPair for streams of type typ.
+func startPairOf(t *testing.T, r *testRegistry, typ string) *pair {
+	t.Helper()
 	ctx := ctxT(t)
-	a, err := r.Create(ctx, &sdk.CreateRequest{Type: "echo", Account: account()})
+	a, err := r.Create(ctx, &sdk.CreateRequest{Type: typ, Account: account()})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}

@@ -25,6 +25,11 @@ func TestMain(m *testing.M) {
 	code := 0
 	func() {
 		defer os.RemoveAll(dir)
+		defer func() {
+			if pyEchoDir != "" {
+				os.RemoveAll(pyEchoDir)
+			}
+		}()
 		// goleak.VerifyTestMain would exit itself; run the check by hand so
 		// the build directory is removed either way.
 		code = m.Run()

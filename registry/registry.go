@@ -65,6 +65,10 @@ func (r *Registry) Discover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("registry: read plugin dir: %w", err)
 	}
+	ps, err := r.loadPins()
+	if err != nil {
+		return err
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -110,7 +114,7 @@ func (r *Registry) Discover(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !p.prepare(ctx) {
+			if !p.prepare(ctx, ps) {
 				return
 			}
 			loaded := make(chan struct{}, 1)
