@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -16,9 +17,10 @@ import (
 // LockVersion is the format version of the lock files MakeLock writes.
 const LockVersion = 1
 
-// CodecDir is the directory of codec modules below the plugin directory
-// (the audio plugin's default audio.codec_directory); a lock file pins its
-// *.wasm files too.
+// CodecDir is the directory of codec modules (WebAssembly audio codecs,
+// issue 13) below the plugin directory; a lock file pins its *.wasm files
+// too. The host does not load them (the audio plugin will): VerifyLock
+// checks them, Discover does not.
 const CodecDir = "codecs"
 
 // codecExt is the file name suffix of codec modules.
@@ -86,38 +88,57 @@ func (l *Lock) plugin(file string) (LockEntry, bool) {
 	return LockEntry{}, false
 }
 
-// ReadLock reads and checks a lock file. A file that is not a lock file of
-// this version, or lists a file twice or outside its directory, is an
-// error; an entry without a usable SHA-256 is not (the registry refuses its
-// plugin, naming the entry).
+// ReadLock reads and checks the lock file at path (see ParseLock); its
+// errors name the file.
 func ReadLock(path string) (*Lock, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var l Lock
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
+	l, err := ParseLock(b)
+	if err != nil {
 		return nil, fmt.Errorf("lock file %s: %w", path, err)
 	}
+	return l, nil
+}
+
+// ParseLock reads and checks a lock file's content. A document that is not
+// one JSON lock file of this version (unknown fields, trailing data), or
+// that lists a file twice, outside its directory, a plugin not named
+// sipstreams-plugin-* or a codec module not codecs/*.wasm, is an error; an
+// entry without a usable SHA-256 is not (the registry refuses its plugin,
+// naming the entry, and VerifyLock reports it).
+func ParseLock(data []byte) (*Lock, error) {
+	var l Lock
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after the lock object")
+	}
 	if l.Version != LockVersion {
-		return nil, fmt.Errorf("lock file %s: lock_version %d, this host reads %d", path, l.Version, LockVersion)
+		return nil, fmt.Errorf("lock_version %d, this host reads %d", l.Version, LockVersion)
 	}
 	seen := map[string]bool{}
 	check := func(e LockEntry, codec bool) error {
 		clean := filepath.ToSlash(filepath.Clean(e.File))
 		ok := e.File != "" && clean == e.File && !strings.HasPrefix(clean, "../") && !filepath.IsAbs(e.File)
 		if codec {
-			ok = ok && filepath.ToSlash(filepath.Dir(clean)) == CodecDir
+			ok = ok && filepath.ToSlash(filepath.Dir(clean)) == CodecDir && strings.HasSuffix(clean, codecExt)
 		} else {
-			ok = ok && !strings.Contains(clean, "/")
+			ok = ok && !strings.Contains(clean, "/") && strings.HasPrefix(clean, FilePrefix)
 		}
 		if !ok {
-			return fmt.Errorf("lock file %s: entry %q is not a file of the plugin directory", path, e.File)
+			what := "plugin binary (" + FilePrefix + "*)"
+			if codec {
+				what = "codec module (" + CodecDir + "/*" + codecExt + ")"
+			}
+			return fmt.Errorf("entry %q is not a %s of the plugin directory", e.File, what)
 		}
 		if seen[e.File] {
-			return fmt.Errorf("lock file %s: %s is listed twice", path, e.File)
+			return fmt.Errorf("%s is listed twice", e.File)
 		}
 		seen[e.File] = true
 		return nil

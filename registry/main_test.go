@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -15,6 +16,12 @@ var echoBin string
 func TestMain(m *testing.M) {
 	if os.Getenv(helperHostEnv) != "" {
 		os.Exit(helperHost())
+	}
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		// A fuzz worker runs only the fuzz target, which needs no plugin:
+		// building one per worker would stall the fuzzer.
+		os.Exit(m.Run())
 	}
 	dir, bin, err := plugintest.EchoDir()
 	if err != nil {

@@ -21,6 +21,7 @@ type config struct {
 	checksums      map[string]string // file name -> hex SHA-256
 	requirePinned  bool
 	lockFile       string
+	lockFileSet    bool
 	allowWritable  bool
 	env            []string
 }
@@ -90,13 +91,17 @@ func WithChecksum(file, sha256hex string) Option {
 // WithRequirePinned refuses every binary that has no WithChecksum pin.
 func WithRequirePinned(b bool) Option { return func(c *config) { c.requirePinned = b } }
 
-// WithLockFile pins the plugins to the lock file at path (see Lock;
-// DefaultLockFile is the usual place): while it exists, Discover refuses a
-// plugin binary that it does not list, whose SHA-256 differs from its entry
-// (the reason names the file and both sums) or whose entry cannot pin it,
-// and a restart re-checks the binary. A path that does not exist pins
-// nothing; a file that is not a lock file fails Discover.
-func WithLockFile(path string) Option { return func(c *config) { c.lockFile = path } }
+// WithLockFile sets the lock file the plugins are pinned to (see Lock);
+// the default is DefaultLockFile of the plugin directory, beside it, and ""
+// turns pinning by lock file off. While the file exists, Discover refuses
+// a plugin binary that it does not list (ErrUnlisted), whose SHA-256
+// differs from its entry (ErrChecksum; the reason names the lock file and
+// both sums) or whose entry cannot pin it, and a restart re-checks the
+// binary. A path that does not exist pins nothing; a file that is not a
+// lock file, or that other users may write, fails Discover.
+func WithLockFile(path string) Option {
+	return func(c *config) { c.lockFile, c.lockFileSet = path, true }
+}
 
 // WithAllowWritable loads plugins from a plugin directory, and binaries,
 // that users other than the owner may write. By default such a directory

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -47,7 +48,7 @@ func (r *Registry) loadPins() (pins, error) {
 	ps.lock, ps.lockPath = lock, r.cfg.lockFile
 	r.cfg.logger.Info("plugins pinned by lock file", "file", r.cfg.lockFile, "plugins", len(lock.Plugins))
 	for _, e := range lock.Plugins {
-		if _, err := os.Stat(r.cfg.dir + string(os.PathSeparator) + e.File); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(r.cfg.dir, e.File)); errors.Is(err, fs.ErrNotExist) {
 			r.cfg.logger.Warn("lock file lists a plugin the plugin directory does not hold", "file", e.File, "lock_file", r.cfg.lockFile)
 		}
 	}

@@ -435,10 +435,10 @@ func (p *Plugin) supervise(ctx context.Context, loaded chan<- struct{}) {
 				loaded <- struct{}{}
 				return
 			}
-			p.log.Error("plugin restart failed", "error", err, "retry_in", backoff)
 			p.mu.Lock()
 			p.err = &PluginError{Path: p.path, Reason: "restart failed: " + err.Error(), Err: err}
 			p.mu.Unlock()
+			p.log.Error("plugin restart failed", "error", err, "retry_in", backoff)
 			if !sleepCtx(ctx, backoff) {
 				return
 			}
@@ -661,6 +661,9 @@ func (p *Plugin) current(ctx context.Context) (*instance, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():
+			if perr != nil { // why it is not ready: a crash, a failed restart
+				return nil, sdk.Errorf(sdk.ErrPluginUnavailable, "plugin %s is %s (%v): %v", p.file, state, perr, ctx.Err())
+			}
 			return nil, sdk.Errorf(sdk.ErrPluginUnavailable, "plugin %s is %s: %v", p.file, state, ctx.Err())
 		}
 	}
