@@ -7,10 +7,15 @@ BIN      := bin
 # build to bin/plugins/sipstreams-plugin-<name>.
 PLUGIN_MAINS := $(wildcard plugins/*/main.go sdk/examples/*/main.go)
 PLUGIN_DIRS  := $(patsubst %/main.go,%,$(PLUGIN_MAINS))
+# Python plugins: sdk/examples/<name>/<name>/ (a package with main()) is
+# packaged by the kit into bin/plugins/sipstreams-plugin-<name>, one
+# executable file like a Go plugin (docs/vendors.md).
+PY_PLUGINS   := $(foreach d,$(wildcard sdk/examples/*),$(wildcard $(d)/$(notdir $(d))/__init__.py))
+PYTHON       ?= /usr/bin/python3
 TEST_FLAGS   ?= -race -timeout 20m
 FUZZTIME     ?= 30s
 
-.PHONY: all build host plugins deps test test-deps demo bench fuzz proto proto-check lint clean
+.PHONY: all build host plugins lock deps test test-deps demo bench fuzz proto proto-check lint clean
 
 all: build
 
@@ -27,6 +32,17 @@ plugins: deps
 		echo "$(GO) build -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d"; \
 		$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d || exit 1; \
 	done
+	@for f in $(PY_PLUGINS); do \
+		d=$$(dirname $$f); n=$$(basename $$d); \
+		echo "python3 -m sipstreams_plugin.package --main $$n:main -o $(BIN)/plugins/sipstreams-plugin-$$n $$d"; \
+		PYTHONPATH=sdk/python $(PYTHON) -B -m sipstreams_plugin.package --main $$n:main --version $(VERSION) \
+			-o $(BIN)/plugins/sipstreams-plugin-$$n $$d || exit 1; \
+	done
+
+# lock pins the built plugins: bin/plugins.lock, which the host then
+# enforces (docs/vendors.md, "Pinning").
+lock: build
+	$(BIN)/sipstreams plugins lock --plugin-dir $(BIN)/plugins
 
 # deps installs what the build and the tests need on a fresh Debian
 # machine (as root; .ci/deps lists the packages).

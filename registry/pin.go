@@ -18,6 +18,21 @@ type pins struct {
 	dirWhy   string // why the directory is refused, or ""
 }
 
+// OpenLock reads the lock file at path as the registry does: one that
+// users other than its owner may write is refused (ErrWritable) unless
+// allowWritable, since whoever can write it chooses what the host runs. A
+// file that does not exist is an error wrapping fs.ErrNotExist.
+func OpenLock(path string, allowWritable bool) (*Lock, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if why := writableByOthers("the lock file "+path, st.Mode()); why != "" && !allowWritable {
+		return nil, fmt.Errorf("%s: %w", why, ErrWritable)
+	}
+	return ReadLock(path)
+}
+
 // loadPins reads the lock file (WithLockFile) and checks the plugin
 // directory's mode, for a Discover. A lock file that does not exist pins
 // nothing; one that cannot be read, or that others may write, is an error.
@@ -31,17 +46,10 @@ func (r *Registry) loadPins() (pins, error) {
 	if r.cfg.lockFile == "" {
 		return ps, nil
 	}
-	st, err := os.Stat(r.cfg.lockFile)
+	lock, err := OpenLock(r.cfg.lockFile, r.cfg.allowWritable)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ps, nil
 	}
-	if err != nil {
-		return ps, fmt.Errorf("registry: lock file: %w", err)
-	}
-	if why := writableByOthers("the lock file "+r.cfg.lockFile, st.Mode()); why != "" && !r.cfg.allowWritable {
-		return ps, fmt.Errorf("registry: %s: %w", why, ErrWritable)
-	}
-	lock, err := ReadLock(r.cfg.lockFile)
 	if err != nil {
 		return ps, fmt.Errorf("registry: %w", err)
 	}

@@ -8,11 +8,23 @@ import (
 )
 
 // Report is what CheckBinary found: whether the plugin failed the suite and
-// the suite's lines in order, each case's failures ("FAIL case: ...") and
-// log lines ("case: ...").
+// the suite's lines in order: each case's failures ("FAIL case: ..."), log
+// lines ("case: ...") and, once a case has passed, "PASS case".
 type Report struct {
 	Failed bool
 	Lines  []string
+}
+
+// Passed returns the names of the cases that passed ("suite/manifest",
+// "suite/echo/lifecycle"), in the order they ended.
+func (r *Report) Passed() []string {
+	var out []string
+	for _, l := range r.Lines {
+		if name, ok := strings.CutPrefix(l, "PASS "); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Failures returns the failure lines.
@@ -118,7 +130,11 @@ func (r *recorder) Failed() bool {
 func (r *recorder) run(name string, fn func(runner)) bool {
 	child := &recorder{name: r.name + "/" + name, parent: r, out: r.out}
 	child.exec(fn)
-	return !child.Failed()
+	if child.Failed() {
+		return false
+	}
+	r.out.add("PASS " + child.name)
+	return true
 }
 
 // exec runs fn in its own goroutine, so Fatalf can end it, then the

@@ -41,6 +41,30 @@ func TestRunBinaryFake(t *testing.T) {
 	RunBinary(t, exe)
 }
 
+// TestCheckBinaryFake: CheckBinary passes the good fake plugin started as
+// a process, and names every case it ran, so a vendor sees what was
+// checked.
+func TestCheckBinaryFake(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(serveFakeEnv, "1")
+	rep := CheckBinary(exe)
+	if rep.Failed || len(rep.Failures()) != 0 {
+		t.Fatalf("the good fake failed:\n%s", rep)
+	}
+	passed := strings.Join(rep.Passed(), " ")
+	for _, c := range []string{"suite/manifest", "suite/malformed-sdp", "suite/errors", "suite/x-fake/lifecycle"} {
+		if !strings.Contains(passed, c) {
+			t.Errorf("case %s not reported as passed: %s", c, passed)
+		}
+	}
+	if !strings.HasSuffix(rep.String(), "PASS\n") {
+		t.Errorf("report does not end in PASS:\n%s", rep)
+	}
+}
+
 // TestSuiteFailsBrokenPlugins runs the suite against plugins that break the
 // contract in one way each, and checks that it fails them for that reason.
 func TestSuiteFailsBrokenPlugins(t *testing.T) {
