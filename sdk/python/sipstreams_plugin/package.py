@@ -89,6 +89,7 @@ def build(
         f'"""Entry point written by sipstreams_plugin.package."""\nimport sys\n\nfrom {module} import {func}\n\nsys.exit({func}())\n'
     ).encode()
     out_dir = os.path.dirname(os.path.abspath(output))
+    os.makedirs(out_dir, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".package-", dir=out_dir)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -42,6 +42,11 @@ class PackageTest(unittest.TestCase):
             self.assertIn(want, names)
         self.assertFalse([n for n in names if "__pycache__" in n or n.startswith("tests/")])
 
+    def test_makes_the_directory(self):
+        out = self.build(os.path.join("plugins", "sipstreams-plugin-hello"))
+        r = subprocess.run([out], capture_output=True, text=True)
+        self.assertEqual((r.returncode, r.stdout), (3, "1.0\n"))
+
     def test_reproducible(self):
         a, b = self.build("a"), self.build("b")
         def digest(p):
