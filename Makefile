@@ -68,6 +68,9 @@ bench: build
 	$(GO) test -run=NONE -bench=. -benchmem ./framework/notify/
 	$(GO) test -run=NONE -bench='^BenchmarkIdleRSS$$' -benchtime=1x ./registry/
 	$(GO) test -run=NONE -bench='^BenchmarkPluginStart$$' -benchtime=40x ./registry/
+	# The Python echo plugin beside the Go one (docs/vendors.md).
+	$(GO) test -run=NONE -bench='^BenchmarkLanguageStart$$' -benchtime=20x ./registry/
+	$(GO) test -run=NONE -bench='^BenchmarkLanguageRPC$$' -benchtime=2000x ./registry/
 	for b in RPCRoundTrip Lifecycle LifecycleFused NotificationLatency; do \
 		$(GO) test -run=NONE -bench="^Benchmark$$b\$$" -benchtime=5000x ./registry/ || exit 1; \
 	done
