@@ -40,7 +40,8 @@ plugins: deps
 	done
 
 # lock pins the built plugins: bin/plugins.lock, which the host then
-# enforces (docs/vendors.md, "Pinning").
+# enforces (docs/vendors.md, "Package and pin"). A later build changes the
+# binaries: lock again, or delete the lock file, before running them.
 lock: build
 	$(BIN)/sipstreams plugins lock --plugin-dir $(BIN)/plugins
 

@@ -129,7 +129,10 @@ func TestVendorGuide(t *testing.T) {
 	// An empty home; Go's caches are the machine's, so nothing is
 	// downloaded (GOPROXY=off proves it).
 	cmd.Env = append(os.Environ(), "HOME="+home, "GOPATH="+goEnv(t, "GOPATH"), "GOMODCACHE="+goEnv(t, "GOMODCACHE"),
-		"GOCACHE="+goEnv(t, "GOCACHE"), "GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS=", "SIPSTREAMS_PLUGIN_DIR=")
+		"GOCACHE="+goEnv(t, "GOCACHE"), "GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS=", "SIPSTREAMS_PLUGIN_DIR=",
+		// A bound, not a wait: the Python plugin may take seconds to
+		// start on a loaded machine.
+		"SIPSTREAMS_START_TIMEOUT=60s")
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("the guide's commands ran in %v:\n%s", time.Since(start).Round(time.Millisecond), out)
@@ -158,13 +161,13 @@ func TestVendorGuide(t *testing.T) {
 	// The plugins of the guide, pinned by its lock file, in a registry.
 	c := notify.New()
 	defer c.Close()
-	r := registry.New(registry.WithDir(plugins), registry.WithNotifier(registry.NotifierFunc(func(n registry.Notification) { c.Post(notify.Notification(n)) })))
+	r := registry.New(registry.WithDir(plugins), registry.WithStartTimeout(time.Minute), registry.WithDescribeTimeout(time.Minute), registry.WithNotifier(registry.NotifierFunc(func(n registry.Notification) { c.Post(notify.Notification(n)) })))
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		_ = r.Close(ctx)
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := r.Discover(ctx); err != nil {
 		t.Fatal(err)

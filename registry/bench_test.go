@@ -283,7 +283,7 @@ func goAndPython(b *testing.B) []struct{ name, bin, file, typ string } {
 func BenchmarkLanguageRPC(b *testing.B) {
 	for _, p := range goAndPython(b) {
 		b.Run(p.name, func(b *testing.B) {
-			r := benchRegistryOf(b, p.bin, p.file)
+			r := benchRegistryOf(b, p.bin, p.file, pyTimeouts...)
 			ctx := context.Background()
 			s, err := r.Create(ctx, &sdk.CreateRequest{Type: p.typ})
 			if err != nil {
@@ -313,7 +313,7 @@ func BenchmarkLanguageStart(b *testing.B) {
 	ds := make([][]time.Duration, len(ps))
 	for i := 0; i < b.N; i++ {
 		for j, p := range ps {
-			r := benchRegistryOf(b, p.bin, p.file)
+			r := benchRegistryOf(b, p.bin, p.file, pyTimeouts...)
 			ds[j] = append(ds[j], r.Plugins()[0].ReadyIn)
 			_ = r.Close(context.Background())
 		}

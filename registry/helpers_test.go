@@ -16,7 +16,10 @@ import (
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-const waitTime = 20 * time.Second
+// waitTime bounds each wait for an event: long, because a Python plugin
+// starting on a loaded 2-core machine takes seconds; a passing test never
+// waits it out.
+const waitTime = 60 * time.Second
 
 // pluginDir makes a plugin dir holding the echo binary (as the given names).
 func pluginDir(t *testing.T, names ...string) string {

@@ -51,7 +51,7 @@ func lockedPlugins(t *testing.T) *registry.Lock {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTime)
 		defer cancel()
 		var problems []error
-		lockTmpl, problems, lockErr = registry.MakeLock(ctx, registry.WithDir(dir))
+		lockTmpl, problems, lockErr = registry.MakeLock(ctx, append(pyTimeouts, registry.WithDir(dir))...)
 		if lockErr == nil && len(problems) > 0 {
 			lockErr = errors.Join(problems...)
 		}
@@ -253,7 +253,7 @@ func TestLockFile(t *testing.T) {
 			for f := range c.plugin {
 				sums[f] = sha(t, filepath.Join(dir, f))
 			}
-			r := openRegistry(t, dir, append(c.opts, registry.WithAllowWritable(c.allow))...)
+			r := openRegistry(t, dir, append(append(c.opts, pyTimeouts...), registry.WithAllowWritable(c.allow))...)
 			got := map[string]registry.PluginInfo{}
 			for _, p := range r.Plugins() {
 				got[p.File] = p
@@ -450,7 +450,7 @@ func TestMakeLock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	lock, problems, err := registry.MakeLock(ctxT(t), registry.WithDir(dir))
+	lock, problems, err := registry.MakeLock(ctxT(t), append(pyTimeouts, registry.WithDir(dir))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +459,7 @@ func TestMakeLock(t *testing.T) {
 		t.Fatalf("problems %v", problems)
 	}
 	contract := fmt.Sprintf("%d.%d", sdk.ContractMajor, sdk.ContractMinor)
-	r := openRegistry(t, dir, registry.WithLockFile(""))
+	r := openRegistry(t, dir, append(pyTimeouts, registry.WithLockFile(""))...)
 	sums := map[string]string{}
 	for _, p := range r.Plugins() {
 		sums[p.File] = p.SHA256

@@ -24,6 +24,10 @@ var (
 	pyEchoDir  string // removed by TestMain
 )
 
+// pyTimeouts give a Python plugin the time it needs to describe itself
+// and start on a loaded machine (an interpreter importing grpc).
+var pyTimeouts = []registry.Option{registry.WithStartTimeout(waitTime), registry.WithDescribeTimeout(waitTime)}
+
 // pyEchoBin packages the Python echo plugin once for the package's tests.
 func pyEchoBin(tb testing.TB) string {
 	tb.Helper()
@@ -47,7 +51,7 @@ func pyEchoBin(tb testing.TB) string {
 func TestPythonPlugin(t *testing.T) {
 	dir := pluginDir(t)
 	copyFile(t, pyEchoBin(t), dir+"/sipstreams-plugin-pyecho")
-	r := openRegistry(t, dir, registry.WithRestartBackoff(50*time.Millisecond, time.Second))
+	r := openRegistry(t, dir, append(pyTimeouts, registry.WithRestartBackoff(50*time.Millisecond, time.Second))...)
 	info, err := r.Plugin("pyecho")
 	if err != nil {
 		t.Fatal(err)

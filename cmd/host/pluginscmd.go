@@ -108,7 +108,7 @@ func cmdPluginsCheck(args []string, stdout, stderr io.Writer) int {
 	fset.SetOutput(stderr)
 	cf := &commonFlags{}
 	cf.register(fset)
-	timeout := fset.Duration("timeout", 10*time.Second, "bound of each wait and call of the suite")
+	timeout := fset.Duration("timeout", max(10*time.Second, defaultStartTimeout()), "bound of the plugin's start and of each wait and call of the suite")
 	verbose := fset.Bool("log", false, "print every case and log line of the suite, not only its failures")
 	paths, err := parseInterspersed(fset, args)
 	if err != nil {

@@ -39,6 +39,10 @@ func pyEchoBin(t *testing.T) string {
 	return pyEchoPath
 }
 
+// pyStart is the --start-timeout of the Python plugin's hosts: an
+// interpreter importing grpc may take seconds on a loaded machine.
+const pyStart = "60s"
+
 // pyPluginDir is a plugin directory holding only the Python echo plugin,
 // pinned by a lock file written with `plugins lock`, as a user sets it up.
 func pyPluginDir(t *testing.T) string {
@@ -54,7 +58,7 @@ func pyPluginDir(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "sipstreams-plugin-pyecho"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errs := runCLI(t, "plugins", "lock", "--plugin-dir", dir); code != 0 || !strings.Contains(out, "pyecho") {
+	if code, out, errs := runCLI(t, "plugins", "lock", "--plugin-dir", dir, "--start-timeout", pyStart); code != 0 || !strings.Contains(out, "pyecho") {
 		t.Fatalf("plugins lock: code %d\n%s%s", code, out, errs)
 	}
 	return dir
@@ -108,7 +112,7 @@ func TestPythonPluginSession(t *testing.T) {
 	lw, lerr := newLineWriter(t, "listener"), &lockedBuffer{}
 	lcode := make(chan int, 1)
 	go func() {
-		lcode <- run(ctx, []string{"listen", "--auto-answer", "--json", "--listen", "udp:127.0.0.1:0", "--plugin-dir", ldir, "--user", "bob"}, lin, lw, lerr)
+		lcode <- run(ctx, []string{"listen", "--auto-answer", "--json", "--listen", "udp:127.0.0.1:0", "--plugin-dir", ldir, "--user", "bob", "--start-timeout", pyStart}, lin, lw, lerr)
 	}()
 	defer lstdin.Close()
 	first := await(t, "listener", lw, deadline, named("listening"))[0]
@@ -121,7 +125,7 @@ func TestPythonPluginSession(t *testing.T) {
 		cw, cerr := newLineWriter(t, "caller"), &lockedBuffer{}
 		ccode := make(chan int, 1)
 		go func() {
-			ccode <- run(ctx, []string{"call", fmt.Sprintf("bob@127.0.0.1:%d", first.Port), "--stream", "pyecho", "--json", "--plugin-dir", cdir, "--user", "alice"}, cin, cw, cerr)
+			ccode <- run(ctx, []string{"call", fmt.Sprintf("bob@127.0.0.1:%d", first.Port), "--stream", "pyecho", "--json", "--plugin-dir", cdir, "--user", "alice", "--start-timeout", pyStart}, cin, cw, cerr)
 		}()
 		await(t, "caller", cw, deadline, named("SIPSessionDidStart"))
 		if _, err := io.WriteString(cstdin, `/invoke send {"payload":"`+payload+`"}`+"\n"); err != nil {

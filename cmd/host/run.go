@@ -34,7 +34,8 @@ commands:
   help      print this text
 
 The plugin directory is, in order: --plugin-dir, $SIPSTREAMS_PLUGIN_DIR, or
-"plugins" beside the sipstreams binary. Its lock file (--lock-file; by
+"plugins" beside the sipstreams binary; a plugin may take --start-timeout
+($SIPSTREAMS_START_TIMEOUT, else 5s) to start. Its lock file (--lock-file; by
 default the directory's path plus ".lock", beside it) pins the plugins while
 it exists; a plugin directory or binary that other users may write is
 refused unless --allow-writable.
@@ -100,7 +101,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.pluginDir, "plugin-dir", defaultPluginDir(), "directory holding sipstreams-plugin-* binaries")
 	fs.StringVar(&c.lockFile, "lock-file", "", "lock file pinning the plugins while it exists (default: the plugin directory's path + \".lock\")")
 	fs.BoolVar(&c.allowWritable, "allow-writable", false, "load plugins from a directory, or binaries, that other users may write")
-	fs.DurationVar(&c.startTimeout, "start-timeout", 5*time.Second, "how long a plugin may take to start")
+	fs.DurationVar(&c.startTimeout, "start-timeout", defaultStartTimeout(), "how long a plugin may take to start, and to describe itself ($SIPSTREAMS_START_TIMEOUT)")
 	fs.BoolVar(&c.verbose, "v", false, "log to stderr")
 }
 
@@ -116,7 +117,18 @@ func (c *commonFlags) lockPath() string {
 // registryOptions are the registry options of the flags besides the
 // directory: pinning and the start timeout.
 func (c *commonFlags) registryOptions() []registry.Option {
-	return []registry.Option{registry.WithLockFile(c.lockPath()), registry.WithAllowWritable(c.allowWritable), registry.WithStartTimeout(c.startTimeout)}
+	return []registry.Option{registry.WithLockFile(c.lockPath()), registry.WithAllowWritable(c.allowWritable),
+		registry.WithStartTimeout(c.startTimeout), registry.WithDescribeTimeout(c.startTimeout)}
+}
+
+// defaultStartTimeout is $SIPSTREAMS_START_TIMEOUT (a Go duration, "20s"),
+// else 5 s: a slow machine, or a plugin in an interpreted language on a
+// busy one, may need more.
+func defaultStartTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("SIPSTREAMS_START_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return 5 * time.Second
 }
 
 // parseFlags parses a command's flags into cf plus the command's own.

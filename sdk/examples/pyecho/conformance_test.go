@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipstreams/sipstreams/internal/plugintest"
 	"github.com/sipstreams/sipstreams/sdk/examples/echo/echostream"
@@ -24,7 +25,8 @@ func TestConformanceBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	streamtest.RunBinary(t, bin)
+	// Python takes seconds to start on a loaded machine: a longer bound.
+	streamtest.RunBinary(t, bin, streamtest.WithTimeout(time.Minute))
 }
 
 // pythonEnv is the environment of the plugin's Python tests: the kit and
