@@ -7,10 +7,15 @@ BIN      := bin
 # build to bin/plugins/sipstreams-plugin-<name>.
 PLUGIN_MAINS := $(wildcard plugins/*/main.go sdk/examples/*/main.go)
 PLUGIN_DIRS  := $(patsubst %/main.go,%,$(PLUGIN_MAINS))
+# Python plugins: sdk/examples/<name>/<name>/ (a package with main()) is
+# packaged by the kit into bin/plugins/sipstreams-plugin-<name>, one
+# executable file like a Go plugin (docs/vendors.md).
+PY_PLUGINS   := $(foreach d,$(wildcard sdk/examples/*),$(wildcard $(d)/$(notdir $(d))/__init__.py))
+PYTHON       ?= /usr/bin/python3
 TEST_FLAGS   ?= -race -timeout 20m
 FUZZTIME     ?= 30s
 
-.PHONY: all build host plugins deps test test-deps soak demo bench fuzz proto proto-check lint clean
+.PHONY: all build host plugins lock deps test test-deps soak demo bench fuzz proto proto-check lint clean
 
 all: build
 
@@ -27,6 +32,18 @@ plugins: deps
 		echo "$(GO) build -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d"; \
 		$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d || exit 1; \
 	done
+	@for f in $(PY_PLUGINS); do \
+		d=$$(dirname $$f); n=$$(basename $$d); \
+		echo "python3 -m sipstreams_plugin.package --main $$n:main -o $(BIN)/plugins/sipstreams-plugin-$$n $$d"; \
+		PYTHONPATH=sdk/python $(PYTHON) -B -m sipstreams_plugin.package --main $$n:main --version $(VERSION) \
+			-o $(BIN)/plugins/sipstreams-plugin-$$n $$d || exit 1; \
+	done
+
+# lock pins the built plugins: bin/plugins.lock, which the host then
+# enforces (docs/vendors.md, "Package and pin"). A later build changes the
+# binaries: lock again, or delete the lock file, before running them.
+lock: build
+	$(BIN)/sipstreams plugins lock --plugin-dir $(BIN)/plugins
 
 # deps installs what the build and the tests need on a fresh Debian
 # machine (as root; .ci/deps lists the packages).
@@ -62,6 +79,9 @@ bench: build
 	$(GO) test -run=NONE -bench=. -benchmem ./framework/notify/
 	$(GO) test -run=NONE -bench='^BenchmarkIdleRSS$$' -benchtime=1x ./registry/
 	$(GO) test -run=NONE -bench='^BenchmarkPluginStart$$' -benchtime=40x ./registry/
+	# The Python echo plugin beside the Go one (docs/vendors.md).
+	$(GO) test -run=NONE -bench='^BenchmarkLanguageStart$$' -benchtime=20x ./registry/
+	$(GO) test -run=NONE -bench='^BenchmarkLanguageRPC$$' -benchtime=2000x ./registry/
 	for b in RPCRoundTrip Lifecycle LifecycleFused NotificationLatency; do \
 		$(GO) test -run=NONE -bench="^Benchmark$$b\$$" -benchtime=5000x ./registry/ || exit 1; \
 	done

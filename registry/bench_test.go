@@ -18,15 +18,22 @@ import (
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-// benchRegistry is openRegistry for benchmarks.
+// benchRegistry is openRegistry for benchmarks, with the echo plugin.
 func benchRegistry(b *testing.B, opts ...registry.Option) *testRegistry {
 	b.Helper()
+	return benchRegistryOf(b, echoBin, "sipstreams-plugin-echo", opts...)
+}
+
+// benchRegistryOf is a registry whose plugin directory holds only the
+// plugin binary bin, as file.
+func benchRegistryOf(b *testing.B, bin, file string, opts ...registry.Option) *testRegistry {
+	b.Helper()
 	dir := b.TempDir()
-	raw, err := os.ReadFile(echoBin)
+	raw, err := os.ReadFile(bin)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "sipstreams-plugin-echo"), raw, 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, file), raw, 0o755); err != nil {
 		b.Fatal(err)
 	}
 	c := notify.New()
@@ -260,4 +267,61 @@ func rssKB(b *testing.B, pid int) int {
 	}
 	b.Fatal("no VmRSS")
 	return 0
+}
+
+// goAndPython are the echo plugin in Go and its twin in Python (the kit in
+// sdk/python), for the benchmarks that compare them in one run.
+func goAndPython(b *testing.B) []struct{ name, bin, file, typ string } {
+	return []struct{ name, bin, file, typ string }{
+		{"go", echoBin, "sipstreams-plugin-echo", "echo"},
+		{"python", pyEchoBin(b), "sipstreams-plugin-pyecho", "pyecho"},
+	}
+}
+
+// BenchmarkLanguageRPC: BenchmarkRPCRoundTrip (Attributes of a stream) on
+// the Go echo plugin and on the Python one, side by side in one run.
+func BenchmarkLanguageRPC(b *testing.B) {
+	for _, p := range goAndPython(b) {
+		b.Run(p.name, func(b *testing.B) {
+			r := benchRegistryOf(b, p.bin, p.file, pyTimeouts...)
+			ctx := context.Background()
+			s, err := r.Create(ctx, &sdk.CreateRequest{Type: p.typ})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.End(ctx)
+			ds := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if _, err := s.Attributes(ctx); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(t0))
+			}
+			b.StopTimer()
+			percentiles(b, ds, "µs")
+		})
+	}
+}
+
+// BenchmarkLanguageStart: BenchmarkPluginStart (exec → handshake →
+// Describe served) for the Go echo plugin and the Python one, alternating
+// so both see the same machine, in one run.
+func BenchmarkLanguageStart(b *testing.B) {
+	ps := goAndPython(b)
+	ds := make([][]time.Duration, len(ps))
+	for i := 0; i < b.N; i++ {
+		for j, p := range ps {
+			r := benchRegistryOf(b, p.bin, p.file, pyTimeouts...)
+			ds[j] = append(ds[j], r.Plugins()[0].ReadyIn)
+			_ = r.Close(context.Background())
+		}
+	}
+	for j, p := range ps {
+		sort.Slice(ds[j], func(a, c int) bool { return ds[j][a] < ds[j][c] })
+		q := func(x float64) float64 { return float64(ds[j][int(x*float64(len(ds[j])-1))].Microseconds()) / 1e3 }
+		b.ReportMetric(q(0.50), p.name+"-p50-ms")
+		b.ReportMetric(q(0.99), p.name+"-p99-ms")
+	}
 }

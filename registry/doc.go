@@ -16,6 +16,25 @@
 // speaks another contract version or writes noise on stdout is reported with
 // the reason (Plugins) and skipped; the others load.
 //
+// # Pinning
+//
+// A lock file (Lock, written by MakeLock and `sipstreams plugins lock`)
+// pins every plugin binary of the directory, and every codec module in its
+// codecs/ directory, by SHA-256, with the name, version and contract
+// version each plugin described. It lives beside the directory
+// (DefaultLockFile: "bin/plugins" → "bin/plugins.lock"; WithLockFile moves
+// it). While it exists Discover refuses, with a reason naming the lock file
+// and both sums, a binary that it does not list (ErrUnlisted) or whose
+// SHA-256 differs (ErrChecksum), and the listed plugins load as usual; the
+// supervisor re-checks a pinned binary before each restart, so a binary
+// replaced while the host runs is not run. VerifyLock compares a directory
+// with its lock file without running anything (`sipstreams plugins
+// verify`). Independently of any lock file, a plugin directory or binary
+// that users other than its owner may write (group or other write bit) is
+// refused (ErrWritable) unless WithAllowWritable: whoever can write it
+// chooses the code the host runs. WithChecksum pins single binaries in
+// code.
+//
 // # Processes
 //
 // Every plugin process (and its `describe`) is forked from one OS thread

@@ -14,8 +14,18 @@ var (
 	// ErrRefused means a plugin binary was found but not loaded; the
 	// PluginError says why.
 	ErrRefused = errors.New("registry: plugin refused")
-	// ErrChecksum means a pinned plugin binary's SHA-256 differs.
+	// ErrChecksum means a pinned plugin binary's SHA-256 differs (or its
+	// lock entry cannot pin it).
 	ErrChecksum = errors.New("registry: plugin checksum mismatch")
+	// ErrUnlisted means a lock file is in force and does not list the
+	// plugin binary (or codec module).
+	ErrUnlisted = errors.New("registry: plugin not in the lock file")
+	// ErrMissing means a lock file lists a file the plugin directory does
+	// not hold (VerifyLock).
+	ErrMissing = errors.New("registry: locked file missing")
+	// ErrWritable means the plugin directory or binary is writable by
+	// users other than its owner, and WithAllowWritable is off.
+	ErrWritable = errors.New("registry: plugin writable by other users")
 )
 
 // PluginError says why a plugin binary was refused or failed.

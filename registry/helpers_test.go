@@ -16,7 +16,10 @@ import (
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
-const waitTime = 20 * time.Second
+// waitTime bounds each wait for an event: long, because a Python plugin
+// starting on a loaded 2-core machine takes seconds; a passing test never
+// waits it out.
+const waitTime = 60 * time.Second
 
 // pluginDir makes a plugin dir holding the echo binary (as the given names).
 func pluginDir(t *testing.T, names ...string) string {
@@ -142,8 +145,14 @@ type pair struct {
 
 func startPair(t *testing.T, r *testRegistry) *pair {
 	t.Helper()
+	return startPairOf(t, r, "echo")
+}
+
+// startPairOf is startPair for streams of type typ.
+func startPairOf(t *testing.T, r *testRegistry, typ string) *pair {
+	t.Helper()
 	ctx := ctxT(t)
-	a, err := r.Create(ctx, &sdk.CreateRequest{Type: "echo", Account: account()})
+	a, err := r.Create(ctx, &sdk.CreateRequest{Type: typ, Account: account()})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}

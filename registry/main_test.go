@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -16,6 +17,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperHostEnv) != "" {
 		os.Exit(helperHost())
 	}
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		// A fuzz worker runs only the fuzz target, which needs no plugin:
+		// building one per worker would stall the fuzzer.
+		os.Exit(m.Run())
+	}
 	dir, bin, err := plugintest.EchoDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "building the echo plugin:", err)
@@ -25,6 +32,11 @@ func TestMain(m *testing.M) {
 	code := 0
 	func() {
 		defer os.RemoveAll(dir)
+		defer func() {
+			if pyEchoDir != "" {
+				os.RemoveAll(pyEchoDir)
+			}
+		}()
 		// goleak.VerifyTestMain would exit itself; run the check by hand so
 		// the build directory is removed either way.
 		code = m.Run()

@@ -20,6 +20,9 @@ type config struct {
 	preferred      map[string]string // stream type -> plugin name
 	checksums      map[string]string // file name -> hex SHA-256
 	requirePinned  bool
+	lockFile       string
+	lockFileSet    bool
+	allowWritable  bool
 	env            []string
 }
 
@@ -87,6 +90,24 @@ func WithChecksum(file, sha256hex string) Option {
 
 // WithRequirePinned refuses every binary that has no WithChecksum pin.
 func WithRequirePinned(b bool) Option { return func(c *config) { c.requirePinned = b } }
+
+// WithLockFile sets the lock file the plugins are pinned to (see Lock);
+// the default is DefaultLockFile of the plugin directory, beside it, and ""
+// turns pinning by lock file off. While the file exists, Discover refuses
+// a plugin binary that it does not list (ErrUnlisted), whose SHA-256
+// differs from its entry (ErrChecksum; the reason names the lock file and
+// both sums) or whose entry cannot pin it, and a restart re-checks the
+// binary. A path that does not exist pins nothing; a file that is not a
+// lock file, or that other users may write, fails Discover.
+func WithLockFile(path string) Option {
+	return func(c *config) { c.lockFile, c.lockFileSet = path, true }
+}
+
+// WithAllowWritable loads plugins from a plugin directory, and binaries,
+// that users other than the owner may write. By default such a directory
+// or binary is refused (ErrWritable): whoever can write it can replace the
+// code the host runs.
+func WithAllowWritable(b bool) Option { return func(c *config) { c.allowWritable = b } }
 
 // WithEnv adds environment variables ("K=V") for plugin processes, on top of
 // the host's own.

@@ -78,6 +78,7 @@ type Plugin struct {
 
 	mu       sync.Mutex
 	sha      string
+	pinned   bool // by a checksum or the lock file: a restart re-checks the binary
 	manifest *sdk.Manifest
 	state    PluginState
 	err      error
@@ -148,8 +149,9 @@ func closeOnce(c chan struct{}) {
 	}
 }
 
-// prepare checks the binary and reads its manifest without a handshake.
-func (p *Plugin) prepare(ctx context.Context) bool {
+// prepare checks the binary (mode, SHA-256 against the pins) and reads its
+// manifest without a handshake.
+func (p *Plugin) prepare(ctx context.Context, ps pins) bool {
 	st, err := os.Stat(p.path)
 	switch {
 	case err != nil:
@@ -170,15 +172,24 @@ func (p *Plugin) prepare(ctx context.Context) bool {
 	p.mu.Lock()
 	p.sha = sum
 	p.mu.Unlock()
-	if want, ok := p.r.cfg.checksums[p.file]; ok {
+	want, pinned := p.r.cfg.checksums[p.file]
+	if pinned {
 		if !strings.EqualFold(want, sum) {
 			p.refuse(fmt.Sprintf("SHA-256 %s differs from the pinned %s", sum, want), ErrChecksum)
 			return false
 		}
-	} else if p.r.cfg.requirePinned {
+	} else if p.r.cfg.requirePinned && ps.lock == nil {
 		p.refuse("no SHA-256 pin for this binary and pinning is required", ErrChecksum)
 		return false
 	}
+	why, locked, err := ps.check(p.file, st.Mode(), sum, p.r.cfg.allowWritable)
+	if why != "" {
+		p.refuse(why, err)
+		return false
+	}
+	p.mu.Lock()
+	p.pinned = pinned || locked
+	p.mu.Unlock()
 	m, err := p.describe(ctx)
 	if err != nil {
 		p.refuse(err.Error(), errors.Join(ErrRefused, err))
@@ -417,17 +428,17 @@ func (p *Plugin) supervise(ctx context.Context, loaded chan<- struct{}) {
 	first := true
 	backoff := p.r.cfg.backoffMin
 	for {
-		inst, err := p.launch(ctx)
+		inst, err := p.start(ctx, first)
 		if err != nil {
 			if first {
 				p.refuse(err.Error(), errors.Join(ErrRefused, err))
 				loaded <- struct{}{}
 				return
 			}
-			p.log.Error("plugin restart failed", "error", err, "retry_in", backoff)
 			p.mu.Lock()
 			p.err = &PluginError{Path: p.path, Reason: "restart failed: " + err.Error(), Err: err}
 			p.mu.Unlock()
+			p.log.Error("plugin restart failed", "error", err, "retry_in", backoff)
 			if !sleepCtx(ctx, backoff) {
 				return
 			}
@@ -650,6 +661,9 @@ func (p *Plugin) current(ctx context.Context) (*instance, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():
+			if perr != nil { // why it is not ready: a crash, a failed restart
+				return nil, sdk.Errorf(sdk.ErrPluginUnavailable, "plugin %s is %s (%v): %v", p.file, state, perr, ctx.Err())
+			}
 			return nil, sdk.Errorf(sdk.ErrPluginUnavailable, "plugin %s is %s: %v", p.file, state, ctx.Err())
 		}
 	}

@@ -46,6 +46,9 @@ func New(opts ...Option) *Registry {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if !cfg.lockFileSet {
+		cfg.lockFile = DefaultLockFile(cfg.dir)
+	}
 	return &Registry{cfg: cfg}
 }
 
@@ -54,6 +57,11 @@ func (r *Registry) notify(n Notification) { r.cfg.notifier.Notify(n) }
 
 // Dir returns the plugin directory.
 func (r *Registry) Dir() string { return r.cfg.dir }
+
+// LockFile returns the lock file the plugins are pinned to while it exists
+// (WithLockFile; by default DefaultLockFile of the plugin directory), or ""
+// when pinning by lock file is off.
+func (r *Registry) LockFile() string { return r.cfg.lockFile }
 
 // Discover scans the plugin directory and loads every plugin binary in it,
 // concurrently, each within the start timeout. Binaries that cannot be
@@ -64,6 +72,10 @@ func (r *Registry) Discover(ctx context.Context) error {
 	entries, err := os.ReadDir(r.cfg.dir)
 	if err != nil {
 		return fmt.Errorf("registry: read plugin dir: %w", err)
+	}
+	ps, err := r.loadPins()
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	if r.closed {
@@ -110,7 +122,7 @@ func (r *Registry) Discover(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !p.prepare(ctx) {
+			if !p.prepare(ctx, ps) {
 				return
 			}
 			loaded := make(chan struct{}, 1)

@@ -3,7 +3,8 @@
 # listens and auto-answers; alice calls him with a session carrying every
 # stream type the plugin directory has: an SRTP audio call carrying a tone
 # file each way (alice 440 Hz, bob 1000 Hz), DTMF, hold/unhold and
-# recording; chat messages both ways; the echo test stream. Both sides print
+# recording; chat messages both ways; the echo test stream and its Python
+# twin (pyecho). Both sides print
 # every notification as it happens; at the end the demo prints the
 # negotiated codec, SRTP and ICE state, RTCP figures and the tone found in
 # each recording.
@@ -60,6 +61,7 @@ echo "== bob listens on udp:127.0.0.1:$port; alice calls him"
 script() {
   sleep 2
   if has echo; then echo '/invoke echo.send {"payload":"hello bob"}'; fi
+  if has pyecho; then echo '/invoke pyecho.send {"payload":"hello bob, from Python"}'; fi
   if has chat; then echo "How are you?"; sleep 0.5; echo /composing; fi
   sleep 1; echo /hold; sleep 1; echo /unhold
   # RTCP reports go every 5 s (randomised): give them time for an RTT.

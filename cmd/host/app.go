@@ -18,7 +18,6 @@ import (
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/framework/storage"
-	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
@@ -96,7 +95,7 @@ func newApplication(cf *commonFlags, af *appFlags, stderr io.Writer, listen []en
 		application.WithUser(af.user),
 		application.WithUserAgent(config.UserAgent(version)),
 		application.WithLogger(cf.logger(stderr)),
-		application.WithRegistryOptions(registry.WithStartTimeout(cf.startTimeout)),
+		application.WithRegistryOptions(cf.registryOptions()...),
 		application.WithSIPTrace(af.traceSIP),
 		application.WithSIPTraceKeys(af.traceKeys),
 	}

@@ -86,6 +86,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
+	warnRefused(app.Registry(), stderr)
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	call, err := app.NewCall(lctx, c.target, c.callOptions()...)
 	cancel()

@@ -66,6 +66,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
+	warnRefused(app.Registry(), stderr)
 	acc := app.Account()
 	var addrs []string
 	for _, a := range app.Engine().Addrs() {

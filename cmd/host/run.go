@@ -26,13 +26,19 @@ commands:
   call      call a SIP URI with streams of the given types (--audio, --chat, --stream TYPE)
   message   send chat messages to a SIP URI in a session of its own and wait for their delivery
   audio     the audio plugin's sound devices: list them, play a WAV or tones on the alert device
-  plugins   list the stream plugins of the plugin directory (loaded or refused)
+  plugins   list the stream plugins of the plugin directory (loaded or refused);
+            plugins lock | verify | check [PATH...]: pin them, compare them with
+            the lock file, run the conformance suite on them
   demo      negotiate, exercise and end two streams of every loaded type on loopback
   version   print the host version and contract version
   help      print this text
 
 The plugin directory is, in order: --plugin-dir, $SIPSTREAMS_PLUGIN_DIR, or
-"plugins" beside the sipstreams binary.
+"plugins" beside the sipstreams binary; a plugin may take --start-timeout
+($SIPSTREAMS_START_TIMEOUT, else 5s) to start. Its lock file (--lock-file; by
+default the directory's path plus ".lock", beside it) pins the plugins while
+it exists; a plugin directory or binary that other users may write is
+refused unless --allow-writable.
 `
 
 // run runs the command of args; stdin carries the interactive commands
@@ -84,15 +90,45 @@ func defaultPluginDir() string {
 
 // commonFlags are the flags every command that loads plugins takes.
 type commonFlags struct {
-	pluginDir    string
-	startTimeout time.Duration
-	verbose      bool
+	pluginDir     string
+	lockFile      string
+	allowWritable bool
+	startTimeout  time.Duration
+	verbose       bool
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.pluginDir, "plugin-dir", defaultPluginDir(), "directory holding sipstreams-plugin-* binaries")
-	fs.DurationVar(&c.startTimeout, "start-timeout", 5*time.Second, "how long a plugin may take to start")
+	fs.StringVar(&c.lockFile, "lock-file", "", "lock file pinning the plugins while it exists (default: the plugin directory's path + \".lock\")")
+	fs.BoolVar(&c.allowWritable, "allow-writable", false, "load plugins from a directory, or binaries, that other users may write")
+	fs.DurationVar(&c.startTimeout, "start-timeout", defaultStartTimeout(), "how long a plugin may take to start, and to describe itself ($SIPSTREAMS_START_TIMEOUT)")
 	fs.BoolVar(&c.verbose, "v", false, "log to stderr")
+}
+
+// lockPath is the lock file of the flags: --lock-file, else the plugin
+// directory's default (registry.DefaultLockFile).
+func (c *commonFlags) lockPath() string {
+	if c.lockFile != "" {
+		return c.lockFile
+	}
+	return registry.DefaultLockFile(c.pluginDir)
+}
+
+// registryOptions are the registry options of the flags besides the
+// directory: pinning and the start timeout.
+func (c *commonFlags) registryOptions() []registry.Option {
+	return []registry.Option{registry.WithLockFile(c.lockPath()), registry.WithAllowWritable(c.allowWritable),
+		registry.WithStartTimeout(c.startTimeout), registry.WithDescribeTimeout(c.startTimeout)}
+}
+
+// defaultStartTimeout is $SIPSTREAMS_START_TIMEOUT (a Go duration, "20s"),
+// else 5 s: a slow machine, or a plugin in an interpreted language on a
+// busy one, may need more.
+func defaultStartTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("SIPSTREAMS_START_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return 5 * time.Second
 }
 
 // parseFlags parses a command's flags into cf plus the command's own.
@@ -117,8 +153,8 @@ func (c *commonFlags) logger(stderr io.Writer) *slog.Logger {
 // notifications are posted to, and a func that closes both.
 func (c *commonFlags) registry(stderr io.Writer) (*registry.Registry, *notify.Center, func()) {
 	center := notify.New()
-	reg := registry.New(registry.WithDir(c.pluginDir), registry.WithLogger(c.logger(stderr)), registry.WithStartTimeout(c.startTimeout),
-		registry.WithNotifier(application.RegistryNotifier(center)))
+	reg := registry.New(append(c.registryOptions(), registry.WithDir(c.pluginDir), registry.WithLogger(c.logger(stderr)),
+		registry.WithNotifier(application.RegistryNotifier(center)))...)
 	return reg, center, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -148,6 +184,18 @@ type typeCell struct {
 }
 
 func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "list":
+			args = args[1:]
+		case "lock":
+			return cmdPluginsLock(ctx, args[1:], stdout, stderr)
+		case "verify":
+			return cmdPluginsVerify(args[1:], stdout, stderr)
+		case "check":
+			return cmdPluginsCheck(args[1:], stdout, stderr)
+		}
+	}
 	var asJSON *bool
 	cf, ok := parseFlags("plugins", args, stderr, func(fs *flag.FlagSet) {
 		asJSON = fs.Bool("json", false, "print one JSON object per plugin")
@@ -215,6 +263,11 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "\nplugin directory: %s\n", reg.Dir())
+	if _, err := os.Stat(reg.LockFile()); err == nil {
+		fmt.Fprintf(stdout, "pinned by lock file: %s\n", reg.LockFile())
+	} else {
+		fmt.Fprintf(stdout, "not pinned: no lock file %s (sipstreams plugins lock writes it)\n", reg.LockFile())
+	}
 	return 0
 }
 

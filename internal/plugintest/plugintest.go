@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 
 	"go.uber.org/goleak"
 )
@@ -85,4 +86,51 @@ func Main(m interface{ Run() int }, setup func(dir, bin string), leakOpts ...gol
 		}
 	}
 	return code
+}
+
+// Python is the interpreter Python plugins run with: Debian's, which has
+// the packages the kit needs (python3-grpcio, python3-protobuf,
+// python3-cryptography; .ci/deps installs them).
+const Python = "/usr/bin/python3"
+
+// PyEchoSource is the Python echo plugin's package directory, relative to
+// the module root.
+const PyEchoSource = "sdk/examples/pyecho/pyecho"
+
+// Root returns the module's root directory (this file's ../..).
+func Root() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		panic("plugintest: no caller information")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// BuildPython packages a Python plugin with the kit's packager
+// (sdk/python: python3 -m sipstreams_plugin.package) into dir as
+// sipstreams-plugin-<name> and returns its path. sources are module files
+// or package directories relative to the module root; entry is the
+// module:function that serves the plugin.
+func BuildPython(dir, name, entry, version string, sources ...string) (string, error) {
+	root := Root()
+	out := filepath.Join(dir, "sipstreams-plugin-"+name)
+	args := []string{"-m", "sipstreams_plugin.package", "--main", entry, "--version", version, "-o", out}
+	for _, s := range sources {
+		if !filepath.IsAbs(s) {
+			s = filepath.Join(root, s)
+		}
+		args = append(args, s)
+	}
+	cmd := exec.Command(Python, args...)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(root, "sdk", "python"), "PYTHONDONTWRITEBYTECODE=1")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("packaging the Python plugin %s: %v\n%s", name, err, b)
+	}
+	return out, nil
+}
+
+// PyEcho packages the Python echo plugin into dir as
+// sipstreams-plugin-pyecho and returns its path.
+func PyEcho(dir string) (string, error) {
+	return BuildPython(dir, "pyecho", "pyecho:main", "test", PyEchoSource)
 }

@@ -339,3 +339,46 @@ func (ts *typeSuite) assertInterrupted(t tb, x *stream, ended []string) {
 			x.label, got, ended, sdk.MediaStreamDidNotInitialize, ts.notes.dump(x.h))
 	}
 }
+
+// quietAfterEnd: once a stream has posted MediaStreamDidEnd (or
+// MediaStreamDidNotInitialize "Interrupted"), it posts nothing more, of any
+// name: the host forgets the stream's handle at that notification, so
+// whatever follows reaches no one. Every stream the type's cases made is
+// checked, after a fence has read everything posted so far.
+func (ts *typeSuite) quietAfterEnd(t runner) {
+	ts.fence(t)
+	ts.mu.Lock()
+	streams := append([]*stream(nil), ts.tracked...)
+	ts.mu.Unlock()
+	for _, x := range streams {
+		log := ts.notes.log(x.h)
+		for i, n := range log {
+			if !isLast(n) {
+				continue
+			}
+			if after := log[i+1:]; len(after) > 0 {
+				names := make([]string, len(after))
+				for j, a := range after {
+					names[j] = a.Name
+				}
+				t.Errorf("%s posted %v after %s: a stream posts nothing once it has ended (the host forgets its handle there)\n%s",
+					x.label, names, n.Name, ts.notes.dump(x.h))
+			}
+			break
+		}
+	}
+}
+
+// isLast reports whether n is a stream's last notification:
+// MediaStreamDidEnd, or MediaStreamDidNotInitialize for an interrupted
+// initialization (End before it finished).
+func isLast(n sdk.Notification) bool {
+	switch n.Name {
+	case sdk.MediaStreamDidEnd:
+		return true
+	case sdk.MediaStreamDidNotInitialize:
+		var d sdk.DidNotInitializeData
+		return n.Decode(&d) == nil && d.Reason == sdk.ReasonInterrupted
+	}
+	return false
+}

@@ -32,7 +32,11 @@
 // leak check with go.uber.org/goleak once the provider is closed) and "grpc"
 // (the same plugin behind the real gRPC client and server, so errors and
 // notifications cross the contract's conversions). RunBinary starts a plugin
-// binary through go-plugin. RunProvider runs the suite against any
+// binary through go-plugin, written in any language (a Python plugin made
+// with sdk/python is one executable file too), after checking the handshake
+// and the health service a host relies on; CheckBinary does the same outside
+// `go test` and returns a Report (`sipstreams plugins check` prints it).
+// RunProvider runs the suite against any
 // sdk.Provider. Options set the account, the local address (IPv4 or IPv6),
 // Create parameters per type (a file transfer needs a file selector), the
 // timeout of each wait and call, and which types to test.
@@ -82,6 +86,9 @@
 //     sdk.ErrUnknownMethod.
 //   - end-during-start: A is ended right after Start; it posts WillEnd then
 //     DidEnd (DidStart or DidFail may come first) and nothing afterwards.
+//   - quiet-after-end: no stream the cases made posted anything, of any
+//     name, after its MediaStreamDidEnd (or an "Interrupted"
+//     MediaStreamDidNotInitialize): the host forgets a stream's handle there.
 //
 // No case posts MediaStreamDidFail unless it says so. A type may post its own
 // notifications anywhere: sequences are checked on the generic

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sipstreams/sipstreams/sdk"
 )
@@ -12,6 +13,9 @@ import (
 type typeSuite struct {
 	*suite
 	info sdk.StreamTypeInfo
+
+	mu      sync.Mutex
+	tracked []*stream // every stream the cases made, for quiet-after-end
 }
 
 // stream is a stream under test. Its methods bound every call by the
@@ -31,6 +35,9 @@ func (ts *typeSuite) track(t tb, name string, o *sdk.Opened) *stream {
 	t.Helper()
 	x := &stream{ts: ts, label: fmt.Sprintf("%s (handle %d, type %s)", name, o.Handle, o.Type), h: o.Handle, st: o.Stream}
 	ts.notes.label(o.Handle, x.label)
+	ts.mu.Lock()
+	ts.tracked = append(ts.tracked, x)
+	ts.mu.Unlock()
 	t.Cleanup(func() {
 		if !x.ended {
 			_, _ = call(ts.cfg.timeout, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.st.Deactivate(ctx) })

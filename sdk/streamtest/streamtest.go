@@ -3,8 +3,10 @@ package streamtest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"go.uber.org/goleak"
+	"google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/sipstreams/sipstreams/sdk"
 )
@@ -90,19 +93,29 @@ func runInProcess(r runner, p *sdk.Plugin, opts []Option) {
 // RunBinary starts the plugin binary at path as a child process through
 // go-plugin, exactly as a host does (sipstreams handshake, gRPC only,
 // AutoMTLS, the contract's message limits, unix sockets in a short temporary
-// directory), runs the suite against it and kills it when the test ends. The
-// plugin's log is folded into the test log.
+// directory), checks that it answers go-plugin's health check as the host's
+// supervisor will, runs the suite against it and kills it when the test
+// ends. The plugin's log is folded into the test log. The binary may be
+// written in any language: a Python plugin packaged by sdk/python's
+// sipstreams_plugin.package is one executable file like a Go plugin.
 func RunBinary(t *testing.T, path string, opts ...Option) {
 	t.Helper()
+	runBinary(testingRunner{t}, path, opts)
+}
+
+// runBinary is RunBinary for any runner (CheckBinary records instead).
+func runBinary(r runner, path string, opts []Option) {
+	r.Helper()
+	cfg := newConfig(opts)
 	// go-plugin puts its unix sockets below this directory; a socket path
 	// must stay short (about 100 bytes), which t.TempDir does not promise.
 	dir, err := os.MkdirTemp("", "sps")
 	if err != nil {
-		t.Fatalf("temporary socket directory: %v", err)
+		r.Fatalf("temporary socket directory: %v", err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	logs := &testLogWriter{t: t}
-	t.Cleanup(logs.close) // runs after client.Kill below
+	r.Cleanup(func() { _ = os.RemoveAll(dir) })
+	logs := &testLogWriter{logf: r.Logf}
+	r.Cleanup(logs.close) // runs after client.Kill below
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.VersionedPlugins(),
@@ -111,22 +124,54 @@ func RunBinary(t *testing.T, path string, opts ...Option) {
 		AutoMTLS:         true,
 		GRPCDialOptions:  sdk.GRPCDialOptions(),
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: dir},
+		StartTimeout:     cfg.timeout,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:   "plugin",
 			Output: logs,
 			Level:  hclog.Info,
 		}),
 	})
-	t.Cleanup(client.Kill)
+	r.Cleanup(client.Kill)
 	rpc, err := client.Client()
 	if err != nil {
-		t.Fatalf("starting plugin %s: %v", path, err)
+		r.Fatalf("starting plugin %s: the go-plugin handshake failed: %v\n"+
+			"(a plugin prints exactly one line on stdout, %d|%d|unix|SOCKET|grpc|CERT, serves gRPC on that socket over TLS "+
+			"with a certificate of its own for \"localhost\" accepting only the host's (PLUGIN_CLIENT_CERT), and writes nothing else "+
+			"to stdout; sdk.Serve and sdk/python's sipstreams_plugin.serve do all of it)", path, err, plugin.CoreProtocolVersion, sdk.ContractMajor)
+	}
+	if err := ping(rpc, cfg.timeout); err != nil {
+		if strings.Contains(err.Error(), "authentication handshake failed") {
+			r.Fatalf("plugin %s: the TLS handshake of go-plugin's AutoMTLS failed: %v\n"+
+				"(the plugin must serve TLS with a certificate of its own, sent base64 in the last field of its handshake line, "+
+				"and accept only the host's, PLUGIN_CLIENT_CERT)", path, err)
+		}
+		r.Fatalf("plugin %s does not answer go-plugin's health check (grpc.health.v1.Health/Check for service %q): %v\n"+
+			"(a host pings every plugin this way and restarts one that does not answer)", path, plugin.GRPCServiceName, err)
 	}
 	prov, err := sdk.Dispense(rpc)
 	if err != nil {
-		t.Fatalf("plugin %s: %v", path, err)
+		r.Fatalf("plugin %s: %v", path, err)
 	}
-	RunProvider(t, prov, opts...)
+	runSuite(r, prov, cfg)
+}
+
+// ping asks the plugin's gRPC health service about go-plugin's service
+// name, as the host's supervisor does, bounded by timeout.
+func ping(cp plugin.ClientProtocol, timeout time.Duration) error {
+	gc, ok := cp.(*plugin.GRPCClient)
+	if !ok {
+		return cp.Ping()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	res, err := grpc_health_v1.NewHealthClient(gc.Conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	if err != nil {
+		return err
+	}
+	if res.GetStatus() != grpc_health_v1.HealthCheckResponse_SERVING {
+		return fmt.Errorf("status %s, want SERVING", res.GetStatus())
+	}
+	return nil
 }
 
 // RunProvider runs the suite against any Provider: an in-process one, the
@@ -167,7 +212,7 @@ func (r testingRunner) run(name string, fn func(runner)) bool {
 // testLogWriter turns the plugin log that go-plugin relays into test log
 // lines, and drops what arrives once the test is over.
 type testLogWriter struct {
-	t      *testing.T
+	logf   func(format string, args ...any)
 	mu     sync.Mutex
 	closed bool
 }
@@ -176,7 +221,7 @@ func (w *testLogWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.closed {
-		w.t.Log(string(bytes.TrimRight(p, "\n")))
+		w.logf("%s", bytes.TrimRight(p, "\n"))
 	}
 	return len(p), nil
 }

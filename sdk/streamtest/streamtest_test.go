@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +39,30 @@ func TestRunBinaryFake(t *testing.T) {
 	}
 	t.Setenv(serveFakeEnv, "1")
 	RunBinary(t, exe)
+}
+
+// TestCheckBinaryFake: CheckBinary passes the good fake plugin started as
+// a process, and names every case it ran, so a vendor sees what was
+// checked.
+func TestCheckBinaryFake(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(serveFakeEnv, "1")
+	rep := CheckBinary(exe)
+	if rep.Failed || len(rep.Failures()) != 0 {
+		t.Fatalf("the good fake failed:\n%s", rep)
+	}
+	passed := strings.Join(rep.Passed(), " ")
+	for _, c := range []string{"suite/manifest", "suite/malformed-sdp", "suite/errors", "suite/x-fake/lifecycle"} {
+		if !strings.Contains(passed, c) {
+			t.Errorf("case %s not reported as passed: %s", c, passed)
+		}
+	}
+	if !strings.HasSuffix(rep.String(), "PASS\n") {
+		t.Errorf("report does not end in PASS:\n%s", rep)
+	}
 }
 
 // TestSuiteFailsBrokenPlugins runs the suite against plugins that break the
@@ -77,6 +100,11 @@ func TestSuiteFailsBrokenPlugins(t *testing.T) {
 			name:   "DidStart after DidEnd",
 			faults: fakeFaults{lateDidStart: true},
 			want:   []string{"end-during-start", "and nothing after"},
+		},
+		{
+			name:   "type-specific notification after DidEnd",
+			faults: fakeFaults{postAfterEnd: true},
+			want:   []string{"quiet-after-end", "posted [FakeStreamDidFlushStats] after MediaStreamDidEnd"},
 		},
 		{
 			name:   "ValidateUpdate changes state",
@@ -231,6 +259,7 @@ type fakeFaults struct {
 	noRemoteHold    bool          // on_hold_by_remote never set
 	answerSendrecv  bool          // answers always sendrecv
 	lateDidStart    bool          // DidStart is posted by End, after DidEnd
+	postAfterEnd    bool          // End posts a type-specific notification after DidEnd
 	validateApplies bool          // ValidateUpdate applies the SDP
 	blockReset      chan struct{} // Reset blocks until closed, ignoring its context
 	invokeInternal  bool          // unknown methods give ErrInternal
@@ -416,6 +445,9 @@ func (s *fakeStream) End(context.Context) error {
 	if s.faults.lateDidStart && s.started {
 		s.env.Post(sdk.MediaStreamDidStart, nil)
 	}
+	if s.faults.postAfterEnd {
+		s.env.Post("FakeStreamDidFlushStats", map[string]int{"packets": 0})
+	}
 	return nil
 }
 
@@ -500,111 +532,6 @@ func (s *undeadStream) Attributes(ctx context.Context) (*sdk.Attributes, error) 
 		return &sdk.Attributes{}, nil
 	}
 	return s.Stream.Attributes(ctx)
-}
-
-// --- the recorder --------------------------------------------------------
-
-// recorder is a runner that records failures instead of failing the test,
-// so a test can check that the suite fails a broken plugin.
-type recorder struct {
-	name   string
-	parent *recorder
-	out    *recording
-
-	mu       sync.Mutex
-	failed   bool
-	cleanups []func()
-}
-
-type recording struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (o *recording) add(line string) {
-	o.mu.Lock()
-	o.lines = append(o.lines, line)
-	o.mu.Unlock()
-}
-
-// record runs fn as the root case of a fresh recorder and returns it once
-// fn and its cleanups are done.
-func record(fn func(runner)) *recorder {
-	r := &recorder{name: "suite", out: &recording{}}
-	r.exec(fn)
-	return r
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Logf(format string, args ...any) {
-	r.out.add(r.name + ": " + fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	for x := r; x != nil; x = x.parent {
-		x.mu.Lock()
-		x.failed = true
-		x.mu.Unlock()
-	}
-	r.out.add("FAIL " + r.name + ": " + fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
-}
-
-func (r *recorder) Cleanup(fn func()) {
-	r.mu.Lock()
-	r.cleanups = append(r.cleanups, fn)
-	r.mu.Unlock()
-}
-
-func (r *recorder) Failed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.failed
-}
-
-func (r *recorder) run(name string, fn func(runner)) bool {
-	child := &recorder{name: r.name + "/" + name, parent: r, out: r.out}
-	child.exec(fn)
-	return !child.Failed()
-}
-
-// exec runs fn in its own goroutine, so Fatalf can end it, then the
-// cleanups in reverse order, each in its own goroutine for the same reason.
-func (r *recorder) exec(fn func(runner)) {
-	inGoroutine(func() { fn(r) })
-	r.mu.Lock()
-	cleanups := r.cleanups
-	r.cleanups = nil
-	r.mu.Unlock()
-	for i := len(cleanups) - 1; i >= 0; i-- {
-		inGoroutine(cleanups[i])
-	}
-}
-
-func inGoroutine(fn func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	<-done
-}
-
-// has reports whether a recorded line (failure or log) contains s.
-func (r *recorder) has(s string) bool {
-	r.out.mu.Lock()
-	defer r.out.mu.Unlock()
-	for _, l := range r.out.lines {
-		if strings.Contains(l, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // report copies the recording into the test log.

@@ -67,6 +67,7 @@ func (s *suite) typeCases(r runner, info sdk.StreamTypeInfo) {
 	r.run("reset", ts.reset)
 	r.run("errors", ts.streamErrors)
 	r.run("end-during-start", ts.endDuringStart)
+	r.run("quiet-after-end", ts.quietAfterEnd)
 }
 
 // manifest checks Describe and the manifest it returns. It returns nil only

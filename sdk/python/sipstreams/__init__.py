@@ -1,0 +1,1 @@
+"""Generated code of the sipstreams plugin contract (sdk/proto; `make proto`)."""
