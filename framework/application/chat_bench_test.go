@@ -1,0 +1,77 @@
+package application
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sipstreams/sipstreams/framework/config"
+	"github.com/sipstreams/sipstreams/sdk/chat"
+)
+
+// BenchmarkChatThroughput: chat end to end between two hosts — two
+// applications on loopback, each with its own registry and chat plugin
+// process — over MSRP TCP and TLS. Alice sends b.N numbered messages on
+// her chat stream; the clock stops when every one has its
+// ChatStreamDidDeliverMessage (its SEND answered 200 and a success REPORT
+// covering it) and bob's host got them all. It reports delivered messages
+// per second. A message not delivered, or one arriving out of order,
+// fails the benchmark.
+//
+// Sub-benchmarks: "per-call" sends each message with one send_message
+// call across the plugin boundary.
+func BenchmarkChatThroughput(b *testing.B) {
+	for _, transport := range []config.Transport{config.TransportTCP, config.TransportTLS} {
+		for _, mode := range chatSendModes {
+			b.Run(fmt.Sprintf("%s/%s", transport, mode.name), func(b *testing.B) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+				defer cancel()
+				c := startChatCall(b, ctx, transport)
+				texts := make([]string, b.N)
+				for i := range texts {
+					texts[i] = "message " + strconv.Itoa(i)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				start := time.Now()
+				mode.send(b, ctx, c, texts)
+				outcomes := c.out.wait(b, ctx, b.N)
+				got := c.in.wait(ctx, b.N)
+				elapsed := time.Since(start)
+				b.StopTimer()
+				for _, o := range outcomes {
+					if !o.delivered || o.Code != 200 {
+						b.Fatalf("a message was not delivered: %+v", o)
+					}
+				}
+				if len(got) != b.N {
+					b.Fatalf("bob got %d messages of %d", len(got), b.N)
+				}
+				for i, text := range got {
+					if text != texts[i] {
+						b.Fatalf("bob's message %d is %q, want %q", i, text, texts[i])
+					}
+				}
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+			})
+		}
+	}
+}
+
+// chatSendMode is a way of handing messages to the chat stream.
+type chatSendMode struct {
+	name string
+	send func(tb testing.TB, ctx context.Context, c *chatCall, texts []string)
+}
+
+var chatSendModes = []chatSendMode{
+	{"per-call", func(tb testing.TB, ctx context.Context, c *chatCall, texts []string) {
+		for _, text := range texts {
+			if _, err := chat.SendMessage(ctx, c.from, chat.Message{Content: []byte(text)}); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}},
+}
