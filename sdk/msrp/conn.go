@@ -1,6 +1,7 @@
 package msrp
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -30,7 +31,13 @@ type Conn struct {
 
 	ctrlReady chan struct{}  // ctrlQ has frames
 	msgs      chan *outgoing // messages to be chunked by the writer
-	wake      chan struct{}  // a chunk is ready or a message failed
+	wholeMsgs chan *outgoing // SingleChunk messages, read by Send, in order
+	// bw buffers the writer's frames: they go to the network when the
+	// writer has nothing more to write at once (or bw is full), so a
+	// burst of small frames costs one write, and one TLS record, instead
+	// of one each. Owned by the writer goroutine.
+	bw        *bufio.Writer
+	wake      chan struct{} // a chunk is ready or a message failed
 	closing   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -89,6 +96,7 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 		log:       cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
 		ctrlReady: make(chan struct{}, 1),
 		msgs:      make(chan *outgoing),
+		wholeMsgs: make(chan *outgoing),
 		wake:      make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		cancel:    cancel,
@@ -109,6 +117,7 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 	if cfg.KeepAliveInterval > 0 {
 		n++
 	}
+	c.bw = bufio.NewWriterSize(nc, writeBufferSize)
 	c.wg.Add(n)
 	go c.readLoop(ctx)
 	go c.writeLoop()
@@ -415,6 +424,9 @@ type outgoing struct {
 	ready chan chunkBuf
 	free  chan []byte
 	stop  chan struct{}
+	// whole is the body of a SingleChunk message, read by Send: the
+	// writer sends it at once, without ready, free, stop or producer.
+	whole []byte
 
 	mu       sync.Mutex
 	pending  int
@@ -427,6 +439,9 @@ type outgoing struct {
 
 // maxKeptFrame is the largest frame buffer the writer keeps for reuse.
 const maxKeptFrame = 64 << 10
+
+// writeBufferSize is the size of the writer's buffer: four TLS records.
+const writeBufferSize = 64 << 10
 
 type chunkBuf struct {
 	data []byte
@@ -603,6 +618,9 @@ func (c *Conn) writeLoop() {
 	for {
 		if f := c.popFrame(); f.b != nil {
 			err := c.write(f.b)
+			if err == nil && f.after != nil {
+				err = c.flush()
+			}
 			if f.after != nil {
 				f.after()
 			}
@@ -610,6 +628,18 @@ func (c *Conn) writeLoop() {
 				return
 			}
 			continue
+		}
+		// One SingleChunk message per round, besides a chunk of the
+		// others, so that neither kind starves the other.
+		wrote := false
+		select {
+		case om := <-c.wholeMsgs:
+			var err error
+			if frame, err = c.writeWhole(om, frame); err != nil {
+				return
+			}
+			wrote = true
+		default:
 		}
 		msgs := c.msgs
 		if len(active) >= c.cfg.MaxActiveSends {
@@ -663,11 +693,20 @@ func (c *Conn) writeLoop() {
 			default:
 			}
 		}
-		if progressed {
+		if progressed || wrote {
 			continue
+		}
+		// Nothing more to write at once: what is buffered goes out.
+		if c.flush() != nil {
+			return
 		}
 		select {
 		case <-c.ctrlReady:
+		case om := <-c.wholeMsgs:
+			var err error
+			if frame, err = c.writeWhole(om, frame); err != nil {
+				return
+			}
 		case om := <-msgs:
 			active = append(active, c.start(om))
 		case <-c.wake:
@@ -675,6 +714,24 @@ func (c *Conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// writeWhole writes a SingleChunk message read by Send; an error means
+// the connection failed, and the message fails with it.
+func (c *Conn) writeWhole(om *outgoing, frame []byte) ([]byte, error) {
+	if om.aborted() {
+		om.writtenAll(nil) // cancelled before a byte went out
+		return frame, nil
+	}
+	frame, err := c.writeChunk(om, chunkBuf{data: om.whole, last: true}, frame[:0])
+	om.whole = nil
+	if cap(frame) > maxKeptFrame {
+		frame = nil
+	}
+	if err != nil {
+		om.writtenAll(c.closedErr())
+	}
+	return frame, err
 }
 
 // start gives a new message its buffers and producer: two chunk buffers,
@@ -697,8 +754,23 @@ func (c *Conn) start(om *outgoing) *outgoing {
 	return om
 }
 
+// write adds b to the writer's buffer, which goes to the network when it
+// is full or at the next flush; a frame larger than the buffer goes at
+// once.
 func (c *Conn) write(b []byte) error {
-	if _, err := c.nc.Write(b); err != nil {
+	if _, err := c.bw.Write(b); err != nil {
+		c.fail(&TransportError{Err: err})
+		return err
+	}
+	return nil
+}
+
+// flush writes what the writer buffered.
+func (c *Conn) flush() error {
+	if c.bw.Buffered() == 0 {
+		return nil
+	}
+	if err := c.bw.Flush(); err != nil {
 		c.fail(&TransportError{Err: err})
 		return err
 	}

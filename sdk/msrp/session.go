@@ -139,6 +139,13 @@ func (s *Session) fromMatches(from []URI) bool {
 // Send queues a message. It blocks while the connection already
 // interleaves Config.MaxActiveSends messages (back-pressure) or until ctx
 // ends. The returned Delivery reports the transaction outcome.
+//
+// A SingleChunk message is read whole by Send and needs no such slot: the
+// writer sends it as soon as the frames queued before it are out, so
+// SingleChunk messages leave in the order of their Sends (of Sends that
+// do not overlap: one goroutine's, say) and the next can be sent before
+// the previous one is answered; Send blocks while the writer is busy
+// writing (back-pressure from the network).
 func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	if o.ContentType == "" {
 		return nil, fmt.Errorf("%w: Outgoing needs a ContentType", ErrInvalidArgument)
@@ -191,13 +198,23 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 		h.AddHeader(f.Name, f.Value)
 	}
 	h.AddHeader(HeaderContentType, o.ContentType)
+	msgs := s.conn.msgs
+	if o.SingleChunk {
+		// Read here, so that the writer sends it whole, in the order
+		// of the Sends, without a producer of its own.
+		om.whole = make([]byte, o.Size)
+		if _, err := io.ReadFull(o.Body, om.whole); err != nil {
+			return nil, fmt.Errorf("msrp: reading message body of %d bytes: %w", o.Size, err)
+		}
+		msgs = s.conn.wholeMsgs
+	}
 	select {
 	case <-s.done:
 		return nil, ErrClosed
 	default:
 	}
 	select {
-	case s.conn.msgs <- om:
+	case msgs <- om:
 		return om.delivery, nil
 	case <-s.done:
 		return nil, ErrClosed
