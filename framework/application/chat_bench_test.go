@@ -21,7 +21,8 @@ import (
 // fails the benchmark.
 //
 // Sub-benchmarks: "per-call" sends each message with one send_message
-// call across the plugin boundary.
+// call across the plugin boundary; "batched" hands them over
+// chatBatch at a time with send_messages (chat.SendMessages).
 func BenchmarkChatThroughput(b *testing.B) {
 	for _, transport := range []config.Transport{config.TransportTCP, config.TransportTLS} {
 		for _, mode := range chatSendModes {
@@ -66,7 +67,24 @@ type chatSendMode struct {
 	send func(tb testing.TB, ctx context.Context, c *chatCall, texts []string)
 }
 
+// chatBatch is how many messages the batched mode gives send_messages at
+// once.
+const chatBatch = 1000
+
 var chatSendModes = []chatSendMode{
+	{"batched", func(tb testing.TB, ctx context.Context, c *chatCall, texts []string) {
+		for len(texts) > 0 {
+			n := min(len(texts), chatBatch)
+			msgs := make([]chat.Message, n)
+			for i, text := range texts[:n] {
+				msgs[i] = chat.Message{Content: []byte(text)}
+			}
+			if _, err := chat.SendMessages(ctx, c.from, msgs); err != nil {
+				tb.Fatal(err)
+			}
+			texts = texts[n:]
+		}
+	}},
 	{"per-call", func(tb testing.TB, ctx context.Context, c *chatCall, texts []string) {
 		for _, text := range texts {
 			if _, err := chat.SendMessage(ctx, c.from, chat.Message{Content: []byte(text)}); err != nil {
