@@ -17,8 +17,10 @@ import (
 // her chat stream; the clock stops when every one has its
 // ChatStreamDidDeliverMessage (its SEND answered 200 and a success REPORT
 // covering it) and bob's host got them all. It reports delivered messages
-// per second. A message not delivered, or one arriving out of order,
-// fails the benchmark.
+// per second, and the CPU time per message of the two hosts (this
+// process, the benchmark's observers included) and of the two chat
+// plugin processes. A message not delivered, or one arriving out of
+// order, fails the benchmark.
 //
 // Sub-benchmarks: "per-call" sends each message with one send_message
 // call across the plugin boundary; "batched" hands them over
@@ -34,7 +36,7 @@ func BenchmarkChatThroughput(b *testing.B) {
 				for i := range texts {
 					texts[i] = "message " + strconv.Itoa(i)
 				}
-				b.ReportAllocs()
+				cpu := c.cpuMeter(b)
 				b.ResetTimer()
 				start := time.Now()
 				mode.send(b, ctx, c, texts)
@@ -56,6 +58,7 @@ func BenchmarkChatThroughput(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+				cpu.report(b, b.N)
 			})
 		}
 	}

@@ -3,8 +3,12 @@ package application
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,7 +103,11 @@ func (a *chatArrivals) HandleNotification(n notify.Notification) {
 	if n.Name != chat.GotMessage {
 		return
 	}
-	var d chat.GotMessageData
+	var d struct {
+		Message struct {
+			Content []byte `json:"content"`
+		} `json:"message"`
+	}
 	raw, _ := n.Data.(json.RawMessage)
 	_ = json.Unmarshal(raw, &d)
 	a.mu.Lock()
@@ -213,4 +221,80 @@ func startChatCall(tb testing.TB, ctx context.Context, transport config.Transpor
 	}
 	tb.Cleanup(c.bob.Center().Subscribe(c.in, chat.GotMessage, c.to))
 	return c
+}
+
+// chatPluginPID returns the process id of a's chat plugin.
+func chatPluginPID(tb testing.TB, a *Application) int {
+	tb.Helper()
+	p, err := a.Registry().Plugin(chat.Type)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p.Info().PID
+}
+
+// cpuTime is the CPU time (user + system) a process has used; pid 0 is
+// this process. ok is false when it cannot be read (not Linux).
+func cpuTime(pid int) (time.Duration, bool) {
+	if pid == 0 {
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+			return 0, false
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command name, which ends with the last ')':
+	// state is field 3, utime 14 and stime 15 (in clock ticks, 100/s).
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, true
+}
+
+// cpuMeter measures the CPU time of this process (the two hosts) and of
+// the two chat plugin processes between start and stop.
+type cpuMeter struct {
+	pids        []int
+	host, plugs time.Duration
+	ok          bool
+}
+
+func (c *chatCall) cpuMeter(tb testing.TB) *cpuMeter {
+	tb.Helper()
+	m := &cpuMeter{pids: []int{chatPluginPID(tb, c.alice), chatPluginPID(tb, c.bob)}, ok: true}
+	m.host, m.plugs = m.read()
+	return m
+}
+
+func (m *cpuMeter) read() (host, plugins time.Duration) {
+	h, ok := cpuTime(0)
+	m.ok = m.ok && ok
+	for _, pid := range m.pids {
+		t, ok := cpuTime(pid)
+		m.ok = m.ok && ok
+		plugins += t
+	}
+	return h, plugins
+}
+
+// report adds the CPU time per message since the meter was made: hosts
+// (this process, with the benchmark's own observers) and plugins.
+func (m *cpuMeter) report(b *testing.B, n int) {
+	h, p := m.read()
+	if !m.ok || n == 0 {
+		return
+	}
+	b.ReportMetric(float64((h-m.host).Microseconds())/float64(n), "host-µs/msg")
+	b.ReportMetric(float64((p-m.plugs).Microseconds())/float64(n), "plugin-µs/msg")
 }

@@ -29,9 +29,11 @@ type Conn struct {
 	cfg Config
 	log *slog.Logger
 
-	ctrlReady chan struct{}  // ctrlQ has frames
+	ctrlReady chan struct{}  // ctrlQ or wholeQ has work for the writer
 	msgs      chan *outgoing // messages to be chunked by the writer
-	wholeMsgs chan *outgoing // SingleChunk messages, read by Send, in order
+	// wholeSpace is signalled when the writer takes from wholeQ, for a
+	// Send waiting for room.
+	wholeSpace chan struct{}
 	// bw buffers the writer's frames: they go to the network when the
 	// writer has nothing more to write at once (or bw is full), so a
 	// burst of small frames costs one write, and one TLS record, instead
@@ -66,7 +68,13 @@ type Conn struct {
 	// for the writer, which sends them before the next chunk. It is
 	// unbounded so that the reader never blocks on the writer: two peers
 	// both blocked writing would otherwise stop reading and deadlock.
-	ctrlQ       []ctrlFrame
+	ctrlQ []ctrlFrame
+	// wholeQ holds the SingleChunk messages read by Send, in the order
+	// of the Sends, for the writer, which takes them all at once;
+	// wholeBytes counts their bodies, and a Send waits while it is
+	// maxQueuedWhole or more (back-pressure).
+	wholeQ      []*outgoing
+	wholeBytes  int64
 	hadSessions bool
 	err         error
 }
@@ -90,21 +98,21 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{
-		nc:        nc,
-		tls:       tc,
-		cfg:       cfg,
-		log:       cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
-		ctrlReady: make(chan struct{}, 1),
-		msgs:      make(chan *outgoing),
-		wholeMsgs: make(chan *outgoing),
-		wake:      make(chan struct{}, 1),
-		closing:   make(chan struct{}),
-		cancel:    cancel,
-		owned:     owned,
-		claim:     claim,
-		txns:      map[string]*txn{},
-		sessions:  map[string]*Session{},
-		pending:   map[string]*Pending{},
+		nc:         nc,
+		tls:        tc,
+		cfg:        cfg,
+		log:        cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
+		ctrlReady:  make(chan struct{}, 1),
+		msgs:       make(chan *outgoing),
+		wholeSpace: make(chan struct{}, 1),
+		wake:       make(chan struct{}, 1),
+		closing:    make(chan struct{}),
+		cancel:     cancel,
+		owned:      owned,
+		claim:      claim,
+		txns:       map[string]*txn{},
+		sessions:   map[string]*Session{},
+		pending:    map[string]*Pending{},
 	}
 	if tc != nil {
 		c.log.Debug("connection established", "transport", "tls")
@@ -443,6 +451,65 @@ const maxKeptFrame = 64 << 10
 // writeBufferSize is the size of the writer's buffer: four TLS records.
 const writeBufferSize = 64 << 10
 
+// maxQueuedWhole bounds the bodies of the SingleChunk messages queued for
+// the writer (one larger message is queued alone).
+const maxQueuedWhole = 256 << 10
+
+// queueWhole queues a SingleChunk message of s for the writer, waiting
+// while the queue is full.
+func (c *Conn) queueWhole(ctx context.Context, s *Session, om *outgoing) error {
+	size := int64(len(om.whole))
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			c.mu.Unlock()
+			return c.closedErr()
+		}
+		if len(c.wholeQ) == 0 || c.wholeBytes+size <= maxQueuedWhole {
+			c.wholeQ = append(c.wholeQ, om)
+			c.wholeBytes += size
+			room := c.wholeBytes < maxQueuedWhole
+			c.mu.Unlock()
+			signal(c.ctrlReady)
+			if room {
+				signal(c.wholeSpace) // another Send may be waiting
+			}
+			return nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.wholeSpace:
+		case <-s.done:
+			return ErrClosed
+		case <-c.closing:
+			return c.closedErr()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// takeWhole takes every queued SingleChunk message, oldest first.
+func (c *Conn) takeWhole() []*outgoing {
+	c.mu.Lock()
+	ws := c.wholeQ
+	c.wholeQ, c.wholeBytes = nil, 0
+	c.mu.Unlock()
+	if len(ws) > 0 {
+		signal(c.wholeSpace)
+	}
+	return ws
+}
+
+// signal wakes the one waiter of a channel of capacity 1, or leaves the
+// signal for it.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
 type chunkBuf struct {
 	data []byte
 	last bool
@@ -602,6 +669,10 @@ func (c *Conn) writeLoop() {
 			close(om.stop)
 			om.writtenAll(c.closedErr())
 		}
+		// The connection failed (c.err is set): no Send queues more.
+		for _, om := range c.takeWhole() {
+			om.writtenAll(c.closedErr())
+		}
 		// What waited for a frame that will never be written goes on.
 		c.mu.Lock()
 		left := c.ctrlQ
@@ -629,18 +700,19 @@ func (c *Conn) writeLoop() {
 			}
 			continue
 		}
-		// One SingleChunk message per round, besides a chunk of the
+		// The SingleChunk messages queued now, then a chunk of the
 		// others, so that neither kind starves the other.
-		wrote := false
-		select {
-		case om := <-c.wholeMsgs:
+		ws := c.takeWhole()
+		for i, om := range ws {
 			var err error
 			if frame, err = c.writeWhole(om, frame); err != nil {
+				for _, left := range ws[i+1:] {
+					left.writtenAll(c.closedErr())
+				}
 				return
 			}
-			wrote = true
-		default:
 		}
+		wrote := len(ws) > 0
 		msgs := c.msgs
 		if len(active) >= c.cfg.MaxActiveSends {
 			msgs = nil
@@ -702,11 +774,6 @@ func (c *Conn) writeLoop() {
 		}
 		select {
 		case <-c.ctrlReady:
-		case om := <-c.wholeMsgs:
-			var err error
-			if frame, err = c.writeWhole(om, frame); err != nil {
-				return
-			}
 		case om := <-msgs:
 			active = append(active, c.start(om))
 		case <-c.wake:

@@ -140,12 +140,12 @@ func (s *Session) fromMatches(from []URI) bool {
 // interleaves Config.MaxActiveSends messages (back-pressure) or until ctx
 // ends. The returned Delivery reports the transaction outcome.
 //
-// A SingleChunk message is read whole by Send and needs no such slot: the
-// writer sends it as soon as the frames queued before it are out, so
+// A SingleChunk message is read whole by Send and needs no such slot: it
+// joins a queue that the writer empties whenever it comes round, so
 // SingleChunk messages leave in the order of their Sends (of Sends that
 // do not overlap: one goroutine's, say) and the next can be sent before
-// the previous one is answered; Send blocks while the writer is busy
-// writing (back-pressure from the network).
+// the previous one is answered. Send blocks while that queue holds
+// 256 KiB of bodies (back-pressure from the network).
 func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	if o.ContentType == "" {
 		return nil, fmt.Errorf("%w: Outgoing needs a ContentType", ErrInvalidArgument)
@@ -198,7 +198,11 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 		h.AddHeader(f.Name, f.Value)
 	}
 	h.AddHeader(HeaderContentType, o.ContentType)
-	msgs := s.conn.msgs
+	select {
+	case <-s.done:
+		return nil, ErrClosed
+	default:
+	}
 	if o.SingleChunk {
 		// Read here, so that the writer sends it whole, in the order
 		// of the Sends, without a producer of its own.
@@ -206,15 +210,13 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 		if _, err := io.ReadFull(o.Body, om.whole); err != nil {
 			return nil, fmt.Errorf("msrp: reading message body of %d bytes: %w", o.Size, err)
 		}
-		msgs = s.conn.wholeMsgs
+		if err := s.conn.queueWhole(ctx, s, om); err != nil {
+			return nil, err
+		}
+		return om.delivery, nil
 	}
 	select {
-	case <-s.done:
-		return nil, ErrClosed
-	default:
-	}
-	select {
-	case msgs <- om:
+	case s.conn.msgs <- om:
 		return om.delivery, nil
 	case <-s.done:
 		return nil, ErrClosed

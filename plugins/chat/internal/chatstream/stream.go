@@ -299,20 +299,7 @@ func (s *stream) settle(fifo []inflight) (rest []inflight, lost bool) {
 // false when the stream ended or the session closed meanwhile: the
 // message stays in the outbox, which the stream's end reports.
 func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) (d *msrp.Delivery, ok bool) {
-	var (
-		body payload.Body
-		err  error
-	)
-	peer := s.peer()
-	switch v := it.Value.(type) {
-	case chat.Message:
-		body, err = payload.Encode(v, peer, s.now())
-	case chat.ComposingIndication:
-		body, err = payload.EncodeComposing(v, peer, s.now())
-	}
-	if err == nil {
-		err = s.checkSize(body)
-	}
+	body, err := s.encode(it.Value)
 	if err != nil {
 		s.env.Logger.Warn("dropping a queued message", "message_id", it.ID, "err", err)
 		s.out.Result(it.ID, 0, err.Error())
@@ -446,7 +433,7 @@ func (s *stream) Invoke(_ context.Context, req *sdk.InvokeRequest) (*sdk.InvokeR
 // queue checks an outgoing message or indication and queues it for the
 // sender; its outcome comes as notifications.
 func (s *stream) queue(item outbox.Item) (chat.SendResult, error) {
-	if err := s.check(item); err != nil {
+	if err := s.check(&item); err != nil {
 		return chat.SendResult{}, sdk.Errorf(sdk.ErrInvalidArgument, "%v", err)
 	}
 	ids, err := s.add([]outbox.Item{item})
@@ -458,8 +445,8 @@ func (s *stream) queue(item outbox.Item) (chat.SendResult, error) {
 
 // queueAll checks every item, then queues them all in order, or none.
 func (s *stream) queueAll(items []outbox.Item) ([]string, error) {
-	for i, it := range items {
-		if err := s.check(it); err != nil {
+	for i := range items {
+		if err := s.check(&items[i]); err != nil {
 			return nil, sdk.Errorf(sdk.ErrInvalidArgument, "message %d: %v", i, err)
 		}
 	}
@@ -530,28 +517,47 @@ func (s *stream) nickname(ctx context.Context, sess *msrp.Session, id, nick stri
 	s.env.Post(chat.DidNotSetNickname, data)
 }
 
+// encoded is a queued message or indication whose body was made when it
+// was queued, the remote being known then.
+type encoded struct{ body payload.Body }
+
 // check finds what cannot be sent, when the remote m-line is known
 // already (after Start, or when answering), so that it is refused at
-// once; before that, the check happens when the message leaves the
-// queue.
-func (s *stream) check(it outbox.Item) error {
+// once; it keeps the body it made in the item, for the sender. Before
+// that, the check happens when the message leaves the queue.
+func (s *stream) check(it *outbox.Item) error {
 	if s.remoteMedia() == nil {
 		return nil
 	}
+	body, err := s.encode(it.Value)
+	if err != nil {
+		return err
+	}
+	it.Value = encoded{body}
+	return nil
+}
+
+// encode makes the body of a queued message or indication for the
+// negotiated peer, within chat.max_message_size.
+func (s *stream) encode(v any) (payload.Body, error) {
 	var (
 		body payload.Body
 		err  error
 	)
-	switch v := it.Value.(type) {
+	switch v := v.(type) {
+	case encoded:
+		return v.body, nil
 	case chat.Message:
 		body, err = payload.Encode(v, s.peer(), s.now())
 	case chat.ComposingIndication:
 		body, err = payload.EncodeComposing(v, s.peer(), s.now())
+	default:
+		err = fmt.Errorf("cannot send a %T", v)
 	}
 	if err == nil {
 		err = s.checkSize(body)
 	}
-	return err
+	return body, err
 }
 
 // checkSize refuses a message whose encoded body exceeds
