@@ -56,11 +56,17 @@ type Conn struct {
 	// Close from inside a handler does not wait for the reader itself.
 	inHandler atomic.Bool
 
-	mu       sync.Mutex
-	txns     map[string]*txn
-	sessions map[string]*Session
-	pending  map[string]*Pending
-	watch    map[string]chan *Message // responses wanted whole, by tid
+	mu   sync.Mutex
+	txns map[string]*txn
+	// expiry holds the transactions in the order they started, which is
+	// the order of their deadlines (one ResponseTimeout for all): one
+	// timer, expiryTimer, fires at the first one's, instead of a timer
+	// per transaction. Answered ones leave from the front.
+	expiry      []*txn
+	expiryTimer *time.Timer
+	sessions    map[string]*Session
+	pending     map[string]*Pending
+	watch       map[string]chan *Message // responses wanted whole, by tid
 	// toCache and fromCache remember the last parsed paths; a session's
 	// chunks repeat them. Owned by the reader goroutine.
 	toCache, fromCache pathCache
@@ -79,9 +85,13 @@ type Conn struct {
 	err         error
 }
 
+// txn is a request waiting for its response.
 type txn struct {
-	timer *time.Timer
-	done  func(code int, comment string)
+	tid       string
+	done      func(code int, comment string)
+	deadline  time.Time
+	timeoutOK bool
+	over      bool // answered, withdrawn or timed out: no longer in txns
 }
 
 // NewConn starts an MSRP connection over nc, which it now owns. Sessions
@@ -177,6 +187,10 @@ func (c *Conn) shutdown(cause error) {
 		c.err = cause
 		txns := c.txns
 		c.txns = map[string]*txn{}
+		c.expiry = nil
+		if c.expiryTimer != nil {
+			c.expiryTimer.Stop()
+		}
 		sessions := c.sessions
 		c.sessions = map[string]*Session{}
 		pending := c.pending
@@ -186,7 +200,6 @@ func (c *Conn) shutdown(cause error) {
 		c.cancel()
 		_ = c.nc.Close()
 		for _, t := range txns {
-			t.timer.Stop()
 			t.done(0, cause.Error())
 		}
 		for _, s := range sessions {
@@ -209,50 +222,113 @@ func (c *Conn) fail(err error) {
 // calls done with a local 408, or with 200 when timeoutOK (Failure-Report
 // partial: no news is good news).
 func (c *Conn) startTxn(tid string, timeoutOK bool, done func(int, string)) error {
-	t := &txn{done: done}
+	t := &txn{tid: tid, done: done, deadline: time.Now().Add(c.cfg.ResponseTimeout), timeoutOK: timeoutOK}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
 		return c.err
 	}
+	if old := c.txns[tid]; old != nil {
+		old.over = true // a duplicate id: the new one replaces it
+	}
 	c.txns[tid] = t
-	t.timer = time.AfterFunc(c.cfg.ResponseTimeout, func() {
-		if !c.takeTxn(tid, t) {
-			return
-		}
-		if timeoutOK {
-			done(StatusOK, "OK")
-		} else {
-			done(StatusRequestTimeout, "Timed out while waiting for transaction response")
-		}
-	})
+	c.expiry = append(c.expiry, t)
+	if len(c.expiry) == 1 {
+		c.armLocked()
+	}
 	return nil
 }
 
-func (c *Conn) takeTxn(tid string, want *txn) bool {
+// armLocked sets the expiry timer to the first transaction's deadline.
+func (c *Conn) armLocked() {
+	d := time.Until(c.expiry[0].deadline)
+	if c.expiryTimer == nil {
+		c.expiryTimer = time.AfterFunc(d, c.expire)
+		return
+	}
+	c.expiryTimer.Reset(d)
+}
+
+// endLocked takes t off the transactions.
+func (c *Conn) endLocked(t *txn) {
+	t.over = true
+	delete(c.txns, t.tid)
+	n := 0
+	for n < len(c.expiry) && c.expiry[n].over {
+		c.expiry[n] = nil
+		n++
+	}
+	c.expiry = c.expiry[n:]
+	switch {
+	case len(c.expiry) == 0:
+		c.expiry = nil
+		c.expiryTimer.Stop()
+	case len(c.expiry) > 64 && len(c.expiry) > 2*len(c.txns):
+		// Answered behind one that is not: keep only those waiting.
+		live := make([]*txn, 0, len(c.txns))
+		for _, x := range c.expiry {
+			if !x.over {
+				live = append(live, x)
+			}
+		}
+		c.expiry = live
+	}
+}
+
+// expire ends the transactions past their deadline with the local 408
+// (or 200, see startTxn), and sets the timer for the next.
+func (c *Conn) expire() {
+	var expired []*txn
+	c.mu.Lock()
+	now := time.Now()
+	for len(c.expiry) > 0 {
+		t := c.expiry[0]
+		if !t.over && t.deadline.After(now) {
+			break
+		}
+		if !t.over {
+			t.over = true
+			delete(c.txns, t.tid)
+			expired = append(expired, t)
+		}
+		c.expiry[0] = nil
+		c.expiry = c.expiry[1:]
+	}
+	if len(c.expiry) > 0 && c.err == nil {
+		c.armLocked()
+	}
+	c.mu.Unlock()
+	for _, t := range expired {
+		if t.timeoutOK {
+			t.done(StatusOK, "OK")
+		} else {
+			t.done(StatusRequestTimeout, "Timed out while waiting for transaction response")
+		}
+	}
+}
+
+// takeTxn withdraws the transaction tid: its response will be ignored.
+func (c *Conn) takeTxn(tid string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t, ok := c.txns[tid]
-	if !ok || (want != nil && t != want) {
-		return false
+	if ok {
+		c.endLocked(t)
 	}
-	delete(c.txns, tid)
-	if want == nil {
-		t.timer.Stop() // withdrawn by the caller, not fired
-	}
-	return true
+	return ok
 }
 
 func (c *Conn) resolveTxn(tid string, code int, comment string) {
 	c.mu.Lock()
 	t, ok := c.txns[tid]
-	delete(c.txns, tid)
+	if ok {
+		c.endLocked(t)
+	}
 	c.mu.Unlock()
 	if !ok {
 		c.log.Debug("response to unknown transaction", "tid", tid, "code", code)
 		return
 	}
-	t.timer.Stop()
 	t.done(code, comment)
 }
 
@@ -325,14 +401,14 @@ func (c *Conn) transact(ctx context.Context, m *Message) (Result, error) {
 		return Result{}, c.closedErr()
 	}
 	if err := c.sendFrame(m.Marshal()); err != nil {
-		c.takeTxn(m.TransactionID, nil)
+		c.takeTxn(m.TransactionID)
 		return Result{}, err
 	}
 	select {
 	case r := <-ch:
 		return r, nil
 	case <-ctx.Done():
-		c.takeTxn(m.TransactionID, nil)
+		c.takeTxn(m.TransactionID)
 		return Result{}, ctx.Err()
 	}
 }
@@ -988,7 +1064,7 @@ func (c *Conn) respondThen(req *Message, code int, comment string, after func())
 	if comment == "" {
 		comment = StatusText(code)
 	}
-	m := &Message{TransactionID: req.TransactionID, StatusCode: code, Comment: comment}
+	m := &Message{TransactionID: req.TransactionID, StatusCode: code, Comment: comment, Headers: make([]HeaderField, 0, 2)}
 	if from := req.Header(HeaderFromPath); from != "" {
 		if req.Method == MethodSEND {
 			from = firstField(from)

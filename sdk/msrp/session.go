@@ -180,6 +180,7 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	om.delivery.om = om
 	h := &om.head
 	h.Method = MethodSEND
+	h.Headers = make([]HeaderField, 0, 7+len(o.Headers))
 	h.AddHeader(HeaderToPath, s.toPath)
 	h.AddHeader(HeaderFromPath, s.fromPath)
 	h.AddHeader(HeaderMessageID, o.MessageID)
@@ -249,12 +250,12 @@ func (s *Session) SendReport(req *Message, rng ByteRange, code int, comment stri
 	if comment == "" {
 		comment = StatusText(code)
 	}
-	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd}
-	rep.SetHeader(HeaderToPath, req.Header(HeaderFromPath))
-	rep.SetHeader(HeaderFromPath, s.fromPath)
-	rep.SetHeader(HeaderMessageID, req.MessageID())
-	rep.SetHeader(HeaderByteRange, rng.String())
-	rep.SetHeader(HeaderStatus, Status{Code: code, Comment: comment}.String())
+	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd, Headers: make([]HeaderField, 0, 5)}
+	rep.AddHeader(HeaderToPath, req.Header(HeaderFromPath))
+	rep.AddHeader(HeaderFromPath, s.fromPath)
+	rep.AddHeader(HeaderMessageID, req.MessageID())
+	rep.AddHeader(HeaderByteRange, rng.String())
+	rep.AddHeader(HeaderStatus, Status{Code: code, Comment: comment}.String())
 	return s.conn.sendFrame(rep.Marshal())
 }
 
