@@ -146,6 +146,9 @@ func startChatCall(tb testing.TB, ctx context.Context, transport config.Transpor
 	tb.Helper()
 	doc := config.NewDocument()
 	doc.Settings.MSRP.Transport = transport
+	if w, err := strconv.Atoi(os.Getenv("SIPSTREAMS_CHAT_SEND_WINDOW")); err == nil {
+		doc.Settings.Chat.SendWindow = w // to measure other windows
+	}
 	p2p := config.PeerToPeerAccount()
 	p2p.MSRP.Transport = transport
 	doc.Accounts = []config.Account{p2p}

@@ -70,7 +70,7 @@ const DefaultMaxMessageSize = 16 << 20
 const DefaultMaxReassemblyMemory = 32 << 20
 
 // DefaultSendWindow is the default of SettingSendWindow.
-const DefaultSendWindow = 128
+const DefaultSendWindow = 512
 
 // Stream-scope methods (sdk.Stream.Invoke).
 const (
