@@ -16,6 +16,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/framework/storage"
+	"github.com/sipstreams/sipstreams/sdk"
 	"github.com/sipstreams/sipstreams/sdk/chat"
 )
 
@@ -38,6 +39,12 @@ type chatOutcomes struct {
 	events  []chatOutcome
 	changed chan struct{} // closed and replaced on every event
 	sent    int           // DidSendMessage seen
+	// endedAt is the number of outcomes seen when MediaStreamDidFail or
+	// MediaStreamWillEnd came, -1 before.
+	endedAt int
+	// stream lists the stream's other notifications, with the number of
+	// outcomes seen before each.
+	stream []string
 }
 
 type chatOutcome struct {
@@ -45,7 +52,9 @@ type chatOutcome struct {
 	chat.DeliveryData
 }
 
-func newChatOutcomes() *chatOutcomes { return &chatOutcomes{changed: make(chan struct{})} }
+func newChatOutcomes() *chatOutcomes {
+	return &chatOutcomes{changed: make(chan struct{}), endedAt: -1}
+}
 
 func (o *chatOutcomes) HandleNotification(n notify.Notification) {
 	o.mu.Lock()
@@ -54,8 +63,15 @@ func (o *chatOutcomes) HandleNotification(n notify.Notification) {
 	case chat.DidSendMessage:
 		o.sent++
 		return
+	case sdk.MediaStreamDidFail, sdk.MediaStreamWillEnd:
+		if o.endedAt < 0 {
+			o.endedAt = len(o.events)
+		}
+		o.stream = append(o.stream, fmt.Sprintf("%s after %d: %+v", n.Name, len(o.events), n.Data))
+		return
 	case chat.DidDeliverMessage, chat.DidNotDeliverMessage:
 	default:
+		o.stream = append(o.stream, fmt.Sprintf("%s after %d", n.Name, len(o.events)))
 		return
 	}
 	var d chat.DeliveryData
