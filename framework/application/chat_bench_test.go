@@ -31,7 +31,7 @@ func BenchmarkChatThroughput(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%s", transport, mode.name), func(b *testing.B) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 				defer cancel()
-				c := startChatCall(b, ctx, transport)
+				c := startChatCall(b, ctx, transport, nil)
 				texts := make([]string, b.N)
 				for i := range texts {
 					texts[i] = "message " + strconv.Itoa(i)

@@ -158,7 +158,9 @@ func (a *chatArrivals) wait(ctx context.Context, n int) []string {
 
 // startChatCall starts two applications with MSRP over transport ("tcp"
 // or "tls"), alice calls bob with one chat stream and bob answers it.
-func startChatCall(tb testing.TB, ctx context.Context, transport config.Transport) *chatCall {
+// before, when set, runs once alice's stream exists and before the call
+// is placed (what it sends waits in the stream until it starts).
+func startChatCall(tb testing.TB, ctx context.Context, transport config.Transport, before func(*chatCall)) *chatCall {
 	tb.Helper()
 	doc := config.NewDocument()
 	doc.Settings.MSRP.Transport = transport
@@ -195,6 +197,13 @@ func startChatCall(tb testing.TB, ctx context.Context, transport config.Transpor
 		}
 		switch n.Name {
 		case session.SIPSessionNewIncoming:
+			// Bob observes his chat stream before it starts: alice may
+			// have messages queued.
+			for _, st := range s.ProposedStreams() {
+				if st.Type() == chat.Type {
+					tb.Cleanup(c.bob.Center().Subscribe(c.in, chat.GotMessage, st))
+				}
+			}
 			_ = c.bob.Answer(ctx, s)
 		case session.SIPSessionDidStart:
 			bobStarted <- s
@@ -211,6 +220,9 @@ func startChatCall(tb testing.TB, ctx context.Context, transport config.Transpor
 		tb.Fatal(err)
 	}
 	tb.Cleanup(c.alice.Center().Subscribe(c.out, "", c.from))
+	if before != nil {
+		before(c)
+	}
 	if err := call.Connect(ctx); err != nil {
 		tb.Fatal(err)
 	}
@@ -238,7 +250,6 @@ func startChatCall(tb testing.TB, ctx context.Context, transport config.Transpor
 	if c.to == nil {
 		tb.Fatal("bob's session has no chat stream")
 	}
-	tb.Cleanup(c.bob.Center().Subscribe(c.in, chat.GotMessage, c.to))
 	return c
 }
 
@@ -316,4 +327,19 @@ func (m *cpuMeter) report(b *testing.B, n int) {
 	}
 	b.ReportMetric(float64((h-m.host).Microseconds())/float64(n), "host-µs/msg")
 	b.ReportMetric(float64((p-m.plugs).Microseconds())/float64(n), "plugin-µs/msg")
+}
+
+// bytesRead returns how many bytes process pid has read from files and
+// sockets (rchar of /proc/PID/io, Linux).
+func bytesRead(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "rchar:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no rchar in /proc/%d/io", pid)
 }
