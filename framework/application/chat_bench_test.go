@@ -24,7 +24,8 @@ import (
 //
 // Sub-benchmarks: "per-call" sends each message with one send_message
 // call across the plugin boundary; "batched" hands them over
-// chatBatch at a time with send_messages (chat.SendMessages).
+// chatBatch at a time with send_messages (chat.SendMessages), at most
+// chatAhead ahead of their outcomes.
 func BenchmarkChatThroughput(b *testing.B) {
 	for _, transport := range []config.Transport{config.TransportTCP, config.TransportTLS} {
 		for _, mode := range chatSendModes {
@@ -71,12 +72,19 @@ type chatSendMode struct {
 }
 
 // chatBatch is how many messages the batched mode gives send_messages at
-// once.
-const chatBatch = 1000
+// once, chatAhead how many may wait for their outcome before it sends
+// more.
+const (
+	chatBatch = 1000
+	chatAhead = 16 * chatBatch
+)
 
 var chatSendModes = []chatSendMode{
 	{"batched", func(tb testing.TB, ctx context.Context, c *chatCall, texts []string) {
-		for len(texts) > 0 {
+		for sent := 0; len(texts) > 0; sent += chatBatch {
+			// At most chatAhead messages wait for their outcome, as
+			// with an application that does not queue without bound.
+			c.out.wait(tb, ctx, sent-chatAhead)
 			n := min(len(texts), chatBatch)
 			msgs := make([]chat.Message, n)
 			for i, text := range texts[:n] {
