@@ -427,13 +427,16 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	if code != StatusOK {
 		return s.refuse(ctx, m, id, st, code, ch.ResponseComment)
 	}
-	c.respond(m, StatusOK, "")
 	st.received += ch.n
-	switch m.Flag {
-	case FlagAborted:
+	if m.Flag == FlagAborted {
+		// The handler lets go of the message before the peer hears back.
 		delete(s.inbound, id)
 		s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: StatusOK})
+		c.respond(m, StatusOK, "")
 		return nil
+	}
+	c.respond(m, StatusOK, "")
+	switch m.Flag {
 	case FlagEnd:
 		st.sawEnd = true
 	}
@@ -449,19 +452,20 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 }
 
 // refuse answers a chunk with a failure (comment "" means StatusText) and
-// forgets its message. When earlier chunks of the message were accepted
-// with 200, a failure REPORT on the refused chunk's bytes follows too
-// (unless Failure-Report is no), so that a sender that counts the message
-// by its REPORTs learns that it failed as a whole.
+// forgets its message, telling the handler first (it lets go of the
+// message before the peer hears back). When earlier chunks of the message
+// were accepted with 200, a failure REPORT on the refused chunk's bytes
+// follows the response (unless Failure-Report is no), so that a sender
+// that counts the message by its REPORTs learns that it failed as a whole.
 func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int, comment string) error {
+	delete(s.inbound, id)
+	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
 	s.conn.respond(m, code, comment)
 	if st.received > 0 && st.failure != ReportNo {
 		if br, err := m.ByteRange(); err == nil {
 			_ = s.SendReport(m, br, code, comment)
 		}
 	}
-	delete(s.inbound, id)
-	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
 	return nil
 }
 
