@@ -524,8 +524,10 @@ type outgoing struct {
 // maxKeptFrame is the largest frame buffer the writer keeps for reuse.
 const maxKeptFrame = 64 << 10
 
-// writeBufferSize is the size of the writer's buffer: four TLS records.
-const writeBufferSize = 64 << 10
+// writeBufferSize is the size of the writer's buffer: one TLS record,
+// some fifty small chat messages; a connection costs it besides the
+// reader's buffer.
+const writeBufferSize = 16 << 10
 
 // maxQueuedWhole bounds the bodies of the SingleChunk messages queued for
 // the writer (one larger message is queued alone).
