@@ -92,7 +92,10 @@ bench: build
 	$(GO) test -run=NONE -bench=ConcurrentCalls -benchtime=1x ./plugins/audio/internal/audiostream/
 	# MSRP and chat payloads.
 	$(GO) test -run=NONE -bench=. -benchmem ./sdk/msrp/ ./sdk/cpim/ ./sdk/iscomposing/ ./plugins/chat/internal/payload/
-	$(GO) test -run=NONE -bench=Messages -benchtime=500x ./plugins/chat/internal/chatstream/
+	$(GO) test -run=NONE -bench=Messages -benchtime=20000x ./plugins/chat/internal/chatstream/
+	# Chat end to end between two hosts (two chat plugin processes).
+	$(GO) test -run=NONE -bench='ChatThroughput/.*/batched' -benchtime=100000x ./framework/application/
+	$(GO) test -run=NONE -bench='ChatThroughput/.*/per-call' -benchtime=3000x ./framework/application/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

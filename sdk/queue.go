@@ -11,7 +11,8 @@ type notificationQueue struct {
 	mu     sync.Mutex
 	items  []Notification
 	seq    uint64
-	signal chan struct{} // closed and replaced when items arrive
+	signal chan struct{} // closed and replaced when items arrive for a waiting reader
+	waited bool          // a reader took signal to wait on it
 	reader *queueReader  // the one consumer, until its context ends
 }
 
@@ -22,8 +23,7 @@ func (q *notificationQueue) push(n Notification) {
 	q.seq++
 	n.Seq = q.seq
 	q.items = append(q.items, n)
-	close(q.signal)
-	q.signal = make(chan struct{})
+	q.wakeLocked()
 	q.mu.Unlock()
 }
 
@@ -32,9 +32,19 @@ func (q *notificationQueue) push(n Notification) {
 func (q *notificationQueue) requeue(n Notification) {
 	q.mu.Lock()
 	q.items = append([]Notification{n}, q.items...)
-	close(q.signal)
-	q.signal = make(chan struct{})
+	q.wakeLocked()
 	q.mu.Unlock()
+}
+
+// wakeLocked wakes a reader waiting for items. Without one the signal
+// stays as it is: a notification posted while the reader is busy costs
+// no channel.
+func (q *notificationQueue) wakeLocked() {
+	if q.waited {
+		close(q.signal)
+		q.signal = make(chan struct{})
+		q.waited = false
+	}
 }
 
 func (q *notificationQueue) subscribe(ctx context.Context) (NotificationStream, error) {
@@ -97,6 +107,7 @@ func (r *queueReader) Recv() (*Notification, error) {
 			return &n, nil
 		}
 		wait := q.signal
+		q.waited = true
 		q.mu.Unlock()
 		select {
 		case <-wait:

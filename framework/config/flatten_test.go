@@ -41,6 +41,7 @@ func TestSettingsFlatten(t *testing.T) {
 		"chat.prefer_cpim":                "true",
 		"chat.max_message_size":           "16777216",
 		"chat.max_reassembly_memory":      "33554432",
+		"chat.send_window":                "512",
 		"tls.ca_list":                     "",
 		"tls.certificate":                 "",
 		"tls.private_key":                 "",

@@ -109,7 +109,8 @@ type MSRPSettings struct {
 }
 
 // ChatSettings are the chat stream's settings (sdk/chat's
-// chat.prefer_cpim, chat.max_message_size and chat.max_reassembly_memory).
+// chat.prefer_cpim, chat.max_message_size, chat.max_reassembly_memory and
+// chat.send_window).
 type ChatSettings struct {
 	// PreferCPIM wraps every message in Message/CPIM when both ends accept
 	// it (the reference's prefer_cpim); false sends plain bodies unless
@@ -122,6 +123,10 @@ type ChatSettings struct {
 	// still arriving that the chat plugin holds over all its sessions; a
 	// chunk beyond it is refused with MSRP 413.
 	MaxReassemblyMemory int `config:"max_reassembly_memory"`
+	// SendWindow is how many outgoing chat messages a stream sends ahead
+	// of their MSRP transaction responses (in order: the connection keeps
+	// it); once that many wait, the next waits for the oldest.
+	SendWindow int `config:"send_window"`
 }
 
 // TLSSettings are the TLS settings, shared by SIP and MSRP.
@@ -188,7 +193,7 @@ func Default() Settings {
 			MaxMediaStreams:          16,
 		},
 		MSRP: MSRPSettings{Transport: TransportTLS},
-		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20, MaxReassemblyMemory: 32 << 20},
+		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20, MaxReassemblyMemory: 32 << 20, SendWindow: 512},
 		TLS:  TLSSettings{VerifyServer: true},
 	}
 }
@@ -298,6 +303,9 @@ func (s *Settings) validate(c *checker) {
 	}
 	if s.Chat.MaxReassemblyMemory <= 0 {
 		c.add("chat.max_reassembly_memory", strconv.Itoa(s.Chat.MaxReassemblyMemory), "must be a positive number of bytes")
+	}
+	if s.Chat.SendWindow <= 0 || s.Chat.SendWindow > 65536 {
+		c.add("chat.send_window", strconv.Itoa(s.Chat.SendWindow), "must be a number of messages from 1 to 65536")
 	}
 	if s.TLS.PrivateKey != "" && s.TLS.Certificate == "" {
 		c.add("tls.private_key", s.TLS.PrivateKey, "a private key needs tls.certificate")

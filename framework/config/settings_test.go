@@ -141,6 +141,7 @@ func TestSettingsValidate(t *testing.T) {
 		{"msrp transport", func(s *Settings) { s.MSRP.Transport = TransportUDP }, []string{"/msrp.transport"}},
 		{"chat max message size", func(s *Settings) { s.Chat.MaxMessageSize = 0 }, []string{"/chat.max_message_size"}},
 		{"chat max reassembly memory", func(s *Settings) { s.Chat.MaxReassemblyMemory = -1 }, []string{"/chat.max_reassembly_memory"}},
+		{"chat send window", func(s *Settings) { s.Chat.SendWindow = 0 }, []string{"/chat.send_window"}},
 		{"key without cert", func(s *Settings) { s.TLS.PrivateKey = "k.pem" }, []string{"/tls.private_key"}},
 		{"cert with key inside", func(s *Settings) { s.TLS.Certificate = "c.pem" }, nil},
 		{"several", func(s *Settings) { s.Audio.SampleRate = 1; s.MSRP.Transport = "" }, []string{"/audio.sample_rate", "/msrp.transport"}},

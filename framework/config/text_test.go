@@ -49,7 +49,7 @@ func fullDocument() *Document {
 				MaxMediaStreams:          4,
 			},
 			MSRP: MSRPSettings{Transport: TransportTCP},
-			Chat: ChatSettings{PreferCPIM: false, MaxMessageSize: 1000, MaxReassemblyMemory: 4096},
+			Chat: ChatSettings{PreferCPIM: false, MaxMessageSize: 1000, MaxReassemblyMemory: 4096, SendWindow: 16},
 			TLS: TLSSettings{
 				CAList:       "/etc/ssl/ca.pem",
 				Certificate:  "/etc/sipstreams/cert.pem",

@@ -54,6 +54,11 @@ const (
 	// chunk beyond it is refused with MSRP 413 and the stream keeps going.
 	// Default DefaultMaxReassemblyMemory.
 	SettingMaxReassemblyMemory = "chat.max_reassembly_memory"
+	// SettingSendWindow is how many messages a stream sends ahead of
+	// their transaction responses (it pipelines them: the connection
+	// keeps their order); once that many wait for a response, the next
+	// waits for the oldest. Default DefaultSendWindow.
+	SettingSendWindow = "chat.send_window"
 )
 
 // DefaultMaxMessageSize is the default of SettingMaxMessageSize: 16 MiB.
@@ -64,9 +69,13 @@ const DefaultMaxMessageSize = 16 << 20
 // largest size.
 const DefaultMaxReassemblyMemory = 32 << 20
 
+// DefaultSendWindow is the default of SettingSendWindow.
+const DefaultSendWindow = 512
+
 // Stream-scope methods (sdk.Stream.Invoke).
 const (
 	MethodSendMessage             = "send_message"              // Message → SendResult
+	MethodSendMessages            = "send_messages"             // SendMessagesArgs → SendMessagesResult
 	MethodSendComposingIndication = "send_composing_indication" // ComposingIndication → SendResult
 	MethodSetLocalNickname        = "set_local_nickname"        // NicknameArgs → SendResult
 )
@@ -230,6 +239,18 @@ type SendResult struct {
 	MessageID string `json:"message_id"`
 }
 
+// SendMessagesArgs are the arguments of MethodSendMessages: messages to
+// send in this order, as consecutive send_message calls would.
+type SendMessagesArgs struct {
+	Messages []Message `json:"messages"`
+}
+
+// SendMessagesResult is the result of MethodSendMessages: the MSRP
+// Message-ID of each message, in the order given.
+type SendMessagesResult struct {
+	MessageIDs []string `json:"message_ids"`
+}
+
 // ReceivedMessage is an incoming message: the reference's ChatMessage.
 // Without CPIM, Sender is the remote party, Recipients the local one and
 // Timestamp the arrival time.
@@ -320,6 +341,17 @@ type Attributes struct {
 func SendMessage(ctx context.Context, s sdk.Invoker, m Message) (string, error) {
 	r, err := sdk.Call[SendResult](ctx, s, MethodSendMessage, m)
 	return r.MessageID, err
+}
+
+// SendMessages sends msgs on the chat stream s, in this order, with one
+// call across the plugin boundary, and returns their Message-IDs at once:
+// what len(msgs) SendMessage calls would do, for a fraction of the cost.
+// The messages are checked first; if one cannot be sent, none is queued
+// and the error (sdk.ErrInvalidArgument) names its index. No message of
+// another call comes between them.
+func SendMessages(ctx context.Context, s sdk.Invoker, msgs []Message) ([]string, error) {
+	r, err := sdk.Call[SendMessagesResult](ctx, s, MethodSendMessages, SendMessagesArgs{Messages: msgs})
+	return r.MessageIDs, err
 }
 
 // SendComposingIndication sends an is-composing indication (no delivery

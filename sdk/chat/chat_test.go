@@ -125,6 +125,21 @@ func TestSendMessageOmitsUnsetFields(t *testing.T) {
 	}
 }
 
+func TestSendMessagesMarshalsArguments(t *testing.T) {
+	inv := &recordingInvoker{result: SendMessagesResult{MessageIDs: []string{"a1", "a2"}}}
+	ids, err := SendMessages(context.Background(), inv, []Message{{Content: []byte("x")}, {Content: []byte("y"), Subject: "s"}})
+	if err != nil || !reflect.DeepEqual(ids, []string{"a1", "a2"}) {
+		t.Fatalf("SendMessages = %q, %v", ids, err)
+	}
+	if got, want := string(inv.req.Args), `{"messages":[{"content":"eA=="},{"content":"eQ==","subject":"s"}]}`; inv.req.Method != MethodSendMessages || got != want {
+		t.Fatalf("request %s %s, want %s %s", inv.req.Method, got, MethodSendMessages, want)
+	}
+	inv.err = sdk.Errorf(sdk.ErrInvalidArgument, "message 1: no")
+	if _, err := SendMessages(context.Background(), inv, []Message{{}, {}}); !errors.Is(err, sdk.ErrInvalidArgument) {
+		t.Fatalf("err %v, want ErrInvalidArgument", err)
+	}
+}
+
 func TestSendComposingIndication(t *testing.T) {
 	inv := &recordingInvoker{result: SendResult{MessageID: "c1"}}
 	id, err := SendComposingIndication(context.Background(), inv, StateActive, 60, time.Time{}, nil)

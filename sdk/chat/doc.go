@@ -10,7 +10,12 @@
 //
 //   - [SendMessage] sends a message and returns its MSRP Message-ID at once.
 //     Messages sent before MediaStreamDidStart are queued and go out in
-//     order when the stream starts.
+//     order when the stream starts. The stream sends them pipelined, up to
+//     [SettingSendWindow] ahead of their transaction responses, and in
+//     order.
+//   - [SendMessages] does the same for many messages with one call across
+//     the plugin boundary (send_messages): for an application that sends
+//     thousands a second.
 //   - [SendComposingIndication] sends an is-composing indication.
 //   - [SetLocalNickname] asks a conference focus for a nickname (an MSRP
 //     NICKNAME request, RFC 7701); allowed only when the remote is a focus
@@ -21,9 +26,10 @@
 // ([DidSendMessageData]), [DidDeliverMessage] and [DidNotDeliverMessage]
 // ([DeliveryData]), [GotComposingIndication] ([ComposingData]),
 // [DidSetNickname] and [DidNotSetNickname] ([NicknameData]). Every
-// message handed to SendMessage ends with exactly one DidDeliverMessage or
-// DidNotDeliverMessage, including those still queued or unacknowledged
-// when the stream ends (code 0, reason "Stream ended").
+// message handed to SendMessage or SendMessages ends with exactly one
+// DidDeliverMessage or DidNotDeliverMessage, including those still queued,
+// in flight or unacknowledged when the stream ends or fails (code 0,
+// reason "Stream ended").
 //
 // Whether a message is wrapped in CPIM follows the reference: CPIM is
 // required for metadata (recipients other than the remote party, courtesy

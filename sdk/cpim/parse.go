@@ -56,29 +56,44 @@ type line struct {
 
 // headerBlock splits data into header lines up to the first empty line and
 // returns them with what follows that line. ok is false when data ends
-// before an empty line. Line numbers count from after.
+// before an empty line. Line numbers count from after. The lines are
+// slices of one string, made once for the whole block.
 func headerBlock(data []byte, after int) (lines []line, rest []byte, ok bool) {
+	end := len(data) // the block is data[:end]
+	for i := 0; i < len(data); {
+		lineEnd, next := len(data), len(data)
+		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
+			lineEnd, next = i+j, i+j+1
+		}
+		if lineEnd == i || lineEnd == i+1 && data[i] == '\r' {
+			end, ok = i, true
+			if next < len(data) || lineEnd < len(data) {
+				rest = data[next:] // after the empty line's '\n'
+			}
+			break
+		}
+		i = next
+	}
+	block := string(data[:end])
+	lines = make([]line, 0, strings.Count(block, "\n")+1)
 	num := after
-	for len(data) > 0 {
+	for len(block) > 0 {
 		num++
-		var raw []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			raw, data = data[:i], data[i+1:]
+		var raw string
+		if i := strings.IndexByte(block, '\n'); i >= 0 {
+			raw, block = block[:i], block[i+1:]
 		} else {
-			raw, data = data, nil
+			raw, block = block, ""
 		}
-		raw = bytes.TrimSuffix(raw, []byte("\r"))
-		if len(raw) == 0 {
-			return lines, data, true
-		}
+		raw = strings.TrimSuffix(raw, "\r")
 		if (raw[0] == ' ' || raw[0] == '\t') && len(lines) > 0 {
 			last := &lines[len(lines)-1]
-			last.text += " " + strings.TrimLeft(string(raw), " \t")
+			last.text += " " + strings.TrimLeft(raw, " \t")
 			continue
 		}
-		lines = append(lines, line{num: num, text: string(raw)})
+		lines = append(lines, line{num: num, text: raw})
 	}
-	return lines, nil, false
+	return lines, rest, ok
 }
 
 // splitName splits `Name: rest` at the colon. The name must be a token.

@@ -1,6 +1,7 @@
 package msrp
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -28,9 +29,17 @@ type Conn struct {
 	cfg Config
 	log *slog.Logger
 
-	ctrlReady chan struct{}  // ctrlQ has frames
+	ctrlReady chan struct{}  // ctrlQ or wholeQ has work for the writer
 	msgs      chan *outgoing // messages to be chunked by the writer
-	wake      chan struct{}  // a chunk is ready or a message failed
+	// wholeSpace is signalled when the writer takes from wholeQ, for a
+	// Send waiting for room.
+	wholeSpace chan struct{}
+	// bw buffers the writer's frames: they go to the network when the
+	// writer has nothing more to write at once (or bw is full), so a
+	// burst of small frames costs one write, and one TLS record, instead
+	// of one each. Owned by the writer goroutine.
+	bw        *bufio.Writer
+	wake      chan struct{} // a chunk is ready or a message failed
 	closing   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -47,11 +56,17 @@ type Conn struct {
 	// Close from inside a handler does not wait for the reader itself.
 	inHandler atomic.Bool
 
-	mu       sync.Mutex
-	txns     map[string]*txn
-	sessions map[string]*Session
-	pending  map[string]*Pending
-	watch    map[string]chan *Message // responses wanted whole, by tid
+	mu   sync.Mutex
+	txns map[string]*txn
+	// expiry holds the transactions in the order they started, which is
+	// the order of their deadlines (one ResponseTimeout for all): one
+	// timer, expiryTimer, fires at the first one's, instead of a timer
+	// per transaction. Answered ones leave from the front.
+	expiry      []*txn
+	expiryTimer *time.Timer
+	sessions    map[string]*Session
+	pending     map[string]*Pending
+	watch       map[string]chan *Message // responses wanted whole, by tid
 	// toCache and fromCache remember the last parsed paths; a session's
 	// chunks repeat them. Owned by the reader goroutine.
 	toCache, fromCache pathCache
@@ -59,14 +74,24 @@ type Conn struct {
 	// for the writer, which sends them before the next chunk. It is
 	// unbounded so that the reader never blocks on the writer: two peers
 	// both blocked writing would otherwise stop reading and deadlock.
-	ctrlQ       []ctrlFrame
+	ctrlQ []ctrlFrame
+	// wholeQ holds the SingleChunk messages read by Send, in the order
+	// of the Sends, for the writer, which takes them all at once;
+	// wholeBytes counts their bodies, and a Send waits while it is
+	// maxQueuedWhole or more (back-pressure).
+	wholeQ      []*outgoing
+	wholeBytes  int64
 	hadSessions bool
 	err         error
 }
 
+// txn is a request waiting for its response.
 type txn struct {
-	timer *time.Timer
-	done  func(code int, comment string)
+	tid       string
+	done      func(code int, comment string)
+	deadline  time.Time
+	timeoutOK bool
+	over      bool // answered, withdrawn or timed out: no longer in txns
 }
 
 // NewConn starts an MSRP connection over nc, which it now owns. Sessions
@@ -83,20 +108,21 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{
-		nc:        nc,
-		tls:       tc,
-		cfg:       cfg,
-		log:       cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
-		ctrlReady: make(chan struct{}, 1),
-		msgs:      make(chan *outgoing),
-		wake:      make(chan struct{}, 1),
-		closing:   make(chan struct{}),
-		cancel:    cancel,
-		owned:     owned,
-		claim:     claim,
-		txns:      map[string]*txn{},
-		sessions:  map[string]*Session{},
-		pending:   map[string]*Pending{},
+		nc:         nc,
+		tls:        tc,
+		cfg:        cfg,
+		log:        cfg.Logger.With("local", nc.LocalAddr().String(), "remote", nc.RemoteAddr().String()),
+		ctrlReady:  make(chan struct{}, 1),
+		msgs:       make(chan *outgoing),
+		wholeSpace: make(chan struct{}, 1),
+		wake:       make(chan struct{}, 1),
+		closing:    make(chan struct{}),
+		cancel:     cancel,
+		owned:      owned,
+		claim:      claim,
+		txns:       map[string]*txn{},
+		sessions:   map[string]*Session{},
+		pending:    map[string]*Pending{},
 	}
 	if tc != nil {
 		c.log.Debug("connection established", "transport", "tls")
@@ -109,6 +135,7 @@ func newConn(nc net.Conn, cfg Config, owned bool, claim func(*Conn, string, []UR
 	if cfg.KeepAliveInterval > 0 {
 		n++
 	}
+	c.bw = bufio.NewWriterSize(nc, writeBufferSize)
 	c.wg.Add(n)
 	go c.readLoop(ctx)
 	go c.writeLoop()
@@ -160,6 +187,10 @@ func (c *Conn) shutdown(cause error) {
 		c.err = cause
 		txns := c.txns
 		c.txns = map[string]*txn{}
+		c.expiry = nil
+		if c.expiryTimer != nil {
+			c.expiryTimer.Stop()
+		}
 		sessions := c.sessions
 		c.sessions = map[string]*Session{}
 		pending := c.pending
@@ -169,7 +200,6 @@ func (c *Conn) shutdown(cause error) {
 		c.cancel()
 		_ = c.nc.Close()
 		for _, t := range txns {
-			t.timer.Stop()
 			t.done(0, cause.Error())
 		}
 		for _, s := range sessions {
@@ -192,50 +222,113 @@ func (c *Conn) fail(err error) {
 // calls done with a local 408, or with 200 when timeoutOK (Failure-Report
 // partial: no news is good news).
 func (c *Conn) startTxn(tid string, timeoutOK bool, done func(int, string)) error {
-	t := &txn{done: done}
+	t := &txn{tid: tid, done: done, deadline: time.Now().Add(c.cfg.ResponseTimeout), timeoutOK: timeoutOK}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
 		return c.err
 	}
+	if old := c.txns[tid]; old != nil {
+		old.over = true // a duplicate id: the new one replaces it
+	}
 	c.txns[tid] = t
-	t.timer = time.AfterFunc(c.cfg.ResponseTimeout, func() {
-		if !c.takeTxn(tid, t) {
-			return
-		}
-		if timeoutOK {
-			done(StatusOK, "OK")
-		} else {
-			done(StatusRequestTimeout, "Timed out while waiting for transaction response")
-		}
-	})
+	c.expiry = append(c.expiry, t)
+	if len(c.expiry) == 1 {
+		c.armLocked()
+	}
 	return nil
 }
 
-func (c *Conn) takeTxn(tid string, want *txn) bool {
+// armLocked sets the expiry timer to the first transaction's deadline.
+func (c *Conn) armLocked() {
+	d := time.Until(c.expiry[0].deadline)
+	if c.expiryTimer == nil {
+		c.expiryTimer = time.AfterFunc(d, c.expire)
+		return
+	}
+	c.expiryTimer.Reset(d)
+}
+
+// endLocked takes t off the transactions.
+func (c *Conn) endLocked(t *txn) {
+	t.over = true
+	delete(c.txns, t.tid)
+	n := 0
+	for n < len(c.expiry) && c.expiry[n].over {
+		c.expiry[n] = nil
+		n++
+	}
+	c.expiry = c.expiry[n:]
+	switch {
+	case len(c.expiry) == 0:
+		c.expiry = nil
+		c.expiryTimer.Stop()
+	case len(c.expiry) > 64 && len(c.expiry) > 2*len(c.txns):
+		// Answered behind one that is not: keep only those waiting.
+		live := make([]*txn, 0, len(c.txns))
+		for _, x := range c.expiry {
+			if !x.over {
+				live = append(live, x)
+			}
+		}
+		c.expiry = live
+	}
+}
+
+// expire ends the transactions past their deadline with the local 408
+// (or 200, see startTxn), and sets the timer for the next.
+func (c *Conn) expire() {
+	var expired []*txn
+	c.mu.Lock()
+	now := time.Now()
+	for len(c.expiry) > 0 {
+		t := c.expiry[0]
+		if !t.over && t.deadline.After(now) {
+			break
+		}
+		if !t.over {
+			t.over = true
+			delete(c.txns, t.tid)
+			expired = append(expired, t)
+		}
+		c.expiry[0] = nil
+		c.expiry = c.expiry[1:]
+	}
+	if len(c.expiry) > 0 && c.err == nil {
+		c.armLocked()
+	}
+	c.mu.Unlock()
+	for _, t := range expired {
+		if t.timeoutOK {
+			t.done(StatusOK, "OK")
+		} else {
+			t.done(StatusRequestTimeout, "Timed out while waiting for transaction response")
+		}
+	}
+}
+
+// takeTxn withdraws the transaction tid: its response will be ignored.
+func (c *Conn) takeTxn(tid string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t, ok := c.txns[tid]
-	if !ok || (want != nil && t != want) {
-		return false
+	if ok {
+		c.endLocked(t)
 	}
-	delete(c.txns, tid)
-	if want == nil {
-		t.timer.Stop() // withdrawn by the caller, not fired
-	}
-	return true
+	return ok
 }
 
 func (c *Conn) resolveTxn(tid string, code int, comment string) {
 	c.mu.Lock()
 	t, ok := c.txns[tid]
-	delete(c.txns, tid)
+	if ok {
+		c.endLocked(t)
+	}
 	c.mu.Unlock()
 	if !ok {
 		c.log.Debug("response to unknown transaction", "tid", tid, "code", code)
 		return
 	}
-	t.timer.Stop()
 	t.done(code, comment)
 }
 
@@ -308,14 +401,14 @@ func (c *Conn) transact(ctx context.Context, m *Message) (Result, error) {
 		return Result{}, c.closedErr()
 	}
 	if err := c.sendFrame(m.Marshal()); err != nil {
-		c.takeTxn(m.TransactionID, nil)
+		c.takeTxn(m.TransactionID)
 		return Result{}, err
 	}
 	select {
 	case r := <-ch:
 		return r, nil
 	case <-ctx.Done():
-		c.takeTxn(m.TransactionID, nil)
+		c.takeTxn(m.TransactionID)
 		return Result{}, ctx.Err()
 	}
 }
@@ -415,6 +508,9 @@ type outgoing struct {
 	ready chan chunkBuf
 	free  chan []byte
 	stop  chan struct{}
+	// whole is the body of a SingleChunk message, read by Send: the
+	// writer sends it at once, without ready, free, stop or producer.
+	whole []byte
 
 	mu       sync.Mutex
 	pending  int
@@ -427,6 +523,70 @@ type outgoing struct {
 
 // maxKeptFrame is the largest frame buffer the writer keeps for reuse.
 const maxKeptFrame = 64 << 10
+
+// writeBufferSize is the size of the writer's buffer: one TLS record,
+// some fifty small chat messages; a connection costs it besides the
+// reader's buffer.
+const writeBufferSize = 16 << 10
+
+// maxQueuedWhole bounds the bodies of the SingleChunk messages queued for
+// the writer (one larger message is queued alone).
+const maxQueuedWhole = 256 << 10
+
+// queueWhole queues a SingleChunk message of s for the writer, waiting
+// while the queue is full.
+func (c *Conn) queueWhole(ctx context.Context, s *Session, om *outgoing) error {
+	size := int64(len(om.whole))
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			c.mu.Unlock()
+			return c.closedErr()
+		}
+		if len(c.wholeQ) == 0 || c.wholeBytes+size <= maxQueuedWhole {
+			c.wholeQ = append(c.wholeQ, om)
+			c.wholeBytes += size
+			room := c.wholeBytes < maxQueuedWhole
+			c.mu.Unlock()
+			signal(c.ctrlReady)
+			if room {
+				signal(c.wholeSpace) // another Send may be waiting
+			}
+			return nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.wholeSpace:
+		case <-s.done:
+			return ErrClosed
+		case <-c.closing:
+			return c.closedErr()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// takeWhole takes every queued SingleChunk message, oldest first.
+func (c *Conn) takeWhole() []*outgoing {
+	c.mu.Lock()
+	ws := c.wholeQ
+	c.wholeQ, c.wholeBytes = nil, 0
+	c.mu.Unlock()
+	if len(ws) > 0 {
+		signal(c.wholeSpace)
+	}
+	return ws
+}
+
+// signal wakes the one waiter of a channel of capacity 1, or leaves the
+// signal for it.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
 
 type chunkBuf struct {
 	data []byte
@@ -587,6 +747,10 @@ func (c *Conn) writeLoop() {
 			close(om.stop)
 			om.writtenAll(c.closedErr())
 		}
+		// The connection failed (c.err is set): no Send queues more.
+		for _, om := range c.takeWhole() {
+			om.writtenAll(c.closedErr())
+		}
 		// What waited for a frame that will never be written goes on.
 		c.mu.Lock()
 		left := c.ctrlQ
@@ -603,6 +767,9 @@ func (c *Conn) writeLoop() {
 	for {
 		if f := c.popFrame(); f.b != nil {
 			err := c.write(f.b)
+			if err == nil && f.after != nil {
+				err = c.flush()
+			}
 			if f.after != nil {
 				f.after()
 			}
@@ -611,6 +778,19 @@ func (c *Conn) writeLoop() {
 			}
 			continue
 		}
+		// The SingleChunk messages queued now, then a chunk of the
+		// others, so that neither kind starves the other.
+		ws := c.takeWhole()
+		for i, om := range ws {
+			var err error
+			if frame, err = c.writeWhole(om, frame); err != nil {
+				for _, left := range ws[i+1:] {
+					left.writtenAll(c.closedErr())
+				}
+				return
+			}
+		}
+		wrote := len(ws) > 0
 		msgs := c.msgs
 		if len(active) >= c.cfg.MaxActiveSends {
 			msgs = nil
@@ -663,8 +843,12 @@ func (c *Conn) writeLoop() {
 			default:
 			}
 		}
-		if progressed {
+		if progressed || wrote {
 			continue
+		}
+		// Nothing more to write at once: what is buffered goes out.
+		if c.flush() != nil {
+			return
 		}
 		select {
 		case <-c.ctrlReady:
@@ -675,6 +859,24 @@ func (c *Conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// writeWhole writes a SingleChunk message read by Send; an error means
+// the connection failed, and the message fails with it.
+func (c *Conn) writeWhole(om *outgoing, frame []byte) ([]byte, error) {
+	if om.aborted() {
+		om.writtenAll(nil) // cancelled before a byte went out
+		return frame, nil
+	}
+	frame, err := c.writeChunk(om, chunkBuf{data: om.whole, last: true}, frame[:0])
+	om.whole = nil
+	if cap(frame) > maxKeptFrame {
+		frame = nil
+	}
+	if err != nil {
+		om.writtenAll(c.closedErr())
+	}
+	return frame, err
 }
 
 // start gives a new message its buffers and producer: two chunk buffers,
@@ -697,8 +899,23 @@ func (c *Conn) start(om *outgoing) *outgoing {
 	return om
 }
 
+// write adds b to the writer's buffer, which goes to the network when it
+// is full or at the next flush; a frame larger than the buffer goes at
+// once.
 func (c *Conn) write(b []byte) error {
-	if _, err := c.nc.Write(b); err != nil {
+	if _, err := c.bw.Write(b); err != nil {
+		c.fail(&TransportError{Err: err})
+		return err
+	}
+	return nil
+}
+
+// flush writes what the writer buffered.
+func (c *Conn) flush() error {
+	if c.bw.Buffered() == 0 {
+		return nil
+	}
+	if err := c.bw.Flush(); err != nil {
 		c.fail(&TransportError{Err: err})
 		return err
 	}
@@ -849,7 +1066,7 @@ func (c *Conn) respondThen(req *Message, code int, comment string, after func())
 	if comment == "" {
 		comment = StatusText(code)
 	}
-	m := &Message{TransactionID: req.TransactionID, StatusCode: code, Comment: comment}
+	m := &Message{TransactionID: req.TransactionID, StatusCode: code, Comment: comment, Headers: make([]HeaderField, 0, 2)}
 	if from := req.Header(HeaderFromPath); from != "" {
 		if req.Method == MethodSEND {
 			from = firstField(from)

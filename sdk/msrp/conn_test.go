@@ -233,6 +233,45 @@ func TestConnResponseTimeout(t *testing.T) {
 	}
 }
 
+// TestConnResponseTimeoutMany: the transactions share one expiry timer.
+// Of three pipelined messages the peer answers the second only: the
+// first and third get the local 408 when their time is up, the second
+// its 200; then a fourth, sent once none waits, is timed again.
+func TestConnResponseTimeoutMany(t *testing.T) {
+	ctx := testContext(t)
+	s, p := dialRawServer(t, Config{ResponseTimeout: 100 * time.Millisecond, KeepAliveInterval: -1})
+	send := func(text string) *Delivery {
+		t.Helper()
+		d, err := s.Send(ctx, Outgoing{ContentType: "text/plain", Body: strings.NewReader(text), Size: int64(len(text)), SingleChunk: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	ds := []*Delivery{send("one"), send("two"), send("three")}
+	var second *Message
+	for _, want := range []string{"one", "two", "three"} {
+		m := p.next()
+		if string(m.Body) != want {
+			t.Fatalf("peer got %q, want %s", m.Body, want)
+		}
+		if want == "two" {
+			second = m
+		}
+	}
+	p.answer(second, StatusOK)
+	for i, want := range []int{StatusRequestTimeout, StatusOK, StatusRequestTimeout} {
+		if r, _ := ds[i].Wait(ctx); r.Code != want {
+			t.Fatalf("message %d: %+v, want %d", i+1, r, want)
+		}
+	}
+	d := send("four")
+	p.next()
+	if r, err := d.Wait(ctx); r.Code != StatusRequestTimeout || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("message 4: %+v %v, want the local 408", r, err)
+	}
+}
+
 func TestConnFailureResponseStopsMessage(t *testing.T) {
 	ctx := testContext(t)
 	s, p := dialRawServer(t, Config{ChunkSize: 10, KeepAliveInterval: -1})

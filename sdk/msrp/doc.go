@@ -27,7 +27,11 @@
 //     generated when asked for (§7.1.2); a chunk refused after others of
 //     its message were accepted gets a failure REPORT besides its
 //     response. [Outgoing.SingleChunk] sends a message as one SEND, as the
-//     reference's chat does. Idle sessions send the reference's
+//     reference's chat does; such messages leave in the order of their
+//     Sends, so a sender can pipeline them without waiting for each
+//     response. The writer buffers what it has to write at once (a burst
+//     of responses, REPORTs or small messages goes out in one write)
+//     and flushes before it waits. Idle sessions send the reference's
 //     keep-alive empty SEND.
 //   - [Session], [Dial], [Listener]: binding a session to a connection.
 //     The active side sends an empty SEND first and waits for its 200 (the

@@ -133,6 +133,7 @@ func (h HandlerFuncs) HandleRequest(ctx context.Context, c *Chunk) int {
 // Outgoing is a message to send. Body is read by a goroutine of the
 // connection, at most two chunks ahead of the network; a Body that blocks
 // delays only its own message, but Close waits for a Read in progress.
+// The Body of a SingleChunk message is read by Send itself.
 type Outgoing struct {
 	ContentType string
 	Body        io.Reader
@@ -158,7 +159,10 @@ type Outgoing struct {
 	// SingleChunk sends the whole body as one SEND, whatever
 	// Config.ChunkSize, as the reference's chat does for every message
 	// (its receiver cannot reassemble a chunked chat message). It needs a
-	// known Size, and holds the body in memory once while it is sent.
+	// known Size; Send reads the body into memory, and SingleChunk
+	// messages go on the wire in the order of their Sends (see
+	// Session.Send), so a sender may pipeline them without waiting for
+	// each response.
 	SingleChunk bool
 }
 

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
+	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,6 +56,10 @@ func TestSendSingleChunk(t *testing.T) {
 
 	if _, err := p.a.Send(ctx, Outgoing{ContentType: "text/plain", Body: bytes.NewReader(body), Size: -1, SingleChunk: true}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("SingleChunk of unknown size: %v, want ErrInvalidArgument", err)
+	}
+	// Send reads the body: one shorter than its Size is refused there.
+	if _, err := p.a.Send(ctx, Outgoing{ContentType: "text/plain", Body: bytes.NewReader(body[:10]), Size: 11, SingleChunk: true}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("SingleChunk body shorter than its Size: %v, want io.ErrUnexpectedEOF", err)
 	}
 }
 
@@ -314,5 +320,79 @@ func TestRefusalAfterAcceptedChunks(t *testing.T) {
 	p.expectResponse("t0000004", StatusOK)
 	if n := chunks.Load(); n != 2 {
 		t.Fatalf("%d chunks accepted, want 2", n)
+	}
+}
+
+// TestSingleChunkPipelined: SingleChunk messages sent one after another
+// without waiting for their responses — large ones (many ChunkSizes) and
+// small ones alternating, while a chunked message of another size is in
+// flight — arrive whole and in the order they were sent, and every one
+// is answered 200.
+func TestSingleChunkPipelined(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tcp", true: "tls"}[secure], func(t *testing.T) {
+			ctx := testContext(t)
+			p := newPair(t, secure, Config{ChunkSize: 256, KeepAliveInterval: -1})
+			const n = 400
+			// The receiver's completions, in order, until n+1 came.
+			var order []string
+			received := make(chan struct{})
+			go func() {
+				defer close(received)
+				for len(order) < n+1 {
+					select {
+					case c := <-p.rb.complete:
+						order = append(order, c.MessageID)
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+			chunked, err := p.a.Send(ctx, Outgoing{ContentType: "text/plain", Body: bytes.NewReader(bytes.Repeat([]byte("c"), 64<<10)), Size: 64 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := make([]string, n)
+			ds := make([]*Delivery, n)
+			for i := range n {
+				size := 10 + i%7
+				if i%2 == 0 {
+					size = 20000 + i // about 80 chunks of ChunkSize
+				}
+				body := bytes.Repeat([]byte{byte('a' + i%26)}, size)
+				ds[i], err = p.a.Send(ctx, Outgoing{ContentType: "text/plain", Body: bytes.NewReader(body), Size: int64(size), SingleChunk: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids[i] = ds[i].MessageID
+			}
+			for i, d := range ds {
+				if r, err := d.Wait(ctx); err != nil || r.Code != StatusOK {
+					t.Fatalf("message %d: %+v %v", i, r, err)
+				}
+			}
+			if _, err := chunked.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			<-received
+			if i := slices.Index(order, chunked.MessageID); i >= 0 {
+				order = slices.Delete(order, i, i+1)
+			}
+			if len(order) != n {
+				t.Fatalf("%d of %d messages completed", len(order), n)
+			}
+			for i := range order {
+				if order[i] != ids[i] {
+					t.Fatalf("message %d sent was received as number %d", slices.Index(ids, order[i]), i)
+				}
+			}
+			p.rb.mu.Lock()
+			defer p.rb.mu.Unlock()
+			for i, id := range ids {
+				if p.rb.chunks[id] != 1 {
+					t.Fatalf("message %d came in %d chunks", i, p.rb.chunks[id])
+				}
+			}
+		})
 	}
 }

@@ -30,6 +30,13 @@ type Reader struct {
 	boundary []byte   // "\r\n-------" + tid while in a body
 	resync   string   // tid whose end-line must be skipped to after an error
 	err      error    // sticky transport error
+
+	// block gathers the header lines of a message, ends their ends in
+	// it, so that they become one string; bound backs boundary. All are
+	// reused from message to message.
+	block []byte
+	ends  []int
+	bound []byte
 }
 
 // ReaderOption configures a Reader.
@@ -84,10 +91,13 @@ func (r *Reader) Next() (*Message, error) {
 	if err != nil {
 		return nil, r.fail(err)
 	}
-	end := "-------" + m.TransactionID
+	// The header lines, up to the blank line before a body or the
+	// end-line of a bodiless message, are gathered and made one string.
+	r.block, r.ends = r.block[:0], r.ends[:0]
+	body := false // a body follows the header block
 	for {
-		line, err := r.readLine(&budget)
-		if err != nil {
+		start := len(r.block)
+		if err := r.appendLine(&budget); err != nil {
 			var pe *ParseError
 			if errors.As(err, &pe) && errors.Is(err, ErrTooLarge) {
 				pe.TransactionID, pe.Method = m.TransactionID, m.Method
@@ -99,29 +109,50 @@ func (r *Reader) Next() (*Message, error) {
 			}
 			return nil, r.fail(err)
 		}
-		switch {
-		case line == "":
-			r.cur = m
-			r.boundary = []byte("\r\n" + end)
-			return m, nil
-		case strings.HasPrefix(line, "-------"):
-			if len(line) != len(end)+1 || line[:len(end)] != end || !isFlag(line[len(end)]) {
-				return nil, r.recoverable(m, "invalid end-line", line)
+		line := r.block[start:]
+		if len(line) == 0 {
+			body = true
+			break
+		}
+		if len(line) >= len(dashes) && string(line[:len(dashes)]) == dashes {
+			tid := m.TransactionID
+			if len(line) != len(dashes)+len(tid)+1 || string(line[len(dashes):len(line)-1]) != tid || !isFlag(line[len(line)-1]) {
+				return nil, r.recoverable(m, "invalid end-line", string(line))
 			}
-			m.Flag = line[len(end)]
-			return m, nil
+			m.Flag = line[len(line)-1]
+			r.block = r.block[:start]
+			break
 		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || !validChars(name, tokenChars) {
-			return nil, r.recoverable(m, "invalid header line", line)
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 || !validChars(line[:i], tokenChars) {
+			return nil, r.recoverable(m, "invalid header line", string(line))
 		}
-		value = strings.Trim(value, " \t")
-		if !validText(value) {
-			return nil, r.recoverable(m, "invalid header value", line)
+		if !validText(trimBlanks(line[i+1:])) {
+			return nil, r.recoverable(m, "invalid header value", string(line))
 		}
-		m.Headers = append(m.Headers, HeaderField{Name: name, Value: value})
+		r.ends = append(r.ends, len(r.block))
 	}
+	if len(r.ends) > 0 {
+		block := string(r.block)
+		m.Headers = make([]HeaderField, 0, len(r.ends))
+		from := 0
+		for _, to := range r.ends {
+			name, value, _ := strings.Cut(block[from:to], ":")
+			from = to
+			m.Headers = append(m.Headers, HeaderField{Name: name, Value: trimBlanks(value)})
+		}
+	}
+	if !body {
+		return m, nil
+	}
+	r.cur = m
+	r.bound = append(append(append(r.bound[:0], "\r\n"...), dashes...), m.TransactionID...)
+	r.boundary = r.bound
+	return m, nil
 }
+
+// dashes open an end-line.
+const dashes = "-------"
 
 // Read reads body bytes of the message last returned by Next. It returns
 // io.EOF at the end-line, after setting the message's Flag.
@@ -226,6 +257,35 @@ func (r *Reader) recoverable(m *Message, reason, line string) error {
 	return pe
 }
 
+// appendLine reads one CRLF-terminated line, charging it to budget, and
+// appends it without its CRLF to r.block.
+func (r *Reader) appendLine(budget *int) error {
+	start := len(r.block)
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		*budget -= len(frag)
+		if *budget < 0 {
+			return parseErr(ErrTooLarge, "header block too large", "")
+		}
+		r.block = append(r.block, frag...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && len(r.block) > start {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		line := r.block[start:]
+		if len(line) < 2 || line[len(line)-2] != '\r' {
+			return parseErr(ErrMalformed, "line not terminated by CRLF", string(line))
+		}
+		r.block = r.block[:len(r.block)-2]
+		return nil
+	}
+}
+
 // readLine reads one CRLF-terminated line, charging it to budget.
 func (r *Reader) readLine(budget *int) (string, error) {
 	var acc []byte
@@ -320,13 +380,26 @@ func validTransactionID(s string) bool {
 // validText accepts header values and comments: no control characters
 // except HTAB, and no leading or trailing blanks (they would not survive a
 // round trip).
-func validText(s string) bool {
+func validText[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
 		}
 	}
-	return s == strings.Trim(s, " \t")
+	return len(s) == 0 || !isBlank(s[0]) && !isBlank(s[len(s)-1])
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// trimBlanks is strings.Trim(s, " \t"), without building a cutset.
+func trimBlanks[T string | []byte](s T) T {
+	for len(s) > 0 && isBlank(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isBlank(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 func isFlag(c byte) bool { return c == FlagEnd || c == FlagContinued || c == FlagAborted }

@@ -139,6 +139,13 @@ func (s *Session) fromMatches(from []URI) bool {
 // Send queues a message. It blocks while the connection already
 // interleaves Config.MaxActiveSends messages (back-pressure) or until ctx
 // ends. The returned Delivery reports the transaction outcome.
+//
+// A SingleChunk message is read whole by Send and needs no such slot: it
+// joins a queue that the writer empties whenever it comes round, so
+// SingleChunk messages leave in the order of their Sends (of Sends that
+// do not overlap: one goroutine's, say) and the next can be sent before
+// the previous one is answered. Send blocks while that queue holds
+// 256 KiB of bodies (back-pressure from the network).
 func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	if o.ContentType == "" {
 		return nil, fmt.Errorf("%w: Outgoing needs a ContentType", ErrInvalidArgument)
@@ -173,6 +180,7 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	om.delivery.om = om
 	h := &om.head
 	h.Method = MethodSEND
+	h.Headers = make([]HeaderField, 0, 7+len(o.Headers))
 	h.AddHeader(HeaderToPath, s.toPath)
 	h.AddHeader(HeaderFromPath, s.fromPath)
 	h.AddHeader(HeaderMessageID, o.MessageID)
@@ -195,6 +203,18 @@ func (s *Session) Send(ctx context.Context, o Outgoing) (*Delivery, error) {
 	case <-s.done:
 		return nil, ErrClosed
 	default:
+	}
+	if o.SingleChunk {
+		// Read here, so that the writer sends it whole, in the order
+		// of the Sends, without a producer of its own.
+		om.whole = make([]byte, o.Size)
+		if _, err := io.ReadFull(o.Body, om.whole); err != nil {
+			return nil, fmt.Errorf("msrp: reading message body of %d bytes: %w", o.Size, err)
+		}
+		if err := s.conn.queueWhole(ctx, s, om); err != nil {
+			return nil, err
+		}
+		return om.delivery, nil
 	}
 	select {
 	case s.conn.msgs <- om:
@@ -230,12 +250,12 @@ func (s *Session) SendReport(req *Message, rng ByteRange, code int, comment stri
 	if comment == "" {
 		comment = StatusText(code)
 	}
-	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd}
-	rep.SetHeader(HeaderToPath, req.Header(HeaderFromPath))
-	rep.SetHeader(HeaderFromPath, s.fromPath)
-	rep.SetHeader(HeaderMessageID, req.MessageID())
-	rep.SetHeader(HeaderByteRange, rng.String())
-	rep.SetHeader(HeaderStatus, Status{Code: code, Comment: comment}.String())
+	rep := &Message{TransactionID: NewTransactionID(), Method: MethodREPORT, Flag: FlagEnd, Headers: make([]HeaderField, 0, 5)}
+	rep.AddHeader(HeaderToPath, req.Header(HeaderFromPath))
+	rep.AddHeader(HeaderFromPath, s.fromPath)
+	rep.AddHeader(HeaderMessageID, req.MessageID())
+	rep.AddHeader(HeaderByteRange, rng.String())
+	rep.AddHeader(HeaderStatus, Status{Code: code, Comment: comment}.String())
 	return s.conn.sendFrame(rep.Marshal())
 }
 
@@ -434,19 +454,20 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 }
 
 // refuse answers a chunk with a failure (comment "" means StatusText) and
-// forgets its message. When earlier chunks of the message were accepted
-// with 200, a failure REPORT on the refused chunk's bytes follows too
-// (unless Failure-Report is no), so that a sender that counts the message
-// by its REPORTs learns that it failed as a whole.
+// forgets its message, telling the handler first (it lets go of the
+// message before the peer hears back). When earlier chunks of the message
+// were accepted with 200, a failure REPORT on the refused chunk's bytes
+// follows the response (unless Failure-Report is no), so that a sender
+// that counts the message by its REPORTs learns that it failed as a whole.
 func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int, comment string) error {
+	delete(s.inbound, id)
+	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
 	s.conn.respond(m, code, comment)
 	if st.received > 0 && st.failure != ReportNo {
 		if br, err := m.ByteRange(); err == nil {
 			_ = s.SendReport(m, br, code, comment)
 		}
 	}
-	delete(s.inbound, id)
-	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
 	return nil
 }
 

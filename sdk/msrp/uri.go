@@ -229,7 +229,7 @@ const (
 	tokenChars = alnum + "-.!%*_+`'~"
 )
 
-func validChars(s, set string) bool {
+func validChars[T string | []byte](s T, set string) bool {
 	for i := 0; i < len(s); i++ {
 		if strings.IndexByte(set, s[i]) < 0 {
 			return false

@@ -10,11 +10,13 @@
 //   - NewFromSDP refuses an m=message line that is not sendrecv or whose
 //     accept-types do not overlap ours (sdk.ErrInvalidStream), as the
 //     reference does.
-//   - Invoke serves send_message and send_composing_indication (the
-//     arguments and results of package sdk/chat). Messages are queued in an
-//     outbox ([outbox.Outbox]) and a sender goroutine, started when the
-//     session is up, sends them in order, each as one SEND
-//     (msrp.Outgoing.SingleChunk) of at most chat.max_message_size bytes;
+//   - Invoke serves send_message, send_messages and
+//     send_composing_indication (the arguments and results of package
+//     sdk/chat). Messages are queued in an outbox ([outbox.Outbox]) and a
+//     sender goroutine, started when the session is up, sends them in
+//     order, each as one SEND (msrp.Outgoing.SingleChunk) of at most
+//     chat.max_message_size bytes, pipelined: up to chat.send_window
+//     messages await their transaction responses at once.
 //     DidSendMessage, DidDeliverMessage and DidNotDeliverMessage follow the
 //     transaction responses and REPORTs (delivered once success REPORTs
 //     cover every byte).
@@ -34,7 +36,11 @@
 //     keeps going, as the reference's does.
 //
 // The stream owns one goroutine besides the Base's: the sender. It hands
-// a message to the MSRP session only once the previous one has its
-// transaction response, since msrp.Conn interleaves concurrent messages and
-// chat messages must arrive in order. End stops it and waits for it.
+// the messages to the MSRP session one after another without waiting for
+// their responses: msrp.Conn writes SingleChunk messages whole, in the
+// order of their Sends, so they arrive in order (TCP keeps it), and their
+// responses come back in that order, which the sender reads oldest first.
+// A transaction that ends without a response means the connection is
+// going: the sender stops and leaves the messages to the stream's failure
+// or end. End stops it and waits for it.
 package chatstream

@@ -25,6 +25,9 @@ type stream struct {
 	env     *sdk.Env
 	account *sdk.Account
 	maxSize int64
+	// window is chat.send_window: how many messages wait for their
+	// transaction response at most.
+	window int
 	// preferCPIM is chat.prefer_cpim.
 	preferCPIM bool
 	out        *outbox.Outbox
@@ -53,6 +56,7 @@ func newStream(env *sdk.Env, account *sdk.Account, pool *reassembly) *stream {
 		env:        env,
 		account:    account,
 		maxSize:    maxMessageSize(account),
+		window:     int(min(byteSetting(account, chat.SettingSendWindow, chat.DefaultSendWindow), maxSendWindow)),
 		preferCPIM: boolSetting(account, chat.SettingPreferCPIM, true),
 		out:        outbox.New(env.Notifier),
 		now:        time.Now,
@@ -96,12 +100,16 @@ func (s *stream) observe(name string) {
 	}
 }
 
+// maxSendWindow caps chat.send_window.
+const maxSendWindow = 1 << 16
+
 // maxMessageSize reads chat.max_message_size.
 func maxMessageSize(a *sdk.Account) int64 {
 	return byteSetting(a, chat.SettingMaxMessageSize, chat.DefaultMaxMessageSize)
 }
 
-// byteSetting reads a positive byte count; def when unset or invalid.
+// byteSetting reads a positive count (of bytes, or of messages); def when
+// unset or invalid.
 func byteSetting(a *sdk.Account, name string, def int64) int64 {
 	v := a.Setting(name, "")
 	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n > 0 {
@@ -200,58 +208,102 @@ func (s *stream) started(sess *msrp.Session) {
 	go s.sender(ctx, sess)
 }
 
+// inflight is a message handed to the session whose transaction
+// response has not been read yet.
+type inflight struct {
+	id string
+	d  *msrp.Delivery
+}
+
 // sender sends the queued messages in order until End, or until the
-// session closes, which fails what is left.
+// session closes. It never reports a message lost with the session: the
+// stream fails or ends then, and its outbox reports every message still
+// queued or waiting, in order, right after MediaStreamDidFail or
+// MediaStreamWillEnd (see observe).
 //
-// A message is sent only once the previous one has its transaction
-// response: msrp.Conn interleaves the messages it is given, and chat
-// messages must arrive in the order they were sent.
+// It pipelines them: a message goes out without waiting for the previous
+// one's transaction response, up to chat.send_window messages awaiting
+// theirs. Order holds all the same: each is one SEND
+// (msrp.Outgoing.SingleChunk), which the connection writes whole in the
+// order of the Sends, and TCP keeps. The responses come back in that
+// order too; the sender reads them oldest first.
 func (s *stream) sender(ctx context.Context, sess *msrp.Session) {
 	defer s.wg.Done()
+	var fifo []inflight // oldest first
 	for {
-		for {
-			it, ok := s.out.Take()
-			if !ok {
-				break
-			}
-			if !s.send(ctx, sess, it) {
-				s.out.Close(chat.ReasonStreamEnded)
-				return
+		var lost bool
+		fifo, lost = s.settle(fifo)
+		if lost {
+			break
+		}
+		if len(fifo) < s.window {
+			if it, ok := s.out.Take(); ok {
+				d, ok := s.send(ctx, sess, it)
+				if !ok {
+					break
+				}
+				if d != nil {
+					fifo = append(fifo, inflight{it.ID, d})
+				}
+				continue
 			}
 		}
+		var oldest, ready <-chan struct{}
+		if len(fifo) > 0 {
+			oldest = fifo[0].d.Done()
+		}
+		if len(fifo) < s.window {
+			ready = s.out.Ready()
+		}
 		select {
-		case <-s.out.Ready():
+		case <-oldest:
+		case <-ready:
 		case <-sess.Done():
-			s.out.Close(chat.ReasonStreamEnded)
 			return
 		case <-s.stop:
 			return
 		}
 	}
+	// The connection is going: wait for the session to close.
+	select {
+	case <-sess.Done():
+	case <-s.stop:
+	}
 }
 
-// send encodes one message for the negotiated peer, hands it to the
-// session and waits for its transaction response. It returns false when
-// the stream ended or the session closed meanwhile.
-func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) bool {
-	var (
-		body payload.Body
-		err  error
-	)
-	peer := s.peer()
-	switch v := it.Value.(type) {
-	case chat.Message:
-		body, err = payload.Encode(v, peer, s.now())
-	case chat.ComposingIndication:
-		body, err = payload.EncodeComposing(v, peer, s.now())
+// settle hands the transaction outcomes of the oldest messages that have
+// one to the outbox, and returns the messages still waiting. lost is true
+// when a transaction ended without a response: the connection closed, and
+// the stream's end reports the rest.
+func (s *stream) settle(fifo []inflight) (rest []inflight, lost bool) {
+	for len(fifo) > 0 {
+		select {
+		case <-fifo[0].d.Done():
+		default:
+			return fifo, false
+		}
+		r := fifo[0].d.Result()
+		if r.Code == 0 {
+			return fifo, true
+		}
+		s.out.Result(fifo[0].id, r.Code, r.Comment)
+		fifo[0] = inflight{}
+		fifo = fifo[1:]
 	}
-	if err == nil {
-		err = s.checkSize(body)
-	}
+	return nil, false
+}
+
+// send encodes one message for the negotiated peer and hands it to the
+// session: the Delivery that will have its transaction response, or nil
+// when the message cannot be sent (its outcome is posted then). ok is
+// false when the stream ended or the session closed meanwhile: the
+// message stays in the outbox, which the stream's end reports.
+func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) (d *msrp.Delivery, ok bool) {
+	body, err := s.encode(it.Value)
 	if err != nil {
 		s.env.Logger.Warn("dropping a queued message", "message_id", it.ID, "err", err)
 		s.out.Result(it.ID, 0, err.Error())
-		return true
+		return nil, true
 	}
 	// One SEND per message, as the reference's MSRP library sends chat
 	// messages: its receiver cannot reassemble a chunked one.
@@ -267,22 +319,25 @@ func (s *stream) send(ctx context.Context, sess *msrp.Session, it outbox.Item) b
 	} else {
 		o.FailureReport = msrp.ReportNo
 	}
-	d, err := s.Base.Send(ctx, o)
+	d, err = s.Base.Send(ctx, o)
 	if err != nil {
+		select {
+		case <-s.stop:
+			return nil, false
+		case <-sess.Done():
+			return nil, false
+		case <-sess.Conn().Done():
+			return nil, false
+		default:
+		}
+		if errors.Is(err, sdk.ErrIllegalState) || errors.Is(err, msrp.ErrClosed) {
+			return nil, false // the stream failed
+		}
 		s.out.Result(it.ID, 0, err.Error())
-		return true
+		return nil, true
 	}
 	s.out.Sent(it.ID, o.Size)
-	select {
-	case <-d.Done():
-		r := d.Result()
-		s.out.Result(it.ID, r.Code, r.Comment)
-		return true
-	case <-sess.Done():
-		return false
-	case <-s.stop:
-		return false
-	}
+	return d, true
 }
 
 // remoteMedia is the remote m-line: the answer or offer read by Start, or
@@ -350,6 +405,18 @@ func (s *stream) Invoke(_ context.Context, req *sdk.InvokeRequest) (*sdk.InvokeR
 			}
 			return s.queue(outbox.Item{Value: m, Track: true})
 		})
+	case chat.MethodSendMessages:
+		return sdk.HandleInvoke(req, func(a chat.SendMessagesArgs) (chat.SendMessagesResult, error) {
+			items := make([]outbox.Item, len(a.Messages))
+			for i, m := range a.Messages {
+				if m.ContentType == "" {
+					m.ContentType = chat.ContentTypeText
+				}
+				items[i] = outbox.Item{Value: m, Track: true}
+			}
+			ids, err := s.queueAll(items)
+			return chat.SendMessagesResult{MessageIDs: ids}, err
+		})
 	case chat.MethodSendComposingIndication:
 		return sdk.HandleInvoke(req, func(ci chat.ComposingIndication) (chat.SendResult, error) {
 			return s.queue(outbox.Item{Value: ci})
@@ -366,17 +433,40 @@ func (s *stream) Invoke(_ context.Context, req *sdk.InvokeRequest) (*sdk.InvokeR
 // queue checks an outgoing message or indication and queues it for the
 // sender; its outcome comes as notifications.
 func (s *stream) queue(item outbox.Item) (chat.SendResult, error) {
-	if err := s.check(item); err != nil {
+	if err := s.check(&item); err != nil {
+		return chat.SendResult{}, sdk.Errorf(sdk.ErrInvalidArgument, "%v", err)
+	}
+	ids, err := s.add([]outbox.Item{item})
+	if err != nil {
 		return chat.SendResult{}, err
 	}
-	item.ID = msrp.NewMessageID()
-	if err := s.out.Add(item); err != nil {
-		if errors.Is(err, outbox.ErrClosed) {
-			return chat.SendResult{}, sdk.Errorf(sdk.ErrIllegalState, "Stream ended")
+	return chat.SendResult{MessageID: ids[0]}, nil
+}
+
+// queueAll checks every item, then queues them all in order, or none.
+func (s *stream) queueAll(items []outbox.Item) ([]string, error) {
+	for i := range items {
+		if err := s.check(&items[i]); err != nil {
+			return nil, sdk.Errorf(sdk.ErrInvalidArgument, "message %d: %v", i, err)
 		}
-		return chat.SendResult{}, sdk.Errorf(sdk.ErrInternal, "%v", err)
 	}
-	return chat.SendResult{MessageID: item.ID}, nil
+	return s.add(items)
+}
+
+// add gives the items their Message-IDs and queues them.
+func (s *stream) add(items []outbox.Item) ([]string, error) {
+	ids := make([]string, len(items))
+	for i := range items {
+		items[i].ID = msrp.NewMessageID()
+		ids[i] = items[i].ID
+	}
+	if err := s.out.AddAll(items); err != nil {
+		if errors.Is(err, outbox.ErrClosed) {
+			return nil, sdk.Errorf(sdk.ErrIllegalState, "Stream ended")
+		}
+		return nil, sdk.Errorf(sdk.ErrInternal, "%v", err)
+	}
+	return ids, nil
 }
 
 // setLocalNickname is the reference's set_local_nickname: it asks the
@@ -427,30 +517,47 @@ func (s *stream) nickname(ctx context.Context, sess *msrp.Session, id, nick stri
 	s.env.Post(chat.DidNotSetNickname, data)
 }
 
-// check refuses at once what cannot be sent, when the remote m-line is
-// known already (after Start, or when answering); before that, the check
-// happens when the message leaves the queue.
-func (s *stream) check(it outbox.Item) error {
+// encoded is a queued message or indication whose body was made when it
+// was queued, the remote being known then.
+type encoded struct{ body payload.Body }
+
+// check finds what cannot be sent, when the remote m-line is known
+// already (after Start, or when answering), so that it is refused at
+// once; it keeps the body it made in the item, for the sender. Before
+// that, the check happens when the message leaves the queue.
+func (s *stream) check(it *outbox.Item) error {
 	if s.remoteMedia() == nil {
 		return nil
 	}
+	body, err := s.encode(it.Value)
+	if err != nil {
+		return err
+	}
+	it.Value = encoded{body}
+	return nil
+}
+
+// encode makes the body of a queued message or indication for the
+// negotiated peer, within chat.max_message_size.
+func (s *stream) encode(v any) (payload.Body, error) {
 	var (
 		body payload.Body
 		err  error
 	)
-	switch v := it.Value.(type) {
+	switch v := v.(type) {
+	case encoded:
+		return v.body, nil
 	case chat.Message:
 		body, err = payload.Encode(v, s.peer(), s.now())
 	case chat.ComposingIndication:
 		body, err = payload.EncodeComposing(v, s.peer(), s.now())
+	default:
+		err = fmt.Errorf("cannot send a %T", v)
 	}
 	if err == nil {
 		err = s.checkSize(body)
 	}
-	if err != nil {
-		return sdk.Errorf(sdk.ErrInvalidArgument, "%v", err)
-	}
-	return nil
+	return body, err
 }
 
 // checkSize refuses a message whose encoded body exceeds

@@ -2,9 +2,12 @@
 // send_message to their outcome, and turns each step into the reference's
 // notifications:
 //
-//   - [Outbox.Add] queues a message (send_message returns its ID at once);
-//     the stream's sender takes them in order with [Outbox.Take] once the
-//     stream has started, waking on [Outbox.Ready].
+//   - [Outbox.Add] queues a message (send_message returns its ID at once),
+//     [Outbox.AddAll] several at once (send_messages); the stream's sender
+//     takes them in order with [Outbox.Take] once the stream has started,
+//     waking on [Outbox.Ready]. It sends a message before the previous
+//     ones have their outcome (pipelining), so the events below of
+//     different messages interleave.
 //   - [Outbox.Sent]: the message was handed to the MSRP connection, with
 //     its size → ChatStreamDidSendMessage.
 //   - [Outbox.Result]: the transaction response; a failure →

@@ -122,19 +122,25 @@ func New(post sdk.Notifier) *Outbox {
 }
 
 // Add queues it; after Close it fails with ErrClosed.
-func (o *Outbox) Add(it Item) error {
+func (o *Outbox) Add(it Item) error { return o.AddAll([]Item{it}) }
+
+// AddAll queues items in order, with nothing of another call between
+// them; after Close it fails with ErrClosed and queues none.
+func (o *Outbox) AddAll(items []Item) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
 		return ErrClosed
 	}
-	o.queue = append(o.queue, it)
-	if it.Track {
-		o.states[it.ID] = &tracked{st: queued, size: -1}
-		o.order = append(o.order, it.ID)
-		if len(o.order) > 64 && len(o.order) > 2*len(o.states) {
-			o.compactLocked()
+	o.queue = append(o.queue, items...)
+	for _, it := range items {
+		if it.Track {
+			o.states[it.ID] = &tracked{st: queued, size: -1}
+			o.order = append(o.order, it.ID)
 		}
+	}
+	if len(o.order) > 64 && len(o.order) > 2*len(o.states) {
+		o.compactLocked()
 	}
 	select {
 	case o.ready <- struct{}{}:

@@ -275,3 +275,29 @@ func TestScatteredReportsAreBounded(t *testing.T) {
 		t.Fatalf("notifications %q, want %q", l.lines, want)
 	}
 }
+
+// TestAddAll: items added together are taken in order, before those added
+// later; each gets its outcome; after Close, AddAll queues nothing.
+func TestAddAll(t *testing.T) {
+	l := &log{}
+	o := New(l)
+	if err := o.AddAll([]Item{{ID: "a", Track: true}, {ID: "b", Track: true}, {ID: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Add(Item{ID: "d", Track: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"a", "b", "c", "d"} {
+		if it, ok := o.Take(); !ok || it.ID != want {
+			t.Fatalf("took %+v %v, want %s", it, ok, want)
+		}
+	}
+	o.Close(chat.ReasonStreamEnded)
+	if err := o.AddAll([]Item{{ID: "e", Track: true}}); !errors.Is(err, ErrClosed) || o.Len() != 0 {
+		t.Fatalf("AddAll after Close: %v, %d queued", err, o.Len())
+	}
+	want := []string{"ChatStreamDidNotDeliverMessage a 0 Stream ended", "ChatStreamDidNotDeliverMessage b 0 Stream ended", "ChatStreamDidNotDeliverMessage d 0 Stream ended"}
+	if !reflect.DeepEqual(l.lines, want) {
+		t.Fatalf("notifications %q, want %q", l.lines, want)
+	}
+}
