@@ -6,12 +6,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/builtin"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/tone"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // maxTones bounds a play_tones list.
@@ -27,7 +28,7 @@ func WithBackend(b device.Backend) Option { return func(p *plugin) { p.backend =
 // WithLogger sets the logger of the shared mixers (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *plugin) { p.logger = l } }
 
-// WithCodecs replaces the codec registry (default codec.Default()).
+// WithCodecs replaces the codec registry (default builtin.Default()).
 func WithCodecs(r *codec.Registry) Option { return func(p *plugin) { p.codecs = r } }
 
 // WithICETimeout bounds ICE gathering and connectivity checks (default
@@ -72,7 +73,7 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 		o(p)
 	}
 	if p.codecs == nil {
-		p.codecs = codec.Default()
+		p.codecs = builtin.Default()
 	}
 	p.engine = newEngine(p.backend, p.logger.With("component", "audio-engine"))
 	var names []string

@@ -6,11 +6,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/dtmf"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/jitter"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/pcm"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpsession"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // dtmfEndPackets is how often the final packet of an event is sent (the

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/pcm"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // defaultTimeout is the reference's rtp.timeout.
