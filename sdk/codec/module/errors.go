@@ -31,8 +31,9 @@ var (
 	ErrTrap = errors.New("module trapped")
 	// ErrTimeout: a call ran past the call timeout and was stopped.
 	ErrTimeout = errors.New("module call timed out")
-	// ErrMemoryLimit: the module failed after its memory reached the
-	// memory limit.
+	// ErrMemoryLimit: the module failed with more than three quarters of
+	// its memory limit in use: memory.grow refused at the limit is the
+	// likely cause.
 	ErrMemoryLimit = errors.New("module reached its memory limit")
 	// ErrBadResult: the module returned a result out of range (more
 	// bytes or samples than the room it was given).

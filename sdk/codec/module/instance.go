@@ -152,16 +152,15 @@ func (in *instance) fail(call string, err error) {
 		return
 	}
 	fe := &FailedError{Module: in.m.cfg.name, Call: call, Err: ErrTrap, Detail: in.cause(err).Error()}
-	if errors.Is(err, ErrBadResult) {
-		fe.Err, fe.Detail = ErrBadResult, err.Error()
-	}
 	var exit *sys.ExitError
 	switch {
 	case in.timeout.Load() || errors.Is(context.Cause(in.ctx), ErrTimeout):
 		fe.Err, fe.Detail = ErrTimeout, fmt.Sprintf("stopped after %v", in.budget)
 	case errors.As(err, &exit) && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled):
 		fe.Err, fe.Detail = ErrTimeout, fmt.Sprintf("stopped after %v", in.budget)
-	case in.mem != nil && in.mem.Size() >= in.m.cfg.memoryLimit*pageSize-pageSize:
+	case in.mem != nil && uint64(in.mem.Size()) > uint64(in.m.cfg.memoryLimit)*pageSize*3/4:
+		// A failure with most of the memory in use: memory.grow
+		// refused at the limit is the likely cause.
 		fe.Err, fe.Detail = ErrMemoryLimit, fmt.Sprintf("%d bytes in use, limit %d: %s", in.mem.Size(), in.m.cfg.memoryLimit*pageSize, fe.Detail)
 	}
 	in.failure = fe
@@ -230,7 +229,9 @@ func (in *instance) result(call string, r int32) error {
 
 // badResult makes the instance fail for a result out of range.
 func (in *instance) badResult(call string, format string, args ...any) error {
-	in.fail(call, fmt.Errorf("%w: "+format, append([]any{ErrBadResult}, args...)...))
+	if in.failure == nil {
+		in.failure = &FailedError{Module: in.m.cfg.name, Call: call, Err: ErrBadResult, Detail: fmt.Sprintf(format, args...)}
+	}
 	return in.failure
 }
 
