@@ -148,7 +148,7 @@ func testSignal() []int16 {
 		})
 	}
 	add(rate, func(int) float64 { return 0 })
-	add(rate/2, func(i int) float64 { return float64((i / 400) * 3000 % 65536) - 32768 })
+	add(rate/2, func(i int) float64 { return float64((i/400)*3000%65536) - 32768 })
 	add(2*rate, func(i int) float64 { // speech-like: a 2-tone envelope with noise
 		t := float64(i) / rate
 		env := 0.5 + 0.5*math.Sin(2*math.Pi*3*t)

@@ -26,10 +26,13 @@
 
 #include "sipstreams_codec.h"
 
+#ifndef G726_VERSION
+#define G726_VERSION "1.0.0"
+#endif
 #ifdef G726_PACKING_AAL2
-#define VERSION "1.0.0+aal2"
+#define VERSION G726_VERSION "+aal2"
 #else
-#define VERSION "1.0.0"
+#define VERSION G726_VERSION
 #endif
 
 #define DESCRIPTION "{\"name\":\"G726-32\",\"version\":\"" VERSION "\",\"payload_type\":-1,\"clock_rate\":8000,\"sample_rate\":8000,\"channels\":1,\"ptime_ms\":20}"

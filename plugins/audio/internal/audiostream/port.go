@@ -58,6 +58,12 @@ type mediaPort struct {
 	dtmfRx    dtmf.Receiver // owned by the RTP receive goroutine
 	onDTMF    func(rune)
 
+	// failed is closed when the codec failed (codec.ErrCodecFailed: a
+	// codec module trapped, ran too long or out of memory); failure says
+	// how. The stream fails with it.
+	failed  chan struct{}
+	failure error
+
 	ticks     atomic.Uint64
 	played    atomic.Uint64
 	concealed atomic.Uint64
@@ -69,7 +75,7 @@ func newMediaPort(name string, rate int, onDTMF func(rune)) (*mediaPort, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &mediaPort{name: name, rate: rate, dtmfTx: tx, evRate: eventsRate, onDTMF: onDTMF}, nil
+	return &mediaPort{name: name, rate: rate, dtmfTx: tx, evRate: eventsRate, onDTMF: onDTMF, failed: make(chan struct{})}, nil
 }
 
 // Name implements mixer.Port.
@@ -89,20 +95,24 @@ func (p *mediaPort) configure(out sender, n negotiation) error {
 		}
 		dec, err := n.codec.NewDecoder()
 		if err != nil {
+			_ = codec.Close(enc)
 			return err
 		}
 		toCodec, err := pcm.NewResampler(p.rate, info.SampleRate)
+		var fromCodec *pcm.Resampler
+		if err == nil {
+			fromCodec, err = pcm.NewResampler(info.SampleRate, p.rate)
+		}
+		var jb *jitter.Buffer
+		if err == nil {
+			jb, err = jitter.New(jitter.Config{ClockRate: uint32(info.ClockRate), Frame: info.Packet(), Adaptive: true})
+		}
 		if err != nil {
+			_ = codec.Close(enc)
+			_ = codec.Close(dec)
 			return err
 		}
-		fromCodec, err := pcm.NewResampler(info.SampleRate, p.rate)
-		if err != nil {
-			return err
-		}
-		jb, err := jitter.New(jitter.Config{ClockRate: uint32(info.ClockRate), Frame: info.Packet(), Adaptive: true})
-		if err != nil {
-			return err
-		}
+		p.closeCodecLocked() // the previous codec's states (a module's)
 		p.info, p.enc, p.dec, p.toCodec, p.fromCodec, p.jb = info, enc, dec, toCodec, fromCodec, jb
 		p.txFIFO, p.rxFIFO, p.marker = p.txFIFO[:0], p.rxFIFO[:0], true
 	}
@@ -118,6 +128,37 @@ func (p *mediaPort) configure(out sender, n negotiation) error {
 	p.sendPT, p.recvPT = n.sendPT, n.recvPT
 	p.events, p.sendEvPT, p.recvEvPT = n.events, n.sendEvPT, n.recvEvPT
 	return nil
+}
+
+// closeCodecLocked releases the encoder and decoder (a codec module's
+// states).
+func (p *mediaPort) closeCodecLocked() {
+	_ = codec.Close(p.enc)
+	_ = codec.Close(p.dec)
+	p.enc, p.dec = nil, nil
+}
+
+// close releases the codec once the port left the mixer.
+func (p *mediaPort) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closeCodecLocked()
+}
+
+// codecErrLocked records a failure of the codec itself: the stream fails.
+func (p *mediaPort) codecErrLocked(err error) {
+	if err == nil || !errors.Is(err, codec.ErrCodecFailed) || p.failure != nil {
+		return
+	}
+	p.failure = err
+	close(p.failed)
+}
+
+// codecFailure is why the codec failed.
+func (p *mediaPort) codecFailure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failure
 }
 
 // setSending turns sending media on or off (hold, direction).
@@ -178,6 +219,7 @@ func (p *mediaPort) WriteFrame(frame []int16) {
 	payload, err := p.enc.Encode(p.txFIFO[:n], p.payload[:0])
 	p.txFIFO = append(p.txFIFO[:0], p.txFIFO[n:]...)
 	if err != nil {
+		p.codecErrLocked(err)
 		return
 	}
 	p.payload = payload
@@ -224,6 +266,7 @@ func (p *mediaPort) ReadFrame(frame []int16) {
 		buf, err = p.dec.Conceal(buf)
 		p.concealed.Add(1)
 	}
+	p.codecErrLocked(err)
 	if err != nil || len(buf) == 0 {
 		buf = append(buf[:0], make([]int16, n)...)
 	}
