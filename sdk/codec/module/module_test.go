@@ -102,15 +102,20 @@ func TestRefusedAtLoad(t *testing.T) {
 // instance.
 func TestFailsOnlyItsStates(t *testing.T) {
 	good := codectest.Load(t, bad(t, ""))
+	// Only the loop runs into the call timeout: the others have one far
+	// longer than a call can take on a busy machine under -race (growing
+	// the memory by 1 MiB takes tens of ms there), so that their failure
+	// is the one they test.
+	long := module.WithCallTimeout(10 * time.Second)
 	tests := []struct {
 		flag string
 		opts []module.Option
 		want error
 	}{
-		{"BAD_TRAP", nil, module.ErrTrap},
+		{"BAD_TRAP", []module.Option{long}, module.ErrTrap},
 		{"BAD_LOOP", []module.Option{module.WithCallTimeout(50 * time.Millisecond)}, module.ErrTimeout},
-		{"BAD_GROW", []module.Option{module.WithMemoryLimit(4 << 20)}, module.ErrMemoryLimit},
-		{"BAD_RESULT", nil, module.ErrBadResult},
+		{"BAD_GROW", []module.Option{long, module.WithMemoryLimit(4 << 20)}, module.ErrMemoryLimit},
+		{"BAD_RESULT", []module.Option{long}, module.ErrBadResult},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {
