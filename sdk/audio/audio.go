@@ -311,7 +311,12 @@ type Encryption struct {
 // sdk.Attributes.Extra. Addresses are IPs and ports; empty or zero while
 // unknown.
 type Attributes struct {
-	Codec                    string             `json:"codec,omitempty"`
+	Codec string `json:"codec,omitempty"`
+	// CodecModule is the file of the codec module that provides Codec
+	// and CodecVersion the module's version; both empty for a built-in
+	// codec.
+	CodecModule              string             `json:"codec_module,omitempty"`
+	CodecVersion             string             `json:"codec_version,omitempty"`
 	SampleRate               int                `json:"sample_rate,omitempty"`
 	Direction                sdk.MediaDirection `json:"direction,omitempty"`
 	SRTPActive               bool               `json:"srtp_active"`

@@ -20,9 +20,14 @@
 // with stdout and stderr discarded, the real clocks and a random source.
 // Each module has its own runtime with a memory limit
 // ([WithMemoryLimit], default 32 MiB). Every call runs under a deadline
-// ([WithCallTimeout], default 100 ms): a call that runs past it is stopped
+// ([WithCallTimeout], default 1 s): a call that runs past it is stopped
 // through the cancellation of its context (wazero's close-on-context-done
-// checks at every loop header).
+// checks at every loop header). The deadline is wall-clock time, so it
+// leaves room for a loaded machine: under -race on a busy two-core machine
+// a G.726 frame, microseconds of work, was seen to take over 100 ms
+// between being descheduled and growing memory. A codec's calls run on
+// the audio plugin's mixer clock, so a module that loops holds every
+// call's audio for up to the deadline, once, before its streams fail.
 //
 // One instance of a module serves every stream's state, its calls
 // serialised by the module's lock (a frame takes microseconds). When a

@@ -22,7 +22,7 @@ import (
 // Defaults of the options.
 const (
 	DefaultMemoryLimit = 32 << 20
-	DefaultCallTimeout = 100 * time.Millisecond
+	DefaultCallTimeout = time.Second
 	DefaultLoadTimeout = 5 * time.Second
 )
 
@@ -55,7 +55,7 @@ func WithMemoryLimit(bytes int) Option {
 }
 
 // WithCallTimeout bounds each encode, decode, conceal, state create and
-// free call.
+// free call, in wall-clock time (default DefaultCallTimeout).
 func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTimeout = d } }
 
 // WithLoadTimeout bounds the load check: initialize, the description and
@@ -369,6 +369,9 @@ func (m *Module) loadCheck() error {
 
 // Info describes the codec (codec.Codec).
 func (m *Module) Info() codec.Info { return m.info }
+
+// Name is the module's name (WithName): its file name, as a rule.
+func (m *Module) Name() string { return m.cfg.name }
 
 // Description is the module's description, version included.
 func (m *Module) Description() codec.Description { return m.desc }

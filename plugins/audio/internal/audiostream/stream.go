@@ -17,6 +17,7 @@ import (
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdpaudio"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec/module"
 )
 
 // edge is one mixer connection the stream made.
@@ -576,6 +577,9 @@ func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 	if s.port != nil && s.neg.codec != nil {
 		info := s.port.codecInfo()
 		own.Codec, own.SampleRate = info.Name, info.SampleRate
+		if m, ok := s.neg.codec.(*module.Module); ok {
+			own.CodecModule, own.CodecVersion = m.Name(), m.Description().Version
+		}
 	}
 	if s.neg.srtp != nil {
 		own.SRTPActive = true
