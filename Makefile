@@ -9,12 +9,18 @@ PLUGIN_MAINS := $(wildcard plugins/*/main.go sdk/examples/*/main.go)
 PLUGIN_DIRS  := $(patsubst %/main.go,%,$(PLUGIN_MAINS))
 TEST_FLAGS   ?= -race -timeout 20m
 FUZZTIME     ?= 30s
+# Codec modules: C built with Debian's clang for wasm32-wasi as reactors
+# against the ABI header (sdk/codec/codectest.CFlags builds the same way).
+CLANG        ?= clang
+CODEC_CFLAGS := --target=wasm32-wasi -O2 -Wall -Werror -mexec-model=reactor -I sdk/codec/include
+CODEC_DIR    := $(BIN)/plugins/codecs
+CODEC_SRC    := plugins/audio/codecs
 
-.PHONY: all build host plugins deps test test-deps demo bench fuzz proto proto-check lint clean
+.PHONY: all build host plugins codecs deps test test-deps demo bench fuzz proto proto-check lint clean
 
 all: build
 
-build: host plugins
+build: host plugins codecs
 
 host:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/sipstreams ./cmd/host
@@ -27,6 +33,18 @@ plugins: deps
 		echo "$(GO) build -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d"; \
 		$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/plugins/sipstreams-plugin-$$n ./$$d || exit 1; \
 	done
+
+# The codec modules shipped with the audio plugin, in its codec directory
+# (codecs/ beside the plugin binaries): G.726-32 with RFC 3551's packing.
+# extra/ is not loaded: G.726-32 with the AAL2 packing baresip 1.0 sends
+# (install it instead of g726-32.wasm to call baresip with G.726), and
+# G.711 as modules (installed, they override the built-in PCMU and PCMA).
+codecs: deps
+	@mkdir -p $(CODEC_DIR)/extra
+	$(CLANG) $(CODEC_CFLAGS) -o $(CODEC_DIR)/g726-32.wasm $(CODEC_SRC)/g726/g726.c
+	$(CLANG) $(CODEC_CFLAGS) -DG726_PACKING_AAL2 -o $(CODEC_DIR)/extra/g726-32-aal2.wasm $(CODEC_SRC)/g726/g726.c
+	$(CLANG) $(CODEC_CFLAGS) -o $(CODEC_DIR)/extra/pcmu.wasm $(CODEC_SRC)/g711/g711.c
+	$(CLANG) $(CODEC_CFLAGS) -DG711_ALAW -o $(CODEC_DIR)/extra/pcma.wasm $(CODEC_SRC)/g711/g711.c
 
 # deps installs what the build and the tests need on a fresh Debian
 # machine (as root; .ci/deps lists the packages).

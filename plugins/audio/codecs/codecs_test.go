@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/builtin"
@@ -27,6 +30,41 @@ var modules = []struct {
 	{"pcma.wasm", []string{"-DG711_ALAW", "g711/g711.c"}, "PCMA"},
 	{"g726-32.wasm", []string{"g726/g726.c"}, "G726-32"},
 	{"g726-32-aal2.wasm", []string{"-DG726_PACKING_AAL2", "g726/g726.c"}, "G726-32"},
+}
+
+// TestMakefileBuildsTheModules: make builds each module above from the
+// same source with the same flags (and the flags codectest builds with),
+// so that what the tests check is what make ships.
+func TestMakefileBuildsTheModules(t *testing.T) {
+	mk, err := os.ReadFile("../../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := regexp.MustCompile(`(?m)^CODEC_CFLAGS\s*:=\s*(.*)$`).FindSubmatch(mk)
+	if flags == nil || strings.Join(strings.Fields(string(flags[1])), " ") != strings.Join(codectest.CFlags()[:len(codectest.CFlags())-2], " ")+" -I sdk/codec/include" {
+		t.Errorf("the Makefile's CODEC_CFLAGS %q differ from codectest.CFlags %q", flags, codectest.CFlags())
+	}
+	for _, m := range modules {
+		found := false
+		for _, line := range strings.Split(string(mk), "\n") {
+			f := strings.Fields(line)
+			if !slices.Contains(f, "$(CLANG)") || !slices.ContainsFunc(f, func(s string) bool { return strings.HasSuffix(s, "/"+m.file) }) {
+				continue
+			}
+			found = true
+			for _, a := range m.args {
+				if strings.HasSuffix(a, ".c") {
+					a = "$(CODEC_SRC)/" + a
+				}
+				if !slices.Contains(f, a) {
+					t.Errorf("the Makefile builds %s without %s: %s", m.file, a, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the Makefile does not build %s", m.file)
+		}
+	}
 }
 
 func build(t testing.TB, file string) string {
