@@ -94,6 +94,8 @@ func (f *flow) checkModule(p *proc, codec, file string) {
 // other's tone.
 func TestBaresipModuleCodecs(t *testing.T) {
 	our, theirs := 440.0, 1000.0
+	// Built before baresip starts: a build can outlast its lifetime.
+	plugins := mediaPlugins(t)
 	for _, c := range moduleCases() {
 		codecDir := t.TempDir()
 		installModule(t, codecDir, c.file, c.build(t))
@@ -103,7 +105,7 @@ func TestBaresipModuleCodecs(t *testing.T) {
 			b := baresiptest.Start(t, ctx, baresiptest.Options{ToneHz: int(theirs), AutoAnswer: true, Codecs: []string{c.theirs}})
 			rec := filepath.Join(t.TempDir(), "host.wav")
 			f := &flow{t: t, tc: udp4}
-			f.c = startProc(t, "host", "call", b.URI(), "--audio", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t),
+			f.c = startProc(t, "host", "call", b.URI(), "--audio", "--json", "--user", "alice", "--plugin-dir", plugins,
 				"--config-dir", moduleConfig(t, c.ours, codecDir), "--play", toneWAV(t, our), "--record", rec)
 			f.awaitName(f.c, "SIPSessionDidStart")
 			if err := b.WaitRecorded(ctx, 2); err != nil {
@@ -159,6 +161,8 @@ func TestBaresipModuleCodecs(t *testing.T) {
 // /refresh-codecs re-offers: the re-INVITE moves both sides onto G726-32,
 // and a recording made after the move holds baresip's tone.
 func TestRefreshCodecsMovesCallToModule(t *testing.T) {
+	// Built before baresip starts: a build can outlast its lifetime.
+	plugins := mediaPlugins(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	g726 := moduleCases()[0]
@@ -167,7 +171,7 @@ func TestRefreshCodecsMovesCallToModule(t *testing.T) {
 	our, theirs := 440.0, 1000.0
 	b := baresiptest.Start(t, ctx, baresiptest.Options{ToneHz: int(theirs), AutoAnswer: true, Codecs: []string{baresiptest.CodecG726, baresiptest.CodecPCMU}})
 	f := &flow{t: t, tc: udp4}
-	f.c = startProc(t, "host", "call", b.URI(), "--audio", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t),
+	f.c = startProc(t, "host", "call", b.URI(), "--audio", "--json", "--user", "alice", "--plugin-dir", plugins,
 		"--config-dir", moduleConfig(t, "G726-32,PCMU", codecDir), "--play", toneWAV(t, our), "--trace-sip")
 	f.awaitName(f.c, "SIPSessionDidStart")
 	if _, err := b.WaitLog(ctx, `^audio: Set audio decoder: PCMU 8000Hz`); err != nil {

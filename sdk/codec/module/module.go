@@ -520,22 +520,31 @@ type state struct {
 	closed bool
 }
 
-// do runs f on the state's instance under the module's lock.
-func (st *state) do(f func(inst *instance) error) error {
+// lock takes the module's lock for a call on the state's instance and
+// returns the instance, or the error every call of a closed state or a
+// failed instance gets (the lock then released). unlock ends the call.
+// A pair rather than a closure: a call per frame allocates nothing.
+func (st *state) lock() (*instance, error) {
 	m := st.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if st.closed {
-		return fmt.Errorf("%s: %w", m.cfg.name, ErrClosed)
+		m.mu.Unlock()
+		return nil, fmt.Errorf("%s: %w", m.cfg.name, ErrClosed)
 	}
 	if st.inst.failure != nil {
-		return st.inst.failure
+		m.mu.Unlock()
+		return nil, st.inst.failure
 	}
-	err := f(st.inst)
+	return st.inst, nil
+}
+
+// unlock ends a call begun with lock: an instance that failed in it is
+// retired (new states get a fresh one).
+func (st *state) unlock() {
 	if st.inst.failure != nil {
-		m.failedLocked(st.inst)
+		st.m.failedLocked(st.inst)
 	}
-	return err
+	st.m.mu.Unlock()
 }
 
 func (st *state) Close() error {
@@ -553,12 +562,12 @@ func (st *state) Close() error {
 type encoder struct{ *state }
 
 func (e *encoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
-	err := e.do(func(inst *instance) error {
-		var err error
-		dst, err = inst.encode(e.h, pcm, dst)
-		return err
-	})
-	return dst, err
+	inst, err := e.lock()
+	if err != nil {
+		return dst, err
+	}
+	defer e.unlock()
+	return inst.encode(e.h, pcm, dst)
 }
 
 type decoder struct {
@@ -568,11 +577,12 @@ type decoder struct {
 
 func (d *decoder) Decode(payload []byte, dst []int16) ([]int16, error) {
 	start := len(dst)
-	err := d.do(func(inst *instance) error {
-		var err error
-		dst, err = inst.decode(d.h, payload, dst)
-		return err
-	})
+	inst, err := d.lock()
+	if err != nil {
+		return dst, err
+	}
+	dst, err = inst.decode(d.h, payload, dst)
+	d.unlock()
 	if err == nil && !d.m.conceal {
 		d.fader.Remember(dst[start:])
 	}
@@ -580,18 +590,16 @@ func (d *decoder) Decode(payload []byte, dst []int16) ([]int16, error) {
 }
 
 func (d *decoder) Conceal(dst []int16) ([]int16, error) {
+	inst, err := d.lock()
+	if err != nil {
+		return dst, err
+	}
 	if !d.m.conceal {
-		if err := d.do(func(*instance) error { return nil }); err != nil {
-			return dst, err
-		}
+		d.unlock()
 		return d.fader.Conceal(dst), nil
 	}
-	err := d.do(func(inst *instance) error {
-		var err error
-		dst, err = inst.conceal(d.h, dst)
-		return err
-	})
-	return dst, err
+	defer d.unlock()
+	return inst.conceal(d.h, dst)
 }
 
 var (
