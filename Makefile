@@ -78,6 +78,9 @@ bench: build
 	$(GO) test -run=NONE -bench='PCMU|PCMA|G722|Opus' -benchmem ./plugins/audio/internal/builtin/
 	$(GO) test -run=NONE -bench=PortTick -benchmem ./plugins/audio/internal/audiostream/
 	$(GO) test -run=NONE -bench=ConcurrentCalls -benchtime=1x ./plugins/audio/internal/audiostream/
+	# Codec modules beside the built-in codecs: per frame, load, memory per stream.
+	$(GO) test -run=NONE -bench='Frame|ModuleLoad' -benchmem ./plugins/audio/codecs/
+	$(GO) test -run=NONE -bench=StreamMemory -benchtime=1x ./plugins/audio/codecs/
 	# MSRP and chat payloads.
 	$(GO) test -run=NONE -bench=. -benchmem ./sdk/msrp/ ./sdk/cpim/ ./sdk/iscomposing/ ./plugins/chat/internal/payload/
 	$(GO) test -run=NONE -bench=Messages -benchtime=500x ./plugins/chat/internal/chatstream/

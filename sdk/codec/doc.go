@@ -42,8 +42,8 @@
 //
 // A module that is not WebAssembly, speaks another ABI version, lacks an
 // export or fails its load check is refused with the reason (the audio
-// plugin lists it, `sipstreams audio codecs`); one that traps, runs past
-// its call timeout or out of its memory limit at run time fails only the
+// plugin lists it, `sipstreams audio codecs`); one that traps, loops past
+// its call budget or out of its memory limit at run time fails only the
 // streams using it (MediaStreamDidFail). The vendor guide, with templates
 // in C and Go that build as pasted, is sdk/codec/README.md; package
 // codectest is the conformance suite a module's test runs.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/builtin"
 	"github.com/sipstreams/sipstreams/sdk/codec"
@@ -43,6 +45,7 @@ func BenchmarkFrame(b *testing.B) {
 			defer codec.Close(dec)
 			payload, out := make([]byte, 0, 1024), make([]int16, 0, 1024)
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for b.Loop() {
 				if payload, err = enc.Encode(pcm, payload[:0]); err != nil {
 					b.Fatal(err)
@@ -66,6 +69,7 @@ func BenchmarkModuleLoad(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer cpuPerOp(b)()
 			for b.Loop() {
 				m, err := module.Load(context.Background(), wasm)
 				if err != nil {
@@ -78,16 +82,35 @@ func BenchmarkModuleLoad(b *testing.B) {
 	}
 }
 
+// cpuPerOp reports, when the returned func runs after the benchmark's
+// loop, the CPU time (user and system, all threads) the process spent per
+// operation, as cpu-ns/op: on a shared machine wall-clock ns/op counts
+// the time other processes had the CPU, this does not.
+func cpuPerOp(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // streamsPerRound is how many streams BenchmarkStreamMemory opens at once.
-const streamsPerRound = 200
+const streamsPerRound = 2000
 
 // BenchmarkStreamMemory: the memory a stream's codec holds — an encoder
 // and a decoder — with the built-in PCMU and with a module codec, over
 // streamsPerRound streams at once: Go heap in use after a GC (which holds
 // the modules' linear memory too: wazero keeps it in a Go slice) per
 // stream, as B/stream, the built-in's as builtin-B/stream, the difference
-// as extra-B/stream, and the module's linear memory alone as
-// wasm-B/stream. Run with -benchtime=1x: each iteration is a whole round.
+// as extra-B/stream, and the growth of the module's linear memory alone
+// as wasm-B/stream; module-bytes is the linear memory of the module's
+// instance with one stream, shared by all its streams. Run with
+// -benchtime=1x: each iteration is a whole round.
 func BenchmarkStreamMemory(b *testing.B) {
 	for _, file := range []string{"pcmu.wasm", "g726-32.wasm"} {
 		b.Run(file, func(b *testing.B) {
@@ -95,9 +118,11 @@ func BenchmarkStreamMemory(b *testing.B) {
 			for b.Loop() {
 				base := perStream(b, builtin.PCMU(), nil)
 				var wasm float64
+				var first int
 				mod := perStream(b, m, func(before bool) {
 					if before {
-						wasm = -float64(m.Stats().MemoryBytes)
+						first = m.Stats().MemoryBytes
+						wasm = -float64(first)
 					} else {
 						wasm += float64(m.Stats().MemoryBytes)
 					}
@@ -106,6 +131,7 @@ func BenchmarkStreamMemory(b *testing.B) {
 				b.ReportMetric(base, "builtin-B/stream")
 				b.ReportMetric(mod-base, "extra-B/stream")
 				b.ReportMetric(wasm/streamsPerRound, "wasm-B/stream")
+				b.ReportMetric(float64(first), "module-bytes")
 			}
 		})
 	}

@@ -11,23 +11,30 @@
 // ([ErrInvalidModule]), another ABI version ([ErrABIVersion]), a missing or
 // mistyped export ([ErrMissingExport]), an invalid description
 // ([ErrDescription]), or failing the load check — initialize, make an
-// encoder and a decoder, one frame through both, free them — within the
-// load timeout ([ErrLoadCheck]).
+// encoder and a decoder, one frame through both, free them — each call
+// within its loop budget ([ErrLoadCheck]).
 //
 // # Sandbox
 //
 // A module sees no file system, no environment, no network: WASI preview 1
 // with stdout and stderr discarded, the real clocks and a random source.
 // Each module has its own runtime with a memory limit
-// ([WithMemoryLimit], default 32 MiB). Every call runs under a deadline
-// ([WithCallTimeout], default 1 s): a call that runs past it is stopped
-// through the cancellation of its context (wazero's close-on-context-done
-// checks at every loop header). The deadline is wall-clock time, so it
-// leaves room for a loaded machine: under -race on a busy two-core machine
-// a G.726 frame, microseconds of work, was seen to take over 100 ms
-// between being descheduled and growing memory. A codec's calls run on
-// the audio plugin's mixer clock, so a module that loops holds every
-// call's audio for up to the deadline, once, before its streams fail.
+// ([WithMemoryLimit], default 32 MiB). Every call runs under a loop
+// budget ([WithCallBudget], default 2^28 loop iterations): the module is
+// instrumented at load so that each loop iteration spends one unit of a
+// per-call allowance and a call that would begin one more traps
+// ([ErrBudget]). A G.726 frame takes about 20,000; an endless loop spends
+// the default in about a second. Counted in iterations, not time, the
+// bound is deterministic: a loaded machine never fails a healthy call
+// (a wall-clock deadline of 100 ms did, on a busy two-core machine under
+// -race), and it costs a global decrement per iteration — wazero's
+// close-on-context-done, the alternative, returned to the Go runtime at
+// every loop iteration and started a goroutine per call, making a G.711
+// frame ten times and a G.726 frame twenty times slower. Sleeps (WASI
+// poll_oneoff) return at once, so a loop that sleeps spends its budget
+// too. A codec's calls run on the audio plugin's mixer clock, so a module
+// that loops holds every call's audio until its budget is spent, once,
+// before its streams fail.
 //
 // One instance of a module serves every stream's state, its calls
 // serialised by the module's lock (a frame takes microseconds). When a

@@ -29,8 +29,9 @@ var (
 	// ErrTrap: the module trapped (unreachable, an out-of-bounds access, a
 	// division by zero, a stack overflow…).
 	ErrTrap = errors.New("module trapped")
-	// ErrTimeout: a call ran past the call timeout and was stopped.
-	ErrTimeout = errors.New("module call timed out")
+	// ErrBudget: a call looped past its budget (WithCallBudget): an
+	// endless loop, stopped.
+	ErrBudget = errors.New("module call ran past its loop budget")
 	// ErrMemoryLimit: the module failed with more than three quarters of
 	// its memory limit in use: memory.grow refused at the limit is the
 	// likely cause.

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/sipstreams/sipstreams/sdk/codec"
+	"github.com/sipstreams/sipstreams/sdk/codec/module/internal/meter"
 )
 
 // ioHalf splits the I/O area: input first, output second.
@@ -29,29 +27,26 @@ type functions struct {
 }
 
 // instance is one instantiation of a module, serving many states. Its
-// calls are serialised by the module's lock. ctx is cancelled by the
-// watchdog when a call runs past its budget, which makes wazero close the
-// instance and the call return.
+// calls are serialised by the module's lock. Each call gets the module's
+// loop budget in the instance's fuel global (package meter): a call that
+// loops past it traps.
 type instance struct {
 	m       *Module
 	mod     api.Module
 	mem     api.Memory
+	fuel    api.MutableGlobal
 	fns     functions
 	io      uint32
 	stack   [5]uint64
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	budget  time.Duration
-	watch   *time.Timer
-	busy    atomic.Bool
-	timeout atomic.Bool
 	states  int
 	failure error // set once the instance failed: every call gets it
 	closed  bool
 }
 
 // instantiate makes a fresh instance: WASI without files, environment or
-// output, _initialize run, the I/O area located and checked.
+// output, and whose sleeps return at once (a sleeping loop spends its
+// budget like any other), _initialize run, the I/O area located and
+// checked.
 func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	mcfg := wazero.NewModuleConfig().
 		WithName("").
@@ -60,12 +55,18 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 		WithStderr(io.Discard).
 		WithSysNanotime().
 		WithSysWalltime().
+		WithNanosleep(func(int64) {}).
 		WithRandSource(rand.Reader)
 	mod, err := m.rt.InstantiateModule(ctx, m.compiled, mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: instantiate: %v", ErrLoadCheck, err)
 	}
-	inst := &instance{m: m, mod: mod, mem: mod.ExportedMemory(codec.ExportMemory), ctx: context.Background(), budget: m.cfg.callTimeout}
+	fuel, ok := mod.ExportedGlobal(meter.Global).(api.MutableGlobal)
+	if !ok {
+		_ = mod.Close(context.Background())
+		return nil, fmt.Errorf("%w: the instrumented module has no fuel", ErrLoadCheck)
+	}
+	inst := &instance{m: m, mod: mod, mem: mod.ExportedMemory(codec.ExportMemory), fuel: fuel}
 	f := mod.ExportedFunction
 	inst.fns = functions{
 		initialize: f(codec.ExportInitialize), abi: f(codec.ExportABI), describe: f(codec.ExportDescribe), io: f(codec.ExportIO),
@@ -73,19 +74,19 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 		decNew: f(codec.ExportDecoderNew), decFree: f(codec.ExportDecoderFree), decode: f(codec.ExportDecode),
 		concealFunc: f(codec.ExportConceal),
 	}
-	ok := false
+	ok = false
 	defer func() {
 		if !ok {
 			_ = mod.Close(context.Background())
 		}
 	}()
 	if inst.fns.initialize != nil {
-		if err := inst.fns.initialize.CallWithStack(ctx, inst.stack[:]); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrLoadCheck, codec.ExportInitialize, inst.cause(err))
+		if err := inst.call(codec.ExportInitialize, inst.fns.initialize, inst.stack[:]); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrLoadCheck, err)
 		}
 	}
-	if err := inst.fns.io.CallWithStack(ctx, inst.stack[:]); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrLoadCheck, codec.ExportIO, inst.cause(err))
+	if err := inst.call(codec.ExportIO, inst.fns.io, inst.stack[:]); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrLoadCheck, err)
 	}
 	inst.io = uint32(inst.stack[0])
 	if size := inst.mem.Size(); uint64(inst.io)+codec.IOSize > uint64(size) || inst.io == 0 {
@@ -93,20 +94,6 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	}
 	ok = true
 	return inst, nil
-}
-
-// arm switches the instance to run-time calls: each under the call
-// timeout, enforced by cancelling the instance's context.
-func (in *instance) arm() {
-	in.ctx, in.cancel = context.WithCancelCause(context.Background())
-	in.budget = in.m.cfg.callTimeout
-	in.watch = time.AfterFunc(time.Hour, func() {
-		if in.busy.Load() {
-			in.timeout.Store(true)
-			in.cancel(ErrTimeout)
-		}
-	})
-	in.watch.Stop()
 }
 
 // close releases the instance's memory (the module's runtime stays).
@@ -118,28 +105,14 @@ func (in *instance) close() {
 	if in.failure == nil {
 		in.failure = &FailedError{Module: in.m.cfg.name, Call: "close", Err: ErrClosed}
 	}
-	if in.watch != nil {
-		in.watch.Stop()
-	}
-	if in.cancel != nil {
-		in.cancel(ErrClosed)
-	}
 	_ = in.mod.Close(context.Background())
 }
 
-// call runs fn with the stack under the instance's budget; a failure
-// makes the instance fail.
+// call runs fn with the stack and a full loop budget; a failure makes
+// the instance fail.
 func (in *instance) call(name string, fn api.Function, stack []uint64) error {
-	if in.watch != nil {
-		in.busy.Store(true)
-		in.watch.Reset(in.budget)
-	}
-	err := fn.CallWithStack(in.ctx, stack)
-	if in.watch != nil {
-		in.watch.Stop()
-		in.busy.Store(false)
-	}
-	if err != nil {
+	in.fuel.Set(in.m.cfg.callBudget)
+	if err := fn.CallWithStack(context.Background(), stack); err != nil {
 		in.fail(name, err)
 		return in.failure
 	}
@@ -152,12 +125,9 @@ func (in *instance) fail(call string, err error) {
 		return
 	}
 	fe := &FailedError{Module: in.m.cfg.name, Call: call, Err: ErrTrap, Detail: in.cause(err).Error()}
-	var exit *sys.ExitError
 	switch {
-	case in.timeout.Load() || errors.Is(context.Cause(in.ctx), ErrTimeout):
-		fe.Err, fe.Detail = ErrTimeout, fmt.Sprintf("stopped after %v", in.budget)
-	case errors.As(err, &exit) && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled):
-		fe.Err, fe.Detail = ErrTimeout, fmt.Sprintf("stopped after %v", in.budget)
+	case in.fuel.Get() == 0:
+		fe.Err, fe.Detail = ErrBudget, fmt.Sprintf("stopped after %d loop iterations", in.m.cfg.callBudget)
 	case in.mem != nil && uint64(in.mem.Size()) > uint64(in.m.cfg.memoryLimit)*pageSize*3/4:
 		// A failure with most of the memory in use: memory.grow
 		// refused at the limit is the likely cause.

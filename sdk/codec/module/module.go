@@ -10,20 +10,22 @@ import (
 	"math"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/sipstreams/sipstreams/sdk/codec"
+	"github.com/sipstreams/sipstreams/sdk/codec/module/internal/meter"
 )
 
 // Defaults of the options.
 const (
 	DefaultMemoryLimit = 32 << 20
-	DefaultCallTimeout = time.Second
-	DefaultLoadTimeout = 5 * time.Second
+	// DefaultCallBudget is the loop iterations a call may begin: a
+	// G.726 frame takes about 20,000, an endless loop spends 2^28 in
+	// about a second.
+	DefaultCallBudget = 1 << 28
 )
 
 const pageSize = 65536
@@ -31,8 +33,7 @@ const pageSize = 65536
 // config holds the options.
 type config struct {
 	memoryLimit uint32 // pages
-	callTimeout time.Duration
-	loadTimeout time.Duration
+	callBudget  uint64
 	name        string
 }
 
@@ -54,26 +55,27 @@ func WithMemoryLimit(bytes int) Option {
 	}
 }
 
-// WithCallTimeout bounds each encode, decode, conceal, state create and
-// free call, in wall-clock time (default DefaultCallTimeout).
-func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTimeout = d } }
-
-// WithLoadTimeout bounds the load check: initialize, the description and
-// one frame through a fresh encoder and decoder.
-func WithLoadTimeout(d time.Duration) Option { return func(c *config) { c.loadTimeout = d } }
+// WithCallBudget bounds each call into the module — initialize, describe,
+// state create and free, encode, decode, conceal — to iterations loop
+// iterations (default DefaultCallBudget, at least 1): a call that would
+// begin one more traps, failing with ErrBudget. Counted in iterations,
+// not time, the bound does not depend on how busy the machine is.
+func WithCallBudget(iterations uint64) Option {
+	return func(c *config) { c.callBudget = max(iterations, 1) }
+}
 
 // WithName names the module in errors (default: its file name for LoadFile,
 // else "module").
 func WithName(name string) Option { return func(c *config) { c.name = name } }
 
 // FailedError is the error of every call on a state whose module instance
-// failed: the module trapped, timed out or ran out of memory. It wraps
-// codec.ErrCodecFailed and the cause (ErrTrap, ErrTimeout, ErrMemoryLimit,
-// ErrBadResult).
+// failed: the module trapped, looped past its budget or ran out of memory.
+// It wraps codec.ErrCodecFailed and the cause (ErrTrap, ErrBudget,
+// ErrMemoryLimit, ErrBadResult).
 type FailedError struct {
 	Module string // the module's name
 	Call   string // the call that failed: "encode", "decode", …
-	Err    error  // ErrTrap, ErrTimeout, ErrMemoryLimit or ErrBadResult
+	Err    error  // ErrTrap, ErrBudget, ErrMemoryLimit or ErrBadResult
 	Detail string // what the runtime said
 }
 
@@ -138,7 +140,7 @@ var wasmMagic = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 // ErrInvalidModule, ErrABIVersion, ErrMissingExport, ErrDescription or
 // ErrLoadCheck. ctx bounds the compilation.
 func Load(ctx context.Context, wasm []byte, opts ...Option) (*Module, error) {
-	cfg := config{memoryLimit: DefaultMemoryLimit / pageSize, callTimeout: DefaultCallTimeout, loadTimeout: DefaultLoadTimeout, name: "module"}
+	cfg := config{memoryLimit: DefaultMemoryLimit / pageSize, callBudget: DefaultCallBudget, name: "module"}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -150,7 +152,11 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*Module, error) {
 		return nil, fmt.Errorf("%s: %w (%s)", cfg.name, ErrNotWasm, what)
 	}
 	m := &Module{cfg: cfg, sum: sha256.Sum256(wasm), size: len(wasm)}
-	rcfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(true).WithMemoryLimitPages(cfg.memoryLimit)
+	metered, err := meter.Instrument(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", cfg.name, ErrInvalidModule, err)
+	}
+	rcfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(cfg.memoryLimit)
 	m.rt = wazero.NewRuntimeWithConfig(ctx, rcfg)
 	ok := false
 	defer func() {
@@ -161,7 +167,7 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*Module, error) {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
 		return nil, fmt.Errorf("%s: WASI: %w", cfg.name, err)
 	}
-	compiled, err := m.rt.CompileModule(ctx, wasm)
+	compiled, err := m.rt.CompileModule(ctx, metered)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", cfg.name, ErrInvalidModule, err)
 	}
@@ -294,22 +300,20 @@ func (m *Module) checkShape() error {
 // loadCheck instantiates the module, reads the ABI version and the
 // description, and runs one frame through a fresh encoder and decoder.
 func (m *Module) loadCheck() error {
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.loadTimeout)
-	defer cancel()
-	inst, err := m.instantiate(ctx)
+	inst, err := m.instantiate(context.Background())
 	if err != nil {
 		return err
 	}
 	defer inst.close()
 	stack := inst.stack[:]
-	if err := inst.fns.abi.CallWithStack(ctx, stack); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrLoadCheck, codec.ExportABI, inst.cause(err))
+	if err := inst.call(codec.ExportABI, inst.fns.abi, stack); err != nil {
+		return fmt.Errorf("%w: %v", ErrLoadCheck, err)
 	}
 	if v := int32(stack[0]); v != codec.ABIVersion {
 		return fmt.Errorf("%w: the module implements version %d, the host version %d", ErrABIVersion, v, codec.ABIVersion)
 	}
-	if err := inst.fns.describe.CallWithStack(ctx, stack); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrLoadCheck, codec.ExportDescribe, inst.cause(err))
+	if err := inst.call(codec.ExportDescribe, inst.fns.describe, stack); err != nil {
+		return fmt.Errorf("%w: %v", ErrLoadCheck, err)
 	}
 	text, err := inst.cString(uint32(stack[0]), codec.MaxDescription)
 	if err != nil {
@@ -327,8 +331,6 @@ func (m *Module) loadCheck() error {
 	for i := range pcm {
 		pcm[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/float64(m.info.SampleRate)))
 	}
-	inst.ctx = ctx
-	inst.budget = m.cfg.loadTimeout
 	enc, err := inst.newState(true)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrLoadCheck, err)
@@ -389,7 +391,7 @@ func (m *Module) HasConceal() bool { return m.conceal }
 type Stats struct {
 	// Live counts the encoder and decoder states not closed.
 	Live int
-	// Failures counts the instances discarded after a trap, a timeout or
+	// Failures counts the instances discarded after a trap, a spent budget or
 	// running out of memory.
 	Failures int
 	// MemoryBytes is the linear memory of the instance serving new
@@ -437,13 +439,10 @@ func (m *Module) newState(enc bool) (*state, error) {
 		return nil, fmt.Errorf("%s: %w", m.cfg.name, ErrClosed)
 	}
 	if m.inst == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.loadTimeout)
-		inst, err := m.instantiate(ctx)
-		cancel()
+		inst, err := m.instantiate(context.Background())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.cfg.name, err)
 		}
-		inst.arm()
 		m.inst = inst
 	}
 	inst := m.inst

@@ -41,7 +41,7 @@ func WithCodecs(codecs ...codec.Codec) Option { return func(p *plugin) { p.built
 func WithCodecDirectory(dir string) Option { return func(p *plugin) { p.codecDir = dir } }
 
 // WithModuleOptions passes options to every codec module load (memory
-// limit, call timeout).
+// limit, loop budget).
 func WithModuleOptions(opts ...module.Option) Option {
 	return func(p *plugin) { p.moduleOpts = append(p.moduleOpts, opts...) }
 }

@@ -69,7 +69,7 @@ type Catalog struct {
 type Option func(*Catalog)
 
 // WithModuleOptions passes options to every module load (memory limit,
-// call timeout).
+// loop budget).
 func WithModuleOptions(opts ...module.Option) Option {
 	return func(c *Catalog) { c.opts = append(c.opts, opts...) }
 }
