@@ -122,8 +122,9 @@ func played(t *testing.T, s sdk.Stream, n uint64) {
 // TestCodecModuleHotSwap: a G.726 module dropped into the codec directory
 // while the plugin runs is used by the next call, which carries each
 // side's tone; a new version replaces it mid-call (the running call keeps
-// the old one, a new call gets the new one); removed, new offers no longer
-// list it; a running call renegotiates onto it once it is back.
+// the old one, through a re-offer too; a new call gets the new one);
+// removed, new offers no longer list it; a running call renegotiates onto
+// it once it is back.
 func TestCodecModuleHotSwap(t *testing.T) {
 	h, dir := newModuleHarness(t)
 	settings := map[string]string{sdkaudio.SettingCodecList: "G726-32,PCMU", sdkaudio.SettingSRTP: sdkaudio.SRTPDisabled}
@@ -168,6 +169,11 @@ func TestCodecModuleHotSwap(t *testing.T) {
 	}
 	played(t, c.a.Stream, 25) // the running call goes on, on v1
 	onModule(t, "G726-32", "g726-32.wasm", "1.0.0", c.a, c.b)
+	// A re-offer (a session refresh, a hold) does not move it onto the
+	// new module of its codec either.
+	c.reoffer(c.b, c.a)
+	onModule(t, "G726-32", "g726-32.wasm", "1.0.0", c.a, c.b)
+	played(t, c.b.Stream, 25)
 	e := h.open(account("e", settings), account("f", settings))
 	e.start(e.answer)
 	onModule(t, "G726-32", "g726-32.wasm", "2.0.0", e.a, e.b)

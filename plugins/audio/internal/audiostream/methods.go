@@ -87,16 +87,6 @@ func (s *stream) refreshCodecs(ctx context.Context) (sdkaudio.Codecs, error) {
 	return sdkaudio.Codecs{Codecs: codecNames(st.codecs), Changed: changed}, nil
 }
 
-// codecByName finds the codec called name (any case) in cs.
-func codecByName(cs []codec.Codec, name string) (codec.Codec, bool) {
-	for _, c := range cs {
-		if strings.EqualFold(c.Info().Name, name) {
-			return c, true
-		}
-	}
-	return nil, false
-}
-
 func codecNames(cs []codec.Codec) []string {
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {

@@ -34,6 +34,7 @@ type mediaPort struct {
 
 	mu        sync.Mutex
 	out       sender
+	codec     codec.Codec // the codec enc and dec come from
 	info      codec.Info
 	enc       codec.Encoder
 	dec       codec.Decoder
@@ -82,13 +83,14 @@ func newMediaPort(name string, rate int, onDTMF func(rune)) (*mediaPort, error) 
 func (p *mediaPort) Name() string { return p.name }
 
 // configure installs the negotiated codec and payload types. A new codec
-// gets fresh encoder, decoder, resamplers and jitter buffer; the same codec
-// keeps its state (a re-INVITE that only moved the peer).
+// — another name, or another codec module of the same name — gets fresh
+// encoder, decoder, resamplers and jitter buffer; the same codec keeps its
+// state (a re-INVITE that only moved the peer).
 func (p *mediaPort) configure(out sender, n negotiation) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	info := n.codec.Info()
-	if p.enc == nil || info.Name != p.info.Name || info.ClockRate != p.info.ClockRate {
+	if p.enc == nil || n.codec != p.codec || info.Name != p.info.Name || info.ClockRate != p.info.ClockRate {
 		enc, err := n.codec.NewEncoder()
 		if err != nil {
 			return err
@@ -113,7 +115,7 @@ func (p *mediaPort) configure(out sender, n negotiation) error {
 			return err
 		}
 		p.closeCodecLocked() // the previous codec's states (a module's)
-		p.info, p.enc, p.dec, p.toCodec, p.fromCodec, p.jb = info, enc, dec, toCodec, fromCodec, jb
+		p.codec, p.info, p.enc, p.dec, p.toCodec, p.fromCodec, p.jb = n.codec, info, enc, dec, toCodec, fromCodec, jb
 		p.txFIFO, p.rxFIFO, p.marker = p.txFIFO[:0], p.rxFIFO[:0], true
 	}
 	if n.events && n.evRate != p.evRate && p.evTicks == 0 {

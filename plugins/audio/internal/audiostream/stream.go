@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdpaudio"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 	"github.com/sipstreams/sipstreams/sdk/codec/module"
 )
 
@@ -350,8 +353,9 @@ func (s *stream) ValidateUpdate(ctx context.Context, req *sdk.ValidateUpdateRequ
 // the codec list before a running stream answers a re-offer, so that the
 // peer's renegotiation can move the call onto a codec just added here. The
 // first offer/answer keeps the list the stream was made with. The codec in
-// use stays acceptable even if its module was removed meanwhile: the
-// call keeps it until it ends or renegotiates.
+// use stays as it is — its module even if that was replaced or removed
+// meanwhile: a re-offer (a hold, a session refresh) does not move a
+// running call onto another module of its codec; RefreshCodecs does.
 func (s *stream) refreshForReofferLocked(ctx context.Context) {
 	if s.life.State() != sdk.StateStarted {
 		return
@@ -361,7 +365,10 @@ func (s *stream) refreshForReofferLocked(ctx context.Context) {
 		return
 	}
 	if cur := s.neg.codec; cur != nil {
-		if _, ok := codecByName(st.codecs, cur.Info().Name); !ok {
+		i := slices.IndexFunc(st.codecs, func(c codec.Codec) bool { return strings.EqualFold(c.Info().Name, cur.Info().Name) })
+		if i >= 0 {
+			st.codecs[i] = cur
+		} else {
 			st.codecs = append(st.codecs, cur)
 		}
 	}
@@ -387,7 +394,7 @@ func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 	}
 	old := s.neg
 	oldInfo, newInfo := old.codec.Info(), n.codec.Info()
-	if oldInfo.Name != newInfo.Name || oldInfo.ClockRate != newInfo.ClockRate || old.sendPT != n.sendPT {
+	if old.codec != n.codec || oldInfo.Name != newInfo.Name || oldInfo.ClockRate != newInfo.ClockRate || old.sendPT != n.sendPT {
 		if err := s.port.configure(s.rtp, n); err != nil {
 			return sdk.Errorf(sdk.ErrInternal, "codec %s: %v", newInfo.Name, err)
 		}
