@@ -14,12 +14,18 @@ PY_PLUGINS   := $(foreach d,$(wildcard sdk/examples/*),$(wildcard $(d)/$(notdir 
 PYTHON       ?= /usr/bin/python3
 TEST_FLAGS   ?= -race -timeout 20m
 FUZZTIME     ?= 30s
+# Codec modules: C built with Debian's clang for wasm32-wasi as reactors
+# against the ABI header (sdk/codec/codectest.CFlags builds the same way).
+CLANG        ?= clang
+CODEC_CFLAGS := --target=wasm32-wasi -O2 -Wall -Werror -mexec-model=reactor -I sdk/codec/include
+CODEC_DIR    := $(BIN)/plugins/codecs
+CODEC_SRC    := plugins/audio/codecs
 
-.PHONY: all build host plugins lock deps test test-deps soak demo bench fuzz proto proto-check lint clean
+.PHONY: all build host plugins codecs lock deps test test-deps soak demo bench fuzz proto proto-check lint clean
 
 all: build
 
-build: host plugins
+build: host plugins codecs
 
 host:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/sipstreams ./cmd/host
@@ -44,6 +50,18 @@ plugins: deps
 # binaries: lock again, or delete the lock file, before running them.
 lock: build
 	$(BIN)/sipstreams plugins lock --plugin-dir $(BIN)/plugins
+
+# The codec modules shipped with the audio plugin, in its codec directory
+# (codecs/ beside the plugin binaries): G.726-32 with RFC 3551's packing.
+# extra/ is not loaded: G.726-32 with the AAL2 packing baresip 1.0 sends
+# (install it instead of g726-32.wasm to call baresip with G.726), and
+# G.711 as modules (installed, they override the built-in PCMU and PCMA).
+codecs: deps
+	@mkdir -p $(CODEC_DIR)/extra
+	$(CLANG) $(CODEC_CFLAGS) -o $(CODEC_DIR)/g726-32.wasm $(CODEC_SRC)/g726/g726.c
+	$(CLANG) $(CODEC_CFLAGS) -DG726_PACKING_AAL2 -o $(CODEC_DIR)/extra/g726-32-aal2.wasm $(CODEC_SRC)/g726/g726.c
+	$(CLANG) $(CODEC_CFLAGS) -o $(CODEC_DIR)/extra/pcmu.wasm $(CODEC_SRC)/g711/g711.c
+	$(CLANG) $(CODEC_CFLAGS) -DG711_ALAW -o $(CODEC_DIR)/extra/pcma.wasm $(CODEC_SRC)/g711/g711.c
 
 # deps installs what the build and the tests need on a fresh Debian
 # machine (as root; .ci/deps lists the packages).
@@ -87,9 +105,12 @@ bench: build
 	done
 	# Media: per packet, per 20 ms tick, per codec frame, concurrent calls.
 	$(GO) test -run=NONE -bench=SendReceive -benchmem ./plugins/audio/internal/rtpsession/
-	$(GO) test -run=NONE -bench='PCMU|PCMA|G722|Opus' -benchmem ./plugins/audio/internal/codec/
+	$(GO) test -run=NONE -bench='PCMU|PCMA|G722|Opus' -benchmem ./plugins/audio/internal/builtin/
 	$(GO) test -run=NONE -bench=PortTick -benchmem ./plugins/audio/internal/audiostream/
 	$(GO) test -run=NONE -bench=ConcurrentCalls -benchtime=1x ./plugins/audio/internal/audiostream/
+	# Codec modules beside the built-in codecs: per frame, load, memory per stream.
+	$(GO) test -run=NONE -bench='Frame|ModuleLoad' -benchmem ./plugins/audio/codecs/
+	$(GO) test -run=NONE -bench=StreamMemory -benchtime=1x ./plugins/audio/codecs/
 	# MSRP and chat payloads.
 	$(GO) test -run=NONE -bench=. -benchmem ./sdk/msrp/ ./sdk/cpim/ ./sdk/iscomposing/ ./plugins/chat/internal/payload/
 	$(GO) test -run=NONE -bench=Messages -benchtime=20000x ./plugins/chat/internal/chatstream/

@@ -17,9 +17,13 @@ import (
 const audioUsage = `usage: sipstreams audio devices [--json]
        sipstreams audio play FILE.wav [--loops N]
        sipstreams audio tones F1[+F2]:MS[,F1[+F2]:MS...]   (0:MS is a pause)
+       sipstreams audio codecs [--codec-dir DIR] [--json]
 
 The audio plugin owns the sound devices: these reach them through its
-plugin-scope methods. play and tones use the alert device.
+plugin-scope methods. play and tones use the alert device. codecs lists
+the plugin's codecs, built in and from the codec modules of its codec
+directory (--codec-dir, else codecs/ beside the plugin), and the module
+files it refused with the reason.
 `
 
 // pluginInvoker is the plugin-scope Invoke of one plugin of a registry.
@@ -64,6 +68,7 @@ func cmdAudio(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON (devices)")
 	loops := fs.Int("loops", 1, "how many times to play the file (play)")
+	codecDir := fs.String("codec-dir", "", "the codec directory to list (codecs; default: the plugin's)")
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return 2
@@ -103,6 +108,22 @@ func cmdAudio(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stdout, "\nin use: input %q, output %q, alert %q (null clock: %v)\n", c.Input, c.Output, c.Alert, c.OnNull)
 		}
 		return 0
+	case "codecs":
+		if len(pos) != 0 {
+			fmt.Fprint(stderr, audioUsage)
+			return 2
+		}
+		list, err := audio.ListCodecs(ctx, inv, *codecDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "sipstreams: audio codecs: %v\n", err)
+			return 1
+		}
+		if *asJSON {
+			_ = encoder(stdout).Encode(list)
+			return 0
+		}
+		printCodecs(stdout, list)
+		return 0
 	case "play":
 		if len(pos) != 1 {
 			fmt.Fprint(stderr, audioUsage)
@@ -131,6 +152,47 @@ func cmdAudio(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprint(stderr, audioUsage)
 	return 2
+}
+
+// printCodecs prints a codec listing as a table, the refusals' and
+// overrides' reasons last.
+func printCodecs(w io.Writer, list audio.CodecList) {
+	fmt.Fprintf(w, "codec directory %s", list.Directory)
+	if list.DirectoryError != "" {
+		fmt.Fprintf(w, " (%s)", list.DirectoryError)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tPT\tRATE\tSTATE\tSTREAMS\tFILE\tSHA-256")
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	var reasons []string
+	for _, c := range list.Codecs {
+		pt := "dyn"
+		if c.PayloadType >= 0 {
+			pt = strconv.Itoa(c.PayloadType)
+		}
+		rate := "-"
+		if c.ClockRate > 0 {
+			rate = strconv.Itoa(c.ClockRate)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", dash(c.Name), dash(c.Version), pt, rate, c.State, c.Streams, dash(c.File), dash(c.SHA256))
+		if c.Reason != "" {
+			who := c.File
+			if who == "" {
+				who = c.Name
+			}
+			reasons = append(reasons, fmt.Sprintf("%s %s: %s", who, c.State, strings.TrimPrefix(c.Reason, c.File+": ")))
+		}
+	}
+	tw.Flush()
+	for _, r := range reasons {
+		fmt.Fprintln(w, r)
+	}
 }
 
 // parseTones reads "440+480:2000,0:4000" (the reference's tone lists).

@@ -150,6 +150,9 @@ func (f *flow) awaitSessionHold(p *proc, originator string, onHold bool) {
 // DTMF both ways; hold and unhold from each side.
 func TestBaresipInterop(t *testing.T) {
 	our, theirs := 440.0, 1000.0
+	// Built before baresip starts: under load a build can outlast
+	// baresip's lifetime (it then never answers).
+	plugins := mediaPlugins(t)
 	for _, c := range audioCases() {
 		t.Run("host calls baresip "+c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -161,7 +164,7 @@ func TestBaresipInterop(t *testing.T) {
 			b := baresiptest.Start(t, ctx, baresiptest.Options{ToneHz: int(theirs), AutoAnswer: true, Codecs: []string{c.theirs}, MediaEnc: enc})
 			rec := filepath.Join(t.TempDir(), "host.wav")
 			f := &flow{t: t, tc: udp4}
-			f.c = startProc(t, "host", "call", b.URI(), "--audio", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t),
+			f.c = startProc(t, "host", "call", b.URI(), "--audio", "--json", "--user", "alice", "--plugin-dir", plugins,
 				"--config-dir", audioConfig(t, c), "--play", toneWAV(t, our), "--record", rec)
 			f.awaitName(f.c, "SIPSessionDidStart")
 			if err := b.WaitRecorded(ctx, 2); err != nil {

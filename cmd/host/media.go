@@ -19,7 +19,7 @@ import (
 )
 
 // mediaHelp lists the stdin commands for audio and chat streams.
-const mediaHelp = `/dtmf DIGITS, /record [FILE], /stop-recording, /stats, /msg TEXT (or any line not starting with /), /composing, ` + conferenceHelp
+const mediaHelp = `/dtmf DIGITS, /record [FILE], /stop-recording, /stats, /refresh-codecs, /msg TEXT (or any line not starting with /), /composing, ` + conferenceHelp
 
 // mediaFlags are what call and listen do with audio and chat streams.
 type mediaFlags struct {
@@ -216,6 +216,10 @@ func mediaCommand(ctx context.Context, s *session.Session, line string, pr *prin
 			_, err := audio.StopRecording(ctx, audios[0])
 			printCommandError(stderr, cmd, err)
 		}
+	case "/refresh-codecs":
+		if needAudio() {
+			refreshCodecs(ctx, s, audios, pr, stderr)
+		}
 	case "/stats":
 		if needAudio() {
 			_, a, err := audio.ReadAttributes(ctx, audios[0])
@@ -227,6 +231,29 @@ func mediaCommand(ctx context.Context, s *session.Session, line string, pr *prin
 		return conferenceCommand(ctx, s, cmd, rest, pr, stderr)
 	}
 	return true
+}
+
+// refreshCodecs makes the audio streams take in the codec directory's
+// modules as they are now (audio.RefreshCodecs) and re-offers the session
+// (a re-INVITE, session.Renegotiate), so that the call moves onto a codec
+// module just added, or off one just removed. The outcome prints as the
+// re-INVITE's SIPSessionDidProcessTransaction and, when the codec
+// changes, the streams' AudioStreamDidChangeRTPParameters.
+func refreshCodecs(ctx context.Context, s *session.Session, audios []session.Stream, pr *printer, stderr io.Writer) {
+	for _, st := range audios {
+		c, err := audio.RefreshCodecs(ctx, st)
+		if err != nil {
+			printCommandError(stderr, "/refresh-codecs", err)
+			return
+		}
+		what := "unchanged"
+		if c.Changed {
+			what = "changed"
+		}
+		pr.event("codecs", map[string]any{"codecs": c.Codecs, "changed": c.Changed},
+			"audio codecs %s: %s; re-offering", what, strings.Join(c.Codecs, ", "))
+	}
+	printCommandError(stderr, "/refresh-codecs", s.Renegotiate())
 }
 
 // printAudioStats prints an audio stream's negotiated parameters and RTP
@@ -248,9 +275,13 @@ func printAudioStats(pr *printer, a audio.Attributes) {
 		_ = json.Unmarshal(b, &m)
 		return m
 	}
+	codecName := a.Codec
+	if a.CodecModule != "" {
+		codecName = fmt.Sprintf("%s (module %s %s)", a.Codec, a.CodecModule, a.CodecVersion)
+	}
 	pr.event("statistics", map[string]any{"statistics": toMap(st), "attributes": toMap(a)},
 		"audio: %s at %d Hz, SRTP %s, ICE %s, %s:%d -> %s:%d\n"+
 			"  rx %d packets, %d lost, jitter %.2f ms, %d SRTP failures; tx %d packets; RTT %.2f ms; RTCP %d sent, %d received",
-		a.Codec, a.SampleRate, srtp, ice, a.LocalRTPAddress, a.LocalRTPPort, a.RemoteRTPAddress, a.RemoteRTPPort,
+		codecName, a.SampleRate, srtp, ice, a.LocalRTPAddress, a.LocalRTPPort, a.RemoteRTPAddress, a.RemoteRTPPort,
 		st.RX.Packets, st.RX.PacketsLost, st.RX.JitterMillis, st.RX.SRTPFailures, st.TX.Packets, st.RTT.LastMillis, st.RTCPSent, st.RTCPReceived)
 }

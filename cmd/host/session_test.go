@@ -28,12 +28,16 @@ type jsonLine struct {
 	// Transport is the listening line's.
 	Transport string         `json:"transport"`
 	Data      map[string]any `json:"data"`
-	// Statistics is the /stats line's.
+	// Statistics and Attributes are the /stats line's.
 	Statistics map[string]any `json:"statistics"`
 	// URL is the debug line's (listen --debug-addr).
 	URL string `json:"url"`
 	// Sessions is the /sessions line's.
 	Sessions []map[string]any `json:"sessions"`
+	Attributes map[string]any `json:"attributes"`
+	// Codecs and Changed are the /refresh-codecs line's.
+	Codecs  []string `json:"codecs"`
+	Changed bool     `json:"changed"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next

@@ -22,6 +22,7 @@ func TestSettingsFlatten(t *testing.T) {
 		"audio.sample_rate":               "32000",
 		"audio.recordings_directory":      "",
 		"audio.max_streams":               "200",
+		"audio.codec_directory":           "",
 		"rtp.port_range":                  "50000-50500",
 		"rtp.timeout":                     "30",
 		"rtp.audio_codec_list":            "opus,G722,PCMU,PCMA",
@@ -162,6 +163,7 @@ func TestAudioSettingKeys(t *testing.T) {
 		sdkaudio.SettingCodecList, sdkaudio.SettingPortRange, sdkaudio.SettingSRTP, sdkaudio.SettingTimeout,
 		sdkaudio.SettingUseICE, sdkaudio.SettingSTUNServers, sdkaudio.SettingInputDevice, sdkaudio.SettingOutputDevice,
 		sdkaudio.SettingAlertDevice, sdkaudio.SettingRecordingsDirectory, sdkaudio.SettingSampleRate, sdkaudio.SettingMaxStreams,
+		sdkaudio.SettingCodecDirectory,
 	} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("%s is not passed to the audio plugin", k)

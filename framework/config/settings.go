@@ -53,6 +53,11 @@ type AudioSettings struct {
 	// plugin (each holds an RTP/RTCP port pair); beyond it a new audio
 	// stream is refused.
 	MaxStreams int `config:"max_streams"`
+	// CodecDirectory is the directory of codec modules (WebAssembly
+	// files, *.wasm) the audio plugin loads beside its built-in codecs;
+	// "" is "codecs" beside the plugin binary. Adding, replacing or
+	// removing a file there takes effect without a restart.
+	CodecDirectory string `config:"codec_directory"`
 }
 
 // RTPSettings are the RTP media settings.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -229,5 +230,88 @@ func finalResponse(ctx context.Context, eng *engine.Engine, req *sip.Request, ro
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// sdpVersion is the o= line's session version of one of s's SDPs, read on
+// its loop.
+func sdpVersion(t *testing.T, s *Session, local bool) uint64 {
+	t.Helper()
+	var text string
+	if err := s.do("test", func() error {
+		text = s.remoteSDP
+		if local {
+			text = s.localSDP
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := sdk.ParseSDP(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Origin.SessionVersion
+}
+
+// transactions are the transactions of method we sent, as reported.
+func transactions(rec *notify.Recorder, method string) []ProcessTransactionData {
+	var out []ProcessTransactionData
+	for _, n := range rec.All() {
+		if d, ok := n.Data.(ProcessTransactionData); ok && n.Name == SIPSessionDidProcessTransaction && d.Method == method && d.Originator == Local {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// TestRenegotiate: either side re-offers its streams as they are; the
+// re-INVITE carries a new SDP version that the peer takes as its remote
+// SDP, SIPSessionDidProcessTransaction reports the 200, no hold state
+// changes and the call goes on. Renegotiate on an ended session is an
+// IllegalStateError.
+func TestRenegotiate(t *testing.T) {
+	_, _, out, in, recA, recB := connected(t)
+	for i, x := range []struct {
+		from, to *Session
+		rec      *notify.Recorder
+	}{{out, in, recA}, {in, out, recB}} {
+		recA.Reset()
+		recB.Reset()
+		before := sdpVersion(t, x.from, true)
+		if err := x.from.Renegotiate(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := x.rec.Wait(ctx, func([]notify.Notification) bool {
+			return len(transactions(x.rec, "INVITE")) > 0 && x.from.State() == StateConnected
+		})
+		cancel()
+		if err != nil {
+			t.Fatalf("renegotiation %d: no INVITE transaction reported: %v", i, err)
+		}
+		tr := transactions(x.rec, "INVITE")
+		if len(tr) != 1 || tr[0] != (ProcessTransactionData{Originator: Local, Method: "INVITE", Code: 200, Reason: "OK"}) {
+			t.Fatalf("renegotiation %d: %+v", i, tr)
+		}
+		after := sdpVersion(t, x.from, true)
+		if after != before+1 {
+			t.Errorf("renegotiation %d: SDP version %d after %d", i, after, before)
+		}
+		if got := sdpVersion(t, x.to, false); got != after {
+			t.Errorf("renegotiation %d: the peer's remote SDP is version %d, want %d", i, got, after)
+		}
+		for _, rec := range []*notify.Recorder{recA, recB} {
+			if hs := holdEvents(rec); len(hs) != 0 {
+				t.Errorf("renegotiation %d changed the hold state: %+v", i, hs)
+			}
+		}
+	}
+	out.End()
+	waitFor(t, recB, SIPSessionDidEnd)
+	waitState(t, out, StateTerminated)
+	var ise *IllegalStateError
+	if err := out.Renegotiate(); !errors.As(err, &ise) {
+		t.Fatalf("Renegotiate after the end: %v, want an IllegalStateError", err)
 	}
 }

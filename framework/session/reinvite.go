@@ -110,10 +110,11 @@ const (
 	kindUnhold
 	kindRemove
 	kindAdd
+	kindRenegotiate
 )
 
 // localReinvite is the operation of one of our re-INVITEs: hold, unhold,
-// stream removal or an add-streams proposal.
+// stream removal, an add-streams proposal or a renegotiation.
 type localReinvite struct {
 	kind     reinviteKind
 	streams  []Stream // added (proposed) or removed
@@ -290,6 +291,16 @@ func (s *Session) reinviteDone(lr *localReinvite, res *sip.Response, err error) 
 	case ok && lr.canceled:
 		// The 200 crossed our CANCEL (reference §2.2): end.
 		s.endLocal("")
+	case lr.kind == kindRenegotiate:
+		code, reason := 408, "Request Timeout"
+		if res != nil {
+			code, reason = res.StatusCode, res.Reason
+		}
+		if !ok {
+			s.m.log.Info("renegotiation re-INVITE failed", "error", err, "response", res)
+		}
+		s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Local, Method: "INVITE", Code: code, Reason: reason})
+		s.idle()
 	case !ok && lr.kind == kindRemove:
 		// Any failure of a removal ends the session (§2.7).
 		s.end(lr.streams)
@@ -372,6 +383,25 @@ func (s *Session) startHold(hold bool) {
 		cancel()
 	}
 	s.reinvite(&localReinvite{kind: kind, timeout: ShortReinviteTimeout})
+}
+
+// Renegotiate sends a re-INVITE whose offer is every active stream's
+// offer as it is now, changing nothing else: a stream whose offer changed
+// since the last offer/answer (an audio stream whose codec list took in a
+// codec module just added, audio.RefreshCodecs) moves onto what the
+// answer picks, through its Update. A refused re-INVITE leaves the
+// streams as they were (RFC 3261 §14.1). The session must be connected
+// with no offer/answer in progress (else an IllegalStateError). Outcome:
+// SIPSessionDidProcessTransaction (originator local, method INVITE) with
+// the final response, 408 when none came.
+func (s *Session) Renegotiate() error {
+	return s.do("renegotiate", func() error {
+		if err := s.requireIdle("renegotiate"); err != nil {
+			return err
+		}
+		s.reinvite(&localReinvite{kind: kindRenegotiate, timeout: ShortReinviteTimeout})
+		return nil
+	})
 }
 
 // RemoveStreams removes streams from the session with a re-INVITE that

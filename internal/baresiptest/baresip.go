@@ -98,6 +98,10 @@ const (
 	CodecPCMA = "pcma/8000/1"
 	CodecG722 = "g722/16000/1" // RTP clock 8000, audio 16 kHz
 	CodecOpus = "opus/48000/2"
+	// CodecG726 is G.726 at 32 kbit/s (g726 module, spandsp), which
+	// baresip 1.0 sends with the AAL2 packing (I.366.2, the first
+	// codeword in the high nibble), not RFC 3551's.
+	CodecG726 = "g726-32/8000/1"
 )
 
 // Options tell Start how to configure baresip.
@@ -125,7 +129,8 @@ type Options struct {
 	// preference (audio_codecs=), as baresip names them:
 	// name/rate/channels, such as CodecPCMU. A bare name means rate 8000
 	// and one channel to baresip, so "opus" or "g722" alone match nothing
-	// (Start fails then). Empty leaves all: opus, G722, PCMU, PCMA.
+	// (Start fails then). Empty leaves all: opus, G722, G726-40/32/24/16,
+	// PCMU, PCMA.
 	Codecs []string
 	// MediaEnc is the account's media encryption (mediaenc=): "srtp"
 	// (offer RTP/AVP with crypto, take either), "srtp-mand" (offer

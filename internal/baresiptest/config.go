@@ -14,7 +14,7 @@ import (
 // device) and sndfile (records each call).
 func modules() []string {
 	return []string{
-		"stdio.so", "g711.so", "g722.so", "opus.so", "srtp.so",
+		"stdio.so", "g711.so", "g722.so", "g726.so", "opus.so", "srtp.so",
 		"ausine.so", "aufile.so", "aubridge.so", "sndfile.so",
 	}
 }

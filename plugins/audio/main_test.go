@@ -18,7 +18,7 @@ func TestBinary(t *testing.T) {
 	if st.Type != "audio" || st.Priority != 1 || !st.HoldSupported || strings.Join(st.Codecs, ",") != "opus,G722,PCMU,PCMA" {
 		t.Errorf("stream type %+v", st)
 	}
-	if got := strings.Join(m.Methods, ","); got != "list_devices,play_tones,play_wav,select_devices" {
+	if got := strings.Join(m.Methods, ","); got != "list_codecs,list_devices,play_tones,play_wav,select_devices" {
 		t.Errorf("methods %s", got)
 	}
 }

@@ -43,6 +43,12 @@ const (
 	// pair, and ICE sockets with ICE); beyond it a new stream is refused
 	// with sdk.ErrInvalidStream. Default DefaultMaxStreams.
 	SettingMaxStreams = "audio.max_streams"
+	// SettingCodecDirectory is the directory of codec modules
+	// (WebAssembly files, *.wasm) the plugin loads beside its built-in
+	// codecs; default "codecs" beside the plugin binary. Files added,
+	// replaced or removed there are seen by the next stream, listing or
+	// RefreshCodecs, without a restart.
+	SettingCodecDirectory = "audio.codec_directory"
 )
 
 // DefaultMaxStreams is the default of SettingMaxStreams: 200 streams, 400
@@ -70,6 +76,9 @@ const (
 	MethodStopRecording  = "stop_recording"  // nothing → RecordingResult
 	MethodStatistics     = "statistics"      // nothing → Statistics
 	MethodSetInput       = "set_input"       // SetInputArgs → nothing
+	// MethodRefreshCodecs takes the codec directory's current modules
+	// into the stream's codec list for its next offer (nothing → Codecs).
+	MethodRefreshCodecs = "refresh_codecs"
 )
 
 // Plugin-scope methods (sdk.Provider.Invoke).
@@ -78,6 +87,7 @@ const (
 	MethodSelectDevices = "select_devices" // SelectDevicesArgs → Devices
 	MethodPlayWAV       = "play_wav"       // PlayWAVArgs → nothing, once played
 	MethodPlayTones     = "play_tones"     // PlayTonesArgs → nothing, once played
+	MethodListCodecs    = "list_codecs"    // ListCodecsArgs → CodecList
 )
 
 // Notifications posted by an audio stream, besides the generic ones.
@@ -301,7 +311,12 @@ type Encryption struct {
 // sdk.Attributes.Extra. Addresses are IPs and ports; empty or zero while
 // unknown.
 type Attributes struct {
-	Codec                    string             `json:"codec,omitempty"`
+	Codec string `json:"codec,omitempty"`
+	// CodecModule is the file of the codec module that provides Codec
+	// and CodecVersion the module's version; both empty for a built-in
+	// codec.
+	CodecModule              string             `json:"codec_module,omitempty"`
+	CodecVersion             string             `json:"codec_version,omitempty"`
 	SampleRate               int                `json:"sample_rate,omitempty"`
 	Direction                sdk.MediaDirection `json:"direction,omitempty"`
 	SRTPActive               bool               `json:"srtp_active"`
@@ -377,4 +392,62 @@ type Tone struct {
 type PlayTonesArgs struct {
 	Tones  []Tone `json:"tones"`
 	Volume int    `json:"volume,omitempty"`
+}
+
+// Values of CodecInfo.State.
+const (
+	// CodecBuiltIn: a built-in codec in use.
+	CodecBuiltIn = "built-in"
+	// CodecOverridden: a built-in codec that a module of the same name
+	// replaces.
+	CodecOverridden = "overridden"
+	// CodecLoaded: a module that new streams use.
+	CodecLoaded = "loaded"
+	// CodecRetired: a module that was replaced or removed, still used by
+	// running streams until they end.
+	CodecRetired = "retired"
+	// CodecRefused: a file that could not be loaded (Reason says why).
+	CodecRefused = "refused"
+)
+
+// CodecInfo describes one codec of the plugin, built in or from a module
+// file, or a module file that was refused.
+type CodecInfo struct {
+	Name        string `json:"name,omitempty"`
+	Version     string `json:"version,omitempty"`
+	File        string `json:"file,omitempty"`   // module file, in the codec directory
+	SHA256      string `json:"sha256,omitempty"` // of the module file
+	State       string `json:"state"`            // one of the Codec* states
+	Reason      string `json:"reason,omitempty"` // why refused or overridden
+	PayloadType int    `json:"payload_type"`     // -1: dynamic
+	ClockRate   int    `json:"clock_rate,omitempty"`
+	SampleRate  int    `json:"sample_rate,omitempty"`
+	Channels    int    `json:"channels,omitempty"`
+	// Streams counts the encoders and decoders of a module in use.
+	Streams int `json:"streams,omitempty"`
+	// Failures counts the module's instances discarded after a trap, a
+	// timeout or running out of memory.
+	Failures int `json:"failures,omitempty"`
+}
+
+// CodecList is the result of MethodListCodecs.
+type CodecList struct {
+	// Directory is the codec directory listed; DirectoryError why it
+	// could not be read ("" when it was).
+	Directory      string      `json:"directory"`
+	DirectoryError string      `json:"directory_error,omitempty"`
+	Codecs         []CodecInfo `json:"codecs"`
+}
+
+// ListCodecsArgs are the arguments of MethodListCodecs: the codec
+// directory to list ("" for the plugin's default).
+type ListCodecsArgs struct {
+	Directory string `json:"directory,omitempty"`
+}
+
+// Codecs is the result of MethodRefreshCodecs: the stream's codec list
+// now, in offer order, and whether it changed.
+type Codecs struct {
+	Codecs  []string `json:"codecs"`
+	Changed bool     `json:"changed"`
 }

@@ -73,3 +73,18 @@ func PlayTones(ctx context.Context, p sdk.Invoker, tones []Tone) error {
 	_, err := sdk.Call[struct{}](ctx, p, MethodPlayTones, PlayTonesArgs{Tones: tones})
 	return err
 }
+
+// ListCodecs lists the audio plugin's codecs — built-in ones and those of
+// the modules in directory ("" for the plugin's default codec directory) —
+// and the module files it refused, with the reasons.
+func ListCodecs(ctx context.Context, p sdk.Invoker, directory string) (CodecList, error) {
+	return sdk.Call[CodecList](ctx, p, MethodListCodecs, ListCodecsArgs{Directory: directory})
+}
+
+// RefreshCodecs makes the stream take the codec directory's current
+// modules into its codec list (rtp.audio_codec_list resolved again), for
+// its next offer: a re-INVITE (session.Session.Renegotiate) then moves the
+// call onto a codec that was just added.
+func RefreshCodecs(ctx context.Context, s sdk.Invoker) (Codecs, error) {
+	return sdk.Call[Codecs](ctx, s, MethodRefreshCodecs, nil)
+}

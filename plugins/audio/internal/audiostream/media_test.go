@@ -22,10 +22,12 @@ const playedFrames = 100
 
 // exchange runs a call where A sends a 440 Hz tone file and B a 1000 Hz
 // one, each records, and returns the recordings once each side has played
-// playedFrames frames of the other's audio (or, when failA, once A counted
-// as many SRTP failures).
+// playedFrames more frames of the other's audio (or, when failA, once A
+// counted as many more SRTP failures): counted from the start of the
+// recordings, so that a call that ran before records as long as a new one.
 func exchange(t *testing.T, c *call, failA bool) (recA, recB string) {
 	t.Helper()
+	baseA, baseB := stats(t, c.a.Stream), stats(t, c.b.Stream)
 	dir := t.TempDir()
 	fileA := writeTone(t, dir, toneA, 16000, 10)
 	fileB := writeTone(t, dir, toneB, 16000, 10)
@@ -50,10 +52,11 @@ func exchange(t *testing.T, c *call, failA bool) (recA, recB string) {
 	})
 	waitFor(t, "audio both ways", func() bool {
 		sa, sb := stats(t, c.a.Stream), stats(t, c.b.Stream)
+		heardB := sb.RX.Played >= baseB.RX.Played+playedFrames
 		if failA {
-			return sa.RX.SRTPFailures >= playedFrames && sb.RX.Played >= playedFrames
+			return sa.RX.SRTPFailures >= baseA.RX.SRTPFailures+playedFrames && heardB
 		}
-		return sa.RX.Played >= playedFrames && sb.RX.Played >= playedFrames
+		return sa.RX.Played >= baseA.RX.Played+playedFrames && heardB
 	})
 	for _, s := range []sdk.Stream{c.a.Stream, c.b.Stream} {
 		mustCall(t, "stop_recording", func(ctx context.Context) error { _, err := sdkaudio.StopRecording(ctx, s); return err })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +13,7 @@ import (
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // filePort is a WAV player as a mixer port with a name unique to its stream
@@ -54,8 +56,43 @@ func (s *stream) Invoke(ctx context.Context, req *sdk.InvokeRequest) (*sdk.Invok
 		return sdk.Result(s.statisticsLocked())
 	case sdkaudio.MethodSetInput:
 		return sdk.HandleInvoke(req, func(a sdkaudio.SetInputArgs) (any, error) { return nil, s.setInput(a.File, a.Loops) })
+	case sdkaudio.MethodRefreshCodecs:
+		return sdk.HandleInvoke(req, func(struct{}) (any, error) { return s.refreshCodecs(ctx) })
 	}
 	return s.UnimplementedStream.Invoke(ctx, req)
+}
+
+// refreshCodecs resolves rtp.audio_codec_list again against the codec
+// directory as it is now: the next offer lists a module just added and no
+// longer one removed. The codec in use is not touched until the next
+// offer/answer changes it.
+func (s *stream) refreshCodecs(ctx context.Context) (sdkaudio.Codecs, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.life.In(sdk.StateEnded, sdk.StateFailed) {
+		return sdkaudio.Codecs{}, sdk.Errorf(sdk.ErrIllegalState, "refresh_codecs in state %s", s.life.State())
+	}
+	before := codecNames(s.st.codecs)
+	st := s.st
+	if err := s.plugin.resolveCodecs(ctx, &st); err != nil {
+		return sdkaudio.Codecs{}, err
+	}
+	changed := !slices.Equal(before, codecNames(st.codecs))
+	for i, c := range st.codecs {
+		if i < len(s.st.codecs) && c != s.st.codecs[i] {
+			changed = true // the same names, another module
+		}
+	}
+	s.st = st
+	return sdkaudio.Codecs{Codecs: codecNames(st.codecs), Changed: changed}, nil
+}
+
+func codecNames(cs []codec.Codec) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Info().Name)
+	}
+	return out
 }
 
 // sendDTMF queues a digit (reference §3.7: only while established).

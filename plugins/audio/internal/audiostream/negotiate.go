@@ -9,12 +9,12 @@ import (
 
 	"github.com/pion/srtp/v2"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/dtmf"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdes"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdpaudio"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // Offer details the reference uses.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/builtin"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdes"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdpaudio"
 	"github.com/sipstreams/sipstreams/sdk"
@@ -24,7 +24,7 @@ func testSettings(t *testing.T, kv ...string) settings {
 	for i := 0; i+1 < len(kv); i += 2 {
 		acc.Settings[kv[i]] = kv[i+1]
 	}
-	st, err := parseSettings(acc, codec.Default())
+	st, err := parseSettings(acc, builtin.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,15 +3,20 @@ package audiostream
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/builtin"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/codecdir"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/tone"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
+	"github.com/sipstreams/sipstreams/sdk/codec/module"
 )
 
 // maxTones bounds a play_tones list.
@@ -27,8 +32,19 @@ func WithBackend(b device.Backend) Option { return func(p *plugin) { p.backend =
 // WithLogger sets the logger of the shared mixers (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *plugin) { p.logger = l } }
 
-// WithCodecs replaces the codec registry (default codec.Default()).
-func WithCodecs(r *codec.Registry) Option { return func(p *plugin) { p.codecs = r } }
+// WithCodecs replaces the built-in codecs (default builtin.Codecs()).
+func WithCodecs(codecs ...codec.Codec) Option { return func(p *plugin) { p.builtins = codecs } }
+
+// WithCodecDirectory sets the default codec directory, for accounts
+// without audio.codec_directory (default: "codecs" beside the plugin's
+// executable).
+func WithCodecDirectory(dir string) Option { return func(p *plugin) { p.codecDir = dir } }
+
+// WithModuleOptions passes options to every codec module load (memory
+// limit, loop budget).
+func WithModuleOptions(opts ...module.Option) Option {
+	return func(p *plugin) { p.moduleOpts = append(p.moduleOpts, opts...) }
+}
 
 // WithICETimeout bounds ICE gathering and connectivity checks (default
 // 15 s).
@@ -38,12 +54,39 @@ func WithICETimeout(d time.Duration) Option { return func(p *plugin) { p.iceTime
 type plugin struct {
 	backend    device.Backend
 	logger     *slog.Logger
-	codecs     *codec.Registry
+	builtins   []codec.Codec
+	codecDir   string
+	moduleOpts []module.Option
 	iceTimeout time.Duration
 	engine     *engine
 
-	mu   sync.Mutex
-	live int // streams created and not ended (audio.max_streams)
+	mu       sync.Mutex
+	live     int                          // streams created and not ended (audio.max_streams)
+	catalogs map[string]*codecdir.Catalog // by codec directory
+}
+
+// catalog returns the catalog of dir ("" for the default directory).
+func (p *plugin) catalog(dir string) *codecdir.Catalog {
+	if dir == "" {
+		dir = p.codecDir
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.catalogs[dir]
+	if c == nil {
+		c = codecdir.New(dir, p.builtins, codecdir.WithLogger(p.logger), codecdir.WithModuleOptions(p.moduleOpts...))
+		p.catalogs[dir] = c
+	}
+	return c
+}
+
+// defaultCodecDir is "codecs" beside the executable.
+func defaultCodecDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "codecs"
+	}
+	return filepath.Join(filepath.Dir(exe), "codecs")
 }
 
 // admit counts a new stream, or refuses it when max are alive.
@@ -67,16 +110,19 @@ func (p *plugin) leave() {
 // Plugin returns the audio plugin: the "audio" stream type and the
 // plugin-scope device methods. version is reported in the manifest.
 func Plugin(version string, opts ...Option) *sdk.Plugin {
-	p := &plugin{logger: slog.Default(), iceTimeout: iceTimeout}
+	p := &plugin{logger: slog.Default(), iceTimeout: iceTimeout, catalogs: map[string]*codecdir.Catalog{}}
 	for _, o := range opts {
 		o(p)
 	}
-	if p.codecs == nil {
-		p.codecs = codec.Default()
+	if p.builtins == nil {
+		p.builtins = builtin.Codecs()
+	}
+	if p.codecDir == "" {
+		p.codecDir = defaultCodecDir()
 	}
 	p.engine = newEngine(p.backend, p.logger.With("component", "audio-engine"))
 	var names []string
-	for _, c := range p.codecs.Codecs() {
+	for _, c := range p.catalog("").Registry(context.Background()).Codecs() {
 		names = append(names, c.Info().Name)
 	}
 	return &sdk.Plugin{
@@ -96,6 +142,7 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 			sdkaudio.MethodSelectDevices: sdk.Method(p.selectDevices),
 			sdkaudio.MethodPlayWAV:       sdk.Method(p.playWAV),
 			sdkaudio.MethodPlayTones:     sdk.Method(p.playTones),
+			sdkaudio.MethodListCodecs:    sdk.Method(p.listCodecs),
 		},
 	}
 }
@@ -104,7 +151,7 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 // RTPStream.new_from_sdp (§3.2): another media is not ours
 // (sdk.ErrUnknownStream); another transport than RTP/AVP or RTP/SAVP, no
 // common codec or an offer the SRTP policy refuses is sdk.ErrInvalidStream.
-func (p *plugin) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
+func (p *plugin) newFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
 	remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
 	if err != nil {
 		return nil, err
@@ -112,7 +159,7 @@ func (p *plugin) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *
 	if remote.Port == 0 {
 		return nil, invalidStream("m-line %d is removed (port 0)", req.StreamIndex)
 	}
-	st, err := parseSettings(req.Account, p.codecs)
+	st, err := p.parseSettings(ctx, req.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +175,8 @@ func (p *plugin) newFromSDP(_ context.Context, req *sdk.NewFromSDPRequest, env *
 }
 
 // create builds a stream for an outgoing offer; it takes no parameters.
-func (p *plugin) create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
-	st, err := parseSettings(req.Account, p.codecs)
+func (p *plugin) create(ctx context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
+	st, err := p.parseSettings(ctx, req.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +184,11 @@ func (p *plugin) create(_ context.Context, req *sdk.CreateRequest, env *sdk.Env)
 		return nil, err
 	}
 	return newStream(env, p, st, 0), nil
+}
+
+// listCodecs lists the built-in codecs and the codec directory's modules.
+func (p *plugin) listCodecs(ctx context.Context, args sdkaudio.ListCodecsArgs, _ *sdk.Env) (sdkaudio.CodecList, error) {
+	return p.catalog(args.Directory).List(ctx), nil
 }
 
 func (p *plugin) listDevices(ctx context.Context, _ struct{}, _ *sdk.Env) (sdkaudio.DeviceList, error) {

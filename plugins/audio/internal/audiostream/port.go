@@ -6,11 +6,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/dtmf"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/jitter"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/pcm"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpsession"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // dtmfEndPackets is how often the final packet of an event is sent (the
@@ -34,6 +34,7 @@ type mediaPort struct {
 
 	mu        sync.Mutex
 	out       sender
+	codec     codec.Codec // the codec enc and dec come from
 	info      codec.Info
 	enc       codec.Encoder
 	dec       codec.Decoder
@@ -58,6 +59,12 @@ type mediaPort struct {
 	dtmfRx    dtmf.Receiver // owned by the RTP receive goroutine
 	onDTMF    func(rune)
 
+	// failed is closed when the codec failed (codec.ErrCodecFailed: a
+	// codec module trapped, ran too long or out of memory); failure says
+	// how. The stream fails with it.
+	failed  chan struct{}
+	failure error
+
 	ticks     atomic.Uint64
 	played    atomic.Uint64
 	concealed atomic.Uint64
@@ -69,41 +76,46 @@ func newMediaPort(name string, rate int, onDTMF func(rune)) (*mediaPort, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &mediaPort{name: name, rate: rate, dtmfTx: tx, evRate: eventsRate, onDTMF: onDTMF}, nil
+	return &mediaPort{name: name, rate: rate, dtmfTx: tx, evRate: eventsRate, onDTMF: onDTMF, failed: make(chan struct{})}, nil
 }
 
 // Name implements mixer.Port.
 func (p *mediaPort) Name() string { return p.name }
 
 // configure installs the negotiated codec and payload types. A new codec
-// gets fresh encoder, decoder, resamplers and jitter buffer; the same codec
-// keeps its state (a re-INVITE that only moved the peer).
+// — another name, or another codec module of the same name — gets fresh
+// encoder, decoder, resamplers and jitter buffer; the same codec keeps its
+// state (a re-INVITE that only moved the peer).
 func (p *mediaPort) configure(out sender, n negotiation) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	info := n.codec.Info()
-	if p.enc == nil || info.Name != p.info.Name || info.ClockRate != p.info.ClockRate {
+	if p.enc == nil || n.codec != p.codec || info.Name != p.info.Name || info.ClockRate != p.info.ClockRate {
 		enc, err := n.codec.NewEncoder()
 		if err != nil {
 			return err
 		}
 		dec, err := n.codec.NewDecoder()
 		if err != nil {
+			_ = codec.Close(enc)
 			return err
 		}
 		toCodec, err := pcm.NewResampler(p.rate, info.SampleRate)
+		var fromCodec *pcm.Resampler
+		if err == nil {
+			fromCodec, err = pcm.NewResampler(info.SampleRate, p.rate)
+		}
+		var jb *jitter.Buffer
+		if err == nil {
+			jb, err = jitter.New(jitter.Config{ClockRate: uint32(info.ClockRate), Frame: info.Packet(), Adaptive: true})
+		}
 		if err != nil {
+			_ = codec.Close(enc)
+			_ = codec.Close(dec)
 			return err
 		}
-		fromCodec, err := pcm.NewResampler(info.SampleRate, p.rate)
-		if err != nil {
-			return err
-		}
-		jb, err := jitter.New(jitter.Config{ClockRate: uint32(info.ClockRate), Frame: info.Packet(), Adaptive: true})
-		if err != nil {
-			return err
-		}
-		p.info, p.enc, p.dec, p.toCodec, p.fromCodec, p.jb = info, enc, dec, toCodec, fromCodec, jb
+		p.closeCodecLocked() // the previous codec's states (a module's)
+		p.codec, p.info, p.enc, p.dec, p.toCodec, p.fromCodec, p.jb = n.codec, info, enc, dec, toCodec, fromCodec, jb
 		p.txFIFO, p.rxFIFO, p.marker = p.txFIFO[:0], p.rxFIFO[:0], true
 	}
 	if n.events && n.evRate != p.evRate && p.evTicks == 0 {
@@ -118,6 +130,37 @@ func (p *mediaPort) configure(out sender, n negotiation) error {
 	p.sendPT, p.recvPT = n.sendPT, n.recvPT
 	p.events, p.sendEvPT, p.recvEvPT = n.events, n.sendEvPT, n.recvEvPT
 	return nil
+}
+
+// closeCodecLocked releases the encoder and decoder (a codec module's
+// states).
+func (p *mediaPort) closeCodecLocked() {
+	_ = codec.Close(p.enc)
+	_ = codec.Close(p.dec)
+	p.enc, p.dec = nil, nil
+}
+
+// close releases the codec once the port left the mixer.
+func (p *mediaPort) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closeCodecLocked()
+}
+
+// codecErrLocked records a failure of the codec itself: the stream fails.
+func (p *mediaPort) codecErrLocked(err error) {
+	if err == nil || !errors.Is(err, codec.ErrCodecFailed) || p.failure != nil {
+		return
+	}
+	p.failure = err
+	close(p.failed)
+}
+
+// codecFailure is why the codec failed.
+func (p *mediaPort) codecFailure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failure
 }
 
 // setSending turns sending media on or off (hold, direction).
@@ -178,6 +221,7 @@ func (p *mediaPort) WriteFrame(frame []int16) {
 	payload, err := p.enc.Encode(p.txFIFO[:n], p.payload[:0])
 	p.txFIFO = append(p.txFIFO[:0], p.txFIFO[n:]...)
 	if err != nil {
+		p.codecErrLocked(err)
 		return
 	}
 	p.payload = payload
@@ -224,6 +268,7 @@ func (p *mediaPort) ReadFrame(frame []int16) {
 		buf, err = p.dec.Conceal(buf)
 		p.concealed.Add(1)
 	}
+	p.codecErrLocked(err)
 	if err != nil || len(buf) == 0 {
 		buf = append(buf[:0], make([]int16, n)...)
 	}

@@ -4,9 +4,10 @@ import (
 	"math"
 	"testing"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/builtin"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpsession"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // capture is a sender that keeps what the port sends.
@@ -52,7 +53,7 @@ func sineFrame(rate int, freq float64, frame int) []int16 {
 // a DTMF event's packets share its start timestamp, and the media clock
 // catches up after it.
 func TestPortLoop(t *testing.T) {
-	for _, c := range []codec.Codec{codec.PCMU(), codec.G722(), codec.Opus()} {
+	for _, c := range []codec.Codec{builtin.PCMU(), builtin.G722(), builtin.Opus()} {
 		t.Run(c.Info().Name, func(t *testing.T) {
 			p, out := testPort(t, c, 96)
 			step := c.Info().TimestampStep()
@@ -101,7 +102,7 @@ func TestPortLoop(t *testing.T) {
 // encode, hand to RTP) and of the receive side (jitter buffer, decode,
 // resample) per codec.
 func BenchmarkPortTick(b *testing.B) {
-	for _, c := range []codec.Codec{codec.PCMU(), codec.G722(), codec.Opus()} {
+	for _, c := range []codec.Codec{builtin.PCMU(), builtin.G722(), builtin.Opus()} {
 		b.Run(c.Info().Name, func(b *testing.B) {
 			p, out := testPort(b, c, 96)
 			frame := sineFrame(p.rate, 440, 0)

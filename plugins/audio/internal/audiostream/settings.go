@@ -1,17 +1,18 @@
 package audiostream
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/pcm"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // defaultTimeout is the reference's rtp.timeout.
@@ -20,6 +21,8 @@ const defaultTimeout = 30 * time.Second
 // settings are an account's audio settings, parsed and defaulted.
 type settings struct {
 	codecs        []codec.Codec // in rtp.audio_codec_list order
+	codecList     []string      // rtp.audio_codec_list
+	codecDir      string        // audio.codec_directory ("" default)
 	portRange     ports.Range
 	srtp          string
 	timeout       time.Duration
@@ -33,17 +36,46 @@ type settings struct {
 	maxStreams    int
 }
 
-// parseSettings reads the account's settings. A malformed value gives an
-// error wrapping sdk.ErrInvalidArgument that names the setting.
+// parseSettings reads the account's settings, the codecs from the codec
+// directory's catalog as it is now. A malformed value gives an error
+// wrapping sdk.ErrInvalidArgument that names the setting.
+func (p *plugin) parseSettings(ctx context.Context, acc *sdk.Account) (settings, error) {
+	st, err := parseSettings(acc, nil)
+	if err != nil {
+		return st, err
+	}
+	return st, p.resolveCodecs(ctx, &st)
+}
+
+// resolveCodecs sets st.codecs from rtp.audio_codec_list and the codec
+// directory's current modules.
+func (p *plugin) resolveCodecs(ctx context.Context, st *settings) error {
+	return st.resolve(p.catalog(st.codecDir).Registry(ctx))
+}
+
+// resolve sets st.codecs from the codec list and reg.
+func (st *settings) resolve(reg *codec.Registry) error {
+	st.codecs = reg.Ordered(st.codecList)
+	if len(st.codecs) == 0 {
+		return sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q names no supported codec", sdkaudio.SettingCodecList, strings.Join(st.codecList, ","))
+	}
+	return nil
+}
+
+// parseSettings reads the account's settings; with reg, the codecs too
+// (else the caller resolves them).
 func parseSettings(acc *sdk.Account, reg *codec.Registry) (settings, error) {
 	var st settings
 	list := strings.Split(acc.Setting(sdkaudio.SettingCodecList, strings.Join(codec.DefaultOrder(), ",")), ",")
 	for i := range list {
 		list[i] = strings.TrimSpace(list[i])
 	}
-	st.codecs = reg.Ordered(list)
-	if len(st.codecs) == 0 {
-		return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q names no supported codec", sdkaudio.SettingCodecList, strings.Join(list, ","))
+	st.codecList = list
+	st.codecDir = acc.Setting(sdkaudio.SettingCodecDirectory, "")
+	if reg != nil {
+		if err := st.resolve(reg); err != nil {
+			return st, err
+		}
 	}
 	st.portRange = ports.DefaultRange
 	if v := acc.Setting(sdkaudio.SettingPortRange, ""); v != "" {

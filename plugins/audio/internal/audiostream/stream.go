@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +19,8 @@ import (
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdpaudio"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
+	"github.com/sipstreams/sipstreams/sdk/codec"
+	"github.com/sipstreams/sipstreams/sdk/codec/module"
 )
 
 // edge is one mixer connection the stream made.
@@ -118,7 +122,7 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 // GetLocalMedia returns our m-line: an offer (codecs in
 // rtp.audio_codec_list order, telephone-event, a=crypto per policy) or the
 // answer to the remote's m-line (one common codec).
-func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest) (*sdk.GetLocalMediaResponse, error) {
+func (s *stream) GetLocalMedia(ctx context.Context, req *sdk.GetLocalMediaRequest) (*sdk.GetLocalMediaResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.life.Check("GetLocalMedia", sdk.StateInitialized, sdk.StateStarting, sdk.StateStarted); err != nil {
@@ -139,6 +143,7 @@ func (s *stream) GetLocalMedia(_ context.Context, req *sdk.GetLocalMediaRequest)
 		if err != nil {
 			return nil, err
 		}
+		s.refreshForReofferLocked(ctx)
 		ans, line, err := buildAnswer(&s.st, s.local, remote, s.answerCrypto, s.hold.Answer(remote.Direction))
 		if err != nil {
 			return nil, err
@@ -263,12 +268,34 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 		return err
 	}
 	s.rtp, s.port, s.mix = sess, port, mix
+	s.life.Go(func(ctx context.Context) { s.watchCodec(ctx, port) })
 	if s.inputFile != "" {
 		if err := s.openInputLocked(s.inputFile, s.inputLoops); err != nil {
 			s.env.Logger.Warn("input file", "file", s.inputFile, "error", err)
 		}
 	}
 	return nil
+}
+
+// watchCodec fails the stream when its codec fails (a codec module that
+// trapped, ran past its call timeout or out of memory): only the streams
+// of that module fail, with MediaStreamDidFail naming the module.
+func (s *stream) watchCodec(ctx context.Context, port *mediaPort) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-port.failed:
+	}
+	err := port.codecFailure()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.port != port {
+		return
+	}
+	if s.life.TransportClosed("codec", err.Error()) {
+		s.env.Logger.Warn("codec failed", "error", err)
+		s.applyLocked()
+	}
 }
 
 // releaseLocked gives back the ports of a stream that failed before its
@@ -311,12 +338,41 @@ func (s *stream) timedOut() {
 
 // ValidateUpdate accepts a re-INVITE whose m-line is removed (port 0) or
 // still acceptable under the account's codecs and SRTP policy.
-func (s *stream) ValidateUpdate(_ context.Context, req *sdk.ValidateUpdateRequest) (*sdk.ValidateUpdateResponse, error) {
+func (s *stream) ValidateUpdate(ctx context.Context, req *sdk.ValidateUpdateRequest) (*sdk.ValidateUpdateResponse, error) {
 	remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
 	if err != nil {
 		return &sdk.ValidateUpdateResponse{OK: false}, nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshForReofferLocked(ctx)
 	return &sdk.ValidateUpdateResponse{OK: checkOffer(&s.st, remote) == nil}, nil
+}
+
+// refreshForReofferLocked takes the codec directory's current modules into
+// the codec list before a running stream answers a re-offer, so that the
+// peer's renegotiation can move the call onto a codec just added here. The
+// first offer/answer keeps the list the stream was made with. The codec in
+// use stays as it is — its module even if that was replaced or removed
+// meanwhile: a re-offer (a hold, a session refresh) does not move a
+// running call onto another module of its codec; RefreshCodecs does.
+func (s *stream) refreshForReofferLocked(ctx context.Context) {
+	if s.life.State() != sdk.StateStarted {
+		return
+	}
+	st := s.st
+	if err := s.plugin.resolveCodecs(ctx, &st); err != nil {
+		return
+	}
+	if cur := s.neg.codec; cur != nil {
+		i := slices.IndexFunc(st.codecs, func(c codec.Codec) bool { return strings.EqualFold(c.Info().Name, cur.Info().Name) })
+		if i >= 0 {
+			st.codecs[i] = cur
+		} else {
+			st.codecs = append(st.codecs, cur)
+		}
+	}
+	s.st = st
 }
 
 // Update applies renegotiated SDP: a new codec replaces the encoder and
@@ -338,7 +394,7 @@ func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 	}
 	old := s.neg
 	oldInfo, newInfo := old.codec.Info(), n.codec.Info()
-	if oldInfo.Name != newInfo.Name || oldInfo.ClockRate != newInfo.ClockRate || old.sendPT != n.sendPT {
+	if old.codec != n.codec || oldInfo.Name != newInfo.Name || oldInfo.ClockRate != newInfo.ClockRate || old.sendPT != n.sendPT {
 		if err := s.port.configure(s.rtp, n); err != nil {
 			return sdk.Errorf(sdk.ErrInternal, "codec %s: %v", newInfo.Name, err)
 		}
@@ -491,7 +547,7 @@ func (s *stream) End(context.Context) error {
 				}
 			}
 		}
-		rtp, input, mix, pair, havePair, t := s.rtp, s.input, s.mix, s.pair, s.havePair, s.ice
+		rtp, input, mix, pair, havePair, t, port := s.rtp, s.input, s.mix, s.pair, s.havePair, s.ice, s.port
 		s.rtp, s.input, s.mix, s.havePair, s.ice = nil, nil, nil, false, nil
 		// Run once the ICE goroutine has stopped. Closing RTP waits for its
 		// goroutines, whose callbacks take no lock of ours.
@@ -505,6 +561,9 @@ func (s *stream) End(context.Context) error {
 			}
 			if input != nil {
 				_ = input.Close()
+			}
+			if port != nil {
+				port.close() // the codec's states: a module keeps running streams' until here
 			}
 			if mix != nil {
 				s.plugin.engine.releaseVoice()
@@ -525,6 +584,9 @@ func (s *stream) Attributes(context.Context) (*sdk.Attributes, error) {
 	if s.port != nil && s.neg.codec != nil {
 		info := s.port.codecInfo()
 		own.Codec, own.SampleRate = info.Name, info.SampleRate
+		if m, ok := s.neg.codec.(*module.Module); ok {
+			own.CodecModule, own.CodecVersion = m.Name(), m.Description().Version
+		}
 	}
 	if s.neg.srtp != nil {
 		own.SRTPActive = true

@@ -1,4 +1,4 @@
-package codec
+package builtin
 
 // Tables of ITU-T G.722 (09/2012) §3 and §4, 64 kbit/s mode. They are
 // constants of the standard; the comments name the block that uses them.

@@ -1,6 +1,7 @@
-package codec
+package builtin
 
 import (
+	codec "github.com/sipstreams/sipstreams/sdk/codec"
 	"testing"
 )
 
@@ -9,7 +10,7 @@ import (
 // samples their payload length implies. Opus may reject a payload but must
 // then report ErrCorruptPayload and leave dst unchanged.
 func FuzzDecode(f *testing.F) {
-	seedEnc := func(c Codec) []byte {
+	seedEnc := func(c codec.Codec) []byte {
 		enc, err := c.NewEncoder()
 		if err != nil {
 			f.Fatal(err)
@@ -28,7 +29,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{0xFF, 0xFF, 0xFF, 0xFF})
 
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		for _, c := range []Codec{PCMU(), PCMA(), G722(), Opus()} {
+		for _, c := range []codec.Codec{PCMU(), PCMA(), G722(), Opus()} {
 			dec, err := c.NewDecoder()
 			if err != nil {
 				t.Fatal(err)

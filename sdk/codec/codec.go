@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,12 @@ func (i Info) RTPMap() string {
 }
 
 // Codec is one audio codec. Implementations are immutable descriptions;
-// encoders and decoders carry the per-stream state.
+// encoders and decoders carry the per-stream state. Built-in codecs and
+// WebAssembly codec modules (package module) both implement it.
+//
+// Encoders and decoders that hold resources outside the Go heap (a codec
+// module's per-stream state) also implement io.Closer: whoever made one
+// calls Close once it is no longer used. [Close] does that for any value.
 type Codec interface {
 	// Info describes the codec.
 	Info() Info
@@ -125,14 +131,11 @@ type FECDecoder interface {
 	DecodeFEC(next []byte, dst []int16) ([]int16, error)
 }
 
-// staticCodec is a Codec made of an Info and two constructors.
-type staticCodec struct {
-	info   Info
-	newEnc func(Info) (Encoder, error)
-	newDec func(Info) (Decoder, error)
+// Close releases v (an Encoder or a Decoder) if it implements io.Closer,
+// and does nothing otherwise.
+func Close(v any) error {
+	if c, ok := v.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
-
-func (c *staticCodec) Info() Info                   { return c.info }
-func (c *staticCodec) NewEncoder() (Encoder, error) { return c.newEnc(c.info) }
-func (c *staticCodec) NewDecoder() (Decoder, error) { return c.newDec(c.info) }
-func (c *staticCodec) String() string               { return c.info.RTPMap() }

@@ -1,6 +1,10 @@
-package codec
+package builtin
 
-import "fmt"
+import (
+	"fmt"
+
+	codec "github.com/sipstreams/sipstreams/sdk/codec"
+)
 
 // G.722 (ITU-T G.722, RFC 3551 §4.5.2) at 64 kbit/s: 16 kHz PCM split by a
 // 24-tap QMF into two 8 kHz sub-bands, the low band coded with 6-bit and
@@ -14,14 +18,14 @@ import "fmt"
 // integers with the standard's 16-bit saturation.
 
 // G722 returns the G.722 codec (static payload type 9).
-func G722() Codec {
+func G722() codec.Codec {
 	return &staticCodec{
-		info: Info{Name: "G722", PayloadType: 9, ClockRate: 8000, SampleRate: 16000, Channels: 1},
-		newEnc: func(Info) (Encoder, error) {
+		info: codec.Info{Name: "G722", PayloadType: 9, ClockRate: 8000, SampleRate: 16000, Channels: 1},
+		newEnc: func(codec.Info) (codec.Encoder, error) {
 			return newG722Encoder(), nil
 		},
-		newDec: func(i Info) (Decoder, error) {
-			return &g722Decoder{state: newG722State(), fader: fader{frame: i.FrameSamples()}}, nil
+		newDec: func(i codec.Info) (codec.Decoder, error) {
+			return &g722Decoder{state: newG722State(), fader: codec.Fader{Frame: i.FrameSamples()}}, nil
 		},
 	}
 }
@@ -205,7 +209,7 @@ func newG722Encoder() *g722Encoder {
 // even.
 func (e *g722Encoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
 	if len(pcm)%2 != 0 {
-		return dst, fmt.Errorf("g722: encode %d samples (must be even): %w", len(pcm), ErrFrameSize)
+		return dst, fmt.Errorf("g722: encode %d samples (must be even): %w", len(pcm), codec.ErrFrameSize)
 	}
 	s := &e.state
 	for j := 0; j < len(pcm); j += 2 {
@@ -264,7 +268,7 @@ func (e *g722Encoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
 
 type g722Decoder struct {
 	state g722State
-	fader fader
+	fader codec.Fader
 }
 
 // Decode expands each byte into two 16 kHz samples.
@@ -300,7 +304,7 @@ func (d *g722Decoder) Decode(payload []byte, dst []int16) ([]int16, error) {
 		}
 		dst = append(dst, int16(sat16(out1>>11)), int16(sat16(out2>>11)))
 	}
-	d.fader.remember(dst[start:])
+	d.fader.Remember(dst[start:])
 	return dst, nil
 }
 
@@ -311,5 +315,5 @@ func (b *g722Band) adaptHighPreview(ihigh int32) int32 {
 }
 
 func (d *g722Decoder) Conceal(dst []int16) ([]int16, error) {
-	return d.fader.conceal(dst), nil
+	return d.fader.Conceal(dst), nil
 }

@@ -1,4 +1,6 @@
-package codec
+package builtin
+
+import codec "github.com/sipstreams/sipstreams/sdk/codec"
 
 // G.711 (ITU-T G.711, RFC 3551 §4.5.14): one byte per sample at 8 kHz.
 // The companding follows the segment arithmetic of the widely used Sun
@@ -6,27 +8,27 @@ package codec
 // results agree bit for bit with other implementations derived from it.
 
 // PCMU returns the G.711 μ-law codec (static payload type 0).
-func PCMU() Codec {
+func PCMU() codec.Codec {
 	return &staticCodec{
-		info: Info{Name: "PCMU", PayloadType: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1},
-		newEnc: func(Info) (Encoder, error) {
+		info: codec.Info{Name: "PCMU", PayloadType: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1},
+		newEnc: func(codec.Info) (codec.Encoder, error) {
 			return g711Encoder(LinearToUlaw), nil
 		},
-		newDec: func(i Info) (Decoder, error) {
-			return &g711Decoder{expand: UlawToLinear, fader: fader{frame: i.FrameSamples()}}, nil
+		newDec: func(i codec.Info) (codec.Decoder, error) {
+			return &g711Decoder{expand: UlawToLinear, fader: codec.Fader{Frame: i.FrameSamples()}}, nil
 		},
 	}
 }
 
 // PCMA returns the G.711 A-law codec (static payload type 8).
-func PCMA() Codec {
+func PCMA() codec.Codec {
 	return &staticCodec{
-		info: Info{Name: "PCMA", PayloadType: 8, ClockRate: 8000, SampleRate: 8000, Channels: 1},
-		newEnc: func(Info) (Encoder, error) {
+		info: codec.Info{Name: "PCMA", PayloadType: 8, ClockRate: 8000, SampleRate: 8000, Channels: 1},
+		newEnc: func(codec.Info) (codec.Encoder, error) {
 			return g711Encoder(LinearToAlaw), nil
 		},
-		newDec: func(i Info) (Decoder, error) {
-			return &g711Decoder{expand: AlawToLinear, fader: fader{frame: i.FrameSamples()}}, nil
+		newDec: func(i codec.Info) (codec.Decoder, error) {
+			return &g711Decoder{expand: AlawToLinear, fader: codec.Fader{Frame: i.FrameSamples()}}, nil
 		},
 	}
 }
@@ -129,7 +131,7 @@ func (e g711Encoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
 // concealment.
 type g711Decoder struct {
 	expand func(byte) int16
-	fader  fader
+	fader  codec.Fader
 }
 
 func (d *g711Decoder) Decode(payload []byte, dst []int16) ([]int16, error) {
@@ -137,10 +139,10 @@ func (d *g711Decoder) Decode(payload []byte, dst []int16) ([]int16, error) {
 	for _, b := range payload {
 		dst = append(dst, d.expand(b))
 	}
-	d.fader.remember(dst[start:])
+	d.fader.Remember(dst[start:])
 	return dst, nil
 }
 
 func (d *g711Decoder) Conceal(dst []int16) ([]int16, error) {
-	return d.fader.conceal(dst), nil
+	return d.fader.Conceal(dst), nil
 }

@@ -1,9 +1,10 @@
-package codec
+package builtin
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	codec "github.com/sipstreams/sipstreams/sdk/codec"
 	"math"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func snrAligned(want, got []int16, skip, maxLag int) (best float64, bestLag int)
 }
 
 // roundTrip encodes pcm frame by frame with c and decodes each payload.
-func roundTrip(t testing.TB, c Codec, pcm []int16) []int16 {
+func roundTrip(t testing.TB, c codec.Codec, pcm []int16) []int16 {
 	t.Helper()
 	enc, err := c.NewEncoder()
 	if err != nil {
@@ -367,7 +368,7 @@ func TestConceal(t *testing.T) {
 				}
 			}
 			var levels []float64
-			for i := 0; i < fadeFrames+1; i++ {
+			for i := 0; i < codec.FadeFrames+1; i++ {
 				out, err := dec.Conceal(nil)
 				if err != nil {
 					t.Fatal(err)
@@ -385,8 +386,8 @@ func TestConceal(t *testing.T) {
 					t.Errorf("concealment level rose from %.0f to %.0f at frame %d", levels[i-1], levels[i], i)
 				}
 			}
-			if info.Name != "opus" && levels[fadeFrames] != 0 {
-				t.Errorf("after %d concealed frames RMS = %.0f, want silence", fadeFrames, levels[fadeFrames])
+			if info.Name != "opus" && levels[codec.FadeFrames] != 0 {
+				t.Errorf("after %d concealed frames RMS = %.0f, want silence", codec.FadeFrames, levels[codec.FadeFrames])
 			}
 		})
 	}
@@ -396,9 +397,9 @@ func TestOpusFEC(t *testing.T) {
 	c := Opus()
 	enc, _ := c.NewEncoder()
 	d, _ := c.NewDecoder()
-	dec, ok := d.(FECDecoder)
+	dec, ok := d.(codec.FECDecoder)
 	if !ok {
-		t.Fatal("opus decoder does not implement FECDecoder")
+		t.Fatal("opus decoder does not implement codec.FECDecoder")
 	}
 	in := sine(1000, 48000, 48000, 8000)
 	var packets [][]byte
@@ -433,7 +434,7 @@ func TestOpusFEC(t *testing.T) {
 func TestFrameErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		c    Codec
+		c    codec.Codec
 		pcm  []int16
 	}{
 		{"G722 odd", G722(), make([]int16, 321)},
@@ -443,23 +444,23 @@ func TestFrameErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			enc, _ := tt.c.NewEncoder()
-			if _, err := enc.Encode(tt.pcm, nil); !errors.Is(err, ErrFrameSize) {
-				t.Fatalf("Encode error = %v, want ErrFrameSize", err)
+			if _, err := enc.Encode(tt.pcm, nil); !errors.Is(err, codec.ErrFrameSize) {
+				t.Fatalf("Encode error = %v, want codec.ErrFrameSize", err)
 			}
 		})
 	}
 	dec, _ := Opus().NewDecoder()
 	// TOC code 3 with a frame count of 0 is invalid (RFC 6716 §3.2.5).
 	for _, p := range [][]byte{nil, {0x03, 0x00}} {
-		if _, err := dec.Decode(p, nil); !errors.Is(err, ErrCorruptPayload) {
-			t.Errorf("Decode(%x) error = %v, want ErrCorruptPayload", p, err)
+		if _, err := dec.Decode(p, nil); !errors.Is(err, codec.ErrCorruptPayload) {
+			t.Errorf("Decode(%x) error = %v, want codec.ErrCorruptPayload", p, err)
 		}
 	}
 }
 
 func TestInfo(t *testing.T) {
 	tests := []struct {
-		c                  Codec
+		c                  codec.Codec
 		rtpmap             string
 		pt, frame          int
 		step               uint32
@@ -470,7 +471,7 @@ func TestInfo(t *testing.T) {
 		{PCMU(), "PCMU/8000", 0, 160, 160, "", 20 * time.Millisecond, 8000, 8000},
 		{PCMA(), "PCMA/8000", 8, 160, 160, "", 20 * time.Millisecond, 8000, 8000},
 		{G722(), "G722/8000", 9, 320, 160, "", 20 * time.Millisecond, 8000, 16000},
-		{Opus(), "opus/48000/2", DynamicPayloadType, 960, 960, "useinbandfec=1", 20 * time.Millisecond, 48000, 48000},
+		{Opus(), "opus/48000/2", codec.DynamicPayloadType, 960, 960, "useinbandfec=1", 20 * time.Millisecond, 48000, 48000},
 	}
 	for _, tt := range tests {
 		i := tt.c.Info()
@@ -503,39 +504,7 @@ func TestInfo(t *testing.T) {
 	}
 }
 
-func TestInfoValidate(t *testing.T) {
-	good := Info{Name: "L16", PayloadType: 11, ClockRate: 44100, SampleRate: 44100, Channels: 1}
-	tests := []struct {
-		name   string
-		modify func(*Info)
-		ok     bool
-	}{
-		{"good", func(*Info) {}, true},
-		{"dynamic", func(i *Info) { i.PayloadType = DynamicPayloadType }, true},
-		{"no name", func(i *Info) { i.Name = "" }, false},
-		{"slash in name", func(i *Info) { i.Name = "L16/8000" }, false},
-		{"dynamic range as static", func(i *Info) { i.PayloadType = 96 }, false},
-		{"zero clock", func(i *Info) { i.ClockRate = 0 }, false},
-		{"zero sample rate", func(i *Info) { i.SampleRate = 0 }, false},
-		{"negative channels", func(i *Info) { i.Channels = -1 }, false},
-		{"negative ptime", func(i *Info) { i.PTime = -time.Millisecond }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			i := good
-			tt.modify(&i)
-			err := i.Validate()
-			if tt.ok != (err == nil) {
-				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
-			}
-			if err != nil && !errors.Is(err, ErrInvalidCodec) {
-				t.Fatalf("Validate() = %v, want ErrInvalidCodec", err)
-			}
-		})
-	}
-}
-
-func benchmarkCodec(b *testing.B, c Codec) {
+func benchmarkCodec(b *testing.B, c codec.Codec) {
 	info := c.Info()
 	pcm := sine(1000, info.SampleRate, info.FrameSamples(), 8000)
 	b.Run("encode", func(b *testing.B) {

@@ -1,7 +1,8 @@
-package codec
+package builtin
 
 import (
 	"fmt"
+	codec "github.com/sipstreams/sipstreams/sdk/codec"
 
 	"gopkg.in/hraban/opus.v2"
 )
@@ -25,11 +26,11 @@ const (
 
 // Opus returns the Opus codec (dynamic payload type, opus/48000/2, mono PCM
 // at 48 kHz).
-func Opus() Codec {
+func Opus() codec.Codec {
 	return &staticCodec{
-		info: Info{
+		info: codec.Info{
 			Name:        "opus",
-			PayloadType: DynamicPayloadType,
+			PayloadType: codec.DynamicPayloadType,
 			ClockRate:   opusRate,
 			SampleRate:  opusRate,
 			Channels:    2,
@@ -45,7 +46,7 @@ type opusEncoder struct {
 	buf [opusMaxPacket]byte
 }
 
-func newOpusEncoder(Info) (Encoder, error) {
+func newOpusEncoder(codec.Info) (codec.Encoder, error) {
 	enc, err := opus.NewEncoder(opusRate, 1, opus.AppVoIP)
 	if err != nil {
 		return nil, fmt.Errorf("opus: new encoder: %w", err)
@@ -71,7 +72,7 @@ func opusFrameOK(n int) bool {
 
 func (e *opusEncoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
 	if !opusFrameOK(len(pcm)) {
-		return dst, fmt.Errorf("opus: encode %d samples: %w", len(pcm), ErrFrameSize)
+		return dst, fmt.Errorf("opus: encode %d samples: %w", len(pcm), codec.ErrFrameSize)
 	}
 	n, err := e.enc.Encode(pcm, e.buf[:])
 	if err != nil {
@@ -88,7 +89,7 @@ type opusDecoder struct {
 	last int
 }
 
-func newOpusDecoder(i Info) (Decoder, error) {
+func newOpusDecoder(i codec.Info) (codec.Decoder, error) {
 	dec, err := opus.NewDecoder(opusRate, 1)
 	if err != nil {
 		return nil, fmt.Errorf("opus: new decoder: %w", err)
@@ -98,11 +99,11 @@ func newOpusDecoder(i Info) (Decoder, error) {
 
 func (d *opusDecoder) Decode(payload []byte, dst []int16) ([]int16, error) {
 	if len(payload) == 0 {
-		return dst, fmt.Errorf("opus: empty payload: %w", ErrCorruptPayload)
+		return dst, fmt.Errorf("opus: empty payload: %w", codec.ErrCorruptPayload)
 	}
 	n, err := d.dec.Decode(payload, d.pcm[:])
 	if err != nil {
-		return dst, fmt.Errorf("opus: decode %d bytes: %v: %w", len(payload), err, ErrCorruptPayload)
+		return dst, fmt.Errorf("opus: decode %d bytes: %v: %w", len(payload), err, codec.ErrCorruptPayload)
 	}
 	d.last = n
 	return append(dst, d.pcm[:n]...), nil
@@ -126,9 +127,9 @@ func (d *opusDecoder) DecodeFEC(next []byte, dst []int16) ([]int16, error) {
 	}
 	buf := d.pcm[:d.last:d.last]
 	if err := d.dec.DecodeFEC(next, buf); err != nil {
-		return dst, fmt.Errorf("opus: decode FEC from %d bytes: %v: %w", len(next), err, ErrCorruptPayload)
+		return dst, fmt.Errorf("opus: decode FEC from %d bytes: %v: %w", len(next), err, codec.ErrCorruptPayload)
 	}
 	return append(dst, buf...), nil
 }
 
-var _ FECDecoder = (*opusDecoder)(nil)
+var _ codec.FECDecoder = (*opusDecoder)(nil)

@@ -3,7 +3,7 @@ package codec_test
 import (
 	"fmt"
 
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/codec"
+	"github.com/sipstreams/sipstreams/sdk/codec"
 )
 
 // l16 is a complete third-party codec: 16-bit linear PCM in network byte
@@ -39,9 +39,24 @@ func (d *l16Dec) Conceal(dst []int16) ([]int16, error) {
 	return append(dst, make([]int16, max(d.frame, 160))...), nil
 }
 
+// described stands for the built-in codecs: only its description matters
+// here.
+type described codec.Info
+
+func (d described) Info() codec.Info                 { return codec.Info(d) }
+func (described) NewEncoder() (codec.Encoder, error) { return l16Enc{}, nil }
+func (described) NewDecoder() (codec.Decoder, error) { return &l16Dec{}, nil }
+
 // A new codec needs only Register; the setting then decides its place.
 func Example() {
-	reg := codec.Default()
+	reg, err := codec.NewRegistry(
+		described{Name: "G722", PayloadType: 9, ClockRate: 8000, SampleRate: 16000, Channels: 1},
+		described{Name: "PCMU", PayloadType: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1},
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	if err := reg.Register(l16{}); err != nil {
 		fmt.Println(err)
 		return

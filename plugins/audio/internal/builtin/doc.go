@@ -31,4 +31,4 @@
 // implements [Codec] and a call to [Registry.Register].
 //
 // RFC 4733 telephone-event is not a codec here: see package dtmf.
-package codec
+package builtin

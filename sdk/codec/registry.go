@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultOrder returns the reference's default rtp.audio_codec_list:
-// opus, G722, PCMU, PCMA.
+// opus, G722, PCMU, PCMA (the audio plugin's built-in codecs).
 func DefaultOrder() []string {
 	return []string{"opus", "G722", "PCMU", "PCMA"}
 }
@@ -29,17 +29,6 @@ func NewRegistry(codecs ...Codec) (*Registry, error) {
 		}
 	}
 	return r, nil
-}
-
-// Default returns a fresh registry with the built-in codecs in the
-// reference's default order: Opus, G.722, PCMU, PCMA.
-func Default() *Registry {
-	r, err := NewRegistry(Opus(), G722(), PCMU(), PCMA())
-	if err != nil {
-		// The built-ins have distinct valid names; this cannot happen.
-		panic(err)
-	}
-	return r
 }
 
 // Register adds c. It fails with ErrInvalidCodec for an invalid Info and

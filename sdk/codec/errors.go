@@ -15,4 +15,8 @@ var (
 	// ErrDuplicateCodec means a registry already holds a codec of that
 	// name.
 	ErrDuplicateCodec = errors.New("codec: codec already registered")
+	// ErrCodecFailed means the codec itself failed (a codec module that
+	// trapped, ran too long or out of memory): the encoder or decoder can
+	// take no more calls, and the stream using it cannot go on.
+	ErrCodecFailed = errors.New("codec: codec failed")
 )
