@@ -33,8 +33,8 @@ type jsonLine struct {
 	// URL is the debug line's (listen --debug-addr).
 	URL string `json:"url"`
 	// Sessions is the /sessions line's.
-	Sessions []map[string]any `json:"sessions"`
-	Attributes map[string]any `json:"attributes"`
+	Sessions   []map[string]any `json:"sessions"`
+	Attributes map[string]any   `json:"attributes"`
 	// Codecs and Changed are the /refresh-codecs line's.
 	Codecs  []string `json:"codecs"`
 	Changed bool     `json:"changed"`
