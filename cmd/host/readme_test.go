@@ -442,7 +442,7 @@ next:
 // UDP port than 5070: bob answers, alice's call starts and ends, the
 // snippet exits 0.
 func TestREADMELoopbackCall(t *testing.T) {
-	f := fenceWith(t, "README.md", "listen --auto-answer", "bin/sipstreams call")
+	f := fenceWith(t, "README.md", "listen --auto-answer", "bin/sipstreams call", "--hangup-after")
 	bin, _ := flowBinary(t)
 	dir := t.TempDir()
 	// bin/sipstreams finds its plugins beside the binary it links to.

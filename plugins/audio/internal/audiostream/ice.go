@@ -38,6 +38,12 @@ func (s *stream) newICE(ip netip.Addr, controlling bool) (*icetransport.Transpor
 	var mu sync.Mutex
 	prev := map[int]string{}
 	cfg.OnStateChange = func(component int, state ice.ConnectionState) {
+		if state == ice.ConnectionStateClosed {
+			// Our own Close: at the stream's end it would come after
+			// MediaStreamDidEnd, when a stream posts nothing more (the
+			// conformance suite's quiet-after-end).
+			return
+		}
 		mu.Lock()
 		old := prev[component]
 		prev[component] = state.String()
