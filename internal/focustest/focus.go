@@ -296,6 +296,10 @@ func (f *Focus) Close() error {
 	_ = f.ua.Close()
 	_ = f.pc.Close() // sipgo leaves the socket it was given open
 	f.wg.Wait()
+	// A request sent by a goroutine of ours while the UA closed made sipgo
+	// open a UDP connection of its own (and its reader goroutine) after
+	// the transport layer was cleared: clear it again now nothing sends.
+	_ = f.ua.TransportLayer().Close()
 	return nil
 }
 
