@@ -74,6 +74,11 @@ type Handler struct {
 	// the goroutine that connected; the Base's methods may be called. It
 	// must return promptly: End waits for it.
 	Started func(s *msrp.Session)
+	// Closed runs in End once the connection is closed — no other hook
+	// runs any more — and before MediaStreamDidEnd, without the Base's
+	// lock: where a type finishes what it received (the file transfer
+	// keeps a partial file) and posts its own last notifications.
+	Closed func()
 }
 
 func (h Handler) msrp() msrp.Handler {
@@ -648,6 +653,9 @@ func (b *Base) End(context.Context) error {
 			}
 			if relay != nil {
 				_ = relay.Close()
+			}
+			if b.cfg.Handler.Closed != nil {
+				b.cfg.Handler.Closed()
 			}
 		}
 	})

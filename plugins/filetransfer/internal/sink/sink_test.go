@@ -45,7 +45,9 @@ func (m *memFile) Seek(off int64, whence int) (int64, error) {
 	return off, nil
 }
 
-func rng(start, end, total int64) msrp.ByteRange { return msrp.ByteRange{Start: start, End: end, Total: total} }
+func rng(start, end, total int64) msrp.ByteRange {
+	return msrp.ByteRange{Start: start, End: end, Total: total}
+}
 
 func TestInOrder(t *testing.T) {
 	file := []byte(strings.Repeat("0123456789", 30))
