@@ -119,14 +119,12 @@ func (s *stream) prepareReceiver(remote *filetransfer.Selector) error {
 // cannot be written.
 func (s *stream) handleChunk(_ context.Context, c *msrp.Chunk) int {
 	if s.dir == sdk.SendOnly {
-		c.ResponseComment = "Unwanted Message"
-		return msrp.StatusStopSending
+		return refuseChunk(c, msrp.StatusStopSending, "Unwanted Message")
 	}
 	if ct, _, _ := strings.Cut(c.ContentType, ";"); strings.EqualFold(strings.TrimSpace(ct), "message/cpim") {
-		c.ResponseComment = "Invalid Content-Type"
 		s.env.Post(filetransfer.HandlerError, filetransfer.ErrorData{Error: filetransfer.ReasonCPIM})
 		s.Base.Fail("reading", filetransfer.ReasonCPIM)
-		return msrp.StatusUnsupportedMedia
+		return refuseChunk(c, msrp.StatusUnsupportedMedia, "Invalid Content-Type")
 	}
 	s.mu.Lock()
 	r := s.rcv
@@ -175,6 +173,17 @@ func (s *stream) handleChunk(_ context.Context, c *msrp.Chunk) int {
 		s.env.Post(filetransfer.HandlerProgress, filetransfer.ProgressData{TransferredBytes: offset, TotalBytes: size})
 	}
 	return msrp.StatusOK
+}
+
+// refuseChunk refuses a chunk the stream does not take with code and
+// comment, in its transaction response and, as the reference does, in a
+// REPORT (unless the sender asked for none).
+func refuseChunk(c *msrp.Chunk, code int, comment string) int {
+	c.ResponseComment = comment
+	if c.MessageID != "" && c.Request.FailureReport() != msrp.ReportNo {
+		_ = c.SendReport(code, comment)
+	}
+	return code
 }
 
 // receiveFailed ends a transfer the peer broke: what was received is kept
