@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/sipstreams/sipstreams/framework/account"
+	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/sdk/chat"
+	"github.com/sipstreams/sipstreams/sdk/filetransfer"
 )
 
-const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
+const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + fileHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
 
 // cmdCall calls a URI with streams of the given types and prints the
 // session's notifications. It hangs up after --hangup-after, on /end or on
@@ -28,6 +30,8 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.SetOutput(stderr)
 	c.register(fs)
 	c.media.register(fs)
+	c.files.registerCall(fs)
+	fs.BoolVar(&c.untilTransferred, "until-transferred", false, "end the session once every --file and --pull transfer ended (exit 1 if one failed)")
 	fs.Var(&streams, "stream", "stream `type` to offer (repeatable)")
 	withAudio := fs.Bool("audio", false, "offer an audio stream (same as --stream audio)")
 	withChat := fs.Bool("chat", false, "offer a chat stream (same as --stream chat)")
@@ -38,7 +42,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: sipstreams call URI --stream TYPE [--stream TYPE...] | --audio | --chat [flags]")
+		fmt.Fprintln(stderr, "usage: sipstreams call URI --stream TYPE [--stream TYPE...] | --audio | --chat | --file FILE | --pull NAME [flags]")
 		return 2
 	}
 	if *withAudio {
@@ -47,11 +51,15 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *withChat {
 		streams = append(streams, "chat")
 	}
-	if len(streams) == 0 {
-		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE (or --audio, --chat)")
+	if len(streams) == 0 && !c.files.any() {
+		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE (or --audio, --chat, --file, --pull)")
 		return 2
 	}
 	c.streams = streams
+	if err := c.files.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
 	if err := c.media.check(); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
@@ -74,9 +82,13 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 	}
 	app := c.newApplication(stderr)
 	pr := newPrinter(stdout, c.app.asJSON)
+	tr := newTransfers(pr, stdout, c.app.asJSON)
 	unsub := app.Center().Subscribe(pr, "", nil)
+	unsubTr := app.Center().Subscribe(tr, "", nil)
 	defer func() {
 		_ = stopApplication(app, stderr)
+		unsubTr()
+		tr.Close()
 		unsub()
 	}()
 	if err := app.Start(ctx, st); err != nil {
@@ -124,6 +136,19 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 			return 1
 		}
 	}
+	own := map[session.Stream]bool{} // the call's file transfers not ended yet
+	for _, p := range c.files.params() {
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		st, err := call.AddStream(cctx, filetransfer.Type, application.WithParams(p))
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+			return 1
+		}
+		own[st] = true
+	}
+	failedTransfers := 0
+	proposed := map[session.Stream]bool{} // file streams we added with /send-file
 	sent, undelivered := len(pending), 0
 	pr.say("calling %s over %s; %s", c.target.String(), call.Routes()[0], callHelp)
 	if err := call.Connect(ctx); err != nil {
@@ -184,9 +209,30 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				printCommandError(stderr, cmd, s.Hold())
 			case "/unhold":
 				printCommandError(stderr, cmd, s.Unhold())
+			case "/send-file":
+				if st := sendFileCommand(ctx, app, s, rest, stderr); st != nil {
+					proposed[st] = true
+				}
 			default:
-				if !proposalCommand(ctx, app, s, cmd, rest, stderr) && !mediaCommand(ctx, s, line, pr, stderr) {
+				if !proposalCommand(ctx, app, s, cmd, rest, &c.files, stderr) && !mediaCommand(ctx, s, line, pr, stderr) {
 					fmt.Fprintln(stderr, callHelp)
+				}
+			}
+		case r := <-tr.results:
+			switch {
+			case proposed[r.Stream]:
+				// A file sent in a running session leaves it once done.
+				delete(proposed, r.Stream)
+				if !ending {
+					printCommandError(stderr, "/send-file", s.RemoveStreams([]session.Stream{r.Stream}))
+				}
+			case own[r.Stream]:
+				delete(own, r.Stream)
+				if r.Error {
+					failedTransfers++
+				}
+				if len(own) == 0 && c.untilTransferred && started {
+					hangUp()
 				}
 			}
 		case n := <-events:
@@ -212,6 +258,8 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 					hangUp()
 				case c.untilDelivered && len(pending) == 0:
 					hangUp() // every report came before this
+				case c.untilTransferred && len(own) == 0:
+					hangUp() // every transfer ended before this
 				}
 				if c.hangupAfter > 0 {
 					t := time.NewTimer(c.hangupAfter)
@@ -223,7 +271,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", c.target.String(), failureText(d))
 				return 1
 			case session.SIPSessionDidEnd:
-				if !started || undelivered > 0 || mediaFailed {
+				if !started || undelivered > 0 || mediaFailed || failedTransfers > 0 || (c.untilTransferred && len(own) > 0) {
 					return 1
 				}
 				return 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +15,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/session"
 )
 
-const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + fileHelp + `, ` + mediaHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
 
 // cmdListen starts the application and answers incoming sessions: with
 // --auto-answer it accepts every proposed stream; otherwise it rings and
@@ -23,6 +24,7 @@ const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + propo
 func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var af appFlags
 	var mf mediaFlags
+	var ff fileFlags
 	var autoAnswer *bool
 	var offer stringList
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
@@ -30,9 +32,14 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
 		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
+		ff.registerListen(fs)
 	})
 	if !ok {
 		return 2
+	}
+	if err := ff.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
 	}
 	if err := mf.check(); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -46,13 +53,18 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	app := newApplication(cf, &af, stderr, nil)
 	pr := newPrinter(stdout, af.asJSON)
 	pr.hold()
+	tr := newTransfers(pr, stdout, af.asJSON)
 	unsub := app.Center().Subscribe(pr, "", nil)
+	unsubTr := app.Center().Subscribe(tr, "", nil)
 	defer func() {
 		_ = stopApplication(app, stderr)
+		unsubTr()
+		tr.Close()
 		unsub()
 	}()
 
-	l := &listener{pr: pr, auto: *autoAnswer, offer: offer, stderr: stderr, app: app, media: &mf, ctx: ctx, mediaFailed: make(chan struct{}, 1)}
+	l := &listener{pr: pr, auto: *autoAnswer, offer: offer, stderr: stderr, app: app, media: &mf, files: &ff, ctx: ctx,
+		mediaFailed: make(chan struct{}, 1), proposed: map[session.Stream]*session.Session{}}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
@@ -84,9 +96,11 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			// A --play or --record that could not be applied (printed,
 			// its session ended) fails the command.
 			return 1
+		case r := <-tr.results:
+			l.transferEnded(r)
 		case line, ok := <-lines:
 			if !ok {
-				if *autoAnswer {
+				if *autoAnswer || ff.acceptDir != "" || ff.serveDir != "" {
 					lines = nil // keep running until a signal
 					continue
 				}
@@ -108,12 +122,58 @@ type listener struct {
 	stderr io.Writer
 	app    *application.Application
 	media  *mediaFlags
+	files  *fileFlags
 	ctx    context.Context // the command's: bounds what the listener starts
 	// mediaFailed gets a value when a media option failed on a session.
 	mediaFailed chan struct{}
 
-	mu  sync.Mutex
-	cur *session.Session // the session the commands apply to
+	mu       sync.Mutex
+	cur      *session.Session                    // the session the commands apply to
+	proposed map[session.Stream]*session.Session // file streams we added with /send-file
+}
+
+// answer accepts the incoming session s: with the proposed streams, the
+// file transfers among them readied (a pull that cannot be served left
+// out, and the session refused 488 when nothing is left), or, for an
+// INVITE without SDP, with streams of ours.
+func (l *listener) answer(s *session.Session) error {
+	proposed := s.ProposedStreams()
+	if len(proposed) == 0 {
+		return l.app.Answer(l.ctx, s, l.offer...)
+	}
+	accepted := l.files.prepare(l.ctx, proposed, l.files.acceptDir, l.stderr)
+	if len(accepted) == 0 {
+		_ = s.Reject(488, "")
+		return errors.New("no stream of the offer can be accepted")
+	}
+	return s.Accept(accepted)
+}
+
+// acceptProposal accepts the remote's proposal on s, its file transfers
+// readied.
+func (l *listener) acceptProposal(s *session.Session, proposed []session.Stream) {
+	accepted := l.files.prepare(l.ctx, proposed, l.files.acceptDir, l.stderr)
+	var err error
+	if len(accepted) == 0 {
+		err = s.RejectProposal(488, "")
+	} else {
+		err = s.AcceptProposal(accepted)
+	}
+	if err != nil {
+		fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
+	}
+}
+
+// transferEnded removes a file stream we added to a running session once
+// its transfer ended.
+func (l *listener) transferEnded(r transferResult) {
+	l.mu.Lock()
+	s := l.proposed[r.Stream]
+	delete(l.proposed, r.Stream)
+	l.mu.Unlock()
+	if s != nil && s.State() == session.StateConnected {
+		printCommandError(l.stderr, "/send-file", s.RemoveStreams([]session.Stream{r.Stream}))
+	}
 }
 
 func (l *listener) handle(n notify.Notification) {
@@ -124,13 +184,17 @@ func (l *listener) handle(n notify.Notification) {
 	switch n.Name {
 	case session.SIPSessionNewIncoming:
 		d := n.Data.(session.NewIncomingData)
-		if l.auto {
+		if l.auto || l.files.handles(l.ctx, d.Streams) {
 			// The proposed streams, or for an INVITE without SDP
-			// streams of ours making the offer.
-			if err := l.app.Answer(l.ctx, s, l.offer...); err != nil {
-				fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
-			}
+			// streams of ours making the offer. Not on the
+			// notification goroutine: the file transfers are readied
+			// by calls to their plugin.
 			l.setCurrent(s)
+			go func() {
+				if err := l.answer(s); err != nil {
+					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+				}
+			}()
 			return
 		}
 		l.mu.Lock()
@@ -149,17 +213,25 @@ func (l *listener) handle(n notify.Notification) {
 			return
 		}
 		l.pr.say("incoming session from %s with %s: /accept or /reject [code]", s.RemoteIdentity(), strings.Join(streamTypes(d.Streams), ", "))
+		if files := offered(l.ctx, d.Streams); files != "" {
+			l.pr.say("%s", files)
+		}
 	case session.SIPSessionNewProposal:
 		// --auto-answer accepts the remote's proposals as it accepts
 		// sessions: with every proposed stream.
 		d := n.Data.(session.NewProposalData)
-		if l.auto && d.Originator == session.Remote {
-			go func() {
-				if err := s.AcceptProposal(d.ProposedStreams); err != nil {
-					fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
-				}
-			}()
+		if d.Originator != session.Remote {
+			return
 		}
+		if l.auto || l.files.handles(l.ctx, d.ProposedStreams) {
+			go l.acceptProposal(s, d.ProposedStreams)
+			return
+		}
+		go func() {
+			if files := offered(l.ctx, d.ProposedStreams); files != "" {
+				l.pr.say("%s\n/accept-proposal or /reject-proposal [code]", files)
+			}
+		}()
 	case session.SIPSessionDidStart:
 		// Not on the notification goroutine: the media calls wait for
 		// the plugins.
@@ -206,7 +278,14 @@ func (l *listener) command(line string) (quit bool) {
 	var err error
 	switch fields[0] {
 	case "/accept":
-		err = l.app.Answer(l.ctx, s, l.offer...)
+		err = l.answer(s)
+	case "/send-file":
+		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if st := sendFileCommand(l.ctx, l.app, s, rest, l.stderr); st != nil {
+			l.mu.Lock()
+			l.proposed[st] = s
+			l.mu.Unlock()
+		}
 	case "/reject":
 		code := 486
 		if len(fields) > 1 {
@@ -226,7 +305,7 @@ func (l *listener) command(line string) (quit bool) {
 		invoke(context.Background(), s, rest, l.pr, l.stderr)
 	default:
 		_, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
+		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.files, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
 			fmt.Fprintln(l.stderr, listenHelp)
 		}
 	}

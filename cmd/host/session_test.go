@@ -30,6 +30,15 @@ type jsonLine struct {
 	Data      map[string]any `json:"data"`
 	// Statistics is the /stats line's.
 	Statistics map[string]any `json:"statistics"`
+	// The file transfer lines' (file_progress, file_received, …).
+	File             string `json:"file"`
+	Path             string `json:"path"`
+	Hash             string `json:"hash"`
+	Verified         bool   `json:"verified"`
+	Error            bool   `json:"error"`
+	Reason           string `json:"reason"`
+	TransferredBytes int64  `json:"transferred_bytes"`
+	ResumedFrom      int64  `json:"resumed_from"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next
