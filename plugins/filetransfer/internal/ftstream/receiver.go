@@ -160,6 +160,7 @@ func (s *stream) handleChunk(_ context.Context, c *msrp.Chunk) int {
 		r.mu.Unlock()
 		return msrp.StatusBadRequest // the connection broke mid-chunk
 	}
+	r.part.Written(offset)
 	if now := s.now(); now.Sub(r.checkpoint) >= checkpointEvery {
 		r.checkpoint = now
 		_ = r.part.Keep(offset, r.sink.Hash())

@@ -89,6 +89,8 @@ type Partial struct {
 	name   string
 	unlock func()
 	done   bool
+	// flushed is where the last background writeback (Written) ended.
+	flushed int64
 }
 
 // Claim returns the partial file for a transfer of a file of size bytes
@@ -198,6 +200,21 @@ func (s *Store) sweep() {
 				_ = os.Remove(p)
 			}
 		}
+	}
+}
+
+// WritebackEvery is how many bytes a Partial lets pile up in the page
+// cache before Written starts writing them to disk.
+const WritebackEvery = 8 << 20
+
+// Written tells the Partial that the file now holds offset bytes: every
+// WritebackEvery bytes it starts writing the new ones to disk in the
+// background, so that the disk works while the transfer goes on and the
+// fsync at the end (Keep, Commit) waits for little.
+func (p *Partial) Written(offset int64) {
+	if offset-p.flushed >= WritebackEvery {
+		startWriteback(p.File, p.flushed, offset)
+		p.flushed = offset
 	}
 }
 
