@@ -359,6 +359,11 @@ func (s *stream) closed() {
 	if s.didEnd || !s.initDone {
 		return
 	}
+	if s.rcv != nil {
+		s.result.TransferredBytes, s.result.ResumedFrom = s.rcv.progress()
+	} else if s.dir == sdk.SendOnly {
+		s.result.TransferredBytes = s.acked
+	}
 	reason := filetransfer.ReasonInterruptedTransfer
 	switch {
 	case !s.started && s.endReason != "":
