@@ -49,7 +49,8 @@ type transferItem struct {
 	name     string
 	send     bool
 	bar      *mpb.Bar
-	hashBar  bool // bar shows the hashing
+	hashBar  bool  // bar shows the hashing
+	total    int64 // of the bar
 	last     time.Time
 	lastJSON time.Time
 	start    time.Time
@@ -68,7 +69,7 @@ func newTransfers(pr *printer, out io.Writer, asJSON bool) *transfers {
 		items:   map[any]*transferItem{},
 	}
 	if f, ok := out.(*os.File); ok && !asJSON && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
-		t.bars = mpb.New(mpb.WithOutput(out), mpb.WithWidth(40), mpb.WithRefreshRate(150*time.Millisecond))
+		t.bars = mpb.New(mpb.WithOutput(out), mpb.WithRefreshRate(150*time.Millisecond))
 		pr.setOutput(t.bars) // lines go above the bars
 	}
 	go t.loop()
@@ -77,7 +78,7 @@ func newTransfers(pr *printer, out io.Writer, asJSON bool) *transfers {
 
 // withBars makes t draw its bars on w whatever w is (tests).
 func (t *transfers) withBars(w io.Writer) {
-	t.bars = mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.ForceTTY(), mpb.WithRefreshRate(20*time.Millisecond))
+	t.bars = mpb.New(mpb.WithOutput(w), mpb.WithWidth(120), mpb.WithAutoRefresh(), mpb.WithRefreshRate(20*time.Millisecond))
 	t.pr.setOutput(t.bars)
 }
 
@@ -188,10 +189,10 @@ func (t *transfers) handle(n notify.Notification) {
 		}
 		it.ended = true
 		if it.bar != nil {
-			if d.Error {
+			if d.Error || it.hashBar {
 				it.bar.Abort(false)
 			} else {
-				it.bar.SetTotal(-1, true)
+				it.bar.EwmaSetCurrent(it.total, now.Sub(it.last)) // complete
 			}
 		}
 		t.report(it, d, now)
@@ -231,7 +232,7 @@ func (t *transfers) show(it *transferItem, hashing bool, done, total int64, now 
 			mpb.PrependDecorators(decor.Name(label, decor.WCSyncSpaceR), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncSpace)),
 			mpb.AppendDecorators(decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30, decor.WCSyncSpace),
 				decor.OnComplete(decor.EwmaETA(decor.ET_STYLE_GO, 30, decor.WCSyncSpace), "done")))
-		it.hashBar, it.last = hashing, now
+		it.hashBar, it.last, it.total = hashing, now, total
 	}
 	it.bar.EwmaSetCurrent(done, now.Sub(it.last))
 	it.last = now

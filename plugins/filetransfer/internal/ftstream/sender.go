@@ -118,7 +118,18 @@ func (s *stream) askOffset(ctx context.Context, sess *msrp.Session, size int64) 
 	if err != nil || resp.StatusCode != msrp.StatusOK {
 		return 0
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(resp.Header(filetransfer.HeaderOffset)), 10, 64)
+	return parseOffset(resp.Header(filetransfer.HeaderOffset), size)
+}
+
+// parseOffset reads the receiver's Offset header: the bytes it has of a
+// file of size bytes. Anything but a decimal count below the size means
+// "start over" (0).
+func parseOffset(v string, size int64) int64 {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > 19 || strings.Trim(v, "0123456789") != "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 || n >= size {
 		return 0
 	}
