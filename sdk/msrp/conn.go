@@ -431,8 +431,11 @@ type outgoing struct {
 	delivery *Delivery
 }
 
-// maxKeptFrame is the largest frame buffer the writer keeps for reuse.
-const maxKeptFrame = 64 << 10
+// frameOverhead is the room a frame buffer kept for reuse has beyond
+// Config.ChunkSize: the start line, the headers and the end-line of a
+// chunk (a file transfer's 64 KiB chunks would otherwise need a fresh
+// buffer each — a gigabyte of garbage per gigabyte sent).
+const frameOverhead = 8 << 10
 
 type chunkBuf struct {
 	data []byte
@@ -654,7 +657,7 @@ func (c *Conn) writeLoop() {
 				if err != nil {
 					return
 				}
-				if cap(frame) > maxKeptFrame {
+				if cap(frame) > c.cfg.ChunkSize+frameOverhead {
 					frame = nil // a SingleChunk message's frame is not kept
 				}
 				if cb.last || cb.err != nil {
