@@ -192,7 +192,7 @@ func (t *transfers) handle(n notify.Notification) {
 			if d.Error || it.hashBar {
 				it.bar.Abort(false)
 			} else {
-				it.bar.EwmaSetCurrent(it.total, now.Sub(it.last)) // complete
+				it.bar.SetCurrent(it.total) // complete
 			}
 		}
 		t.report(it, d, now)
@@ -230,11 +230,13 @@ func (t *transfers) show(it *transferItem, hashing bool, done, total int64, now 
 		}
 		it.bar = t.bars.AddBar(total,
 			mpb.PrependDecorators(decor.Name(label, decor.WCSyncSpaceR), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncSpace)),
-			mpb.AppendDecorators(decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30, decor.WCSyncSpace),
-				decor.OnComplete(decor.EwmaETA(decor.ET_STYLE_GO, 30, decor.WCSyncSpace), "done")))
+			// Averages over the bar's life: progress comes in notifications,
+			// which arrive batched, so the gaps between them say little.
+			mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace),
+				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "done")))
 		it.hashBar, it.last, it.total = hashing, now, total
 	}
-	it.bar.EwmaSetCurrent(done, now.Sub(it.last))
+	it.bar.SetCurrent(done)
 	it.last = now
 }
 
