@@ -343,8 +343,10 @@ func pluginPID(host int) int {
 		}
 		fields := strings.Fields(s[i+1:])
 		if len(fields) > 1 && fields[1] == strconv.Itoa(host) {
+			// Not the short-lived `describe` run the registry starts
+			// first: the plugin serving streams.
 			cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			if strings.Contains(string(cmd), "sipstreams-plugin-filetransfer") {
+			if strings.Contains(string(cmd), "sipstreams-plugin-filetransfer") && !strings.Contains(string(cmd), "\x00describe") {
 				return pid
 			}
 		}
@@ -404,6 +406,7 @@ func sampleRSS(hosts ...int) *rssSampler {
 				}
 				kb := rssKiB(pids[h])
 				if kb == 0 {
+					pids[h] = 0 // gone: find the plugin again
 					continue
 				}
 				if _, ok := s.idle[h]; !ok && time.Since(found[h]) >= rssSettle {

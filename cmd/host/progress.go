@@ -112,6 +112,11 @@ func (t *transfers) Close() {
 					it.bar.Abort(false)
 				}
 			}
+			// Lines written above the bars are flushed by the next
+			// redraw: a last bar, complete at once, makes Wait wait for
+			// one.
+			last := t.bars.AddBar(0, mpb.BarRemoveOnComplete())
+			last.SetTotal(-1, true)
 			t.bars.Wait()
 			t.pr.setOutput(nil)
 		}
