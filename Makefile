@@ -93,6 +93,8 @@ bench: build
 	# MSRP and chat payloads.
 	$(GO) test -run=NONE -bench=. -benchmem ./sdk/msrp/ ./sdk/cpim/ ./sdk/iscomposing/ ./plugins/chat/internal/payload/
 	$(GO) test -run=NONE -bench=Messages -benchtime=500x ./plugins/chat/internal/chatstream/
+	# File transfer: raw TCP, MSRP without disk and the 1 GiB end to end, in one run.
+	$(GO) test -run=NONE -bench='^Benchmark(RawTCP|MSRP|EndToEnd)$$' -benchtime=3x -benchmem ./plugins/filetransfer/internal/ftstream/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

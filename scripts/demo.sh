@@ -3,8 +3,8 @@
 # listens and auto-answers; alice calls him with a session carrying every
 # stream type the plugin directory has: an SRTP audio call carrying a tone
 # file each way (alice 440 Hz, bob 1000 Hz), DTMF, hold/unhold and
-# recording; chat messages both ways; the echo test stream and its Python
-# twin (pyecho). Both sides print
+# recording; chat messages both ways; a file sent and verified by its
+# SHA-1; the echo test stream and its Python twin (pyecho). Both sides print
 # every notification as it happens; at the end the demo prints the
 # negotiated codec, SRTP and ICE state, RTCP figures and the tone found in
 # each recording.
@@ -14,7 +14,8 @@ plugins=$bin/plugins
 types=$("$bin/sipstreams" plugins --json --plugin-dir "$plugins" |
   grep '"state":"ready"' | grep -o '"type":"[^"]*"' | sed 's/"type":"\(.*\)"/\1/' | awk '!seen[$0]++' | tr '\n' ' ')
 [ -n "$types" ] || { echo "no stream plugin in $plugins: run make" >&2; exit 1; }
-streams=(); for t in $types; do streams+=(--stream "$t"); done
+# A file transfer is made with --file (it needs a file), not --stream.
+streams=(); for t in $types; do [ "$t" = file-transfer ] || streams+=(--stream "$t"); done
 echo "== stream types: $types"
 has() { [[ " $types " == *" $1 "* ]]; }
 
@@ -44,6 +45,13 @@ fi
 if has chat; then
   alicemedia+=(--message "Hello Bob, this is Alice.")
   bobmedia+=(--message "Hi Alice! Bob here.")
+fi
+if has file-transfer; then
+  # 16 MiB of random bytes: bob accepts files into his directory.
+  head -c 16777216 /dev/urandom >"$work/demo-file.bin"
+  mkdir -p "$work/bob-files"
+  alicemedia+=(--file "$work/demo-file.bin")
+  bobmedia+=(--accept-files "$work/bob-files")
 fi
 
 log=$work/bob.log
@@ -75,6 +83,16 @@ sleep 1
 kill -TERM "$pid" 2>/dev/null || true; wait "$pid" || true; pid=
 echo "== what bob saw"
 cat "$log"
+
+if has file-transfer; then
+  echo "== the file: sent by alice, saved by bob, SHA-1 verified by the receiver and here"
+  grep -E '^file demo-file.bin (received|sent)' "$log" || { echo "bob did not receive the file" >&2; exit 1; }
+  saved=$(find "$work/bob-files" -maxdepth 1 -type f -name 'demo-file*' | head -1)
+  [ -n "$saved" ] || { echo "bob saved no file" >&2; exit 1; }
+  want=$(sha1sum "$work/demo-file.bin" | cut -d' ' -f1); got=$(sha1sum "$saved" | cut -d' ' -f1)
+  echo "sent $work/demo-file.bin sha1 $want; bob saved $saved sha1 $got"
+  [ "$want" = "$got" ] || { echo "the hashes differ" >&2; exit 1; }
+fi
 
 if has audio; then
   echo "== the recordings (both directions, mixed): strongest tones"

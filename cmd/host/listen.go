@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,7 +14,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/session"
 )
 
-const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + fileHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
 
 // cmdListen starts the application and answers incoming sessions: with
 // --auto-answer it accepts every proposed stream; otherwise it rings and
@@ -21,6 +23,7 @@ const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + propo
 func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var af appFlags
 	var mf mediaFlags
+	var ff fileFlags
 	var autoAnswer, acceptTransfers *bool
 	var offer stringList
 	var debugAddr string
@@ -30,6 +33,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		acceptTransfers = fs.Bool("accept-transfers", false, "accept every transfer (REFER) a peer asks for, without /accept-transfer")
 		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
+		ff.registerListen(fs)
 		fs.StringVar(&debugAddr, "debug-addr", "", "serve Go's runtime profiles (goroutine, heap, …) over HTTP on this loopback `ip:port` (port 0 picks one), for diagnosis")
 	})
 	if !ok {
@@ -40,6 +44,10 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 			return 2
 		}
+	}
+	if err := ff.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
 	}
 	if err := mf.check(); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -53,13 +61,17 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	app := newApplication(cf, &af, stderr, nil)
 	pr := newPrinter(stdout, af.asJSON)
 	pr.hold()
+	tr := newTransfers(pr, stdout, af.asJSON)
 	unsub := app.Center().Subscribe(pr, "", nil)
+	unsubTr := app.Center().Subscribe(tr, "", nil)
 	defer func() {
 		_ = stopApplication(app, stderr)
+		unsubTr()
+		tr.Close()
 		unsub()
 	}()
 
-	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, offer: offer, media: &mf, mediaFailed: make(chan struct{}, 1)}
+	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, offer: offer, media: &mf, files: &ff, mediaFailed: make(chan struct{}, 1)}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
@@ -102,9 +114,11 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			// A --play or --record that could not be applied (printed,
 			// its session ended) fails the command.
 			return 1
+		case r := <-tr.results:
+			l.fileTransferEnded(r)
 		case line, ok := <-lines:
 			if !ok {
-				if *autoAnswer {
+				if *autoAnswer || ff.acceptDir != "" || ff.serveDir != "" {
 					lines = nil // keep running until a signal
 					continue
 				}
@@ -124,8 +138,41 @@ type listener struct {
 	auto  bool
 	offer []string // the types of our offer to an INVITE without SDP
 	media *mediaFlags
+	files *fileFlags
 	// mediaFailed gets a value when a media option failed on a session.
 	mediaFailed chan struct{}
+}
+
+// answer accepts the incoming session s: with the proposed streams, the
+// file transfers among them readied (a pull that cannot be served left
+// out, and the session refused 488 when nothing is left), or, for an
+// INVITE without SDP, with streams of ours.
+func (l *listener) answer(s *session.Session) error {
+	proposed := s.ProposedStreams()
+	if len(proposed) == 0 {
+		return l.app.Answer(l.ctx, s, l.offer...)
+	}
+	accepted := l.files.prepare(l.ctx, proposed, l.files.acceptDir, l.stderr)
+	if len(accepted) == 0 {
+		_ = s.Reject(488, "")
+		return errors.New("no stream of the offer can be accepted")
+	}
+	return s.Accept(accepted)
+}
+
+// acceptProposal accepts the remote's proposal on s, its file transfers
+// readied.
+func (l *listener) acceptProposal(s *session.Session, proposed []session.Stream) {
+	accepted := l.files.prepare(l.ctx, proposed, l.files.acceptDir, l.stderr)
+	var err error
+	if len(accepted) == 0 {
+		err = s.RejectProposal(488, "")
+	} else {
+		err = s.AcceptProposal(accepted)
+	}
+	if err != nil {
+		fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
+	}
 }
 
 func (l *listener) handle(n notify.Notification) {
@@ -139,13 +186,23 @@ func (l *listener) handle(n notify.Notification) {
 	switch n.Name {
 	case session.SIPSessionNewIncoming:
 		d := n.Data.(session.NewIncomingData)
-		if l.auto {
+		if l.auto || l.files.handles(l.ctx, d.Streams) {
 			// The proposed streams, or for an INVITE without SDP
 			// streams of ours making the offer.
-			if err := l.app.Answer(l.ctx, s, l.offer...); err != nil {
-				fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
-			}
 			l.ss.setCurrent(s)
+			if !slices.ContainsFunc(d.Streams, isFile) {
+				if err := l.answer(s); err != nil {
+					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+				}
+				return
+			}
+			// Not on the notification goroutine: the file transfers are
+			// readied by calls to their plugin.
+			go func() {
+				if err := l.answer(s); err != nil {
+					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+				}
+			}()
 			return
 		}
 		if !l.ss.setCurrentIfNone(s) {
@@ -158,17 +215,25 @@ func (l *listener) handle(n notify.Notification) {
 			return
 		}
 		l.pr.say("incoming session from %s with %s: /accept or /reject [code]", s.RemoteIdentity(), strings.Join(streamTypes(d.Streams), ", "))
+		if files := offered(l.ctx, d.Streams); files != "" {
+			l.pr.say("%s", files)
+		}
 	case session.SIPSessionNewProposal:
 		// --auto-answer accepts the remote's proposals as it accepts
 		// sessions: with every proposed stream.
 		d := n.Data.(session.NewProposalData)
-		if l.auto && d.Originator == session.Remote {
-			go func() {
-				if err := s.AcceptProposal(d.ProposedStreams); err != nil {
-					fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
-				}
-			}()
+		if d.Originator != session.Remote {
+			return
 		}
+		if l.auto || l.files.handles(l.ctx, d.ProposedStreams) {
+			go l.acceptProposal(s, d.ProposedStreams)
+			return
+		}
+		go func() {
+			if files := offered(l.ctx, d.ProposedStreams); files != "" {
+				l.pr.say("%s\n/accept-proposal or /reject-proposal [code]", files)
+			}
+		}()
 	case session.SIPSessionDidStart:
 		// Not on the notification goroutine: the media calls wait for
 		// the plugins.
@@ -206,7 +271,9 @@ func (l *listener) command(line string) (quit bool) {
 	var err error
 	switch fields[0] {
 	case "/accept":
-		err = l.app.Answer(l.ctx, s, l.offer...)
+		err = l.answer(s)
+	case "/send-file":
+		l.sendFile(s, rest)
 	case "/reject":
 		code := 486
 		if len(fields) > 1 {
@@ -224,7 +291,7 @@ func (l *listener) command(line string) (quit bool) {
 	case "/invoke":
 		invoke(context.Background(), s, rest, l.pr, l.stderr)
 	default:
-		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
+		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.files, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
 			fmt.Fprintln(l.stderr, listenHelp)
 		}
 	}

@@ -189,6 +189,11 @@ type console struct {
 	// account is the account /call calls from ("" for the current
 	// session's, or the peer-to-peer one).
 	account string
+
+	fmu sync.Mutex
+	// sent are the file streams /send-file added, with their session,
+	// until their transfer ends: they then leave the session.
+	sent map[session.Stream]*session.Session
 }
 
 func newConsole(ctx context.Context, app *application.Application, pr *printer, stderr io.Writer, acceptTransfers bool) *console {

@@ -34,7 +34,11 @@
 // type, accept-types, direction, its own SDP attributes) with a [Handler]
 // holding one hook per MSRP method, embeds the *Base in its stream, and adds
 // Invoke and Attributes. Base.Send sends on the session once
-// MediaStreamDidStart has been posted.
+// MediaStreamDidStart has been posted. A type that must do something
+// long before its connection is set up (the file transfer hashes its
+// file) gives Config.Prepare, run by Initialize on a goroutine of the
+// stream; attributes known only then are given with Base.SetAttributes,
+// and a failure of the type's own protocol is posted with Base.Fail.
 //
 // The Base owns at most one goroutine per stream, started by Start to
 // connect (or wait for the peer) and then to watch the session; End stops it
