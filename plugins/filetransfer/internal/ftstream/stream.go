@@ -42,6 +42,7 @@ type stream struct {
 	saveDir    string // receiver: where to save ("" = the setting)
 	endReason  string // set_end_reason
 	initDone   bool   // HandlerDidInitialize posted
+	notInit    bool   // MediaStreamDidNotInitialize posted: nothing may follow
 	started    bool   // HandlerDidStart posted
 	ended      bool
 	didEnd     bool // HandlerDidEnd posted
@@ -109,11 +110,30 @@ func (o observer) Post(name string, data any) {
 // observe wakes the sender when the stream fails. It runs with the base's
 // lock held: it must not call the base nor wait for s.mu holders that do.
 func (s *stream) observe(name string) {
-	if name == sdk.MediaStreamDidFail {
+	switch name {
+	case sdk.MediaStreamDidFail:
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.stopLocked()
+	case sdk.MediaStreamDidNotInitialize:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.notInit = true
 	}
+}
+
+// postPreparing posts a notification of the preparation unless End came
+// or initialization failed: MediaStreamDidNotInitialize is then posted
+// (End sets ended before the base posts it), and a stream posts nothing
+// after it.
+func (s *stream) postPreparing(name string, data any) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.notInit {
+		return false
+	}
+	s.env.Post(name, data)
+	return true
 }
 
 func (s *stream) stopLocked() {
@@ -208,13 +228,16 @@ func (s *stream) prepare(ctx context.Context) error {
 		return ctx.Err() // End came: nothing more is posted
 	}
 	if err != nil {
-		s.env.Post(filetransfer.HandlerDidNotInitialize, filetransfer.ReasonData{Reason: sdk.ReasonOf(err)})
+		s.postPreparing(filetransfer.HandlerDidNotInitialize, filetransfer.ReasonData{Reason: sdk.ReasonOf(err)})
 		return err
 	}
 	s.setAttributes()
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.notInit {
+		return nil // End came: nothing more is posted
+	}
 	s.initDone = true
-	s.mu.Unlock()
 	s.env.Post(filetransfer.HandlerDidInitialize, nil)
 	return nil
 }
@@ -249,7 +272,7 @@ func (s *stream) prepareSender(ctx context.Context) error {
 	}
 	h, err := hashFile(ctx, f, size, func(done int64) {
 		if s.progress.due(done == 0 || done == size) {
-			s.env.Post(filetransfer.HandlerHashProgress, filetransfer.HashProgressData{Processed: done, Total: size})
+			s.postPreparing(filetransfer.HandlerHashProgress, filetransfer.HashProgressData{Processed: done, Total: size})
 		}
 	})
 	if err != nil {
@@ -356,8 +379,8 @@ func (s *stream) closed() {
 	if s.rcv != nil {
 		s.rcv.release()
 	}
-	if s.didEnd || !s.initDone {
-		return
+	if s.didEnd || !s.initDone || s.notInit {
+		return // nothing follows MediaStreamDidNotInitialize
 	}
 	if s.rcv != nil {
 		s.result.TransferredBytes, s.result.ResumedFrom = s.rcv.progress()
