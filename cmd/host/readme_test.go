@@ -315,13 +315,18 @@ var flagRe = regexp.MustCompile(`(?:^|[\s\[|])--([a-z][a-z-]*)`)
 func TestREADMECommands(t *testing.T) {
 	commands := map[string]map[string]bool{}
 	all := map[string]bool{}
-	for _, cmd := range [][]string{{"version"}, {"plugins"}, {"demo"}, {"listen"}, {"call"}, {"message"}, {"audio", "play"}} {
+	// A command's subcommands add their flags to the command's.
+	for _, cmd := range [][]string{{"version"}, {"plugins"}, {"plugins", "check"}, {"plugins", "lock"}, {"plugins", "verify"},
+		{"demo"}, {"listen"}, {"call"}, {"message"}, {"audio", "play"}} {
 		flags, ok := commandFlags(t, cmd...)
 		if !ok {
 			t.Fatalf("%v is not a command", cmd)
 		}
-		commands[cmd[0]] = flags
+		if commands[cmd[0]] == nil {
+			commands[cmd[0]] = map[string]bool{}
+		}
 		for f := range flags {
+			commands[cmd[0]][f] = true
 			all[f] = true
 		}
 	}
@@ -442,7 +447,7 @@ next:
 // UDP port than 5070: bob answers, alice's call starts and ends, the
 // snippet exits 0.
 func TestREADMELoopbackCall(t *testing.T) {
-	f := fenceWith(t, "README.md", "listen --auto-answer", "bin/sipstreams call")
+	f := fenceWith(t, "README.md", "listen --auto-answer", "bin/sipstreams call", "--hangup-after")
 	bin, _ := flowBinary(t)
 	dir := t.TempDir()
 	// bin/sipstreams finds its plugins beside the binary it links to.
