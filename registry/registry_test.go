@@ -196,7 +196,7 @@ func TestBadPlugins(t *testing.T) {
 		"sipstreams-plugin-notaplugin":    "did not print a manifest",
 		"sipstreams-plugin-exits":         "exited before the handshake (exit status 3): cannot open device",
 		"sipstreams-plugin-hangs":         "no go-plugin handshake within the start timeout (2s)",
-		"sipstreams-plugin-newer":         "contract 2.0, host speaks 1.0",
+		"sipstreams-plugin-newer":         fmt.Sprintf("contract 2.0, host speaks %d.%d", sdk.ContractMajor, sdk.ContractMinor),
 		"sipstreams-plugin-liar":          "incompatible API version with plugin. Plugin version: 2, Client versions: [1]",
 		"sipstreams-plugin-noisy":         "Unrecognized remote plugin message",
 		"sipstreams-plugin-describehangs": "did not finish",

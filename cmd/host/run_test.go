@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sipstreams/sipstreams/internal/plugintest"
+	"github.com/sipstreams/sipstreams/sdk"
 )
 
 var echoBin string
@@ -65,7 +66,7 @@ func TestUsageAndVersion(t *testing.T) {
 		out  string
 	}{
 		{nil, 2, ""},
-		{[]string{"version"}, 0, "plugin contract 1.0"},
+		{[]string{"version"}, 0, fmt.Sprintf("plugin contract %d.%d", sdk.ContractMajor, sdk.ContractMinor)},
 		{[]string{"help"}, 0, "commands:"},
 		{[]string{"frobnicate"}, 2, ""},
 	} {
@@ -82,7 +83,7 @@ func TestPlugins(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d: %s", code, errs)
 	}
-	for _, want := range []string{"sipstreams-plugin-echo", "echo (5)", "ready", "1.0", "sipstreams-plugin-broken refused", "did not print a manifest"} {
+	for _, want := range []string{"sipstreams-plugin-echo", "echo (5)", "ready", fmt.Sprintf("%d.%d", sdk.ContractMajor, sdk.ContractMinor), "sipstreams-plugin-broken refused", "did not print a manifest"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -241,32 +241,9 @@ func (s *Session) incomingAcked(a *incomingCall, ack *sip.Request) {
 	}
 	a.phase = phaseStarting
 	s.start(accepted, local, remote, func(failed []streamFailure) {
-		if s.op != a {
-			return
+		if s.op == a {
+			s.started(accepted, failed, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: AckYes})
 		}
-		if len(failed) > 0 || len(accepted) == 0 {
-			s.end(accepted)
-			s.byeAndForget(mediaFailedReason)
-			reason := "no stream was accepted"
-			if len(failed) > 0 {
-				reason = fmt.Sprintf("%s media stream failed: %s", failed[0].Stream.Type(), failed[0].Reason)
-			}
-			s.fail(Local, 0, "", reason, nil)
-			return
-		}
-		s.publish(func() {
-			s.streams, s.proposed = accepted, nil
-			s.state = StateConnected
-			s.startTime = time.Now()
-		})
-		s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "INVITE", Code: 200, Reason: "OK", AckReceived: AckYes})
-		s.post(SIPSessionDidStart, DidStartData{Streams: accepted})
-		if old := s.replaced; old != nil {
-			// The new session replaces old (RFC 3891 §3): end it now.
-			old.q.push(func() { old.endLocal("") })
-		}
-		s.focusStarted()
-		s.idle()
 	})
 }
 

@@ -386,29 +386,40 @@ func (s *Session) outgoingAnswered(c *outgoingCall, res *sip.Response) {
 	s.setStreams(nil, accepted)
 	code, reason := res.StatusCode, res.Reason
 	s.start(accepted, s.localSDP, answerText, func(failed []streamFailure) {
-		if s.op != c {
-			return
+		if s.op == c {
+			s.started(accepted, failed, ProcessTransactionData{Originator: Local, Method: "INVITE", Code: code, Reason: reason})
 		}
-		if len(failed) > 0 || len(accepted) == 0 {
-			s.end(accepted)
-			s.byeAndForget(mediaFailedReason)
-			reason := "no stream was accepted"
-			if len(failed) > 0 {
-				reason = fmt.Sprintf("%s media stream failed: %s", failed[0].Stream.Type(), failed[0].Reason)
-			}
-			s.fail(Local, 0, "", reason, nil)
-			return
-		}
-		s.publish(func() {
-			s.streams, s.proposed = accepted, nil
-			s.state = StateConnected
-			s.startTime = time.Now()
-		})
-		s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Local, Method: "INVITE", Code: code, Reason: reason})
-		s.post(SIPSessionDidStart, DidStartData{Streams: accepted})
-		s.focusStarted()
-		s.idle()
 	})
+}
+
+// started completes the session's start once its streams started (or
+// some failed): connected, SIPSessionDidProcessTransaction (tx), then
+// SIPSessionDidStart; a stream that failed fails the session with a BYE
+// saying why (reference §2.3).
+func (s *Session) started(accepted []Stream, failed []streamFailure, tx ProcessTransactionData) {
+	if len(failed) > 0 || len(accepted) == 0 {
+		s.end(accepted)
+		s.byeAndForget(mediaFailedReason)
+		reason := "no stream was accepted"
+		if len(failed) > 0 {
+			reason = fmt.Sprintf("%s media stream failed: %s", failed[0].Stream.Type(), failed[0].Reason)
+		}
+		s.fail(Local, 0, "", reason, nil)
+		return
+	}
+	s.publish(func() {
+		s.streams, s.proposed = accepted, nil
+		s.state = StateConnected
+		s.startTime = time.Now()
+	})
+	s.post(SIPSessionDidProcessTransaction, tx)
+	s.post(SIPSessionDidStart, DidStartData{Streams: accepted})
+	if old := s.replaced; old != nil {
+		// The new session replaces old (RFC 3891 §3): end it now.
+		old.q.push(func() { old.endLocal("") })
+	}
+	s.focusStarted()
+	s.idle()
 }
 
 // mediaFailedReason is the Reason of our BYE when the streams did not

@@ -135,19 +135,9 @@ func (s *Session) proposalAnswered(lr *localReinvite, res *sip.Response, err err
 		s.update(lr.offer, answer)
 		lr.phase = phaseStarting
 		s.start(accepted, lr.offer, answer, func(failed []streamFailure) {
-			if s.op != lr {
-				return
+			if s.op == lr {
+				s.proposalStarted(Local, accepted, failed, lr.streams)
 			}
-			s.end(streamsOf(failed))
-			accepted = without(accepted, streamsOf(failed))
-			s.publish(func() {
-				s.streams = append(s.streams, accepted...)
-				s.proposed = nil
-				s.state = StateConnected
-			})
-			s.postProposal(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: Local, AcceptedStreams: accepted, ProposedStreams: lr.streams})
-			s.postRenegotiate(Local, accepted, nil)
-			s.idle()
 		})
 	}
 }
@@ -283,20 +273,26 @@ func (s *Session) proposalAcked(rr *remoteReinvite, answer string) {
 	rr.phase = phaseStarting
 	accepted := rr.accepted
 	s.start(accepted, answer, rr.offer, func(failed []streamFailure) {
-		if s.op != rr {
-			return
+		if s.op == rr {
+			s.proposalStarted(Remote, accepted, failed, rr.proposed)
 		}
-		s.end(streamsOf(failed))
-		accepted = without(accepted, streamsOf(failed))
-		s.publish(func() {
-			s.streams = append(s.streams, accepted...)
-			s.proposed = nil
-			s.state = StateConnected
-		})
-		s.postProposal(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: Remote, AcceptedStreams: accepted, ProposedStreams: rr.proposed})
-		s.postRenegotiate(Remote, accepted, nil)
-		s.idle()
 	})
+}
+
+// proposalStarted completes an accepted proposal once its streams started:
+// those that failed are ended, the others join the session
+// (SIPSessionProposalAccepted, SIPSessionDidRenegotiateStreams).
+func (s *Session) proposalStarted(orig Originator, accepted []Stream, failed []streamFailure, proposed []Stream) {
+	s.end(streamsOf(failed))
+	accepted = without(accepted, streamsOf(failed))
+	s.publish(func() {
+		s.streams = append(s.streams, accepted...)
+		s.proposed = nil
+		s.state = StateConnected
+	})
+	s.postProposal(SIPSessionProposalAccepted, ProposalAcceptedData{Originator: orig, AcceptedStreams: accepted, ProposedStreams: proposed})
+	s.postRenegotiate(orig, accepted, nil)
+	s.idle()
 }
 
 func (s *Session) remoteProposalFailed(rr *remoteReinvite, reason string) {
