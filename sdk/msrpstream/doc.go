@@ -47,6 +47,22 @@
 // tls.ca_list, tls.verify_server yes|no, default yes), and auth.username /
 // auth.password.
 //
+// # Raw mode
+//
+// [Raw] is a Base whose stream drives MSRP itself, the reference's MSRP
+// streams without an MSRPSession (use_msrp_session=False, its desktop
+// sharing): [Raw.Write] sends each buffer as one whole SEND with a fresh
+// Message-ID, Byte-Range 1-n/n, Success-Report no and Failure-Report
+// partial (msrp.RawSender), returning once it is in the socket, so a peer
+// that does not read blocks the writer instead of growing a queue; incoming
+// SENDs of the [RawConfig] accept-types reach RawConfig.Receive in order on
+// the connection's reader (a slow Receive slows the peer down); other
+// content types get 415 "Invalid Content-Type", other methods 501, and
+// responses and REPORTs are dropped. [NewRawFromSDP] refuses, as not its
+// own (sdk.ErrUnknownStream), an m-line whose accept-types have none of
+// the raw type's. [Raw.Fail] fails the stream for the vendor's own reasons
+// (a local socket that broke) with its notification first.
+//
 // # TLS and a=fingerprint
 //
 // Over TLS a stream presents one certificate, whichever side connects:
