@@ -45,6 +45,11 @@ type Config struct {
 	// ClientTLS and ServerTLS replace the account's TLS configuration when
 	// set.
 	ClientTLS, ServerTLS *tls.Config
+	// Prepare, when set, runs first in Initialize, with the Base's lock
+	// held (it must not call the Base): the vendor's own setup, such as a
+	// local socket. Its error fails the initialization
+	// (MediaStreamDidNotInitialize with the error's reason).
+	Prepare func() error
 }
 
 // Handler holds the vendor's hooks, one per MSRP method (the reference's
@@ -174,6 +179,11 @@ func (b *Base) Initialize(ctx context.Context, req *sdk.InitializeRequest) error
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.life.Initialize(func() error {
+		if b.cfg.Prepare != nil {
+			if err := b.cfg.Prepare(); err != nil {
+				return err
+			}
+		}
 		err := b.initializeLocked(ctx, req)
 		if err != nil && b.relay != nil {
 			_ = b.relay.Close()

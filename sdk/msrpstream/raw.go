@@ -48,6 +48,8 @@ type RawConfig struct {
 	// ClientTLS and ServerTLS replace the account's TLS configuration when
 	// set.
 	ClientTLS, ServerTLS *tls.Config
+	// Prepare runs first in Initialize; see Config.Prepare.
+	Prepare func() error
 }
 
 // Raw is an MSRP stream in raw mode, the reference's MSRP streams with
@@ -122,6 +124,7 @@ func (r *Raw) config() Config {
 		MSRP:        r.cfg.MSRP,
 		ClientTLS:   r.cfg.ClientTLS,
 		ServerTLS:   r.cfg.ServerTLS,
+		Prepare:     r.cfg.Prepare,
 		Handler: Handler{
 			Send:    r.handleSend,
 			Report:  func(context.Context, *msrp.Report) {},

@@ -360,3 +360,36 @@ func TestNewRawFromSDPRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepare: the vendor's Prepare runs in Initialize; its error is
+// MediaStreamDidNotInitialize with its reason.
+func TestPrepare(t *testing.T) {
+	ctx := context.Background()
+	for _, fail := range []bool{false, true} {
+		rec := newRecorder()
+		e := &rawEnd{in: make(chan struct{}, 1)}
+		cfg := rawConfig(e)
+		ran := false
+		cfg.Prepare = func() error {
+			ran = true
+			if fail {
+				return errors.New("no loopback port")
+			}
+			return nil
+		}
+		e.raw = NewRaw(newEnv(rec), account(map[string]string{SettingTransport: "tcp"}), cfg)
+		if err := e.raw.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
+			t.Fatal(err)
+		}
+		n := rec.WaitFor(t, 0, sdk.MediaStreamDidInitialize, sdk.MediaStreamDidNotInitialize)
+		switch {
+		case !ran:
+			t.Error("Prepare did not run")
+		case fail && (n.Name != sdk.MediaStreamDidNotInitialize || data[sdk.DidNotInitializeData](t, n).Reason != "no loopback port"):
+			t.Errorf("failing Prepare: %s %s", n.Name, n.Data)
+		case !fail && n.Name != sdk.MediaStreamDidInitialize:
+			t.Errorf("Prepare: %s %s", n.Name, n.Data)
+		}
+		_ = e.raw.End(ctx)
+	}
+}
