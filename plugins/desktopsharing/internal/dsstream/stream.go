@@ -46,6 +46,7 @@ type stream struct {
 	ln         net.Listener  // external viewer, until the viewer connects
 	viewerAddr string
 	local      net.Conn      // the VNC socket, once up
+	pending    []byte        // the peer's bytes that came before it
 	ready      chan struct{} // closed once local is up, or will never be
 	unacked    int64         // internal: GotData bytes not acknowledged
 	acked      chan struct{} // internal: an ack_data came
@@ -171,6 +172,21 @@ func (s *stream) run() {
 		conn.Close()
 		close(s.ready)
 		return
+	}
+	// What the peer sent before the socket was up goes first; receive
+	// waits for the lock meanwhile, so nothing overtakes it.
+	pending := s.pending
+	s.pending = nil
+	if len(pending) > 0 {
+		n, err := conn.Write(pending)
+		s.received.Add(int64(n))
+		if err != nil {
+			s.mu.Unlock()
+			close(s.ready)
+			s.localBroke(ds.ContextSending, err)
+			conn.Close()
+			return
+		}
 	}
 	s.local = conn
 	s.mu.Unlock()
@@ -313,6 +329,37 @@ func (s *stream) closeLocal() {
 	}
 }
 
+// maxPending bounds what the stream keeps of the peer's bytes before the
+// local socket is up. An RFB server sends 12 bytes and waits for the
+// viewer; the bound only stops a peer that floods.
+const maxPending = 256 << 10
+
+// hold keeps body while the local socket is not up yet and there is room,
+// and reports whether it did. It never waits: the peer's data may arrive
+// before the stream has started — before the response that completes the
+// binding of an active side, which the connection's reader, running this,
+// must go on to read. Past maxPending the caller waits for the socket
+// instead (the stream has started by then, unless the peer floods).
+func (s *stream) hold(body io.Reader) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.local != nil || len(s.pending) >= maxPending {
+		return false
+	}
+	select {
+	case <-s.ready:
+		return false // it will not come up: drop
+	default:
+	}
+	b, err := io.ReadAll(io.LimitReader(body, int64(maxPending-len(s.pending))))
+	s.pending = append(s.pending, b...)
+	if err == nil && len(s.pending) >= maxPending {
+		// Whatever is left of this body waits for the socket.
+		return false
+	}
+	return true
+}
+
 // waitLocal waits until the local socket is up; nil when it will not be.
 func (s *stream) waitLocal(ctx context.Context) net.Conn {
 	select {
@@ -334,6 +381,9 @@ func (s *stream) waitLocal(ctx context.Context) net.Conn {
 func (s *stream) receive(ctx context.Context, _ string, body io.Reader) {
 	if !s.external() {
 		s.deliver(ctx, body)
+		return
+	}
+	if s.hold(body) {
 		return
 	}
 	conn := s.waitLocal(ctx)
