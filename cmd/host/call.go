@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sipstreams/sipstreams/framework/account"
+	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/sdk/chat"
@@ -103,6 +104,13 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 			events <- n
 		}
 	}), "", s)()
+	var screenEvents <-chan screenEvent
+	if c.screen != nil {
+		w := newScreenWatcher(pr, c.screen.viewer, stdout, stderr)
+		defer w.Close()
+		defer app.Center().Subscribe(w, "", nil)()
+		screenEvents = w.events
+	}
 	deliveries := make(chan chat.DeliveryData, 64)
 	deliveryDone := make(chan struct{})
 	defer close(deliveryDone)
@@ -111,7 +119,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 	pending := map[string]bool{} // Message-IDs waiting for their report
 	for _, typ := range c.streams {
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		st, err := call.AddStream(cctx, typ)
+		st, err := call.AddStream(cctx, typ, application.WithParams(c.params[typ]))
 		if err == nil && typ == chat.Type && !c.media.queued {
 			// The chat stream queues the messages until it starts.
 			for _, id := range c.media.queueMessages(cctx, st, pr, stderr) {
@@ -143,7 +151,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		defer t.Stop()
 		giveUp = t.C
 	}
-	started, ending, mediaFailed := false, false, false
+	started, ending, mediaFailed, screenFailed := false, false, false, false
 	var endBy <-chan time.Time // bounds the wait once we asked to end
 	hangUp := func() {
 		if !ending {
@@ -223,11 +231,17 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				fmt.Fprintf(stderr, "sipstreams: call to %s failed: %s\n", c.target.String(), failureText(d))
 				return 1
 			case session.SIPSessionDidEnd:
-				if !started || undelivered > 0 || mediaFailed {
+				if !started || undelivered > 0 || mediaFailed || screenFailed {
 					return 1
 				}
 				return 0
 			}
+		case ev := <-screenEvents:
+			if ev.kind == screenEventFailed {
+				fmt.Fprintf(stderr, "sipstreams: desktop sharing failed: %s\n", ev.text)
+				screenFailed = true
+			}
+			hangUp()
 		case d := <-deliveries:
 			if !pending[d.MessageID] {
 				continue

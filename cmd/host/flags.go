@@ -71,6 +71,8 @@ type callSpec struct {
 	untilDelivered bool          // end once every message got its report
 	hangupAfter    time.Duration // end this long after the start (0: never)
 	console        bool          // stdin carries commands
+	params         map[string]any // constructor parameters by stream type
+	screen         *screenFlags   // desktop sharing: watch the stream, run --viewer
 }
 
 // resolve reads the target and --route into c; the error is a usage

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/sipstreams/sipstreams/framework/application"
+	"github.com/sipstreams/sipstreams/framework/config"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 )
@@ -25,9 +26,14 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var mf mediaFlags
 	var autoAnswer *bool
 	var offer stringList
+	var sf screenFlags
+	var acceptDS *bool
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
-		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
+		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams (desktop sharing only with --accept-desktop-sharing)")
+		acceptDS = fs.Bool("accept-desktop-sharing", false, "let --auto-answer accept desktop sharing streams: a peer may then view the screen of --vnc, or share its own")
+		sf.registerVNC(fs, "the VNC server whose screen a peer viewing ours gets, `HOST:PORT` (or HOST::PORT, HOST:DISPLAY; default: the setting desktop_sharing.vnc_server)")
+		sf.registerViewer(fs)
 		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
 	})
@@ -38,10 +44,18 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
+	vnc, err := sf.vncAddress()
+	if err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 2
+	}
 	st, err := storageFor(af.configDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
+	}
+	if vnc != "" {
+		st = overrideStorage{Storage: st, apply: func(d *config.Document) { d.Settings.DesktopSharing.VNCServer = vnc }}
 	}
 	app := newApplication(cf, &af, stderr, nil)
 	pr := newPrinter(stdout, af.asJSON)
@@ -52,8 +66,11 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsub()
 	}()
 
-	l := &listener{pr: pr, auto: *autoAnswer, offer: offer, stderr: stderr, app: app, media: &mf, ctx: ctx, mediaFailed: make(chan struct{}, 1)}
+	l := &listener{pr: pr, auto: *autoAnswer, acceptDS: *acceptDS, offer: offer, stderr: stderr, app: app, media: &mf, ctx: ctx, mediaFailed: make(chan struct{}, 1)}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
+	screen := newScreenWatcher(pr, sf.viewer, stdout, stderr)
+	defer screen.Close()
+	defer app.Center().Subscribe(screen, "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -80,6 +97,15 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		select {
 		case <-ctx.Done():
 			return 0
+		case ev := <-screen.events:
+			// The viewer left or its command exited: the session
+			// carrying the stream has nothing more to show.
+			if ev.kind == screenEventEnded {
+				if s := l.sessionOf(ev.stream); s != nil {
+					l.pr.say("ending the session: %s", ev.text)
+					s.End()
+				}
+			}
 		case <-l.mediaFailed:
 			// A --play or --record that could not be applied (printed,
 			// its session ended) fails the command.
@@ -102,13 +128,15 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // listener answers incoming sessions and keeps the current one for the
 // stdin commands.
 type listener struct {
-	pr     *printer
-	auto   bool
-	offer  []string // the types of our offer to an INVITE without SDP
-	stderr io.Writer
-	app    *application.Application
-	media  *mediaFlags
-	ctx    context.Context // the command's: bounds what the listener starts
+	pr   *printer
+	auto bool
+	// acceptDS lets auto lead to desktop sharing streams.
+	acceptDS bool
+	offer    []string // the types of our offer to an INVITE without SDP
+	stderr   io.Writer
+	app      *application.Application
+	media    *mediaFlags
+	ctx      context.Context // the command's: bounds what the listener starts
 	// mediaFailed gets a value when a media option failed on a session.
 	mediaFailed chan struct{}
 
@@ -125,8 +153,21 @@ func (l *listener) handle(n notify.Notification) {
 	case session.SIPSessionNewIncoming:
 		d := n.Data.(session.NewIncomingData)
 		if l.auto {
-			// The proposed streams, or for an INVITE without SDP
+			// The proposed streams — but desktop sharing only with
+			// --accept-desktop-sharing — or for an INVITE without SDP
 			// streams of ours making the offer.
+			if keep, refused := withoutDesktopSharing(d.Streams, l.acceptDS); len(refused) > 0 {
+				l.pr.say("leaving out %d desktop sharing stream(s) from %s (--accept-desktop-sharing accepts them)", len(refused), s.RemoteIdentity())
+				if len(keep) == 0 {
+					_ = s.Reject(488, "Not Acceptable Here")
+					return
+				}
+				if err := s.Accept(keep); err != nil {
+					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+				}
+				l.setCurrent(s)
+				return
+			}
 			if err := l.app.Answer(l.ctx, s, l.offer...); err != nil {
 				fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
 			}
@@ -154,8 +195,19 @@ func (l *listener) handle(n notify.Notification) {
 		// sessions: with every proposed stream.
 		d := n.Data.(session.NewProposalData)
 		if l.auto && d.Originator == session.Remote {
+			keep, refused := withoutDesktopSharing(d.ProposedStreams, l.acceptDS)
 			go func() {
-				if err := s.AcceptProposal(d.ProposedStreams); err != nil {
+				if len(keep) == 0 {
+					l.pr.say("refusing a desktop sharing proposal (--accept-desktop-sharing accepts it)")
+					if err := s.RejectProposal(488, "Not Acceptable Here"); err != nil {
+						fmt.Fprintf(l.stderr, "sipstreams: reject proposal: %v\n", err)
+					}
+					return
+				}
+				if len(refused) > 0 {
+					l.pr.say("leaving out %d desktop sharing stream(s) from the proposal (--accept-desktop-sharing accepts them)", len(refused))
+				}
+				if err := s.AcceptProposal(keep); err != nil {
 					fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
 				}
 			}()
@@ -179,6 +231,22 @@ func (l *listener) handle(n notify.Notification) {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// sessionOf returns the session carrying st, or nil.
+func (l *listener) sessionOf(st session.Stream) *session.Session {
+	mgr := l.app.Sessions()
+	if mgr == nil {
+		return nil
+	}
+	for _, s := range mgr.Sessions() {
+		for _, x := range s.Streams() {
+			if x == st {
+				return s
+			}
+		}
+	}
+	return nil
 }
 
 func (l *listener) setCurrent(s *session.Session) {
