@@ -68,9 +68,9 @@ type callSpec struct {
 	routes         []engine.Route // --route; empty: found from the target
 	streams        []string       // a stream of each type
 	media          mediaFlags
-	untilDelivered bool          // end once every message got its report
-	hangupAfter    time.Duration // end this long after the start (0: never)
-	console        bool          // stdin carries commands
+	untilDelivered bool           // end once every message got its report
+	hangupAfter    time.Duration  // end this long after the start (0: never)
+	console        bool           // stdin carries commands
 	params         map[string]any // constructor parameters by stream type
 	screen         *screenFlags   // desktop sharing: watch the stream, run --viewer
 }
