@@ -184,13 +184,20 @@ func (c *Client) SetEncodings(encs ...int32) error {
 
 // Request sends FramebufferUpdateRequest for the whole screen.
 func (c *Client) Request(incremental bool) error {
+	return c.RequestRect(incremental, image.Rect(0, 0, c.Width, c.Height))
+}
+
+// RequestRect sends FramebufferUpdateRequest for r.
+func (c *Client) RequestRect(incremental bool, r image.Rectangle) error {
 	msg := make([]byte, 10)
 	msg[0] = 3
 	if incremental {
 		msg[1] = 1
 	}
-	binary.BigEndian.PutUint16(msg[6:], uint16(c.Width))
-	binary.BigEndian.PutUint16(msg[8:], uint16(c.Height))
+	binary.BigEndian.PutUint16(msg[2:], uint16(r.Min.X))
+	binary.BigEndian.PutUint16(msg[4:], uint16(r.Min.Y))
+	binary.BigEndian.PutUint16(msg[6:], uint16(r.Dx()))
+	binary.BigEndian.PutUint16(msg[8:], uint16(r.Dy()))
 	_, err := c.conn.Write(msg)
 	return err
 }

@@ -68,7 +68,7 @@ func settings(transport string, extra map[string]string) map[string]string {
 
 // negotiate makes both streams, runs offer/answer and starts both; it
 // returns once both posted MediaStreamDidStart.
-func negotiate(t *testing.T, su setup) (offerer, answerer *end) {
+func negotiate(t testing.TB, su setup) (offerer, answerer *end) {
 	t.Helper()
 	ctx := context.Background()
 	if su.transport == "" {
@@ -112,7 +112,7 @@ func negotiate(t *testing.T, su setup) (offerer, answerer *end) {
 	return offerer, answerer
 }
 
-func localMedia(t *testing.T, s *stream, req *sdk.GetLocalMediaRequest) string {
+func localMedia(t testing.TB, s *stream, req *sdk.GetLocalMediaRequest) string {
 	t.Helper()
 	resp, err := s.GetLocalMedia(context.Background(), req)
 	if err != nil {
@@ -122,7 +122,7 @@ func localMedia(t *testing.T, s *stream, req *sdk.GetLocalMediaRequest) string {
 }
 
 // decode decodes a notification's data into a T.
-func decode[T any](t *testing.T, n *sdk.Notification) T {
+func decode[T any](t testing.TB, n *sdk.Notification) T {
 	t.Helper()
 	var v T
 	if err := n.Decode(&v); err != nil {
@@ -132,7 +132,7 @@ func decode[T any](t *testing.T, n *sdk.Notification) T {
 }
 
 // viewerAddress returns where the viewer side listens, as it announced it.
-func viewerAddress(t *testing.T, e *end) string {
+func viewerAddress(t testing.TB, e *end) string {
 	t.Helper()
 	addr := decode[ds.AddressData](t, e.rec.WaitFor(t, 0, ds.HandlerDidStartListening)).Address
 	if host, _, err := net.SplitHostPort(addr); err != nil || host != "127.0.0.1" {

@@ -19,10 +19,11 @@ import (
 )
 
 // bufferSize is the most one read of the local socket takes, and so the
-// largest SEND the stream writes. The reference reads 2048 bytes; a larger
-// buffer costs no latency (a read returns what is there) and carries a
-// full-screen update in fewer SENDs.
-const bufferSize = 64 << 10
+// largest SEND the stream writes; the MSRP connection reads as much at
+// once, and the local socket is written as much at once. The reference
+// reads 2048 bytes; a larger buffer costs no latency (a read returns what
+// is there) and carries a full-screen update in fewer SENDs and hops.
+const bufferSize = 256 << 10
 
 // viewerClosed is the reason of HandlerDidEnd.
 const viewerClosed = "the VNC viewer closed the connection"
@@ -51,6 +52,7 @@ type stream struct {
 	unacked    int64         // internal: GotData bytes not acknowledged
 	acked      chan struct{} // internal: an ack_data came
 	wg         sync.WaitGroup
+	copyBuf    []byte // receive's, on the MSRP connection's reader
 }
 
 var _ sdk.Stream = (*stream)(nil)
@@ -86,7 +88,7 @@ func (s *stream) rawConfig() msrpstream.RawConfig {
 		Receive:     s.receive,
 		Started:     s.started,
 		Prepare:     s.prepare,
-		MSRP:        msrp.Config{Logger: s.env.Logger},
+		MSRP:        msrp.Config{Logger: s.env.Logger, ReadBufferSize: bufferSize},
 	}
 }
 
@@ -264,6 +266,13 @@ func unwrapOp(err error) error {
 	return err
 }
 
+// writerOnly hides the socket's ReadFrom, so that io.CopyBuffer uses
+// the stream's buffer (as large as the reads of the MSRP connection)
+// rather than the 32 KiB of net's generic copy.
+type writerOnly struct{ w io.Writer }
+
+func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
 // errReader remembers the error of its reader, to tell a broken local
 // socket from a refused MSRP write.
 type errReader struct {
@@ -391,7 +400,10 @@ func (s *stream) receive(ctx context.Context, _ string, body io.Reader) {
 		return // unread bytes are discarded
 	}
 	src := &errReader{r: body}
-	n, err := io.Copy(conn, src)
+	if s.copyBuf == nil {
+		s.copyBuf = make([]byte, bufferSize) // receive runs on one goroutine
+	}
+	n, err := io.CopyBuffer(writerOnly{conn}, src, s.copyBuf)
 	s.received.Add(n)
 	if err != nil && src.err == nil {
 		s.localBroke(ds.ContextSending, err)
