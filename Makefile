@@ -41,7 +41,8 @@ test: test-deps
 	$(GO) test $(TEST_FLAGS) ./...
 
 # The main job: two accounts on loopback, a session carrying every stream
-# type the plugins provide (scripts/demo.sh).
+# type the plugins provide, then a virtual desktop shared over MSRP
+# (scripts/demo.sh).
 demo: build
 	$(BIN)/sipstreams plugins --plugin-dir $(BIN)/plugins
 	./scripts/demo.sh $(BIN)
@@ -63,6 +64,9 @@ bench: build
 	# MSRP and chat payloads.
 	$(GO) test -run=NONE -bench=. -benchmem ./sdk/msrp/ ./sdk/cpim/ ./sdk/iscomposing/ ./plugins/chat/internal/payload/
 	$(GO) test -run=NONE -bench=Messages -benchtime=500x ./plugins/chat/internal/chatstream/
+	# Desktop sharing: a real Xvnc read directly and through the tunnel.
+	$(GO) test -run=NONE -bench='Throughput|FirstUpdate' -benchtime=40x ./plugins/desktopsharing/internal/dsstream/
+	$(GO) test -run=NONE -bench=StalledViewer -benchtime=3x ./plugins/desktopsharing/internal/dsstream/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
