@@ -272,3 +272,17 @@ func TestVNCServerKilled(t *testing.T) {
 	}
 	f.quit()
 }
+
+func TestViewerCommand(t *testing.T) {
+	tests := []struct{ cmd, want string }{
+		{"vncviewer", "vncviewer 127.0.0.1::5999"},
+		{"vncsnapshot {host}::{port} out.jpg", "vncsnapshot 127.0.0.1::5999 out.jpg"},
+		{"client --to {addr}", "client --to 127.0.0.1:5999"},
+		{`client "$VNC_ADDRESS"`, `client "$VNC_ADDRESS"`},
+	}
+	for _, tt := range tests {
+		if got := viewerCommand(tt.cmd, "127.0.0.1:5999"); got != tt.want {
+			t.Errorf("viewerCommand(%q) = %q, want %q", tt.cmd, got, tt.want)
+		}
+	}
+}
