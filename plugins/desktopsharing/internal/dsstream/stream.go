@@ -46,8 +46,9 @@ type stream struct {
 	stop       chan struct{} // closed by End
 	ln         net.Listener  // external viewer, until the viewer connects
 	viewerAddr string
-	local      net.Conn      // the VNC socket, once up
-	pending    []byte        // the peer's bytes that came before it
+	local      net.Conn      // the VNC socket, once connected
+	pending    []byte        // the peer's bytes that came before it was live
+	live       bool          // pending is written: receive writes to local
 	ready      chan struct{} // closed once local is up, or will never be
 	unacked    int64         // internal: GotData bytes not acknowledged
 	acked      chan struct{} // internal: an ack_data came
@@ -175,23 +176,29 @@ func (s *stream) run() {
 		close(s.ready)
 		return
 	}
-	// What the peer sent before the socket was up goes first; receive
-	// waits for the lock meanwhile, so nothing overtakes it.
-	pending := s.pending
-	s.pending = nil
-	if len(pending) > 0 {
+	s.local = conn // End closes it from now on
+	s.mu.Unlock()
+	// What the peer sent before the socket was up goes first, written
+	// without the lock (a viewer that does not read must not block End);
+	// receive holds what comes meanwhile, until live.
+	for {
+		s.mu.Lock()
+		pending := s.pending
+		s.pending = nil
+		if len(pending) == 0 {
+			s.live = true
+			s.mu.Unlock()
+			break
+		}
+		s.mu.Unlock()
 		n, err := conn.Write(pending)
 		s.received.Add(int64(n))
 		if err != nil {
-			s.mu.Unlock()
 			close(s.ready)
 			s.localBroke(ds.ContextSending, err)
-			conn.Close()
 			return
 		}
 	}
-	s.local = conn
-	s.mu.Unlock()
 	close(s.ready)
 	s.env.Post(ds.HandlerDidConnect, ds.AddressData{Address: conn.RemoteAddr().String()})
 
@@ -352,7 +359,7 @@ const maxPending = 256 << 10
 func (s *stream) hold(body io.Reader) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.local != nil || len(s.pending) >= maxPending {
+	if s.live || len(s.pending) >= maxPending {
 		return false
 	}
 	select {
