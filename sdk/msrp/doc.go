@@ -12,12 +12,10 @@
 //
 //   - [URI], [ParseURI], [NewSessionID]: addressing (RFC 4975 §6), with
 //     §6.1 equality in [URI.Equal].
-//
 //   - [Message], [Reader], [Message.Marshal]: the wire format (RFC 4975 §7,
 //     §9). The Reader streams bodies without buffering them, so a large
 //     chunk costs constant memory; a malformed request leaves it usable
 //     (the *ParseError carries the transaction id to answer 400 or 413).
-//
 //   - [Conn]: one TCP or TLS connection carrying many sessions. A writer
 //     goroutine interleaves the chunks of outgoing messages (Config.ChunkSize,
 //     2048 bytes by default as in the reference) with responses and
@@ -31,7 +29,6 @@
 //     response. [Outgoing.SingleChunk] sends a message as one SEND, as the
 //     reference's chat does. Idle sessions send the reference's
 //     keep-alive empty SEND.
-//
 //   - [Session], [Dial], [Listener]: binding a session to a connection.
 //     The active side sends an empty SEND first and waits for its 200 (the
 //     reference SDK's behaviour); a refusal is a [BindError] naming the
@@ -42,14 +39,11 @@
 //     session binds to it (an SDP a=fingerprint, RFC 8122, checked
 //     against [Conn.ConnectionState]); the passive side answers a refused
 //     peer 403.
-//
 //   - [ConnectRelay], [Relay]: AUTH with digest to an RFC 4976 relay; its
 //     Use-Path is prepended to the local path and to outgoing To-Paths.
 //     Package msrptest has a relay on loopback to test against.
-//
 //   - [Setup], [AnswerSetup], [OffererConnects]: who connects, from SDP
 //     a=setup (RFC 4145, RFC 6135).
-//
 //   - [RawSender]: SENDs written straight to a session's connection, one
 //     whole message each (Byte-Range 1-n/n, Success-Report no,
 //     Failure-Report partial), nothing queued — for streams that drive
