@@ -140,6 +140,13 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		}
 	}), "", nil)()
 	defer close(stopEvents)
+	var screenEvents <-chan screenEvent
+	if c.screen != nil {
+		w := newScreenWatcher(pr, c.screen.viewer, stdout, stderr)
+		defer w.Close()
+		defer app.Center().Subscribe(w, "", nil)()
+		screenEvents = w.events
+	}
 	deliveries := make(chan chat.DeliveryData, 64)
 	deliveryDone := make(chan struct{})
 	defer close(deliveryDone)
@@ -148,7 +155,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 	pending := map[string]bool{} // Message-IDs waiting for their report
 	for _, typ := range c.streams {
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		st, err := call.AddStream(cctx, typ)
+		st, err := call.AddStream(cctx, typ, application.WithParams(c.params[typ]))
 		if err == nil && typ == chat.Type && !c.media.queued {
 			// The chat stream queues the messages until it starts.
 			for _, id := range c.media.queueMessages(cctx, st, pr, stderr) {
@@ -192,7 +199,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		defer t.Stop()
 		giveUp = t.C
 	}
-	started, failed, mediaFailed := false, false, false
+	started, failed, mediaFailed, screenFailed := false, false, false, false
 	var endBy <-chan time.Time // bounds the wait once we asked to end the last sessions
 	end := func(list ...*session.Session) {
 		for _, x := range list {
@@ -208,7 +215,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		}
 	}
 	exitCode := func() int {
-		if !started || failed || undelivered > 0 || mediaFailed || failedTransfers > 0 || (c.untilTransferred && len(own) > 0) {
+		if !started || failed || undelivered > 0 || mediaFailed || screenFailed || failedTransfers > 0 || (c.untilTransferred && len(own) > 0) {
 			return 1
 		}
 		return 0
@@ -328,6 +335,18 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				if len(con.ss.live()) == 0 {
 					return exitCode()
 				}
+			}
+		case ev := <-screenEvents:
+			if ev.kind == screenEventFailed {
+				fmt.Fprintf(stderr, "sipstreams: desktop sharing failed: %s\n", ev.text)
+				screenFailed = true
+			}
+			// The viewer left, its command exited or the VNC side
+			// failed: the session carrying the stream ends.
+			if x := con.sessionOf(ev.stream); x != nil {
+				end(x)
+			} else {
+				end(s)
 			}
 		case d := <-deliveries:
 			if !pending[d.MessageID] {

@@ -69,11 +69,13 @@ type callSpec struct {
 	streams          []string       // a stream of each type
 	media            mediaFlags
 	files            fileFlags
-	untilDelivered   bool          // end once every message got its report
-	untilTransferred bool          // end once every file transfer ended
-	hangupAfter      time.Duration // end this long after the start (0: never)
-	acceptTransfers  bool          // accept the transfers the peer asks for
-	console          bool          // stdin carries commands
+	untilDelivered   bool           // end once every message got its report
+	untilTransferred bool           // end once every file transfer ended
+	hangupAfter      time.Duration  // end this long after the start (0: never)
+	acceptTransfers  bool           // accept the transfers the peer asks for
+	console          bool           // stdin carries commands
+	params           map[string]any // constructor parameters by stream type
+	screen           *screenFlags   // desktop sharing: watch the stream, run --viewer
 }
 
 // resolve reads the target and --route into c; the error is a usage

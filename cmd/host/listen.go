@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sipstreams/sipstreams/framework/config"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 )
@@ -27,10 +28,15 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var autoAnswer, acceptTransfers *bool
 	var offer stringList
 	var debugAddr string
+	var sf screenFlags
+	var acceptDS *bool
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
-		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
+		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams (desktop sharing only with --accept-desktop-sharing)")
+		acceptDS = fs.Bool("accept-desktop-sharing", false, "let --auto-answer accept desktop sharing streams: a peer may then view the screen of --vnc, or share its own")
 		acceptTransfers = fs.Bool("accept-transfers", false, "accept every transfer (REFER) a peer asks for, without /accept-transfer")
+		sf.registerVNC(fs, "the VNC server whose screen a peer viewing ours gets, `HOST:PORT` (or HOST::PORT, HOST:DISPLAY; default: the setting desktop_sharing.vnc_server)")
+		sf.registerViewer(fs)
 		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
 		ff.registerListen(fs)
@@ -53,10 +59,18 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
+	vnc, err := sf.vncAddress()
+	if err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 2
+	}
 	st, err := storageFor(af.configDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
+	}
+	if vnc != "" {
+		st = overrideStorage{Storage: st, apply: func(d *config.Document) { d.Settings.DesktopSharing.VNCServer = vnc }}
 	}
 	app := newApplication(cf, &af, stderr, nil)
 	pr := newPrinter(stdout, af.asJSON)
@@ -71,8 +85,12 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsub()
 	}()
 
-	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, offer: offer, media: &mf, files: &ff, mediaFailed: make(chan struct{}, 1)}
+	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, acceptDS: *acceptDS, offer: offer, media: &mf, files: &ff,
+		mediaFailed: make(chan struct{}, 1)}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
+	screen := newScreenWatcher(pr, sf.viewer, stdout, stderr)
+	defer screen.Close()
+	defer app.Center().Subscribe(screen, "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -110,6 +128,15 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		select {
 		case <-ctx.Done():
 			return 0
+		case ev := <-screen.events:
+			// The viewer left or its command exited: the session
+			// carrying the stream has nothing more to show.
+			if ev.kind == screenEventEnded {
+				if s := l.sessionOf(ev.stream); s != nil {
+					l.pr.say("ending the session: %s", ev.text)
+					s.End()
+				}
+			}
 		case <-l.mediaFailed:
 			// A --play or --record that could not be applied (printed,
 			// its session ended) fails the command.
@@ -135,24 +162,25 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // current one for the stdin commands.
 type listener struct {
 	*console
-	auto  bool
-	offer []string // the types of our offer to an INVITE without SDP
-	media *mediaFlags
-	files *fileFlags
+	auto bool
+	// acceptDS lets auto lead to desktop sharing streams.
+	acceptDS bool
+	offer    []string // the types of our offer to an INVITE without SDP
+	media    *mediaFlags
+	files    *fileFlags
 	// mediaFailed gets a value when a media option failed on a session.
 	mediaFailed chan struct{}
 }
 
-// answer accepts the incoming session s: with the proposed streams, the
-// file transfers among them readied (a pull that cannot be served left
-// out, and the session refused 488 when nothing is left), or, for an
-// INVITE without SDP, with streams of ours.
-func (l *listener) answer(s *session.Session) error {
-	proposed := s.ProposedStreams()
-	if len(proposed) == 0 {
+// answer accepts the incoming session s with streams, those it proposed
+// that we take: the file transfers among them readied (a pull that cannot
+// be served left out, and the session refused 488 when nothing is left);
+// for an INVITE without SDP (no streams), with streams of ours.
+func (l *listener) answer(s *session.Session, streams []session.Stream) error {
+	if len(streams) == 0 {
 		return l.app.Answer(l.ctx, s, l.offer...)
 	}
-	accepted := l.files.prepare(l.ctx, proposed, l.files.acceptDir, l.stderr)
+	accepted := l.files.prepare(l.ctx, streams, l.files.acceptDir, l.stderr)
 	if len(accepted) == 0 {
 		_ = s.Reject(488, "")
 		return errors.New("no stream of the offer can be accepted")
@@ -187,11 +215,20 @@ func (l *listener) handle(n notify.Notification) {
 	case session.SIPSessionNewIncoming:
 		d := n.Data.(session.NewIncomingData)
 		if l.auto || l.files.handles(l.ctx, d.Streams) {
-			// The proposed streams, or for an INVITE without SDP
+			// The proposed streams — but desktop sharing only with
+			// --accept-desktop-sharing — or for an INVITE without SDP
 			// streams of ours making the offer.
+			keep, refused := withoutDesktopSharing(d.Streams, l.acceptDS)
+			if len(refused) > 0 {
+				l.pr.say("leaving out %d desktop sharing stream(s) from %s (--accept-desktop-sharing accepts them)", len(refused), s.RemoteIdentity())
+				if len(keep) == 0 {
+					_ = s.Reject(488, "Not Acceptable Here")
+					return
+				}
+			}
 			l.ss.setCurrent(s)
-			if !slices.ContainsFunc(d.Streams, isFile) {
-				if err := l.answer(s); err != nil {
+			if !slices.ContainsFunc(keep, isFile) {
+				if err := l.answer(s, keep); err != nil {
 					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
 				}
 				return
@@ -199,7 +236,7 @@ func (l *listener) handle(n notify.Notification) {
 			// Not on the notification goroutine: the file transfers are
 			// readied by calls to their plugin.
 			go func() {
-				if err := l.answer(s); err != nil {
+				if err := l.answer(s, keep); err != nil {
 					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
 				}
 			}()
@@ -220,13 +257,27 @@ func (l *listener) handle(n notify.Notification) {
 		}
 	case session.SIPSessionNewProposal:
 		// --auto-answer accepts the remote's proposals as it accepts
-		// sessions: with every proposed stream.
+		// sessions: with every proposed stream (desktop sharing only
+		// with --accept-desktop-sharing).
 		d := n.Data.(session.NewProposalData)
 		if d.Originator != session.Remote {
 			return
 		}
 		if l.auto || l.files.handles(l.ctx, d.ProposedStreams) {
-			go l.acceptProposal(s, d.ProposedStreams)
+			keep, refused := withoutDesktopSharing(d.ProposedStreams, l.acceptDS)
+			go func() {
+				if len(keep) == 0 {
+					l.pr.say("refusing a desktop sharing proposal (--accept-desktop-sharing accepts it)")
+					if err := s.RejectProposal(488, "Not Acceptable Here"); err != nil {
+						fmt.Fprintf(l.stderr, "sipstreams: reject proposal: %v\n", err)
+					}
+					return
+				}
+				if len(refused) > 0 {
+					l.pr.say("leaving out %d desktop sharing stream(s) from the proposal (--accept-desktop-sharing accepts them)", len(refused))
+				}
+				l.acceptProposal(s, keep)
+			}()
 			return
 		}
 		go func() {
@@ -271,7 +322,7 @@ func (l *listener) command(line string) (quit bool) {
 	var err error
 	switch fields[0] {
 	case "/accept":
-		err = l.answer(s)
+		err = l.answer(s, s.ProposedStreams())
 	case "/send-file":
 		l.sendFile(s, rest)
 	case "/reject":

@@ -317,7 +317,7 @@ func TestREADMECommands(t *testing.T) {
 	all := map[string]bool{}
 	// A command's subcommands add their flags to the command's.
 	for _, cmd := range [][]string{{"version"}, {"plugins"}, {"plugins", "check"}, {"plugins", "lock"}, {"plugins", "verify"},
-		{"demo"}, {"listen"}, {"call"}, {"message"}, {"audio", "play"}} {
+		{"demo"}, {"listen"}, {"call"}, {"share-screen"}, {"view-screen"}, {"message"}, {"send-file"}, {"audio", "play"}} {
 		flags, ok := commandFlags(t, cmd...)
 		if !ok {
 			t.Fatalf("%v is not a command", cmd)
@@ -346,7 +346,7 @@ func TestREADMECommands(t *testing.T) {
 		}
 	}
 	shown := 0
-	commandLine := regexp.MustCompile(`^(?:\s*|.*[|;&]\s*)bin/sipstreams\s+([a-z]+)(.*)$`)
+	commandLine := regexp.MustCompile(`^(?:\s*|.*[|;&]\s*)bin/sipstreams\s+([a-z][a-z-]*)(.*)$`)
 	for _, file := range readmes(t) {
 		b, err := os.ReadFile(filepath.Join(repoRoot, file))
 		if err != nil {

@@ -24,6 +24,8 @@ const usage = `usage: sipstreams COMMAND [flags]
 commands:
   listen    start the application and answer incoming sessions
   call      call a SIP URI with streams of the given types (--audio, --chat, --stream TYPE, --file FILE, --pull NAME)
+  share-screen  share a VNC desktop (--vnc HOST:PORT) with a SIP URI, tunnelled over MSRP
+  view-screen   view a SIP URI's shared desktop: prints the local address for a VNC viewer (--viewer CMD runs one)
   message   send chat messages to a SIP URI in a session of its own and wait for their delivery
   send-file send files to a SIP URI in a session of its own and wait until each is confirmed
   audio     the audio plugin's sound devices: list them, play a WAV or tones on the alert device
@@ -68,6 +70,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdMessage(ctx, args[1:], stdout, stderr)
 	case "send-file":
 		return cmdSendFile(ctx, args[1:], stdout, stderr)
+	case "share-screen":
+		return cmdShareScreen(ctx, args[1:], stdin, stdout, stderr)
+	case "view-screen":
+		return cmdViewScreen(ctx, args[1:], stdin, stdout, stderr)
 	case "audio":
 		return cmdAudio(ctx, args[1:], stdout, stderr)
 	default:

@@ -781,7 +781,7 @@ func (c *Conn) writeChunk(om *outgoing, cb chunkBuf, frame []byte) ([]byte, erro
 
 func (c *Conn) readLoop(ctx context.Context) {
 	defer c.wg.Done()
-	r := NewReader(c.nc, WithMaxHeaderSize(c.cfg.MaxHeaderSize))
+	r := NewReader(c.nc, WithMaxHeaderSize(c.cfg.MaxHeaderSize), WithReadBufferSize(c.cfg.ReadBufferSize))
 	for {
 		m, err := r.Next()
 		if err != nil {

@@ -53,6 +53,13 @@ type Config struct {
 	// cancels ctx and waits for Prepare to return, and posts
 	// MediaStreamDidNotInitialize "Interrupted".
 	Prepare func(ctx context.Context) error
+	// PrepareLocked, when set, runs in Initialize with the Base's lock
+	// held (it must not call the Base), right before the connection is
+	// set up (after Prepare, when both are set): the vendor's own quick
+	// setup, such as a local socket, done once Initialize returns when
+	// there is no Prepare. Its error fails the initialization
+	// (MediaStreamDidNotInitialize with the error's reason).
+	PrepareLocked func() error
 }
 
 // Handler holds the vendor's hooks, one per MSRP method (the reference's
@@ -194,6 +201,11 @@ func (b *Base) Initialize(ctx context.Context, req *sdk.InitializeRequest) error
 
 // setupLocked is Initialize's setup; a failure leaves no relay behind.
 func (b *Base) setupLocked(ctx context.Context, req *sdk.InitializeRequest) error {
+	if b.cfg.PrepareLocked != nil {
+		if err := b.cfg.PrepareLocked(); err != nil {
+			return err
+		}
+	}
 	err := b.initializeLocked(ctx, req)
 	if err != nil && b.relay != nil {
 		_ = b.relay.Close()
