@@ -601,3 +601,33 @@ func TestResumeAfterSenderKilled(t *testing.T) {
 	}
 	f.quit()
 }
+
+// TestFileSessionSecondCall: `/call URI` without types, in a session that
+// carries a file transfer, offers the session's other types only (a file
+// transfer cannot be made without its file): the second session starts
+// with chat alone. Both sessions then end and call exits 0.
+func TestFileSessionSecondCall(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "first.bin")
+	sum := writeRandom(t, src, 1<<20, 11)
+	inbox := t.TempDir()
+	conf := msrpConfig(t, "tcp")
+	f := &flow{t: t, tc: udp4}
+	uri := startFileListener(t, f, "--auto-answer", "--config-dir", conf, "--accept-files", inbox)
+	f.c = startProc(t, "caller", "call", uri, "--chat", "--file", src, "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t), "--config-dir", conf)
+	f.awaitSession(f.c, 1, "SIPSessionDidStart")
+	f.received(f.fileEvent(f.l, "first.bin", flowWait), inbox, "first.bin", sum)
+	f.send(f.c, "/call "+uri)
+	l := f.awaitSession(f.c, 2, "SIPSessionDidStart")
+	if got := fmt.Sprint(l.Data["streams"]); got != "[chat]" {
+		f.fatalf("the second session's streams: %s, want [chat]", got)
+	}
+	f.send(f.c, "/end")
+	f.awaitSession(f.c, 2, "SIPSessionDidEnd")
+	f.send(f.c, "/end")
+	if err := f.waitExit(f.c); err != nil {
+		f.fatalf("caller exit: %v", err)
+	}
+	f.awaitSession(f.l, 1, "SIPSessionDidEnd")
+	f.awaitSession(f.l, 2, "SIPSessionDidEnd")
+	f.quit()
+}
