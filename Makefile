@@ -86,7 +86,8 @@ soak: test-deps
 	SIPSTREAMS_SOAK=1 $(GO) test -race -count=1 -v -timeout 15m -run '^TestAttackSoak$$' ./cmd/host/
 
 # The main job: two accounts on loopback, a session carrying every stream
-# type the plugins provide (scripts/demo.sh).
+# type the plugins provide, then a virtual desktop shared over MSRP
+# (scripts/demo.sh).
 demo: build
 	$(BIN)/sipstreams plugins --plugin-dir $(BIN)/plugins
 	./scripts/demo.sh $(BIN)
@@ -117,6 +118,11 @@ bench: build
 	# Chat end to end between two hosts (two chat plugin processes).
 	$(GO) test -run=NONE -bench='ChatThroughput/.*/batched' -benchtime=100000x ./framework/application/
 	$(GO) test -run=NONE -bench='ChatThroughput/.*/per-call' -benchtime=3000x ./framework/application/
+	# File transfer: raw TCP, MSRP without disk and the 1 GiB end to end, in one run.
+	$(GO) test -run=NONE -bench='^Benchmark(RawTCP|MSRP|EndToEnd)$$' -benchtime=3x -benchmem ./plugins/filetransfer/internal/ftstream/
+	# Desktop sharing: a real Xvnc read directly and through the tunnel.
+	$(GO) test -run=NONE -bench='Throughput|FirstUpdate' -benchtime=40x ./plugins/desktopsharing/internal/dsstream/
+	$(GO) test -run=NONE -bench=StalledViewer -benchtime=3x ./plugins/desktopsharing/internal/dsstream/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

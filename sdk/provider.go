@@ -127,7 +127,7 @@ func (lp *LocalProvider) NewFromSDP(ctx context.Context, req *NewFromSDPRequest)
 		if errors.Is(err, ErrUnknownStream) {
 			continue
 		}
-		if err == nil && req.Prepare != nil {
+		if err == nil && req.Prepare != nil && !o.Stream.(*localStream).deferPrepare() {
 			err = lp.prepare(ctx, o, req.Prepare, &GetLocalMediaRequest{RemoteSDP: req.RemoteSDP, StreamIndex: req.StreamIndex})
 		}
 		if err != nil {
@@ -416,6 +416,13 @@ func (ls *localStream) End(ctx context.Context) error {
 		ls.lp.remove(ls.handle)
 	}
 	return err
+}
+
+// deferPrepare asks the vendor's stream whether it wants to be prepared
+// only when accepted (PrepareDeferrer).
+func (ls *localStream) deferPrepare() bool {
+	d, ok := ls.s.(PrepareDeferrer)
+	return ok && d.DeferPrepare()
 }
 
 func (ls *localStream) isEnded() bool {

@@ -43,6 +43,18 @@ type Stream interface {
 	Invoke(ctx context.Context, req *InvokeRequest) (*InvokeResponse, error)
 }
 
+// PrepareDeferrer is an optional interface of a stream built by
+// NewFromSDP. When DeferPrepare reports true, a NewFromSDP asked to
+// prepare the stream (NewFromSDPRequest.Prepare) leaves it unprepared (a
+// zero Prepared): the session initializes it only when the application
+// accepts it, after the application has seen it and given it what it needs
+// — as the reference's file transfer is initialized by accept, once the
+// application has named the file a peer asks for, or the directory to
+// save one in.
+type PrepareDeferrer interface {
+	DeferPrepare() bool
+}
+
 // UnimplementedStream is embedded by stream implementations for forward
 // compatibility. Mandatory methods return ErrNotImplemented; the others
 // behave as the reference's streams without the feature do (hold is a no-op,

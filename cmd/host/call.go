@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/sipstreams/sipstreams/framework/account"
+	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/sdk/chat"
+	"github.com/sipstreams/sipstreams/sdk/filetransfer"
 )
 
-const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
+const callHelp = `commands: /hold, /unhold, ` + proposalHelp + `, ` + fileHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end`
 
 // cmdCall calls a URI with streams of the given types and prints the
 // session's notifications. It hangs up after --hangup-after, on /end or on
@@ -30,6 +32,8 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.SetOutput(stderr)
 	c.register(fs)
 	c.media.register(fs)
+	c.files.registerCall(fs)
+	fs.BoolVar(&c.untilTransferred, "until-transferred", false, "end the session once every --file and --pull transfer ended (exit 1 if one failed)")
 	fs.Var(&streams, "stream", "stream `type` to offer (repeatable)")
 	withAudio := fs.Bool("audio", false, "offer an audio stream (same as --stream audio)")
 	withChat := fs.Bool("chat", false, "offer a chat stream (same as --stream chat)")
@@ -41,7 +45,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: sipstreams call URI --stream TYPE [--stream TYPE...] | --audio | --chat [flags]")
+		fmt.Fprintln(stderr, "usage: sipstreams call URI --stream TYPE [--stream TYPE...] | --audio | --chat | --file FILE | --pull NAME [flags]")
 		return 2
 	}
 	if *withAudio {
@@ -50,11 +54,15 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *withChat {
 		streams = append(streams, "chat")
 	}
-	if len(streams) == 0 {
-		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE (or --audio, --chat)")
+	if len(streams) == 0 && !c.files.any() {
+		fmt.Fprintln(stderr, "sipstreams: call needs at least one --stream TYPE (or --audio, --chat, --file, --pull)")
 		return 2
 	}
 	c.streams = streams
+	if err := c.files.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
 	if err := c.media.check(); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
@@ -77,9 +85,13 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 	}
 	app := c.newApplication(stderr)
 	pr := newPrinter(stdout, c.app.asJSON)
+	tr := newTransfers(pr, stdout, c.app.asJSON)
 	unsub := app.Center().Subscribe(pr, "", nil)
+	unsubTr := app.Center().Subscribe(tr, "", nil)
 	defer func() {
 		_ = stopApplication(app, stderr)
+		unsubTr()
+		tr.Close()
 		unsub()
 	}()
 	if err := app.Start(ctx, st); err != nil {
@@ -128,6 +140,13 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		}
 	}), "", nil)()
 	defer close(stopEvents)
+	var screenEvents <-chan screenEvent
+	if c.screen != nil {
+		w := newScreenWatcher(pr, c.screen.viewer, stdout, stderr)
+		defer w.Close()
+		defer app.Center().Subscribe(w, "", nil)()
+		screenEvents = w.events
+	}
 	deliveries := make(chan chat.DeliveryData, 64)
 	deliveryDone := make(chan struct{})
 	defer close(deliveryDone)
@@ -136,7 +155,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 	pending := map[string]bool{} // Message-IDs waiting for their report
 	for _, typ := range c.streams {
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		st, err := call.AddStream(cctx, typ)
+		st, err := call.AddStream(cctx, typ, application.WithParams(c.params[typ]))
 		if err == nil && typ == chat.Type && !c.media.queued {
 			// The chat stream queues the messages until it starts.
 			for _, id := range c.media.queueMessages(cctx, st, pr, stderr) {
@@ -149,6 +168,18 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 			return 1
 		}
 	}
+	own := map[session.Stream]bool{} // the call's file transfers not ended yet
+	for _, p := range c.files.params() {
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		st, err := call.AddStream(cctx, filetransfer.Type, application.WithParams(p))
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+			return 1
+		}
+		own[st] = true
+	}
+	failedTransfers := 0
 	sent, undelivered := len(pending), 0
 	pr.say("calling %s over %s; %s", c.target.String(), call.Routes()[0], callHelp)
 	if err := call.Connect(ctx); err != nil {
@@ -168,7 +199,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		defer t.Stop()
 		giveUp = t.C
 	}
-	started, failed, mediaFailed := false, false, false
+	started, failed, mediaFailed, screenFailed := false, false, false, false
 	var endBy <-chan time.Time // bounds the wait once we asked to end the last sessions
 	end := func(list ...*session.Session) {
 		for _, x := range list {
@@ -184,7 +215,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		}
 	}
 	exitCode := func() int {
-		if !started || failed || undelivered > 0 || mediaFailed {
+		if !started || failed || undelivered > 0 || mediaFailed || screenFailed || failedTransfers > 0 || (c.untilTransferred && len(own) > 0) {
 			return 1
 		}
 		return 0
@@ -228,9 +259,24 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				printCommandError(stderr, cmd, cur.Hold())
 			case "/unhold":
 				printCommandError(stderr, cmd, cur.Unhold())
+			case "/send-file":
+				con.sendFile(cur, rest)
 			default:
-				if !proposalCommand(ctx, app, cur, cmd, rest, stderr) && !mediaCommand(ctx, cur, line, pr, stderr) {
+				if !proposalCommand(ctx, app, cur, cmd, rest, &c.files, stderr) && !mediaCommand(ctx, cur, line, pr, stderr) {
 					fmt.Fprintln(stderr, callHelp)
+				}
+			}
+		case r := <-tr.results:
+			// A file /send-file sent in a running session leaves it
+			// once done.
+			con.fileTransferEnded(r)
+			if own[r.Stream] {
+				delete(own, r.Stream)
+				if r.Error {
+					failedTransfers++
+				}
+				if len(own) == 0 && c.untilTransferred && started {
+					end(s)
 				}
 			}
 		case n := <-events:
@@ -266,6 +312,8 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 					end(s)
 				case c.untilDelivered && len(pending) == 0:
 					end(s) // every report came before this
+				case c.untilTransferred && len(own) == 0:
+					end(s) // every transfer ended before this
 				}
 				if c.hangupAfter > 0 {
 					t := time.NewTimer(c.hangupAfter)
@@ -287,6 +335,18 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 				if len(con.ss.live()) == 0 {
 					return exitCode()
 				}
+			}
+		case ev := <-screenEvents:
+			if ev.kind == screenEventFailed {
+				fmt.Fprintf(stderr, "sipstreams: desktop sharing failed: %s\n", ev.text)
+				screenFailed = true
+			}
+			// The viewer left, its command exited or the VNC side
+			// failed: the session carrying the stream ends.
+			if x := con.sessionOf(ev.stream); x != nil {
+				end(x)
+			} else {
+				end(s)
 			}
 		case d := <-deliveries:
 			if !pending[d.MessageID] {

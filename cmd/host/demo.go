@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha1" //nolint:gosec // RFC 5547 names SHA-1
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +23,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/storage"
 	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk"
+	"github.com/sipstreams/sipstreams/sdk/filetransfer"
 )
 
 // demoTimeout bounds the whole demo.
@@ -93,10 +98,22 @@ func isStreamEvent(n notify.Notification) bool {
 
 // demoCall is the demo's call from alice to bob.
 func demoCall(ctx context.Context, alice, bob *application.Application, recA *notify.Recorder, pr *printer) error {
+	// A file transfer needs a file to send and a directory to save it in.
+	files, err := os.MkdirTemp("", "sipstreams-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(files)
+	received := filepath.Join(files, "bob")
 	defer bob.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
 		if s, ok := n.Sender.(*session.Session); ok && n.Name == session.SIPSessionNewIncoming {
 			pr.label(s, "bob's session")
-			go func() { _ = bob.Answer(ctx, s) }()
+			go func() {
+				ff := &fileFlags{}
+				if accepted := ff.prepare(ctx, s.ProposedStreams(), received, io.Discard); len(accepted) > 0 {
+					_ = s.Accept(accepted)
+				}
+			}()
 		}
 	}), session.SIPSessionNewIncoming, nil)()
 	types := loadedTypes(alice)
@@ -111,8 +128,17 @@ func demoCall(ctx context.Context, alice, bob *application.Application, recA *no
 	s := call.Session()
 	pr.label(s, "alice's session")
 	var made []string
+	var sending session.Stream // the file transfer, if any
 	for _, t := range types {
-		st, err := call.AddStream(ctx, t.Type)
+		var opts []application.StreamOption
+		if t.Type == filetransfer.Type {
+			file, err := demoFile(files)
+			if err != nil {
+				return err
+			}
+			opts = append(opts, application.WithParams(filetransfer.Push(file)))
+		}
+		st, err := call.AddStream(ctx, t.Type, opts...)
 		if errors.Is(err, sdk.ErrNotImplemented) || errors.Is(err, sdk.ErrInvalidArgument) {
 			pr.say("== %s stream (plugin %s, priority %d): cannot be made for an offer without parameters; left out", t.Type, t.Plugin.Name(), t.Priority)
 			continue
@@ -121,6 +147,9 @@ func demoCall(ctx context.Context, alice, bob *application.Application, recA *no
 			return err
 		}
 		pr.label(st, "alice's "+t.Type)
+		if t.Type == filetransfer.Type {
+			sending = st
+		}
 		made = append(made, t.Type)
 		pr.say("== %s stream (plugin %s, priority %d)", t.Type, t.Plugin.Name(), t.Priority)
 	}
@@ -168,6 +197,11 @@ func demoCall(ctx context.Context, alice, bob *application.Application, recA *no
 			return false
 		}); err != nil {
 			return fmt.Errorf("waiting for the echo: %w", err)
+		}
+	}
+	if sending != nil {
+		if err := demoTransfer(ctx, recA, bob, sending, pr); err != nil {
+			return err
 		}
 	}
 	if holds(s) {
@@ -218,4 +252,74 @@ func holdChanges(rec *notify.Recorder, s *session.Session) []notify.Notification
 		}
 	}
 	return out
+}
+
+// demoFileSize is the size of the file the demo sends.
+const demoFileSize = 8 << 20
+
+// demoFile writes a file of random bytes into dir for the demo to send.
+func demoFile(dir string) (string, error) {
+	b := make([]byte, demoFileSize)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "demo-file.bin")
+	return path, os.WriteFile(path, b, 0o600)
+}
+
+// demoTransfer waits for the end of alice's file transfer st and of
+// bob's receiving end, and prints the verified hash.
+func demoTransfer(ctx context.Context, recA *notify.Recorder, bob *application.Application, st session.Stream, pr *printer) error {
+	var sent filetransfer.DidEndData
+	if err := recA.Wait(ctx, func(ns []notify.Notification) bool {
+		for _, n := range ns {
+			if n.Sender == st && n.Name == filetransfer.HandlerDidEnd {
+				return decodeData(n, &sent)
+			}
+		}
+		return false
+	}); err != nil {
+		return fmt.Errorf("waiting for the file transfer: %w", err)
+	}
+	if sent.Error {
+		return fmt.Errorf("the file transfer failed: %s", sent.Reason)
+	}
+	// bob's end: the file in place, its hash checked against the offer.
+	var got filetransfer.DidEndData
+	for _, bs := range bob.Sessions().Sessions() {
+		for _, rs := range streamsOf(bs, filetransfer.Type) {
+			_, a, err := filetransfer.ReadAttributes(ctx, rs)
+			if err == nil && a.Finished {
+				got.Path, got.Hash, got.Verified = a.Path, a.Selector.Hash, true
+			}
+		}
+	}
+	if got.Path == "" {
+		return errors.New("bob has no file")
+	}
+	sum, err := fileSHA1(got.Path)
+	if err != nil {
+		return err
+	}
+	if sum != sent.Hash || got.Hash != sent.Hash {
+		return fmt.Errorf("bob's file %s has hash %s, alice sent %s", got.Path, sum, sent.Hash)
+	}
+	pr.say("== alice sent %s (%s); bob saved it as %s, verified hash %s", filepath.Base(sent.Path), byteSize(sent.TransferredBytes), got.Path, sum)
+	return nil
+}
+
+// fileSHA1 is the SHA-1 of a file, as a file selector writes it.
+func fileSHA1(path string) (filetransfer.Hash, error) {
+	var h filetransfer.Hash
+	f, err := os.Open(path)
+	if err != nil {
+		return h, err
+	}
+	defer f.Close()
+	d := sha1.New() //nolint:gosec // RFC 5547 names SHA-1
+	if _, err := io.Copy(d, f); err != nil {
+		return h, err
+	}
+	copy(h[:], d.Sum(nil))
+	return h, nil
 }

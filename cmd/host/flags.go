@@ -64,14 +64,18 @@ func (f *callFlags) register(fs *flag.FlagSet) {
 // callSpec is a call to make: call's or message's flags, read.
 type callSpec struct {
 	callFlags
-	target          sip.Uri
-	routes          []engine.Route // --route; empty: found from the target
-	streams         []string       // a stream of each type
-	media           mediaFlags
-	untilDelivered  bool          // end once every message got its report
-	hangupAfter     time.Duration // end this long after the start (0: never)
-	acceptTransfers bool          // accept the transfers the peer asks for
-	console         bool          // stdin carries commands
+	target           sip.Uri
+	routes           []engine.Route // --route; empty: found from the target
+	streams          []string       // a stream of each type
+	media            mediaFlags
+	files            fileFlags
+	untilDelivered   bool           // end once every message got its report
+	untilTransferred bool           // end once every file transfer ended
+	hangupAfter      time.Duration  // end this long after the start (0: never)
+	acceptTransfers  bool           // accept the transfers the peer asks for
+	console          bool           // stdin carries commands
+	params           map[string]any // constructor parameters by stream type
+	screen           *screenFlags   // desktop sharing: watch the stream, run --viewer
 }
 
 // resolve reads the target and --route into c; the error is a usage

@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/sipstreams/sipstreams/framework/config"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
 )
 
-const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
+const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + fileHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
 
 // cmdListen starts the application and answers incoming sessions: with
 // --auto-answer it accepts every proposed stream; otherwise it rings and
@@ -21,15 +24,22 @@ const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + propo
 func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var af appFlags
 	var mf mediaFlags
+	var ff fileFlags
 	var autoAnswer, acceptTransfers *bool
 	var offer stringList
 	var debugAddr string
+	var sf screenFlags
+	var acceptDS *bool
 	cf, ok := parseFlags("listen", args, stderr, func(fs *flag.FlagSet) {
 		af.register(fs)
-		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams")
+		autoAnswer = fs.Bool("auto-answer", false, "accept every incoming session, and every stream proposal of the remote, with all the proposed streams (desktop sharing only with --accept-desktop-sharing)")
+		acceptDS = fs.Bool("accept-desktop-sharing", false, "let --auto-answer accept desktop sharing streams: a peer may then view the screen of --vnc, or share its own")
 		acceptTransfers = fs.Bool("accept-transfers", false, "accept every transfer (REFER) a peer asks for, without /accept-transfer")
+		sf.registerVNC(fs, "the VNC server whose screen a peer viewing ours gets, `HOST:PORT` (or HOST::PORT, HOST:DISPLAY; default: the setting desktop_sharing.vnc_server)")
+		sf.registerViewer(fs)
 		fs.Var(&offer, "offer", "stream `type` offered to an INVITE without SDP (repeatable; default: audio when loaded, else every type that needs no parameters)")
 		mf.register(fs)
+		ff.registerListen(fs)
 		fs.StringVar(&debugAddr, "debug-addr", "", "serve Go's runtime profiles (goroutine, heap, …) over HTTP on this loopback `ip:port` (port 0 picks one), for diagnosis")
 	})
 	if !ok {
@@ -41,26 +51,46 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return 2
 		}
 	}
+	if err := ff.check(); err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 1
+	}
 	if err := mf.check(); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
+	}
+	vnc, err := sf.vncAddress()
+	if err != nil {
+		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+		return 2
 	}
 	st, err := storageFor(af.configDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 1
 	}
+	if vnc != "" {
+		st = overrideStorage{Storage: st, apply: func(d *config.Document) { d.Settings.DesktopSharing.VNCServer = vnc }}
+	}
 	app := newApplication(cf, &af, stderr, nil)
 	pr := newPrinter(stdout, af.asJSON)
 	pr.hold()
+	tr := newTransfers(pr, stdout, af.asJSON)
 	unsub := app.Center().Subscribe(pr, "", nil)
+	unsubTr := app.Center().Subscribe(tr, "", nil)
 	defer func() {
 		_ = stopApplication(app, stderr)
+		unsubTr()
+		tr.Close()
 		unsub()
 	}()
 
-	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, offer: offer, media: &mf, mediaFailed: make(chan struct{}, 1)}
+	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, acceptDS: *acceptDS, offer: offer, media: &mf, files: &ff,
+		mediaFailed: make(chan struct{}, 1)}
 	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
+	screen := newScreenWatcher(pr, sf.viewer, stdout, stderr)
+	defer screen.Close()
+	defer app.Center().Subscribe(screen, "", nil)()
 	if err := app.Start(ctx, st); err != nil {
 		pr.release()
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
@@ -98,13 +128,24 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		select {
 		case <-ctx.Done():
 			return 0
+		case ev := <-screen.events:
+			// The viewer left or its command exited: the session
+			// carrying the stream has nothing more to show.
+			if ev.kind == screenEventEnded {
+				if s := l.sessionOf(ev.stream); s != nil {
+					l.pr.say("ending the session: %s", ev.text)
+					s.End()
+				}
+			}
 		case <-l.mediaFailed:
 			// A --play or --record that could not be applied (printed,
 			// its session ended) fails the command.
 			return 1
+		case r := <-tr.results:
+			l.fileTransferEnded(r)
 		case line, ok := <-lines:
 			if !ok {
-				if *autoAnswer {
+				if *autoAnswer || ff.acceptDir != "" || ff.serveDir != "" {
 					lines = nil // keep running until a signal
 					continue
 				}
@@ -121,11 +162,45 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // current one for the stdin commands.
 type listener struct {
 	*console
-	auto  bool
-	offer []string // the types of our offer to an INVITE without SDP
-	media *mediaFlags
+	auto bool
+	// acceptDS lets auto lead to desktop sharing streams.
+	acceptDS bool
+	offer    []string // the types of our offer to an INVITE without SDP
+	media    *mediaFlags
+	files    *fileFlags
 	// mediaFailed gets a value when a media option failed on a session.
 	mediaFailed chan struct{}
+}
+
+// answer accepts the incoming session s with streams, those it proposed
+// that we take: the file transfers among them readied (a pull that cannot
+// be served left out, and the session refused 488 when nothing is left);
+// for an INVITE without SDP (no streams), with streams of ours.
+func (l *listener) answer(s *session.Session, streams []session.Stream) error {
+	if len(streams) == 0 {
+		return l.app.Answer(l.ctx, s, l.offer...)
+	}
+	accepted := l.files.prepare(l.ctx, streams, l.files.acceptDir, l.stderr)
+	if len(accepted) == 0 {
+		_ = s.Reject(488, "")
+		return errors.New("no stream of the offer can be accepted")
+	}
+	return s.Accept(accepted)
+}
+
+// acceptProposal accepts the remote's proposal on s, its file transfers
+// readied.
+func (l *listener) acceptProposal(s *session.Session, proposed []session.Stream) {
+	accepted := l.files.prepare(l.ctx, proposed, l.files.acceptDir, l.stderr)
+	var err error
+	if len(accepted) == 0 {
+		err = s.RejectProposal(488, "")
+	} else {
+		err = s.AcceptProposal(accepted)
+	}
+	if err != nil {
+		fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
+	}
 }
 
 func (l *listener) handle(n notify.Notification) {
@@ -139,13 +214,32 @@ func (l *listener) handle(n notify.Notification) {
 	switch n.Name {
 	case session.SIPSessionNewIncoming:
 		d := n.Data.(session.NewIncomingData)
-		if l.auto {
-			// The proposed streams, or for an INVITE without SDP
+		if l.auto || l.files.handles(l.ctx, d.Streams) {
+			// The proposed streams — but desktop sharing only with
+			// --accept-desktop-sharing — or for an INVITE without SDP
 			// streams of ours making the offer.
-			if err := l.app.Answer(l.ctx, s, l.offer...); err != nil {
-				fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+			keep, refused := withoutDesktopSharing(d.Streams, l.acceptDS)
+			if len(refused) > 0 {
+				l.pr.say("leaving out %d desktop sharing stream(s) from %s (--accept-desktop-sharing accepts them)", len(refused), s.RemoteIdentity())
+				if len(keep) == 0 {
+					_ = s.Reject(488, "Not Acceptable Here")
+					return
+				}
 			}
 			l.ss.setCurrent(s)
+			if !slices.ContainsFunc(keep, isFile) {
+				if err := l.answer(s, keep); err != nil {
+					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+				}
+				return
+			}
+			// Not on the notification goroutine: the file transfers are
+			// readied by calls to their plugin.
+			go func() {
+				if err := l.answer(s, keep); err != nil {
+					fmt.Fprintf(l.stderr, "sipstreams: accept: %v\n", err)
+				}
+			}()
 			return
 		}
 		if !l.ss.setCurrentIfNone(s) {
@@ -158,17 +252,39 @@ func (l *listener) handle(n notify.Notification) {
 			return
 		}
 		l.pr.say("incoming session from %s with %s: /accept or /reject [code]", s.RemoteIdentity(), strings.Join(streamTypes(d.Streams), ", "))
+		if files := offered(l.ctx, d.Streams); files != "" {
+			l.pr.say("%s", files)
+		}
 	case session.SIPSessionNewProposal:
 		// --auto-answer accepts the remote's proposals as it accepts
-		// sessions: with every proposed stream.
+		// sessions: with every proposed stream (desktop sharing only
+		// with --accept-desktop-sharing).
 		d := n.Data.(session.NewProposalData)
-		if l.auto && d.Originator == session.Remote {
-			go func() {
-				if err := s.AcceptProposal(d.ProposedStreams); err != nil {
-					fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
-				}
-			}()
+		if d.Originator != session.Remote {
+			return
 		}
+		if l.auto || l.files.handles(l.ctx, d.ProposedStreams) {
+			keep, refused := withoutDesktopSharing(d.ProposedStreams, l.acceptDS)
+			go func() {
+				if len(keep) == 0 {
+					l.pr.say("refusing a desktop sharing proposal (--accept-desktop-sharing accepts it)")
+					if err := s.RejectProposal(488, "Not Acceptable Here"); err != nil {
+						fmt.Fprintf(l.stderr, "sipstreams: reject proposal: %v\n", err)
+					}
+					return
+				}
+				if len(refused) > 0 {
+					l.pr.say("leaving out %d desktop sharing stream(s) from the proposal (--accept-desktop-sharing accepts them)", len(refused))
+				}
+				l.acceptProposal(s, keep)
+			}()
+			return
+		}
+		go func() {
+			if files := offered(l.ctx, d.ProposedStreams); files != "" {
+				l.pr.say("%s\n/accept-proposal or /reject-proposal [code]", files)
+			}
+		}()
 	case session.SIPSessionDidStart:
 		// Not on the notification goroutine: the media calls wait for
 		// the plugins.
@@ -206,7 +322,9 @@ func (l *listener) command(line string) (quit bool) {
 	var err error
 	switch fields[0] {
 	case "/accept":
-		err = l.app.Answer(l.ctx, s, l.offer...)
+		err = l.answer(s, s.ProposedStreams())
+	case "/send-file":
+		l.sendFile(s, rest)
 	case "/reject":
 		code := 486
 		if len(fields) > 1 {
@@ -224,7 +342,7 @@ func (l *listener) command(line string) (quit bool) {
 	case "/invoke":
 		invoke(context.Background(), s, rest, l.pr, l.stderr)
 	default:
-		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
+		if !proposalCommand(context.Background(), l.app, s, fields[0], rest, l.files, l.stderr) && !mediaCommand(context.Background(), s, line, l.pr, l.stderr) {
 			fmt.Fprintln(l.stderr, listenHelp)
 		}
 	}

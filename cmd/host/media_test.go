@@ -21,7 +21,7 @@ var (
 	mediaErr  error
 )
 
-// mediaPlugins builds the chat and audio plugins into a plugin directory
+// mediaPlugins builds the chat, audio and file transfer plugins into a plugin directory
 // of their own, once for all tests (the flow tests keep to echo).
 func mediaPlugins(t *testing.T) string {
 	t.Helper()
@@ -32,8 +32,9 @@ func mediaPlugins(t *testing.T) string {
 			return
 		}
 		for name, pkg := range map[string]string{
-			"chat":  "github.com/sipstreams/sipstreams/plugins/chat",
-			"audio": "github.com/sipstreams/sipstreams/plugins/audio",
+			"chat":         "github.com/sipstreams/sipstreams/plugins/chat",
+			"audio":        "github.com/sipstreams/sipstreams/plugins/audio",
+			"filetransfer": "github.com/sipstreams/sipstreams/plugins/filetransfer",
 		} {
 			if _, err := plugintest.Build(dir, name, pkg); err != nil {
 				mediaErr = err
@@ -357,7 +358,8 @@ func TestDemoMediaTypes(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d: %s\n%s", code, errs, out)
 	}
-	for _, want := range []string{"== audio stream", "== chat stream", "alice's audio MediaStreamDidStart", "alice's chat MediaStreamDidStart", "bob's session SIPSessionDidEnd", "MediaStreamDidEnd"} {
+	for _, want := range []string{"== audio stream", "== chat stream", "== file-transfer stream", "alice's audio MediaStreamDidStart", "alice's chat MediaStreamDidStart",
+		"alice's file-transfer MediaStreamDidStart", "bob saved it as", "verified hash sha-1:", "bob's session SIPSessionDidEnd", "MediaStreamDidEnd"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/session"
 	"github.com/sipstreams/sipstreams/registry"
 	"github.com/sipstreams/sipstreams/sdk/chat"
+	"github.com/sipstreams/sipstreams/sdk/filetransfer"
 )
 
 // printer prints each notification as it happens: a human-readable line, or
@@ -24,6 +25,7 @@ import (
 type printer struct {
 	mu    sync.Mutex
 	w     io.Writer
+	orig  io.Writer // w before setOutput
 	json  bool
 	start time.Time
 	names map[any]string // sender → label
@@ -35,7 +37,18 @@ type printer struct {
 }
 
 func newPrinter(w io.Writer, asJSON bool) *printer {
-	return &printer{w: w, json: asJSON, start: time.Now(), names: map[any]string{}}
+	return &printer{w: w, orig: w, json: asJSON, start: time.Now(), names: map[any]string{}}
+}
+
+// setOutput makes the printer write to w (the progress bars' container,
+// which prints lines above the bars); nil restores the original writer.
+func (p *printer) setOutput(w io.Writer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w == nil {
+		w = p.orig
+	}
+	p.w = w
 }
 
 // label names a sender in the output ("A", "B", "echo plugin").
@@ -118,6 +131,9 @@ func (p *printer) HandleNotification(n notify.Notification) {
 
 // print writes one notification; p.mu is held.
 func (p *printer) print(n notify.Notification) {
+	if n.Name == filetransfer.HandlerProgress || n.Name == filetransfer.HandlerHashProgress {
+		return // the transfers' bars and bounded events show them
+	}
 	sender := p.senderName(n.Sender)
 	if p.printChat(n, sender) || p.printConference(n, sender) {
 		return

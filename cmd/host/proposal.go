@@ -11,6 +11,7 @@ import (
 
 	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/sdk/filetransfer"
 )
 
 // proposalHelp lists the stream-proposal commands shared by listen and call.
@@ -21,7 +22,10 @@ const proposalHelp = `/add TYPE, /remove TYPE, /cancel-proposal, /accept-proposa
 // /reject-proposal [code]. It reports whether cmd was one of them; errors
 // (an illegal call in the session's state among them) are printed on
 // stderr.
-func proposalCommand(ctx context.Context, app *application.Application, s *session.Session, cmd, rest string, stderr io.Writer) bool {
+//
+// The file transfers of a proposal accepted are readied by files first
+// (see fileFlags.prepare).
+func proposalCommand(ctx context.Context, app *application.Application, s *session.Session, cmd, rest string, files *fileFlags, stderr io.Writer) bool {
 	var err error
 	switch cmd {
 	case "/add":
@@ -33,8 +37,10 @@ func proposalCommand(ctx context.Context, app *application.Application, s *sessi
 	case "/accept-proposal":
 		if proposed := s.ProposedStreams(); len(proposed) == 0 {
 			err = errors.New("no proposal to accept")
+		} else if accepted := files.prepare(ctx, proposed, files.acceptDir, stderr); len(accepted) == 0 {
+			err = s.RejectProposal(488, "")
 		} else {
-			err = s.AcceptProposal(proposed)
+			err = s.AcceptProposal(accepted)
 		}
 	case "/reject-proposal":
 		code := 488
@@ -70,21 +76,41 @@ func printCommandError(stderr io.Writer, cmd string, err error) {
 
 // addStream creates a stream of typ for s, with its account's settings
 // and holding its offer, and proposes it to the peer.
-func addStream(ctx context.Context, app *application.Application, s *session.Session, typ string) error {
+func addStream(ctx context.Context, app *application.Application, s *session.Session, typ string, opts ...application.StreamOption) error {
+	_, err := proposeStream(ctx, app, s, typ, opts...)
+	return err
+}
+
+// proposeStream is addStream returning the stream proposed.
+func proposeStream(ctx context.Context, app *application.Application, s *session.Session, typ string, opts ...application.StreamOption) (session.Stream, error) {
 	if typ == "" {
-		return errors.New("usage: /add TYPE")
+		return nil, errors.New("usage: /add TYPE")
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	st, err := app.NewStream(cctx, s, typ)
+	st, err := app.NewStream(cctx, s, typ, opts...)
 	cancel()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.AddStreams([]session.Stream{st}); err != nil {
 		_ = st.End(context.Background())
-		return err
+		return nil, err
 	}
-	return nil
+	return st, nil
+}
+
+// sendFileCommand runs "/send-file FILE": a file-transfer stream pushing
+// FILE proposed to the peer. It returns the stream, nil on an error
+// (printed).
+func sendFileCommand(ctx context.Context, app *application.Application, s *session.Session, path string, stderr io.Writer) session.Stream {
+	path = strings.TrimSpace(path)
+	if path == "" {
+		fmt.Fprintln(stderr, "sipstreams: usage: /send-file FILE")
+		return nil
+	}
+	st, err := proposeStream(ctx, app, s, filetransfer.Type, application.WithParams(filetransfer.Push(path)))
+	printCommandError(stderr, "/send-file", err)
+	return st
 }
 
 // removeStream removes the session's last stream of typ.

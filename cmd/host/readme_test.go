@@ -315,13 +315,18 @@ var flagRe = regexp.MustCompile(`(?:^|[\s\[|])--([a-z][a-z-]*)`)
 func TestREADMECommands(t *testing.T) {
 	commands := map[string]map[string]bool{}
 	all := map[string]bool{}
-	for _, cmd := range [][]string{{"version"}, {"plugins"}, {"demo"}, {"listen"}, {"call"}, {"message"}, {"audio", "play"}} {
+	// A command's subcommands add their flags to the command's.
+	for _, cmd := range [][]string{{"version"}, {"plugins"}, {"plugins", "check"}, {"plugins", "lock"}, {"plugins", "verify"},
+		{"demo"}, {"listen"}, {"call"}, {"share-screen"}, {"view-screen"}, {"message"}, {"send-file"}, {"audio", "play"}} {
 		flags, ok := commandFlags(t, cmd...)
 		if !ok {
 			t.Fatalf("%v is not a command", cmd)
 		}
-		commands[cmd[0]] = flags
+		if commands[cmd[0]] == nil {
+			commands[cmd[0]] = map[string]bool{}
+		}
 		for f := range flags {
+			commands[cmd[0]][f] = true
 			all[f] = true
 		}
 	}
@@ -341,7 +346,7 @@ func TestREADMECommands(t *testing.T) {
 		}
 	}
 	shown := 0
-	commandLine := regexp.MustCompile(`^(?:\s*|.*[|;&]\s*)bin/sipstreams\s+([a-z]+)(.*)$`)
+	commandLine := regexp.MustCompile(`^(?:\s*|.*[|;&]\s*)bin/sipstreams\s+([a-z][a-z-]*)(.*)$`)
 	for _, file := range readmes(t) {
 		b, err := os.ReadFile(filepath.Join(repoRoot, file))
 		if err != nil {

@@ -23,8 +23,11 @@ const usage = `usage: sipstreams COMMAND [flags]
 
 commands:
   listen    start the application and answer incoming sessions
-  call      call a SIP URI with streams of the given types (--audio, --chat, --stream TYPE)
+  call      call a SIP URI with streams of the given types (--audio, --chat, --stream TYPE, --file FILE, --pull NAME)
+  share-screen  share a VNC desktop (--vnc HOST:PORT) with a SIP URI, tunnelled over MSRP
+  view-screen   view a SIP URI's shared desktop: prints the local address for a VNC viewer (--viewer CMD runs one)
   message   send chat messages to a SIP URI in a session of its own and wait for their delivery
+  send-file send files to a SIP URI in a session of its own and wait until each is confirmed
   audio     the audio plugin's sound devices: list them, play a WAV or tones on the alert device
   plugins   list the stream plugins of the plugin directory (loaded or refused);
             plugins lock | verify | check [PATH...]: pin them, compare them with
@@ -65,6 +68,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdCall(ctx, args[1:], stdin, stdout, stderr)
 	case "message":
 		return cmdMessage(ctx, args[1:], stdout, stderr)
+	case "send-file":
+		return cmdSendFile(ctx, args[1:], stdout, stderr)
+	case "share-screen":
+		return cmdShareScreen(ctx, args[1:], stdin, stdout, stderr)
+	case "view-screen":
+		return cmdViewScreen(ctx, args[1:], stdin, stdout, stderr)
 	case "audio":
 		return cmdAudio(ctx, args[1:], stdout, stderr)
 	default:

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	echoBin = bin
 	code := m.Run()
 	os.RemoveAll(dir)
-	for _, d := range []string{flowDir, mediaDir, pyEchoDir} {
+	for _, d := range []string{flowDir, mediaDir, pyEchoDir, bigDir} {
 		if d != "" {
 			os.RemoveAll(d)
 		}

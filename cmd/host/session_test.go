@@ -38,6 +38,15 @@ type jsonLine struct {
 	// Codecs and Changed are the /refresh-codecs line's.
 	Codecs  []string `json:"codecs"`
 	Changed bool     `json:"changed"`
+	// The file transfer lines' (file_progress, file_received, …).
+	File             string `json:"file"`
+	Path             string `json:"path"`
+	Hash             string `json:"hash"`
+	Verified         bool   `json:"verified"`
+	Error            bool   `json:"error"`
+	Reason           string `json:"reason"`
+	TransferredBytes int64  `json:"transferred_bytes"`
+	ResumedFrom      int64  `json:"resumed_from"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next

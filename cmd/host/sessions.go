@@ -15,6 +15,8 @@ import (
 	"github.com/sipstreams/sipstreams/framework/application"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/sdk/desktopsharing"
+	"github.com/sipstreams/sipstreams/sdk/filetransfer"
 )
 
 // sessionsHelp lists the commands of several sessions and of transfers,
@@ -189,6 +191,11 @@ type console struct {
 	// account is the account /call calls from ("" for the current
 	// session's, or the peer-to-peer one).
 	account string
+
+	fmu sync.Mutex
+	// sent are the file streams /send-file added, with their session,
+	// until their transfer ends: they then leave the session.
+	sent map[session.Stream]*session.Session
 }
 
 func newConsole(ctx context.Context, app *application.Application, pr *printer, stderr io.Writer, acceptTransfers bool) *console {
@@ -375,7 +382,9 @@ func (c *console) call(rest string) error {
 		if cur == nil {
 			return errors.New("no session to take the stream types from: /call URI TYPE...")
 		}
-		types = streamTypes(cur.Streams())
+		if types = offerable(streamTypes(cur.Streams())); len(types) == 0 {
+			return fmt.Errorf("the streams of session %d cannot be offered without parameters (a file, a desktop sharing role): /call URI TYPE...", c.ss.number(cur))
+		}
 	}
 	var opts []application.CallOption
 	switch {
@@ -412,6 +421,19 @@ func (c *console) call(rest string) error {
 	}
 	c.pr.say("calling %s (session %d); session %d waits", target.String(), c.ss.number(s), c.ss.number(cur))
 	return nil
+}
+
+// offerable returns types without those a stream cannot be made of
+// without parameters: a file transfer needs its file, desktop sharing its
+// role (/call URI takes the current session's types).
+func offerable(types []string) []string {
+	var out []string
+	for _, typ := range types {
+		if typ != filetransfer.Type && typ != desktopsharing.Type {
+			out = append(out, typ)
+		}
+	}
+	return out
 }
 
 // transfer sends the current session's peer to URI (/transfer URI: a

@@ -75,7 +75,8 @@
 //     spaces only (a tab is an error); any consistent depth works and
 //     Marshal writes four spaces. A group may be empty.
 //   - The top level holds the global settings, their groups (audio, rtp,
-//     sip, msrp, tls, file_transfer, logs) and the group "accounts", which
+//     sip, msrp, chat, tls, file_transfer, desktop_sharing, logs) and the
+//     group "accounts", which
 //     holds one group per account named by the account's ID
 //     ("alice@example.com:"). An account ID is user@domain; it may not
 //     contain '=' (the configuration format needs it).

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -33,7 +34,9 @@ type Settings struct {
 	Chat         ChatSettings         `config:"chat"`
 	TLS          TLSSettings          `config:"tls"`
 	FileTransfer FileTransferSettings `config:"file_transfer"`
-	Logs         LogsSettings         `config:"logs"`
+	// DesktopSharing are read by the desktop sharing plugin.
+	DesktopSharing DesktopSharingSettings `config:"desktop_sharing"`
+	Logs           LogsSettings           `config:"logs"`
 }
 
 // AudioSettings are the audio device settings. The audio plugin owns the
@@ -160,6 +163,24 @@ type FileTransferSettings struct {
 	Directory string `config:"directory"`
 }
 
+// DesktopSharingSettings are the desktop sharing settings (the plugin's
+// desktop_sharing.vnc_server, handler, viewer_timeout and
+// internal_window; see sdk/desktopsharing).
+type DesktopSharingSettings struct {
+	// VNCServer is the host:port of the VNC server whose screen is shared
+	// when a peer asks to view ours.
+	VNCServer string `config:"vnc_server"`
+	// Handler is the handler of incoming streams: external (a real VNC
+	// server or viewer) or internal (the application's own VNC code).
+	Handler string `config:"handler"`
+	// ViewerTimeout is how long the external viewer handler waits for the
+	// local VNC viewer to connect.
+	ViewerTimeout time.Duration `config:"viewer_timeout"`
+	// InternalWindow bounds, in bytes, the data an internal handler
+	// delivers and the application has not acknowledged.
+	InternalWindow int `config:"internal_window"`
+}
+
 // LogsSettings select protocol traces.
 type LogsSettings struct {
 	TraceSIP  bool `config:"trace_sip"`
@@ -200,6 +221,10 @@ func Default() Settings {
 		MSRP: MSRPSettings{Transport: TransportTLS},
 		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20, MaxReassemblyMemory: 32 << 20, SendWindow: 512},
 		TLS:  TLSSettings{VerifyServer: true},
+		DesktopSharing: DesktopSharingSettings{
+			VNCServer: "127.0.0.1:5900", Handler: "external",
+			ViewerTimeout: 5 * time.Second, InternalWindow: 4 << 20,
+		},
 	}
 }
 
@@ -305,6 +330,18 @@ func (s *Settings) validate(c *checker) {
 	}
 	if s.Chat.MaxMessageSize <= 0 {
 		c.add("chat.max_message_size", strconv.Itoa(s.Chat.MaxMessageSize), "must be a positive number of bytes")
+	}
+	if _, _, err := net.SplitHostPort(s.DesktopSharing.VNCServer); err != nil {
+		c.add("desktop_sharing.vnc_server", s.DesktopSharing.VNCServer, "must be host:port")
+	}
+	if h := s.DesktopSharing.Handler; h != "external" && h != "internal" {
+		c.add("desktop_sharing.handler", h, "allowed values are external, internal")
+	}
+	if s.DesktopSharing.ViewerTimeout <= 0 {
+		c.add("desktop_sharing.viewer_timeout", s.DesktopSharing.ViewerTimeout.String(), "must be positive")
+	}
+	if s.DesktopSharing.InternalWindow <= 0 {
+		c.add("desktop_sharing.internal_window", strconv.Itoa(s.DesktopSharing.InternalWindow), "must be a positive number of bytes")
 	}
 	if s.Chat.MaxReassemblyMemory <= 0 {
 		c.add("chat.max_reassembly_memory", strconv.Itoa(s.Chat.MaxReassemblyMemory), "must be a positive number of bytes")

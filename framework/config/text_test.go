@@ -57,7 +57,10 @@ func fullDocument() *Document {
 				VerifyServer: false,
 			},
 			FileTransfer: FileTransferSettings{Directory: `C:\Users\alice\Downloads`},
-			Logs:         LogsSettings{TraceSIP: true, TraceMSRP: true, TraceSIPKeys: true},
+			DesktopSharing: DesktopSharingSettings{
+				VNCServer: "[::1]:5901", Handler: "internal", ViewerTimeout: 30 * time.Second, InternalWindow: 65536,
+			},
+			Logs: LogsSettings{TraceSIP: true, TraceMSRP: true, TraceSIPKeys: true},
 		},
 		Accounts: []Account{
 			{

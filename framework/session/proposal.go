@@ -198,7 +198,7 @@ func (s *Session) receiveProposal(r *serverReq, offerText string, offer *sdpSess
 
 // proposalCancelled: the peer cancelled its proposal (sipgo answered 487).
 func (s *Session) proposalCancelled(rr *remoteReinvite) {
-	if s.op != rr || rr.phase != phaseDeciding {
+	if s.op != rr || (rr.phase != phaseDeciding && rr.phase != phaseInitializing) {
 		return
 	}
 	s.stopTimer(rr.timer)
@@ -239,29 +239,65 @@ func (s *Session) AcceptProposal(streams []Stream) error {
 		s.setState(StateAcceptingProposal)
 		s.end(without(rr.proposed, accepted))
 		rr.accepted = accepted
-		answer, err := s.buildAnswer(rr.offer, accepted)
-		if err != nil {
-			s.end(accepted)
-			s.respond(rr.r, 500, "Server Internal Error", nil)
-			s.remoteProposalFailed(rr, err.Error())
-			s.idle()
+		deferred := false
+		for _, st := range accepted {
+			deferred = deferred || !st.Prepared().Done()
+		}
+		if !deferred {
+			s.answerProposal(rr, accepted)
 			return nil
 		}
-		rr.phase = phaseWaitingAck
-		err = s.answer2xx(rr.r, []byte(answer), func(*sip.Request) { s.proposalAcked(rr, answer) }, func() {
-			if s.op == rr {
-				s.end(rr.accepted)
-				s.remoteProposalFailed(rr, "missing ACK")
-				s.idle()
-			}
-		})
-		if err != nil {
-			s.end(accepted)
-			s.remoteProposalFailed(rr, "SIP core error: "+err.Error())
-			s.idle()
-		}
+		// Streams that deferred their preparation to the accept
+		// (sdk.PrepareDeferrer: a file transfer) initialize now, as the
+		// reference's accept_proposal initializes every accepted stream.
+		rr.phase = phaseInitializing
+		s.initialize(accepted, Incoming, func(ok []Stream, failed []streamFailure) { s.proposalInitialized(rr, ok, failed) })
 		return nil
 	})
+}
+
+// proposalInitialized answers the peer's proposal with the accepted
+// streams that initialized (488 when none did).
+func (s *Session) proposalInitialized(rr *remoteReinvite, accepted []Stream, failed []streamFailure) {
+	if s.op != rr || rr.phase != phaseInitializing {
+		s.end(accepted)
+		return
+	}
+	s.end(streamsOf(failed))
+	if len(accepted) == 0 {
+		s.respond(rr.r, 488, "Not Acceptable Here", nil)
+		s.remoteProposalFailed(rr, "media stream did not initialize: "+failureList(failed))
+		s.idle()
+		return
+	}
+	s.answerProposal(rr, accepted)
+}
+
+// answerProposal answers the peer's proposal with the accepted streams,
+// initialized.
+func (s *Session) answerProposal(rr *remoteReinvite, accepted []Stream) {
+	rr.accepted = accepted
+	answer, err := s.buildAnswer(rr.offer, accepted)
+	if err != nil {
+		s.end(accepted)
+		s.respond(rr.r, 500, "Server Internal Error", nil)
+		s.remoteProposalFailed(rr, err.Error())
+		s.idle()
+		return
+	}
+	rr.phase = phaseWaitingAck
+	err = s.answer2xx(rr.r, []byte(answer), func(*sip.Request) { s.proposalAcked(rr, answer) }, func() {
+		if s.op == rr {
+			s.end(rr.accepted)
+			s.remoteProposalFailed(rr, "missing ACK")
+			s.idle()
+		}
+	})
+	if err != nil {
+		s.end(accepted)
+		s.remoteProposalFailed(rr, "SIP core error: "+err.Error())
+		s.idle()
+	}
 }
 
 func (s *Session) proposalAcked(rr *remoteReinvite, answer string) {

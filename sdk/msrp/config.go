@@ -50,6 +50,11 @@ type Config struct {
 	BindTimeout time.Duration
 	// MaxHeaderSize bounds an incoming start line plus headers.
 	MaxHeaderSize int
+	// ReadBufferSize is the connection's read buffer: the most one read
+	// of the socket takes, and so the largest piece of a body a Handler
+	// reads at once. Zero means 32 KiB; a stream that relays bulk data as
+	// it arrives (desktop sharing) uses more, to cross fewer hops.
+	ReadBufferSize int
 	// MaxMessageSize bounds an incoming message; a larger one is refused
 	// with 413. Zero means no limit.
 	MaxMessageSize int64

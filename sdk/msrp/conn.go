@@ -414,8 +414,14 @@ func (c *Conn) transact(ctx context.Context, m *Message) (Result, error) {
 }
 
 // transactMessage sends a bodiless request and returns its response
-// message (for AUTH, whose 200 carries Use-Path).
+// message (for AUTH, whose 200 carries Use-Path). A local 408 is an error.
 func (c *Conn) transactMessage(ctx context.Context, m *Message) (*Message, error) {
+	return c.transactResponse(ctx, m, false)
+}
+
+// transactResponse is transactMessage; with local408 a timeout is a
+// Message with the local 408 rather than an error.
+func (c *Conn) transactResponse(ctx context.Context, m *Message, local408 bool) (*Message, error) {
 	ch := make(chan *Message, 1)
 	c.mu.Lock()
 	if c.watch == nil {
@@ -437,7 +443,7 @@ func (c *Conn) transactMessage(ctx context.Context, m *Message) (*Message, error
 		return resp, nil
 	default:
 		// Local result (408): no message arrived.
-		if res.Err != nil {
+		if res.Err != nil && (!local408 || res.Code == 0) {
 			return nil, res.Err
 		}
 		return &Message{TransactionID: m.TransactionID, StatusCode: res.Code, Comment: res.Comment}, nil
@@ -521,8 +527,11 @@ type outgoing struct {
 	delivery *Delivery
 }
 
-// maxKeptFrame is the largest frame buffer the writer keeps for reuse.
-const maxKeptFrame = 64 << 10
+// frameOverhead is the room a frame buffer kept for reuse has beyond
+// Config.ChunkSize: the start line, the headers and the end-line of a
+// chunk (a file transfer's 64 KiB chunks would otherwise need a fresh
+// buffer each — a gigabyte of garbage per gigabyte sent).
+const frameOverhead = 8 << 10
 
 // writeBufferSize is the size of the writer's buffer: one TLS record,
 // some fifty small chat messages; a connection costs it besides the
@@ -828,7 +837,7 @@ func (c *Conn) writeLoop() {
 				if err != nil {
 					return
 				}
-				if cap(frame) > maxKeptFrame {
+				if cap(frame) > c.cfg.ChunkSize+frameOverhead {
 					frame = nil // a SingleChunk message's frame is not kept
 				}
 				if cb.last || cb.err != nil {
@@ -870,7 +879,7 @@ func (c *Conn) writeWhole(om *outgoing, frame []byte) ([]byte, error) {
 	}
 	frame, err := c.writeChunk(om, chunkBuf{data: om.whole, last: true}, frame[:0])
 	om.whole = nil
-	if cap(frame) > maxKeptFrame {
+	if cap(frame) > c.cfg.ChunkSize+frameOverhead {
 		frame = nil
 	}
 	if err != nil {
@@ -947,6 +956,9 @@ func (c *Conn) writeChunk(om *outgoing, cb chunkBuf, frame []byte) ([]byte, erro
 	if cb.last && br.Total < 0 {
 		br.Total = br.End
 	}
+	if om.o.RangeEndStar {
+		br.End = -1
+	}
 	tid := NewTransactionID()
 	om.head.TransactionID = tid
 	om.head.Headers[om.rangeIdx].Value = br.String()
@@ -986,7 +998,7 @@ func (c *Conn) writeChunk(om *outgoing, cb chunkBuf, frame []byte) ([]byte, erro
 
 func (c *Conn) readLoop(ctx context.Context) {
 	defer c.wg.Done()
-	r := NewReader(c.nc, WithMaxHeaderSize(c.cfg.MaxHeaderSize))
+	r := NewReader(c.nc, WithMaxHeaderSize(c.cfg.MaxHeaderSize), WithReadBufferSize(c.cfg.ReadBufferSize))
 	for {
 		m, err := r.Next()
 		if err != nil {
@@ -1056,6 +1068,12 @@ func (c *Conn) respond(req *Message, code int, comment string) {
 // respondThen is respond, running after once the response is written
 // (at once when none is sent).
 func (c *Conn) respondThen(req *Message, code int, comment string, after func()) {
+	c.respondWith(req, code, comment, nil, after)
+}
+
+// respondWith is respondThen with extra headers in the response, after
+// To-Path and From-Path.
+func (c *Conn) respondWith(req *Message, code int, comment string, headers []HeaderField, after func()) {
 	fr := req.FailureReport()
 	if req.Method == MethodSEND && (fr == ReportNo || (fr == ReportPartial && code == StatusOK)) {
 		if after != nil {
@@ -1075,6 +1093,13 @@ func (c *Conn) respondThen(req *Message, code int, comment string, after func())
 	}
 	if to := req.Header(HeaderToPath); to != "" {
 		m.AddHeader(HeaderFromPath, firstField(to))
+	}
+	for _, h := range headers {
+		if h.Name == "" || !validChars(h.Name, tokenChars) || !validText(h.Value) {
+			c.log.Warn("dropping an invalid response header", "name", h.Name)
+			continue
+		}
+		m.AddHeader(h.Name, h.Value)
 	}
 	_ = c.sendFrameThen(m.Marshal(), after)
 }

@@ -48,6 +48,12 @@
 //     Package msrptest has a relay on loopback to test against.
 //   - [Setup], [AnswerSetup], [OffererConnects]: who connects, from SDP
 //     a=setup (RFC 4145, RFC 6135).
+//   - [RawSender]: SENDs written straight to a session's connection, one
+//     whole message each (Byte-Range 1-n/n, Success-Report no,
+//     Failure-Report partial), nothing queued — for streams that drive
+//     MSRP themselves, as the reference's desktop sharing does
+//     (sdk/msrpstream.Raw). [Config.ReadBufferSize] lets such a stream
+//     read the connection in larger pieces.
 //
 // Stream vendors (chat, file transfer, desktop sharing) implement
 // [Handler] — or fill a [HandlerFuncs] — to receive chunks as streams and

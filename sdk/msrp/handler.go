@@ -2,6 +2,7 @@ package msrp
 
 import (
 	"context"
+	"fmt"
 	"io"
 )
 
@@ -17,11 +18,11 @@ type Handler interface {
 	// refuses the content type. Unread body bytes are discarded. Setting
 	// c.ResponseComment chooses the response's comment.
 	HandleChunk(ctx context.Context, c *Chunk) int
-	// HandleComplete is called when every byte of a message (1 to its
-	// total) has arrived, or when it was aborted or failed. A message
-	// received as a byte range that starts later (RFC 5547 file-range) is
-	// not tracked to completion: its chunks reach HandleChunk, and the
-	// handler reports with Session.SendReport. The returned status (for complete
+	// HandleComplete is called when every byte of a message has arrived
+	// (1 to its total, or, for a message resumed from an offset that
+	// HandleChunk marked with Chunk.StartsMessage — RFC 5547 file-range,
+	// the reference's FILE_OFFSET —, from that chunk's start to the
+	// total; see Completion.Start), or when it was aborted or failed. The returned status (for complete
 	// messages) drives the REPORT the sender asked for: 200 gives a success
 	// REPORT when Success-Report is yes; another code a failure REPORT when
 	// Failure-Report is yes or partial. Setting c.ReportComment chooses the
@@ -48,10 +49,38 @@ type Chunk struct {
 	// status returned by HandleChunk or HandleRequest causes; a handler
 	// may set it (e.g. "Unwanted Message"). Empty means StatusText.
 	ResponseComment string
+	// StartsMessage, set by HandleChunk on the first chunk of a message
+	// it accepts, says the message begins at this chunk's first byte: it
+	// was resumed from an offset the receiver announced (the reference's
+	// FILE_OFFSET). The session then completes it once the bytes from
+	// there to the total have arrived; otherwise a message starts at byte
+	// 1 and a chunk starting later is one that arrived out of order.
+	StartsMessage bool
+	// ResponseHeaders are added to the transaction response of a request
+	// of another method (HandleRequest), after To-Path and From-Path: the
+	// reference's FILE_OFFSET is answered with an Offset header. Invalid
+	// ones are dropped.
+	ResponseHeaders []HeaderField
 
 	body io.Reader
 	n    int64
 	flag func() byte
+	sess *Session
+}
+
+// Received returns the body bytes read so far.
+func (c *Chunk) Received() int64 { return c.n }
+
+// SendReport sends a REPORT on the bytes of the chunk read so far
+// (Byte-Range start-(start+read-1)/total), for a handler that reports each
+// chunk as it stores it, as the reference's file transfer does; see
+// Session.SendReport. It fails with ErrInvalidArgument for a chunk without
+// a Message-ID.
+func (c *Chunk) SendReport(code int, comment string) error {
+	if c.sess == nil {
+		return fmt.Errorf("%w: chunk without a session", ErrInvalidArgument)
+	}
+	return c.sess.SendReport(c.Request, ByteRange{Start: c.Range.Start, End: c.Range.Start + c.n - 1, Total: c.Range.Total}, code, comment)
 }
 
 // Read reads the chunk body.
@@ -69,9 +98,12 @@ func (c *Chunk) Flag() byte { return c.flag() }
 type Completion struct {
 	MessageID   string
 	ContentType string
-	Size        int64 // bytes received
-	Aborted     bool  // the sender ended it with '#' or a chunk was refused
-	Status      int   // the failing chunk status when a chunk was refused, else 200
+	// Start is the 1-based position of the first byte received: 1, or
+	// later for a message resumed from an offset.
+	Start   int64
+	Size    int64 // bytes received
+	Aborted bool  // the sender ended it with '#' or a chunk was refused
+	Status  int   // the failing chunk status when a chunk was refused, else 200
 	// ReportComment is the comment of the REPORT that the status returned
 	// by HandleComplete causes; a handler may set it (the reference's
 	// chat says 413 "Unwanted Message", 400 "CPIM Parser Error"). Empty
@@ -147,6 +179,11 @@ type Outgoing struct {
 	// Total is the size of the whole message when sending a byte range;
 	// 0 means Start-1+Size (or unknown when Size is -1).
 	Total int64
+	// RangeEndStar writes each chunk's Byte-Range end as "*"
+	// (start-*/total), as the reference's msrplib does for every message
+	// over 2048 bytes: the receiver learns where a chunk ends from its
+	// end-line.
+	RangeEndStar bool
 	// SuccessReport asks the receiver for a success REPORT.
 	SuccessReport bool
 	// FailureReport is the Failure-Report mode; the zero value is yes.

@@ -25,6 +25,7 @@ const readBufferSize = 32 << 10
 type Reader struct {
 	br        *bufio.Reader
 	maxHeader int
+	bufSize   int
 
 	cur      *Message // message whose body is being read
 	boundary []byte   // "\r\n-------" + tid while in a body
@@ -42,6 +43,12 @@ type Reader struct {
 // ReaderOption configures a Reader.
 type ReaderOption func(*Reader)
 
+// WithReadBufferSize sets the size of the read buffer (32 KiB by
+// default); it is at least the largest header block plus 64 bytes.
+func WithReadBufferSize(n int) ReaderOption {
+	return func(r *Reader) { r.bufSize = n }
+}
+
 // WithMaxHeaderSize sets the largest accepted start line plus header block.
 func WithMaxHeaderSize(n int) ReaderOption {
 	return func(r *Reader) { r.maxHeader = n }
@@ -54,6 +61,9 @@ func NewReader(rd io.Reader, opts ...ReaderOption) *Reader {
 		o(r)
 	}
 	size := readBufferSize
+	if r.bufSize > 0 {
+		size = r.bufSize
+	}
 	if r.maxHeader+64 > size {
 		size = r.maxHeader + 64
 	}

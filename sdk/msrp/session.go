@@ -35,11 +35,15 @@ type Session struct {
 // inbound is the reassembly state of one incoming message.
 type inbound struct {
 	contentType string
-	received    int64
-	total       int64 // -1 unknown
-	sawEnd      bool
-	success     bool
-	failure     ReportMode
+	// start is the 1-based position of the first byte received: 1, or
+	// later for a message resumed from an offset (RFC 5547 file-range,
+	// the reference's FILE_OFFSET).
+	start    int64
+	received int64
+	total    int64 // -1 unknown
+	sawEnd   bool
+	success  bool
+	failure  ReportMode
 }
 
 func newSession(opts SessionOptions) *Session {
@@ -269,8 +273,23 @@ func (s *Session) SendReport(req *Message, rng ByteRange, code int, comment stri
 // (a *StatusError; errors.Is(err, ErrTimeout) for the 408), ctx's error, or
 // one wrapping ErrClosed or ErrInvalidArgument, with a zero Result.
 func (s *Session) Request(ctx context.Context, method string, headers []HeaderField) (Result, error) {
+	resp, err := s.RequestMessage(ctx, method, headers)
+	if err != nil {
+		return Result{}, err
+	}
+	res := resultOf(resp.StatusCode, resp.Comment)
+	return res, res.Err
+}
+
+// RequestMessage is Request returning the response itself, for a method
+// whose answer carries headers: the reference's FILE_OFFSET is answered
+// with an Offset header. A response that did not come (the local 408) is
+// a Message with that status and no headers; err is nil for any response,
+// 2xx or not, and otherwise ctx's error or one wrapping ErrClosed or
+// ErrInvalidArgument.
+func (s *Session) RequestMessage(ctx context.Context, method string, headers []HeaderField) (*Message, error) {
 	if method == "" || !validChars(method, methodChars) || method == MethodSEND || method == MethodREPORT {
-		return Result{}, fmt.Errorf("%w: request method %q", ErrInvalidArgument, method)
+		return nil, fmt.Errorf("%w: request method %q", ErrInvalidArgument, method)
 	}
 	m := &Message{TransactionID: NewTransactionID(), Method: method, Flag: FlagEnd}
 	m.AddHeader(HeaderToPath, s.toPath)
@@ -279,23 +298,20 @@ func (s *Session) Request(ctx context.Context, method string, headers []HeaderFi
 		if f.Name == "" || !validChars(f.Name, tokenChars) || !validText(f.Value) ||
 			strings.EqualFold(f.Name, HeaderToPath) || strings.EqualFold(f.Name, HeaderFromPath) ||
 			strings.EqualFold(f.Name, HeaderContentType) {
-			return Result{}, fmt.Errorf("%w: invalid header %q in %s request", ErrInvalidArgument, f.Name, method)
+			return nil, fmt.Errorf("%w: invalid header %q in %s request", ErrInvalidArgument, f.Name, method)
 		}
 		m.AddHeader(f.Name, f.Value)
 	}
 	select {
 	case <-s.done:
-		return Result{}, ErrClosed
+		return nil, ErrClosed
 	default:
 	}
-	res, err := s.conn.transact(ctx, m)
+	resp, err := s.conn.transactResponse(ctx, m, true)
 	if err != nil {
-		return Result{}, fmt.Errorf("%s request: %w", method, err)
+		return nil, fmt.Errorf("%s request: %w", method, err)
 	}
-	if res.Code == 0 {
-		return Result{}, fmt.Errorf("%s request: %w", method, res.Err)
-	}
-	return res, res.Err
+	return resp, nil
 }
 
 // limitReader fails with ErrTooLarge once more than n bytes are read.
@@ -373,7 +389,7 @@ func (s *Session) handleRequest(ctx context.Context, r *Reader, m *Message) erro
 		c.inHandler.Store(false)
 		return nil
 	default:
-		ch := &Chunk{Request: m, MessageID: m.MessageID(), ContentType: m.ContentType(), body: r, flag: func() byte { return m.Flag }}
+		ch := &Chunk{Request: m, MessageID: m.MessageID(), ContentType: m.ContentType(), body: r, flag: func() byte { return m.Flag }, sess: s}
 		ch.Range, _ = m.ByteRange()
 		c.inHandler.Store(true)
 		code := s.handler.HandleRequest(ctx, ch)
@@ -381,7 +397,7 @@ func (s *Session) handleRequest(ctx context.Context, r *Reader, m *Message) erro
 		if err := drain(); err != nil {
 			return err
 		}
-		c.respond(m, code, ch.ResponseComment)
+		c.respondWith(m, code, ch.ResponseComment, ch.ResponseHeaders, nil)
 		return nil
 	}
 }
@@ -390,7 +406,7 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	c := s.conn
 	st := s.inbound[id]
 	if st == nil {
-		st = &inbound{contentType: m.ContentType(), total: -1, success: m.SuccessReport() == ReportYes, failure: m.FailureReport()}
+		st = &inbound{contentType: m.ContentType(), start: 1, total: -1, success: m.SuccessReport() == ReportYes, failure: m.FailureReport()}
 	}
 	if br.Total >= 0 {
 		st.total = br.Total
@@ -407,7 +423,7 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 		lim = &limitReader{r: r, n: max - (br.Start - 1)}
 		body = lim
 	}
-	ch := &Chunk{Request: m, MessageID: id, ContentType: st.contentType, Range: br, body: body, flag: func() byte { return m.Flag }}
+	ch := &Chunk{Request: m, MessageID: id, ContentType: st.contentType, Range: br, body: body, flag: func() byte { return m.Flag }, sess: s}
 	c.inHandler.Store(true)
 	code := s.handler.HandleChunk(ctx, ch)
 	c.inHandler.Store(false)
@@ -427,13 +443,16 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	if code != StatusOK {
 		return s.refuse(ctx, m, id, st, code, ch.ResponseComment)
 	}
+	if ch.StartsMessage && st.received == 0 {
+		st.start = br.Start
+	}
 	st.received += ch.n
 	if m.Flag == FlagAborted {
 		// Completed (what the handler holds released) before the 200:
 		// an aborted message gets no REPORT, so the 200 is the last
 		// word the sender has of it.
 		delete(s.inbound, id)
-		s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: StatusOK})
+		s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Start: st.start, Size: st.received, Aborted: true, Status: StatusOK})
 		c.respond(m, StatusOK, "")
 		return nil
 	}
@@ -442,12 +461,12 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 	case FlagEnd:
 		st.sawEnd = true
 	}
-	if !st.sawEnd || (st.total >= 0 && st.received < st.total) {
+	if !st.sawEnd || (st.total >= 0 && st.start-1+st.received < st.total) {
 		s.inbound[id] = st
 		return nil
 	}
 	delete(s.inbound, id)
-	comp := &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Status: StatusOK}
+	comp := &Completion{MessageID: id, ContentType: st.contentType, Start: st.start, Size: st.received, Status: StatusOK}
 	code = s.complete(ctx, comp)
 	s.report(m, st, code, comp.ReportComment)
 	return nil
@@ -461,7 +480,7 @@ func (s *Session) handleChunk(ctx context.Context, r *Reader, m *Message, br Byt
 // that counts the message by its REPORTs learns that it failed as a whole.
 func (s *Session) refuse(ctx context.Context, m *Message, id string, st *inbound, code int, comment string) error {
 	delete(s.inbound, id)
-	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Size: st.received, Aborted: true, Status: code})
+	s.complete(ctx, &Completion{MessageID: id, ContentType: st.contentType, Start: st.start, Size: st.received, Aborted: true, Status: code})
 	s.conn.respond(m, code, comment)
 	if st.received > 0 && st.failure != ReportNo {
 		if br, err := m.ByteRange(); err == nil {
@@ -484,5 +503,10 @@ func (s *Session) report(req *Message, st *inbound, code int, comment string) {
 	if code == StatusOK && !st.success || code != StatusOK && st.failure == ReportNo {
 		return
 	}
-	_ = s.SendReport(req, ByteRange{Start: 1, End: st.received, Total: st.received}, code, comment)
+	end := st.start - 1 + st.received
+	total := st.total
+	if total < 0 {
+		total = end
+	}
+	_ = s.SendReport(req, ByteRange{Start: st.start, End: end, Total: total}, code, comment)
 }

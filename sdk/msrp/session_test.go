@@ -30,6 +30,22 @@ type recorder struct {
 	reports  chan Report
 	status   int  // returned by HandleComplete; 0 means 200
 	discard  bool // skip hashing (benchmarks)
+	// chunk and request, when set (under mu), replace HandleChunk and
+	// HandleRequest.
+	chunk, request func(context.Context, *Chunk) int
+}
+
+// setHooks sets the chunk and request hooks.
+func (r *recorder) setHooks(chunk, request func(context.Context, *Chunk) int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.chunk, r.request = chunk, request
+}
+
+func (r *recorder) hooks() (chunk, request func(context.Context, *Chunk) int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.chunk, r.request
 }
 
 func newRecorder() *recorder {
@@ -38,6 +54,9 @@ func newRecorder() *recorder {
 }
 
 func (r *recorder) HandleChunk(ctx context.Context, c *Chunk) int {
+	if f, _ := r.hooks(); f != nil {
+		return f(ctx, c)
+	}
 	if r.discard {
 		return StatusOK
 	}
@@ -65,7 +84,12 @@ func (r *recorder) HandleComplete(ctx context.Context, c *Completion) int {
 
 func (r *recorder) HandleReport(ctx context.Context, rep *Report) { r.reports <- *rep }
 
-func (r *recorder) HandleRequest(ctx context.Context, c *Chunk) int { return StatusNotImplemented }
+func (r *recorder) HandleRequest(ctx context.Context, c *Chunk) int {
+	if _, f := r.hooks(); f != nil {
+		return f(ctx, c)
+	}
+	return StatusNotImplemented
+}
 
 func (r *recorder) sum(id string) []byte {
 	r.mu.Lock()

@@ -45,6 +45,21 @@ type Config struct {
 	// ClientTLS and ServerTLS replace the account's TLS configuration when
 	// set.
 	ClientTLS, ServerTLS *tls.Config
+	// Prepare, when set, runs first in Initialize, on a goroutine the
+	// stream owns, before the connection is set up: the reference's file
+	// transfer hashes the file to send before its MSRP setup. Initialize
+	// returns at once; an error fails initialization with its reason
+	// (MediaStreamDidNotInitialize), otherwise the setup follows. End
+	// cancels ctx and waits for Prepare to return, and posts
+	// MediaStreamDidNotInitialize "Interrupted".
+	Prepare func(ctx context.Context) error
+	// PrepareLocked, when set, runs in Initialize with the Base's lock
+	// held (it must not call the Base), right before the connection is
+	// set up (after Prepare, when both are set): the vendor's own quick
+	// setup, such as a local socket, done once Initialize returns when
+	// there is no Prepare. Its error fails the initialization
+	// (MediaStreamDidNotInitialize with the error's reason).
+	PrepareLocked func() error
 }
 
 // Handler holds the vendor's hooks, one per MSRP method (the reference's
@@ -66,6 +81,11 @@ type Handler struct {
 	// the goroutine that connected; the Base's methods may be called. It
 	// must return promptly: End waits for it.
 	Started func(s *msrp.Session)
+	// Closed runs in End once the connection is closed — no other hook
+	// runs any more — and before MediaStreamDidEnd, without the Base's
+	// lock: where a type finishes what it received (the file transfer
+	// keeps a partial file) and posts its own last notifications.
+	Closed func()
 }
 
 func (h Handler) msrp() msrp.Handler {
@@ -173,14 +193,50 @@ func (b *Base) Offer() *Media { return b.offer }
 func (b *Base) Initialize(ctx context.Context, req *sdk.InitializeRequest) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.life.Initialize(func() error {
-		err := b.initializeLocked(ctx, req)
-		if err != nil && b.relay != nil {
-			_ = b.relay.Close()
-			b.relay, b.pending = nil, nil
+	if b.cfg.Prepare != nil {
+		return b.initializeAfterPrepare(req)
+	}
+	return b.life.Initialize(func() error { return b.setupLocked(ctx, req) })
+}
+
+// setupLocked is Initialize's setup; a failure leaves no relay behind.
+func (b *Base) setupLocked(ctx context.Context, req *sdk.InitializeRequest) error {
+	if b.cfg.PrepareLocked != nil {
+		if err := b.cfg.PrepareLocked(); err != nil {
+			return err
 		}
+	}
+	err := b.initializeLocked(ctx, req)
+	if err != nil && b.relay != nil {
+		_ = b.relay.Close()
+		b.relay, b.pending = nil, nil
+	}
+	return err
+}
+
+// initializeAfterPrepare runs Config.Prepare on a goroutine of the
+// Lifecycle, then the setup, and posts the outcome; End interrupts it.
+func (b *Base) initializeAfterPrepare(req *sdk.InitializeRequest) error {
+	if err := b.life.Initializing(); err != nil {
 		return err
+	}
+	b.life.Go(func(ctx context.Context) {
+		err := b.cfg.Prepare(ctx)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.life.State() != sdk.StateInitializing {
+			return // End came first
+		}
+		if err == nil {
+			err = b.setupLocked(ctx, req)
+		}
+		if err != nil {
+			b.life.NotInitialized(sdk.ReasonOf(err))
+			return
+		}
+		b.life.Initialized()
 	})
+	return nil
 }
 
 func (b *Base) initializeLocked(ctx context.Context, req *sdk.InitializeRequest) error {
@@ -610,6 +666,9 @@ func (b *Base) End(context.Context) error {
 			if relay != nil {
 				_ = relay.Close()
 			}
+			if b.cfg.Handler.Closed != nil {
+				b.cfg.Handler.Closed()
+			}
 		}
 	})
 }
@@ -618,6 +677,30 @@ func (b *Base) End(context.Context) error {
 // attributes of their own override it.
 func (b *Base) Attributes(context.Context) (*sdk.Attributes, error) {
 	return &sdk.Attributes{}, nil
+}
+
+// SetAttributes replaces the type's own SDP attributes (Config.Attributes)
+// of the media sections GetLocalMedia writes from now on: a file transfer
+// learns its file's hash only once Initialize has computed it.
+func (b *Base) SetAttributes(attrs []sdp.Attribute) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cfg.Attributes = append([]sdp.Attribute(nil), attrs...)
+}
+
+// Fail fails the stream for a reason of the type's own (a file transfer's
+// peer sent what it must not, a transfer could not go on): it posts
+// MediaStreamDidFail with where ("reading", "transferring", …) and reason,
+// which MediaStreamDidEnd will carry. It does nothing unless the stream is
+// starting or started, and not closing; it reports whether it failed it.
+func (b *Base) Fail(where, reason string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.life.In(sdk.StateStarting, sdk.StateStarted) || b.life.Closing() {
+		return false
+	}
+	b.life.Fail(where, reason)
+	return true
 }
 
 // Session returns the MSRP session, or nil until MediaStreamDidStart.

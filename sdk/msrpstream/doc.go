@@ -34,7 +34,14 @@
 // type, accept-types, direction, its own SDP attributes) with a [Handler]
 // holding one hook per MSRP method, embeds the *Base in its stream, and adds
 // Invoke and Attributes. Base.Send sends on the session once
-// MediaStreamDidStart has been posted.
+// MediaStreamDidStart has been posted. A type that must do something
+// long before its connection is set up (the file transfer hashes its
+// file) gives Config.Prepare, run by Initialize on a goroutine of the
+// stream; a quick setup of its own (desktop sharing's viewer port) goes
+// in Config.PrepareLocked, run with the Base's lock held right before the
+// connection setup; attributes known only then are given with
+// Base.SetAttributes, and a failure of the type's own protocol is posted
+// with Base.Fail.
 //
 // The Base owns at most one goroutine per stream, started by Start to
 // connect (or wait for the peer) and then to watch the session; End stops it
@@ -46,6 +53,22 @@
 // the tls.* settings ([TLSSettings]: tls.certificate, tls.private_key,
 // tls.ca_list, tls.verify_server yes|no, default yes), and auth.username /
 // auth.password.
+//
+// # Raw mode
+//
+// [Raw] is a Base whose stream drives MSRP itself, the reference's MSRP
+// streams without an MSRPSession (use_msrp_session=False, its desktop
+// sharing): [Raw.Write] sends each buffer as one whole SEND with a fresh
+// Message-ID, Byte-Range 1-n/n, Success-Report no and Failure-Report
+// partial (msrp.RawSender), returning once it is in the socket, so a peer
+// that does not read blocks the writer instead of growing a queue; incoming
+// SENDs of the [RawConfig] accept-types reach RawConfig.Receive in order on
+// the connection's reader (a slow Receive slows the peer down); other
+// content types get 415 "Invalid Content-Type", other methods 501, and
+// responses and REPORTs are dropped. [NewRawFromSDP] refuses, as not its
+// own (sdk.ErrUnknownStream), an m-line whose accept-types have none of
+// the raw type's. [Raw.Fail] fails the stream for the vendor's own reasons
+// (a local socket that broke) with its notification first.
 //
 // # TLS and a=fingerprint
 //
