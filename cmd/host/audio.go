@@ -53,7 +53,7 @@ func cmdAudio(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	sub := args[0]
 	switch sub {
-	case "devices", "play", "tones":
+	case "devices", "play", "tones", "codecs":
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, audioUsage)
 		return 0
