@@ -722,7 +722,14 @@ func TestAttackSoak(t *testing.T) {
 		t.Fatalf("listening on %v", addrs)
 	}
 	udpPort, _ := strconv.Atoi(strings.TrimPrefix(udp4Addr, "127.0.0.1:"))
-	plugins := pluginChildren(t, h.cmd.Process.Pid)
+	// The media plugin directory holds other plugins too (file
+	// transfer, …): the soak watches the two it attacks.
+	var plugins []soakProc
+	for _, p := range pluginChildren(t, h.cmd.Process.Pid) {
+		if p.name == "audio" || p.name == "chat" {
+			plugins = append(plugins, p)
+		}
+	}
 	procs := append([]soakProc{{"host", h.cmd.Process.Pid}}, plugins...)
 	if len(plugins) != 2 {
 		t.Fatalf("plugin processes of the host: %v, want audio and chat", plugins)
