@@ -418,6 +418,10 @@ func (e *Engine) Close() error {
 		for raddr := range l.tap.seen {
 			pool.Add(raddr, stand)
 		}
+		// Requests are sent from the listening socket, looked up under its
+		// own address (Request.Laddr); once its reader has gone, sipgo
+		// would bind that port anew for a late request.
+		pool.Add(l.pc.LocalAddr().String(), stand)
 	}
 	for _, c := range conns {
 		select {

@@ -504,3 +504,36 @@ func TestRespondStateless(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSocketAfterClose: a request that passed the engine's checks before
+// Close and reaches sipgo's transport after it (a session's BYE or ACK
+// racing the application's Stop) must not make sipgo bind the listening
+// port again, with a reader goroutine nobody stops.
+func TestNoSocketAfterClose(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	e, err := New(Config{UserAgent: "a", Listen: []Listen{{Transport: TransportUDP, Address: "127.0.0.1:0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r := routeTo(t, e, TransportUDP, false)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.BYE, uriFor("b", r))
+	req.SetTransport("UDP")
+	req.SetDestination(net.JoinHostPort(r.Address, strconv.Itoa(r.Port+1)))
+	req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
+		Host: r.Address, Port: r.Port, Params: sip.NewParams()})
+	req.Laddr = sip.Addr{IP: net.ParseIP(r.Address), Port: r.Port}
+	c, err := e.ua.TransportLayer().ClientRequestConnection(t.Context(), req)
+	if err != nil {
+		return // refused: no socket
+	}
+	if err := c.WriteMsg(req); !errors.Is(err, ErrClosed) {
+		t.Errorf("writing after Close through %T = %v, want ErrClosed", c, err)
+	}
+	_ = c.Close()
+}
