@@ -208,3 +208,20 @@ func ExampleLocalMediaResponse() {
 	// c=IN IP6 2001:db8::10
 	// a=sendonly
 }
+
+// A stream built on a base (msrpstream, say) hands the base an Env that
+// shows it the base's notifications after posting them.
+func ExampleEnv_Observed() {
+	env := &sdk.Env{Handle: 7, Notifier: printer{}}
+	base := env.Observed(func(name string) {
+		if name == sdk.MediaStreamDidFail {
+			fmt.Println("the base failed: stop the sender")
+		}
+	})
+	base.Post(sdk.MediaStreamDidStart, nil)
+	base.Post(sdk.MediaStreamDidFail, nil)
+	// Output:
+	// posted: MediaStreamDidStart null
+	// posted: MediaStreamDidFail null
+	// the base failed: stop the sender
+}

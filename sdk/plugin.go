@@ -47,6 +47,26 @@ type Env struct {
 // Post posts a notification for the stream (shorthand for Env.Notifier.Post).
 func (e *Env) Post(name string, data any) { e.Notifier.Post(name, data) }
 
+// Observed returns an Env for the same stream whose notifications are
+// posted as through e and then shown to fn by name: the Env a stream
+// gives a base it is built on (msrpstream's, say), to act on the base's
+// MediaStreamDidFail or MediaStreamWillEnd. fn runs on the posting
+// goroutine, inside the base's own locking.
+func (e *Env) Observed(fn func(name string)) *Env {
+	return &Env{Handle: e.Handle, Logger: e.Logger, Notifier: observer{next: e.Notifier, fn: fn}}
+}
+
+// observer forwards notifications, then shows their names to fn.
+type observer struct {
+	next Notifier
+	fn   func(name string)
+}
+
+func (o observer) Post(name string, data any) {
+	o.next.Post(name, data)
+	o.fn(name)
+}
+
 // MethodFunc is a plugin-scope method. Its result is marshalled to JSON.
 type MethodFunc func(ctx context.Context, args json.RawMessage, env *Env) (any, error)
 

@@ -93,18 +93,7 @@ func (s *stream) DeferPrepare() bool { return s.incoming }
 // baseEnv is the Env given to the MSRP base: its notifications pass
 // through s.observe on their way to the host.
 func (s *stream) baseEnv() *sdk.Env {
-	return &sdk.Env{Handle: s.env.Handle, Logger: s.env.Logger, Notifier: observer{next: s.env.Notifier, fn: s.observe}}
-}
-
-// observer forwards notifications, then shows them to fn.
-type observer struct {
-	next sdk.Notifier
-	fn   func(name string)
-}
-
-func (o observer) Post(name string, data any) {
-	o.next.Post(name, data)
-	o.fn(name)
+	return s.env.Observed(s.observe)
 }
 
 // observe wakes the sender when the stream fails. It runs with the base's
