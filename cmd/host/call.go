@@ -59,15 +59,20 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	c.streams = streams
-	if err := c.files.check(); err != nil {
-		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
-		return 1
+	return c.run(ctx, pos[0], stdin, stdout, stderr, c.files.check, c.media.check)
+}
+
+// run is the end of call, message and send-file: it checks c's inputs
+// (exit 1 for an error), resolves the target URI (exit 2) and makes the
+// call.
+func (c *callSpec) run(ctx context.Context, target string, stdin io.Reader, stdout, stderr io.Writer, checks ...func() error) int {
+	for _, check := range checks {
+		if err := check(); err != nil {
+			fmt.Fprintf(stderr, "sipstreams: %v\n", err)
+			return 1
+		}
 	}
-	if err := c.media.check(); err != nil {
-		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
-		return 1
-	}
-	if err := c.resolve(pos[0]); err != nil {
+	if err := c.resolve(target); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
 		return 2
 	}

@@ -60,15 +60,7 @@ func cmdSendFile(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	c.files.files = pos[1:]
-	if err := c.files.check(); err != nil {
-		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
-		return 1
-	}
-	if err := c.resolve(pos[0]); err != nil {
-		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
-		return 2
-	}
-	return runCall(ctx, c, nil, stdout, stderr)
+	return c.run(ctx, pos[0], nil, stdout, stderr, c.files.check)
 }
 
 // check fails early for a file that cannot be sent or a directory that

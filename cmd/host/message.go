@@ -29,9 +29,5 @@ func cmdMessage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	c.media.messages = pos[1:]
-	if err := c.resolve(pos[0]); err != nil {
-		fmt.Fprintf(stderr, "sipstreams: %v\n", err)
-		return 2
-	}
-	return runCall(ctx, c, nil, stdout, stderr)
+	return c.run(ctx, pos[0], nil, stdout, stderr)
 }
