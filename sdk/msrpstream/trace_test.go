@@ -3,6 +3,8 @@ package msrpstream
 import (
 	"strings"
 	"testing"
+
+	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // TestTransportTrace: with the account's logs.trace_msrp, each side posts
@@ -13,15 +15,24 @@ func TestTransportTrace(t *testing.T) {
 	off := map[string]string{"msrp.transport": "tcp"}
 	offerer, answerer := negotiate(t, on, off)
 	send(t, offerer, answerer, "traced body")
-	var out, in bool
-	for _, n := range offerer.rec.Of(0, TransportTrace) {
-		d := data[TraceData](t, &n)
-		out = out || (d.Direction == "outgoing" && strings.Contains(d.Data, " SEND\r\n") && strings.Contains(d.Data, "traced body"))
-		in = in || (d.Direction == "incoming" && strings.Contains(d.Data, " 200 OK"))
+	// Each side traces from its own goroutines: the SEND's trace may come
+	// after the 200 that answered it.
+	traced := func(dir string, has ...string) func(sdk.Notification) bool {
+		return func(n sdk.Notification) bool {
+			var d TraceData
+			if n.Name != TransportTrace || n.Decode(&d) != nil || d.Direction != dir {
+				return false
+			}
+			for _, h := range has {
+				if !strings.Contains(d.Data, h) {
+					return false
+				}
+			}
+			return true
+		}
 	}
-	if !out || !in {
-		t.Errorf("offerer traced the SEND out: %v, its 200 in: %v; names %v", out, in, offerer.rec.Names(0))
-	}
+	offerer.rec.Wait(t, "the SEND traced out", traced("outgoing", " SEND\r\n", "traced body"))
+	offerer.rec.Wait(t, "its 200 traced in", traced("incoming", " 200 OK"))
 	for _, n := range answerer.rec.Names(0) {
 		if n == TransportTrace || n == LibraryLog {
 			t.Fatalf("the answerer traced without logs.trace_msrp: %s", n)
