@@ -117,19 +117,8 @@ func (s *Session) dropSubDialog(d *subDialog) {
 
 // subRequest is a request of the dialog d.
 func (s *Session) subRequest(d *subDialog, method sip.RequestMethod) *sip.Request {
-	req := sip.NewRequest(method, d.target)
-	from := &sip.FromHeader{Address: s.localURI, Params: sip.NewParams()}
-	from.Params.Add("tag", d.localTag)
-	req.AppendHeader(from)
-	to := &sip.ToHeader{Address: s.remoteURI, Params: sip.NewParams()}
-	if d.remoteTag != "" {
-		to.Params.Add("tag", d.remoteTag)
-	}
-	req.AppendHeader(to)
-	cid := sip.CallIDHeader(d.callID)
-	req.AppendHeader(&cid)
 	d.cseq++
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.cseq, MethodName: method})
+	req := s.dialogRequest(method, d.target, d.callID, d.localTag, d.remoteTag, d.cseq)
 	req.AppendHeader(s.contact())
 	return req
 }

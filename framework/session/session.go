@@ -338,24 +338,31 @@ func (s *Session) matchesDialog(req *sip.Request) bool {
 
 // newRequest builds an in-dialog request (or our initial INVITE).
 func (s *Session) newRequest(method sip.RequestMethod, target sip.Uri) *sip.Request {
-	req := sip.NewRequest(method, target)
-	from := &sip.FromHeader{Address: s.localURI, Params: sip.NewParams()}
-	if s.acc != nil {
-		from.DisplayName = s.acc.DisplayName
-	}
-	from.Params.Add("tag", s.localTag)
-	req.AppendHeader(from)
-	to := &sip.ToHeader{Address: s.remoteURI, Params: sip.NewParams()}
-	if s.remoteTag != "" {
-		to.Params.Add("tag", s.remoteTag)
-	}
-	req.AppendHeader(to)
-	cid := sip.CallIDHeader(s.callID)
-	req.AppendHeader(&cid)
 	if method != sip.ACK {
 		s.localCSeq++
 	}
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: s.localCSeq, MethodName: method})
+	req := s.dialogRequest(method, target, s.callID, s.localTag, s.remoteTag, s.localCSeq)
+	if s.acc != nil {
+		req.From().DisplayName = s.acc.DisplayName
+	}
+	return req
+}
+
+// dialogRequest builds a request of a dialog of the session's (its own,
+// or a subscription's): From, To, Call-ID and CSeq.
+func (s *Session) dialogRequest(method sip.RequestMethod, target sip.Uri, callID, localTag, remoteTag string, cseq uint32) *sip.Request {
+	req := sip.NewRequest(method, target)
+	from := &sip.FromHeader{Address: s.localURI, Params: sip.NewParams()}
+	from.Params.Add("tag", localTag)
+	req.AppendHeader(from)
+	to := &sip.ToHeader{Address: s.remoteURI, Params: sip.NewParams()}
+	if remoteTag != "" {
+		to.Params.Add("tag", remoteTag)
+	}
+	req.AppendHeader(to)
+	cid := sip.CallIDHeader(callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
 	return req
 }
 
