@@ -51,6 +51,7 @@ func (r *receiver) release() {
 	}
 	r.done = true
 	_ = r.part.Keep(r.sink.Offset(), r.sink.Hash())
+	r.sink.Close()
 	r.part.Close()
 }
 
@@ -229,6 +230,7 @@ func (s *stream) handleComplete(_ context.Context, c *msrp.Completion) int {
 	}
 	r.done = true
 	sum, size, resumed := r.sink.Sum(), r.sink.Size(), r.sink.ResumedFrom()
+	r.sink.Close()
 	if !r.want.IsZero() && sum != r.want {
 		r.part.Discard()
 		r.mu.Unlock()

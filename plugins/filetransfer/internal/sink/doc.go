@@ -9,10 +9,12 @@
 // [ErrOutOfOrder] for a chunk that does not continue the file,
 // [ErrSizeMismatch] for a total other than the announced size,
 // [ErrTooLarge] for bytes beyond it. [Sink.Copy] then streams the body to
-// the file through one buffer (constant memory, whatever the chunk size
-// a peer chooses), refusing the bytes beyond the size; a failed write
+// the file through a few fixed buffers (constant memory, whatever the
+// chunk size a peer chooses), which a goroutine of the Sink's hashes
+// while the next is read and written, refusing the bytes beyond the size; a failed write
 // (the disk full) is a [*WriteError] and leaves the file as long as the
-// bytes counted. [Sink.Sum] is the SHA-1 once [Sink.Complete].
+// bytes counted. [Sink.Sum] is the SHA-1 once [Sink.Complete];
+// [Sink.Close] stops the hashing goroutine.
 //
 // The package is pure and fuzzed (FuzzSink): no sequence of chunks makes
 // it write beyond the size, lose track of what it wrote, or panic.

@@ -37,6 +37,7 @@ func FuzzSink(f *testing.F) {
 		}
 		mf := &memFile{}
 		s := New(mf, sha1.New(), 0, int64(size)) //nolint:gosec
+		defer s.Close()
 		for i := 0; i+8 <= len(script) && i < 8*64; i += 8 {
 			r := msrp.ByteRange{
 				Start: int64(int16(binary.BigEndian.Uint16(script[i:]))),

@@ -37,24 +37,77 @@ type Target interface {
 	Seek(offset int64, whence int) (int64, error)
 }
 
-// BufferSize is the size of the one buffer a Sink streams bodies through.
+// BufferSize is the size of each buffer a Sink streams bodies through.
 const BufferSize = 64 << 10
 
-// Sink receives one file.
+// buffers is how many buffers a Sink has: one being filled and written
+// while the others wait to be hashed.
+const buffers = 4
+
+// Sink receives one file. Its methods are for one goroutine at a time;
+// the hash is computed on a goroutine of the Sink's own, beside the
+// socket reads and file writes, until Close.
 type Sink struct {
 	t       Target
 	h       hash.Hash
-	offset  int64 // bytes of the file in t, hashed in h
+	offset  int64 // bytes of the file in t, handed to the hasher
 	size    int64
 	resumed int64 // where this transfer went on from
 	started bool  // a chunk was accepted
-	buf     []byte
+
+	free   chan []byte   // buffers to read into
+	hashQ  chan []byte   // written bytes for the hasher, in order
+	hashed chan struct{} // closed when the hasher returned
+	closed bool
 }
 
 // New returns a sink writing a file of size bytes (> 0) into t, which
-// holds offset bytes already, hashed into h.
+// holds offset bytes already, hashed into h. Close stops its hasher.
 func New(t Target, h hash.Hash, offset, size int64) *Sink {
-	return &Sink{t: t, h: h, offset: offset, size: size, resumed: offset, buf: make([]byte, BufferSize)}
+	s := &Sink{
+		t: t, h: h, offset: offset, size: size, resumed: offset,
+		free:   make(chan []byte, buffers),
+		hashQ:  make(chan []byte, buffers),
+		hashed: make(chan struct{}),
+	}
+	for range buffers {
+		s.free <- make([]byte, BufferSize)
+	}
+	go s.hasher()
+	return s
+}
+
+// hasher hashes the written buffers in order and gives them back.
+func (s *Sink) hasher() {
+	defer close(s.hashed)
+	for b := range s.hashQ {
+		s.h.Write(b)
+		s.free <- b[:cap(b)]
+	}
+}
+
+// join waits until the hasher has hashed every byte written: all the
+// buffers are back.
+func (s *Sink) join() {
+	var held [buffers][]byte
+	for i := range held {
+		held[i] = <-s.free
+	}
+	for _, b := range held {
+		s.free <- b
+	}
+}
+
+// Close stops the hasher once it hashed what was written. Sum and Hash
+// still answer after it; Copy must not be called. A second Close does
+// nothing.
+func (s *Sink) Close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	close(s.hashQ)
+	<-s.hashed
 }
 
 // Offset returns the bytes of the file received (resumed ones included).
@@ -75,13 +128,18 @@ func (s *Sink) Complete() bool { return s.offset == s.size }
 
 // Sum returns the SHA-1 of the bytes received.
 func (s *Sink) Sum() filetransfer.Hash {
+	s.join()
 	var h filetransfer.Hash
 	copy(h[:], s.h.Sum(nil))
 	return h
 }
 
-// Hash returns the running hash (for keeping its state).
-func (s *Sink) Hash() hash.Hash { return s.h }
+// Hash returns the running hash over the bytes written (for keeping its
+// state); it is the caller's until the next Copy.
+func (s *Sink) Hash() hash.Hash {
+	s.join()
+	return s.h
+}
 
 // Check judges a chunk's range before its body is read. A chunk starting
 // at byte 1 before any other arrived, while the sink holds bytes already,
@@ -112,6 +170,7 @@ func (s *Sink) restart() error {
 	if _, err := s.t.Seek(0, io.SeekStart); err != nil {
 		return &WriteError{Err: err}
 	}
+	s.join()
 	s.h.Reset()
 	s.offset, s.resumed = 0, 0
 	return nil
@@ -125,7 +184,7 @@ func (s *Sink) Copy(body io.Reader) (int64, error) {
 	var taken int64
 	for {
 		room := s.size - s.offset
-		buf := s.buf
+		buf := <-s.free
 		if int64(len(buf)) > room+1 {
 			buf = buf[:room+1] // one byte more tells a body too long
 		}
@@ -137,12 +196,10 @@ func (s *Sink) Copy(body io.Reader) (int64, error) {
 			taken += room
 			return taken, fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.size)
 		}
-		if n > 0 {
-			if err := s.write(buf[:n]); err != nil {
-				return taken, err
-			}
-			taken += int64(n)
+		if err := s.write(buf[:n]); err != nil {
+			return taken, err
 		}
+		taken += int64(n)
 		switch {
 		case rerr == io.EOF:
 			return taken, nil
@@ -152,10 +209,12 @@ func (s *Sink) Copy(body io.Reader) (int64, error) {
 	}
 }
 
-// write writes and hashes p; a short or failed write is undone so that
-// the file holds exactly the bytes counted.
+// write writes p, a buffer taken from s.free, and hands it to the
+// hasher (or back); a short or failed write is undone so that the file
+// holds exactly the bytes counted.
 func (s *Sink) write(p []byte) error {
 	if len(p) == 0 {
+		s.free <- p[:cap(p)]
 		return nil
 	}
 	n, err := s.t.Write(p)
@@ -163,11 +222,12 @@ func (s *Sink) write(p []byte) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
+		s.free <- p[:cap(p)]
 		_ = s.t.Truncate(s.offset)
 		_, _ = s.t.Seek(s.offset, io.SeekStart)
 		return &WriteError{Err: err}
 	}
-	s.h.Write(p)
+	s.hashQ <- p
 	s.offset += int64(n)
 	return nil
 }

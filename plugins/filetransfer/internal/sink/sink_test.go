@@ -11,7 +11,10 @@ import (
 
 	"github.com/sipstreams/sipstreams/sdk/filetransfer"
 	"github.com/sipstreams/sipstreams/sdk/msrp"
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // memFile is an in-memory Target; failAt, when > 0, makes writes fail
 // with ENOSPC once the file would grow past it (the disk full).
@@ -53,6 +56,7 @@ func TestInOrder(t *testing.T) {
 	file := []byte(strings.Repeat("0123456789", 30))
 	f := &memFile{}
 	s := New(f, sha1.New(), 0, int64(len(file))) //nolint:gosec
+	t.Cleanup(s.Close)
 	for off := 0; off < len(file); off += 128 {
 		end := min(off+128, len(file))
 		if err := s.Check(rng(int64(off+1), -1, int64(len(file)))); err != nil {
@@ -70,6 +74,7 @@ func TestInOrder(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	f := &memFile{}
 	s := New(f, sha1.New(), 0, 100) //nolint:gosec
+	t.Cleanup(s.Close)
 	for _, tt := range []struct {
 		r    msrp.ByteRange
 		want error
@@ -97,6 +102,7 @@ func TestRefusals(t *testing.T) {
 func TestDiskFull(t *testing.T) {
 	f := &memFile{failAt: 100000}
 	s := New(f, sha1.New(), 0, 200000) //nolint:gosec
+	t.Cleanup(s.Close)
 	if err := s.Check(rng(1, -1, 200000)); err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +124,7 @@ func TestResumeAndRestart(t *testing.T) {
 	h.Write(file[:100])
 	f := &memFile{data: append([]byte(nil), file[:100]...), pos: 100}
 	s := New(f, h, 100, int64(len(file)))
+	t.Cleanup(s.Close)
 	if err := s.Check(rng(101, -1, int64(len(file)))); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +136,7 @@ func TestResumeAndRestart(t *testing.T) {
 	h.Write(file[:100])
 	f = &memFile{data: append([]byte(nil), file[:100]...), pos: 100}
 	s = New(f, h, 100, int64(len(file)))
+	t.Cleanup(s.Close)
 	if err := s.Check(rng(1, -1, int64(len(file)))); err != nil {
 		t.Fatal(err)
 	}
@@ -142,3 +150,31 @@ func TestResumeAndRestart(t *testing.T) {
 }
 
 var _ io.Reader = (*bytes.Reader)(nil)
+
+// TestHashMidway: Hash, taken between chunks for a checkpoint, covers
+// exactly the bytes written so far, though a goroutine of the Sink's
+// hashes them; Close stops it (goleak in TestMain), and Sum still
+// answers after.
+func TestHashMidway(t *testing.T) {
+	file := bytes.Repeat([]byte("0123456789abcdef"), 3*BufferSize/16+7)
+	f := &memFile{}
+	s := New(f, sha1.New(), 0, int64(len(file))) //nolint:gosec
+	half := len(file) / 2
+	if err := s.Check(rng(1, -1, int64(len(file)))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Copy(bytes.NewReader(file[:half])); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Hash().Sum(nil), sha1.Sum(file[:half]); !bytes.Equal(got, want[:]) { //nolint:gosec
+		t.Fatalf("midway hash %x, want %x", got, want)
+	}
+	if _, err := s.Copy(bytes.NewReader(file[half:])); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s.Close()
+	if !s.Complete() || s.Sum() != filetransfer.Hash(sha1.Sum(file)) { //nolint:gosec
+		t.Fatal("hash after Close differs")
+	}
+}
