@@ -298,6 +298,9 @@ func TestRenegotiate(t *testing.T) {
 		if after != before+1 {
 			t.Errorf("renegotiation %d: SDP version %d after %d", i, after, before)
 		}
+		// The peer takes the offer once our ACK reached it: it is
+		// connected again then.
+		waitState(t, x.to, StateConnected)
 		if got := sdpVersion(t, x.to, false); got != after {
 			t.Errorf("renegotiation %d: the peer's remote SDP is version %d, want %d", i, got, after)
 		}
