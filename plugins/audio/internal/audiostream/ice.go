@@ -33,17 +33,13 @@ func (s *stream) newICE(ip netip.Addr, controlling bool) (*icetransport.Transpor
 	if ip.IsLoopback() {
 		cfg.InterfaceFilter = func(name string) bool { return name == "lo" }
 	}
-	// Runs on pion's goroutines, which Close waits for: it takes no lock
-	// of the stream's, only its own.
+	// Runs on pion's goroutines: it takes no lock of the stream's, only
+	// its own. The transport calls it no more once its Close began (End
+	// closes it before MediaStreamDidEnd, after which a stream posts
+	// nothing: the conformance suite's quiet-after-end).
 	var mu sync.Mutex
 	prev := map[int]string{}
 	cfg.OnStateChange = func(component int, state ice.ConnectionState) {
-		if state == ice.ConnectionStateClosed {
-			// Our own Close: at the stream's end it would come after
-			// MediaStreamDidEnd, when a stream posts nothing more (the
-			// conformance suite's quiet-after-end).
-			return
-		}
 		mu.Lock()
 		old := prev[component]
 		prev[component] = state.String()

@@ -45,7 +45,9 @@ type Config struct {
 	// Ufrag and Pwd are the local credentials (random when empty).
 	Ufrag, Pwd string
 	// OnStateChange follows each component's connection state. It runs
-	// on a pion goroutine and must not block.
+	// on a pion goroutine and must not block. It is not called once Close
+	// has begun (so neither for the Closed state Close brings): pion runs
+	// it on goroutines of its own that Close does not wait for.
 	OnStateChange func(component int, state ice.ConnectionState)
 }
 
@@ -60,6 +62,11 @@ type Transport struct {
 	candidates [][]ice.Candidate // local candidates per component
 	gathered   []chan struct{}
 	closed     bool
+
+	// stateMu is held while OnStateChange runs; quiet is set under it
+	// when Close begins.
+	stateMu sync.Mutex
+	quiet   bool
 }
 
 const (
@@ -130,13 +137,23 @@ func New(cfg Config) (*Transport, error) {
 			return nil, err
 		}
 		if cfg.OnStateChange != nil {
-			if err := a.OnConnectionStateChange(func(s ice.ConnectionState) { cfg.OnStateChange(comp, s) }); err != nil {
+			if err := a.OnConnectionStateChange(func(s ice.ConnectionState) { t.stateChanged(comp, s) }); err != nil {
 				t.Close()
 				return nil, err
 			}
 		}
 	}
 	return t, nil
+}
+
+// stateChanged passes a component's new state to Config.OnStateChange
+// until Close begins.
+func (t *Transport) stateChanged(comp int, s ice.ConnectionState) {
+	t.stateMu.Lock()
+	defer t.stateMu.Unlock()
+	if !t.quiet {
+		t.cfg.OnStateChange(comp, s)
+	}
 }
 
 func (t *Transport) onCandidate(comp int, c ice.Candidate) {
@@ -333,6 +350,9 @@ func (t *Transport) Close() error {
 	}
 	t.closed = true
 	t.mu.Unlock()
+	t.stateMu.Lock()
+	t.quiet = true
+	t.stateMu.Unlock()
 	var errs []error
 	for _, a := range t.agents {
 		if err := a.Close(); err != nil && !errors.Is(err, ice.ErrClosed) {
