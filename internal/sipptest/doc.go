@@ -78,7 +78,7 @@
 //   - uas_echo.xml: INVITE offering an echo stream; 180; 200 answering
 //     one echo m-line at sipp's media port with a=sendrecv; ACK; BYE;
 //     200.
-//   - uas_notify_garbage.xml: answers the host's call (180, 200), takes
+//   - uas_notify_garbage.xml: answers the host's call (200), takes
 //     its REFER (202), NOTIFYs a body that is no message/sipfrag and
 //     expects 400; then BYE, 200.
 //   - uas_notify_garbage_early.xml: as uas_notify_garbage.xml, the
