@@ -155,9 +155,24 @@ func sendDTMF(ctx context.Context, st session.Stream, digits string, stderr io.W
 }
 
 // sendChat sends text on the session's first chat stream and returns its
-// Message-ID ("" when it could not be sent).
+// Message-ID ("" when it could not be sent). While the session is still
+// starting (answered, its ACK or its streams on their way) the chat
+// stream it is starting takes the message and sends it once it started,
+// as the reference's send_message before start.
 func sendChat(ctx context.Context, s *session.Session, text string, pr *printer, stderr io.Writer) string {
 	chats := streamsOf(s, chat.Type)
+	starting := false
+	if len(chats) == 0 {
+		switch s.State() {
+		case session.StateConnecting, session.StateIncoming, session.StateAccepting:
+			for _, st := range s.ProposedStreams() {
+				if st.Type() == chat.Type {
+					chats, starting = append(chats, st), true
+					break
+				}
+			}
+		}
+	}
 	if len(chats) == 0 {
 		fmt.Fprintln(stderr, "sipstreams: the session has no chat stream")
 		return ""
@@ -166,6 +181,10 @@ func sendChat(ctx context.Context, s *session.Session, text string, pr *printer,
 	if err != nil {
 		printCommandError(stderr, "/msg", err)
 		return ""
+	}
+	if starting {
+		pr.event("message_queued", map[string]any{"message_id": id, "content": text}, "me (queued until the chat starts): %s", text)
+		return id
 	}
 	pr.event("message_sent", map[string]any{"message_id": id, "content": text}, "me: %s", text)
 	return id

@@ -68,10 +68,16 @@ func (ss *sessions) label(s *session.Session) string {
 	return fmt.Sprintf("session %d (%s %s)", ss.number(s), s.Direction(), id)
 }
 
-// current returns the session the commands apply to, or nil.
+// current returns the session the commands apply to, or nil. A current
+// session that has terminated counts as ended already: the printer may
+// show its SIPSessionDidEnd, and a user (or a script) answer it with the
+// next command, before the console's observer has recorded the end.
 func (ss *sessions) current() *session.Session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	if ss.cur != nil && ss.cur.s.State() == session.StateTerminated {
+		ss.endedLocked(ss.cur)
+	}
 	if ss.cur == nil {
 		return nil
 	}
@@ -102,7 +108,10 @@ func (ss *sessions) setCurrentIfNone(s *session.Session) bool {
 func (ss *sessions) ended(s *session.Session) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	e := ss.entryOf(s)
+	ss.endedLocked(ss.entryOf(s))
+}
+
+func (ss *sessions) endedLocked(e *entry) {
 	e.ended = true
 	if ss.cur != e {
 		return
