@@ -315,6 +315,9 @@ func (l *listener) command(line string) (quit bool) {
 		return false
 	}
 	s := l.ss.current()
+	if s == nil {
+		s = l.waiting()
+	}
 	if s == nil && fields[0] != "/help" {
 		fmt.Fprintln(l.stderr, "sipstreams: no session")
 		return false
@@ -348,4 +351,31 @@ func (l *listener) command(line string) (quit bool) {
 	}
 	printCommandError(l.stderr, fields[0], err)
 	return false
+}
+
+// waiting returns, when there is no current session, the one session
+// that has not ended, made current: a session the manager posted
+// SIPSessionNewIncoming for, whose notification the listener's observer
+// has not handled yet while the printer already showed it (they run on
+// goroutines of their own), so that a command answering that line finds
+// it, as it would a moment later. Nil when there is none or more than one.
+func (l *listener) waiting() *session.Session {
+	m := l.app.Sessions()
+	if m == nil {
+		return nil
+	}
+	var found *session.Session
+	for _, s := range m.Sessions() {
+		if st := s.State(); st == session.StateTerminating || st == session.StateTerminated {
+			continue
+		}
+		if found != nil {
+			return nil
+		}
+		found = s
+	}
+	if found == nil || !l.ss.setCurrentIfNone(found) {
+		return nil
+	}
+	return found
 }

@@ -128,6 +128,24 @@ func TestChatConsole(t *testing.T) {
 	f.quit()
 }
 
+// TestChatBeforeStart: text typed while the session is still starting
+// (here ringing at the listener, not yet accepted) is queued on the chat
+// stream being set up, and delivered once the session started.
+func TestChatBeforeStart(t *testing.T) {
+	f := &flow{t: t, tc: udp4}
+	uri := startFileListener(t, f)
+	f.c = startProc(t, "caller", "call", uri, "--chat", "--json", "--user", "alice", "--plugin-dir", mediaPlugins(t))
+	f.awaitName(f.l, "SIPSessionNewIncoming")
+	f.send(f.l, "before the answer")
+	f.await(f.l, "the message queued", func(l jsonLine) bool {
+		return l.Name == "message_queued" && l.Content == "before the answer"
+	})
+	f.send(f.l, "/accept")
+	f.chatContent(f.c, "before the answer")
+	f.endByCaller()
+	f.quit()
+}
+
 // msrpConfig writes a config dir whose peer-to-peer account (the one both
 // sides use) carries MSRP over transport: the account's setting, as the
 // reference's Bonjour account fixes msrp.transport to tls by default.

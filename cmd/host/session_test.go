@@ -47,6 +47,8 @@ type jsonLine struct {
 	Reason           string `json:"reason"`
 	TransferredBytes int64  `json:"transferred_bytes"`
 	ResumedFrom      int64  `json:"resumed_from"`
+	// Content is the chat lines' (message_sent, message_queued).
+	Content string `json:"content"`
 }
 
 // buildHost builds the sipstreams binary into a temporary directory next
