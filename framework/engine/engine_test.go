@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -510,30 +511,38 @@ func TestRespondStateless(t *testing.T) {
 // racing the application's Stop) must not make sipgo bind the listening
 // port again, with a reader goroutine nobody stops.
 func TestNoSocketAfterClose(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	e, err := New(Config{UserAgent: "a", Listen: []Listen{{Transport: TransportUDP, Address: "127.0.0.1:0"}}})
-	if err != nil {
-		t.Fatal(err)
+	for _, listen := range []string{"127.0.0.1:0", "0.0.0.0:0", "[::1]:0", ":0"} {
+		t.Run(listen, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			e, err := New(Config{UserAgent: "a", Listen: []Listen{{Transport: TransportUDP, Address: listen}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			// A request as the engine prepares it (Request.Laddr the
+			// listener's address), to a peer the engine never heard.
+			dst := "127.0.0.1"
+			if listen == "[::1]:0" {
+				dst = "::1"
+			}
+			req := sip.NewRequest(sip.BYE, sip.Uri{User: "b", Host: dst, Port: 9})
+			req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Params: sip.NewParams()})
+			if err := e.prepare(context.WithValue(t.Context(), routeKey{}, Route{Address: dst, Port: 9, Transport: TransportUDP}), req); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			c, err := e.ua.TransportLayer().ClientRequestConnection(t.Context(), req)
+			if err != nil {
+				return // refused: no socket
+			}
+			if err := c.WriteMsg(req); !errors.Is(err, ErrClosed) {
+				t.Errorf("writing after Close through %T (laddr %v) = %v, want ErrClosed", c, req.Laddr, err)
+			}
+			_ = c.Close()
+		})
 	}
-	if err := e.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	r := routeTo(t, e, TransportUDP, false)
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.BYE, uriFor("b", r))
-	req.SetTransport("UDP")
-	req.SetDestination(net.JoinHostPort(r.Address, strconv.Itoa(r.Port+1)))
-	req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
-		Host: r.Address, Port: r.Port, Params: sip.NewParams()})
-	req.Laddr = sip.Addr{IP: net.ParseIP(r.Address), Port: r.Port}
-	c, err := e.ua.TransportLayer().ClientRequestConnection(t.Context(), req)
-	if err != nil {
-		return // refused: no socket
-	}
-	if err := c.WriteMsg(req); !errors.Is(err, ErrClosed) {
-		t.Errorf("writing after Close through %T = %v, want ErrClosed", c, err)
-	}
-	_ = c.Close()
 }
