@@ -81,6 +81,7 @@ type Focus struct {
 	srv  *sipgo.Server
 	cli  *sipgo.Client
 	pc   net.PacketConn
+	rp   *readyConn               // pc as sipgo reads it
 	in   *sipgo.DialogServerCache // dialogs of the participants who called
 	out  *sipgo.DialogClientCache // dialogs of those the focus dialed
 	msrp map[bool]*msrp.Listener  // by TLS
@@ -191,10 +192,12 @@ func Start(ctx context.Context, opts ...Option) (*Focus, error) {
 
 	// sipgo files the socket in its pool, which requests are sent from,
 	// when its Serve goroutine first reads it.
-	rp := &readyConn{PacketConn: pc, ready: make(chan struct{})}
+	rp := newReadyConn(pc)
+	f.rp = rp
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
+		defer close(rp.served)
 		defer rp.markReady()
 		if err := f.srv.ServeUDP(rp); err != nil && f.ctx.Err() == nil {
 			f.log.Error("SIP socket stopped", "error", err)
@@ -209,19 +212,81 @@ func Start(ctx context.Context, opts ...Option) (*Focus, error) {
 	return f, nil
 }
 
-// readyConn tells when sipgo first reads the socket.
+// readyConn is the focus's SIP socket as sipgo reads it: it tells when
+// sipgo first reads it (sipgo files the socket in its pool then), keeps
+// the addresses it read from, and parks sipgo's reader during Close (see
+// Focus.Close).
 type readyConn struct {
 	net.PacketConn
-	once  sync.Once
-	ready chan struct{}
+	once   sync.Once
+	ready  chan struct{}
+	served chan struct{} // closed when sipgo's Serve returned
+
+	mu      sync.Mutex
+	seen    map[string]struct{}
+	closing bool
+	paused  chan struct{} // closed when the reader parked
+	pause   sync.Once
+	release chan struct{} // closed by Close: the reader returns
+}
+
+func newReadyConn(pc net.PacketConn) *readyConn {
+	return &readyConn{
+		PacketConn: pc, ready: make(chan struct{}), served: make(chan struct{}),
+		seen: map[string]struct{}{}, paused: make(chan struct{}), release: make(chan struct{}),
+	}
 }
 
 func (r *readyConn) markReady() { r.once.Do(func() { close(r.ready) }) }
 
 func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	r.markReady()
-	return r.PacketConn.ReadFrom(p)
+	n, addr, err := r.PacketConn.ReadFrom(p)
+	r.mu.Lock()
+	closing := r.closing
+	if !closing && err == nil {
+		r.seen[addr.String()] = struct{}{}
+	}
+	r.mu.Unlock()
+	if closing {
+		r.pause.Do(func() { close(r.paused) })
+		<-r.release
+		return 0, nil, net.ErrClosed
+	}
+	return n, addr, err
 }
+
+// stop parks the reader (what it reads now is dropped) and returns the
+// addresses it read from before.
+func (r *readyConn) stop() []string {
+	r.mu.Lock()
+	r.closing = true
+	seen := make([]string, 0, len(r.seen))
+	for a := range r.seen {
+		seen = append(seen, a)
+	}
+	r.mu.Unlock()
+	_ = r.SetReadDeadline(time.Now())
+	select {
+	case <-r.paused:
+	case <-r.served:
+	}
+	return seen
+}
+
+// closedConn stands in sipgo's pool, once the focus closes, for the
+// socket and for every address it read from: sipgo answers a request
+// with the pool's connection to its source (it opens a socket of its own
+// when there is none, and nobody would close it), and sends a request
+// from the connection under its local address. A closedConn refuses to
+// write.
+type closedConn struct{ local net.Addr }
+
+func (c closedConn) LocalAddr() net.Addr        { return c.local }
+func (c closedConn) WriteMsg(sip.Message) error { return net.ErrClosed }
+func (c closedConn) Ref(int) int                { return 1 }
+func (c closedConn) TryClose() (int, error)     { return 1, nil }
+func (c closedConn) Close() error               { return nil }
 
 // selfSigned makes the certificate of the MSRP TLS listener.
 func selfSigned(ip net.IP) (tls.Certificate, msrpstream.Fingerprint, error) {
@@ -293,13 +358,22 @@ func (f *Focus) Close() error {
 	for _, m := range members {
 		m.release()
 	}
-	_ = f.ua.Close()
+	// sipgo's reader parked, stand-ins replace the socket in its pool (a
+	// message still being handled, or a request a goroutine of ours
+	// sends now, finds one that refuses to write instead of making sipgo
+	// open a socket and a reader of its own), the transactions end, then
+	// the reader is let go. The pool is never cleared: that would drop
+	// the stand-ins.
+	stand := closedConn{local: f.pc.LocalAddr()}
+	pool := f.ua.TransportLayer().Pool("udp")
+	for _, a := range f.rp.stop() {
+		pool.Add(a, stand)
+	}
+	pool.Add(f.pc.LocalAddr().String(), stand)
+	f.ua.TransactionLayer().Close()
+	close(f.rp.release)
 	_ = f.pc.Close() // sipgo leaves the socket it was given open
 	f.wg.Wait()
-	// A request sent by a goroutine of ours while the UA closed made sipgo
-	// open a UDP connection of its own (and its reader goroutine) after
-	// the transport layer was cleared: clear it again now nothing sends.
-	_ = f.ua.TransportLayer().Close()
 	return nil
 }
 
