@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipstreams/sipstreams/framework/application"
@@ -27,29 +28,59 @@ const sessionsHelp = `/call URI [TYPE...], /sessions, /switch SESSION, /transfer
 // the order they were first seen, and keeps the current one: the one the
 // stdin commands apply to. The printer names a session by its number
 // ("session 2 (outgoing 1a2b3c4d)"), so the numbers it prints are the
-// ones the commands take. Safe for concurrent use.
+// ones the commands take. An ended session is held only weakly (a
+// listener takes calls for days: what a finished call leaves behind here
+// is one small entry, dropped once the session itself is gone). Safe for
+// concurrent use.
 type sessions struct {
-	mu  sync.Mutex
-	all []*entry
-	cur *entry
+	mu      sync.Mutex
+	all     []*entry // in number order
+	byPtr   map[weak.Pointer[session.Session]]*entry
+	next    int // the last number given
+	pruneAt int // len(all) at which entries of collected sessions go
+	cur     *entry
 }
 
 type entry struct {
 	n     int
-	s     *session.Session
-	ended bool // it posted SIPSessionDidEnd or SIPSessionDidFail
+	w     weak.Pointer[session.Session]
+	s     *session.Session // nil once it ended
+	ended bool             // it posted SIPSessionDidEnd or SIPSessionDidFail
 }
 
 // entry returns s's entry, numbering s when it is new; mu is held.
 func (ss *sessions) entryOf(s *session.Session) *entry {
-	for _, e := range ss.all {
-		if e.s == s {
-			return e
-		}
+	w := weak.Make(s)
+	if e, ok := ss.byPtr[w]; ok {
+		return e
 	}
-	e := &entry{n: len(ss.all) + 1, s: s}
+	if ss.byPtr == nil {
+		ss.byPtr = map[weak.Pointer[session.Session]]*entry{}
+	}
+	if len(ss.all) >= ss.pruneAt {
+		ss.pruneLocked()
+	}
+	ss.next++
+	e := &entry{n: ss.next, w: w, s: s}
+	ss.byPtr[w] = e
 	ss.all = append(ss.all, e)
 	return e
+}
+
+// pruneLocked drops the entries of ended sessions that are gone (nothing
+// can name them any more); mu is held.
+func (ss *sessions) pruneLocked() {
+	kept := ss.all[:0]
+	for _, e := range ss.all {
+		if e.ended && e.w.Value() == nil {
+			delete(ss.byPtr, e.w)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	clear(ss.all[len(kept):])
+	ss.all = kept
+	ss.pruneAt = 2*len(kept) + 64
 }
 
 // number returns s's number.
@@ -75,7 +106,7 @@ func (ss *sessions) label(s *session.Session) string {
 func (ss *sessions) current() *session.Session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.cur != nil && ss.cur.s.State() == session.StateTerminated {
+	if ss.cur != nil && (ss.cur.s == nil || ss.cur.s.State() == session.StateTerminated) {
 		ss.endedLocked(ss.cur)
 	}
 	if ss.cur == nil {
@@ -113,6 +144,7 @@ func (ss *sessions) ended(s *session.Session) {
 
 func (ss *sessions) endedLocked(e *entry) {
 	e.ended = true
+	e.s = nil // held weakly from now on
 	if ss.cur != e {
 		return
 	}
