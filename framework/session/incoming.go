@@ -55,7 +55,7 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	a := &incomingCall{r: r, offer: offerText, phase: phaseOffered}
 	s.op = a
 	s.setStreams(nil, proposed)
-	cancelled := !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.gotCancel(a) }) })
+	cancelled := !r.onCancel(func() { s.q.push(func() { s.gotCancel(a) }) })
 	data := NewIncomingData{Streams: proposed, Headers: s.requestHeaders}
 	if s.replaced != nil {
 		d := s.replaced.DialogID()
@@ -331,7 +331,7 @@ func (s *Session) gotCancel(a *incomingCall) {
 	if s.op != a || (a.phase != phaseOffered && a.phase != phaseInitializing) {
 		return
 	}
-	if a.r.answered.CompareAndSwap(false, true) {
+	if a.r.final() {
 		a.r.release() // sipgo sent the 487
 	}
 	s.setState(StateTerminating)

@@ -296,7 +296,7 @@ func (m *Manager) serve(s *Session, req *sip.Request, tx sip.ServerTransaction, 
 		case <-s.done:
 		}
 	}
-	if r.answered.CompareAndSwap(false, true) {
+	if r.final() {
 		_ = m.cfg.Signalling.Respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 	}
 }
@@ -459,7 +459,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		case <-s.done:
 		}
 	}
-	if r.answered.CompareAndSwap(false, true) {
+	if r.final() {
 		_ = sig.Respond(tx, req, 480, "Temporarily Unavailable", nil)
 	}
 }

@@ -184,7 +184,7 @@ func (s *Session) receiveProposal(r *serverReq, offerText string, offer *sdpSess
 		s.state = StateReceivedProposal
 		s.proposed = proposed
 	})
-	cancelled := !r.tx.OnCancel(func(*sip.Request) { s.q.push(func() { s.proposalCancelled(rr) }) })
+	cancelled := !r.onCancel(func() { s.q.push(func() { s.proposalCancelled(rr) }) })
 	rr.timer = s.after(s.inviteTimeout(), func() {
 		if s.op == rr && rr.phase == phaseDeciding {
 			s.rejectProposal(rr, 408, "Request Timeout")
@@ -202,7 +202,7 @@ func (s *Session) proposalCancelled(rr *remoteReinvite) {
 		return
 	}
 	s.stopTimer(rr.timer)
-	if rr.r.answered.CompareAndSwap(false, true) {
+	if rr.r.final() {
 		rr.r.release()
 	}
 	s.end(rr.proposed)
