@@ -31,6 +31,14 @@ var (
 	ErrInternal = errors.New("internal plugin error")
 	// ErrContractVersion means host and plugin speak incompatible contract versions.
 	ErrContractVersion = errors.New("contract version mismatch")
+	// ErrBusy means "my type, acceptable, but not now": the plugin is at
+	// one of its resource limits (streams alive, ports) and refuses the
+	// stream for the time being. Dispatch stops as for ErrInvalidStream;
+	// an incoming session refused for this alone is answered 503 Service
+	// Unavailable with Retry-After rather than 488, so that callers retry
+	// later. A host older than the kind sees ErrInternal (the m-line is
+	// refused just the same).
+	ErrBusy = errors.New("busy")
 )
 
 // kinds maps the wire reason of each sentinel; the order is irrelevant.
@@ -48,6 +56,7 @@ var kinds = []struct {
 	{"PLUGIN_UNAVAILABLE", ErrPluginUnavailable},
 	{"INTERNAL", ErrInternal},
 	{"CONTRACT_VERSION", ErrContractVersion},
+	{"BUSY", ErrBusy},
 }
 
 func reasonOf(err error) string {

@@ -33,6 +33,8 @@ func toStatus(err error) error {
 		code = codes.Unimplemented
 	case errors.Is(err, ErrPluginUnavailable):
 		code = codes.Unavailable
+	case errors.Is(err, ErrBusy):
+		code = codes.ResourceExhausted
 	default:
 		code = codes.Internal
 	}

@@ -25,6 +25,7 @@ func TestSentinelsSurviveTheWire(t *testing.T) {
 		ErrPluginUnavailable: codes.Unavailable,
 		ErrInternal:          codes.Internal,
 		ErrContractVersion:   codes.FailedPrecondition,
+		ErrBusy:              codes.ResourceExhausted,
 	}
 	if len(codeOf) != len(kinds) {
 		t.Fatalf("test covers %d sentinels, errors.go declares %d", len(codeOf), len(kinds))

@@ -297,6 +297,7 @@ func (a *Application) Start(ctx context.Context, st storage.Storage) (err error)
 		Transfer:      a.placeTransferCall,
 		MaxSessions:   doc.Settings.SIP.MaxSessions,
 		MaxMediaLines: doc.Settings.SIP.MaxMediaStreams,
+		MaxSetupDelay: setupDelay(doc.Settings.SIP.MaxSetupDelay),
 	})
 	// The handlers are in place: the requests held since the engine
 	// started go on (instead of meeting 405 before: issue 16 item 10).
@@ -525,4 +526,13 @@ func (a *Application) closeAll(ctx context.Context, mgr *session.Manager, reg *r
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// setupDelay maps the setting sip.max_setup_delay (0: off) onto
+// session.Config.MaxSetupDelay (negative: off).
+func setupDelay(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -37,6 +37,7 @@ func TestSettingsFlatten(t *testing.T) {
 		"sip.tls_handshake_timeout":       "10",
 		"sip.max_connections_per_address": "64",
 		"sip.max_sessions":                "1000",
+		"sip.max_setup_delay":             "0.02",
 		"sip.max_media_streams":           "16",
 		"msrp.transport":                  "tls",
 		"chat.prefer_cpim":                "true",

@@ -108,6 +108,11 @@ type SIPSettings struct {
 	// MaxMediaStreams bounds the m-lines of an offer the host takes; a
 	// larger offer is refused with 488 before any stream is built.
 	MaxMediaStreams int `config:"max_media_streams"`
+	// MaxSetupDelay is the overload control's target, in seconds: while
+	// setting up new sessions takes longer, the host sets up fewer at
+	// once and answers the INVITEs beyond 503 with Retry-After at once
+	// (framework/session's overload control); 0 turns it off.
+	MaxSetupDelay time.Duration `config:"max_setup_delay"`
 }
 
 // MSRPSettings are the MSRP settings.
@@ -217,6 +222,7 @@ func Default() Settings {
 			MaxConnectionsPerAddress: 64,
 			MaxSessions:              1000,
 			MaxMediaStreams:          16,
+			MaxSetupDelay:            20 * time.Millisecond,
 		},
 		MSRP: MSRPSettings{Transport: TransportTLS},
 		Chat: ChatSettings{PreferCPIM: true, MaxMessageSize: 16 << 20, MaxReassemblyMemory: 32 << 20, SendWindow: 512},
@@ -315,6 +321,9 @@ func (s *Settings) validate(c *checker) {
 	}
 	if n := s.SIP.MaxSessions; n < 1 {
 		c.add("sip.max_sessions", strconv.Itoa(n), "must be at least 1")
+	}
+	if s.SIP.MaxSetupDelay < 0 {
+		c.add("sip.max_setup_delay", formatSeconds(s.SIP.MaxSetupDelay), "must not be negative (0 turns the overload control off)")
 	}
 	if n := s.SIP.MaxMediaStreams; n < 1 || n > 1024 {
 		c.add("sip.max_media_streams", strconv.Itoa(n), "must be between 1 and 1024")

@@ -136,6 +136,7 @@ func TestSettingsValidate(t *testing.T) {
 		{"connections per address", func(s *Settings) { s.SIP.MaxConnectionsPerAddress = 0 }, []string{"/sip.max_connections_per_address"}},
 		{"connections per address too many", func(s *Settings) { s.SIP.MaxConnectionsPerAddress = 70000 }, []string{"/sip.max_connections_per_address"}},
 		{"no session allowed", func(s *Settings) { s.SIP.MaxSessions = 0 }, []string{"/sip.max_sessions"}},
+		{"negative setup delay", func(s *Settings) { s.SIP.MaxSetupDelay = -time.Second }, []string{"/sip.max_setup_delay"}},
 		{"no media stream allowed", func(s *Settings) { s.SIP.MaxMediaStreams = 0 }, []string{"/sip.max_media_streams"}},
 		{"listen address", func(s *Settings) { s.SIP.ListenAddresses = []string{"::1", "localhost"} }, []string{"/sip.listen_addresses"}},
 		{"msrp transport", func(s *Settings) { s.MSRP.Transport = TransportUDP }, []string{"/msrp.transport"}},

@@ -47,6 +47,7 @@ func fullDocument() *Document {
 				MaxConnectionsPerAddress: 8,
 				MaxSessions:              50,
 				MaxMediaStreams:          4,
+				MaxSetupDelay:            20 * time.Millisecond,
 			},
 			MSRP: MSRPSettings{Transport: TransportTCP},
 			Chat: ChatSettings{PreferCPIM: false, MaxMessageSize: 1000, MaxReassemblyMemory: 4096, SendWindow: 16},

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -97,8 +98,9 @@ type Engine struct {
 	readyOnce sync.Once
 	readyWait time.Duration // how long a request waits for Ready before 503
 
-	hmu      sync.RWMutex
-	handlers map[sip.RequestMethod]sipgo.RequestHandler // guarded by hmu
+	admission atomic.Pointer[func(*sip.Request) bool] // see SetAdmission
+	hmu       sync.RWMutex
+	handlers  map[sip.RequestMethod]sipgo.RequestHandler // guarded by hmu
 
 	mu        sync.Mutex
 	state     state                    // guarded by mu

@@ -32,11 +32,14 @@ type Stats struct {
 	// idling (Config.IdleTimeout), for sending a message too slowly, or
 	// for not finishing the TLS handshake (Config.TLSHandshakeTimeout).
 	ConnectionsTimedOut uint64
+	// Overloaded counts the new INVITEs answered 503 at once, statelessly,
+	// because the admission function (SetAdmission) refused them.
+	Overloaded uint64
 }
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	rejected, dropped, panics, refused, timedOut atomic.Uint64
+	rejected, dropped, panics, refused, timedOut, overloaded atomic.Uint64
 }
 
 // Stats returns the engine's counters.
@@ -47,7 +50,46 @@ func (e *Engine) Stats() Stats {
 		HandlerPanics:       e.stats.panics.Load(),
 		ConnectionsRefused:  e.stats.refused.Load(),
 		ConnectionsTimedOut: e.stats.timedOut.Load(),
+		Overloaded:          e.stats.overloaded.Load(),
 	}
+}
+
+// SetAdmission installs f, asked about every new INVITE (one without a
+// To tag) that passed the engine's checks, before sipgo creates a
+// transaction for it: when f returns false, the engine answers it 503
+// Service Unavailable with Retry-After itself, statelessly, from the
+// goroutine that read it (the cheapest refusal there is: no transaction,
+// no handler; a retransmission is refused again just as cheaply, and the
+// caller's ACK of the 503 matches nothing and is dropped by sipgo). The
+// session manager installs its overload control here (issue 15). f must
+// be fast and safe for concurrent use; nil removes it.
+func (e *Engine) SetAdmission(f func(req *sip.Request) bool) {
+	if f == nil {
+		e.admission.Store(nil)
+		return
+	}
+	e.admission.Store(&f)
+}
+
+// overloadRetryAfter is the Retry-After of a 503 for overload, seconds.
+const overloadRetryAfter = "5"
+
+// admitted asks the admission function about a request that passed.
+func (e *Engine) admitted(req *sip.Request) bool {
+	f := e.admission.Load()
+	if f == nil || req == nil || req.Method != sip.INVITE {
+		return true
+	}
+	to := req.To()
+	if to == nil {
+		return true
+	}
+	if to.Params != nil {
+		if tag, _ := to.Params.Get("tag"); tag != "" {
+			return true // a re-INVITE
+		}
+	}
+	return (*f)(req)
 }
 
 // screen looks at one message read from src over t. It returns the
@@ -58,6 +100,12 @@ func (e *Engine) screen(data []byte, t Transport, src net.Addr, reply func(b []b
 	in := inspect(e.parser, data, policy{datagram: t == TransportUDP, supported: e.cfg.Supported})
 	switch in.verdict {
 	case verdictPass:
+		if !e.admitted(in.req) {
+			e.stats.overloaded.Add(1)
+			b, dst := e.rejectionBytes(&in, reject(503, "overloaded: too many sessions being set up", sip.NewHeader("Retry-After", overloadRetryAfter)), t, src)
+			reply(b, dst)
+			return nil, false
+		}
 		if in.normalized {
 			// sipgo reads what it writes, as a rule; where it does not,
 			// the message goes as it came.

@@ -16,8 +16,12 @@
 // (the ACK carries the answer). A request for a user no account serves
 // ([Config.AccountFor] finds none) gets 404; beyond [Config.MaxSessions]
 // live sessions 503 with Retry-After; an offer with more m-lines than
-// [Config.MaxMediaLines] 488. An in-dialog MESSAGE is answered 200 and
-// posted as SIPSessionGotMessage.
+// [Config.MaxMediaLines] 488. Past its capacity the manager refuses new
+// INVITEs 503 with Retry-After at once, judged by its own setup delay
+// ([Config.MaxSetupDelay], overload.go; [Manager.OverloadStats]), and an
+// offer whose streams are refused only because their plugin is at a
+// resource limit (sdk.ErrBusy) gets 503 with Retry-After rather than 488.
+// An in-dialog MESSAGE is answered 200 and posted as SIPSessionGotMessage.
 // [Manager.NewSession] makes an outgoing session; [Manager.Close] ends
 // every session and waits for them (the reference's stop).
 //

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,13 +46,25 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	s.remoteSDP = offerText
 	var proposed []Stream
 	if offer != nil {
-		proposed = s.dispatch(offerText, offer, nil)
+		var busy bool
+		proposed, busy = s.dispatch(offerText, offer, nil)
+		r.setup.done(true)
+		if len(proposed) == 0 && busy {
+			// A stream that would take the call cannot now: the host is
+			// at capacity, not the offer at fault (issue 15).
+			s.m.overload.refused.Add(1)
+			s.respond(r, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter),
+				sip.NewHeader("Warning", `399 - "at capacity: no stream can be opened now"`))
+			s.terminate()
+			return
+		}
 		if len(proposed) == 0 {
 			s.respond(r, 488, "Not Acceptable Here", nil)
 			s.terminate()
 			return
 		}
 	}
+	r.setup.done(true) // an INVITE without SDP: nothing to dispatch
 	a := &incomingCall{r: r, offer: offerText, phase: phaseOffered}
 	s.op = a
 	s.setStreams(nil, proposed)
@@ -74,14 +87,15 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 
 // dispatch asks the stream source, for every m-line with a port (only
 // lines when given), for a stream (reference §1.3); the streams come
-// prepared (initialized, answer ready) and observed.
-func (s *Session) dispatch(offerText string, offer *sdpSessionDescription, lines []int) []Stream {
+// prepared (initialized, answer ready) and observed. busy tells whether a
+// line was refused because its plugin is at a resource limit
+// (sdk.ErrBusy).
+func (s *Session) dispatch(offerText string, offer *sdpSessionDescription, lines []int) (streams []Stream, busy bool) {
 	if lines == nil {
 		for i := range offer.MediaDescriptions {
 			lines = append(lines, i)
 		}
 	}
-	var streams []Stream
 	info := s.info()
 	for _, i := range lines {
 		if mediaPort(offer, i) == 0 {
@@ -97,13 +111,14 @@ func (s *Session) dispatch(offerText string, offer *sdpSessionDescription, lines
 		cancel()
 		if err != nil {
 			s.m.log.Debug("m-line not accepted", "index", i, "error", err)
+			busy = busy || errors.Is(err, sdk.ErrBusy)
 			continue
 		}
 		s.index[st] = i
 		s.observe(st)
 		streams = append(streams, st)
 	}
-	return streams
+	return streams, busy
 }
 
 // SendRingIndication sends 180 Ringing (allowed while incoming or while

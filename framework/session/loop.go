@@ -349,6 +349,8 @@ type serverReq struct {
 	// cancel is what a CANCEL of the request runs until its final
 	// response (see onCancel).
 	cancel atomic.Pointer[func()]
+	// setup is a new INVITE's admission (overload.go); nil for others.
+	setup *setup
 }
 
 // onCancel registers f to run when the peer cancels r (sipgo answers the

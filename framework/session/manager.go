@@ -89,6 +89,12 @@ type Config struct {
 	// MaxSessions bounds the sessions alive at once: an INVITE beyond it
 	// is refused with 503 and Retry-After (0: DefaultMaxSessions).
 	MaxSessions int
+	// MaxSetupDelay is the overload control's target (see overload.go):
+	// while setting up new sessions takes longer than this, fewer are
+	// set up at once and the INVITEs beyond are answered 503 with
+	// Retry-After at once (0: DefaultMaxSetupDelay; negative: no
+	// overload control).
+	MaxSetupDelay time.Duration
 	// MaxMediaLines bounds the m-lines of an offer we take: more are
 	// refused with 488 before any stream is built (0:
 	// DefaultMaxMediaLines).
@@ -125,6 +131,17 @@ func (c *Config) maxMediaLines() int {
 	return DefaultMaxMediaLines
 }
 
+// maxSetupDelay is cfg.MaxSetupDelay or its default; <= 0 means none.
+func (c *Config) maxSetupDelay() time.Duration {
+	if c.MaxSetupDelay == 0 {
+		return DefaultMaxSetupDelay
+	}
+	return c.MaxSetupDelay
+}
+
+// OverloadStats returns the figures of the manager's overload control.
+func (m *Manager) OverloadStats() OverloadStats { return m.overload.stats() }
+
 // timerT1 is cfg.TimerT1 or its default.
 func (c *Config) timerT1() time.Duration {
 	if c.TimerT1 > 0 {
@@ -145,6 +162,8 @@ type Manager struct {
 	// closing is closed when Close begins: the followers of abandoned
 	// INVITEs that never got an answer stop then (see send).
 	closing chan struct{}
+
+	overload *overload
 
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
@@ -170,6 +189,12 @@ func (m *Manager) removeDialog(callID string, s *Session) {
 // before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
 func NewManager(cfg Config) *Manager {
 	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, dialogs: map[string]*Session{}, log: cfg.Logger, closing: make(chan struct{})}
+	m.overload = newOverload(cfg.maxSetupDelay(), cfg.maxSessions())
+	if a, ok := cfg.Signalling.(admitter); ok && m.overload.target > 0 {
+		// The engine refuses what the limit would, before any
+		// transaction, handler or session exists (onInvite checks again).
+		a.SetAdmission(m.admissible)
+	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -253,10 +278,30 @@ func (m *Manager) find(req *sip.Request) *Session {
 	return m.sessions[id.Value()]
 }
 
+// admitter is a Signalling that can refuse new INVITEs before they become
+// transactions (engine.Engine.SetAdmission).
+type admitter interface {
+	SetAdmission(func(*sip.Request) bool)
+}
+
+// admissible tells the engine whether to take a new INVITE: not while the
+// INVITEs in setup are at the overload limit, except a retransmission of
+// one of them (its transaction absorbs it).
+func (m *Manager) admissible(req *sip.Request) bool {
+	if !m.overload.over() || m.find(req) != nil {
+		return true
+	}
+	m.overload.refused.Add(1)
+	return false
+}
+
 // Close ends every session, waits for them (bounded by ctx: then the
 // sessions left are aborted) and posts SIPSessionManagerWillEnd/DidEnd.
 func (m *Manager) Close(ctx context.Context) {
 	m.post(SIPSessionManagerWillEnd, m, nil)
+	if a, ok := m.cfg.Signalling.(admitter); ok && m.overload.target > 0 {
+		a.SetAdmission(nil)
+	}
 	m.mu.Lock()
 	if !m.closed {
 		close(m.closing)
@@ -411,6 +456,13 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = sig.Respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter))
 		return
 	}
+	su, ok := m.overload.admit()
+	if !ok {
+		_ = sig.Respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter),
+			sip.NewHeader("Warning", `399 - "overloaded: too many sessions being set up"`))
+		return
+	}
+	defer su.done(false)
 	acc := m.cfg.Account
 	if m.cfg.AccountFor != nil {
 		acc = m.cfg.AccountFor(req.Recipient)
@@ -447,6 +499,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	r := newServerReq(req, tx)
+	r.setup = su
 	if replaced != nil {
 		s.publish(func() { s.replaced = replaced })
 	}

@@ -22,6 +22,7 @@ file for the host's plugin directory; docs/vendors.md is the guide.
 """
 
 from .errors import (
+    BusyError,
     ContractVersionError,
     IllegalStateError,
     InternalError,

@@ -22,6 +22,7 @@ __all__ = [
     "PluginUnavailableError",
     "InternalError",
     "ContractVersionError",
+    "BusyError",
     "normalize",
     "encode_status",
     "ERROR_DOMAIN",
@@ -104,6 +105,14 @@ class InternalError(StreamError):
     KIND, CODE, TEXT = "INTERNAL", "INTERNAL", "internal plugin error"
 
 
+class BusyError(StreamError):
+    """My type, acceptable, but not now: a resource limit of the plugin
+    (streams alive, ports) is reached. The host answers a session refused
+    for this alone 503 with Retry-After."""
+
+    KIND, CODE, TEXT = "BUSY", "RESOURCE_EXHAUSTED", "busy"
+
+
 class ContractVersionError(StreamError):
     """Host and plugin speak incompatible contract versions."""
 
@@ -128,6 +137,7 @@ STATUS_CODES = {
     "INVALID_ARGUMENT": 3,
     "DEADLINE_EXCEEDED": 4,
     "NOT_FOUND": 5,
+    "RESOURCE_EXHAUSTED": 8,
     "FAILED_PRECONDITION": 9,
     "UNIMPLEMENTED": 12,
     "INTERNAL": 13,

@@ -32,6 +32,7 @@ class StatusTest(unittest.TestCase):
             errors.PluginUnavailableError: ("PLUGIN_UNAVAILABLE", 14),
             errors.InternalError: ("INTERNAL", 13),
             errors.ContractVersionError: ("CONTRACT_VERSION", 9),
+            errors.BusyError: ("BUSY", 8),
         }
         for cls, (kind, code) in kinds.items():
             with self.subTest(cls.__name__):

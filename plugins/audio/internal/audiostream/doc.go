@@ -19,7 +19,7 @@
 //     offer under sdes_mandatory, no RTP/SAVP when SRTP is disabled);
 //     anything else is sdk.ErrInvalidStream. Create makes an outgoing one.
 //     Both refuse a stream beyond audio.max_streams alive in the plugin
-//     (sdk.ErrInvalidStream).
+//     (sdk.ErrBusy: the host answers the call 503 with Retry-After).
 //   - Initialize binds an even/odd RTP/RTCP port pair from rtp.port_range
 //     and, with nat_traversal.use_ice, gathers ICE candidates on a goroutine
 //     the stream owns (initializing) before MediaStreamDidInitialize.

@@ -94,7 +94,7 @@ func (p *plugin) admit(max int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.live >= max {
-		return sdk.Errorf(sdk.ErrInvalidStream, "too many audio streams: %d alive, %s is %d", p.live, sdkaudio.SettingMaxStreams, max)
+		return sdk.Errorf(sdk.ErrBusy, "too many audio streams: %d alive, %s is %d", p.live, sdkaudio.SettingMaxStreams, max)
 	}
 	p.live++
 	return nil

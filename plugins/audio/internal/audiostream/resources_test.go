@@ -209,8 +209,9 @@ func TestPortsReleasedOnEnd(t *testing.T) {
 }
 
 // TestMaxStreams: audio.max_streams bounds the plugin's live streams;
-// beyond it Create and NewFromSDP are refused with sdk.ErrInvalidStream
-// naming the setting, and ending a stream makes room again.
+// beyond it Create and NewFromSDP are refused with sdk.ErrBusy naming the
+// setting (the host answers such a call 503 with Retry-After), and ending
+// a stream makes room again.
 func TestMaxStreams(t *testing.T) {
 	h := newHarness(t)
 	acc := account("a", map[string]string{sdkaudio.SettingMaxStreams: "2"})
@@ -219,13 +220,13 @@ func TestMaxStreams(t *testing.T) {
 	first := create(t, h.lp, acc)
 	create(t, h.lp, acc)
 	_, err := h.lp.Create(ctx, &sdk.CreateRequest{Type: sdkaudio.Type, Account: acc, Prepare: session("a", sdk.DirectionOutgoing)})
-	if !errors.Is(err, sdk.ErrInvalidStream) || !strings.Contains(err.Error(), sdkaudio.SettingMaxStreams) {
-		t.Fatalf("third Create: %v, want ErrInvalidStream naming %s", err, sdkaudio.SettingMaxStreams)
+	if !errors.Is(err, sdk.ErrBusy) || !strings.Contains(err.Error(), sdkaudio.SettingMaxStreams) {
+		t.Fatalf("third Create: %v, want ErrBusy naming %s", err, sdkaudio.SettingMaxStreams)
 	}
 	offer := wrap(first.Media)
 	_, err = h.lp.NewFromSDP(ctx, &sdk.NewFromSDPRequest{Account: acc, RemoteSDP: offer, Prepare: session("b", sdk.DirectionIncoming)})
-	if !errors.Is(err, sdk.ErrInvalidStream) || !strings.Contains(err.Error(), sdkaudio.SettingMaxStreams) {
-		t.Fatalf("NewFromSDP beyond the limit: %v, want ErrInvalidStream naming %s", err, sdkaudio.SettingMaxStreams)
+	if !errors.Is(err, sdk.ErrBusy) || !strings.Contains(err.Error(), sdkaudio.SettingMaxStreams) {
+		t.Fatalf("NewFromSDP beyond the limit: %v, want ErrBusy naming %s", err, sdkaudio.SettingMaxStreams)
 	}
 	if n := h.lp.Len(); n != 2 {
 		t.Fatalf("%d live streams, want 2", n)

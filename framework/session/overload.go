@@ -1,0 +1,151 @@
+package session
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Overload control of new sessions (issue 15).
+//
+// Past its capacity a host must keep completing the calls it can and
+// refuse the rest at once, rather than take every INVITE and let all of
+// them wait: once calls queue, each waits longer than its caller is
+// willing to, retransmits, and the host ends up doing work nobody waits
+// for. The manager therefore admits a new INVITE only while the INVITEs
+// it is still setting up stay below a limit, and adapts that limit to its
+// own queueing delay, measured on every call as the time from taking the
+// INVITE to having its streams (the dispatch: the session's loop, the
+// stream plugins' NewFromSDP over their connections, the notification):
+//
+//   - a setup that took longer than the target (Config.MaxSetupDelay)
+//     cuts the limit by a tenth, at most once per target interval (one
+//     slow period is one signal, not one per call in it), down to 16 (so
+//     that a slow machine, or a race-detector build, is not mistaken for
+//     an overloaded one while few calls arrive);
+//   - a setup within the target raises it by one per limit's worth of
+//     setups (additive increase: about one per round of calls).
+//
+// An INVITE over the limit is answered 503 Service Unavailable with
+// Retry-After before any session or stream exists; the response comes
+// from the INVITE's server transaction, which also absorbs the caller's
+// retransmissions. A stream plugin at one of its resource limits
+// (sdk.ErrBusy) makes the same answer after the dispatch.
+//
+// The limit counts the setups in progress, not the calls alive: calls
+// that ring for a person, or last an hour, do not count once their
+// streams are offered to the application.
+
+// Overload defaults.
+const (
+	// DefaultMaxSetupDelay is Config.MaxSetupDelay's default.
+	DefaultMaxSetupDelay = 20 * time.Millisecond
+	// initialSetupLimit is where the limit starts, and maxSetupLimit and
+	// minSetupLimit bound it: at least a few setups always run (the
+	// controller must keep learning what a setup costs), and there is no
+	// point admitting more than MaxSessions anyway.
+	initialSetupLimit = 64
+	minSetupLimit     = 16
+	maxSetupLimit     = 4096
+)
+
+// OverloadStats are the manager's admission figures.
+type OverloadStats struct {
+	// Refused counts the INVITEs answered 503 because the host was past
+	// its capacity: over the setup limit, or a stream plugin busy.
+	Refused uint64
+	// Admitted counts the INVITEs taken for setup.
+	Admitted uint64
+	// InSetup is the number of INVITEs being set up now, and Limit the
+	// current limit on it.
+	InSetup, Limit int
+}
+
+// overload is a Manager's admission control; safe for concurrent use.
+type overload struct {
+	target time.Duration // <= 0: no limit
+
+	inSetup  atomic.Int64
+	admitted atomic.Uint64
+	refused  atomic.Uint64
+
+	mu     sync.Mutex
+	limit  float64
+	cutAt  time.Time // the last cut: no other before target has passed
+	clock  func() time.Time
+	maxLim float64
+}
+
+func newOverload(target time.Duration, maxSessions int) *overload {
+	o := &overload{target: target, clock: time.Now}
+	o.maxLim = min(maxSetupLimit, max(minSetupLimit, float64(maxSessions)))
+	o.limit = min(initialSetupLimit, o.maxLim)
+	return o
+}
+
+// setup is one admitted INVITE's setup; done ends it once.
+type setup struct {
+	o     *overload
+	start time.Time
+	ended atomic.Bool
+}
+
+// over tells whether the setups in progress are at the limit.
+func (o *overload) over() bool {
+	if o.target <= 0 {
+		return false
+	}
+	o.mu.Lock()
+	limit := int64(o.limit)
+	o.mu.Unlock()
+	return o.inSetup.Load() >= limit
+}
+
+// admit takes a new INVITE for setup, or reports false when the host is
+// over its limit (the caller answers 503).
+func (o *overload) admit() (*setup, bool) {
+	if o.over() {
+		o.refused.Add(1)
+		return nil, false
+	}
+	o.inSetup.Add(1)
+	o.admitted.Add(1)
+	return &setup{o: o, start: o.clock()}, true
+}
+
+// done ends the setup: measured tells whether its duration is a sample
+// of the host's delay (false for a setup cut short, such as a CANCEL or
+// the manager closing). Later calls do nothing; nil does nothing.
+func (s *setup) done(measured bool) {
+	if s == nil || !s.ended.CompareAndSwap(false, true) {
+		return
+	}
+	o := s.o
+	o.inSetup.Add(-1)
+	if !measured || o.target <= 0 {
+		return
+	}
+	now := o.clock()
+	took := now.Sub(s.start)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if took > o.target {
+		if now.Sub(o.cutAt) >= o.target {
+			o.limit = max(minSetupLimit, o.limit*0.9)
+			o.cutAt = now
+		}
+		return
+	}
+	o.limit = min(o.maxLim, o.limit+1/o.limit)
+}
+
+// stats returns the figures.
+func (o *overload) stats() OverloadStats {
+	o.mu.Lock()
+	limit := int(o.limit)
+	o.mu.Unlock()
+	if o.target <= 0 {
+		limit = 0
+	}
+	return OverloadStats{Refused: o.refused.Load(), Admitted: o.admitted.Load(), InSetup: int(o.inSetup.Load()), Limit: limit}
+}

@@ -1,0 +1,236 @@
+package session
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipstreams/sipstreams/sdk"
+)
+
+// TestOverloadLimit: the admission limit of the overload control, on a
+// clock the test moves: admitted up to the limit and refused beyond;
+// a slow setup cuts the limit by a tenth at most once per target
+// interval; fast setups raise it by about one per limit's worth; it stays
+// within its bounds; done is counted once; a zero target admits all.
+func TestOverloadLimit(t *testing.T) {
+	now := time.Unix(1000, 0)
+	o := newOverload(20*time.Millisecond, 1000)
+	o.clock = func() time.Time { return now }
+
+	var held []*setup
+	for range initialSetupLimit {
+		s, ok := o.admit()
+		if !ok {
+			t.Fatalf("refused at %d in setup, limit %d", len(held), initialSetupLimit)
+		}
+		held = append(held, s)
+	}
+	if _, ok := o.admit(); ok {
+		t.Fatal("admitted beyond the limit")
+	}
+	if st := o.stats(); st.Refused != 1 || st.Admitted != initialSetupLimit || st.InSetup != initialSetupLimit || st.Limit != initialSetupLimit {
+		t.Fatalf("stats %+v", st)
+	}
+
+	// Slow setups: one cut per 20 ms, however many end in it.
+	now = now.Add(30 * time.Millisecond)
+	for _, s := range held[:10] {
+		s.done(true)
+		s.done(true) // once only
+	}
+	if st := o.stats(); st.Limit != 57 || st.InSetup != initialSetupLimit-10 {
+		t.Fatalf("after 10 slow setups in one interval: %+v, want limit 57 (64·0.9)", st)
+	}
+	now = now.Add(20 * time.Millisecond)
+	held[10].done(true)
+	if st := o.stats(); st.Limit != 51 {
+		t.Fatalf("after a slow setup one interval later: limit %d, want 51", st.Limit)
+	}
+	// A setup cut short is no sample.
+	held[11].done(false)
+	if st := o.stats(); st.Limit != 51 || st.InSetup != initialSetupLimit-12 {
+		t.Fatalf("after a setup cut short: %+v", st)
+	}
+
+	// Fast setups: +1 per limit's worth.
+	for _, s := range held[12:] {
+		s.done(true) // took 0: within the target
+	}
+	for range 200 {
+		s, _ := o.admit()
+		s.done(true)
+	}
+	if st := o.stats(); st.Limit < 55 || st.Limit > 60 || st.InSetup != 0 {
+		t.Fatalf("after 252 fast setups from 51: %+v, want a limit of 55–60", st)
+	}
+
+	// The bounds: never below minSetupLimit, never above MaxSessions.
+	for range 100 {
+		now = now.Add(time.Second)
+		s, _ := o.admit()
+		now = now.Add(time.Second)
+		s.done(true)
+	}
+	if st := o.stats(); st.Limit != minSetupLimit {
+		t.Fatalf("after 100 slow intervals: limit %d, want %d", st.Limit, minSetupLimit)
+	}
+	small := newOverload(time.Millisecond, 40)
+	for range 10000 {
+		s, _ := small.admit()
+		s.done(true)
+	}
+	if st := small.stats(); st.Limit != 40 {
+		t.Fatalf("limit %d with MaxSessions 40", st.Limit)
+	}
+
+	off := newOverload(-1, 1000)
+	for range 10 * maxSetupLimit {
+		if _, ok := off.admit(); !ok {
+			t.Fatal("no target, yet refused")
+		}
+	}
+	var nilSetup *setup
+	nilSetup.done(true)
+}
+
+// gatedSource holds every NewFromSDP until open is closed: setups that do
+// not finish, which the real plugins cannot be made to produce on demand.
+type gatedSource struct {
+	StreamSource
+	open    chan struct{}
+	entered atomic.Int64
+	busy    bool // refuse with sdk.ErrBusy instead
+}
+
+func (g *gatedSource) NewFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest) (Stream, error) {
+	if g.busy {
+		return nil, sdk.Errorf(sdk.ErrBusy, "too many streams")
+	}
+	g.entered.Add(1)
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.StreamSource.NewFromSDP(ctx, req)
+}
+
+// TestOverloadRefusesAtOnce: with the INVITEs being set up at the limit,
+// a new INVITE is answered 503 with Retry-After at once by the engine,
+// without a transaction or a session (its retransmission too), while the
+// calls in setup go on; once they are set up, a new call is taken.
+func TestOverloadRefusesAtOnce(t *testing.T) {
+	a := newHost(t, "alice")
+	gate := &gatedSource{open: make(chan struct{})}
+	b := newHostOn(t, "bob", udp4, func(c *Config) {
+		gate.StreamSource = c.Streams
+		c.Streams = gate
+		c.MaxSetupDelay = time.Second // no sample ends before the gate opens
+	})
+	autoAnswer(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	type answer struct {
+		inv *sip.Request
+		res *sip.Response
+		err error
+	}
+	answers := make(chan answer, initialSetupLimit)
+	var wg sync.WaitGroup
+	var callIDs []string
+	for range initialSetupLimit {
+		inv := rawInvite(a, b, 1)
+		callIDs = append(callIDs, inv.CallID().Value())
+		wg.Go(func() {
+			res, err := finalResponse(ctx, a.eng, inv, b.route())
+			answers <- answer{inv, res, err}
+		})
+	}
+	// Wait for the event: every one of them in setup.
+	for gate.entered.Load() < initialSetupLimit {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d INVITEs reached the streams", gate.entered.Load())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if st := b.mgr.OverloadStats(); st.InSetup != initialSetupLimit || st.Limit != initialSetupLimit {
+		t.Fatalf("stats with the setups held: %+v", st)
+	}
+	sessions := len(b.mgr.Sessions())
+	for range 2 {
+		res, err := finalResponse(ctx, a.eng, rawInvite(a, b, 1), b.route())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+			t.Fatalf("INVITE over the limit: %d %s, Retry-After %v; want 503 with Retry-After", res.StatusCode, res.Reason, res.GetHeader("Retry-After"))
+		}
+	}
+	if n := len(b.mgr.Sessions()); n != sessions {
+		t.Errorf("the refused INVITEs made sessions: %d, before %d", n, sessions)
+	}
+	if st := b.eng.Stats(); st.Overloaded != 2 {
+		t.Errorf("engine refused %d INVITEs statelessly, want 2", st.Overloaded)
+	}
+	if st := b.mgr.OverloadStats(); st.Refused != 2 {
+		t.Errorf("overload stats %+v, want 2 refused", st)
+	}
+	// A retransmission of an INVITE in setup goes on to its transaction.
+	again := rawInvite(a, b, 1)
+	cid := sip.CallIDHeader(callIDs[0])
+	again.ReplaceHeader(&cid)
+	if !b.mgr.admissible(again) {
+		t.Error("a retransmitted INVITE of a call in setup was refused")
+	}
+	if b.mgr.admissible(rawInvite(a, b, 1)) {
+		t.Error("a new INVITE over the limit was admissible")
+	}
+
+	close(gate.open)
+	wg.Wait()
+	close(answers)
+	for an := range answers {
+		if an.err != nil || an.res.StatusCode != 200 {
+			t.Fatalf("a call in setup: %v %v", an.res, an.err)
+		}
+		if err := a.eng.Write(ackOf(an.inv, an.res), b.route()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := rawInvite(a, b, 1)
+	res, err := finalResponse(ctx, a.eng, inv, b.route())
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("a call after the load: %v %v", res, err)
+	}
+	if err := a.eng.Write(ackOf(inv, res), b.route()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBusyStreamRefused: an INVITE whose only stream is refused because
+// its plugin is at a resource limit (sdk.ErrBusy) is answered 503 with
+// Retry-After, not 488: the offer is fine, the host is full.
+func TestBusyStreamRefused(t *testing.T) {
+	a := newHost(t, "alice")
+	b := newHostOn(t, "bob", udp4, func(c *Config) {
+		c.Streams = &gatedSource{StreamSource: c.Streams, busy: true}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := finalResponse(ctx, a.eng, rawInvite(a, b, 1), b.route())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+		t.Fatalf("busy stream: %d %s, want 503 with Retry-After", res.StatusCode, res.Reason)
+	}
+	if st := b.mgr.OverloadStats(); st.Refused != 1 || st.InSetup != 0 {
+		t.Errorf("overload stats %+v", st)
+	}
+}
