@@ -20,6 +20,7 @@ import (
 //	curl 'http://127.0.0.1:PORT/debug/pprof/goroutine?debug=1'   # "goroutine profile: total N", then the stacks
 //	go tool pprof http://127.0.0.1:PORT/debug/pprof/heap
 //	curl 'http://127.0.0.1:PORT/debug/pprof/heap?gc=1&debug=1'       # after a garbage collection, with runtime.MemStats
+//	go tool pprof 'http://127.0.0.1:PORT/debug/pprof/profile?seconds=10' # CPU, 10 s
 //
 // It is what the attack soak reads the host's goroutine count from. It
 // serves the profiles of runtime/pprof itself, not net/http/pprof, so that
@@ -62,6 +63,7 @@ func serveDebug(addr string) (*debugServer, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/profile", cpuProfile)
 	mux.HandleFunc("/debug/pprof/", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/")
 		if name == "" {
@@ -97,6 +99,28 @@ func serveDebug(addr string) (*debugServer, error) {
 		_ = d.srv.Serve(ln)
 	}()
 	return d, nil
+}
+
+// cpuProfile serves a CPU profile of ?seconds=N (default 30, at most
+// 300), as net/http/pprof's /debug/pprof/profile: go tool pprof reads it.
+// One at a time (the runtime has one CPU profiler): 409 while another runs.
+func cpuProfile(w http.ResponseWriter, r *http.Request) {
+	secs, err := strconv.Atoi(r.URL.Query().Get("seconds"))
+	if err != nil || secs <= 0 {
+		secs = 30
+	}
+	secs = min(secs, 300)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if err := pprof.StartCPUProfile(w); err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		http.Error(w, "cannot profile: "+err.Error(), http.StatusConflict)
+		return
+	}
+	select {
+	case <-time.After(time.Duration(secs) * time.Second):
+	case <-r.Context().Done():
+	}
+	pprof.StopCPUProfile()
 }
 
 // Close stops serving and waits for the server's goroutine.

@@ -13,8 +13,8 @@ var goroutineTotal = regexp.MustCompile(`^goroutine profile: total (\d+)\n`)
 
 // TestListenDebugAddr: `listen --debug-addr 127.0.0.1:0` prints where it
 // serves the runtime profiles and serves them (the goroutine count the
-// attack soak reads); an address that is not loopback is refused as bad
-// usage, before anything starts.
+// attack soak reads) and a CPU profile; an address that is not loopback
+// is refused as bad usage, before anything starts.
 func TestListenDebugAddr(t *testing.T) {
 	for _, bad := range []string{"0.0.0.0:0", ":0", "192.0.2.1:6060", "localhost:0", "127.0.0.1"} {
 		code, _, errs := runCLI(t, "listen", "--debug-addr", bad, "--plugin-dir", pluginDir(t))
@@ -46,6 +46,10 @@ func TestListenDebugAddr(t *testing.T) {
 		}
 		if code, _ := get("nosuch"); code != 404 {
 			f.fatalf("an unknown profile: %d, want 404", code)
+		}
+		// A CPU profile: gzipped protobuf, as go tool pprof reads it.
+		if code, body := get("profile?seconds=1"); code != 200 || !strings.HasPrefix(body, "\x1f\x8b") {
+			f.fatalf("CPU profile: %d %.40q", code, body)
 		}
 		f.quit()
 	}

@@ -366,6 +366,13 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if s := m.inDialog(req, tx); s != nil {
 		m.serve(s, req, tx, (*Session).gotBye)
 	}
+	// Over UDP sipgo keeps a BYE's transaction, request and response
+	// 64·T1 (32 s) after the response, to answer a retransmission of the
+	// BYE again (Timer J): at 1,000 calls/s, 32,000 transactions held for
+	// that alone. Without it a retransmitted BYE — its response was lost
+	// — finds no dialog and gets 481, which ends the dialog for its
+	// sender just as well (RFC 3261 §15.1.1).
+	tx.Terminate()
 }
 
 // onRefer takes an in-dialog REFER: the peer transfers the session.

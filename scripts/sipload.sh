@@ -1,0 +1,131 @@
+#!/bin/bash
+# sipload.sh — the SIP load benchmark of issue 15: sipp calling
+# `sipstreams listen --auto-answer` with the audio plugin, on loopback.
+#
+#   scripts/sipload.sh RATE SECONDS [RATE SECONDS ...]
+#
+# For each RATE/SECONDS pair, one after the other against the same host:
+# sipp (Debian's sip-tester) places RATE calls/s for SECONDS with
+# cmd/host/testdata/uac_audio_load.xml (INVITE offering PCMU, answered by
+# the audio plugin, ACK, BYE at once; a 503 is ACKed and counted as
+# refused) and the script prints: calls answered and refused (503) and
+# failed, INVITE→200 and INVITE→503 times (p50, p99, max; sipp's clock has
+# millisecond steps), CPU of the host and of the audio plugin per answered
+# call (/proc/PID/stat), the host's heap (after a collection) and RSS at
+# 30 s and 60 s into the run and right after it, and SIP retransmissions
+# seen by sipp. After the last pair it waits IDLE seconds (default 60),
+# prints the host's heap and RSS again, and places one more call, which
+# must be answered.
+#
+# Needs bin/ built (make build) and sipp. Environment: PORT (the host's
+# SIP port, 5070), SIPP_PORT (5080), DEBUG_PORT (6070), IDLE (60),
+# HOST_CONFIG (a --config-dir for the host, default none: default
+# settings), OUT (a directory for the logs, default a temporary one).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PORT=${PORT:-5070}
+SIPP_PORT=${SIPP_PORT:-5080}
+DEBUG_PORT=${DEBUG_PORT:-6070}
+IDLE=${IDLE:-60}
+OUT=${OUT:-$(mktemp -d /tmp/sipload.XXXXXX)}
+SCENARIO=$ROOT/cmd/host/testdata/uac_audio_load.xml
+
+if [ $# -lt 2 ] || [ $(($# % 2)) -ne 0 ]; then
+	echo "usage: $0 RATE SECONDS [RATE SECONDS ...]" >&2
+	exit 2
+fi
+command -v sipp >/dev/null || { echo "sipp is missing: apt-get install sip-tester" >&2; exit 1; }
+[ -x bin/sipstreams ] && [ -x bin/plugins/sipstreams-plugin-audio ] || { echo "build first: make build" >&2; exit 1; }
+
+mkdir -p "$OUT/plugins" "$OUT/codecs"
+cp bin/plugins/sipstreams-plugin-audio "$OUT/plugins/"
+chmod 755 "$OUT/plugins"
+args=(listen --auto-answer --json --plugin-dir "$OUT/plugins" --listen "udp:127.0.0.1:$PORT" --debug-addr "127.0.0.1:$DEBUG_PORT")
+[ -n "${HOST_CONFIG:-}" ] && args+=(--config-dir "$HOST_CONFIG")
+bin/sipstreams "${args[@]}" >"$OUT/host.out" 2>"$OUT/host.err" &
+HOST=$!
+trap 'kill $HOST 2>/dev/null; wait $HOST 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q '"name":"debug"' "$OUT/host.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '"name":"debug"' "$OUT/host.out" || { echo "the host did not start:"; cat "$OUT/host.err"; exit 1; }
+PLUGIN=""
+for _ in $(seq 100); do
+	PLUGIN=$(pgrep -P $HOST -f sipstreams-plugin-audio || true)
+	[ -n "$PLUGIN" ] && break
+	sleep 0.1
+done
+[ -n "$PLUGIN" ] || { echo "no audio plugin process under the host"; exit 1; }
+
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; } # clock ticks (100/s)
+ticks=$(getconf CLK_TCK)
+mem() {
+	local heap
+	heap=$(curl -s "http://127.0.0.1:$DEBUG_PORT/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc =/{printf "%.1f", $4/1048576}')
+	echo "heap ${heap} MB, RSS $(($(awk '/VmRSS/{print $2}' /proc/$HOST/status) / 1024)) MB"
+}
+echo "host pid $HOST, audio plugin pid $PLUGIN; logs in $OUT"
+echo "idle: $(mem)"
+
+run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp
+	local rate=$1 secs=$2 calls=$3
+	rm -rf "$OUT/sipp"
+	mkdir -p "$OUT/sipp"
+	(cd "$OUT/sipp" && sipp -sf "$SCENARIO" "127.0.0.1:$PORT" -t u1 -i 127.0.0.1 -p "$SIPP_PORT" \
+		-m "$calls" -r "$rate" -rp 1000 -l 20000 -max_socket 100 -buff_size 4194304 -nostdin \
+		-trace_stat -stf stat.csv -trace_err -error_file err.log -trace_rtt -rtt_freq 1 \
+		-timeout "$((secs + 60))s" -timeout_error >screen.log 2>&1) || true
+}
+
+while [ $# -gt 0 ]; do
+	rate=$1 secs=$2
+	shift 2
+	h0=$(cpu $HOST) p0=$(cpu $PLUGIN)
+	run "$rate" "$secs" "$((rate * secs))" &
+	SIPP=$!
+	at=""
+	start=$SECONDS
+	for t in 30 60; do
+		[ "$secs" -gt "$t" ] || continue
+		while [ $((SECONDS - start)) -lt "$t" ] && kill -0 $SIPP 2>/dev/null; do sleep 0.2; done
+		at="$at; at ${t} s: $(mem)"
+	done
+	wait $SIPP
+	h1=$(cpu $HOST) p1=$(cpu $PLUGIN)
+	python3 - "$OUT/sipp" "$rate" "$secs" "$((h1 - h0))" "$((p1 - p0))" "$ticks" <<'PY'
+import csv, glob, sys
+d, rate, secs, hticks, pticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+times = {"answer": [], "refused": []}
+for f in glob.glob(d + "/*_rtt.csv"):
+    for row in list(csv.reader(open(f), delimiter=";"))[1:]:
+        if len(row) >= 3 and row[2] in times:
+            times[row[2]].append(float(row[1]))
+rows = list(csv.reader(open(d + "/stat.csv"), delimiter=";"))
+last = dict(zip(rows[0], rows[-1]))
+failed = int(last.get("FailedCall(C)", "0"))
+retrans = int(last.get("Retransmissions(C)", "0"))
+ans, ref = len(times["answer"]), len(times["refused"])
+def q(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(len(v) * p))] if v else float("nan")
+print(f"{rate} calls/s × {secs} s: {ans} answered ({ans / secs:.0f}/s), {ref} refused 503, {failed} failed; sipp retransmissions {retrans}")
+for k, v in times.items():
+    if v:
+        print(f"  INVITE→{'200' if k == 'answer' else '503'}: p50 {q(v, .5):.0f} ms, p99 {q(v, .99):.0f} ms, max {max(v):.0f} ms")
+if ans:
+    h, p = hticks / hz * 1000 / ans, pticks / hz * 1000 / ans
+    print(f"  CPU per answered call: host {h:.3f} ms + audio plugin {p:.3f} ms = {h + p:.3f} ms")
+PY
+	echo "  memory${at}; after: $(mem)"
+done
+
+echo "idle ${IDLE} s..."
+sleep "$IDLE"
+echo "after ${IDLE} s idle: $(mem)"
+run 1 1 1
+if grep -q ";answer" "$OUT"/sipp/*_rtt.csv 2>/dev/null; then
+	echo "a call after the load: answered"
+else
+	echo "a call after the load: NOT answered"
+	exit 1
+fi
