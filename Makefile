@@ -21,7 +21,7 @@ CODEC_CFLAGS := --target=wasm32-wasi -O2 -Wall -Werror -mexec-model=reactor -I s
 CODEC_DIR    := $(BIN)/plugins/codecs
 CODEC_SRC    := plugins/audio/codecs
 
-.PHONY: all build host plugins codecs lock deps test test-deps soak demo bench fuzz proto proto-check lint clean
+.PHONY: all build host plugins codecs lock deps test test-deps soak demo bench sipload fuzz proto proto-check lint clean
 
 all: build
 
@@ -94,6 +94,12 @@ demo: build
 
 # Each registry figure runs in its own process so one does not skew another
 # (RSS above all). Figures and the machine they came from: BENCHMARKS.md.
+# The SIP load benchmark of issue 15 (BENCHMARKS.md, "SIP throughput and
+# overload"): sipp against listen --auto-answer, the highest clean rate
+# measured, then twice that; about three minutes. Needs sipp (make deps).
+sipload: build
+	scripts/sipload.sh 900 60 1800 30
+
 bench: build
 	$(GO) test -run=NONE -bench=. -benchmem ./framework/notify/
 	$(GO) test -run=NONE -bench='^BenchmarkIdleRSS$$' -benchtime=1x ./registry/
