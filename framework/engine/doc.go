@@ -82,6 +82,11 @@
 // that registers its handlers once the engine listens never has a request
 // meet the defaults.
 //
+// [Engine.SetAdmission] installs an admission function asked about every
+// new INVITE before sipgo makes a transaction of it: an INVITE it refuses
+// is answered 503 with Retry-After at once, statelessly (the session
+// manager's overload control; Stats.Overloaded counts them).
+//
 // Sessions, dialogs, registration and subscriptions live above it, in the
 // session and account packages.
 //
