@@ -60,7 +60,8 @@ func (e *Engine) Stats() Stats {
 // Service Unavailable with Retry-After itself, statelessly, from the
 // goroutine that read it (the cheapest refusal there is: no transaction,
 // no handler; a retransmission is refused again just as cheaply, and the
-// caller's ACK of the 503 matches nothing and is dropped by sipgo). The
+// caller's ACK of the 503 matches no transaction and reaches the ACK
+// handler, which finds no dialog for it). The
 // session manager installs its overload control here (issue 15). f must
 // be fast and safe for concurrent use; nil removes it.
 func (e *Engine) SetAdmission(f func(req *sip.Request) bool) {
