@@ -41,13 +41,7 @@ func TestSessionCap(t *testing.T) {
 	waitFor(t, recA, SIPSessionDidStart)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	res, err := finalResponse(ctx, a.eng, rawInvite(a, b, 1), b.route())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
-		t.Fatalf("INVITE beyond the cap: %d %s, Retry-After %v; want 503 with Retry-After", res.StatusCode, res.Reason, res.GetHeader("Retry-After"))
-	}
+	inviteRefused503(t, ctx, a, b, "INVITE beyond the cap")
 	out.End()
 	waitFor(t, recA, SIPSessionDidEnd)
 	// The ended session is gone from the manager once its DidEnd is out.
@@ -55,7 +49,7 @@ func TestSessionCap(t *testing.T) {
 		waitSessionsGone(t, b)
 	}
 	inv := rawInvite(a, b, 1)
-	res, err = finalResponse(ctx, a.eng, inv, b.route())
+	res, err := finalResponse(ctx, a.eng, inv, b.route())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +58,19 @@ func TestSessionCap(t *testing.T) {
 	}
 	if err := a.eng.Write(ackOf(inv, res), b.route()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// inviteRefused503 sends a new INVITE from a to b and fails the test
+// unless b answers it 503 with Retry-After.
+func inviteRefused503(t *testing.T, ctx context.Context, a, b *host, what string) {
+	t.Helper()
+	res, err := finalResponse(ctx, a.eng, rawInvite(a, b, 1), b.route())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+		t.Fatalf("%s: %d %s, Retry-After %v; want 503 with Retry-After", what, res.StatusCode, res.Reason, res.GetHeader("Retry-After"))
 	}
 }
 

@@ -24,6 +24,7 @@ type incomingCall struct {
 // accepted one of the offer's m-lines, or at once for an INVITE without
 // SDP (§2.4.5: the application's streams then make our offer).
 func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDescription) {
+	defer r.setup.done(true) // the host's part of the setup: dispatching the offer
 	req := r.req
 	s.invite = req
 	s.origin.ip = localAddress(req)
@@ -48,11 +49,10 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	if offer != nil {
 		var busy bool
 		proposed, busy = s.dispatch(offerText, offer, nil)
-		r.setup.done(true)
 		if len(proposed) == 0 && busy {
 			// A stream that would take the call cannot now: the host is
 			// at capacity, not the offer at fault (issue 15).
-			s.m.overload.refused.Add(1)
+			s.m.overload.refuse()
 			s.respond(r, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter),
 				sip.NewHeader("Warning", `399 - "at capacity: no stream can be opened now"`))
 			s.terminate()
@@ -64,7 +64,6 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 			return
 		}
 	}
-	r.setup.done(true) // an INVITE without SDP: nothing to dispatch
 	a := &incomingCall{r: r, offer: offerText, phase: phaseOffered}
 	s.op = a
 	s.setStreams(nil, proposed)

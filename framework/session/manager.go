@@ -291,7 +291,7 @@ func (m *Manager) admissible(req *sip.Request) bool {
 	if !m.overload.over() || m.find(req) != nil {
 		return true
 	}
-	m.overload.refused.Add(1)
+	m.overload.refuse()
 	return false
 }
 

@@ -68,8 +68,10 @@ type overload struct {
 	inSetup  atomic.Int64
 	admitted atomic.Uint64
 	refused  atomic.Uint64
+	// current is int(limit), read on every INVITE without the lock.
+	current atomic.Int64
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards what follows; done is its only writer
 	limit  float64
 	cutAt  time.Time // the last cut: no other before target has passed
 	clock  func() time.Time
@@ -80,6 +82,7 @@ func newOverload(target time.Duration, maxSessions int) *overload {
 	o := &overload{target: target, clock: time.Now}
 	o.maxLim = min(maxSetupLimit, max(minSetupLimit, float64(maxSessions)))
 	o.limit = min(initialSetupLimit, o.maxLim)
+	o.current.Store(int64(o.limit))
 	return o
 }
 
@@ -92,20 +95,17 @@ type setup struct {
 
 // over tells whether the setups in progress are at the limit.
 func (o *overload) over() bool {
-	if o.target <= 0 {
-		return false
-	}
-	o.mu.Lock()
-	limit := int64(o.limit)
-	o.mu.Unlock()
-	return o.inSetup.Load() >= limit
+	return o.target > 0 && o.inSetup.Load() >= o.current.Load()
 }
+
+// refuse counts an INVITE refused 503 for overload.
+func (o *overload) refuse() { o.refused.Add(1) }
 
 // admit takes a new INVITE for setup, or reports false when the host is
 // over its limit (the caller answers 503).
 func (o *overload) admit() (*setup, bool) {
 	if o.over() {
-		o.refused.Add(1)
+		o.refuse()
 		return nil, false
 	}
 	o.inSetup.Add(1)
@@ -134,16 +134,15 @@ func (s *setup) done(measured bool) {
 			o.limit = max(minSetupLimit, o.limit*0.9)
 			o.cutAt = now
 		}
-		return
+	} else {
+		o.limit = min(o.maxLim, o.limit+1/o.limit)
 	}
-	o.limit = min(o.maxLim, o.limit+1/o.limit)
+	o.current.Store(int64(o.limit))
 }
 
 // stats returns the figures.
 func (o *overload) stats() OverloadStats {
-	o.mu.Lock()
-	limit := int(o.limit)
-	o.mu.Unlock()
+	limit := int(o.current.Load())
 	if o.target <= 0 {
 		limit = 0
 	}

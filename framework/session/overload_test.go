@@ -165,13 +165,7 @@ func TestOverloadRefusesAtOnce(t *testing.T) {
 	}
 	sessions := len(b.mgr.Sessions())
 	for range 2 {
-		res, err := finalResponse(ctx, a.eng, rawInvite(a, b, 1), b.route())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
-			t.Fatalf("INVITE over the limit: %d %s, Retry-After %v; want 503 with Retry-After", res.StatusCode, res.Reason, res.GetHeader("Retry-After"))
-		}
+		inviteRefused503(t, ctx, a, b, "INVITE over the limit")
 	}
 	if n := len(b.mgr.Sessions()); n != sessions {
 		t.Errorf("the refused INVITEs made sessions: %d, before %d", n, sessions)
@@ -224,13 +218,7 @@ func TestBusyStreamRefused(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	res, err := finalResponse(ctx, a.eng, rawInvite(a, b, 1), b.route())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
-		t.Fatalf("busy stream: %d %s, want 503 with Retry-After", res.StatusCode, res.Reason)
-	}
+	inviteRefused503(t, ctx, a, b, "busy stream")
 	if st := b.mgr.OverloadStats(); st.Refused != 1 || st.InSetup != 0 {
 		t.Errorf("overload stats %+v", st)
 	}
