@@ -646,6 +646,13 @@ func (inst *instance) live() []*Stream {
 // current waits (bounded by ctx) until the plugin is ready and returns its
 // running instance.
 func (p *Plugin) current(ctx context.Context) (*instance, error) {
+	waited := false
+	var end func() // the wait hook's
+	defer func() {
+		if end != nil {
+			end()
+		}
+	}()
 	for {
 		p.mu.Lock()
 		state, inst, ready, perr := p.state, p.inst, p.ready, p.err
@@ -657,6 +664,9 @@ func (p *Plugin) current(ctx context.Context) (*instance, error) {
 			return nil, perr
 		case StateStopped:
 			return nil, ErrClosed
+		}
+		if !waited {
+			waited, end = true, waitHook(ctx)()
 		}
 		select {
 		case <-ready:

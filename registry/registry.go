@@ -387,3 +387,23 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+type waitHookKey struct{}
+
+// WithWaitHook returns a context whose requests call wait when they have
+// to wait for a plugin to become ready (a crashed plugin restarting, one
+// still starting), and the function wait returns (if not nil) when the
+// wait ends. A
+// host's overload control uses it to tell such a wait from queueing in
+// the host (session.SetupWait).
+func WithWaitHook(ctx context.Context, wait func() (end func())) context.Context {
+	return context.WithValue(ctx, waitHookKey{}, wait)
+}
+
+// waitHook is ctx's hook, or one that does nothing.
+func waitHook(ctx context.Context) func() (end func()) {
+	if h, ok := ctx.Value(waitHookKey{}).(func() (end func())); ok && h != nil {
+		return h
+	}
+	return func() func() { return func() {} }
+}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -472,5 +474,72 @@ func TestHungPluginRestarted(t *testing.T) {
 	waitName(t, p2.recA, "EchoStreamGotEcho")
 	if info := r.Plugins()[0]; info.Restarts != 1 || info.PID == pid {
 		t.Fatalf("after restart: %+v", info)
+	}
+}
+
+// TestWaitHook: a request that has to wait for a plugin's restart calls
+// the context's wait hook, and the function it returns when the plugin is
+// back; a request to a ready plugin calls neither. (A host's overload
+// control tells such a wait from its own queueing by it.)
+func TestWaitHook(t *testing.T) {
+	dir := pluginDir(t)
+	r := openRegistry(t, dir, registry.WithRestartBackoff(50*time.Millisecond, time.Second))
+	p := startPair(t, r)
+	ctx := ctxT(t)
+	var waits, ends atomic.Int32
+	waiting := make(chan struct{}, 1)
+	hooked := registry.WithWaitHook(ctx, func() func() {
+		waits.Add(1)
+		waiting <- struct{}{}
+		return func() { ends.Add(1) }
+	})
+	st, err := r.NewFromSDP(hooked, &sdk.NewFromSDPRequest{Account: account(), RemoteSDP: p.offer, StreamIndex: 0})
+	if err != nil {
+		t.Fatalf("NewFromSDP: %v", err)
+	}
+	if err := st.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if waits.Load() != 0 || ends.Load() != 0 {
+		t.Fatalf("a ready plugin called the wait hook (%d, %d)", waits.Load(), ends.Load())
+	}
+
+	// The restarted plugin does not start before the gate file exists: the
+	// request must be waiting when the hook is called, whatever the load.
+	gate := filepath.Join(t.TempDir(), "gate")
+	writeScript(t, dir, "sipstreams-plugin-echo.next", fmt.Sprintf("while [ ! -e %s ]; do sleep 0.01; done\nexec %s \"$@\"", gate, echoBin))
+	if err := os.Rename(filepath.Join(dir, "sipstreams-plugin-echo.next"), filepath.Join(dir, "sipstreams-plugin-echo")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(r.Plugins()[0].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitName(t, p.recA, sdk.MediaStreamDidFail)
+	done := make(chan error, 1)
+	go func() {
+		st, err := r.NewFromSDP(hooked, &sdk.NewFromSDPRequest{Account: account(), RemoteSDP: p.offer, StreamIndex: 0})
+		if err == nil {
+			err = st.End(ctx)
+		}
+		done <- err
+	}()
+	select {
+	case <-waiting:
+	case err := <-done:
+		t.Fatalf("NewFromSDP returned (%v) without waiting for the restart", err)
+	case <-ctx.Done():
+		t.Fatal("the wait hook was never called")
+	}
+	if ends.Load() != 0 {
+		t.Fatal("the wait ended before the plugin was back")
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("NewFromSDP after the restart: %v", err)
+	}
+	if waits.Load() != 1 || ends.Load() != 1 {
+		t.Fatalf("wait hook called %d times, its end %d, want 1 and 1", waits.Load(), ends.Load())
 	}
 }

@@ -24,7 +24,10 @@ func RegistryNotifier(c *notify.Center) registry.Notifier {
 // offers (session.Config.Streams).
 func StreamSource(reg *registry.Registry) session.StreamSource {
 	return session.StreamSourceFunc(func(ctx context.Context, req *sdk.NewFromSDPRequest) (session.Stream, error) {
-		st, err := reg.NewFromSDP(ctx, req)
+		// A wait for a plugin's (re)start is not the host's queueing
+		// delay: the overload control leaves it out.
+		setupCtx := ctx
+		st, err := reg.NewFromSDP(registry.WithWaitHook(ctx, func() func() { session.SetupWait(setupCtx); return nil }), req)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}

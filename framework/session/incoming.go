@@ -48,7 +48,7 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 	var proposed []Stream
 	if offer != nil {
 		var busy bool
-		proposed, busy = s.dispatch(offerText, offer, nil)
+		proposed, busy = s.dispatch(r.setup, offerText, offer, nil)
 		if len(proposed) == 0 && busy {
 			// A stream that would take the call cannot now: the host is
 			// at capacity, not the offer at fault (issue 15).
@@ -88,8 +88,8 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 // lines when given), for a stream (reference §1.3); the streams come
 // prepared (initialized, answer ready) and observed. busy tells whether a
 // line was refused because its plugin is at a resource limit
-// (sdk.ErrBusy).
-func (s *Session) dispatch(offerText string, offer *sdpSessionDescription, lines []int) (streams []Stream, busy bool) {
+// (sdk.ErrBusy). su is the new session's admission (nil for a proposal).
+func (s *Session) dispatch(su *setup, offerText string, offer *sdpSessionDescription, lines []int) (streams []Stream, busy bool) {
 	if lines == nil {
 		for i := range offer.MediaDescriptions {
 			lines = append(lines, i)
@@ -101,7 +101,7 @@ func (s *Session) dispatch(offerText string, offer *sdpSessionDescription, lines
 			continue
 		}
 		ctx, cancel := s.rpc()
-		st, err := s.m.cfg.Streams.NewFromSDP(ctx, &sdk.NewFromSDPRequest{
+		st, err := s.m.cfg.Streams.NewFromSDP(withSetup(ctx, su), &sdk.NewFromSDPRequest{
 			Account:     s.acc.sdk(),
 			RemoteSDP:   offerText,
 			StreamIndex: i,

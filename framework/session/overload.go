@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,11 @@ import (
 // retransmissions. A stream plugin at one of its resource limits
 // (sdk.ErrBusy) makes the same answer after the dispatch.
 //
+// A setup held up by a stream plugin's restart (the registry's wait hook
+// calls SetupWait) is neither counted nor a sample: that is an outage,
+// not the host's queueing, and the calls it held all resume at once when
+// the plugin is back.
+//
 // The limit counts the setups in progress, not the calls alive: calls
 // that ring for a person, or last an hour, do not count once their
 // streams are offered to the application.
@@ -59,6 +65,8 @@ type OverloadStats struct {
 	// InSetup is the number of INVITEs being set up now, and Limit the
 	// current limit on it.
 	InSetup, Limit int
+	// PeakInSetup is the most INVITEs that have been in setup at once.
+	PeakInSetup int
 }
 
 // overload is a Manager's admission control; safe for concurrent use.
@@ -66,6 +74,7 @@ type overload struct {
 	target time.Duration // <= 0: no limit
 
 	inSetup  atomic.Int64
+	peak     atomic.Int64 // the most inSetup has been
 	admitted atomic.Uint64
 	refused  atomic.Uint64
 	// current is int(limit), read on every INVITE without the lock.
@@ -91,6 +100,46 @@ type setup struct {
 	o     *overload
 	start time.Time
 	ended atomic.Bool
+	// counted tells whether the setup is among o.inSetup: from admit to
+	// done or SetupWait, whichever comes first.
+	counted atomic.Bool
+	// waited tells that the setup waited for something other than the
+	// host (SetupWait): its duration is no sample.
+	waited atomic.Bool
+}
+
+// uncount takes the setup out of the setups in progress, once.
+func (s *setup) uncount() {
+	if s.counted.CompareAndSwap(true, false) {
+		s.o.inSetup.Add(-1)
+	}
+}
+
+type setupKey struct{}
+
+// withSetup marks ctx as the context of su's stream requests.
+func withSetup(ctx context.Context, su *setup) context.Context {
+	if su == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, setupKey{}, su)
+}
+
+// SetupWait is for a StreamSource about to wait, in a request made with
+// ctx, for something other than the host's own work: a stream plugin that
+// crashed and is being restarted, say. The overload control judges the
+// host by its own queueing delay, and a setup held up by a plugin's
+// restart is not that: from then on it is not counted among the setups in
+// progress, and its duration is no sample. (Not counted again once the
+// plugin is back either: the calls that arrived during a restart all
+// resume at once, a burst the outage made, not the arrival rate, and new
+// calls must not be refused for it.) For a ctx that is not a new
+// session's, SetupWait does nothing.
+func SetupWait(ctx context.Context) {
+	if su, _ := ctx.Value(setupKey{}).(*setup); su != nil {
+		su.waited.Store(true)
+		su.uncount()
+	}
 }
 
 // over tells whether the setups in progress are at the limit.
@@ -108,9 +157,13 @@ func (o *overload) admit() (*setup, bool) {
 		o.refuse()
 		return nil, false
 	}
-	o.inSetup.Add(1)
 	o.admitted.Add(1)
-	return &setup{o: o, start: o.clock()}, true
+	su := &setup{o: o, start: o.clock()}
+	su.counted.Store(true)
+	n := o.inSetup.Add(1)
+	for peak := o.peak.Load(); n > peak && !o.peak.CompareAndSwap(peak, n); peak = o.peak.Load() {
+	}
+	return su, true
 }
 
 // done ends the setup: measured tells whether its duration is a sample
@@ -120,9 +173,9 @@ func (s *setup) done(measured bool) {
 	if s == nil || !s.ended.CompareAndSwap(false, true) {
 		return
 	}
+	s.uncount()
 	o := s.o
-	o.inSetup.Add(-1)
-	if !measured || o.target <= 0 {
+	if !measured || s.waited.Load() || o.target <= 0 {
 		return
 	}
 	now := o.clock()
@@ -146,5 +199,5 @@ func (o *overload) stats() OverloadStats {
 	if o.target <= 0 {
 		limit = 0
 	}
-	return OverloadStats{Refused: o.refused.Load(), Admitted: o.admitted.Load(), InSetup: int(o.inSetup.Load()), Limit: limit}
+	return OverloadStats{Refused: o.refused.Load(), Admitted: o.admitted.Load(), InSetup: int(o.inSetup.Load()), Limit: limit, PeakInSetup: int(o.peak.Load())}
 }

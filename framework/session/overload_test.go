@@ -88,6 +88,27 @@ func TestOverloadLimit(t *testing.T) {
 		t.Fatalf("limit %d with MaxSessions 40", st.Limit)
 	}
 
+	// A setup that waited (SetupWait) is out of the count from then on,
+	// and no sample when it ends.
+	s, _ := o.admit()
+	in := o.stats().InSetup
+	ctx := withSetup(context.Background(), s)
+	SetupWait(ctx)
+	SetupWait(ctx) // counted out once
+	if st := o.stats(); st.InSetup != in-1 {
+		t.Fatalf("setup that waited still counted: %+v", st)
+	}
+	lim := o.stats().Limit
+	now = now.Add(time.Hour)
+	s.done(true)
+	if st := o.stats(); st.Limit != lim || st.InSetup != in-1 {
+		t.Fatalf("a setup that waited an hour: %+v, want the limit %d kept and it counted out once", st, lim)
+	}
+	SetupWait(context.Background()) // not a new session's: nothing
+	if st := o.stats(); st.InSetup != in-1 || st.PeakInSetup != initialSetupLimit {
+		t.Fatalf("%+v", st)
+	}
+
 	off := newOverload(-1, 1000)
 	for range 10 * maxSetupLimit {
 		if _, ok := off.admit(); !ok {
@@ -105,11 +126,17 @@ type gatedSource struct {
 	open    chan struct{}
 	entered atomic.Int64
 	busy    bool // refuse with sdk.ErrBusy instead
+	// park: the wait is for something that is not the host's work, as
+	// the registry's for a restarting plugin (SetupWait).
+	park bool
 }
 
 func (g *gatedSource) NewFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest) (Stream, error) {
 	if g.busy {
 		return nil, sdk.Errorf(sdk.ErrBusy, "too many streams")
+	}
+	if g.park {
+		SetupWait(ctx)
 	}
 	g.entered.Add(1)
 	select {
@@ -205,6 +232,61 @@ func TestOverloadRefusesAtOnce(t *testing.T) {
 	}
 	if err := a.eng.Write(ackOf(inv, res), b.route()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSetupWaitNotCounted: setups waiting for a plugin's restart are not
+// the host's queueing: they do not count against the limit, so INVITEs
+// past it are still taken, and all are answered once the plugin is back.
+func TestSetupWaitNotCounted(t *testing.T) {
+	a := newHost(t, "alice")
+	gate := &gatedSource{open: make(chan struct{}), park: true}
+	b := newHostOn(t, "bob", udp4, func(c *Config) {
+		gate.StreamSource = c.Streams
+		c.Streams = gate
+	})
+	autoAnswer(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	const calls = initialSetupLimit + 8
+	type answer struct {
+		inv *sip.Request
+		res *sip.Response
+		err error
+	}
+	answers := make(chan answer, calls)
+	var wg sync.WaitGroup
+	for range calls {
+		inv := rawInvite(a, b, 1)
+		wg.Go(func() {
+			res, err := finalResponse(ctx, a.eng, inv, b.route())
+			answers <- answer{inv, res, err}
+		})
+	}
+	for gate.entered.Load() < calls {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d INVITEs reached the streams (%+v)", gate.entered.Load(), calls, b.mgr.OverloadStats())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if st := b.mgr.OverloadStats(); st.InSetup != 0 || st.Refused != 0 || st.Admitted != calls {
+		t.Fatalf("stats with the setups waiting: %+v, want none in setup, none refused", st)
+	}
+	close(gate.open)
+	wg.Wait()
+	close(answers)
+	for an := range answers {
+		if an.err != nil || an.res.StatusCode != 200 {
+			t.Fatalf("a call that waited: %v %v", an.res, an.err)
+		}
+		if err := a.eng.Write(ackOf(an.inv, an.res), b.route()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := b.mgr.OverloadStats(); st.InSetup != 0 || st.Limit < initialSetupLimit {
+		t.Errorf("after the wait: %+v; a setup that waited is no sample, the limit must not fall", st)
 	}
 }
 

@@ -173,7 +173,7 @@ func (s *Session) receiveProposal(r *serverReq, offerText string, offer *sdpSess
 		s.end(lr.streams)
 		s.proposalFailed(lr, Local, "received stream proposal")
 	}
-	proposed, _ := s.dispatch(offerText, offer, lines)
+	proposed, _ := s.dispatch(nil, offerText, offer, lines)
 	if len(proposed) == 0 {
 		s.respond(r, 488, "Not Acceptable Here", nil)
 		return

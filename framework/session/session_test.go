@@ -103,7 +103,8 @@ func notifierOf(c *notify.Center) registry.Notifier {
 // sourceOf is reg as the sessions' StreamSource.
 func sourceOf(reg *registry.Registry) StreamSource {
 	return StreamSourceFunc(func(ctx context.Context, req *sdk.NewFromSDPRequest) (Stream, error) {
-		st, err := reg.NewFromSDP(ctx, req)
+		setupCtx := ctx // as application.StreamSource: a restart's wait is not queueing
+		st, err := reg.NewFromSDP(registry.WithWaitHook(ctx, func() func() { SetupWait(setupCtx); return nil }), req)
 		if err != nil {
 			return nil, err
 		}

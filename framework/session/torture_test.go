@@ -358,9 +358,9 @@ func (tc tortureCase) run(t *testing.T, secs, limit int) {
 	rep := chk.finish()
 	out.sum = summarize(chk)
 	sum := out.sum
-	t.Logf("%s: %v; host sessions %d (in %d, out %d, at most %d at once), started %d+%d, ended %d, failed %d; plugin kills %d; host calls placed %d, not placed %d",
+	t.Logf("%s: %v; host sessions %d (in %d, out %d, at most %d at once), started %d+%d, ended %d, failed %d; plugin kills %d; host calls placed %d, not placed %d; overload control %+v",
 		tc.name, elapsed.Round(time.Second), sum.sessions, sum.incoming, sum.outgoing, chk.maxLive(), sum.startedIn, sum.startedOut,
-		sum.ended, sum.failed, out.stats.kills.Load(), out.stats.placed.Load(), out.stats.notPlace.Load())
+		sum.ended, sum.failed, out.stats.kills.Load(), out.stats.placed.Load(), out.stats.notPlace.Load(), h.mgr.OverloadStats())
 	for _, side := range []struct {
 		name string
 		ts   *tortureSipp
