@@ -23,7 +23,9 @@ type sender interface {
 }
 
 // mediaPort is the stream as a port of the voice mixer: the mixer's 20 ms
-// clock drives it. WriteFrame takes the audio to send (the microphone or
+// clock drives it, at the codec's sample rate (a mixer.RatedPort: the
+// mixer converts to and from the device's rate only on the connections
+// that need it). WriteFrame takes the audio to send (the microphone or
 // the input file), encodes it and sends it, or sends the next DTMF packet
 // instead; ReadFrame plays out the jitter buffer, decoded, as the remote's
 // audio. Both run on the mixer's clock goroutine; receive runs on the RTP
@@ -32,14 +34,17 @@ type mediaPort struct {
 	name string
 	rate int // the mixer's
 
-	mu        sync.Mutex
-	out       sender
-	codec     codec.Codec // the codec enc and dec come from
+	mu    sync.Mutex
+	out   sender
+	codec codec.Codec // the codec enc and dec come from
+	// toCodec and fromCodec convert between the mixer's rate and a codec
+	// rate that the mixer does not run at (not one of pcm.SupportedRates:
+	// a codec module's 24 kHz, say); nil when the port runs at the codec's.
+	toCodec   *pcm.Resampler
+	fromCodec *pcm.Resampler
 	info      codec.Info
 	enc       codec.Encoder
 	dec       codec.Decoder
-	toCodec   *pcm.Resampler
-	fromCodec *pcm.Resampler
 	jb        *jitter.Buffer
 	sendPT    uint8
 	recvPT    uint8
@@ -82,6 +87,17 @@ func newMediaPort(name string, rate int, onDTMF func(rune)) (*mediaPort, error) 
 // Name implements mixer.Port.
 func (p *mediaPort) Name() string { return p.name }
 
+// SampleRate implements mixer.RatedPort: the codec's PCM rate, the
+// mixer's until a codec is configured.
+func (p *mediaPort) SampleRate() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.enc == nil || p.toCodec != nil {
+		return p.rate
+	}
+	return p.info.SampleRate
+}
+
 // configure installs the negotiated codec and payload types. A new codec
 // — another name, or another codec module of the same name — gets fresh
 // encoder, decoder, resamplers and jitter buffer; the same codec keeps its
@@ -100,10 +116,12 @@ func (p *mediaPort) configure(out sender, n negotiation) error {
 			_ = codec.Close(enc)
 			return err
 		}
-		toCodec, err := pcm.NewResampler(p.rate, info.SampleRate)
-		var fromCodec *pcm.Resampler
-		if err == nil {
-			fromCodec, err = pcm.NewResampler(info.SampleRate, p.rate)
+		var toCodec, fromCodec *pcm.Resampler
+		if pcm.CheckRate(info.SampleRate) != nil {
+			toCodec, err = pcm.NewResampler(p.rate, info.SampleRate)
+			if err == nil {
+				fromCodec, err = pcm.NewResampler(info.SampleRate, p.rate)
+			}
 		}
 		var jb *jitter.Buffer
 		if err == nil {
@@ -212,7 +230,11 @@ func (p *mediaPort) WriteFrame(frame []int16) {
 			return
 		}
 	}
-	p.txFIFO = p.toCodec.Resample(p.txFIFO, frame)
+	if p.toCodec != nil {
+		p.txFIFO = p.toCodec.Resample(p.txFIFO, frame)
+	} else {
+		p.txFIFO = append(p.txFIFO, frame...)
+	}
 	n := p.info.FrameSamples()
 	if len(p.txFIFO) < n {
 		_ = p.out.Send(p.sendPT, nil, false, step) // not a whole packet yet: keep time
@@ -273,7 +295,11 @@ func (p *mediaPort) ReadFrame(frame []int16) {
 		buf = append(buf[:0], make([]int16, n)...)
 	}
 	p.pcmBuf = buf
-	p.rxFIFO = p.fromCodec.Resample(p.rxFIFO, buf)
+	if p.fromCodec != nil {
+		p.rxFIFO = p.fromCodec.Resample(p.rxFIFO, buf)
+	} else {
+		p.rxFIFO = append(p.rxFIFO, buf...)
+	}
 	c := copy(frame, p.rxFIFO)
 	clear(frame[c:])
 	p.rxFIFO = append(p.rxFIFO[:0], p.rxFIFO[c:]...)

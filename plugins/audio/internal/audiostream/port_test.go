@@ -58,7 +58,7 @@ func TestPortLoop(t *testing.T) {
 			p, out := testPort(t, c, 96)
 			step := c.Info().TimestampStep()
 			for i := range 10 {
-				p.WriteFrame(sineFrame(p.rate, 1000, i))
+				p.WriteFrame(sineFrame(p.SampleRate(), 1000, i))
 			}
 			if len(out.packets) != 10 || !out.packets[0].Marker || out.packets[1].Marker {
 				t.Fatalf("%d packets, markers %t %t", len(out.packets), out.packets[0].Marker, out.packets[1].Marker)
@@ -73,7 +73,7 @@ func TestPortLoop(t *testing.T) {
 			}
 			start := out.advanced
 			for i := range 20 {
-				p.WriteFrame(sineFrame(p.rate, 1000, 10+i))
+				p.WriteFrame(sineFrame(p.SampleRate(), 1000, 10+i))
 			}
 			var events, after int
 			for _, pkt := range out.packets[10:] {
@@ -98,14 +98,14 @@ func TestPortLoop(t *testing.T) {
 	}
 }
 
-// BenchmarkPortTick measures one 20 ms tick of the send side (resample,
-// encode, hand to RTP) and of the receive side (jitter buffer, decode,
-// resample) per codec.
+// BenchmarkPortTick measures one 20 ms tick of the send side (encode,
+// hand to RTP) and of the receive side (jitter buffer, decode) per codec,
+// at the codec's rate (the mixer converts only where it must).
 func BenchmarkPortTick(b *testing.B) {
 	for _, c := range []codec.Codec{builtin.PCMU(), builtin.G722(), builtin.Opus()} {
 		b.Run(c.Info().Name, func(b *testing.B) {
 			p, out := testPort(b, c, 96)
-			frame := sineFrame(p.rate, 440, 0)
+			frame := sineFrame(p.SampleRate(), 440, 0)
 			play := make([]int16, len(frame))
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -23,9 +23,11 @@ type Info struct {
 }
 
 // Processor consumes and produces audio one 20 ms frame at a time. in holds
-// the captured frame (silence without an input device); the Processor fills
-// out with the frame to play. Both have SamplesPerFrame(rate) samples and are
-// only valid during the call. Calls never overlap.
+// the captured frame, or is nil when nothing is captured (the Null clock);
+// the Processor fills out with the frame to play, unless it is nil because
+// nothing plays it (the Null clock without an Output). Both have
+// SamplesPerFrame(rate) samples and are only valid during the call. Calls
+// never overlap.
 type Processor interface {
 	ProcessFrame(in, out []int16)
 }

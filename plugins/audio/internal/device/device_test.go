@@ -43,14 +43,8 @@ func TestNullStepped(t *testing.T) {
 	var calls int
 	s, err := n.Open(context.Background(), Config{SampleRate: 8000}, ProcessorFunc(func(in, out []int16) {
 		calls++
-		if len(in) != 160 || len(out) != 160 {
-			t.Errorf("frame sizes %d/%d, want 160", len(in), len(out))
-		}
-		for _, v := range in {
-			if v != 0 {
-				t.Errorf("null input is not silent")
-				break
-			}
+		if in != nil || len(out) != 160 {
+			t.Errorf("frame sizes %d/%d (in nil: %v), want no input and 160 out", len(in), len(out), in == nil)
 		}
 		out[0] = int16(calls)
 	}))
@@ -72,6 +66,20 @@ func TestNullStepped(t *testing.T) {
 	if _, err := n.Open(context.Background(), Config{SampleRate: 11025}, ProcessorFunc(func(_, _ []int16) {})); err == nil {
 		t.Fatal("Open at 11025 Hz succeeded")
 	}
+
+	// Without an Output nothing plays the frames: out is nil, so that the
+	// Processor does not make them.
+	quiet := &Null{Ticks: ticks}
+	got := make(chan bool, 1)
+	s, err = quiet.Open(context.Background(), Config{SampleRate: 8000}, ProcessorFunc(func(in, out []int16) { got <- in == nil && out == nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks <- time.Now()
+	if !<-got {
+		t.Error("the null clock without an Output passed frames")
+	}
+	_ = s.Close()
 }
 
 func TestNullRealTime(t *testing.T) {

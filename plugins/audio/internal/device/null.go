@@ -46,7 +46,12 @@ func (n *Null) Open(_ context.Context, cfg Config, p Processor) (Stream, error) 
 		if ticker != nil {
 			defer ticker.Stop()
 		}
-		in, out := make([]int16, spf), make([]int16, spf)
+		// Nothing is captured, so in is nil; out is nil too unless Output
+		// wants the frames: the Processor need not produce what nobody plays.
+		var out []int16
+		if n.Output != nil {
+			out = make([]int16, spf)
+		}
 		for {
 			select {
 			case <-s.done:
@@ -56,9 +61,8 @@ func (n *Null) Open(_ context.Context, cfg Config, p Processor) (Stream, error) 
 					<-s.done
 					return
 				}
-				clear(in)
 				clear(out)
-				p.ProcessFrame(in, out)
+				p.ProcessFrame(nil, out)
 				if n.Output != nil {
 					n.Output(out)
 				}

@@ -12,6 +12,14 @@
 // port that both produces and consumes does not hear itself). Connections
 // can change and ports can be muted while the clock runs.
 //
+// A port may work at a rate of its own (RatedPort: a call at its codec's
+// rate, a file at the file's). The Mixer then converts on the connections
+// whose ends differ, once per connection, and a Sink fed by a single Source
+// of its own rate gets that Source's frame untouched: a G.711 call playing
+// an 8 kHz file into the network costs an encode and a decode, not two
+// resamplings and a mix at the device's rate. A device that captures or
+// plays nothing (the null clock) is left out of the mix altogether.
+//
 // The clock comes from the sound device: a device.Driver calls the Mixer's
 // ProcessFrame from the output device's callback, or from a ticker of its
 // own when the device is "none" or fails to open. Device() is the port of

@@ -35,14 +35,50 @@ type Mixer struct {
 // slot is a port's place in the Mixer.
 type slot struct {
 	port  Port
-	src   Source // nil if the port is not a Source
-	sink  Sink   // nil if the port is not a Sink
+	src   Source    // nil if the port is not a Source
+	sink  Sink      // nil if the port is not a Sink
+	rated RatedPort // nil if the port works at the Mixer's rate
 	muted bool
-	// in counts the connections from each source into this sink.
-	in     map[*slot]int
+	// in holds the connections from each source into this sink.
+	in     map[*slot]*link
 	fanout int // connections out of this source
+	// frame is what the source produced this tick, at rate; silent tells
+	// that it is silence not worth mixing (muted, or the device without
+	// capture).
 	frame  []int16
+	rate   int
+	silent bool
 	level  int
+	mixed  []int16 // the sink's mix of its sources
+}
+
+// link is one source's connection into one sink: n counts the Connects;
+// rs converts the source's rate to the sink's when they differ.
+type link struct {
+	n    int
+	rs   *pcm.Resampler
+	fifo []int16
+	out  []int16
+}
+
+// convert returns frame (20 ms at from Hz) as n samples at to Hz.
+func (l *link) convert(frame []int16, from, to, n int) []int16 {
+	if l.rs == nil || l.rs.From() != from || l.rs.To() != to {
+		rs, err := pcm.NewResampler(from, to)
+		if err != nil { // rates are checked before: not reached
+			return nil
+		}
+		l.rs, l.fifo = rs, l.fifo[:0]
+	}
+	l.fifo = l.rs.Resample(l.fifo, frame)
+	if cap(l.out) < n {
+		l.out = make([]int16, n)
+	}
+	out := l.out[:n]
+	c := copy(out, l.fifo)
+	clear(out[c:])
+	l.fifo = append(l.fifo[:0], l.fifo[c:]...)
+	return out
 }
 
 // Option configures a Mixer.
@@ -189,9 +225,10 @@ func (m *Mixer) add(p Port) error {
 			return fmt.Errorf("%w: name %s", ErrDuplicatePort, p.Name())
 		}
 	}
-	s := &slot{port: p, in: map[*slot]int{}, frame: make([]int16, m.spf)}
+	s := &slot{port: p, in: map[*slot]*link{}, frame: make([]int16, m.spf), rate: m.rate}
 	s.src, _ = p.(Source)
 	s.sink, _ = p.(Sink)
+	s.rated, _ = p.(RatedPort)
 	if s.src == nil && s.sink == nil {
 		return fmt.Errorf("%w: %s is neither a Source nor a Sink", ErrNotSink, p.Name())
 	}
@@ -212,13 +249,13 @@ func (m *Mixer) Remove(p Port) error {
 		return fmt.Errorf("%w: remove", ErrDevicePort)
 	}
 	for _, o := range m.slots {
-		if n, ok := o.in[s]; ok {
-			s.fanout -= n
+		if l, ok := o.in[s]; ok {
+			s.fanout -= l.n
 			delete(o.in, s)
 		}
 	}
-	for src := range s.in {
-		src.fanout -= s.in[src]
+	for src, l := range s.in {
+		src.fanout -= l.n
 	}
 	m.slots = slices.DeleteFunc(m.slots, func(o *slot) bool { return o == s })
 	delete(m.byPort, p)
@@ -246,7 +283,12 @@ func (m *Mixer) Connect(src, dst Port) error {
 	if err != nil {
 		return err
 	}
-	to.in[from]++
+	l := to.in[from]
+	if l == nil {
+		l = &link{}
+		to.in[from] = l
+	}
+	l.n++
 	from.fanout++
 	return nil
 }
@@ -259,10 +301,11 @@ func (m *Mixer) Disconnect(src, dst Port) error {
 	if err != nil {
 		return err
 	}
-	if to.in[from] == 0 {
+	l := to.in[from]
+	if l == nil {
 		return fmt.Errorf("%w: %s -> %s", ErrNotConnected, src.Name(), dst.Name())
 	}
-	if to.in[from]--; to.in[from] == 0 {
+	if l.n--; l.n == 0 {
 		delete(to.in, from)
 	}
 	from.fanout--
@@ -292,7 +335,7 @@ func (m *Mixer) Connected(src, dst Port) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	from, to := m.byPort[src], m.byPort[dst]
-	return from != nil && to != nil && to.in[from] > 0
+	return from != nil && to != nil && to.in[from] != nil
 }
 
 // SetMuted mutes or unmutes what a port produces.
@@ -336,7 +379,14 @@ func (m *Mixer) Level(p Port) (int, error) {
 
 // ProcessFrame runs one tick of the clock: in is the microphone's frame and
 // out receives the speaker's. The device.Driver calls it; it implements
-// device.Processor.
+// device.Processor. A nil in is silence (no capture) and a nil out is
+// played nowhere: the device is then left out of the mix altogether, so
+// that calls on a machine without a sound device pay nothing for it.
+//
+// Every Source that feeds a Sink is read once, at its own rate; every Sink
+// gets the mix of its Sources at its rate, each converted on its link when
+// the rates differ. A Sink with a single Source of its rate gets that
+// Source's frame as it is.
 func (m *Mixer) ProcessFrame(in, out []int16) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -347,27 +397,58 @@ func (m *Mixer) ProcessFrame(in, out []int16) {
 		if s.src == nil || s.fanout == 0 {
 			continue
 		}
-		s.src.ReadFrame(s.frame)
-		if s.muted {
-			clear(s.frame)
+		s.rate = m.rateOf(s)
+		if n := pcm.SamplesPerFrame(s.rate); len(s.frame) != n {
+			s.frame = slices.Grow(s.frame[:0], n)[:n]
 		}
+		if s.muted || (s.port == m.dev && in == nil) {
+			s.silent, s.level = true, 0
+			continue
+		}
+		s.src.ReadFrame(s.frame)
+		s.silent = false
 		s.level = pcm.Level(s.frame)
 	}
 	for _, s := range m.slots {
-		if s.sink == nil {
+		if s.sink == nil || (s.port == m.dev && out == nil) {
 			continue
 		}
+		rate := m.rateOf(s)
+		n := pcm.SamplesPerFrame(rate)
 		srcs := m.scratch[:0]
-		for from := range s.in {
-			if from != s {
+		for from, l := range s.in {
+			switch {
+			case from == s || from.silent:
+			case from.rate == rate:
 				srcs = append(srcs, from.frame)
+			default:
+				if f := l.convert(from.frame, from.rate, rate, n); f != nil {
+					srcs = append(srcs, f)
+				}
 			}
 		}
 		m.scratch = srcs
-		mixed := m.dev.mixBuf(m.spf)
+		if len(srcs) == 1 {
+			s.sink.WriteFrame(srcs[0])
+			continue
+		}
+		if cap(s.mixed) < n {
+			s.mixed = make([]int16, n)
+		}
+		mixed := s.mixed[:n]
 		pcm.Mix(mixed, srcs...)
 		s.sink.WriteFrame(mixed)
 	}
+}
+
+// rateOf is the rate s works at this tick.
+func (m *Mixer) rateOf(s *slot) int {
+	if s.rated != nil {
+		if r := s.rated.SampleRate(); r != m.rate && pcm.CheckRate(r) == nil {
+			return r
+		}
+	}
+	return m.rate
 }
 
 var (
@@ -381,7 +462,6 @@ type devicePort struct {
 	in, out []int16
 	volume  int
 	alert   bool
-	buf     []int16
 }
 
 func (d *devicePort) Name() string { return "device" }
@@ -394,11 +474,4 @@ func (d *devicePort) ReadFrame(frame []int16) {
 func (d *devicePort) WriteFrame(frame []int16) {
 	n := copy(d.out, frame)
 	pcm.Volume(d.out[:n], d.volume)
-}
-
-func (d *devicePort) mixBuf(n int) []int16 {
-	if cap(d.buf) < n {
-		d.buf = make([]int16, n)
-	}
-	return d.buf[:n]
 }

@@ -3,6 +3,7 @@ package mixer
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -313,5 +314,101 @@ func BenchmarkProcessFrame(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m.ProcessFrame(in, out)
+	}
+}
+
+// ratedPort is a duplex port at a rate of its own (RatedPort) producing a
+// sine: it records the frames it is given and the slices themselves.
+type ratedPort struct {
+	name  string
+	rate  int
+	freq  float64
+	reads int
+	got   [][]int16
+	given []*int16 // the first element of each frame passed in
+}
+
+func (p *ratedPort) Name() string    { return p.name }
+func (p *ratedPort) SampleRate() int { return p.rate }
+func (p *ratedPort) ReadFrame(f []int16) {
+	if len(f) != p.rate/50 {
+		panic("rated port read at another rate")
+	}
+	copy(f, sine(p.rate, p.freq, 8000, p.reads*len(f), len(f)))
+	p.reads++
+}
+func (p *ratedPort) WriteFrame(f []int16) {
+	p.got = append(p.got, slices.Clone(f))
+	p.given = append(p.given, &f[0])
+}
+
+// TestRatedPorts: ports at rates of their own are read and written at
+// those rates; a sink fed by one source of its rate gets that source's
+// frame itself (no resampling, no mixing), others get converted frames;
+// the device is left out when nothing plays it.
+func TestRatedPorts(t *testing.T) {
+	m := newTestMixer(t, WithSampleRate(32000))
+	call := &ratedPort{name: "call", rate: 8000, freq: 400}
+	file := &ratedPort{name: "file", rate: 8000, freq: 1000}
+	wide := &ratedPort{name: "wide", rate: 16000, freq: 700}
+	for _, p := range []Port{call, file, wide} {
+		if err := m.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range [][2]Port{{file, call}, {call, m.Device()}, {call, wide}} {
+		if err := m.Connect(c[0], c[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := make([]int16, 640)
+	var speaker []int16
+	for range 50 {
+		m.ProcessFrame(nil, out)
+		speaker = append(speaker, out...)
+	}
+	if len(call.got) != 50 || len(call.got[0]) != 160 {
+		t.Fatalf("the 8 kHz call got %d frames of %d samples", len(call.got), len(call.got[0]))
+	}
+	// The file's own frames, passed through: the same memory each tick as
+	// the mixer's frame of the file, and the file's samples exactly.
+	if want := sine(8000, 1000, 8000, 160*10, 160); !slices.Equal(call.got[10], want) {
+		t.Errorf("the call did not get the file's frame unchanged")
+	}
+	if call.given[10] != call.given[11] {
+		t.Errorf("a single source of the sink's rate was copied")
+	}
+	// The 16 kHz sink gets the call converted, the speaker too, at 32 kHz.
+	if len(wide.got[0]) != 320 {
+		t.Fatalf("the 16 kHz port got %d samples a frame", len(wide.got[0]))
+	}
+	var w []int16
+	for _, f := range wide.got {
+		w = append(w, f...)
+	}
+	if a := amplitude(w[3200:], 16000, 400); a < 7500 || a > 8500 {
+		t.Errorf("16 kHz port: 400 Hz amplitude %.0f, want about 8000", a)
+	}
+	if a := amplitude(speaker[6400:], 32000, 400); a < 7500 || a > 8500 {
+		t.Errorf("speaker: 400 Hz amplitude %.0f, want about 8000", a)
+	}
+
+	// Nothing plays the device: sources feeding it are still read (the
+	// call's jitter buffer plays out), nothing is mixed for it.
+	reads := call.reads
+	m.ProcessFrame(nil, nil)
+	if call.reads != reads+1 {
+		t.Error("a source feeding only a silent device was not read")
+	}
+
+	// A rate change between ticks (a re-INVITE changed the codec).
+	call.rate = 16000
+	n := len(call.got)
+	m.ProcessFrame(nil, out)
+	if got := len(call.got[n]); got != 320 {
+		t.Fatalf("after its rate changed to 16 kHz the call got %d samples", got)
+	}
+	if got := len(wide.got[len(wide.got)-1]); got != 320 {
+		t.Fatalf("the 16 kHz port got %d samples from a 16 kHz call", got)
 	}
 }

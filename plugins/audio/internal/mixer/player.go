@@ -65,11 +65,17 @@ func (p *WAVPlayer) samples(d time.Duration) int {
 }
 
 // NewWAVPlayer opens path for playing at rate Hz (the Mixer's rate),
-// resampling from the file's rate.
+// resampling from the file's rate. With rate 0 it plays at the file's own
+// rate when that is one of pcm.SupportedRates (else at the next one up),
+// and the Mixer converts only where a Sink runs at another rate
+// (RatedPort): an 8 kHz file played into a G.711 call is never resampled.
 func NewWAVPlayer(path string, rate int, opts ...PlayerOption) (*WAVPlayer, error) {
 	r, err := wav.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("mixer: player: %w", err)
+	}
+	if rate == 0 {
+		rate = nativeRate(r.SampleRate())
 	}
 	rs, err := pcm.NewResampler(r.SampleRate(), rate)
 	if err != nil {
@@ -88,6 +94,20 @@ func NewWAVPlayer(path string, rate int, opts ...PlayerOption) (*WAVPlayer, erro
 	p.wait = p.delay
 	return p, nil
 }
+
+// nativeRate is the first of pcm.SupportedRates at or above a file's rate
+// (the highest for a file above them all).
+func nativeRate(file int) int {
+	for _, r := range pcm.SupportedRates {
+		if r >= file {
+			return r
+		}
+	}
+	return pcm.SupportedRates[len(pcm.SupportedRates)-1]
+}
+
+// SampleRate returns the rate the player produces (RatedPort).
+func (p *WAVPlayer) SampleRate() int { return p.rate }
 
 // Name returns "wav-player:" and the file's base name.
 func (p *WAVPlayer) Name() string { return p.name }

@@ -235,8 +235,19 @@ func TestWAVPlayerErrors(t *testing.T) {
 	if _, err := NewWAVPlayer(filepath.Join(t.TempDir(), "missing.wav"), 8000); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
-	if _, err := NewWAVPlayer(writeWAV(t, 8000, []int16{1}), 0); err == nil {
-		t.Fatal("rate 0 accepted")
+	if _, err := NewWAVPlayer(writeWAV(t, 8000, []int16{1}), -1); err == nil {
+		t.Fatal("rate -1 accepted")
+	}
+	// Rate 0: the file's own, or the next supported one up.
+	for _, c := range []struct{ file, want int }{{8000, 8000}, {11025, 16000}, {22050, 32000}, {44100, 44100}, {96000, 48000}} {
+		p, err := NewWAVPlayer(writeWAV(t, c.file, []int16{1}), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.SampleRate() != c.want {
+			t.Errorf("%d Hz file plays at %d Hz, want %d", c.file, p.SampleRate(), c.want)
+		}
+		_ = p.Close()
 	}
 	// An empty file looping forever ends instead of spinning.
 	p, err := NewWAVPlayer(writeWAV(t, 8000, nil), 8000, WithLoopCount(0))
