@@ -30,10 +30,14 @@ type engine struct {
 	alert      *mixer.Mixer
 	alertRefs  int
 	allocators map[ports.Range]*ports.Allocator
+
+	// files shares the decoded input files among the streams that play
+	// them (a thousand calls playing one prompt decode it once).
+	files *mixer.FileCache
 }
 
 func newEngine(backend device.Backend, logger *slog.Logger) *engine {
-	return &engine{backend: backend, logger: logger, allocators: map[ports.Range]*ports.Allocator{}}
+	return &engine{backend: backend, logger: logger, allocators: map[ports.Range]*ports.Allocator{}, files: mixer.NewFileCache(0)}
 }
 
 // allocate binds an RTP/RTCP pair from r on ip, walking r with one rolling

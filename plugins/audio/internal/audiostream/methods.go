@@ -228,7 +228,7 @@ func (s *stream) setInput(file string, loops int) error {
 func (s *stream) openInputLocked(file string, loops int) error {
 	var next *filePort
 	if file != "" {
-		p, err := mixer.NewWAVPlayer(file, 0, mixer.WithLoopCount(loops)) // at its own rate: see RatedPort
+		p, err := mixer.NewWAVPlayer(file, 0, mixer.WithLoopCount(loops), mixer.WithCache(s.plugin.engine.files)) // at its own rate: see RatedPort
 		if err != nil {
 			return sdk.Errorf(sdk.ErrInvalidArgument, "set_input: %v", err)
 		}

@@ -25,13 +25,13 @@ type WAVPlayer struct {
 	pause  int // samples between loops
 	delay  int // samples before the first loop
 
+	cache *FileCache
+
 	mu       sync.Mutex
-	r        *wav.Reader
-	rs       *pcm.Resampler
-	chunk    []int16
-	fifo     []int16
-	played   int // loops finished
-	wait     int // silent samples left (delay or pause)
+	src      samples
+	fifo     []int16 // the rest of the last run src gave: read only
+	played   int     // loops finished
+	wait     int     // silent samples left (delay or pause)
 	paused   bool
 	finished bool
 	err      error
@@ -54,6 +54,10 @@ func WithLoopCount(n int) PlayerOption { return func(p *WAVPlayer) { p.loops = m
 func WithPauseTime(d time.Duration) PlayerOption {
 	return func(p *WAVPlayer) { p.pause = p.samples(d) }
 }
+
+// WithCache shares the file's decoded samples with the other players of
+// the same file through c (see FileCache).
+func WithCache(c *FileCache) PlayerOption { return func(p *WAVPlayer) { p.cache = c } }
 
 // WithInitialDelay sets the silence before the first loop.
 func WithInitialDelay(d time.Duration) PlayerOption {
@@ -84,14 +88,22 @@ func NewWAVPlayer(path string, rate int, opts ...PlayerOption) (*WAVPlayer, erro
 	}
 	p := &WAVPlayer{
 		name: "wav-player:" + filepath.Base(path), path: path, rate: rate,
-		volume: 100, loops: 1, r: r, rs: rs,
-		chunk: make([]int16, (r.SampleRate()+pcm.FramesPerSecond-1)/pcm.FramesPerSecond),
-		done:  make(chan struct{}),
+		volume: 100, loops: 1,
+		done: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(p)
 	}
 	p.wait = p.delay
+	p.src = newFileSamples(r, rs)
+	if p.cache != nil {
+		if m, err := p.cache.open(path, r, rs); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("mixer: player %s: %w", path, err)
+		} else if m != nil {
+			p.src = m
+		}
+	}
 	return p, nil
 }
 
@@ -153,7 +165,8 @@ func (p *WAVPlayer) Close() error {
 // finish ends playing; p.mu is held.
 func (p *WAVPlayer) finish(err error) {
 	p.finished, p.err = true, err
-	p.r.Close()
+	p.src.close()
+	p.fifo = nil
 	close(p.done)
 }
 
@@ -183,12 +196,12 @@ func (p *WAVPlayer) ReadFrame(frame []int16) {
 	pcm.Volume(frame, p.volume)
 }
 
-// refill resamples the next chunk of the file into fifo, or handles the end
-// of a loop; p.mu is held.
+// refill takes the next run of samples into fifo, or handles the end of a
+// loop; p.mu is held.
 func (p *WAVPlayer) refill() {
-	n, err := p.r.Read(p.chunk)
-	if n > 0 {
-		p.fifo = p.rs.Resample(p.fifo[:0], p.chunk[:n])
+	run, err := p.src.next()
+	if len(run) > 0 {
+		p.fifo = run
 		return
 	}
 	if !errors.Is(err, io.EOF) {
@@ -200,24 +213,21 @@ func (p *WAVPlayer) refill() {
 		p.finish(nil)
 		return
 	}
-	if err := p.r.Rewind(); err != nil {
+	if err := p.src.rewind(); err != nil {
 		p.finish(fmt.Errorf("mixer: player %s: %w", p.path, err))
 		return
 	}
-	if p.played > 0 && p.pause == 0 && p.emptyFile() {
-		return
-	}
 	p.wait = p.pause
-}
-
-// emptyFile stops a forever-loop over a file without samples, which would
-// otherwise spin; p.mu is held.
-func (p *WAVPlayer) emptyFile() bool {
-	n, _ := p.r.Read(p.chunk[:1])
-	if n == 0 {
-		p.finish(nil)
-		return true
+	if p.pause == 0 {
+		// A file without samples looping forever would spin: it ends.
+		run, err := p.src.next()
+		switch {
+		case len(run) > 0:
+			p.fifo = run
+		case errors.Is(err, io.EOF):
+			p.finish(nil)
+		default:
+			p.finish(fmt.Errorf("mixer: player %s: %w", p.path, err))
+		}
 	}
-	p.fifo = p.rs.Resample(p.fifo[:0], p.chunk[:1])
-	return false
 }

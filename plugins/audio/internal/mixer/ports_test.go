@@ -2,10 +2,13 @@ package mixer
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -106,26 +109,109 @@ func TestWAVPlayer(t *testing.T) {
 			return h
 		}(), false},
 	}
+	cache := NewFileCache(0)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := NewWAVPlayer(path, 8000, tt.opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			got := play(p, tt.frames)
-			for i := range tt.want {
-				if got[i] != tt.want[i] {
-					t.Fatalf("sample %d = %d, want %d", i, got[i], tt.want[i])
+		for _, cached := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/cached=%v", tt.name, cached), func(t *testing.T) {
+				opts := tt.opts
+				if cached {
+					opts = append(slices.Clip(opts), WithCache(cache))
 				}
-			}
-			if isDone(p) != tt.done {
-				t.Fatalf("done = %v, want %v", isDone(p), tt.done)
-			}
-			if p.Err() != nil {
-				t.Fatalf("Err = %v", p.Err())
-			}
-		})
+				p, err := NewWAVPlayer(path, 8000, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				got := play(p, tt.frames)
+				for i := range tt.want {
+					if got[i] != tt.want[i] {
+						t.Fatalf("sample %d = %d, want %d", i, got[i], tt.want[i])
+					}
+				}
+				if isDone(p) != tt.done {
+					t.Fatalf("done = %v, want %v", isDone(p), tt.done)
+				}
+				if p.Err() != nil {
+					t.Fatalf("Err = %v", p.Err())
+				}
+			})
+		}
+	}
+	if n := cache.Files(); n != 0 {
+		t.Errorf("%d files left in the cache after every player closed", n)
+	}
+}
+
+// TestFileCache: players of one file share its decoded samples and play
+// exactly what a player without the cache plays; the file leaves the cache
+// with its last player; a changed file is decoded anew; a file over the
+// bound plays from disk.
+func TestFileCache(t *testing.T) {
+	content := sine(8000, 440, 10000, 0, 8000)
+	path := writeWAV(t, 8000, content)
+	plain, err := NewWAVPlayer(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	want := play(plain, 60)
+
+	cache := NewFileCache(0)
+	var players []*WAVPlayer
+	for range 3 {
+		p, err := NewWAVPlayer(path, 0, WithCache(cache))
+		if err != nil {
+			t.Fatal(err)
+		}
+		players = append(players, p)
+	}
+	if n := cache.Files(); n != 1 {
+		t.Fatalf("3 players of one file: %d files cached, want 1", n)
+	}
+	for i, p := range players {
+		if got := play(p, 60); !slices.Equal(got, want) {
+			t.Fatalf("cached player %d plays other samples than the file's", i)
+		}
+	}
+	if !isDone(players[0]) {
+		t.Fatal("a cached player did not end with its file")
+	}
+	// Finished players let go of the file (the last one to finish).
+	if n := cache.Files(); n != 0 {
+		t.Fatalf("%d files cached after every player finished", n)
+	}
+
+	// A changed file (another size) is decoded anew, not played stale.
+	holder, _ := NewWAVPlayer(path, 0, WithCache(cache), WithLoopCount(0))
+	defer holder.Close()
+	path2 := writeWAV(t, 8000, fill(400, 77))
+	if err := os.Rename(path2, path); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := NewWAVPlayer(path, 0, WithCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if got := play(fresh, 1); constant(t, got) != 77 {
+		t.Fatal("the changed file played stale samples")
+	}
+	if n := cache.Files(); n != 2 {
+		t.Fatalf("%d files cached, want the old one (still played) and the new one", n)
+	}
+
+	// Over the bound: from disk, nothing cached.
+	small := NewFileCache(1000)
+	big, err := NewWAVPlayer(writeWAV(t, 8000, content), 0, WithCache(small))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.Close()
+	if got := play(big, 60); !slices.Equal(got, want) {
+		t.Fatal("a file over the bound plays other samples")
+	}
+	if small.Files() != 0 {
+		t.Fatal("a file over the bound was cached")
 	}
 }
 

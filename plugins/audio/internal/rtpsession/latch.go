@@ -57,7 +57,16 @@ func ahead(prev, seq uint16, gap uint16) bool {
 }
 
 func sameAddr(a, b net.Addr) bool {
-	return a != nil && b != nil && a.String() == b.String()
+	if a == nil || b == nil {
+		return false
+	}
+	// Every packet is checked: UDP addresses without formatting them.
+	if ua, ok := a.(*net.UDPAddr); ok {
+		if ub, ok := b.(*net.UDPAddr); ok {
+			return ua.Port == ub.Port && ua.Zone == ub.Zone && ua.IP.Equal(ub.IP)
+		}
+	}
+	return a.String() == b.String()
 }
 
 // sameIP reports whether two UDP addresses have the same IP.

@@ -379,3 +379,25 @@ func TestLatchRefusesSpoofedRTCP(t *testing.T) {
 		nowhereRTCP.Close()
 	}
 }
+
+func TestSameAddr(t *testing.T) {
+	udp := func(ip string, port int) *net.UDPAddr { return &net.UDPAddr{IP: net.ParseIP(ip), Port: port} }
+	tests := []struct {
+		a, b net.Addr
+		want bool
+	}{
+		{udp("127.0.0.1", 4000), udp("127.0.0.1", 4000), true},
+		{udp("127.0.0.1", 4000), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1).To4(), Port: 4000}, true}, // 16- and 4-byte forms
+		{udp("127.0.0.1", 4000), udp("127.0.0.1", 4002), false},
+		{udp("127.0.0.1", 4000), udp("127.0.0.2", 4000), false},
+		{udp("::1", 4000), udp("::1", 4000), true},
+		{udp("::1", 4000), udp("127.0.0.1", 4000), false},
+		{udp("127.0.0.1", 4000), nil, false},
+		{udp("127.0.0.1", 4000), &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 4000}, true}, // same text
+	}
+	for _, tt := range tests {
+		if got := sameAddr(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameAddr(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
