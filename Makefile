@@ -21,7 +21,7 @@ CODEC_CFLAGS := --target=wasm32-wasi -O2 -Wall -Werror -mexec-model=reactor -I s
 CODEC_DIR    := $(BIN)/plugins/codecs
 CODEC_SRC    := plugins/audio/codecs
 
-.PHONY: all build host plugins codecs lock deps test test-deps soak demo bench sipload fuzz proto proto-check lint clean
+.PHONY: all build host plugins codecs lock deps test test-deps soak demo bench sipload audioload fuzz proto proto-check lint clean
 
 all: build
 
@@ -99,6 +99,12 @@ demo: build
 # measured, then twice that; about three minutes. Needs sipp (make deps).
 sipload: build
 	scripts/sipload.sh 900 60 1800 30
+
+# The audio benchmark of issue 14 (BENCHMARKS.md, "Audio at scale"): two
+# hosts on loopback, sipstreams load placing 1,000 SRTP calls to listen
+# --auto-answer, a tone each way, 30 s of media each; about a minute.
+audioload: build
+	scripts/audioload.sh 1000 100 30s
 
 bench: build
 	$(GO) test -run=NONE -bench=. -benchmem ./framework/notify/

@@ -28,6 +28,8 @@ commands:
   view-screen   view a SIP URI's shared desktop: prints the local address for a VNC viewer (--viewer CMD runs one)
   message   send chat messages to a SIP URI in a session of its own and wait for their delivery
   send-file send files to a SIP URI in a session of its own and wait until each is confirmed
+  load      place many audio calls to a SIP URI (--calls, --rate, --duration, --audio FILE.wav, --srtp)
+            and report calls up, packets, loss, jitter and CPU per call
   audio     the audio plugin's sound devices: list them, play a WAV or tones on the alert device
   plugins   list the stream plugins of the plugin directory (loaded or refused);
             plugins lock | verify | check [PATH...]: pin them, compare them with
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdViewScreen(ctx, args[1:], stdin, stdout, stderr)
 	case "audio":
 		return cmdAudio(ctx, args[1:], stdout, stderr)
+	case "load":
+		return cmdLoad(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sipstreams: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -35,6 +35,8 @@
 // The ports provided here are WAVPlayer (a file, looped, paused, delayed,
 // signalling when done), WAVRecorder (records whatever is connected to it:
 // in a call's bridge both the remote party and the microphone) and
-// ToneGenerator. Ports run on the clock's goroutine: ReadFrame and
-// WriteFrame must not block and must not call back into the Mixer.
+// ToneGenerator. Ports run on the clock's goroutines (a mixer of many
+// ports spreads a tick over the processors; one port's calls never
+// overlap): ReadFrame and WriteFrame must not block and must not call back
+// into the Mixer.
 package mixer

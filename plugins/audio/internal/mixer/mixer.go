@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -29,8 +30,17 @@ type Mixer struct {
 	byPort  map[Port]*slot
 	volume  int
 	closed  bool
-	scratch [][]int16
+	scratch [][][]int16 // per worker of a tick: the frames a sink mixes
+	active  []*slot     // the sources read this tick
+	sinks   []*slot     // the sinks written this tick
 }
+
+// perWorker is how many ports one goroutine of a tick serves at least: a
+// mixer of a few calls runs its tick on the clock's goroutine alone, one
+// of hundreds spreads it over the processors, so that the last call's
+// packet of a tick does not wait for every other call's to be encoded,
+// encrypted and sent (issue 14).
+const perWorker = 64
 
 // slot is a port's place in the Mixer.
 type slot struct {
@@ -386,59 +396,97 @@ func (m *Mixer) Level(p Port) (int, error) {
 // Every Source that feeds a Sink is read once, at its own rate; every Sink
 // gets the mix of its Sources at its rate, each converted on its link when
 // the rates differ. A Sink with a single Source of its rate gets that
-// Source's frame as it is.
+// Source's frame as it is. With many ports the reads, then the writes, are
+// spread over the processors: a port's own calls never overlap, and every
+// read of a tick happens before any write.
 func (m *Mixer) ProcessFrame(in, out []int16) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.dev.in, m.dev.out, m.dev.volume = in, out, m.volume
 	defer func() { m.dev.in, m.dev.out = nil, nil }()
 	clear(out)
+	m.active, m.sinks = m.active[:0], m.sinks[:0]
 	for _, s := range m.slots {
-		if s.src == nil || s.fanout == 0 {
-			continue
+		if s.src != nil && s.fanout > 0 {
+			m.active = append(m.active, s)
 		}
-		s.rate = m.rateOf(s)
-		if n := pcm.SamplesPerFrame(s.rate); len(s.frame) != n {
-			s.frame = slices.Grow(s.frame[:0], n)[:n]
+		if s.sink != nil && (s.port != m.dev || out != nil) {
+			m.sinks = append(m.sinks, s)
 		}
-		if s.muted || (s.port == m.dev && in == nil) {
-			s.silent, s.level = true, 0
-			continue
-		}
-		s.src.ReadFrame(s.frame)
-		s.silent = false
-		s.level = pcm.Level(s.frame)
 	}
-	for _, s := range m.slots {
-		if s.sink == nil || (s.port == m.dev && out == nil) {
-			continue
+	m.parallel(m.active, func(s *slot, _ int) { m.read(s, in == nil) })
+	m.parallel(m.sinks, m.write)
+}
+
+// parallel runs f on every slot, spread over the processors when there
+// are many; f gets the index of its worker. It returns when all are done.
+func (m *Mixer) parallel(slots []*slot, f func(s *slot, worker int)) {
+	workers := min(runtime.GOMAXPROCS(0), len(slots)/perWorker)
+	for len(m.scratch) < max(workers, 1) {
+		m.scratch = append(m.scratch, nil)
+	}
+	if workers <= 1 {
+		for _, s := range slots {
+			f(s, 0)
 		}
-		rate := m.rateOf(s)
-		n := pcm.SamplesPerFrame(rate)
-		srcs := m.scratch[:0]
-		for from, l := range s.in {
-			switch {
-			case from == s || from.silent:
-			case from.rate == rate:
-				srcs = append(srcs, from.frame)
-			default:
-				if f := l.convert(from.frame, from.rate, rate, n); f != nil {
-					srcs = append(srcs, f)
-				}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(slots) + workers - 1) / workers
+	for w := range workers {
+		part := slots[min(w*per, len(slots)):min((w+1)*per, len(slots))]
+		wg.Go(func() {
+			for _, s := range part {
+				f(s, w)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// read takes a source's frame of the tick, at its rate; noCapture tells
+// that the device captured nothing.
+func (m *Mixer) read(s *slot, noCapture bool) {
+	s.rate = m.rateOf(s)
+	if n := pcm.SamplesPerFrame(s.rate); len(s.frame) != n {
+		s.frame = slices.Grow(s.frame[:0], n)[:n]
+	}
+	if s.muted || (s.port == m.dev && noCapture) {
+		s.silent, s.level = true, 0
+		return
+	}
+	s.src.ReadFrame(s.frame)
+	s.silent = false
+	s.level = pcm.Level(s.frame)
+}
+
+// write gives a sink the mix of its sources at its rate.
+func (m *Mixer) write(s *slot, worker int) {
+	rate := m.rateOf(s)
+	n := pcm.SamplesPerFrame(rate)
+	srcs := m.scratch[worker][:0]
+	for from, l := range s.in {
+		switch {
+		case from == s || from.silent:
+		case from.rate == rate:
+			srcs = append(srcs, from.frame)
+		default:
+			if f := l.convert(from.frame, from.rate, rate, n); f != nil {
+				srcs = append(srcs, f)
 			}
 		}
-		m.scratch = srcs
-		if len(srcs) == 1 {
-			s.sink.WriteFrame(srcs[0])
-			continue
-		}
-		if cap(s.mixed) < n {
-			s.mixed = make([]int16, n)
-		}
-		mixed := s.mixed[:n]
-		pcm.Mix(mixed, srcs...)
-		s.sink.WriteFrame(mixed)
 	}
+	m.scratch[worker] = srcs
+	if len(srcs) == 1 {
+		s.sink.WriteFrame(srcs[0])
+		return
+	}
+	if cap(s.mixed) < n {
+		s.mixed = make([]int16, n)
+	}
+	mixed := s.mixed[:n]
+	pcm.Mix(mixed, srcs...)
+	s.sink.WriteFrame(mixed)
 }
 
 // rateOf is the rate s works at this tick.

@@ -9,8 +9,9 @@ type Port interface {
 // Source produces audio at the Mixer's sample rate (or its own: RatedPort).
 type Source interface {
 	Port
-	// ReadFrame fills frame with the next 20 ms. It runs on the clock's
-	// goroutine and must neither block nor call the Mixer.
+	// ReadFrame fills frame with the next 20 ms. It runs on one of the
+	// clock's goroutines (never two calls of one port at once) and must
+	// neither block nor call the Mixer.
 	ReadFrame(frame []int16)
 }
 
@@ -19,7 +20,8 @@ type Sink interface {
 	Port
 	// WriteFrame takes the next 20 ms; frame is only valid during the call
 	// and must not be modified (it may be a Source's own frame). It runs on
-	// the clock's goroutine and must neither block nor call the Mixer.
+	// one of the clock's goroutines (never two calls of one port at once)
+	// and must neither block nor call the Mixer.
 	WriteFrame(frame []int16)
 }
 

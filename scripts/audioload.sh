@@ -1,0 +1,91 @@
+#!/bin/bash
+# audioload.sh — the audio benchmark of issue 14: two host processes on
+# loopback, each with its own audio plugin. `sipstreams load` places CALLS
+# calls at RATE per second to `sipstreams listen --auto-answer`; every
+# call sends a 440 Hz tone each way (PCMU; SRTP with SDES keys unless
+# SRTP=0) for DURATION once it started.
+#
+#   scripts/audioload.sh CALLS RATE DURATION
+#
+# It prints the load's progress and summary (calls, packets, loss, jitter
+# p99, calls without media both ways) and then the CPU of both audio
+# plugins per packet moved (each packet counted once: the caller's sent
+# plus received) and the peak RSS of each plugin per call.
+#
+# Needs bin/ built (make build) and sox. Environment: PORT (the listener's
+# SIP port, 5090), SRTP (1), OUT (a directory for the logs, default a
+# temporary one).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PORT=${PORT:-5090}
+SRTP=${SRTP:-1}
+OUT=${OUT:-$(mktemp -d /tmp/audioload.XXXXXX)}
+
+if [ $# -ne 3 ]; then
+	echo "usage: $0 CALLS RATE DURATION" >&2
+	exit 2
+fi
+CALLS=$1 RATE=$2 DURATION=$3
+command -v sox >/dev/null || { echo "sox is missing: apt-get install sox" >&2; exit 1; }
+[ -x bin/sipstreams ] && [ -x bin/plugins/sipstreams-plugin-audio ] || { echo "build first: make build" >&2; exit 1; }
+
+sox -n -r 8000 -c 1 -b 16 "$OUT/tone.wav" synth 10 sine 440 vol 0.5
+mkdir -p "$OUT/listen"
+cat >"$OUT/listen/config" <<CONF
+rtp:
+  port_range = 30000-$((30000 + 2 * CALLS + 100))
+audio:
+  input_device = none
+  output_device = none
+  alert_device = none
+  max_streams = $((CALLS + 16))
+sip:
+  max_sessions = $((CALLS + 16))
+CONF
+
+bin/sipstreams listen --auto-answer --play "$OUT/tone.wav" --config-dir "$OUT/listen" \
+	--listen "udp:127.0.0.1:$PORT" >"$OUT/listen.out" 2>"$OUT/listen.err" &
+LISTEN=$!
+trap 'kill $LISTEN 2>/dev/null || true; wait $LISTEN 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+	grep -q "listening" "$OUT/listen.out" 2>/dev/null && break
+	sleep 0.1
+done
+plugin_of() { pgrep -P "$1" -f sipstreams-plugin-audio | head -1; }
+cpu_of() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
+LP=$(plugin_of $LISTEN)
+[ -n "$LP" ] || { echo "the listener has no audio plugin: see $OUT/listen.err" >&2; exit 1; }
+L0=$(cpu_of "$LP")
+
+flags=()
+[ "$SRTP" = 1 ] && flags+=(--srtp)
+set +e
+bin/sipstreams load "sip:bench@127.0.0.1:$PORT" --audio "$OUT/tone.wav" --calls "$CALLS" --rate "$RATE" \
+	--duration "$DURATION" --interval 5s --json "${flags[@]}" >"$OUT/load.json" 2>"$OUT/load.err" &
+LOAD=$!
+CP=""
+PEAK_L=0 PEAK_C=0
+while kill -0 $LOAD 2>/dev/null; do
+	[ -z "$CP" ] && CP=$(plugin_of $LOAD || true)
+	r=$(awk '/VmRSS/ { print $2 }' "/proc/$LP/status"); [ "$r" -gt "$PEAK_L" ] && PEAK_L=$r
+	if [ -n "$CP" ] && [ -e "/proc/$CP/status" ]; then
+		r=$(awk '/VmRSS/ { print $2 }' "/proc/$CP/status"); [ "$r" -gt "$PEAK_C" ] && PEAK_C=$r
+		C1=$(cpu_of "$CP")
+	fi
+	L1=$(cpu_of "$LP")
+	sleep 1
+done
+wait $LOAD
+CODE=$?
+set -e
+jq -r 'select(.event == "progress") | "t=\(.t_s)s up \(.up) ended \(.ended) failed \(.failed) rx \(.rx_packets) loss \(.loss_pct)% jitter p99 \(.jitter_p99_ms) ms"' "$OUT/load.json"
+S=$(jq -c 'select(.event == "summary")' "$OUT/load.json")
+echo "summary: $S"
+RX=$(jq -r .rx_packets <<<"$S") TX=$(jq -r .tx_packets <<<"$S")
+awk -v c1="$C1" -v l0="$L0" -v l1="$L1" -v rx="$RX" -v tx="$TX" -v calls="$CALLS" -v pl="$PEAK_L" -v pc="$PEAK_C" 'BEGIN {
+	printf "plugins CPU: caller %.1f s (from its start), listener %.1f s; %.2f µs per packet moved (%d packets)\n", c1, l1 - l0, (c1 + l1 - l0) * 1e6 / (rx + tx), rx + tx
+	printf "plugins peak RSS: caller %.0f MB, listener %.0f MB (%.0f KB per call, whole process)\n", pc / 1024, pl / 1024, pl / calls
+}'
+echo "logs in $OUT"
+exit $CODE
