@@ -317,7 +317,7 @@ func TestREADMECommands(t *testing.T) {
 	all := map[string]bool{}
 	// A command's subcommands add their flags to the command's.
 	for _, cmd := range [][]string{{"version"}, {"plugins"}, {"plugins", "check"}, {"plugins", "lock"}, {"plugins", "verify"},
-		{"demo"}, {"listen"}, {"call"}, {"share-screen"}, {"view-screen"}, {"message"}, {"send-file"}, {"audio", "play"}} {
+		{"demo"}, {"listen"}, {"call"}, {"share-screen"}, {"view-screen"}, {"message"}, {"send-file"}, {"audio", "play"}, {"load"}} {
 		flags, ok := commandFlags(t, cmd...)
 		if !ok {
 			t.Fatalf("%v is not a command", cmd)
@@ -478,6 +478,45 @@ func TestREADMELoopbackCall(t *testing.T) {
 		if n := strings.Count(out, want); n != 2 {
 			t.Errorf("README.md:%d: %d %s in the output, want 2 (alice's and bob's):\n%s", f.line, n, want, out)
 		}
+	}
+}
+
+// TestREADMELoad runs the README's load snippet as it stands, in a
+// directory where bin/ holds the sipstreams binary and bin/plugins the
+// media plugins, only on another UDP port than 5090: the 20 calls start
+// and carry media both ways, load exits 0.
+func TestREADMELoad(t *testing.T) {
+	f := fenceWith(t, "README.md", "bin/sipstreams load", "listen --auto-answer")
+	built, _ := flowBinary(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin", "sipstreams"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(mediaPlugins(t), filepath.Join(dir, "bin", "plugins")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.body, "5090") {
+		t.Fatalf("README.md:%d: the snippet no longer uses port 5090; update this test", f.line)
+	}
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	c.Close()
+	out, err := runSnippet(t, dir, strings.ReplaceAll(f.body, "5090", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatalf("README.md:%d: the snippet failed: %v\n%s", f.line, err, out)
+	}
+	if !strings.Contains(out, "load: 20 calls, 20 started, 0 failed, 0 without media both ways") {
+		t.Errorf("README.md:%d: the load's summary is not the one expected:\n%s", f.line, out)
 	}
 }
 
