@@ -59,7 +59,10 @@ type Session struct {
 	closed     bool
 
 	done chan struct{}
-	wg   sync.WaitGroup
+	// timerDone is closed when the timer goroutine returned: Close sends
+	// the BYE after it, as the RTCP send state is that goroutine's.
+	timerDone chan struct{}
+	wg        sync.WaitGroup
 }
 
 // counters are the statistics kept under Session.mu.
@@ -92,6 +95,7 @@ func New(cfg Config) (*Session, error) {
 		remoteRTP:  cfg.RemoteRTP,
 		remoteRTCP: rtcpAddr(cfg.RemoteRTP, cfg.RemoteRTCP, cfg.RTCPMux),
 		done:       make(chan struct{}),
+		timerDone:  make(chan struct{}),
 		sendBuf:    make([]byte, 0, 1500),
 		encBuf:     make([]byte, 0, 1500),
 	}
@@ -173,6 +177,7 @@ func (s *Session) Close() error {
 	s.mu.Unlock()
 	if started {
 		close(s.done)
+		<-s.timerDone
 		s.sendBye()
 	}
 	err := s.cfg.RTP.Close()
@@ -452,6 +457,7 @@ func (s *Session) count(f func(*counters)) {
 // timerLoop sends RTCP reports and keep-alives and checks the RTP timeout.
 func (s *Session) timerLoop() {
 	defer s.wg.Done()
+	defer close(s.timerDone)
 	var rtcpC, kaC, toC <-chan time.Time
 	var rtcpTimer *time.Timer
 	if s.cfg.RTCPInterval > 0 {

@@ -323,7 +323,12 @@ func TestTimeout(t *testing.T) {
 	fired := make(chan struct{}, 16)
 	sa, _ := start(t, a, b, func(ca, cb *Config) {
 		ca.Timeout = 30 * time.Millisecond
-		ca.OnTimeout = func() { fired <- struct{}{} }
+		ca.OnTimeout = func() {
+			select {
+			case fired <- struct{}{}:
+			default: // must not block the timer goroutine
+			}
+		}
 	})
 	select {
 	case <-fired:
@@ -515,5 +520,30 @@ func TestIPv6(t *testing.T) {
 	}
 	if p := receive(t, a.got); string(p.Payload) != "v6 back" {
 		t.Fatalf("a got %q", p.Payload)
+	}
+}
+
+// TestCloseWhileReporting: Close sends its RTCP BYE only once the timer
+// goroutine, which sends the reports with the same SRTCP context, has
+// returned (run with -race: before, a report in flight at Close raced
+// the BYE).
+func TestCloseWhileReporting(t *testing.T) {
+	for range 20 {
+		a, b := newEndpoint(t, false), newEndpoint(t, false)
+		sa, _ := start(t, a, b, func(ca, cb *Config) {
+			p := srtp.ProtectionProfileAes128CmHmacSha1_80
+			ca.SRTP = &SRTP{Profile: p, LocalKey: key(1), RemoteKey: key(2)}
+			cb.SRTP = &SRTP{Profile: p, LocalKey: key(2), RemoteKey: key(1)}
+			ca.RTCPInterval = time.Millisecond
+		})
+		for sa.Stats().RTCPSent == 0 { // reporting: wait for the event
+			time.Sleep(time.Millisecond)
+		}
+		if err := sa.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if sa.Stats().RTCPSent < 2 {
+			t.Fatal("no BYE after the reports")
+		}
 	}
 }
