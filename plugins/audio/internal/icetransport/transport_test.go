@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -124,7 +125,10 @@ func TestConnectCarriesRTP(t *testing.T) {
 					RTP:          rtpsession.ConnTransport(c[0]),
 					RTCPMux:      mux,
 					RTCPInterval: 10 * time.Millisecond,
-					OnPacket:     func(p rtpsession.Packet) { got <- p },
+					OnPacket: func(p rtpsession.Packet) {
+						p.Payload = slices.Clone(p.Payload) // valid during the call only
+						got <- p
+					},
 				}
 				if !mux {
 					cfg.RTCP = rtpsession.ConnTransport(c[1])

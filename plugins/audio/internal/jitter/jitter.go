@@ -108,11 +108,24 @@ type Stats struct {
 	Jitter    time.Duration // interarrival jitter estimate
 }
 
+// slot holds one packet; its payload lives in buf, which the slot keeps
+// from packet to packet: no allocation per packet.
 type slot struct {
 	ext int64
 	ok  bool
 	p   Packet
+	buf []byte
 }
+
+// set stores p (its payload copied) as the packet of ext.
+func (s *slot) set(ext int64, p Packet) {
+	s.buf = append(s.buf[:0], p.Payload...)
+	p.Payload = s.buf
+	s.ext, s.ok, s.p = ext, true, p
+}
+
+// empty forgets the packet, keeping the buffer.
+func (s *slot) empty() { *s = slot{buf: s.buf[:0]} }
 
 // Buffer is a jitter buffer. Create it with New.
 type Buffer struct {
@@ -128,8 +141,10 @@ type Buffer struct {
 	highest int64 // highest extended sequence number buffered or played
 	count   int   // packets in slots
 
-	probing bool   // a far out-of-window packet was seen
-	probe   Packet // that packet
+	probing  bool   // a far out-of-window packet was seen
+	probe    Packet // that packet, its payload in probeBuf
+	probeBuf []byte
+	out      []byte // the payload of the packet Pop returned last
 
 	// Jitter estimation (RFC 3550 A.8), in timestamp units.
 	lastTransit int64
@@ -152,7 +167,9 @@ func New(cfg Config) (*Buffer, error) {
 
 // resetLocked forgets every packet and the stream's sequence state.
 func (b *Buffer) resetLocked() {
-	clear(b.slots)
+	for i := range b.slots {
+		b.slots[i].empty()
+	}
 	b.active, b.started, b.playing = false, false, false
 	b.count = 0
 	b.haveTransit = false
@@ -167,7 +184,8 @@ func (b *Buffer) Reset() {
 }
 
 // Push offers a received packet, with its arrival time (used for the jitter
-// estimate). The buffer keeps p.Payload; the caller must not modify it.
+// estimate). The payload is copied into the buffer's own memory: the
+// caller may reuse p.Payload at once, and nothing is allocated per packet.
 func (b *Buffer) Push(p Packet, arrival time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -191,7 +209,9 @@ func (b *Buffer) Push(p Packet, arrival time.Time) {
 		// restarted its sequence. As RFC 3550 A.1 does, accept the new
 		// sequence only when two consecutive packets confirm it.
 		if !b.probing || p.SequenceNumber != b.probe.SequenceNumber+1 {
+			b.probeBuf = append(b.probeBuf[:0], p.Payload...)
 			b.probing, b.probe = true, p
+			b.probe.Payload = b.probeBuf
 			b.stats.Late++
 			return
 		}
@@ -202,7 +222,7 @@ func (b *Buffer) Push(p Packet, arrival time.Time) {
 		b.active, b.ssrc = true, p.SSRC
 		ext = int64(p.SequenceNumber)
 		b.next, b.highest, b.base = ext-1, ext, arrival
-		*b.slotOf(ext - 1) = slot{ext: ext - 1, ok: true, p: probe}
+		b.slotOf(ext-1).set(ext-1, probe)
 		b.count++
 		b.stats.Pushed++
 	}
@@ -230,7 +250,7 @@ func (b *Buffer) Push(p Packet, arrival time.Time) {
 		b.stats.Duplicate++
 		return
 	}
-	*s = slot{ext: ext, ok: true, p: p}
+	s.set(ext, p)
 	b.count++
 	b.stats.Pushed++
 	if ext > b.highest {
@@ -255,7 +275,7 @@ func (b *Buffer) slotOf(ext int64) *slot {
 func (b *Buffer) dropOldestLocked() {
 	s := b.slotOf(b.next)
 	if s.ok && s.ext == b.next {
-		*s = slot{}
+		s.empty()
 		b.count--
 		b.stats.Discarded++
 	}
@@ -308,7 +328,8 @@ func (b *Buffer) limitLocked() int {
 	return max(frames(b.cfg.MaxDelay, b.cfg.Frame), frames(b.cfg.MinDelay, b.cfg.Frame)+2)
 }
 
-// Pop returns the packet due now. Call it once per frame tick.
+// Pop returns the packet due now. Call it once per frame tick. The
+// packet's payload is valid until the next Pop.
 func (b *Buffer) Pop() (Packet, Status) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -329,7 +350,9 @@ func (b *Buffer) Pop() (Packet, Status) {
 	b.next++
 	if s.ok && s.ext == b.next-1 {
 		p := s.p
-		*s = slot{}
+		b.out = append(b.out[:0], p.Payload...)
+		p.Payload = b.out
+		s.empty()
 		b.count--
 		b.stats.Played++
 		return p, StatusOK

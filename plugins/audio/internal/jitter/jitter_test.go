@@ -212,3 +212,59 @@ func BenchmarkPushPop(b *testing.B) {
 		buf.Pop()
 	}
 }
+
+// TestPayloadCopied: Push copies the payload (the RTP session reuses its
+// read buffer for the next packet), so every packet plays with its own
+// bytes, a probe of a sequence jump included, and after warming up the
+// buffer allocates nothing per packet.
+func TestPayloadCopied(t *testing.T) {
+	b, err := New(Config{MinDelay: 40 * time.Millisecond, MaxDelay: 80 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 160) // one read buffer for every packet, as rtpsession
+	now := time.Unix(0, 0)
+	push := func(seq uint16) {
+		for i := range buf {
+			buf[i] = byte(seq)
+		}
+		b.Push(Packet{SSRC: 1, SequenceNumber: seq, Timestamp: uint32(seq) * 160, Payload: buf}, now)
+		buf[0] = 0xEE // the caller reuses its buffer at once
+	}
+	check := func(want uint16) {
+		t.Helper()
+		p, st := b.Pop()
+		if st != StatusOK || p.SequenceNumber != want {
+			t.Fatalf("popped %d (%v), want %d", p.SequenceNumber, st, want)
+		}
+		for i, v := range p.Payload {
+			if v != byte(want) {
+				t.Fatalf("packet %d: payload byte %d is %#x, want %#x", want, i, v, byte(want))
+			}
+		}
+	}
+	var seq uint16
+	for ; seq < 3; seq++ {
+		push(seq)
+	}
+	for ; seq < 200; seq++ {
+		check(seq - 3)
+		push(seq)
+		now = now.Add(20 * time.Millisecond)
+	}
+	// A sequence jump, confirmed by the next packet: the probe's payload
+	// too is the buffer's own.
+	push(30000)
+	push(30001)
+	if p, st := b.Pop(); st == StatusOK && p.SequenceNumber == 30000 && p.Payload[0] != byte(30000%256) {
+		t.Fatalf("the probe's payload was not kept: %#x", p.Payload[0])
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		seq++
+		push(seq)
+		b.Pop()
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per packet, want 0", allocs)
+	}
+}

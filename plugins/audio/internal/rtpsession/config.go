@@ -33,7 +33,9 @@ type Packet struct {
 	Timestamp      uint32
 	Marker         bool
 	SSRC           uint32
-	// Payload belongs to the receiver of the callback.
+	// Payload is valid only during the OnPacket call: the session reads
+	// the next packet into the same memory (no allocation per packet).
+	// Copy what must outlive the call.
 	Payload []byte
 	Arrival time.Time
 }
@@ -88,7 +90,9 @@ type Config struct {
 	// that goroutine before its RTCP BYE).
 	Timeout   time.Duration
 	OnTimeout func()
-	// OnPacket receives every accepted RTP packet with a payload.
+	// OnPacket receives every accepted RTP packet with a payload, on the
+	// session's receive goroutine; the payload is valid during the call
+	// only (Packet.Payload).
 	OnPacket func(Packet)
 	// OnRemoteChange is called when latching switches the RTP destination.
 	OnRemoteChange func(old, new net.Addr)

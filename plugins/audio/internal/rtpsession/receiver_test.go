@@ -133,7 +133,7 @@ func FuzzReceive(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, secure := range []bool{false, true} {
 			var delivered []Packet
-			cfg := Config{RTP: nopTransport{}, RTCPMux: true, OnPacket: func(p Packet) { delivered = append(delivered, p) }, PayloadTypes: []uint8{0, 8}}
+			cfg := Config{RTP: nopTransport{}, RTCPMux: true, OnPacket: func(p Packet) { delivered = append(delivered, kept(p)) }, PayloadTypes: []uint8{0, 8}}
 			if secure {
 				cfg.SRTP = &SRTP{Profile: 1, LocalKey: key(1), RemoteKey: key(1)}
 			}

@@ -438,7 +438,7 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
 		Timestamp:      h.Timestamp,
 		Marker:         h.Marker,
 		SSRC:           h.SSRC,
-		Payload:        append([]byte(nil), payload...),
+		Payload:        payload, // valid during the call: the jitter buffer copies it
 		Arrival:        now,
 	})
 }

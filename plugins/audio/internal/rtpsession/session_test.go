@@ -36,7 +36,7 @@ type endpoint struct {
 func newEndpoint(t testing.TB, mux bool) *endpoint {
 	t.Helper()
 	e := &endpoint{rtp: listen(t), got: make(chan Packet, 1024)}
-	e.cfg = Config{RTP: e.rtp, RTCPMux: mux, OnPacket: func(p Packet) { e.got <- p }}
+	e.cfg = Config{RTP: e.rtp, RTCPMux: mux, OnPacket: func(p Packet) { e.got <- kept(p) }}
 	if !mux {
 		e.rtcp = listen(t)
 		e.cfg.RTCP = e.rtcp
@@ -507,8 +507,8 @@ func TestIPv6(t *testing.T) {
 		return c
 	}
 	a, b := &endpoint{rtp: conn(), got: make(chan Packet, 4)}, &endpoint{rtp: conn(), got: make(chan Packet, 4)}
-	a.cfg = Config{RTP: a.rtp, RTCPMux: true, OnPacket: func(p Packet) { a.got <- p }}
-	b.cfg = Config{RTP: b.rtp, RTCPMux: true, OnPacket: func(p Packet) { b.got <- p }}
+	a.cfg = Config{RTP: a.rtp, RTCPMux: true, OnPacket: func(p Packet) { a.got <- kept(p) }}
+	b.cfg = Config{RTP: b.rtp, RTCPMux: true, OnPacket: func(p Packet) { b.got <- kept(p) }}
 	sa, sb := start(t, a, b, func(ca, cb *Config) {
 		ca.SRTP = &SRTP{Profile: srtp.ProtectionProfileAes128CmHmacSha1_80, LocalKey: key(3), RemoteKey: key(4)}
 		cb.SRTP = &SRTP{Profile: srtp.ProtectionProfileAes128CmHmacSha1_80, LocalKey: key(4), RemoteKey: key(3)}
@@ -546,4 +546,11 @@ func TestCloseWhileReporting(t *testing.T) {
 			t.Fatal("no BYE after the reports")
 		}
 	}
+}
+
+// kept is p with a payload of its own: OnPacket's is valid during the call
+// only.
+func kept(p Packet) Packet {
+	p.Payload = append([]byte(nil), p.Payload...)
+	return p
 }
