@@ -12,14 +12,21 @@
 # plugins per packet moved (each packet counted once: the caller's sent
 # plus received) and the peak RSS of each plugin per call.
 #
-# Needs bin/ built (make build) and sox. Environment: PORT (the listener's
-# SIP port, 5090), SRTP (1), OUT (a directory for the logs, default a
-# temporary one).
+# With FLOOD=K, once every call is placed, scripts/rtpflood.py floods the
+# caller's first K calls (their RTP ports) at ten times a call's packet
+# rate with garbage, bad-SRTP packets and RTP from a wrong address, for
+# the rest of the calls' media: the figures then say what the other calls
+# suffered (issue 14, done-when 4).
+#
+# Needs bin/ built (make build), sox, jq and python3. Environment: PORT
+# (the listener's SIP port, 5090), SRTP (1), FLOOD (0), OUT (a directory
+# for the logs, default a temporary one).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PORT=${PORT:-5090}
 SRTP=${SRTP:-1}
+FLOOD=${FLOOD:-0}
 OUT=${OUT:-$(mktemp -d /tmp/audioload.XXXXXX)}
 
 if [ $# -ne 3 ]; then
@@ -61,9 +68,16 @@ L0=$(cpu_of "$LP")
 flags=()
 [ "$SRTP" = 1 ] && flags+=(--srtp)
 set +e
+CALLER_PORTS=50000
 bin/sipstreams load "sip:bench@127.0.0.1:$PORT" --audio "$OUT/tone.wav" --calls "$CALLS" --rate "$RATE" \
-	--duration "$DURATION" --interval 5s --json "${flags[@]}" >"$OUT/load.json" 2>"$OUT/load.err" &
+	--duration "$DURATION" --interval 5s --json --port-range "$CALLER_PORTS-$((CALLER_PORTS + 2 * CALLS + 100))" \
+	"${flags[@]}" >"$OUT/load.json" 2>"$OUT/load.err" &
 LOAD=$!
+if [ "$FLOOD" -gt 0 ]; then
+	secs=${DURATION%s}
+	(sleep "$(awk -v c="$CALLS" -v r="$RATE" 'BEGIN { print c / r + 1 }')" &&
+		scripts/rtpflood.py "$CALLER_PORTS" "$FLOOD" 500 "$((secs > 6 ? secs - 5 : 1))" >"$OUT/flood.out" 2>&1) &
+fi
 CP=""
 PEAK_L=0 PEAK_C=0
 while kill -0 $LOAD 2>/dev/null; do
@@ -87,5 +101,6 @@ awk -v c1="$C1" -v l0="$L0" -v l1="$L1" -v rx="$RX" -v tx="$TX" -v calls="$CALLS
 	printf "plugins CPU: caller %.1f s (from its start), listener %.1f s; %.2f µs per packet moved (%d packets)\n", c1, l1 - l0, (c1 + l1 - l0) * 1e6 / (rx + tx), rx + tx
 	printf "plugins peak RSS: caller %.0f MB, listener %.0f MB (%.0f KB per call, whole process)\n", pc / 1024, pl / 1024, pl / calls
 }'
+[ "$FLOOD" -gt 0 ] && wait && cat "$OUT/flood.out"
 echo "logs in $OUT"
 exit $CODE

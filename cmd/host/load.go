@@ -419,11 +419,12 @@ func (l *loadSpec) sample(ctx context.Context, state *loadState) (up int, rx, tx
 func (l *loadSpec) summary(state *loadState, cpu *cpuMeter, begin time.Time, out *loadPrinter, code int) int {
 	state.mu.Lock()
 	defer state.mu.Unlock()
-	var rx, tx uint64
+	var rx, tx, bad uint64
 	var lost int64
 	var jitters []float64
 	oneWay := 0
 	for _, c := range state.finished {
+		bad += c.stats.RX.SRTPFailures + c.stats.RX.Dropped
 		rx += c.stats.RX.Packets
 		tx += c.stats.TX.Packets
 		lost += max(c.stats.RX.PacketsLost, 0)
@@ -451,11 +452,11 @@ func (l *loadSpec) summary(state *loadState, cpu *cpuMeter, begin time.Time, out
 	slices.Sort(reasons)
 	out.summary(map[string]any{
 		"calls": l.calls, "placed": state.placed, "started": state.started, "failed": state.failed, "ended": state.ended,
-		"without_media_both_ways": oneWay, "rx_packets": rx, "tx_packets": tx, "loss_pct": lossPct(lost, rx),
+		"without_media_both_ways": oneWay, "rx_packets": rx, "rx_rejected": bad, "tx_packets": tx, "loss_pct": lossPct(lost, rx),
 		"jitter_p99_ms": p99(jitters), "rx_packets_per_call_s": rate, "host_cpu_s": round2(total.host), "plugins_cpu_s": round2(total.plugins),
 		"plugin_cpu_us_per_packet": round2(perPacket), "elapsed_s": round2(time.Since(begin).Seconds()), "failures": reasons,
-	}, "load: %d calls, %d started, %d failed, %d without media both ways; %d packets received (%.1f per call-second), %d sent, loss %.3f%%, jitter p99 %.1f ms; CPU host %.1f s, plugins %.1f s (%.2f µs per packet sent or received)",
-		l.calls, state.started, state.failed, oneWay, rx, rate, tx, lossPct(lost, rx), p99(jitters), total.host, total.plugins, perPacket)
+	}, "load: %d calls, %d started, %d failed, %d without media both ways; %d packets received (%.1f per call-second; %d more rejected: bad SRTP or not RTP), %d sent, loss %.3f%%, jitter p99 %.1f ms; CPU host %.1f s, plugins %.1f s (%.2f µs per packet sent or received)",
+		l.calls, state.started, state.failed, oneWay, rx, rate, bad, tx, lossPct(lost, rx), p99(jitters), total.host, total.plugins, perPacket)
 	for _, r := range reasons {
 		out.say("load: failed: %s", r)
 	}

@@ -49,7 +49,7 @@ func TestLoad(t *testing.T) {
 	if len(progress) == 0 {
 		t.Error("no progress record")
 	}
-	for key, want := range map[string]float64{"calls": 12, "placed": 12, "started": 12, "ended": 12, "failed": 0, "without_media_both_ways": 0} {
+	for key, want := range map[string]float64{"calls": 12, "placed": 12, "started": 12, "ended": 12, "failed": 0, "without_media_both_ways": 0, "rx_rejected": 0} {
 		if got, _ := sum[key].(float64); got != want {
 			t.Errorf("summary %s = %v, want %v (%v)", key, sum[key], want, sum)
 		}
