@@ -55,6 +55,7 @@ bin/sipstreams listen --auto-answer --play "$OUT/tone.wav" --config-dir "$OUT/li
 	--listen "udp:127.0.0.1:$PORT" >"$OUT/listen.out" 2>"$OUT/listen.err" &
 LISTEN=$!
 trap 'kill $LISTEN 2>/dev/null || true; wait $LISTEN 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
 for _ in $(seq 100); do
 	grep -q "listening" "$OUT/listen.out" 2>/dev/null && break
 	sleep 0.1
@@ -73,10 +74,12 @@ bin/sipstreams load "sip:bench@127.0.0.1:$PORT" --audio "$OUT/tone.wav" --calls 
 	--duration "$DURATION" --interval 5s --json --port-range "$CALLER_PORTS-$((CALLER_PORTS + 2 * CALLS + 100))" \
 	"${flags[@]}" >"$OUT/load.json" 2>"$OUT/load.err" &
 LOAD=$!
+FLOODER=""
 if [ "$FLOOD" -gt 0 ]; then
 	secs=${DURATION%s}
 	(sleep "$(awk -v c="$CALLS" -v r="$RATE" 'BEGIN { print c / r + 1 }')" &&
 		scripts/rtpflood.py "$CALLER_PORTS" "$FLOOD" 500 "$((secs > 6 ? secs - 5 : 1))" >"$OUT/flood.out" 2>&1) &
+	FLOODER=$!
 fi
 CP=""
 PEAK_L=0 PEAK_C=0
@@ -101,6 +104,9 @@ awk -v c1="$C1" -v l0="$L0" -v l1="$L1" -v rx="$RX" -v tx="$TX" -v calls="$CALLS
 	printf "plugins CPU: caller %.1f s (from its start), listener %.1f s; %.2f µs per packet moved (%d packets)\n", c1, l1 - l0, (c1 + l1 - l0) * 1e6 / (rx + tx), rx + tx
 	printf "plugins peak RSS: caller %.0f MB, listener %.0f MB (%.0f KB per call, whole process)\n", pc / 1024, pl / 1024, pl / calls
 }'
-[ "$FLOOD" -gt 0 ] && wait && cat "$OUT/flood.out"
+if [ -n "$FLOODER" ]; then
+	wait "$FLOODER" || true
+	cat "$OUT/flood.out"
+fi
 echo "logs in $OUT"
 exit $CODE
