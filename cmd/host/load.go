@@ -150,9 +150,7 @@ func (l *loadSpec) settings(ctx context.Context) (storage.Storage, error) {
 type loadCall struct {
 	s       *session.Session
 	audio   session.Stream // the call's audio stream
-	stream  session.Stream // the same, once started
-	started time.Time
-	failed  string
+	started time.Time      // zero until the session started
 	stats   audio.Statistics
 }
 
@@ -166,6 +164,12 @@ type loadState struct {
 	reasons  map[string]int
 	calls    map[*session.Session]*loadCall
 	finished []*loadCall // ended calls, with their last statistics
+}
+
+// fail counts a call that failed, for reason; mu is held.
+func (st *loadState) fail(reason string) {
+	st.failed++
+	st.reasons[reason]++
 }
 
 func (l *loadSpec) run(ctx context.Context, stdout, stderr io.Writer) int {
@@ -203,20 +207,17 @@ func (l *loadSpec) run(ctx context.Context, stdout, stderr io.Writer) int {
 		switch n.Name {
 		case session.SIPSessionDidStart:
 			c.started = n.Time
-			c.stream = c.audio
 			state.started++
 			started <- c
 		case session.SIPSessionDidFail:
+			reason := "failed"
 			if d, ok := n.Data.(session.DidFailData); ok {
-				c.failed = fmt.Sprintf("%d %s", d.Code, d.Reason)
+				reason = fmt.Sprintf("%d %s", d.Code, d.Reason)
 				if d.FailureReason != "" && d.Code == 0 {
-					c.failed = d.FailureReason
+					reason = d.FailureReason
 				}
-			} else {
-				c.failed = "failed"
 			}
-			state.failed++
-			state.reasons[c.failed]++
+			state.fail(reason)
 		}
 	}), "", nil)()
 
@@ -242,11 +243,11 @@ func (l *loadSpec) run(ctx context.Context, stdout, stderr io.Writer) int {
 				case <-tick.C:
 				}
 			}
-			l.place(ctx, app, state, stderr)
+			l.place(ctx, app, state)
 		}
 	})
-	// The holder: each started call gets its input and ends after
-	// duration. One goroutine and one timer heap for all of them.
+	// The holder: each started call ends after duration. One goroutine
+	// and one timer for all of them.
 	wg.Go(func() { l.hold(ctx, state, started) })
 
 	report := time.NewTicker(l.interval)
@@ -287,15 +288,14 @@ func srtpWord(on bool) string {
 }
 
 // place makes one call with an audio stream.
-func (l *loadSpec) place(ctx context.Context, app *application.Application, state *loadState, stderr io.Writer) {
+func (l *loadSpec) place(ctx context.Context, app *application.Application, state *loadState) {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	call, err := app.NewCall(cctx, l.target, l.callOptions()...)
 	fail := func(err error) {
 		state.mu.Lock()
 		state.placed++
-		state.failed++
-		state.reasons[err.Error()]++
+		state.fail(err.Error())
 		state.mu.Unlock()
 	}
 	if err != nil {
@@ -320,8 +320,7 @@ func (l *loadSpec) place(ctx context.Context, app *application.Application, stat
 	if err := call.Connect(ctx); err != nil {
 		state.mu.Lock()
 		delete(state.calls, call.Session())
-		state.failed++
-		state.reasons[err.Error()]++
+		state.fail(err.Error())
 		state.mu.Unlock()
 	}
 }
@@ -366,13 +365,11 @@ func (l *loadSpec) hold(ctx context.Context, state *loadState, started <-chan *l
 
 // finish takes a call's last statistics and ends it.
 func (l *loadSpec) finish(ctx context.Context, state *loadState, c *loadCall) {
-	if c.stream != nil {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if st, err := audio.GetStatistics(sctx, c.stream); err == nil {
-			c.stats = st
-		}
-		cancel()
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if st, err := audio.GetStatistics(sctx, c.audio); err == nil {
+		c.stats = st
 	}
+	cancel()
 	c.s.End()
 	state.mu.Lock()
 	delete(state.calls, c.s)
@@ -387,7 +384,7 @@ func (l *loadSpec) sample(ctx context.Context, state *loadState) (up int, rx, tx
 	state.mu.Lock()
 	var live []*loadCall
 	for _, c := range state.calls {
-		if c.stream != nil {
+		if !c.started.IsZero() {
 			live = append(live, c)
 		}
 	}
@@ -400,7 +397,7 @@ func (l *loadSpec) sample(ctx context.Context, state *loadState) (up int, rx, tx
 	var jitters []float64
 	for _, c := range live {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		st, err := audio.GetStatistics(sctx, c.stream)
+		st, err := audio.GetStatistics(sctx, c.audio)
 		cancel()
 		if err != nil {
 			continue

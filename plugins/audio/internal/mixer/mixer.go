@@ -56,7 +56,7 @@ type slot struct {
 	// that it is silence not worth mixing (muted, or the device without
 	// capture).
 	frame  []int16
-	rate   int
+	rate   int // this tick's
 	silent bool
 	level  int
 	mixed  []int16 // the sink's mix of its sources
@@ -407,10 +407,16 @@ func (m *Mixer) ProcessFrame(in, out []int16) {
 	clear(out)
 	m.active, m.sinks = m.active[:0], m.sinks[:0]
 	for _, s := range m.slots {
-		if s.src != nil && s.fanout > 0 {
+		read := s.src != nil && s.fanout > 0
+		write := s.sink != nil && (s.port != m.dev || out != nil)
+		if read || write {
+			// Once a tick: a duplex port reads and writes at one rate.
+			s.rate = m.rateOf(s)
+		}
+		if read {
 			m.active = append(m.active, s)
 		}
-		if s.sink != nil && (s.port != m.dev || out != nil) {
+		if write {
 			m.sinks = append(m.sinks, s)
 		}
 	}
@@ -447,7 +453,6 @@ func (m *Mixer) parallel(slots []*slot, f func(s *slot, worker int)) {
 // read takes a source's frame of the tick, at its rate; noCapture tells
 // that the device captured nothing.
 func (m *Mixer) read(s *slot, noCapture bool) {
-	s.rate = m.rateOf(s)
 	if n := pcm.SamplesPerFrame(s.rate); len(s.frame) != n {
 		s.frame = slices.Grow(s.frame[:0], n)[:n]
 	}
@@ -462,7 +467,7 @@ func (m *Mixer) read(s *slot, noCapture bool) {
 
 // write gives a sink the mix of its sources at its rate.
 func (m *Mixer) write(s *slot, worker int) {
-	rate := m.rateOf(s)
+	rate := s.rate
 	n := pcm.SamplesPerFrame(rate)
 	srcs := m.scratch[worker][:0]
 	for from, l := range s.in {

@@ -95,14 +95,14 @@ func NewWAVPlayer(path string, rate int, opts ...PlayerOption) (*WAVPlayer, erro
 		o(p)
 	}
 	p.wait = p.delay
-	p.src = newFileSamples(r, rs)
 	if p.cache != nil {
-		if m, err := p.cache.open(path, r, rs); err != nil {
+		if p.src, err = p.cache.open(path, r, rs); err != nil {
 			r.Close()
 			return nil, fmt.Errorf("mixer: player %s: %w", path, err)
-		} else if m != nil {
-			p.src = m
 		}
+	}
+	if p.src == nil { // no cache, or a file over its bound
+		p.src = newFileSamples(r, rs)
 	}
 	return p, nil
 }
