@@ -47,8 +47,23 @@ func TestChatLargeMessage(t *testing.T) {
 	if err := f.waitExit(f.c); err != nil {
 		f.fatalf("message exit: %v", err)
 	}
-	f.chatContent(f.l, text)
-	f.awaitName(f.l, "SIPSessionDidEnd")
+	// The chat plugin's notification and the session's end reach the
+	// listener's output by different paths (the plugin's notification
+	// stream, the session's loop): either may be printed first.
+	gotMessage, ended := false, false
+	f.await(f.l, "ChatStreamGotMessage and SIPSessionDidEnd", func(l jsonLine) bool {
+		switch l.Name {
+		case "ChatStreamGotMessage":
+			gotMessage = true
+			if got := fmt.Sprint(l.Data["content"]); got != text {
+				f.t.Errorf("listener got message %q, want the %d bytes sent", got, len(text))
+				f.failed = true
+			}
+		case "SIPSessionDidEnd":
+			ended = true
+		}
+		return gotMessage && ended
+	})
 
 	delivered, notDelivered := 0, 0
 	for _, l := range f.c.seen {
