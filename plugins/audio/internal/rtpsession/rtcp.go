@@ -93,27 +93,34 @@ func (s *Session) writeRTCP(pkts []rtcp.Packet) {
 	s.count(func(c *counters) { c.rtcpSent++ })
 }
 
-// handleRTCP processes a received (S)RTCP compound packet.
-func (s *Session) handleRTCP(pkt []byte, from net.Addr, dec []byte) {
+// handleRTCP processes a received (S)RTCP compound packet and reports
+// whether it was the session's (as handleRTP).
+func (s *Session) handleRTCP(pkt []byte, from net.Addr, dec []byte, trial bool) bool {
 	now := time.Now()
 	if s.srtcpIn != nil {
 		plain, err := s.srtcpIn.DecryptRTCP(dec, pkt, nil)
 		if err != nil {
-			s.count(func(c *counters) { c.srtpFailures++ })
-			return
+			if !trial {
+				s.count(func(c *counters) { c.srtpFailures++ })
+			}
+			return false
 		}
 		pkt = plain
 	}
 	pkts, err := rtcp.Unmarshal(pkt)
 	if err != nil {
-		s.count(func(c *counters) { c.dropped++ })
-		return
+		s.drop(trial)
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.rtcpReceived++
 	if s.cfg.Latch && from != nil {
+		before := s.recvRTCP
 		s.latchRTCPLocked(from, pkts)
+		if s.recvRTCP != before {
+			s.notifyPeersLocked()
+		}
 	}
 	for _, p := range pkts {
 		switch p := p.(type) {
@@ -127,6 +134,7 @@ func (s *Session) handleRTCP(pkt []byte, from net.Addr, dec []byte) {
 			s.takeReportsLocked(p.Reports, now)
 		}
 	}
+	return true
 }
 
 // takeReportsLocked records the peer's view of our stream and the RTT.

@@ -154,14 +154,49 @@ func (s *Session) Start(ctx context.Context) error {
 		return nil
 	}
 	s.started = true
-	s.wg.Add(2)
-	go s.readLoop(s.cfg.RTP, true)
+	s.wg.Add(1)
 	go s.timerLoop()
+	s.receive(s.cfg.RTP, true)
 	if !s.cfg.RTCPMux {
-		s.wg.Add(1)
-		go s.readLoop(s.cfg.RTCP, false)
+		s.receive(s.cfg.RTCP, false)
 	}
+	s.notifyPeersLocked()
 	return nil
+}
+
+// receive starts reading t, or has it push its datagrams when it can.
+func (s *Session) receive(t Transport, isRTP bool) {
+	p, ok := t.(PushTransport)
+	if !ok {
+		s.wg.Add(1)
+		go s.readLoop(t, isRTP)
+		return
+	}
+	dec := make([]byte, 0, 1500)
+	p.Receive(func(pkt []byte, from net.Addr, trial bool) bool {
+		if !isRTP || (s.cfg.RTCPMux && isRTCP(pkt)) {
+			return s.handleRTCP(pkt, from, dec[:0], trial)
+		}
+		return s.handleRTP(pkt, from, dec[:0], trial)
+	}, s.srtpIn != nil)
+}
+
+// notifyPeersLocked tells the transports that want to know where RTP and
+// RTCP go now (PeerTransport). s.mu is held.
+func (s *Session) notifyPeersLocked() {
+	if p, ok := s.cfg.RTP.(PeerTransport); ok {
+		p.SetPeer(s.rtpDestLocked())
+	}
+	if s.cfg.RTCP == nil {
+		return
+	}
+	if p, ok := s.cfg.RTCP.(PeerTransport); ok {
+		dst := s.remoteRTCP
+		if s.recvRTCP != nil {
+			dst = s.recvRTCP
+		}
+		p.SetPeer(dst)
+	}
 }
 
 // Close sends an RTCP BYE, stops every goroutine and closes the transports.
@@ -206,6 +241,9 @@ func (s *Session) SetRemote(rtpAddr, rtcp net.Addr) {
 	s.remoteRTCP = rtcpAddr(rtpAddr, rtcp, s.cfg.RTCPMux)
 	s.recvRTP, s.recvRTCP = nil, nil
 	s.peer, s.cand = boundStream{}, latchCandidate{}
+	if s.started && !s.closed {
+		s.notifyPeersLocked()
+	}
 }
 
 // destinations returns where RTP and RTCP go now.
@@ -350,10 +388,10 @@ func (s *Session) readLoop(t Transport, isRTP bool) {
 		failures = 0
 		pkt := buf[:n]
 		if !isRTP || (s.cfg.RTCPMux && isRTCP(pkt)) {
-			s.handleRTCP(pkt, from, dec[:0])
+			s.handleRTCP(pkt, from, dec[:0], false)
 			continue
 		}
-		s.handleRTP(pkt, from, dec[:0])
+		s.handleRTP(pkt, from, dec[:0], false)
 	}
 }
 
@@ -375,21 +413,24 @@ func isRTCP(p []byte) bool {
 	return len(p) >= 2 && p[1] >= 192 && p[1] <= 223
 }
 
-func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
+// handleRTP processes a received RTP packet and reports whether it was
+// the session's (valid, and authentic with SRTP). With trial a refused
+// packet is not counted: a shared transport is trying its sessions.
+func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte, trial bool) bool {
 	now := time.Now()
 	var h rtp.Header
 	hlen, err := h.Unmarshal(pkt)
 	if err != nil || h.Version != 2 {
-		s.count(func(c *counters) { c.dropped++ })
-		return
+		s.drop(trial)
+		return false
 	}
 	payload := pkt[hlen:]
 	if h.Padding && len(payload) > 0 {
 		pad := int(payload[len(payload)-1])
 		if s.srtpIn == nil {
 			if pad == 0 || pad > len(payload) {
-				s.count(func(c *counters) { c.dropped++ })
-				return
+				s.drop(trial)
+				return false
 			}
 			payload = payload[:len(payload)-pad]
 		}
@@ -397,22 +438,24 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
 	if s.srtpIn != nil {
 		plain, err := s.srtpIn.DecryptRTP(dec, pkt, &h)
 		if err != nil {
-			s.count(func(c *counters) { c.srtpFailures++ })
-			return
+			if !trial {
+				s.count(func(c *counters) { c.srtpFailures++ })
+			}
+			return false
 		}
 		payload = plain[hlen:]
 		if h.Padding && len(payload) > 0 {
 			pad := int(payload[len(payload)-1])
 			if pad == 0 || pad > len(payload) {
-				s.count(func(c *counters) { c.dropped++ })
-				return
+				s.drop(false) // authentic: ours, but unusable
+				return true
 			}
 			payload = payload[:len(payload)-pad]
 		}
 	}
 	if s.filter && len(payload) > 0 && !s.accept[h.PayloadType] {
-		s.count(func(c *counters) { c.dropped++ })
-		return
+		s.drop(trial)
+		return false
 	}
 	var latched, old net.Addr
 	s.mu.Lock()
@@ -421,6 +464,9 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
 	s.recv.update(h.SSRC, h.SequenceNumber, h.Timestamp, s.arrivalUnits(now), now)
 	if s.cfg.Latch && !connected(s.cfg.RTP) && from != nil {
 		old, latched = s.latchLocked(from, h.SSRC, h.SequenceNumber)
+		if latched != nil {
+			s.notifyPeersLocked()
+		}
 	}
 	s.mu.Unlock()
 	if latched != nil {
@@ -430,7 +476,7 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
 		}
 	}
 	if len(payload) == 0 || s.cfg.OnPacket == nil {
-		return // keep-alive
+		return true // keep-alive
 	}
 	s.cfg.OnPacket(Packet{
 		PayloadType:    h.PayloadType,
@@ -441,6 +487,14 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte) {
 		Payload:        payload, // valid during the call: the jitter buffer copies it
 		Arrival:        now,
 	})
+	return true
+}
+
+// drop counts a packet dropped as invalid, unless on trial.
+func (s *Session) drop(trial bool) {
+	if !trial {
+		s.count(func(c *counters) { c.dropped++ })
+	}
 }
 
 // arrivalUnits converts an arrival time to RTP timestamp units.

@@ -32,6 +32,32 @@ func (t connTransport) WriteTo(p []byte, _ net.Addr) (int, error) { return t.c.W
 
 func (t connTransport) Close() error { return t.c.Close() }
 
+// A PushTransport delivers the datagrams it receives itself, on a
+// goroutine of its own (a socket shared by many sessions, read in batches,
+// hands each session its packets): a session starts no reader for it and
+// never calls its ReadFrom.
+type PushTransport interface {
+	Transport
+	// Receive sets the function received datagrams are given to. It
+	// returns whether the datagram was the session's: valid RTP or RTCP
+	// that authenticated when SRTP is on. p is valid during the call
+	// only. With trial set the transport is finding out which of several
+	// sessions a datagram belongs to, and a session that refuses it
+	// counts nothing. authenticated says whether the session accepts
+	// only datagrams that authenticate (SRTP): a transport may then try
+	// it with datagrams from unknown sources. Receive is called once,
+	// before any datagram; deliver is called from one goroutine at a
+	// time.
+	Receive(deliver func(p []byte, from net.Addr, trial bool) bool, authenticated bool)
+}
+
+// A PeerTransport is told where the session sends (the SDP address, then
+// a latched one, or nil), for example to route received datagrams by
+// their source. SetPeer is called at Start and at every change.
+type PeerTransport interface {
+	SetPeer(addr net.Addr)
+}
+
 // connected reports whether t ignores destination addresses.
 func connected(t Transport) bool {
 	_, ok := t.(connTransport)

@@ -1,0 +1,96 @@
+//go:build linux && (amd64 || arm64)
+
+package rtpmux
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+)
+
+func listenUDP(t *testing.T, network, ip string) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP(network, &net.UDPAddr{IP: net.ParseIP(ip)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Datagrams waiting in the socket are read with one system call, each with
+// its own source address, IPv4 and IPv6.
+func TestBatchRead(t *testing.T) {
+	for _, tc := range []struct{ network, ip string }{{"udp4", "127.0.0.1"}, {"udp6", "::1"}} {
+		t.Run(tc.network, func(t *testing.T) {
+			c := listenUDP(t, tc.network, tc.ip)
+			r, err := newBatchReader(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			senders := []*net.UDPConn{listenUDP(t, tc.network, tc.ip), listenUDP(t, tc.network, tc.ip)}
+			for i := range 50 {
+				if _, err := senders[i%2].WriteTo([]byte{byte(i), 1, 2}, c.LocalAddr()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := 0
+			for got < 50 {
+				n, err := r.read()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got == 0 && n != 50 {
+					t.Fatalf("first read took %d of 50 waiting datagrams", n)
+				}
+				for i := range n {
+					p, from := r.datagram(i)
+					want := senders[(got+i)%2].LocalAddr().(*net.UDPAddr).AddrPort()
+					if len(p) != 3 || p[0] != byte(got+i) || from != want {
+						t.Fatalf("datagram %d: % x from %v, want from %v", got+i, p, from, want)
+					}
+				}
+				got += n
+			}
+		})
+	}
+}
+
+// 100 datagrams to several destinations go in two sendmmsg calls; one to
+// an address the socket cannot reach, in the middle, fails alone.
+func TestBatchWrite(t *testing.T) {
+	for _, tc := range []struct{ network, ip, bad string }{
+		{"udp4", "127.0.0.1", "[::1]:9"},        // refused before the system call
+		{"udp6", "::1", "[::ffff:127.0.0.1]:9"}, // refused by the kernel
+	} {
+		t.Run(tc.network, func(t *testing.T) {
+			c := listenUDP(t, tc.network, tc.ip)
+			w, err := newBatchWriter(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dsts := []*net.UDPConn{listenUDP(t, tc.network, tc.ip), listenUDP(t, tc.network, tc.ip)}
+			var bufs [][]byte
+			var to []netip.AddrPort
+			for i := range 100 {
+				if i == 50 {
+					bufs = append(bufs, []byte{0xff})
+					to = append(to, netip.MustParseAddrPort(tc.bad))
+				}
+				bufs = append(bufs, []byte{byte(i)})
+				to = append(to, dsts[i%2].LocalAddr().(*net.UDPAddr).AddrPort())
+			}
+			sent, calls, errs, err := w.send(bufs, to)
+			if sent != 100 || calls < 2 || calls > 4 || errs != 1 || err == nil {
+				t.Fatalf("sent %d in %d calls, %d failed (%v)", sent, calls, errs, err)
+			}
+			buf := make([]byte, 10)
+			for i := range 100 {
+				n, _, err := dsts[i%2].ReadFrom(buf)
+				if err != nil || n != 1 || buf[0] != byte(i) {
+					t.Fatalf("datagram %d: % x, %v", i, buf[:n], err)
+				}
+			}
+		})
+	}
+}
