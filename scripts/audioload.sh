@@ -18,15 +18,21 @@
 # the rest of the calls' media: the figures then say what the other calls
 # suffered (issue 14, done-when 4).
 #
+# With SHARED=N both hosts carry their calls on N shared RTP/RTCP socket
+# pairs (rtp.shared_sockets, the media engine for many calls: batched
+# reads and writes); SHARED=0 gives every call a pair of its own. The
+# flood then hits the caller's shared ports with the packets of K calls.
+#
 # Needs bin/ built (make build), sox, jq and python3. Environment: PORT
-# (the listener's SIP port, 5090), SRTP (1), FLOOD (0), OUT (a directory
-# for the logs, default a temporary one).
+# (the listener's SIP port, 5090), SRTP (1), SHARED (2), FLOOD (0), OUT (a
+# directory for the logs, default a temporary one).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PORT=${PORT:-5090}
 SRTP=${SRTP:-1}
 FLOOD=${FLOOD:-0}
+SHARED=${SHARED:-2}
 OUT=${OUT:-$(mktemp -d /tmp/audioload.XXXXXX)}
 
 if [ $# -ne 3 ]; then
@@ -42,6 +48,7 @@ mkdir -p "$OUT/listen"
 cat >"$OUT/listen/config" <<CONF
 rtp:
   port_range = 30000-$((30000 + 2 * CALLS + 100))
+  shared_sockets = $SHARED
 audio:
   input_device = none
   output_device = none
@@ -66,7 +73,7 @@ LP=$(plugin_of $LISTEN)
 [ -n "$LP" ] || { echo "the listener has no audio plugin: see $OUT/listen.err" >&2; exit 1; }
 L0=$(cpu_of "$LP")
 
-flags=()
+flags=(--shared-sockets "$SHARED")
 [ "$SRTP" = 1 ] && flags+=(--srtp)
 set +e
 CALLER_PORTS=50000
@@ -78,7 +85,12 @@ FLOODER=""
 if [ "$FLOOD" -gt 0 ]; then
 	secs=${DURATION%s}
 	(sleep "$(awk -v c="$CALLS" -v r="$RATE" 'BEGIN { print c / r + 1 }')" &&
-		scripts/rtpflood.py "$CALLER_PORTS" "$FLOOD" 500 "$((secs > 6 ? secs - 5 : 1))" >"$OUT/flood.out" 2>&1) &
+		if [ "$SHARED" -gt 0 ]; then
+			# K calls' worth of flood spread over the shared ports.
+			scripts/rtpflood.py "$CALLER_PORTS" "$SHARED" $((500 * FLOOD / SHARED)) "$((secs > 6 ? secs - 5 : 1))"
+		else
+			scripts/rtpflood.py "$CALLER_PORTS" "$FLOOD" 500 "$((secs > 6 ? secs - 5 : 1))"
+		fi >"$OUT/flood.out" 2>&1) &
 	FLOODER=$!
 fi
 CP=""

@@ -8,7 +8,7 @@ per second to each (500 is ten times a 20 ms call), for SECONDS, in turn:
 garbage that is not RTP, RTP version 2 packets with random payloads and
 authentication tags (bad SRTP), and the same from a second socket (RTP
 from an address that is not the call's peer). Loopback only, bounded in
-rate (at most 2,000 per port, 100 ports) and time (at most 600 s). Prints
+rate (at most 10,000 per port, 100 ports) and time (at most 600 s). Prints
 how many it sent.
 """
 import os
@@ -22,8 +22,8 @@ def main():
     if len(sys.argv) != 5:
         sys.exit(__doc__)
     port, count, rate, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-    if not (0 < count <= 100 and 0 < rate <= 2000 and 0 < seconds <= 600 and 0 < port and port + 2 * count < 65536):
-        sys.exit("rtpflood: want 1..100 ports, 1..2000 packets/s, up to 600 s")
+    if not (0 < count <= 100 and 0 < rate <= 10000 and 0 < seconds <= 600 and 0 < port and port + 2 * count < 65536):
+        sys.exit("rtpflood: want 1..100 ports, 1..10000 packets/s, up to 600 s")
     socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
     for s in socks:
         s.bind(("127.0.0.1", 0))

@@ -44,6 +44,7 @@ type loadSpec struct {
 	srtp      bool
 	codec     string
 	portRange string
+	shared    int
 	interval  time.Duration
 }
 
@@ -63,6 +64,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&l.srtp, "srtp", false, "require SRTP with SDES keys (rtp.srtp_encryption sdes_mandatory); without it, plain RTP")
 	fs.StringVar(&l.codec, "codec", "PCMU", "the audio `codec` offered (rtp.audio_codec_list)")
 	fs.StringVar(&l.portRange, "port-range", "", "local RTP ports `START-END` (default: 50000 up, two per call)")
+	fs.IntVar(&l.shared, "shared-sockets", -1, "RTP/RTCP socket `pairs` all calls share (rtp.shared_sockets; 0: a pair per call; default: the configuration's)")
 	fs.DurationVar(&l.interval, "interval", time.Second, "how often progress is printed")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -92,6 +94,8 @@ func (l *loadSpec) check() error {
 		return fmt.Errorf("--rate %g: want more than 0, at most %d", l.rate, maxLoadRate)
 	case l.duration <= 0 || l.duration > maxLoadDuration:
 		return fmt.Errorf("--duration %v: want more than 0, at most %v", l.duration, maxLoadDuration)
+	case l.shared < -1 || l.shared > 64:
+		return fmt.Errorf("--shared-sockets %d: want 0 (a pair per call) to 64", l.shared)
 	case l.interval < 100*time.Millisecond:
 		return fmt.Errorf("--interval %v: want at least 100ms", l.interval)
 	case l.file == "":
@@ -127,6 +131,9 @@ func (l *loadSpec) settings(ctx context.Context) (storage.Storage, error) {
 	s.Audio.InputDevice, s.Audio.OutputDevice, s.Audio.AlertDevice = "none", "none", "none"
 	s.Audio.MaxStreams = max(s.Audio.MaxStreams, l.calls)
 	s.SIP.MaxSessions = max(s.SIP.MaxSessions, l.calls+16)
+	if l.shared >= 0 {
+		s.RTP.SharedSockets = l.shared
+	}
 	if l.portRange != "" {
 		pr, err := config.ParsePortRange(l.portRange)
 		if err != nil {

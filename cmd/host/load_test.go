@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -94,5 +96,39 @@ func TestLoad(t *testing.T) {
 		if code, _, errs := runCLI(t, bad...); code != 2 || !strings.Contains(errs, "load") {
 			t.Errorf("%q: exit %d, stderr %q", bad, code, errs)
 		}
+	}
+}
+
+// TestLoadShared: the same with both ends on shared sockets
+// (rtp.shared_sockets: the listener's from its configuration, the load's
+// from --shared-sockets): every call's packets come from one address and
+// are told apart by SSRC; every call still starts and carries media both
+// ways.
+func TestLoadShared(t *testing.T) {
+	dir := t.TempDir()
+	conf := "rtp:\n    shared_sockets = 2\n    port_range = 42000-42100\n"
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &flow{t: t, tc: udp4}
+	uri := startMediaListener(t, f, "--play", toneWAV(t, 440), "--config-dir", dir)
+	code, out, errs := runCLI(t, "load", uri, "--plugin-dir", mediaPlugins(t), "--audio", toneWAV(t, 1000),
+		"--calls", "16", "--rate", "20", "--duration", "2s", "--srtp", "--json", "--interval", "500ms",
+		"--shared-sockets", "2", "--port-range", "42200-42300")
+	_, sum := loadLines(t, out)
+	if code != 0 {
+		t.Errorf("load: exit %d\n%s\n%s", code, out, errs)
+	}
+	for key, want := range map[string]float64{"calls": 16, "started": 16, "failed": 0, "without_media_both_ways": 0} {
+		if got, _ := sum[key].(float64); got != want {
+			t.Errorf("summary %s = %v, want %v (%v)", key, sum[key], want, sum)
+		}
+	}
+	f.quit()
+	if n := strings.Count(f.l.out.String(), sdkaudio.DidEnableEncryption); n != 16 {
+		t.Errorf("the listener's streams were encrypted %d times, want 16", n)
+	}
+	if code, _, errs := runCLI(t, "load", uri, "--audio", toneWAV(t, 440), "--shared-sockets", "65"); code != 2 || !strings.Contains(errs, "--shared-sockets") {
+		t.Errorf("--shared-sockets 65: exit %d, stderr %q", code, errs)
 	}
 }

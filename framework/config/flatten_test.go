@@ -27,6 +27,7 @@ func TestSettingsFlatten(t *testing.T) {
 		"rtp.timeout":                     "30",
 		"rtp.audio_codec_list":            "opus,G722,PCMU,PCMA",
 		"rtp.srtp_encryption":             "opportunistic",
+		"rtp.shared_sockets":              "0",
 		"sip.udp_port":                    "0",
 		"sip.tcp_port":                    "0",
 		"sip.tls_port":                    "0",

@@ -75,6 +75,9 @@ type RTPSettings struct {
 	AudioCodecList []string `config:"audio_codec_list"`
 	// SRTPEncryption is the SRTP policy.
 	SRTPEncryption SRTPEncryption `config:"srtp_encryption"`
+	// SharedSockets is how many RTP/RTCP socket pairs the audio plugin's
+	// streams share; 0 (the default) gives every stream a pair of its own.
+	SharedSockets int `config:"shared_sockets"`
 }
 
 // SIPSettings are the SIP signalling settings.
@@ -286,6 +289,9 @@ func (s *Settings) validate(c *checker) {
 		c.add("rtp.port_range", r.String(), "start must be below end")
 	case r.Start%2 != 0:
 		c.add("rtp.port_range", r.String(), "start must be even (RTP uses the even port of each pair)")
+	}
+	if s.RTP.SharedSockets < 0 || s.RTP.SharedSockets > 64 {
+		c.add("rtp.shared_sockets", strconv.Itoa(s.RTP.SharedSockets), "must be 0 (a socket pair per stream) to 64")
 	}
 	if s.RTP.Timeout < 0 {
 		c.add("rtp.timeout", formatSeconds(s.RTP.Timeout), "must not be negative (0 disables the timeout)")

@@ -49,7 +49,19 @@ const (
 	// replaced or removed there are seen by the next stream, listing or
 	// RefreshCodecs, without a restart.
 	SettingCodecDirectory = "audio.codec_directory"
+	// SettingSharedSockets, an extension of this plugin, is how many
+	// RTP/RTCP socket pairs the plugin's streams share ("0", the default:
+	// a pair of its own for every stream, as the reference). With N > 0
+	// every stream of the account advertises one of N shared pairs, its
+	// packets read and sent in batches and told apart by source address
+	// and SSRC (each m-line then carries a=ssrc): the media engine for
+	// many calls, which neither uses a port per call nor reaches
+	// rtp.port_range's limit.
+	SettingSharedSockets = "rtp.shared_sockets"
 )
+
+// MaxSharedSockets bounds SettingSharedSockets.
+const MaxSharedSockets = 64
 
 // DefaultMaxStreams is the default of SettingMaxStreams: 200 streams, 400
 // of the 500 ports of the default rtp.port_range.

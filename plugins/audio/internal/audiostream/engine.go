@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpmux"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
 )
 
@@ -34,10 +36,26 @@ type engine struct {
 	// files shares the decoded input files among the streams that play
 	// them (a thousand calls playing one prompt decode it once).
 	files *mixer.FileCache
+
+	// shared are the socket pairs shared by streams (rtp.shared_sockets),
+	// per local address, port range and count, open while a stream
+	// uses them.
+	shared map[sharedKey]*sharedPairs
+}
+
+type sharedKey struct {
+	ip    netip.Addr
+	r     ports.Range
+	pairs int
+}
+
+type sharedPairs struct {
+	mux  *rtpmux.Mux
+	refs int
 }
 
 func newEngine(backend device.Backend, logger *slog.Logger) *engine {
-	return &engine{backend: backend, logger: logger, allocators: map[ports.Range]*ports.Allocator{}, files: mixer.NewFileCache(0)}
+	return &engine{backend: backend, logger: logger, allocators: map[ports.Range]*ports.Allocator{}, files: mixer.NewFileCache(0), shared: map[sharedKey]*sharedPairs{}}
 }
 
 // allocate binds an RTP/RTCP pair from r on ip, walking r with one rolling
@@ -51,6 +69,59 @@ func (e *engine) allocate(ctx context.Context, r ports.Range, ip net.IP) (ports.
 	}
 	e.mu.Unlock()
 	return a.Allocate(ctx, ip)
+}
+
+// acquireShared returns the shared socket pairs for ip, r and n, binding
+// n pairs from r the first time. Each acquire is released once.
+func (e *engine) acquireShared(ctx context.Context, r ports.Range, ip netip.Addr, n int) (*rtpmux.Mux, error) {
+	key := sharedKey{ip, r, n}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if sp, ok := e.shared[key]; ok {
+		sp.refs++
+		return sp.mux, nil
+	}
+	a, ok := e.allocators[r]
+	if !ok {
+		a = ports.New(r)
+		e.allocators[r] = a
+	}
+	var pairs []rtpmux.Pair
+	for range n {
+		p, err := a.Allocate(ctx, ip.AsSlice())
+		if err != nil {
+			for _, q := range pairs {
+				_ = q.RTP.Close()
+				_ = q.RTCP.Close()
+			}
+			return nil, fmt.Errorf("shared RTP ports: %w", err)
+		}
+		pairs = append(pairs, rtpmux.Pair{RTP: p.RTP, RTCP: p.RTCP})
+	}
+	m, err := rtpmux.New(pairs, rtpmux.WithLogger(e.logger))
+	if err != nil {
+		return nil, err
+	}
+	e.shared[key] = &sharedPairs{mux: m, refs: 1}
+	return m, nil
+}
+
+// releaseShared drops one use of m and closes it after the last.
+func (e *engine) releaseShared(m *rtpmux.Mux) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for key, sp := range e.shared {
+		if sp.mux != m {
+			continue
+		}
+		if sp.refs--; sp.refs == 0 {
+			delete(e.shared, key)
+			if err := m.Close(); err != nil {
+				e.logger.Debug("closing shared RTP ports", "error", err)
+			}
+		}
+		return
+	}
 }
 
 func (e *engine) mixerOptions(rate int, input, output string) []mixer.Option {

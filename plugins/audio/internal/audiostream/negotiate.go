@@ -125,6 +125,10 @@ type localEndpoint struct {
 	rtpPort  int
 	rtcpPort int
 	ice      []string
+	// ssrc and cname are said in a=ssrc when the port is shared by
+	// several streams (0: not said).
+	ssrc  uint32
+	cname string
 }
 
 // buildOffer writes our offer. crypto are the lines to offer (kept by the
@@ -144,6 +148,8 @@ func buildOffer(st *settings, ep localEndpoint, crypto []sdes.Crypto, dir sdk.Me
 		PTime:     ptimeMillis,
 		Crypto:    crypto,
 		ICE:       ep.ice,
+		SSRC:      ep.ssrc,
+		CNAME:     ep.cname,
 		Direction: dir,
 	}
 }
@@ -166,6 +172,8 @@ func buildAnswer(st *settings, ep localEndpoint, remote sdpaudio.Media, prev sde
 		Formats:   []sdpaudio.Format{formatOf(c, f.PT)},
 		PTime:     ptimeMillis,
 		ICE:       ep.ice,
+		SSRC:      ep.ssrc,
+		CNAME:     ep.cname,
 		Direction: dir,
 	}
 	if ev := remote.Events; ev != nil && (ev.ClockRate == eventsRate || ev.ClockRate == c.Info().ClockRate) {
@@ -208,6 +216,7 @@ type negotiation struct {
 	// was not offered or is used).
 	notEncrypted string
 	remoteICE    []string
+	remoteSSRC   uint32 // the remote's a=ssrc, 0 when absent
 }
 
 // srtpParams are the keys in use.
@@ -273,6 +282,7 @@ func negotiate(st *settings, localSDP, remoteSDP string, index int) (negotiation
 	}
 	n.direction = sdk.NegotiatedDirection(local.Direction, remote.Direction)
 	n.remoteICE = remote.ICE
+	n.remoteSSRC = remote.SSRC
 
 	// SRTP: a local and a remote line with the same tag and suite.
 	for _, r := range remote.Crypto {

@@ -34,6 +34,7 @@ type settings struct {
 	sampleRate    int
 	inputFile     string
 	maxStreams    int
+	sharedSockets int // rtp.shared_sockets: 0 is a pair per stream
 }
 
 // parseSettings reads the account's settings, the codecs from the codec
@@ -126,6 +127,13 @@ func parseSettings(acc *sdk.Account, reg *codec.Registry) (settings, error) {
 			return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q is not a positive number of streams", sdkaudio.SettingMaxStreams, v)
 		}
 		st.maxStreams = n
+	}
+	if v := acc.Setting(sdkaudio.SettingSharedSockets, ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > sdkaudio.MaxSharedSockets {
+			return st, sdk.Errorf(sdk.ErrInvalidArgument, "%s=%q is not a number of socket pairs from 0 to %d", sdkaudio.SettingSharedSockets, v, sdkaudio.MaxSharedSockets)
+		}
+		st.sharedSockets = n
 	}
 	st.sampleRate = mixer.DefaultSampleRate
 	if v := acc.Setting(sdkaudio.SettingSampleRate, ""); v != "" {

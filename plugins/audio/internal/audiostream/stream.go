@@ -13,7 +13,7 @@ import (
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/icetransport"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
-	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpmux"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpsession"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdes"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/sdpaudio"
@@ -49,8 +49,9 @@ type stream struct {
 	index        int
 	session      *sdk.SessionInfo
 	sessionDir   string
-	pair         ports.Pair // until the RTP session owns it
+	pair         mediaPorts // until the RTP session owns them
 	havePair     bool
+	shared       *rtpmux.Mux // the shared pairs the stream uses (released at End)
 	local        localEndpoint
 	offerCrypto  []sdes.Crypto
 	answerCrypto sdes.Crypto
@@ -91,16 +92,16 @@ func (s *stream) Initialize(ctx context.Context, req *sdk.InitializeRequest) err
 	}
 	s.session, s.sessionDir = req.Session, req.Direction
 	ip, err := req.Session.LocalAddr()
-	var pair ports.Pair
+	var pair mediaPorts
 	if err == nil {
-		pair, err = s.plugin.engine.allocate(ctx, s.st.portRange, ip.AsSlice())
+		pair, err = s.openPortsLocked(ctx, ip)
 	}
 	if err != nil {
 		s.life.NotInitialized(sdk.ReasonOf(err))
 		return nil
 	}
 	s.pair, s.havePair = pair, true
-	s.local = localEndpoint{addr: ip, rtpPort: pair.RTPPort(), rtcpPort: pair.RTCPPort()}
+	s.local = localEndpoint{addr: ip, rtpPort: pair.rtpPort, rtcpPort: pair.rtcpPort, ssrc: pair.ssrc, cname: pair.cname}
 	// ICE when enabled, and when answering only if the offer has it
 	// (reference §3.6). The plain pair stays the default address, for a
 	// peer without ICE.
@@ -223,8 +224,10 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 		return err
 	}
 	cfg := rtpsession.Config{
-		RTP:        s.pair.RTP,
-		RTCP:       s.pair.RTCP,
+		RTP:        s.pair.rtp,
+		RTCP:       s.pair.rtcp,
+		SSRC:       s.pair.ssrc,
+		CNAME:      s.pair.cname,
 		RemoteRTP:  udpAddrOrNil(n.remoteRTP),
 		RemoteRTCP: udpAddrOrNil(n.remoteRTCP),
 		Latch:      true,
@@ -248,6 +251,9 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 	}
 	if n.srtp != nil {
 		cfg.SRTP = &rtpsession.SRTP{Profile: n.srtp.profile, LocalKey: n.srtp.localKey, RemoteKey: n.srtp.remoteKey}
+	}
+	if !tr.ice() && n.remoteSSRC != 0 {
+		s.pair.expect(n.remoteSSRC)
 	}
 	sess, err := rtpsession.New(cfg)
 	if err == nil {
@@ -547,8 +553,8 @@ func (s *stream) End(context.Context) error {
 				}
 			}
 		}
-		rtp, input, mix, pair, havePair, t, port := s.rtp, s.input, s.mix, s.pair, s.havePair, s.ice, s.port
-		s.rtp, s.input, s.mix, s.havePair, s.ice = nil, nil, nil, false, nil
+		rtp, input, mix, pair, havePair, t, port, shared := s.rtp, s.input, s.mix, s.pair, s.havePair, s.ice, s.port, s.shared
+		s.rtp, s.input, s.mix, s.havePair, s.ice, s.shared = nil, nil, nil, false, nil, nil
 		// Run once the ICE goroutine has stopped. Closing RTP waits for its
 		// goroutines, whose callbacks take no lock of ours.
 		return func() {
@@ -558,6 +564,9 @@ func (s *stream) End(context.Context) error {
 			}
 			if havePair {
 				_ = pair.Close()
+			}
+			if shared != nil {
+				s.plugin.engine.releaseShared(shared)
 			}
 			if input != nil {
 				_ = input.Close()

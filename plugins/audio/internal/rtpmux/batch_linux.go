@@ -200,3 +200,23 @@ func (w *batchWriter) name(i int, dst netip.AddrPort) (uint32, bool) {
 	p[0], p[1] = byte(port>>8), byte(port)
 	return unix.SizeofSockaddrInet6, true
 }
+
+// growBuffers asks for socketBuffer bytes of kernel buffer each way: the
+// datagrams of many calls arrive in bursts (every call's packet of a
+// 20 ms tick at once). SO_RCVBUFFORCE passes net.core.rmem_max where the
+// process may (CAP_NET_ADMIN); elsewhere the kernel caps the request at
+// that limit.
+func growBuffers(c *net.UDPConn) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = raw.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, socketBuffer) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, socketBuffer)
+		}
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, socketBuffer) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, socketBuffer)
+		}
+	})
+}

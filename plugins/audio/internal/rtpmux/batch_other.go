@@ -47,3 +47,9 @@ func (w *batchWriter) send(bufs [][]byte, to []netip.AddrPort) (sent, calls, err
 	}
 	return sent, calls, errs, err
 }
+
+// growBuffers asks for socketBuffer bytes of kernel buffer each way.
+func growBuffers(c *net.UDPConn) {
+	_ = c.SetReadBuffer(socketBuffer)
+	_ = c.SetWriteBuffer(socketBuffer)
+}

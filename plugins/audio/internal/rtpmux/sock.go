@@ -42,6 +42,7 @@ type target struct {
 }
 
 func newSock(c *net.UDPConn, logger *slog.Logger) (*sock, error) {
+	growBuffers(c)
 	in, err := newBatchReader(c)
 	if err != nil {
 		return nil, err

@@ -66,6 +66,11 @@ type Media struct {
 	// ICE holds the ICE attribute lines ("ice-ufrag:…", "candidate:…",
 	// "ice-lite"), without "a=".
 	ICE []string
+	// SSRC and CNAME are the first a=ssrc line's source and its cname
+	// attribute (RFC 5576), 0 and "" when absent. Build writes the line
+	// when SSRC is not 0.
+	SSRC  uint32
+	CNAME string
 	// Direction is the media direction (media level, else session level,
 	// else sendrecv); an old-style hold loses "recv" (sdk.RemoteDirection).
 	// Build writes sendrecv for the zero value.
@@ -180,6 +185,19 @@ func Parse(s *sdp.SessionDescription, m *sdp.MediaDescription) (Media, error) {
 				continue // an unsupported suite or key: RFC 4568 §7.1.2 skips it
 			}
 			out.Crypto = append(out.Crypto, c)
+		case "ssrc":
+			if out.SSRC != 0 {
+				continue // the first source is the stream's
+			}
+			idText, attr, _ := strings.Cut(strings.TrimSpace(a.Value), " ")
+			id, err := strconv.ParseUint(idText, 10, 32)
+			if err != nil || id == 0 {
+				continue // malformed: a=ssrc is informative only
+			}
+			out.SSRC = uint32(id)
+			if v, ok := strings.CutPrefix(strings.TrimSpace(attr), "cname:"); ok {
+				out.CNAME = v
+			}
 		case "ice-ufrag", "ice-pwd", "candidate", "ice-lite", "ice-options", "remote-candidates":
 			if a.Value == "" {
 				out.ICE = append(out.ICE, a.Key)
@@ -245,7 +263,8 @@ func parseRTPMap(v string) (uint8, Format, bool) {
 }
 
 // Build returns the m-line for m. Formats are written in order, then
-// Events; Crypto and ICE lines follow, and the direction comes last.
+// Events; Crypto, ICE and a=ssrc lines follow, and the direction comes
+// last.
 func (m Media) Build() *sdp.MediaDescription {
 	md := &sdp.MediaDescription{
 		MediaName: sdp.MediaName{
@@ -286,6 +305,13 @@ func (m Media) Build() *sdp.MediaDescription {
 		} else {
 			md.Attributes = append(md.Attributes, sdp.NewAttribute(k, v))
 		}
+	}
+	if m.SSRC != 0 {
+		v := strconv.FormatUint(uint64(m.SSRC), 10)
+		if m.CNAME != "" {
+			v += " cname:" + m.CNAME
+		}
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("ssrc", v))
 	}
 	md.Attributes = append(md.Attributes, m.Direction.Attribute())
 	return md

@@ -140,6 +140,11 @@ func TestBuildGolden(t *testing.T) {
 			return Media{Port: 40002, Proto: ProtoAVP, Address: netip.MustParseAddr("::1"), RTCPPort: 40003,
 				Formats: []Format{{PT: 0, Name: "PCMU", ClockRate: 8000}}, PTime: 20, Direction: sdk.SendRecv}
 		}},
+		{"answer-ssrc.golden.sdp", func() Media {
+			// Calls sharing a port (rtp.shared_sockets) say their SSRC.
+			return Media{Port: 30000, Proto: ProtoAVP, Address: netip.MustParseAddr("127.0.0.1"), RTCPPort: 30001,
+				Formats: []Format{{PT: 0, Name: "PCMU", ClockRate: 8000}}, PTime: 20, SSRC: 3735928559, CNAME: "deadbeef@sipstreams", Direction: sdk.SendRecv}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
