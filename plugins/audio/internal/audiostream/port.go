@@ -64,10 +64,11 @@ type mediaPort struct {
 	dtmfRx    dtmf.Receiver // owned by the RTP receive goroutine
 	onDTMF    func(rune)
 
-	// failed is closed when the codec failed (codec.ErrCodecFailed: a
-	// codec module trapped, ran too long or out of memory); failure says
-	// how. The stream fails with it.
-	failed  chan struct{}
+	// onFail is called once, with p.mu held, when the codec failed
+	// (codec.ErrCodecFailed: a codec module trapped, ran too long or out
+	// of memory); failure says how. The stream fails with it. Set before
+	// the port joins the mixer; it must not block.
+	onFail  func()
 	failure error
 
 	ticks     atomic.Uint64
@@ -81,7 +82,7 @@ func newMediaPort(name string, rate int, onDTMF func(rune)) (*mediaPort, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &mediaPort{name: name, rate: rate, dtmfTx: tx, evRate: eventsRate, onDTMF: onDTMF, failed: make(chan struct{})}, nil
+	return &mediaPort{name: name, rate: rate, dtmfTx: tx, evRate: eventsRate, onDTMF: onDTMF}, nil
 }
 
 // Name implements mixer.Port.
@@ -171,7 +172,9 @@ func (p *mediaPort) codecErrLocked(err error) {
 		return
 	}
 	p.failure = err
-	close(p.failed)
+	if p.onFail != nil {
+		p.onFail()
+	}
 }
 
 // codecFailure is why the codec failed.

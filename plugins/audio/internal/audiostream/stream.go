@@ -217,6 +217,7 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 	}
 	port, err := newMediaPort(fmt.Sprintf("audio-stream:%d:%p", s.env.Handle, s), mix.SampleRate(), s.gotDTMF)
 	if err == nil {
+		port.onFail = func() { go s.codecFailed(port) }
 		err = mix.Add(port)
 	}
 	if err != nil {
@@ -274,7 +275,6 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 		return err
 	}
 	s.rtp, s.port, s.mix = sess, port, mix
-	s.life.Go(func(ctx context.Context) { s.watchCodec(ctx, port) })
 	if s.inputFile != "" {
 		if err := s.openInputLocked(s.inputFile, s.inputLoops); err != nil {
 			s.env.Logger.Warn("input file", "file", s.inputFile, "error", err)
@@ -283,20 +283,17 @@ func (s *stream) startMediaLocked(ctx context.Context, n negotiation, tr transpo
 	return nil
 }
 
-// watchCodec fails the stream when its codec fails (a codec module that
+// codecFailed fails the stream when its codec failed (a codec module that
 // trapped, ran past its call timeout or out of memory): only the streams
-// of that module fail, with MediaStreamDidFail naming the module.
-func (s *stream) watchCodec(ctx context.Context, port *mediaPort) {
-	select {
-	case <-ctx.Done():
-		return
-	case <-port.failed:
-	}
+// of that module fail, with MediaStreamDidFail naming the module. It runs
+// on a goroutine of its own, started by the port's onFail (from the mixer,
+// whose locks the stream's lock must not be taken under).
+func (s *stream) codecFailed(port *mediaPort) {
 	err := port.codecFailure()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.port != port {
-		return
+	if s.port != port || s.life.State() == sdk.StateEnded {
+		return // replaced or ended meanwhile
 	}
 	if s.life.TransportClosed("codec", err.Error()) {
 		s.env.Logger.Warn("codec failed", "error", err)

@@ -569,3 +569,54 @@ func TestOpusDecodesStereoPackets(t *testing.T) {
 		t.Fatalf("level ratio %.2f, want about 1", r)
 	}
 }
+
+// The G.711 tables give what the arithmetic gives, for every sample and
+// every byte.
+func TestG711Tables(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		c        codec.Codec
+		compress func(int16) byte
+		expand   func(byte) int16
+	}{
+		{"PCMU", PCMU(), LinearToUlaw, UlawToLinear},
+		{"PCMA", PCMA(), LinearToAlaw, AlawToLinear},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			enc, err := tt.c.NewEncoder()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := tt.c.NewDecoder()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pcm := make([]int16, 1<<16)
+			for i := range pcm {
+				pcm[i] = int16(i - 1<<15)
+			}
+			got, err := enc.Encode(pcm, []byte{0xAA})
+			if err != nil || len(got) != 1+len(pcm) || got[0] != 0xAA {
+				t.Fatalf("Encode: %d bytes, %v", len(got), err)
+			}
+			for i, s := range pcm {
+				if want := tt.compress(s); got[1+i] != want {
+					t.Fatalf("Encode(%d) = %#02x, want %#02x", s, got[1+i], want)
+				}
+			}
+			all := make([]byte, 256)
+			for i := range all {
+				all[i] = byte(i)
+			}
+			samples, err := dec.Decode(all, []int16{7})
+			if err != nil || len(samples) != 257 || samples[0] != 7 {
+				t.Fatalf("Decode: %d samples, %v", len(samples), err)
+			}
+			for b := range 256 {
+				if want := tt.expand(byte(b)); samples[1+b] != want {
+					t.Fatalf("Decode(%#02x) = %d, want %d", b, samples[1+b], want)
+				}
+			}
+		})
+	}
+}

@@ -12,10 +12,10 @@ func PCMU() codec.Codec {
 	return &staticCodec{
 		info: codec.Info{Name: "PCMU", PayloadType: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1},
 		newEnc: func(codec.Info) (codec.Encoder, error) {
-			return g711Encoder(LinearToUlaw), nil
+			return g711Encoder{table: ulawTables.enc[:], shift: 2}, nil
 		},
 		newDec: func(i codec.Info) (codec.Decoder, error) {
-			return &g711Decoder{expand: UlawToLinear, fader: codec.Fader{Frame: i.FrameSamples()}}, nil
+			return &g711Decoder{table: &ulawTables.dec, fader: codec.Fader{Frame: i.FrameSamples()}}, nil
 		},
 	}
 }
@@ -25,10 +25,10 @@ func PCMA() codec.Codec {
 	return &staticCodec{
 		info: codec.Info{Name: "PCMA", PayloadType: 8, ClockRate: 8000, SampleRate: 8000, Channels: 1},
 		newEnc: func(codec.Info) (codec.Encoder, error) {
-			return g711Encoder(LinearToAlaw), nil
+			return g711Encoder{table: alawTables.enc[:1<<13], shift: 3}, nil
 		},
 		newDec: func(i codec.Info) (codec.Decoder, error) {
-			return &g711Decoder{expand: AlawToLinear, fader: codec.Fader{Frame: i.FrameSamples()}}, nil
+			return &g711Decoder{table: &alawTables.dec, fader: codec.Fader{Frame: i.FrameSamples()}}, nil
 		},
 	}
 }
@@ -117,12 +117,45 @@ func segment(v, first int) int {
 	return 8
 }
 
-// g711Encoder compands sample by sample; it has no state.
-type g711Encoder func(int16) byte
+// g711Tables hold a law's results for every input, computed once from the
+// arithmetic above (a table lookup per sample instead of a segment
+// search: the codec runs for every packet of every call). Read-only after
+// package initialisation.
+type g711Tables struct {
+	enc [1 << 14]byte // by the sample's top bits (14 for μ-law, 13 for A-law)
+	dec [256]int16
+}
+
+var (
+	ulawTables = newG711Tables(LinearToUlaw, UlawToLinear, 2)
+	alawTables = newG711Tables(LinearToAlaw, AlawToLinear, 3)
+)
+
+// newG711Tables tabulates compress over the samples' top 16-shift bits,
+// which are all it reads, and expand over every byte.
+func newG711Tables(compress func(int16) byte, expand func(byte) int16, shift uint) *g711Tables {
+	t := &g711Tables{}
+	for i := range 1 << (16 - shift) {
+		t.enc[i] = compress(int16(uint16(i) << shift))
+	}
+	for b := range 256 {
+		t.dec[b] = expand(byte(b))
+	}
+	return t
+}
+
+// g711Encoder compands sample by sample through a table; it has no state.
+type g711Encoder struct {
+	table []byte
+	shift uint
+}
 
 func (e g711Encoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
-	for _, s := range pcm {
-		dst = append(dst, e(s))
+	start := len(dst)
+	dst = append(dst, make([]byte, len(pcm))...)
+	out := dst[start:]
+	for i, s := range pcm {
+		out[i] = e.table[uint16(s)>>e.shift]
 	}
 	return dst, nil
 }
@@ -130,14 +163,16 @@ func (e g711Encoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
 // g711Decoder expands sample by sample and remembers the last frame for
 // concealment.
 type g711Decoder struct {
-	expand func(byte) int16
-	fader  codec.Fader
+	table *[256]int16
+	fader codec.Fader
 }
 
 func (d *g711Decoder) Decode(payload []byte, dst []int16) ([]int16, error) {
 	start := len(dst)
-	for _, b := range payload {
-		dst = append(dst, d.expand(b))
+	dst = append(dst, make([]int16, len(payload))...)
+	out := dst[start:]
+	for i, b := range payload {
+		out[i] = d.table[b]
 	}
 	d.fader.Remember(dst[start:])
 	return dst, nil

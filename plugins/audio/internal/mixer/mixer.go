@@ -49,8 +49,9 @@ type slot struct {
 	sink  Sink      // nil if the port is not a Sink
 	rated RatedPort // nil if the port works at the Mixer's rate
 	muted bool
-	// in holds the connections from each source into this sink.
-	in     map[*slot]*link
+	// in holds the connections from each source into this sink (a few:
+	// a slice, iterated every tick).
+	in     []inLink
 	fanout int // connections out of this source
 	// frame is what the source produced this tick, at rate; silent tells
 	// that it is silence not worth mixing (muted, or the device without
@@ -60,6 +61,27 @@ type slot struct {
 	silent bool
 	level  int
 	mixed  []int16 // the sink's mix of its sources
+}
+
+// inLink is a sink's connection from one source.
+type inLink struct {
+	from *slot
+	l    *link
+}
+
+// linkFrom returns the connection from from into s, nil when none.
+func (s *slot) linkFrom(from *slot) *link {
+	for _, e := range s.in {
+		if e.from == from {
+			return e.l
+		}
+	}
+	return nil
+}
+
+// dropLink removes the connection from from into s.
+func (s *slot) dropLink(from *slot) {
+	s.in = slices.DeleteFunc(s.in, func(e inLink) bool { return e.from == from })
 }
 
 // link is one source's connection into one sink: n counts the Connects;
@@ -235,7 +257,7 @@ func (m *Mixer) add(p Port) error {
 			return fmt.Errorf("%w: name %s", ErrDuplicatePort, p.Name())
 		}
 	}
-	s := &slot{port: p, in: map[*slot]*link{}, frame: make([]int16, m.spf), rate: m.rate}
+	s := &slot{port: p, rate: m.rate} // frame: sized by the first read, at the port's rate
 	s.src, _ = p.(Source)
 	s.sink, _ = p.(Sink)
 	s.rated, _ = p.(RatedPort)
@@ -259,13 +281,13 @@ func (m *Mixer) Remove(p Port) error {
 		return fmt.Errorf("%w: remove", ErrDevicePort)
 	}
 	for _, o := range m.slots {
-		if l, ok := o.in[s]; ok {
+		if l := o.linkFrom(s); l != nil {
 			s.fanout -= l.n
-			delete(o.in, s)
+			o.dropLink(s)
 		}
 	}
-	for src, l := range s.in {
-		src.fanout -= l.n
+	for _, e := range s.in {
+		e.from.fanout -= e.l.n
 	}
 	m.slots = slices.DeleteFunc(m.slots, func(o *slot) bool { return o == s })
 	delete(m.byPort, p)
@@ -293,10 +315,10 @@ func (m *Mixer) Connect(src, dst Port) error {
 	if err != nil {
 		return err
 	}
-	l := to.in[from]
+	l := to.linkFrom(from)
 	if l == nil {
 		l = &link{}
-		to.in[from] = l
+		to.in = append(to.in, inLink{from, l})
 	}
 	l.n++
 	from.fanout++
@@ -311,12 +333,12 @@ func (m *Mixer) Disconnect(src, dst Port) error {
 	if err != nil {
 		return err
 	}
-	l := to.in[from]
+	l := to.linkFrom(from)
 	if l == nil {
 		return fmt.Errorf("%w: %s -> %s", ErrNotConnected, src.Name(), dst.Name())
 	}
 	if l.n--; l.n == 0 {
-		delete(to.in, from)
+		to.dropLink(from)
 	}
 	from.fanout--
 	return nil
@@ -345,7 +367,7 @@ func (m *Mixer) Connected(src, dst Port) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	from, to := m.byPort[src], m.byPort[dst]
-	return from != nil && to != nil && to.in[from] != nil
+	return from != nil && to != nil && to.linkFrom(from) != nil
 }
 
 // SetMuted mutes or unmutes what a port produces.
@@ -470,7 +492,8 @@ func (m *Mixer) write(s *slot, worker int) {
 	rate := s.rate
 	n := pcm.SamplesPerFrame(rate)
 	srcs := m.scratch[worker][:0]
-	for from, l := range s.in {
+	for _, e := range s.in {
+		from, l := e.from, e.l
 		switch {
 		case from == s || from.silent:
 		case from.rate == rate:

@@ -201,6 +201,11 @@ type Endpoint struct {
 	// authenticated: the session only accepts datagrams that
 	// authenticate (SRTP).
 	authenticated bool
+
+	// The last destination of WriteTo, as given and converted.
+	wmu       sync.Mutex
+	lastDst   *net.UDPAddr
+	lastDstAP netip.AddrPort
 }
 
 // LocalPort returns the socket's port, the one to advertise.
@@ -222,7 +227,14 @@ func (e *Endpoint) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if e.s.closed.Load() {
 		return 0, ErrClosed
 	}
-	if err := e.s.out.write(p, u.AddrPort()); err != nil {
+	// A session sends to one address for long: convert it once.
+	e.wmu.Lock()
+	if u != e.lastDst {
+		e.lastDst, e.lastDstAP = u, u.AddrPort()
+	}
+	dst := e.lastDstAP
+	e.wmu.Unlock()
+	if err := e.s.out.write(p, dst); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -85,9 +85,9 @@ type Config struct {
 	// being sent (default 5 s; negative disables keep-alives).
 	KeepAlive time.Duration
 	// Timeout is the RTP timeout (0 disables it): OnTimeout is called after
-	// each full Timeout period in which no RTP arrived, on the session's
-	// timer goroutine: it must not block, nor call Close (which waits for
-	// that goroutine before its RTCP BYE).
+	// each full Timeout period in which no RTP arrived, from the
+	// session's timer: it must not block, nor call Close (which waits for
+	// a running timer before its RTCP BYE).
 	Timeout   time.Duration
 	OnTimeout func()
 	// OnPacket receives every accepted RTP packet with a payload, on the

@@ -7,8 +7,11 @@
 // sockets from package ports, one with rtcp-mux (RFC 5761), or ICE
 // connections wrapped with [ConnTransport]), the remote RTP and RTCP
 // addresses from SDP, SRTP keys, clock rate and callbacks. [Session.Start]
-// launches its goroutines; [Session.Close] stops them and closes the
-// transports, which the Session owns from New on.
+// launches its reader (none for a transport that delivers its datagrams
+// itself, [PushTransport]: many sessions on shared sockets) and its timers
+// (runtime timers, no goroutine of the session's while they wait);
+// [Session.Close] stops them and closes the transports, which the Session
+// owns from New on.
 //
 // Sending: [Session.Send] builds an RTP packet with the session's SSRC, the
 // next sequence number and the current timestamp, then advances the
@@ -45,6 +48,6 @@
 // RTPStreamDidTimeout, setting rtp.timeout, default 30 s). The caller
 // decides whether it applies (the reference only posts it for sendrecv).
 //
-// Callbacks run on the session's goroutines: they must not block and must
-// not call Close.
+// Callbacks run on the session's reader, its transport's or its timers:
+// they must not block and must not call Close.
 package rtpsession

@@ -142,8 +142,8 @@ func FuzzReceive(f *testing.F) {
 				t.Fatal(err)
 			}
 			from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
-			s.handleRTP(append([]byte(nil), data...), from, nil, false)
-			s.handleRTCP(append([]byte(nil), data...), from, nil, false)
+			s.handleRTP(append([]byte(nil), data...), from, new([]byte), false)
+			s.handleRTCP(append([]byte(nil), data...), from, new([]byte), false)
 			if len(delivered) > 0 {
 				var p rtp.Packet
 				if err := p.Unmarshal(data); err != nil || secure {

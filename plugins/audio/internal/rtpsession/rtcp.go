@@ -65,7 +65,8 @@ func (s *Session) sendBye() {
 }
 
 // writeRTCP marshals, protects and sends a compound RTCP packet. It is only
-// called from the timer goroutine, or from Close after that has stopped.
+// called from the RTCP timer (under timerMu), or from Close after the
+// timers stopped.
 func (s *Session) writeRTCP(pkts []rtcp.Packet) {
 	raw, err := rtcp.Marshal(pkts)
 	if err != nil {
@@ -95,16 +96,17 @@ func (s *Session) writeRTCP(pkts []rtcp.Packet) {
 
 // handleRTCP processes a received (S)RTCP compound packet and reports
 // whether it was the session's (as handleRTP).
-func (s *Session) handleRTCP(pkt []byte, from net.Addr, dec []byte, trial bool) bool {
+func (s *Session) handleRTCP(pkt []byte, from net.Addr, dec *[]byte, trial bool) bool {
 	now := time.Now()
 	if s.srtcpIn != nil {
-		plain, err := s.srtcpIn.DecryptRTCP(dec, pkt, nil)
+		plain, err := s.srtcpIn.DecryptRTCP((*dec)[:0], pkt, nil)
 		if err != nil {
 			if !trial {
 				s.count(func(c *counters) { c.srtpFailures++ })
 			}
 			return false
 		}
+		*dec = plain[:0]
 		pkt = plain
 	}
 	pkts, err := rtcp.Unmarshal(pkt)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v2"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/rtpcrypto"
 )
 
 // replayWindow is the SRTP/SRTCP replay-protection window (RFC 3711 §3.3.2).
@@ -28,8 +30,8 @@ type Session struct {
 
 	// srtp contexts: one per direction and per protocol, so that each is
 	// used by one goroutine (or under sendMu) only.
-	srtpOut, srtcpOut *srtp.Context
-	srtpIn, srtcpIn   *srtp.Context
+	srtpOut, srtpIn   rtpCipher
+	srtcpOut, srtcpIn *srtp.Context
 
 	sendMu      sync.Mutex // guards the send state below
 	sending     bool
@@ -59,10 +61,17 @@ type Session struct {
 	closed     bool
 
 	done chan struct{}
-	// timerDone is closed when the timer goroutine returned: Close sends
-	// the BYE after it, as the RTCP send state is that goroutine's.
-	timerDone chan struct{}
-	wg        sync.WaitGroup
+	wg   sync.WaitGroup
+
+	// The timers (RTCP reports, keep-alives, the RTP timeout) run their
+	// functions on the runtime's timer goroutines, not one of the
+	// session's own: each holds timerMu, and once timersStopped is set
+	// (Close, before its BYE) none runs again. The RTCP send state is
+	// theirs, then Close's.
+	timerMu                     sync.Mutex
+	timersStopped               bool
+	rtcpTimer, kaTimer, toTimer *time.Timer
+	lastCount                   uint64 // packets received at the last timeout check
 }
 
 // counters are the statistics kept under Session.mu.
@@ -95,9 +104,6 @@ func New(cfg Config) (*Session, error) {
 		remoteRTP:  cfg.RemoteRTP,
 		remoteRTCP: rtcpAddr(cfg.RemoteRTP, cfg.RemoteRTCP, cfg.RTCPMux),
 		done:       make(chan struct{}),
-		timerDone:  make(chan struct{}),
-		sendBuf:    make([]byte, 0, 1500),
-		encBuf:     make([]byte, 0, 1500),
 	}
 	for s.ssrc == 0 {
 		s.ssrc = rand.Uint32()
@@ -123,9 +129,9 @@ func New(cfg Config) (*Session, error) {
 	return s, nil
 }
 
-func contexts(p srtp.ProtectionProfile, key []byte, opts ...srtp.ContextOption) (*srtp.Context, *srtp.Context, error) {
+func contexts(p srtp.ProtectionProfile, key []byte, opts ...srtp.ContextOption) (rtpCipher, *srtp.Context, error) {
 	kl, _ := p.KeyLen()
-	a, err := srtp.CreateContext(key[:kl], key[kl:], p, opts...)
+	a, err := newRTPCipher(p, key[:kl], key[kl:], opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: SRTP context: %w", ErrInvalidConfig, err)
 	}
@@ -134,6 +140,48 @@ func contexts(p srtp.ProtectionProfile, key []byte, opts ...srtp.ContextOption) 
 		return nil, nil, fmt.Errorf("%w: SRTCP context: %w", ErrInvalidConfig, err)
 	}
 	return a, b, nil
+}
+
+// rtpCipher protects and unprotects the RTP packets of one direction:
+// both return the whole packet (header and payload, without the tag).
+type rtpCipher interface {
+	protect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error)
+	unprotect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error)
+}
+
+// newRTPCipher uses package rtpcrypto for the AES_CM_128 suites (no
+// allocation per packet), pion's SRTP for the others.
+func newRTPCipher(p srtp.ProtectionProfile, key, salt []byte, opts ...srtp.ContextOption) (rtpCipher, error) {
+	switch p {
+	case srtp.ProtectionProfileAes128CmHmacSha1_80:
+		c, err := rtpcrypto.New(key, salt, rtpcrypto.TagLen80)
+		return aesCM{c}, err
+	case srtp.ProtectionProfileAes128CmHmacSha1_32:
+		c, err := rtpcrypto.New(key, salt, rtpcrypto.TagLen32)
+		return aesCM{c}, err
+	}
+	c, err := srtp.CreateContext(key, salt, p, opts...)
+	return pionCipher{c}, err
+}
+
+type aesCM struct{ c *rtpcrypto.Context }
+
+func (a aesCM) protect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error) {
+	return a.c.Protect(dst, pkt, hlen, h.SSRC, h.SequenceNumber)
+}
+
+func (a aesCM) unprotect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error) {
+	return a.c.Unprotect(dst, pkt, hlen, h.SSRC, h.SequenceNumber)
+}
+
+type pionCipher struct{ c *srtp.Context }
+
+func (p pionCipher) protect(dst, pkt []byte, h *rtp.Header, _ int) ([]byte, error) {
+	return p.c.EncryptRTP(dst, pkt, h)
+}
+
+func (p pionCipher) unprotect(dst, pkt []byte, h *rtp.Header, _ int) ([]byte, error) {
+	return p.c.DecryptRTP(dst, pkt, h)
 }
 
 // SSRC returns our synchronisation source identifier.
@@ -154,8 +202,7 @@ func (s *Session) Start(ctx context.Context) error {
 		return nil
 	}
 	s.started = true
-	s.wg.Add(1)
-	go s.timerLoop()
+	s.startTimers()
 	s.receive(s.cfg.RTP, true)
 	if !s.cfg.RTCPMux {
 		s.receive(s.cfg.RTCP, false)
@@ -172,12 +219,12 @@ func (s *Session) receive(t Transport, isRTP bool) {
 		go s.readLoop(t, isRTP)
 		return
 	}
-	dec := make([]byte, 0, 1500)
+	var dec []byte // grown to the packets' size, then reused
 	p.Receive(func(pkt []byte, from net.Addr, trial bool) bool {
 		if !isRTP || (s.cfg.RTCPMux && isRTCP(pkt)) {
-			return s.handleRTCP(pkt, from, dec[:0], trial)
+			return s.handleRTCP(pkt, from, &dec, trial)
 		}
-		return s.handleRTP(pkt, from, dec[:0], trial)
+		return s.handleRTP(pkt, from, &dec, trial)
 	}, s.srtpIn != nil)
 }
 
@@ -212,7 +259,7 @@ func (s *Session) Close() error {
 	s.mu.Unlock()
 	if started {
 		close(s.done)
-		<-s.timerDone
+		s.stopTimers()
 		s.sendBye()
 	}
 	err := s.cfg.RTP.Close()
@@ -302,10 +349,10 @@ func (s *Session) sendLocked(pt uint8, payload []byte, marker bool) error {
 		SSRC:           s.ssrc,
 	}
 	size := h.MarshalSize() + len(payload)
-	buf := s.sendBuf[:size]
 	if cap(s.sendBuf) < size {
-		buf = make([]byte, size)
+		s.sendBuf = make([]byte, size, size+32) // the next packets fit
 	}
+	buf := s.sendBuf[:size]
 	n, err := h.MarshalTo(buf)
 	if err != nil {
 		return fmt.Errorf("rtpsession: marshal RTP header: %w", err)
@@ -313,7 +360,7 @@ func (s *Session) sendLocked(pt uint8, payload []byte, marker bool) error {
 	copy(buf[n:], payload)
 	out := buf
 	if s.srtpOut != nil {
-		out, err = s.srtpOut.EncryptRTP(s.encBuf[:0], buf, &h)
+		out, err = s.srtpOut.protect(s.encBuf[:0], buf, &h, n)
 		if err != nil {
 			return fmt.Errorf("rtpsession: SRTP protect: %w", err)
 		}
@@ -367,7 +414,7 @@ func (s *Session) keepAlive(now time.Time) {
 func (s *Session) readLoop(t Transport, isRTP bool) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
-	dec := make([]byte, 0, 1500)
+	var dec []byte
 	failures := 0
 	for {
 		n, from, err := t.ReadFrom(buf)
@@ -388,10 +435,10 @@ func (s *Session) readLoop(t Transport, isRTP bool) {
 		failures = 0
 		pkt := buf[:n]
 		if !isRTP || (s.cfg.RTCPMux && isRTCP(pkt)) {
-			s.handleRTCP(pkt, from, dec[:0], false)
+			s.handleRTCP(pkt, from, &dec, false)
 			continue
 		}
-		s.handleRTP(pkt, from, dec[:0], false)
+		s.handleRTP(pkt, from, &dec, false)
 	}
 }
 
@@ -416,7 +463,8 @@ func isRTCP(p []byte) bool {
 // handleRTP processes a received RTP packet and reports whether it was
 // the session's (valid, and authentic with SRTP). With trial a refused
 // packet is not counted: a shared transport is trying its sessions.
-func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte, trial bool) bool {
+// dec is the decryption buffer, kept for the next packet.
+func (s *Session) handleRTP(pkt []byte, from net.Addr, dec *[]byte, trial bool) bool {
 	now := time.Now()
 	var h rtp.Header
 	hlen, err := h.Unmarshal(pkt)
@@ -436,13 +484,14 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec []byte, trial bool) b
 		}
 	}
 	if s.srtpIn != nil {
-		plain, err := s.srtpIn.DecryptRTP(dec, pkt, &h)
+		plain, err := s.srtpIn.unprotect((*dec)[:0], pkt, &h, hlen)
 		if err != nil {
 			if !trial {
 				s.count(func(c *counters) { c.srtpFailures++ })
 			}
 			return false
 		}
+		*dec = plain[:0]
 		payload = plain[hlen:]
 		if h.Padding && len(payload) > 0 {
 			pad := int(payload[len(payload)-1])
@@ -508,47 +557,68 @@ func (s *Session) count(f func(*counters)) {
 	s.mu.Unlock()
 }
 
-// timerLoop sends RTCP reports and keep-alives and checks the RTP timeout.
-func (s *Session) timerLoop() {
-	defer s.wg.Done()
-	defer close(s.timerDone)
-	var rtcpC, kaC, toC <-chan time.Time
-	var rtcpTimer *time.Timer
+// startTimers schedules the RTCP reports, keep-alive checks and RTP
+// timeout checks.
+func (s *Session) startTimers() {
+	s.timerMu.Lock() // a timer that fires at once waits for its fields
+	defer s.timerMu.Unlock()
 	if s.cfg.RTCPInterval > 0 {
-		rtcpTimer = time.NewTimer(rtcpDelay(s.cfg.RTCPInterval))
-		defer rtcpTimer.Stop()
-		rtcpC = rtcpTimer.C
+		s.rtcpTimer = time.AfterFunc(rtcpDelay(s.cfg.RTCPInterval), s.onRTCPTimer)
 	}
 	if s.cfg.KeepAlive > 0 {
-		t := time.NewTicker(s.cfg.KeepAlive / 2)
-		defer t.Stop()
-		kaC = t.C
+		s.kaTimer = time.AfterFunc(s.cfg.KeepAlive/2, s.onKeepAliveTimer)
 	}
 	if s.cfg.Timeout > 0 {
-		t := time.NewTicker(s.cfg.Timeout)
-		defer t.Stop()
-		toC = t.C
+		s.toTimer = time.AfterFunc(s.cfg.Timeout, s.onTimeoutTimer)
 	}
-	var lastCount uint64
-	for {
-		select {
-		case <-s.done:
-			return
-		case now := <-rtcpC:
-			s.sendReport(now)
-			rtcpTimer.Reset(rtcpDelay(s.cfg.RTCPInterval))
-		case now := <-kaC:
-			s.keepAlive(now)
-		case <-toC:
-			s.mu.Lock()
-			n := s.stats.packetsReceived
-			s.mu.Unlock()
-			if n == lastCount && s.cfg.OnTimeout != nil {
-				s.cfg.OnTimeout()
-			}
-			lastCount = n
+}
+
+// stopTimers stops the timers and waits for one that is running.
+func (s *Session) stopTimers() {
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	s.timersStopped = true
+	for _, t := range []*time.Timer{s.rtcpTimer, s.kaTimer, s.toTimer} {
+		if t != nil {
+			t.Stop()
 		}
 	}
+}
+
+func (s *Session) onRTCPTimer() {
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	if s.timersStopped {
+		return
+	}
+	s.sendReport(time.Now())
+	s.rtcpTimer.Reset(rtcpDelay(s.cfg.RTCPInterval))
+}
+
+func (s *Session) onKeepAliveTimer() {
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	if s.timersStopped {
+		return
+	}
+	s.keepAlive(time.Now())
+	s.kaTimer.Reset(s.cfg.KeepAlive / 2)
+}
+
+func (s *Session) onTimeoutTimer() {
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	if s.timersStopped {
+		return
+	}
+	s.mu.Lock()
+	n := s.stats.packetsReceived
+	s.mu.Unlock()
+	if n == s.lastCount && s.cfg.OnTimeout != nil {
+		s.cfg.OnTimeout()
+	}
+	s.lastCount = n
+	s.toTimer.Reset(s.cfg.Timeout)
 }
 
 // rtcpDelay randomizes the report interval to 0.5–1.5 times its nominal
