@@ -24,15 +24,18 @@
 # flood then hits the caller's shared ports with the packets of K calls.
 #
 # Needs bin/ built (make build), sox, jq and python3. Environment: PORT
-# (the listener's SIP port, 5090), SRTP (1), SHARED (2), FLOOD (0), OUT (a
-# directory for the logs, default a temporary one).
+# (the listener's SIP port, 5090), SRTP (1), SHARED (2; "" leaves the
+# setting out, for binaries older than it), FLOOD (0), BIN (the binaries'
+# directory, bin: another build, for a side-by-side run), OUT (a directory
+# for the logs, default a temporary one).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PORT=${PORT:-5090}
 SRTP=${SRTP:-1}
 FLOOD=${FLOOD:-0}
-SHARED=${SHARED:-2}
+SHARED=${SHARED-2}
+BIN=${BIN:-bin}
 OUT=${OUT:-$(mktemp -d /tmp/audioload.XXXXXX)}
 
 if [ $# -ne 3 ]; then
@@ -41,14 +44,14 @@ if [ $# -ne 3 ]; then
 fi
 CALLS=$1 RATE=$2 DURATION=$3
 command -v sox >/dev/null || { echo "sox is missing: apt-get install sox" >&2; exit 1; }
-[ -x bin/sipstreams ] && [ -x bin/plugins/sipstreams-plugin-audio ] || { echo "build first: make build" >&2; exit 1; }
+[ -x "$BIN/sipstreams" ] && [ -x "$BIN/plugins/sipstreams-plugin-audio" ] || { echo "build first: make build" >&2; exit 1; }
 
 sox -n -r 8000 -c 1 -b 16 "$OUT/tone.wav" synth 10 sine 440 vol 0.5
 mkdir -p "$OUT/listen"
 cat >"$OUT/listen/config" <<CONF
 rtp:
   port_range = 30000-$((30000 + 2 * CALLS + 100))
-  shared_sockets = $SHARED
+${SHARED:+  shared_sockets = $SHARED}
 audio:
   input_device = none
   output_device = none
@@ -58,7 +61,7 @@ sip:
   max_sessions = $((CALLS + 16))
 CONF
 
-bin/sipstreams listen --auto-answer --play "$OUT/tone.wav" --config-dir "$OUT/listen" \
+"$BIN/sipstreams" listen --auto-answer --play "$OUT/tone.wav" --config-dir "$OUT/listen" \
 	--listen "udp:127.0.0.1:$PORT" >"$OUT/listen.out" 2>"$OUT/listen.err" &
 LISTEN=$!
 trap 'kill $LISTEN 2>/dev/null || true; wait $LISTEN 2>/dev/null || true' EXIT
@@ -69,23 +72,26 @@ for _ in $(seq 100); do
 done
 plugin_of() { pgrep -P "$1" -f sipstreams-plugin-audio | head -1; }
 cpu_of() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
+rss_of() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 LP=$(plugin_of $LISTEN)
 [ -n "$LP" ] || { echo "the listener has no audio plugin: see $OUT/listen.err" >&2; exit 1; }
 L0=$(cpu_of "$LP")
+L_IDLE=$(rss_of "$LP")
 
-flags=(--shared-sockets "$SHARED")
+flags=()
+[ -n "$SHARED" ] && flags+=(--shared-sockets "$SHARED")
 [ "$SRTP" = 1 ] && flags+=(--srtp)
 set +e
 CALLER_PORTS=50000
-bin/sipstreams load "sip:bench@127.0.0.1:$PORT" --audio "$OUT/tone.wav" --calls "$CALLS" --rate "$RATE" \
-	--duration "$DURATION" --interval 5s --json --port-range "$CALLER_PORTS-$((CALLER_PORTS + 2 * CALLS + 100))" \
+"$BIN/sipstreams" load "sip:bench@127.0.0.1:$PORT" --audio "$OUT/tone.wav" --calls "$CALLS" --rate "$RATE" \
+	--duration "$DURATION" --interval 1s --json --port-range "$CALLER_PORTS-$((CALLER_PORTS + 2 * CALLS + 100))" \
 	"${flags[@]}" >"$OUT/load.json" 2>"$OUT/load.err" &
 LOAD=$!
 FLOODER=""
 if [ "$FLOOD" -gt 0 ]; then
 	secs=${DURATION%s}
 	(sleep "$(awk -v c="$CALLS" -v r="$RATE" 'BEGIN { print c / r + 1 }')" &&
-		if [ "$SHARED" -gt 0 ]; then
+		if [ "${SHARED:-0}" -gt 0 ]; then
 			# K calls' worth of flood spread over the shared ports.
 			scripts/rtpflood.py "$CALLER_PORTS" "$SHARED" $((500 * FLOOD / SHARED)) "$((secs > 6 ? secs - 5 : 1))"
 		else
@@ -95,20 +101,33 @@ if [ "$FLOOD" -gt 0 ]; then
 fi
 CP=""
 PEAK_L=0 PEAK_C=0
+# The steady window: from the first progress record with every call up
+# to the last one before any ended, both plugins' CPU and RSS sampled at
+# each new record (W0 at its start, W1 at its end).
+SEEN="" W0="" W1=""
 while kill -0 $LOAD 2>/dev/null; do
 	[ -z "$CP" ] && CP=$(plugin_of $LOAD || true)
-	r=$(awk '/VmRSS/ { print $2 }' "/proc/$LP/status"); [ "$r" -gt "$PEAK_L" ] && PEAK_L=$r
+	r=$(rss_of "$LP"); [ "$r" -gt "$PEAK_L" ] && PEAK_L=$r
 	if [ -n "$CP" ] && [ -e "/proc/$CP/status" ]; then
-		r=$(awk '/VmRSS/ { print $2 }' "/proc/$CP/status"); [ "$r" -gt "$PEAK_C" ] && PEAK_C=$r
+		r=$(rss_of "$CP"); [ "$r" -gt "$PEAK_C" ] && PEAK_C=$r
 		C1=$(cpu_of "$CP")
+		last=$(grep '"progress"' "$OUT/load.json" | tail -1)
+		if [ -n "$last" ]; then
+			read -r t up ended moved <<<"$(jq -r '"\(.t_s) \(.up) \(.ended) \(.rx_packets + .tx_packets)"' <<<"$last")"
+			if [ "$up" = "$CALLS" ] && [ "$ended" = 0 ] && [ "$t" != "$SEEN" ]; then
+				SEEN=$t
+				W1="$t $(cpu_of "$CP") $(cpu_of "$LP") $moved $(rss_of "$LP") $(rss_of "$CP")"
+				[ -z "$W0" ] && W0=$W1
+			fi
+		fi
 	fi
 	L1=$(cpu_of "$LP")
-	sleep 1
+	sleep 0.5
 done
 wait $LOAD
 CODE=$?
 set -e
-jq -r 'select(.event == "progress") | "t=\(.t_s)s up \(.up) ended \(.ended) failed \(.failed) rx \(.rx_packets) loss \(.loss_pct)% jitter p99 \(.jitter_p99_ms) ms"' "$OUT/load.json"
+jq -r 'select(.event == "progress" and (.t_s | floor) % 5 == 0) | "t=\(.t_s)s up \(.up) ended \(.ended) failed \(.failed) rx \(.rx_packets) loss \(.loss_pct)% jitter p99 \(.jitter_p99_ms) ms"' "$OUT/load.json"
 S=$(jq -c 'select(.event == "summary")' "$OUT/load.json")
 echo "summary: $S"
 RX=$(jq -r .rx_packets <<<"$S") TX=$(jq -r .tx_packets <<<"$S")
@@ -116,6 +135,16 @@ awk -v c1="$C1" -v l0="$L0" -v l1="$L1" -v rx="$RX" -v tx="$TX" -v calls="$CALLS
 	printf "plugins CPU: caller %.1f s (from its start), listener %.1f s; %.2f µs per packet moved (%d packets)\n", c1, l1 - l0, (c1 + l1 - l0) * 1e6 / (rx + tx), rx + tx
 	printf "plugins peak RSS: caller %.0f MB, listener %.0f MB (%.0f KB per call, whole process)\n", pc / 1024, pl / 1024, pl / calls
 }'
+if [ -n "$W0" ] && [ "$W0" != "$W1" ]; then
+	read -r t0 c0 l0 m0 _ _ <<<"$W0"
+	read -r t1 c1 l1 m1 rl rc <<<"$W1"
+	awk -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v l0="$l0" -v l1="$l1" -v m0="$m0" -v m1="$m1" -v rl="$rl" -v rc="$rc" -v idle="$L_IDLE" -v calls="$CALLS" 'BEGIN {
+		printf "steady media (all %d calls up, %.0f s): %.2f µs per packet moved (both plugins, %d packets)\n", calls, t1 - t0, (c1 - c0 + l1 - l0) * 1e6 / (m1 - m0), m1 - m0
+		printf "plugin RSS with every call up: listener %.0f MB (%.0f MB idle: %.0f KB per call), caller %.0f MB\n", rl / 1024, idle / 1024, (rl - idle) / calls, rc / 1024
+	}'
+else
+	echo "no steady window (the calls never were all up at once): no steady figures"
+fi
 if [ -n "$FLOODER" ]; then
 	wait "$FLOODER" || true
 	cat "$OUT/flood.out"

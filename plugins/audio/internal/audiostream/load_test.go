@@ -17,24 +17,27 @@ import (
 // reports the received loss rate and jitter (p99 over all streams, from
 // RFC 3550 interarrival jitter), the CPU time per call-second and the
 // stream count. One iteration per N: run with -benchtime=1x.
+// With shared=N the streams use N shared socket pairs (rtp.shared_sockets).
 func BenchmarkConcurrentCalls(b *testing.B) {
-	for _, n := range []int{50, 100, 200} {
-		b.Run(fmt.Sprintf("calls=%d", n), func(b *testing.B) {
-			for range b.N {
-				runCalls(b, n, 5*time.Second)
-			}
-		})
+	for _, shared := range []int{0, 2} {
+		for _, n := range []int{50, 100, 200} {
+			b.Run(fmt.Sprintf("shared=%d/calls=%d", shared, n), func(b *testing.B) {
+				for range b.N {
+					runCalls(b, n, shared, 5*time.Second)
+				}
+			})
+		}
 	}
 }
 
-func runCalls(b *testing.B, n int, media time.Duration) {
+func runCalls(b *testing.B, n, shared int, media time.Duration) {
 	h := newHarness(b)
 	dir := b.TempDir()
 	tone := writeTone(b, dir, 440, 8000, 30)
 	settings := map[string]string{
 		sdkaudio.SettingCodecList: "PCMU", sdkaudio.SettingSRTP: sdkaudio.SRTPDisabled,
 		sdkaudio.SettingInputFile: tone, sdkaudio.SettingPortRange: "20000-29998",
-		sdkaudio.SettingMaxStreams: strconv.Itoa(2 * n),
+		sdkaudio.SettingMaxStreams: strconv.Itoa(2 * n), sdkaudio.SettingSharedSockets: strconv.Itoa(shared),
 	}
 	calls := make([]*call, n)
 	for i := range calls {
