@@ -29,10 +29,18 @@ func digits(t *testing.T, h *harness, o *sdk.Opened) string {
 }
 
 func TestDTMF(t *testing.T) {
-	for _, srtp := range []string{sdkaudio.SRTPDisabled, sdkaudio.SRTPMandatory} {
-		t.Run(srtp, func(t *testing.T) {
+	for _, tc := range []struct{ srtp, shared string }{
+		{sdkaudio.SRTPDisabled, "0"}, {sdkaudio.SRTPMandatory, "0"},
+		{sdkaudio.SRTPDisabled, "1"}, {sdkaudio.SRTPMandatory, "1"}, // rtp.shared_sockets
+	} {
+		srtp := tc.srtp
+		name := srtp
+		if tc.shared != "0" {
+			name += "/shared"
+		}
+		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			settings := map[string]string{sdkaudio.SettingCodecList: "opus,PCMU", sdkaudio.SettingSRTP: srtp}
+			settings := map[string]string{sdkaudio.SettingCodecList: "opus,PCMU", sdkaudio.SettingSRTP: srtp, sdkaudio.SettingSharedSockets: tc.shared}
 			c := h.open(account("a", settings), account("b", settings))
 			c.start(c.answer)
 			for _, d := range "1#" {
@@ -69,10 +77,17 @@ func TestDTMFBeforeStart(t *testing.T) {
 
 // TestHold checks that while A holds the call neither side sends media:
 // over 50 ticks of the stream's clock (a second) the received packet
-// counters grow by at most a keep-alive, and that media resumes after.
+// counters grow by at most a keep-alive, and that media resumes after;
+// with a socket pair per stream and on shared sockets.
 func TestHold(t *testing.T) {
+	for _, shared := range []string{"0", "1"} {
+		t.Run("shared_sockets="+shared, func(t *testing.T) { testHold(t, shared) })
+	}
+}
+
+func testHold(t *testing.T, shared string) {
 	h := newHarness(t)
-	settings := map[string]string{sdkaudio.SettingCodecList: "PCMU", sdkaudio.SettingSRTP: sdkaudio.SRTPDisabled}
+	settings := map[string]string{sdkaudio.SettingCodecList: "PCMU", sdkaudio.SettingSRTP: sdkaudio.SRTPDisabled, sdkaudio.SettingSharedSockets: shared}
 	c := h.open(account("a", settings), account("b", settings))
 	c.start(c.answer)
 	waitFor(t, "media", func() bool { return stats(t, c.b.Stream).RX.Packets > 20 && stats(t, c.a.Stream).RX.Packets > 20 })

@@ -362,3 +362,49 @@ func TestNewErrors(t *testing.T) {
 		t.Fatal("the socket of a failed New is still open")
 	}
 }
+
+// A re-INVITE moves the peer (rtpsession's SetRemote): the endpoint
+// follows, the new peer's packets (another SSRC) reach the session and
+// ours go there.
+func TestPeerMoves(t *testing.T) {
+	for _, keys := range []byte{0, 9} {
+		t.Run(fmt.Sprintf("srtp=%v", keys > 0), func(t *testing.T) {
+			m := newMux(t, 1)
+			a, b := muxSide(t, m), ownSide(t)
+			call(t, a, b, keys, nil)
+			if err := b.sess.Send(0, []byte("from b"), false, 160); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "a hears b", func() bool { return len(a.received()) == 1 })
+			// c takes b's place with b's keys and a new SSRC.
+			c := ownSide(t)
+			cc := rtpsession.Config{RTP: c.rtp, RTCP: c.rtcp, RemoteRTP: a.addr[0], RemoteRTCP: a.addr[1], OnPacket: c.packet, RTCPInterval: -1}
+			if keys > 0 {
+				cc.SRTP = &rtpsession.SRTP{Profile: srtp.ProtectionProfileAes128CmHmacSha1_80, LocalKey: key(keys + 1), RemoteKey: key(keys)}
+			}
+			sc, err := rtpsession.New(cc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sc.Close() })
+			if err := sc.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			a.sess.SetRemote(c.addr[0], c.addr[1])
+			if err := sc.Send(0, []byte("from c"), false, 160); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "a hears c", func() bool { return len(a.received()) == 2 })
+			if got := string(a.received()[1]); got != "from c" {
+				t.Fatalf("a got %q", got)
+			}
+			if err := a.sess.Send(0, []byte("to c"), false, 160); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "c hears a", func() bool { return len(c.received()) == 1 })
+			if n := len(b.received()); n != 0 {
+				t.Fatalf("b still got %d packets", n)
+			}
+		})
+	}
+}
