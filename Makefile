@@ -104,7 +104,7 @@ sipload: build
 # hosts on loopback, sipstreams load placing 1,000 SRTP calls to listen
 # --auto-answer, a tone each way, 30 s of media each; about a minute.
 audioload: build
-	scripts/audioload.sh 1000 100 30s
+	scripts/audioload.sh 1000 100 60s
 
 bench: build
 	$(GO) test -run=NONE -bench=. -benchmem ./framework/notify/

@@ -60,8 +60,12 @@ type slot struct {
 	rate   int // this tick's
 	silent bool
 	level  int
+	ticks  uint32  // frames read
 	mixed  []int16 // the sink's mix of its sources
 }
+
+// levelEvery is how often, in frames, a source's level is measured.
+const levelEvery = 5
 
 // inLink is a sink's connection from one source.
 type inLink struct {
@@ -484,7 +488,11 @@ func (m *Mixer) read(s *slot, noCapture bool) {
 	}
 	s.src.ReadFrame(s.frame)
 	s.silent = false
-	s.level = pcm.Level(s.frame)
+	// A level meter needs no 20 ms resolution: every levelEvery ticks,
+	// and at once after silence.
+	if s.ticks++; s.ticks%levelEvery == 1 || s.level == 0 {
+		s.level = pcm.Level(s.frame)
+	}
 }
 
 // write gives a sink the mix of its sources at its rate.

@@ -378,8 +378,13 @@ func (s *Session) sendLocked(pt uint8, payload []byte, marker bool) error {
 	s.sentPackets++
 	s.sentOctets += uint32(len(payload))
 	s.sentBytes += uint64(len(out))
-	s.lastSend = time.Now()
-	s.lastSendTS = s.ts
+	// The time of one packet in sendClockEvery, with its timestamp: the
+	// pair an SR maps RTP time from, and when a keep-alive is due (a clock
+	// read per packet is a cost at thousands of calls).
+	if len(payload) == 0 || s.sentPackets%sendClockEvery == 1 {
+		s.lastSend = time.Now()
+		s.lastSendTS = s.ts
+	}
 	if len(payload) > 0 {
 		s.sentSinceRR = true
 	}
@@ -441,6 +446,9 @@ func (s *Session) readLoop(t Transport, isRTP bool) {
 		s.handleRTP(pkt, from, &dec, false)
 	}
 }
+
+// sendClockEvery is how often, in packets sent, the send time is read.
+const sendClockEvery = 8
 
 // maxReadFailures is how many consecutive read errors end a receive loop.
 const maxReadFailures = 100
