@@ -20,6 +20,7 @@ type audioCase struct {
 	theirs  string // baresip's audio_codecs
 	decoder string // what baresip logs: "audio: Set audio decoder: <decoder>"
 	srtp    bool   // sdes_mandatory here, srtp-mand there
+	shared  bool   // our rtp.shared_sockets = 1
 }
 
 func audioCases() []audioCase {
@@ -33,6 +34,11 @@ func audioCases() []audioCase {
 		c.srtp, c.name = true, c.name+" SRTP"
 		out = append(out, c)
 	}
+	// Our side on shared sockets (rtp.shared_sockets), baresip with its
+	// own port per call: its packets are routed to the call by address.
+	out = append(out,
+		audioCase{name: "PCMU shared sockets", ours: "PCMU", theirs: baresiptest.CodecPCMU, decoder: "PCMU 8000Hz", shared: true},
+		audioCase{name: "opus SRTP shared sockets", ours: "opus", theirs: baresiptest.CodecOpus, decoder: "opus 48000Hz", srtp: true, shared: true})
 	return out
 }
 
@@ -45,6 +51,9 @@ func audioConfig(t *testing.T, c audioCase) string {
 		policy = "sdes_mandatory"
 	}
 	conf := fmt.Sprintf("rtp:\n    audio_codec_list = %s\n    srtp_encryption = %s\n", c.ours, policy)
+	if c.shared {
+		conf += "    shared_sockets = 1\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
