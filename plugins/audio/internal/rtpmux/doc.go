@@ -8,8 +8,11 @@
 // socket has one reader, which takes up to a batch of datagrams per system
 // call (recvmmsg on Linux) and routes each to its session, and one writer,
 // which sends what the sessions queued since its last round in one system
-// call (sendmmsg). Elsewhere than Linux the same code reads and writes one
-// datagram per call.
+// call (sendmmsg); datagrams of one size to one destination (calls between
+// two hosts that both share their sockets) go as one GSO message
+// (UDP_SEGMENT) that the kernel cuts up after its IP path, until a kernel
+// or route refuses it. Elsewhere than Linux the same code reads and writes
+// one datagram per call.
 //
 // Routing (demultiplexing): a datagram goes to the endpoint whose peer
 // (where its session sends, rtpsession.PeerTransport) is the datagram's
