@@ -2,6 +2,7 @@ package audiostream_test
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"syscall"
@@ -49,11 +50,14 @@ func runCalls(b *testing.B, n, shared int, media time.Duration) {
 		rxBefore += stats(b, c.a.Stream).RX.Packets + stats(b, c.b.Stream).RX.Packets
 	}
 	var before, after syscall.Rusage
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	start := time.Now()
 	time.Sleep(media)
 	elapsed := time.Since(start)
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	runtime.ReadMemStats(&m1)
 	var received, lost uint64
 	var jitters []float64
 	for _, c := range calls {
@@ -73,4 +77,7 @@ func runCalls(b *testing.B, n, shared int, media time.Duration) {
 	// 50 packets/s per stream is what 20 ms packets give: a deficit is
 	// media the host could not keep up with.
 	b.ReportMetric(float64(received-rxBefore)/elapsed.Seconds()/float64(2*n), "rx-pkts/s/stream")
+	// Heap allocations of the whole process (both ends, the harness's
+	// notification recorders included) per packet received.
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(max(received-rxBefore, 1)), "allocs/packet")
 }

@@ -144,9 +144,11 @@ func contexts(p srtp.ProtectionProfile, key []byte, opts ...srtp.ContextOption) 
 
 // rtpCipher protects and unprotects the RTP packets of one direction:
 // both return the whole packet (header and payload, without the tag).
+// The header's fields come as values: a pointer through an interface
+// would move every packet's header to the heap.
 type rtpCipher interface {
-	protect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error)
-	unprotect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error)
+	protect(dst, pkt []byte, hlen int, ssrc uint32, seq uint16) ([]byte, error)
+	unprotect(dst, pkt []byte, hlen int, ssrc uint32, seq uint16) ([]byte, error)
 }
 
 // newRTPCipher uses package rtpcrypto for the AES_CM_128 suites (no
@@ -166,22 +168,24 @@ func newRTPCipher(p srtp.ProtectionProfile, key, salt []byte, opts ...srtp.Conte
 
 type aesCM struct{ c *rtpcrypto.Context }
 
-func (a aesCM) protect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error) {
-	return a.c.Protect(dst, pkt, hlen, h.SSRC, h.SequenceNumber)
+func (a aesCM) protect(dst, pkt []byte, hlen int, ssrc uint32, seq uint16) ([]byte, error) {
+	return a.c.Protect(dst, pkt, hlen, ssrc, seq)
 }
 
-func (a aesCM) unprotect(dst, pkt []byte, h *rtp.Header, hlen int) ([]byte, error) {
-	return a.c.Unprotect(dst, pkt, hlen, h.SSRC, h.SequenceNumber)
+func (a aesCM) unprotect(dst, pkt []byte, hlen int, ssrc uint32, seq uint16) ([]byte, error) {
+	return a.c.Unprotect(dst, pkt, hlen, ssrc, seq)
 }
 
 type pionCipher struct{ c *srtp.Context }
 
-func (p pionCipher) protect(dst, pkt []byte, h *rtp.Header, _ int) ([]byte, error) {
-	return p.c.EncryptRTP(dst, pkt, h)
+// pionCipher lets pion parse the header again (nil): its suites are not
+// the media path's.
+func (p pionCipher) protect(dst, pkt []byte, _ int, _ uint32, _ uint16) ([]byte, error) {
+	return p.c.EncryptRTP(dst, pkt, nil)
 }
 
-func (p pionCipher) unprotect(dst, pkt []byte, h *rtp.Header, _ int) ([]byte, error) {
-	return p.c.DecryptRTP(dst, pkt, h)
+func (p pionCipher) unprotect(dst, pkt []byte, _ int, _ uint32, _ uint16) ([]byte, error) {
+	return p.c.DecryptRTP(dst, pkt, nil)
 }
 
 // SSRC returns our synchronisation source identifier.
@@ -360,7 +364,7 @@ func (s *Session) sendLocked(pt uint8, payload []byte, marker bool) error {
 	copy(buf[n:], payload)
 	out := buf
 	if s.srtpOut != nil {
-		out, err = s.srtpOut.protect(s.encBuf[:0], buf, &h, n)
+		out, err = s.srtpOut.protect(s.encBuf[:0], buf, n, h.SSRC, h.SequenceNumber)
 		if err != nil {
 			return fmt.Errorf("rtpsession: SRTP protect: %w", err)
 		}
@@ -492,7 +496,7 @@ func (s *Session) handleRTP(pkt []byte, from net.Addr, dec *[]byte, trial bool) 
 		}
 	}
 	if s.srtpIn != nil {
-		plain, err := s.srtpIn.unprotect((*dec)[:0], pkt, &h, hlen)
+		plain, err := s.srtpIn.unprotect((*dec)[:0], pkt, hlen, h.SSRC, h.SequenceNumber)
 		if err != nil {
 			if !trial {
 				s.count(func(c *counters) { c.srtpFailures++ })
