@@ -3,9 +3,13 @@ package audiostream_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
@@ -89,6 +93,101 @@ func TestSharedSocketsSetting(t *testing.T) {
 		}
 		if want := fmt.Sprintf("%s=%s", sdkaudio.SettingSharedSockets, strconv.Quote(v)); !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(err.Error()) {
 			t.Fatalf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+// TestSharedSocketsUnderFlood: calls on a shared socket pair while a
+// flooder sends the shared port garbage, RTP with random SSRCs and
+// authentication tags (bad SRTP) and the same from a second address, far
+// faster than the calls' own packets: every stream keeps playing its
+// peer's audio, and none of the flood reaches a stream (nothing dropped or
+// failing authentication is counted on any call: the shared socket's
+// router throws it away first).
+func TestSharedSocketsUnderFlood(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	tone := writeTone(t, dir, 440, 8000, 30)
+	settings := map[string]string{
+		sdkaudio.SettingCodecList: "PCMU", sdkaudio.SettingSRTP: sdkaudio.SRTPMandatory,
+		sdkaudio.SettingSharedSockets: "1", sdkaudio.SettingPortRange: "41200-41210", sdkaudio.SettingInputFile: tone,
+	}
+	var calls []*call
+	for range 8 {
+		c := h.open(account("a", settings), account("b", settings))
+		c.start(c.answer)
+		calls = append(calls, c)
+	}
+	var streams []sdk.Stream
+	for _, c := range calls {
+		streams = append(streams, c.a.Stream, c.b.Stream)
+	}
+	played := func() []uint64 {
+		var out []uint64
+		for _, s := range streams {
+			out = append(out, stats(t, s).RX.Played)
+		}
+		return out
+	}
+	waitFor(t, "media on every stream", func() bool { return !slices.Contains(played(), 0) })
+
+	// The flood: until the calls played 100 more frames each, bounded.
+	stop := make(chan struct{})
+	flooded := make(chan int)
+	go func() {
+		socks := make([]*net.UDPConn, 2)
+		for i := range socks {
+			c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				flooded <- 0
+				return
+			}
+			defer c.Close()
+			socks[i] = c
+		}
+		dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 41200}
+		sent := 0
+		for sent < 200_000 {
+			select {
+			case <-stop:
+				flooded <- sent
+				return
+			default:
+			}
+			p := make([]byte, 12+160+10)
+			for i := range p {
+				p[i] = byte(rand.Uint32())
+			}
+			if sent%3 != 0 {
+				p[0], p[1] = 0x80, 0 // RTP v2, PCMU, a random SSRC and tag
+			}
+			if _, err := socks[sent%2].WriteTo(p, dst); err == nil {
+				sent++
+			}
+			if sent%64 == 0 {
+				time.Sleep(time.Millisecond) // ~64,000 packets/s at most
+			}
+		}
+		flooded <- sent
+	}()
+	base := played()
+	waitFor(t, "100 more frames on every stream during the flood", func() bool {
+		now := played()
+		for i := range now {
+			if now[i] < base[i]+100 {
+				return false
+			}
+		}
+		return true
+	})
+	close(stop)
+	if n := <-flooded; n < 1000 {
+		t.Fatalf("the flooder sent %d packets only", n)
+	}
+	for i, s := range streams {
+		st := stats(t, s)
+		if st.RX.Dropped != 0 || st.RX.SRTPFailures != 0 {
+			t.Errorf("stream %d saw the flood: %d dropped, %d SRTP failures", i, st.RX.Dropped, st.RX.SRTPFailures)
 		}
 	}
 }
