@@ -118,6 +118,7 @@ bench: build
 	done
 	# Media: per packet, per 20 ms tick, per codec frame, concurrent calls.
 	$(GO) test -run=NONE -bench=SendReceive -benchmem ./plugins/audio/internal/rtpsession/
+	$(GO) test -run=NONE -bench=. -benchmem ./plugins/audio/internal/rtpcrypto/
 	$(GO) test -run=NONE -bench='PCMU|PCMA|G722|Opus' -benchmem ./plugins/audio/internal/builtin/
 	$(GO) test -run=NONE -bench=PortTick -benchmem ./plugins/audio/internal/audiostream/
 	$(GO) test -run=NONE -bench=ConcurrentCalls -benchtime=1x ./plugins/audio/internal/audiostream/
