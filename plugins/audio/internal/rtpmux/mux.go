@@ -298,9 +298,15 @@ func (e *Endpoint) SetRemoteSSRC(ssrc uint32) {
 	}
 }
 
-// Close removes e from routing. The socket stays: the Mux's.
+// Close removes e from routing; when it returns no datagram is being
+// delivered to e and none will be. The socket stays: the Mux's.
 func (e *Endpoint) Close() error {
 	s := e.s
+	// Not while a batch is being delivered: it may hold e's function.
+	// (Closing from a delivery would wait for itself: sessions' callbacks
+	// must not close, rtpsession's rule.)
+	s.delivering.Lock()
+	defer s.delivering.Unlock()
 	s.mu.Lock()
 	if e.closed {
 		s.mu.Unlock()

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // FuzzRoute feeds arbitrary datagrams from arbitrary sources to a socket's
@@ -77,4 +79,78 @@ func FuzzRoute(f *testing.F) {
 			t.Fatalf("tables not empty after every endpoint closed: %d %d %d %d", len(s.byAddr), len(s.bySSRC), len(s.fresh), m.endpoints)
 		}
 	})
+}
+
+// Once an endpoint's Close returned, no delivery to it runs or starts,
+// however busy the socket: the session frees its port and codec next.
+func TestNoDeliveryAfterClose(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New([]Pair{{RTP: c, RTCP: mustUDP(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	peer := mustUDP(t)
+	defer peer.Close()
+	for round := range 20 {
+		rtp, rtcp, err := m.Endpoints()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var closed, late atomic.Bool
+		var running atomic.Int32
+		got := make(chan struct{}, 1)
+		rtp.Receive(func([]byte, net.Addr, bool) bool {
+			running.Add(1)
+			defer running.Add(-1)
+			if closed.Load() {
+				late.Store(true)
+			}
+			select {
+			case got <- struct{}{}:
+			default:
+			}
+			time.Sleep(50 * time.Microsecond) // a slow session widens the window
+			return true
+		}, false)
+		rtp.SetPeer(peer.LocalAddr())
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p := []byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, byte(round), 1, 2, 3}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				peer.WriteTo(p, c.LocalAddr())
+			}
+		}()
+		<-got
+		rtp.Close()
+		if n := running.Load(); n != 0 {
+			t.Fatalf("round %d: %d deliveries still running when Close returned", round, n)
+		}
+		closed.Store(true)
+		rtcp.Close()
+		close(stop)
+		<-done
+		if late.Load() {
+			t.Fatalf("round %d: a datagram was delivered after Close returned", round)
+		}
+	}
+}
+
+func mustUDP(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -29,6 +29,11 @@ type sock struct {
 
 	// targets is the reader's scratch list of candidate endpoints.
 	targets []target
+	// delivering guards the delivery functions while the reader hands a
+	// batch to the sessions (taken before mu): an endpoint leaves the
+	// tables under it, so that no delivery to it runs once its Close
+	// returned (the session's port and codec go right after).
+	delivering sync.Mutex
 
 	received, readCalls, unrouted, invalid atomic.Uint64
 }
@@ -80,10 +85,12 @@ func (s *sock) readLoop() {
 		failures = 0
 		s.readCalls.Add(1)
 		s.received.Add(uint64(n))
+		s.delivering.Lock()
 		for i := range n {
 			p, from := s.in.datagram(i)
 			s.route(p, from)
 		}
+		s.delivering.Unlock()
 	}
 }
 
