@@ -62,13 +62,19 @@ func newEngine(backend device.Backend, logger *slog.Logger) *engine {
 // allocator per range as the reference does.
 func (e *engine) allocate(ctx context.Context, r ports.Range, ip net.IP) (ports.Pair, error) {
 	e.mu.Lock()
+	a := e.allocatorLocked(r)
+	e.mu.Unlock()
+	return a.Allocate(ctx, ip)
+}
+
+// allocatorLocked returns r's allocator, made on first use. e.mu is held.
+func (e *engine) allocatorLocked(r ports.Range) *ports.Allocator {
 	a, ok := e.allocators[r]
 	if !ok {
 		a = ports.New(r)
 		e.allocators[r] = a
 	}
-	e.mu.Unlock()
-	return a.Allocate(ctx, ip)
+	return a
 }
 
 // acquireShared returns the shared socket pairs for ip, r and n, binding
@@ -81,11 +87,7 @@ func (e *engine) acquireShared(ctx context.Context, r ports.Range, ip netip.Addr
 		sp.refs++
 		return sp.mux, nil
 	}
-	a, ok := e.allocators[r]
-	if !ok {
-		a = ports.New(r)
-		e.allocators[r] = a
-	}
+	a := e.allocatorLocked(r)
 	var pairs []rtpmux.Pair
 	for range n {
 		p, err := a.Allocate(ctx, ip.AsSlice())

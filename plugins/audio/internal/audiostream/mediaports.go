@@ -62,6 +62,6 @@ func (s *stream) openPortsLocked(ctx context.Context, ip netip.Addr) (mediaPorts
 	}
 	return mediaPorts{
 		rtp: rtp, rtcp: rtcp, rtpPort: rtp.LocalPort(), rtcpPort: rtcp.LocalPort(),
-		ssrc: ssrc, cname: fmt.Sprintf("%08x@sipstreams", ssrc),
+		ssrc: ssrc, cname: rtpsession.DefaultCNAME(ssrc), // said in a=ssrc before the session exists
 	}, nil
 }

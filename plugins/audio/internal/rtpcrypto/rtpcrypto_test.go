@@ -200,26 +200,43 @@ func TestUnprotectRefuses(t *testing.T) {
 	}
 }
 
-func TestNoAllocations(t *testing.T) {
+// loop protects and unprotects one 160-byte packet again and again, the
+// sequence number advancing.
+type loop struct {
+	out, in         *Context
+	plain, enc, dec []byte
+	hlen            int
+	seq             uint16
+}
+
+func newLoop(tb testing.TB) *loop {
+	tb.Helper()
 	key := bytes.Repeat([]byte{1}, KeyLen)
 	salt := bytes.Repeat([]byte{2}, SaltLen)
 	out, _ := New(key, salt, TagLen80)
 	in, _ := New(key, salt, TagLen80)
-	plain, hlen := packet(t, 9, 1, make([]byte, 160))
-	enc := make([]byte, 0, 1500)
-	dec := make([]byte, 0, 1500)
-	seq := uint16(1)
-	enc, _ = out.Protect(enc, plain, hlen, 9, seq) // the states are made once
-	dec, _ = in.Unprotect(dec, enc, hlen, 9, seq)
-	seq++
+	plain, hlen := packet(tb, 9, 1, make([]byte, 160))
+	return &loop{out: out, in: in, plain: plain, hlen: hlen, seq: 1, enc: make([]byte, 0, 1500), dec: make([]byte, 0, 1500)}
+}
+
+func (l *loop) next() error {
+	l.plain[2], l.plain[3] = byte(l.seq>>8), byte(l.seq)
+	l.enc, _ = l.out.Protect(l.enc, l.plain, l.hlen, 9, l.seq)
+	var err error
+	l.dec, err = l.in.Unprotect(l.dec, l.enc, l.hlen, 9, l.seq)
+	l.seq++
+	return err
+}
+
+func TestNoAllocations(t *testing.T) {
+	l := newLoop(t)
+	if err := l.next(); err != nil { // the states are made once
+		t.Fatal(err)
+	}
 	allocs := testing.AllocsPerRun(1000, func() {
-		plain[2], plain[3] = byte(seq>>8), byte(seq)
-		enc, _ = out.Protect(enc, plain, hlen, 9, seq)
-		var err error
-		if dec, err = in.Unprotect(dec, enc, hlen, 9, seq); err != nil {
+		if err := l.next(); err != nil {
 			t.Fatal(err)
 		}
-		seq++
 	})
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per packet protected and unprotected", allocs)
@@ -227,20 +244,10 @@ func TestNoAllocations(t *testing.T) {
 }
 
 func BenchmarkProtectUnprotect(b *testing.B) {
-	key := bytes.Repeat([]byte{1}, KeyLen)
-	salt := bytes.Repeat([]byte{2}, SaltLen)
-	out, _ := New(key, salt, TagLen80)
-	in, _ := New(key, salt, TagLen80)
-	plain, hlen := packet(b, 9, 1, make([]byte, 160))
-	enc := make([]byte, 0, 1500)
-	dec := make([]byte, 0, 1500)
-	seq := uint16(1)
+	l := newLoop(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		plain[2], plain[3] = byte(seq>>8), byte(seq)
-		enc, _ = out.Protect(enc, plain, hlen, 9, seq)
-		dec, _ = in.Unprotect(dec, enc, hlen, 9, seq)
-		seq++
+		_ = l.next()
 	}
 }
 

@@ -276,7 +276,7 @@ func (w *batchWriter) layout(bufs [][]byte, to []netip.AddrPort) {
 			size := len(bufs[g[0]])
 			m := min(len(g), maxSegments, max(1, maxGSOBytes/size))
 			h := &w.hdrs[w.cnt]
-			h.hdr.Namelen, _ = w.name(w.cnt, to[g[0]])
+			h.hdr.Namelen = w.name(w.cnt, to[g[0]])
 			h.hdr.Iov = &w.iovs[iov]
 			h.hdr.SetIovlen(m)
 			for _, i := range g[:m] {
@@ -304,19 +304,17 @@ func (w *batchWriter) reachable(dst netip.AddrPort) bool {
 	return w.v6 || a.Is4() || a.Is4In6()
 }
 
-// name writes dst as the i-th destination.
-func (w *batchWriter) name(i int, dst netip.AddrPort) (uint32, bool) {
+// name writes dst as the i-th destination and returns its length; dst is
+// reachable.
+func (w *batchWriter) name(i int, dst netip.AddrPort) uint32 {
 	a := dst.Addr()
 	port := dst.Port()
 	if !w.v6 {
-		if !a.Is4() && !a.Is4In6() {
-			return 0, false
-		}
 		s4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(&w.names[i]))
 		*s4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.Unmap().As4()}
 		p := (*[2]byte)(unsafe.Pointer(&s4.Port))
 		p[0], p[1] = byte(port>>8), byte(port)
-		return unix.SizeofSockaddrInet4, true
+		return unix.SizeofSockaddrInet4
 	}
 	if a.Is4() {
 		a = netip.AddrFrom16(a.As16())
@@ -325,7 +323,7 @@ func (w *batchWriter) name(i int, dst netip.AddrPort) (uint32, bool) {
 	*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.As16()}
 	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
 	p[0], p[1] = byte(port>>8), byte(port)
-	return unix.SizeofSockaddrInet6, true
+	return unix.SizeofSockaddrInet6
 }
 
 // growBuffers asks for socketBuffer bytes of kernel buffer each way: the

@@ -269,12 +269,7 @@ func (e *Endpoint) SetPeer(addr net.Addr) {
 		e.peerAddr = addrOrNil(addr, ap)
 		return
 	}
-	if e.peer.IsValid() {
-		s.byAddr[e.peer] = remove(s.byAddr[e.peer], e)
-		if len(s.byAddr[e.peer]) == 0 {
-			delete(s.byAddr, e.peer)
-		}
-	}
+	s.unlinkAddrLocked(e)
 	e.peer, e.peerAddr = ap, addrOrNil(addr, ap)
 	if ap.IsValid() {
 		s.byAddr[ap] = append(s.byAddr[ap], e)
@@ -313,23 +308,36 @@ func (e *Endpoint) Close() error {
 		return nil
 	}
 	e.closed = true
-	if e.peer.IsValid() {
-		s.byAddr[e.peer] = remove(s.byAddr[e.peer], e)
-		if len(s.byAddr[e.peer]) == 0 {
-			delete(s.byAddr, e.peer)
-		}
-	}
-	if e.hasSSRC {
-		s.bySSRC[e.ssrc] = remove(s.bySSRC[e.ssrc], e)
-		if len(s.bySSRC[e.ssrc]) == 0 {
-			delete(s.bySSRC, e.ssrc)
-		}
-	}
+	s.unlinkAddrLocked(e)
+	s.unlinkSSRCLocked(e)
 	delete(s.fresh, e)
 	e.deliver = nil
 	s.mu.Unlock()
 	e.mux.released()
 	return nil
+}
+
+// unlinkAddrLocked takes e out of the table by peer. s.mu is held.
+func (s *sock) unlinkAddrLocked(e *Endpoint) {
+	if e.peer.IsValid() {
+		unlink(s.byAddr, e.peer, e)
+	}
+}
+
+// unlinkSSRCLocked takes e out of the table by SSRC. s.mu is held.
+func (s *sock) unlinkSSRCLocked(e *Endpoint) {
+	if e.hasSSRC {
+		unlink(s.bySSRC, e.ssrc, e)
+	}
+}
+
+// unlink removes e from table[k], and the key when it was the last.
+func unlink[K comparable](table map[K][]*Endpoint, k K, e *Endpoint) {
+	if list := remove(table[k], e); len(list) > 0 {
+		table[k] = list
+	} else {
+		delete(table, k)
+	}
 }
 
 func remove(list []*Endpoint, e *Endpoint) []*Endpoint {

@@ -232,15 +232,10 @@ func (s *sock) learn(e *Endpoint, ssrc uint32) {
 
 // bindLocked moves e to ssrc in the SSRC table. s.mu is held for writing.
 func (s *sock) bindLocked(e *Endpoint, ssrc uint32) {
-	if e.hasSSRC {
-		if e.ssrc == ssrc {
-			return
-		}
-		s.bySSRC[e.ssrc] = remove(s.bySSRC[e.ssrc], e)
-		if len(s.bySSRC[e.ssrc]) == 0 {
-			delete(s.bySSRC, e.ssrc)
-		}
+	if e.hasSSRC && e.ssrc == ssrc {
+		return
 	}
+	s.unlinkSSRCLocked(e)
 	e.ssrc, e.hasSSRC = ssrc, true
 	s.bySSRC[ssrc] = append(s.bySSRC[ssrc], e)
 	delete(s.fresh, e)

@@ -110,7 +110,7 @@ func New(cfg Config) (*Session, error) {
 	}
 	s.cname = cfg.CNAME
 	if s.cname == "" {
-		s.cname = fmt.Sprintf("%08x@sipstreams", s.ssrc)
+		s.cname = DefaultCNAME(s.ssrc)
 	}
 	for _, pt := range cfg.PayloadTypes {
 		s.accept[pt&0x7f] = true
@@ -187,6 +187,10 @@ func (p pionCipher) protect(dst, pkt []byte, _ int, _ uint32, _ uint16) ([]byte,
 func (p pionCipher) unprotect(dst, pkt []byte, _ int, _ uint32, _ uint16) ([]byte, error) {
 	return p.c.DecryptRTP(dst, pkt, nil)
 }
+
+// DefaultCNAME is the RTCP canonical name of a session with ssrc and no
+// Config.CNAME.
+func DefaultCNAME(ssrc uint32) string { return fmt.Sprintf("%08x@sipstreams", ssrc) }
 
 // SSRC returns our synchronisation source identifier.
 func (s *Session) SSRC() uint32 { return s.ssrc }
@@ -322,8 +326,8 @@ func (s *Session) Timestamp() uint32 {
 // timestamp by advance (160 for 20 ms at 8 kHz; 0 for the packets of one
 // RFC 4733 event). While sending is off it only advances the timestamp.
 func (s *Session) Send(payloadType uint8, payload []byte, marker bool, advance uint32) error {
-	s.mu.Lock()
-	closed, started := s.closed, s.started
+	s.mu.Lock() // once a packet: the state and the destination together
+	closed, started, dst := s.closed, s.started, s.rtpDestLocked()
 	s.mu.Unlock()
 	if closed {
 		return ErrClosed
@@ -337,13 +341,14 @@ func (s *Session) Send(payloadType uint8, payload []byte, marker bool, advance u
 		s.ts += advance
 		return nil
 	}
-	err := s.sendLocked(payloadType, payload, marker)
+	err := s.sendLocked(payloadType, payload, marker, dst)
 	s.ts += advance
 	return err
 }
 
-// sendLocked builds, protects and writes one RTP packet. sendMu is held.
-func (s *Session) sendLocked(pt uint8, payload []byte, marker bool) error {
+// sendLocked builds, protects and writes one RTP packet to dst. sendMu is
+// held.
+func (s *Session) sendLocked(pt uint8, payload []byte, marker bool, dst net.Addr) error {
 	h := rtp.Header{
 		Version:        2,
 		Marker:         marker,
@@ -370,7 +375,6 @@ func (s *Session) sendLocked(pt uint8, payload []byte, marker bool) error {
 		}
 		s.encBuf = out[:0]
 	}
-	dst, _ := s.destinations()
 	if dst == nil && !connected(s.cfg.RTP) {
 		return ErrNoRemote
 	}
@@ -413,7 +417,8 @@ func (s *Session) keepAlive(now time.Time) {
 	if !ok {
 		return
 	}
-	if err := s.sendLocked(pt, nil, false); err != nil {
+	dst, _ := s.destinations()
+	if err := s.sendLocked(pt, nil, false, dst); err != nil {
 		s.cfg.Logger.Debug("rtp keep-alive", "err", err)
 	}
 }
