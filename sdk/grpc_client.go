@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"sync"
 
 	pb "github.com/sipstreams/sipstreams/sdk/internal/streampb"
 	"google.golang.org/grpc"
@@ -10,19 +11,27 @@ import (
 // grpcProvider is the host side of the contract: a Provider whose streams
 // live in a plugin process.
 type grpcProvider struct {
-	c pb.MediaStreamClient
+	c     pb.MediaStreamClient
+	calls *callsConn
+	once  sync.Once
 }
 
 var _ Provider = (*grpcProvider)(nil)
 
 func newGRPCProvider(cc grpc.ClientConnInterface) *grpcProvider {
-	return &grpcProvider{c: pb.NewMediaStreamClient(cc)}
+	calls := newCallsConn(cc)
+	return &grpcProvider{c: pb.NewMediaStreamClient(calls), calls: calls}
 }
 
+// Describe returns the plugin's manifest. A plugin of contract 1.2 or later
+// serves Calls: from then on the unary calls travel on it.
 func (p *grpcProvider) Describe(ctx context.Context) (*Manifest, error) {
 	m, err := p.c.Describe(ctx, &pb.DescribeRequest{})
 	if err != nil {
 		return nil, fromStatus(err)
+	}
+	if m.GetContractMinor() >= 2 {
+		p.once.Do(func() { _ = p.calls.start() }) // if it cannot open, calls stay unary
 	}
 	return manifestFromProto(m), nil
 }

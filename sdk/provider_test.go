@@ -129,8 +129,20 @@ func newLocal(t *testing.T, p *Plugin) *LocalProvider {
 }
 
 // overGRPC serves lp through go-plugin's in-memory gRPC connection and
-// returns the host-side Provider, as a registry gets it.
+// returns the host-side Provider as a registry gets it: described, so that
+// its calls travel on the Calls stream (contract 1.2).
 func overGRPC(t *testing.T, lp *LocalProvider) Provider {
+	t.Helper()
+	p := overGRPCUnary(t, lp)
+	if _, err := p.Describe(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// overGRPCUnary is overGRPC without Describe: the provider makes a unary
+// call per method, as it does with a plugin older than contract 1.2.
+func overGRPCUnary(t *testing.T, lp *LocalProvider) Provider {
 	t.Helper()
 	client, server := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{PluginKey: NewGRPCPlugin(lp)})
 	t.Cleanup(func() {
@@ -147,7 +159,7 @@ func overGRPC(t *testing.T, lp *LocalProvider) Provider {
 }
 
 // bothSides runs f against the in-process provider and against the same
-// provider over gRPC.
+// provider over gRPC, with the Calls stream and with unary calls.
 func bothSides(t *testing.T, mk func(t *testing.T) *LocalProvider, f func(t *testing.T, p Provider, lp *LocalProvider)) {
 	t.Run("local", func(t *testing.T) {
 		lp := mk(t)
@@ -156,6 +168,10 @@ func bothSides(t *testing.T, mk func(t *testing.T) *LocalProvider, f func(t *tes
 	t.Run("grpc", func(t *testing.T) {
 		lp := mk(t)
 		f(t, overGRPC(t, lp), lp)
+	})
+	t.Run("grpc-unary", func(t *testing.T) {
+		lp := mk(t)
+		f(t, overGRPCUnary(t, lp), lp)
 	})
 }
 

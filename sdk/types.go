@@ -14,8 +14,10 @@ import (
 // Manifest.Capabilities).
 const (
 	ContractMajor = 1
-	// ContractMinor 1: StartRequest.Session.
-	ContractMinor = 1
+	// ContractMinor 1: StartRequest.Session. 2: the Calls stream (unary
+	// calls batched on one stream; a host uses it with plugins of 1.2 and
+	// later only).
+	ContractMinor = 2
 )
 
 // Direction values for InitializeRequest.Direction and SessionInfo.Direction.

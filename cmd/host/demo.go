@@ -66,12 +66,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		apps = append(apps, app)
 		pr.label(app, user)
 		rec := &notify.Recorder{}
-		app.Center().Subscribe(notify.ObserverFunc(func(n notify.Notification) {
+		app.Center().Subscribe(idleObserver{notify.ObserverFunc(func(n notify.Notification) {
 			if _, ok := n.Sender.(*session.Session); ok || strings.HasPrefix(n.Name, "MediaStream") || isStreamEvent(n) {
 				pr.HandleNotification(n)
 			}
 			rec.HandleNotification(n)
-		}), "", nil)
+		}), pr.Idle}, "", nil)
 		return app, rec, app.Start(ctx, conf)
 	}
 	alice, recA, err := start("alice")
@@ -323,3 +323,11 @@ func fileSHA1(path string) (filetransfer.Hash, error) {
 	copy(h[:], d.Sum(nil))
 	return h, nil
 }
+
+// idleObserver is an Observer with an Idle (notify.IdleObserver).
+type idleObserver struct {
+	notify.Observer
+	idle func()
+}
+
+func (o idleObserver) Idle() { o.idle() }

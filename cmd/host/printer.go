@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,11 +22,15 @@ import (
 )
 
 // printer prints each notification as it happens: a human-readable line, or
-// a JSON object per line with --json.
+// a JSON object per line with --json. Lines go through a buffer that is
+// written out when the notification center has delivered every
+// notification queued for the printer (Idle), and at once for the lines
+// printed outside notifications: under load a burst of notifications
+// costs one write, not one each.
 type printer struct {
 	mu    sync.Mutex
-	w     io.Writer
-	orig  io.Writer // w before setOutput
+	w     *bufio.Writer
+	orig  io.Writer // what w wrote to before setOutput
 	json  bool
 	start time.Time
 	names map[any]string // sender → label
@@ -37,7 +42,14 @@ type printer struct {
 }
 
 func newPrinter(w io.Writer, asJSON bool) *printer {
-	return &printer{w: w, orig: w, json: asJSON, start: time.Now(), names: map[any]string{}}
+	return &printer{w: bufio.NewWriterSize(w, 64<<10), orig: w, json: asJSON, start: time.Now(), names: map[any]string{}}
+}
+
+// Idle implements notify.IdleObserver: it writes out what was printed.
+func (p *printer) Idle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.w.Flush()
 }
 
 // setOutput makes the printer write to w (the progress bars' container,
@@ -48,7 +60,8 @@ func (p *printer) setOutput(w io.Writer) {
 	if w == nil {
 		w = p.orig
 	}
-	p.w = w
+	_ = p.w.Flush()
+	p.w.Reset(w)
 }
 
 // label names a sender in the output ("A", "B", "echo plugin").
@@ -116,6 +129,7 @@ func (p *printer) release() {
 		p.print(n)
 	}
 	p.pending = nil
+	_ = p.w.Flush()
 }
 
 // HandleNotification implements notify.Observer.
@@ -173,6 +187,7 @@ func (p *printer) say(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, format+"\n", args...)
+	_ = p.w.Flush()
 }
 
 // encoder writes JSON without escaping <, > and & (SIP headers have them).
@@ -193,9 +208,10 @@ func (p *printer) event(name string, fields map[string]any, format string, args 
 			obj[k] = v
 		}
 		_ = encoder(p.w).Encode(obj)
-		return
+	} else {
+		fmt.Fprintf(p.w, format+"\n", args...)
 	}
-	fmt.Fprintf(p.w, format+"\n", args...)
+	_ = p.w.Flush()
 }
 
 // streamTypes names streams by type.

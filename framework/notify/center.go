@@ -28,6 +28,17 @@ type Observer interface {
 	HandleNotification(Notification)
 }
 
+// IdleObserver is an Observer that wants to know when its queue is empty:
+// Idle is called on the delivery goroutine after the last notification
+// queued for it was handled, before it waits for more, and before a
+// [Center.Flush] that reaches it returns. An observer that buffers what it
+// does with notifications (a writer of lines) completes it there, once per
+// burst instead of once per notification.
+type IdleObserver interface {
+	Observer
+	Idle()
+}
+
 // ObserverFunc adapts an ordinary function to the [Observer] interface.
 type ObserverFunc func(Notification)
 
@@ -256,6 +267,7 @@ type subscription struct {
 
 	signal chan struct{} // capacity 1; wakes the delivery goroutine
 	exited chan struct{} // closed when the delivery goroutine returns
+	dirty  bool          // delivery goroutine only: delivered since the last Idle
 }
 
 func (s *subscription) matches(n *Notification) bool {
@@ -304,11 +316,15 @@ func (s *subscription) wake() {
 }
 
 // pop returns the next queue entry, or ok=false when the goroutine must exit.
+// Before it waits on an empty queue it tells an IdleObserver.
 func (s *subscription) pop() (it item, ok bool) {
 	for {
 		s.mu.Lock()
 		if s.stopped {
 			s.mu.Unlock()
+			if s.dirty {
+				s.idle()
+			}
 			return item{}, false
 		}
 		if s.head < len(s.queue) {
@@ -324,6 +340,10 @@ func (s *subscription) pop() (it item, ok bool) {
 		}
 		draining := s.draining
 		s.mu.Unlock()
+		if s.dirty {
+			s.idle()
+			continue // something may have come meanwhile
+		}
 		if draining {
 			return item{}, false
 		}
@@ -340,11 +360,32 @@ func (s *subscription) run() {
 			return
 		}
 		if it.barrier != nil {
+			if s.dirty {
+				s.idle()
+			}
 			close(it.barrier)
 			continue
 		}
 		s.deliver(it.n)
+		s.dirty = true
 	}
+}
+
+// idle tells an IdleObserver that its queue is empty.
+func (s *subscription) idle() {
+	s.dirty = false
+	o, ok := s.observer.(IdleObserver)
+	if !ok {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.center.logger.Error("notify: observer panicked in Idle",
+				slog.Any("panic", r),
+				slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	o.Idle()
 }
 
 func (s *subscription) deliver(n Notification) {

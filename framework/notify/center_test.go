@@ -706,3 +706,70 @@ func TestRecorder(t *testing.T) {
 		}
 	})
 }
+
+// idleLog is an IdleObserver that logs what it is handed and each Idle.
+// Its first notification waits for release, after saying so on entered.
+type idleLog struct {
+	mu      sync.Mutex
+	log     []string
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (o *idleLog) HandleNotification(n Notification) {
+	o.once.Do(func() {
+		close(o.entered)
+		<-o.release
+	})
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.log = append(o.log, n.Name)
+}
+
+func (o *idleLog) Idle() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.log = append(o.log, "idle")
+}
+
+func (o *idleLog) get() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.log)
+}
+
+// TestIdleObserver: Idle comes once the queue is empty — once for a burst
+// delivered back to back, before a Flush returns, and before the delivery
+// goroutine ends — and never without a notification before it.
+func TestIdleObserver(t *testing.T) {
+	c := newCenter(t)
+	o := &idleLog{entered: make(chan struct{}), release: make(chan struct{})}
+	unsub := c.Subscribe(o, "", nil)
+	if err := c.Flush(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.get(); len(got) != 0 {
+		t.Fatalf("before any notification: %v", got)
+	}
+
+	// A burst: the first is being handled while the others queue up.
+	c.Post(Notification{Name: "A"})
+	<-o.entered
+	c.Post(Notification{Name: "B"})
+	c.Post(Notification{Name: "C"})
+	close(o.release)
+	if err := c.Flush(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := o.get(), []string{"A", "B", "C", "idle"}; !slices.Equal(got, want) {
+		t.Fatalf("after the burst and Flush: %v, want %v", got, want)
+	}
+	// Delivered, then the subscription ends: its Idle comes before.
+	c.Post(Notification{Name: "D"})
+	c.Close()
+	unsub()
+	if got, want := o.get(), []string{"A", "B", "C", "idle", "D", "idle"}; !slices.Equal(got, want) {
+		t.Fatalf("after Close: %v, want %v", got, want)
+	}
+}

@@ -1656,6 +1656,241 @@ func (x *NotificationBatch) GetNotifications() []*Notification {
 	return nil
 }
 
+// Call is one unary call of the MediaStream service carried by Calls.
+type Call struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the host, unique among its calls in flight on the stream.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The method's name in this service ("Start", "NewFromSDP", ...).
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// The method's request message, serialized.
+	Request []byte `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	// The caller's deadline, in microseconds from when the plugin receives
+	// the call; 0 means none.
+	TimeoutUs int64 `protobuf:"varint,4,opt,name=timeout_us,json=timeoutUs,proto3" json:"timeout_us,omitempty"`
+	// Cancel asks the plugin to cancel call id (its context is cancelled);
+	// method and request are empty, and no Result answers it.
+	Cancel        bool `protobuf:"varint,5,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call) Reset() {
+	*x = Call{}
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call) ProtoMessage() {}
+
+func (x *Call) ProtoReflect() protoreflect.Message {
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call.ProtoReflect.Descriptor instead.
+func (*Call) Descriptor() ([]byte, []int) {
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Call) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Call) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *Call) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *Call) GetTimeoutUs() int64 {
+	if x != nil {
+		return x.TimeoutUs
+	}
+	return 0
+}
+
+func (x *Call) GetCancel() bool {
+	if x != nil {
+		return x.Cancel
+	}
+	return false
+}
+
+type CallBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*Call                `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallBatch) Reset() {
+	*x = CallBatch{}
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallBatch) ProtoMessage() {}
+
+func (x *CallBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallBatch.ProtoReflect.Descriptor instead.
+func (*CallBatch) Descriptor() ([]byte, []int) {
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CallBatch) GetCalls() []*Call {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+// Result answers one Call: the response message when status is empty, a
+// google.rpc.Status (code, message, details such as ErrorInfo) otherwise,
+// exactly as the unary method would have answered.
+type Result struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Response      []byte                 `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	Status        []byte                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Result) Reset() {
+	*x = Result{}
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Result) ProtoMessage() {}
+
+func (x *Result) ProtoReflect() protoreflect.Message {
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Result.ProtoReflect.Descriptor instead.
+func (*Result) Descriptor() ([]byte, []int) {
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *Result) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Result) GetResponse() []byte {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+func (x *Result) GetStatus() []byte {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+type ResultBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*Result              `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResultBatch) Reset() {
+	*x = ResultBatch{}
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResultBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResultBatch) ProtoMessage() {}
+
+func (x *ResultBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_sipstreams_stream_v1_stream_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResultBatch.ProtoReflect.Descriptor instead.
+func (*ResultBatch) Descriptor() ([]byte, []int) {
+	return file_sipstreams_stream_v1_stream_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ResultBatch) GetResults() []*Result {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_sipstreams_stream_v1_stream_proto protoreflect.FileDescriptor
 
 const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
@@ -1781,8 +2016,22 @@ const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12\x10\n" +
 	"\x03seq\x18\x05 \x01(\x04R\x03seq\"]\n" +
 	"\x11NotificationBatch\x12H\n" +
-	"\rnotifications\x18\x01 \x03(\v2\".sipstreams.stream.v1.NotificationR\rnotifications2\xea\n" +
+	"\rnotifications\x18\x01 \x03(\v2\".sipstreams.stream.v1.NotificationR\rnotifications\"\x7f\n" +
+	"\x04Call\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x18\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\x12\x1d\n" +
 	"\n" +
+	"timeout_us\x18\x04 \x01(\x03R\ttimeoutUs\x12\x16\n" +
+	"\x06cancel\x18\x05 \x01(\bR\x06cancel\"=\n" +
+	"\tCallBatch\x120\n" +
+	"\x05calls\x18\x01 \x03(\v2\x1a.sipstreams.stream.v1.CallR\x05calls\"L\n" +
+	"\x06Result\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1a\n" +
+	"\bresponse\x18\x02 \x01(\fR\bresponse\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\fR\x06status\"E\n" +
+	"\vResultBatch\x126\n" +
+	"\aresults\x18\x01 \x03(\v2\x1c.sipstreams.stream.v1.ResultR\aresults2\xbb\v\n" +
 	"\vMediaStream\x12Q\n" +
 	"\bDescribe\x12%.sipstreams.stream.v1.DescribeRequest\x1a\x1e.sipstreams.stream.v1.Manifest\x12^\n" +
 	"\n" +
@@ -1803,7 +2052,8 @@ const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
 	"\n" +
 	"Attributes\x12#.sipstreams.stream.v1.HandleRequest\x1a&.sipstreams.stream.v1.StreamAttributes\x12S\n" +
 	"\x06Invoke\x12#.sipstreams.stream.v1.InvokeRequest\x1a$.sipstreams.stream.v1.InvokeResponse\x12f\n" +
-	"\rNotifications\x12*.sipstreams.stream.v1.NotificationsRequest\x1a'.sipstreams.stream.v1.NotificationBatch0\x01B8Z6github.com/sipstreams/sipstreams/sdk/internal/streampbb\x06proto3"
+	"\rNotifications\x12*.sipstreams.stream.v1.NotificationsRequest\x1a'.sipstreams.stream.v1.NotificationBatch0\x01\x12O\n" +
+	"\x05Calls\x12\x1f.sipstreams.stream.v1.CallBatch\x1a!.sipstreams.stream.v1.ResultBatch(\x010\x01B8Z6github.com/sipstreams/sipstreams/sdk/internal/streampbb\x06proto3"
 
 var (
 	file_sipstreams_stream_v1_stream_proto_rawDescOnce sync.Once
@@ -1817,7 +2067,7 @@ func file_sipstreams_stream_v1_stream_proto_rawDescGZIP() []byte {
 	return file_sipstreams_stream_v1_stream_proto_rawDescData
 }
 
-var file_sipstreams_stream_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_sipstreams_stream_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_sipstreams_stream_v1_stream_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: sipstreams.stream.v1.Empty
 	(*DescribeRequest)(nil),        // 1: sipstreams.stream.v1.DescribeRequest
@@ -1845,12 +2095,16 @@ var file_sipstreams_stream_v1_stream_proto_goTypes = []any{
 	(*NotificationsRequest)(nil),   // 23: sipstreams.stream.v1.NotificationsRequest
 	(*Notification)(nil),           // 24: sipstreams.stream.v1.Notification
 	(*NotificationBatch)(nil),      // 25: sipstreams.stream.v1.NotificationBatch
-	nil,                            // 26: sipstreams.stream.v1.Account.SettingsEntry
+	(*Call)(nil),                   // 26: sipstreams.stream.v1.Call
+	(*CallBatch)(nil),              // 27: sipstreams.stream.v1.CallBatch
+	(*Result)(nil),                 // 28: sipstreams.stream.v1.Result
+	(*ResultBatch)(nil),            // 29: sipstreams.stream.v1.ResultBatch
+	nil,                            // 30: sipstreams.stream.v1.Account.SettingsEntry
 }
 var file_sipstreams_stream_v1_stream_proto_depIdxs = []int32{
 	2,  // 0: sipstreams.stream.v1.StreamType.match:type_name -> sipstreams.stream.v1.MatchRule
 	3,  // 1: sipstreams.stream.v1.Manifest.stream_types:type_name -> sipstreams.stream.v1.StreamType
-	26, // 2: sipstreams.stream.v1.Account.settings:type_name -> sipstreams.stream.v1.Account.SettingsEntry
+	30, // 2: sipstreams.stream.v1.Account.settings:type_name -> sipstreams.stream.v1.Account.SettingsEntry
 	6,  // 3: sipstreams.stream.v1.Prepare.session:type_name -> sipstreams.stream.v1.SessionInfo
 	5,  // 4: sipstreams.stream.v1.NewFromSDPRequest.account:type_name -> sipstreams.stream.v1.Account
 	7,  // 5: sipstreams.stream.v1.NewFromSDPRequest.prepare:type_name -> sipstreams.stream.v1.Prepare
@@ -1859,43 +2113,47 @@ var file_sipstreams_stream_v1_stream_proto_depIdxs = []int32{
 	6,  // 8: sipstreams.stream.v1.InitializeRequest.session:type_name -> sipstreams.stream.v1.SessionInfo
 	6,  // 9: sipstreams.stream.v1.StartRequest.session:type_name -> sipstreams.stream.v1.SessionInfo
 	24, // 10: sipstreams.stream.v1.NotificationBatch.notifications:type_name -> sipstreams.stream.v1.Notification
-	1,  // 11: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
-	8,  // 12: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
-	9,  // 13: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
-	12, // 14: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
-	14, // 15: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
-	15, // 16: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
-	16, // 17: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
-	18, // 18: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
-	11, // 19: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 20: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 21: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
-	11, // 22: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
-	19, // 23: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
-	11, // 24: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
-	21, // 25: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
-	23, // 26: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
-	4,  // 27: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
-	10, // 28: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
-	10, // 29: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
-	13, // 30: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
-	0,  // 31: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
-	0,  // 32: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
-	17, // 33: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
-	0,  // 34: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
-	0,  // 35: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 36: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
-	0,  // 37: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
-	0,  // 38: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
-	0,  // 39: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
-	20, // 40: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
-	22, // 41: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
-	25, // 42: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.NotificationBatch
-	27, // [27:43] is the sub-list for method output_type
-	11, // [11:27] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	26, // 11: sipstreams.stream.v1.CallBatch.calls:type_name -> sipstreams.stream.v1.Call
+	28, // 12: sipstreams.stream.v1.ResultBatch.results:type_name -> sipstreams.stream.v1.Result
+	1,  // 13: sipstreams.stream.v1.MediaStream.Describe:input_type -> sipstreams.stream.v1.DescribeRequest
+	8,  // 14: sipstreams.stream.v1.MediaStream.NewFromSDP:input_type -> sipstreams.stream.v1.NewFromSDPRequest
+	9,  // 15: sipstreams.stream.v1.MediaStream.Create:input_type -> sipstreams.stream.v1.CreateRequest
+	12, // 16: sipstreams.stream.v1.MediaStream.GetLocalMedia:input_type -> sipstreams.stream.v1.GetLocalMediaRequest
+	14, // 17: sipstreams.stream.v1.MediaStream.Initialize:input_type -> sipstreams.stream.v1.InitializeRequest
+	15, // 18: sipstreams.stream.v1.MediaStream.Start:input_type -> sipstreams.stream.v1.StartRequest
+	16, // 19: sipstreams.stream.v1.MediaStream.ValidateUpdate:input_type -> sipstreams.stream.v1.ValidateUpdateRequest
+	18, // 20: sipstreams.stream.v1.MediaStream.Update:input_type -> sipstreams.stream.v1.UpdateRequest
+	11, // 21: sipstreams.stream.v1.MediaStream.Hold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 22: sipstreams.stream.v1.MediaStream.Unhold:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 23: sipstreams.stream.v1.MediaStream.Deactivate:input_type -> sipstreams.stream.v1.HandleRequest
+	11, // 24: sipstreams.stream.v1.MediaStream.End:input_type -> sipstreams.stream.v1.HandleRequest
+	19, // 25: sipstreams.stream.v1.MediaStream.Reset:input_type -> sipstreams.stream.v1.ResetRequest
+	11, // 26: sipstreams.stream.v1.MediaStream.Attributes:input_type -> sipstreams.stream.v1.HandleRequest
+	21, // 27: sipstreams.stream.v1.MediaStream.Invoke:input_type -> sipstreams.stream.v1.InvokeRequest
+	23, // 28: sipstreams.stream.v1.MediaStream.Notifications:input_type -> sipstreams.stream.v1.NotificationsRequest
+	27, // 29: sipstreams.stream.v1.MediaStream.Calls:input_type -> sipstreams.stream.v1.CallBatch
+	4,  // 30: sipstreams.stream.v1.MediaStream.Describe:output_type -> sipstreams.stream.v1.Manifest
+	10, // 31: sipstreams.stream.v1.MediaStream.NewFromSDP:output_type -> sipstreams.stream.v1.NewStreamResponse
+	10, // 32: sipstreams.stream.v1.MediaStream.Create:output_type -> sipstreams.stream.v1.NewStreamResponse
+	13, // 33: sipstreams.stream.v1.MediaStream.GetLocalMedia:output_type -> sipstreams.stream.v1.GetLocalMediaResponse
+	0,  // 34: sipstreams.stream.v1.MediaStream.Initialize:output_type -> sipstreams.stream.v1.Empty
+	0,  // 35: sipstreams.stream.v1.MediaStream.Start:output_type -> sipstreams.stream.v1.Empty
+	17, // 36: sipstreams.stream.v1.MediaStream.ValidateUpdate:output_type -> sipstreams.stream.v1.ValidateUpdateResponse
+	0,  // 37: sipstreams.stream.v1.MediaStream.Update:output_type -> sipstreams.stream.v1.Empty
+	0,  // 38: sipstreams.stream.v1.MediaStream.Hold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 39: sipstreams.stream.v1.MediaStream.Unhold:output_type -> sipstreams.stream.v1.Empty
+	0,  // 40: sipstreams.stream.v1.MediaStream.Deactivate:output_type -> sipstreams.stream.v1.Empty
+	0,  // 41: sipstreams.stream.v1.MediaStream.End:output_type -> sipstreams.stream.v1.Empty
+	0,  // 42: sipstreams.stream.v1.MediaStream.Reset:output_type -> sipstreams.stream.v1.Empty
+	20, // 43: sipstreams.stream.v1.MediaStream.Attributes:output_type -> sipstreams.stream.v1.StreamAttributes
+	22, // 44: sipstreams.stream.v1.MediaStream.Invoke:output_type -> sipstreams.stream.v1.InvokeResponse
+	25, // 45: sipstreams.stream.v1.MediaStream.Notifications:output_type -> sipstreams.stream.v1.NotificationBatch
+	29, // 46: sipstreams.stream.v1.MediaStream.Calls:output_type -> sipstreams.stream.v1.ResultBatch
+	30, // [30:47] is the sub-list for method output_type
+	13, // [13:30] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_sipstreams_stream_v1_stream_proto_init() }
@@ -1909,7 +2167,7 @@ func file_sipstreams_stream_v1_stream_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sipstreams_stream_v1_stream_proto_rawDesc), len(file_sipstreams_stream_v1_stream_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,6 +45,7 @@ const (
 	MediaStream_Attributes_FullMethodName     = "/sipstreams.stream.v1.MediaStream/Attributes"
 	MediaStream_Invoke_FullMethodName         = "/sipstreams.stream.v1.MediaStream/Invoke"
 	MediaStream_Notifications_FullMethodName  = "/sipstreams.stream.v1.MediaStream/Notifications"
+	MediaStream_Calls_FullMethodName          = "/sipstreams.stream.v1.MediaStream/Calls"
 )
 
 // MediaStreamClient is the client API for MediaStream service.
@@ -76,6 +77,14 @@ type MediaStreamClient interface {
 	// Notifications streams every notification the plugin posts, in order;
 	// what queued up while one message was being sent goes in the next batch.
 	Notifications(ctx context.Context, in *NotificationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[NotificationBatch], error)
+	// Calls carries the unary calls above, many to a message, on one stream
+	// for the connection's lifetime (contract 1.2): a host under load sends
+	// what its sessions asked for while the previous message was being
+	// written as one CallBatch, and the plugin answers in ResultBatches as
+	// the calls finish, in any order. A host uses it only with a plugin whose
+	// manifest says contract_minor >= 2; the unary methods stay, and mean the
+	// same.
+	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallBatch, ResultBatch], error)
 }
 
 type mediaStreamClient struct {
@@ -255,6 +264,19 @@ func (c *mediaStreamClient) Notifications(ctx context.Context, in *Notifications
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type MediaStream_NotificationsClient = grpc.ServerStreamingClient[NotificationBatch]
 
+func (c *mediaStreamClient) Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallBatch, ResultBatch], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &MediaStream_ServiceDesc.Streams[1], MediaStream_Calls_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[CallBatch, ResultBatch]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type MediaStream_CallsClient = grpc.BidiStreamingClient[CallBatch, ResultBatch]
+
 // MediaStreamServer is the server API for MediaStream service.
 // All implementations must embed UnimplementedMediaStreamServer
 // for forward compatibility.
@@ -284,6 +306,14 @@ type MediaStreamServer interface {
 	// Notifications streams every notification the plugin posts, in order;
 	// what queued up while one message was being sent goes in the next batch.
 	Notifications(*NotificationsRequest, grpc.ServerStreamingServer[NotificationBatch]) error
+	// Calls carries the unary calls above, many to a message, on one stream
+	// for the connection's lifetime (contract 1.2): a host under load sends
+	// what its sessions asked for while the previous message was being
+	// written as one CallBatch, and the plugin answers in ResultBatches as
+	// the calls finish, in any order. A host uses it only with a plugin whose
+	// manifest says contract_minor >= 2; the unary methods stay, and mean the
+	// same.
+	Calls(grpc.BidiStreamingServer[CallBatch, ResultBatch]) error
 	mustEmbedUnimplementedMediaStreamServer()
 }
 
@@ -341,6 +371,9 @@ func (UnimplementedMediaStreamServer) Invoke(context.Context, *InvokeRequest) (*
 }
 func (UnimplementedMediaStreamServer) Notifications(*NotificationsRequest, grpc.ServerStreamingServer[NotificationBatch]) error {
 	return status.Error(codes.Unimplemented, "method Notifications not implemented")
+}
+func (UnimplementedMediaStreamServer) Calls(grpc.BidiStreamingServer[CallBatch, ResultBatch]) error {
+	return status.Error(codes.Unimplemented, "method Calls not implemented")
 }
 func (UnimplementedMediaStreamServer) mustEmbedUnimplementedMediaStreamServer() {}
 func (UnimplementedMediaStreamServer) testEmbeddedByValue()                     {}
@@ -644,6 +677,13 @@ func _MediaStream_Notifications_Handler(srv interface{}, stream grpc.ServerStrea
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type MediaStream_NotificationsServer = grpc.ServerStreamingServer[NotificationBatch]
 
+func _MediaStream_Calls_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(MediaStreamServer).Calls(&grpc.GenericServerStream[CallBatch, ResultBatch]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type MediaStream_CallsServer = grpc.BidiStreamingServer[CallBatch, ResultBatch]
+
 // MediaStream_ServiceDesc is the grpc.ServiceDesc for MediaStream service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -717,6 +757,12 @@ var MediaStream_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Notifications",
 			Handler:       _MediaStream_Notifications_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Calls",
+			Handler:       _MediaStream_Calls_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "sipstreams/stream/v1/stream.proto",

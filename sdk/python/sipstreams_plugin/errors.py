@@ -25,6 +25,7 @@ __all__ = [
     "BusyError",
     "normalize",
     "encode_status",
+    "encode_plain_status",
     "ERROR_DOMAIN",
 ]
 
@@ -179,6 +180,13 @@ def encode_status(err: StreamError) -> bytes:
     any_msg = _field_bytes(1, b"type.googleapis.com/google.rpc.ErrorInfo") + _field_bytes(2, info)
     status = _field_varint(1, STATUS_CODES[err.CODE]) + _field_bytes(2, str(err).encode()) + _field_bytes(3, any_msg)
     return status
+
+
+def encode_plain_status(code: int, message: str) -> bytes:
+    """Returns a google.rpc.Status with a code and a message and no details,
+    serialized (a status the contract's errors do not describe: a deadline,
+    an unknown method)."""
+    return _field_varint(1, code) + _field_bytes(2, message.encode())
 
 
 def decode_fields(data: bytes) -> dict[int, list]:

@@ -6,7 +6,9 @@ host pings "plugin"), plugin.GRPCController (Shutdown) and plugin.GRPCStdio
 from __future__ import annotations
 
 import functools
+import queue
 import threading
+import time
 from typing import Any, Callable, Optional
 
 import grpc
@@ -14,7 +16,7 @@ import grpc
 from sipstreams.stream.v1 import stream_pb2 as pb
 from sipstreams.stream.v1 import stream_pb2_grpc as pb_grpc
 
-from .errors import STATUS_CODES, StreamError, decode_fields, encode_status, normalize
+from .errors import STATUS_CODES, StreamError, decode_fields, encode_plain_status, encode_status, normalize
 from .provider import DeadlineExceeded, LocalProvider, Opened
 from .types import (
     Account,
@@ -230,6 +232,9 @@ class MediaStreamServicer(pb_grpc.MediaStreamServicer):
             return pb.InvokeResponse(result=self._p.invoke(req))
         return pb.InvokeResponse(result=self._p.stream(request.handle).invoke(req))
 
+    def Calls(self, request_iterator, context):
+        return _serve_calls(self, request_iterator, context)
+
     def Notifications(self, request, context):
         """Streams the queued notifications in batches. A batch counts as
         delivered once gRPC asks for the next one (it has sent the previous
@@ -263,6 +268,113 @@ class MediaStreamServicer(pb_grpc.MediaStreamServicer):
             q.unsubscribe(token)
 
 
+class _CallAborted(Exception):
+    """Raised by _CallContext.abort: carries the serialized google.rpc.Status."""
+
+    def __init__(self, status: bytes) -> None:
+        super().__init__()
+        self.status = status
+
+
+class _CallContext:
+    """The part of grpc.ServicerContext that the unary handlers use, for a
+    call carried by the Calls stream: its deadline, and abort, which ends
+    the handler with a status instead of ending an RPC."""
+
+    def __init__(self, timeout_us: int) -> None:
+        self._deadline = time.monotonic() + timeout_us / 1e6 if timeout_us > 0 else None
+        self.cancelled = False
+
+    def time_remaining(self) -> Optional[float]:
+        return None if self._deadline is None else max(self._deadline - time.monotonic(), 0.0)
+
+    def abort(self, code: grpc.StatusCode, details: str) -> None:
+        raise _CallAborted(encode_plain_status(code.value[0], details))
+
+    def abort_with_status(self, status: grpc.Status) -> None:
+        for key, value in status.trailing_metadata or ():
+            if key == "grpc-status-details-bin":
+                raise _CallAborted(value)
+        raise _CallAborted(encode_plain_status(status.code.value[0], status.details))
+
+
+def _serve_calls(servicer: "MediaStreamServicer", request_iterator: Any, context: grpc.ServicerContext):
+    """The Calls stream of contract 1.2: each call runs on a thread of its
+    own, as a unary call would on the server's pool, and its Result goes back
+    as it finishes; what finished while a ResultBatch was being written goes
+    in the next. When the host closes its side, the calls in flight are
+    answered before the stream ends."""
+    results: "queue.Queue[Optional[pb.Result]]" = queue.Queue()
+    running: dict[int, _CallContext] = {}
+    lock = threading.Lock()
+    idle = threading.Condition(lock)  # notified when a call ends
+    active = [0]  # calls whose thread has not ended
+
+    def run(call: Any, ctx: _CallContext) -> None:
+        res = pb.Result(id=call.id)
+        try:
+            method = getattr(servicer, call.method, None)
+            req_type = _UNARY.get(call.method)
+            if method is None or req_type is None:
+                raise _CallAborted(encode_plain_status(grpc.StatusCode.UNIMPLEMENTED.value[0], f"unknown method {call.method!r}"))
+            req = req_type()
+            req.ParseFromString(call.request)
+            res.response = method(req, ctx).SerializeToString()
+        except _CallAborted as e:
+            res.status = e.status
+        except Exception as e:  # what _rpc did not map: the handler's own bug
+            res.status = encode_plain_status(grpc.StatusCode.INTERNAL.value[0], f"{call.method}: {e}")
+        finally:
+            results.put(res)
+            with lock:
+                running.pop(call.id, None)
+                active[0] -= 1
+                idle.notify_all()
+
+    def read() -> None:
+        try:
+            for batch in request_iterator:
+                for call in batch.calls:
+                    if call.cancel:
+                        with lock:
+                            c = running.get(call.id)
+                        if c is not None:
+                            c.cancelled = True
+                        continue
+                    ctx = _CallContext(call.timeout_us)
+                    with lock:
+                        running[call.id] = ctx
+                        active[0] += 1
+                    threading.Thread(target=run, args=(call, ctx), name="call", daemon=True).start()
+        except Exception:  # the stream ended under us: nothing more to read
+            pass
+        finally:
+            with lock:
+                idle.wait_for(lambda: active[0] == 0)
+            results.put(None)
+
+    reader = threading.Thread(target=read, name="calls", daemon=True)
+    reader.start()
+    while True:
+        first = results.get()
+        if first is None:
+            return
+        batch = [first]
+        done = False
+        while True:
+            try:
+                more = results.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                done = True
+                break
+            batch.append(more)
+        yield pb.ResultBatch(results=batch)
+        if done:
+            return
+
+
 def _identity(b: bytes) -> bytes:
     return b
 
@@ -276,6 +388,26 @@ def _health_check(request: bytes, context: grpc.ServicerContext) -> bytes:
     if service not in ("", PLUGIN_SERVICE_NAME):
         context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {service!r}")
     return b"\x08\x01"  # HealthCheckResponse{status: SERVING}
+
+
+# The request message of each unary method, for calls carried by Calls.
+_UNARY = {
+    "Describe": pb.DescribeRequest,
+    "NewFromSDP": pb.NewFromSDPRequest,
+    "Create": pb.CreateRequest,
+    "GetLocalMedia": pb.GetLocalMediaRequest,
+    "Initialize": pb.InitializeRequest,
+    "Start": pb.StartRequest,
+    "ValidateUpdate": pb.ValidateUpdateRequest,
+    "Update": pb.UpdateRequest,
+    "Hold": pb.HandleRequest,
+    "Unhold": pb.HandleRequest,
+    "Deactivate": pb.HandleRequest,
+    "End": pb.HandleRequest,
+    "Reset": pb.ResetRequest,
+    "Attributes": pb.HandleRequest,
+    "Invoke": pb.InvokeRequest,
+}
 
 
 def add_services(server: grpc.Server, provider: LocalProvider, shutdown: threading.Event, *, health: bool = True) -> None:

@@ -44,9 +44,10 @@ __all__ = [
 
 # The contract version this kit implements (sdk.ContractMajor/Minor). The
 # major version is go-plugin's protocol version: host and plugin must agree.
-# Minor 1: StartRequest.session.
+# Minor 1: StartRequest.session. Minor 2: the Calls stream (unary calls
+# batched on one stream).
 CONTRACT_MAJOR = 1
-CONTRACT_MINOR = 1
+CONTRACT_MINOR = 2
 
 # Values of InitializeRequest.direction and SessionInfo.direction.
 DIRECTION_INCOMING = "incoming"

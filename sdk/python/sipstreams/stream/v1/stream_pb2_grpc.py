@@ -94,6 +94,11 @@ class MediaStreamStub(object):
                 request_serializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.NotificationsRequest.SerializeToString,
                 response_deserializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.NotificationBatch.FromString,
                 )
+        self.Calls = channel.stream_stream(
+                '/sipstreams.stream.v1.MediaStream/Calls',
+                request_serializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.CallBatch.SerializeToString,
+                response_deserializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.ResultBatch.FromString,
+                )
 
 
 class MediaStreamServicer(object):
@@ -204,6 +209,19 @@ class MediaStreamServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Calls(self, request_iterator, context):
+        """Calls carries the unary calls above, many to a message, on one stream
+        for the connection's lifetime (contract 1.2): a host under load sends
+        what its sessions asked for while the previous message was being
+        written as one CallBatch, and the plugin answers in ResultBatches as
+        the calls finish, in any order. A host uses it only with a plugin whose
+        manifest says contract_minor >= 2; the unary methods stay, and mean the
+        same.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MediaStreamServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -286,6 +304,11 @@ def add_MediaStreamServicer_to_server(servicer, server):
                     servicer.Notifications,
                     request_deserializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.NotificationsRequest.FromString,
                     response_serializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.NotificationBatch.SerializeToString,
+            ),
+            'Calls': grpc.stream_stream_rpc_method_handler(
+                    servicer.Calls,
+                    request_deserializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.CallBatch.FromString,
+                    response_serializer=sipstreams_dot_stream_dot_v1_dot_stream__pb2.ResultBatch.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -566,5 +589,22 @@ class MediaStream(object):
         return grpc.experimental.unary_stream(request, target, '/sipstreams.stream.v1.MediaStream/Notifications',
             sipstreams_dot_stream_dot_v1_dot_stream__pb2.NotificationsRequest.SerializeToString,
             sipstreams_dot_stream_dot_v1_dot_stream__pb2.NotificationBatch.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Calls(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(request_iterator, target, '/sipstreams.stream.v1.MediaStream/Calls',
+            sipstreams_dot_stream_dot_v1_dot_stream__pb2.CallBatch.SerializeToString,
+            sipstreams_dot_stream_dot_v1_dot_stream__pb2.ResultBatch.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

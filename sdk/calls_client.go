@@ -1,0 +1,221 @@
+package sdk
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	pb "github.com/sipstreams/sipstreams/sdk/internal/streampb"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// callsConn is the host side's connection to a plugin: a
+// grpc.ClientConnInterface that carries the contract's unary calls on the
+// Calls stream once the plugin says it serves it (contract 1.2, [callsConn.start]),
+// and on the connection itself before that, for older plugins, and after
+// the stream failed. Server streams (Notifications) always use the
+// connection.
+//
+// Calls made while a CallBatch is being written go in the next one, so that
+// many sessions setting up at once cost one message, not one HTTP/2 stream
+// and its headers each.
+type callsConn struct {
+	cc grpc.ClientConnInterface
+
+	mu      sync.Mutex
+	on      bool  // the stream is up: calls go on it
+	failed  error // why the stream ended; nil while it is up or never started
+	nextID  uint64
+	pending map[uint64]chan *pb.Result
+	queue   []*pb.Call
+	wake    chan struct{}
+	stop    context.CancelFunc
+}
+
+var _ grpc.ClientConnInterface = (*callsConn)(nil)
+
+func newCallsConn(cc grpc.ClientConnInterface) *callsConn {
+	return &callsConn{cc: cc, pending: map[uint64]chan *pb.Result{}, wake: make(chan struct{}, 1)}
+}
+
+// start opens the Calls stream. Its two goroutines (a writer and a reader)
+// end when the stream does: when the plugin connection closes, or on close.
+func (c *callsConn) start() error {
+	ctx, stop := context.WithCancel(context.Background())
+	s, err := pb.NewMediaStreamClient(c.cc).Calls(ctx)
+	if err != nil {
+		stop()
+		return err
+	}
+	c.mu.Lock()
+	c.on, c.stop = true, stop
+	c.mu.Unlock()
+	go c.write(ctx, s)
+	go c.read(s)
+	return nil
+}
+
+// close ends the stream; calls in flight fail with ErrPluginUnavailable and
+// later ones use the connection.
+func (c *callsConn) close() {
+	c.mu.Lock()
+	stop := c.stop
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// fail ends the stream for good: every call waiting gets no result (nil).
+func (c *callsConn) fail(err error) {
+	c.mu.Lock()
+	if c.on {
+		c.on, c.failed = false, err
+		for id, ch := range c.pending {
+			close(ch)
+			delete(c.pending, id)
+		}
+		c.queue = nil
+	}
+	stop := c.stop
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+func (c *callsConn) write(ctx context.Context, s pb.MediaStream_CallsClient) {
+	for {
+		select {
+		case <-ctx.Done():
+			c.fail(ctx.Err())
+			return
+		case <-c.wake:
+		}
+		c.mu.Lock()
+		q := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		if len(q) == 0 {
+			continue
+		}
+		if err := s.Send(&pb.CallBatch{Calls: q}); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+func (c *callsConn) read(s pb.MediaStream_CallsClient) {
+	for {
+		b, err := s.Recv()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.mu.Lock()
+		for _, r := range b.GetResults() {
+			if ch, ok := c.pending[r.GetId()]; ok {
+				delete(c.pending, r.GetId())
+				ch <- r
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// enqueue adds a call to the next CallBatch.
+func (c *callsConn) enqueueLocked(call *pb.Call) {
+	c.queue = append(c.queue, call)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Invoke sends a unary call on the stream when it is up, on the connection
+// otherwise. The outcome is the unary call's: the response, or the
+// plugin's status with its details; a deadline or cancellation of ctx
+// returns at once and tells the plugin to cancel the call.
+func (c *callsConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	c.mu.Lock()
+	if !c.on {
+		c.mu.Unlock()
+		return c.cc.Invoke(ctx, method, args, reply, opts...)
+	}
+	c.mu.Unlock()
+	req, err := proto.Marshal(args.(proto.Message))
+	if err != nil {
+		return status.Errorf(codes.Internal, "encode %s: %v", method, err)
+	}
+	call := &pb.Call{Method: method[strings.LastIndexByte(method, '/')+1:], Request: req}
+	if d, ok := ctx.Deadline(); ok {
+		t := time.Until(d)
+		if t <= 0 {
+			return status.FromContextError(context.DeadlineExceeded).Err()
+		}
+		call.TimeoutUs = max(t.Microseconds(), 1)
+	}
+	ch := make(chan *pb.Result, 1)
+	c.mu.Lock()
+	if !c.on { // failed meanwhile
+		c.mu.Unlock()
+		return c.cc.Invoke(ctx, method, args, reply, opts...)
+	}
+	c.nextID++
+	call.Id = c.nextID
+	c.pending[call.Id] = ch
+	c.enqueueLocked(call)
+	c.mu.Unlock()
+
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return c.lost(ctx, method, args, reply, opts)
+		}
+		if len(r.GetStatus()) > 0 {
+			var st spb.Status
+			if err := proto.Unmarshal(r.GetStatus(), &st); err != nil {
+				return status.Errorf(codes.Internal, "decode status of %s: %v", method, err)
+			}
+			return status.ErrorProto(&st)
+		}
+		if err := proto.Unmarshal(r.GetResponse(), reply.(proto.Message)); err != nil {
+			return status.Errorf(codes.Internal, "decode response of %s: %v", method, err)
+		}
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		if _, ok := c.pending[call.Id]; ok {
+			delete(c.pending, call.Id)
+			c.enqueueLocked(&pb.Call{Id: call.Id, Cancel: true})
+		}
+		c.mu.Unlock()
+		return status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+// lost answers a call whose stream ended before its result came. A plugin
+// that does not serve Calls after all never ran it: it goes on the
+// connection. Otherwise whether it ran is unknown, and the caller is told
+// the plugin is unavailable, as a unary call on a broken connection would
+// be.
+func (c *callsConn) lost(ctx context.Context, method string, args, reply any, opts []grpc.CallOption) error {
+	c.mu.Lock()
+	err := c.failed
+	c.mu.Unlock()
+	if status.Code(err) == codes.Unimplemented {
+		return c.cc.Invoke(ctx, method, args, reply, opts...)
+	}
+	return status.Errorf(codes.Unavailable, "%s: plugin call stream ended: %v", method, err)
+}
+
+// NewStream opens a stream on the connection.
+func (c *callsConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return c.cc.NewStream(ctx, desc, method, opts...)
+}

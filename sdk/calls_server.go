@@ -1,0 +1,179 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	pb "github.com/sipstreams/sipstreams/sdk/internal/streampb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// unaryHandlers are the contract's unary methods by name, as gRPC itself
+// dispatches them: the generated handler decodes the request and calls the
+// grpcServer method, so that a call carried by Calls runs exactly the code
+// of the unary call.
+var unaryHandlers = func() map[string]grpc.MethodHandler {
+	m := make(map[string]grpc.MethodHandler, len(pb.MediaStream_ServiceDesc.Methods))
+	for _, d := range pb.MediaStream_ServiceDesc.Methods {
+		m[d.MethodName] = d.Handler
+	}
+	return m
+}()
+
+// Calls serves the batched unary calls of contract 1.2. Each call runs on
+// its own goroutine, as a unary call does, with a context that ends with
+// the stream, at the caller's deadline or when the host cancels it; the
+// results go back as they finish, what finished while one ResultBatch was
+// being written in the next. When the host closes its side, the calls in
+// flight finish and are answered before the stream ends.
+func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
+	ctx, cancelAll := context.WithCancel(stream.Context())
+	defer cancelAll()
+	out := newResultQueue()
+	sent := make(chan error, 1)
+	go func() { sent <- out.run(stream.Send) }()
+
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		cancels = map[uint64]context.CancelFunc{}
+	)
+	finish := func(err error) error {
+		if err != nil {
+			cancelAll()
+		}
+		wg.Wait()
+		out.close()
+		if serr := <-sent; err == nil {
+			err = serr
+		}
+		return err
+	}
+	for {
+		b, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return finish(nil)
+		}
+		if err != nil {
+			return finish(err)
+		}
+		for _, c := range b.GetCalls() {
+			id := c.GetId()
+			if c.GetCancel() {
+				mu.Lock()
+				if f := cancels[id]; f != nil {
+					f()
+				}
+				mu.Unlock()
+				continue
+			}
+			h := unaryHandlers[c.GetMethod()]
+			if h == nil {
+				out.push(resultOf(id, nil, status.Errorf(codes.Unimplemented, "unknown method %q", c.GetMethod())))
+				continue
+			}
+			cctx, cancel := context.WithCancel(ctx)
+			if t := c.GetTimeoutUs(); t > 0 {
+				cctx, cancel = context.WithTimeout(ctx, time.Duration(t)*time.Microsecond)
+			}
+			mu.Lock()
+			cancels[id] = cancel
+			mu.Unlock()
+			req := c.GetRequest()
+			wg.Go(func() {
+				res, err := h(s, cctx, func(m any) error { return proto.Unmarshal(req, m.(proto.Message)) }, nil)
+				mu.Lock()
+				delete(cancels, id)
+				mu.Unlock()
+				cancel()
+				out.push(resultOf(id, res, err))
+			})
+		}
+	}
+}
+
+// resultOf encodes a handler's outcome as the unary call would have: the
+// response, or its status with details.
+func resultOf(id uint64, res any, err error) *pb.Result {
+	r := &pb.Result{Id: id}
+	if err == nil {
+		m, ok := res.(proto.Message)
+		if !ok {
+			err = status.Errorf(codes.Internal, "handler returned %T", res)
+		} else if r.Response, err = proto.Marshal(m); err != nil {
+			err = status.Errorf(codes.Internal, "encode response: %v", err)
+		}
+	}
+	if err != nil {
+		r.Response = nil
+		st, _ := status.FromError(err)
+		b, merr := proto.Marshal(st.Proto())
+		if merr != nil {
+			b, _ = proto.Marshal(status.New(codes.Internal, err.Error()).Proto())
+		}
+		r.Status = b
+	}
+	return r
+}
+
+// resultQueue hands results to the one goroutine that writes them.
+type resultQueue struct {
+	mu     sync.Mutex
+	items  []*pb.Result
+	closed bool
+	wake   chan struct{}
+}
+
+func newResultQueue() *resultQueue { return &resultQueue{wake: make(chan struct{}, 1)} }
+
+func (q *resultQueue) push(r *pb.Result) {
+	q.mu.Lock()
+	q.items = append(q.items, r)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close makes run return once what was pushed is written.
+func (q *resultQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run writes what is pushed, everything waiting in one message, until the
+// queue is closed and empty or a write fails (the results after a failed
+// write are dropped: the host has lost the stream and fails its calls).
+func (q *resultQueue) run(send func(*pb.ResultBatch) error) error {
+	var failed error
+	for {
+		<-q.wake
+		q.mu.Lock()
+		items, closed := q.items, q.closed
+		q.items = nil
+		q.mu.Unlock()
+		if len(items) > 0 && failed == nil {
+			failed = send(&pb.ResultBatch{Results: items})
+		}
+		if closed {
+			q.mu.Lock()
+			empty := len(q.items) == 0
+			q.mu.Unlock()
+			if empty {
+				return failed
+			}
+		}
+	}
+}
