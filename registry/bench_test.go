@@ -325,3 +325,61 @@ func BenchmarkLanguageStart(b *testing.B) {
 		b.ReportMetric(q(0.99), p.name+"-p99-ms")
 	}
 }
+
+// processCPU is the CPU time the process pid has used (user + system).
+func processCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command's closing parenthesis; utime and stime
+	// are the 14th and 15th of the whole line, in clock ticks (100 Hz).
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// BenchmarkRPCParallel: calls from many goroutines at once, as sessions
+// make them under load (Attributes of a stream each, 64 callers): calls per
+// second, and the CPU the host (this process) and the plugin spend per
+// call. With a plugin of contract 1.2 they share the Calls stream.
+func BenchmarkRPCParallel(b *testing.B) {
+	r := benchRegistry(b)
+	ctx := context.Background()
+	pid := r.Plugins()[0].PID
+	b.SetParallelism(32) // × GOMAXPROCS callers
+	var next sync.Mutex
+	streams := []*registry.Stream{}
+	defer func() {
+		for _, s := range streams {
+			_ = s.End(ctx)
+		}
+	}()
+	h0, p0 := processCPU(b, os.Getpid()), processCPU(b, pid)
+	t0 := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		s, err := r.Create(ctx, &sdk.CreateRequest{Type: "echo"})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		next.Lock()
+		streams = append(streams, s)
+		next.Unlock()
+		for pb.Next() {
+			if _, err := s.Attributes(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	el := time.Since(t0)
+	h, p := processCPU(b, os.Getpid())-h0, processCPU(b, pid)-p0
+	n := float64(b.N)
+	b.ReportMetric(n/el.Seconds(), "calls/s")
+	b.ReportMetric(float64(h.Microseconds())/n, "host-cpu-µs/call")
+	b.ReportMetric(float64(p.Microseconds())/n, "plugin-cpu-µs/call")
+}

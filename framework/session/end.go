@@ -122,7 +122,7 @@ func (s *Session) bye() {
 			endReason = "user request"
 		}
 		s.post(SIPSessionDidEnd, DidEndData{Originator: Local, EndReason: endReason})
-		s.end(streams)
+		s.endDeactivated(streams)
 	}
 	s.send(ctx, req, s.route, txEvents{
 		sent: func(_ sip.ClientTransaction, err error) {
@@ -217,7 +217,7 @@ func (s *Session) byeEnds(req *sip.Request, r *serverReq) {
 	if r != nil {
 		s.respond(r, 200, "OK", nil)
 	}
-	s.end(s.streams)
+	s.endDeactivated(s.streams)
 	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "BYE", Code: 200, Reason: "OK"})
 	s.terminate()
 	s.post(SIPSessionDidEnd, DidEndData{Originator: Remote, EndReason: reason})

@@ -267,6 +267,13 @@ func (s *Session) deactivate(streams []Stream) {
 // done. The session stops observing them.
 func (s *Session) end(streams []Stream) {
 	s.deactivate(streams)
+	s.endDeactivated(streams)
+}
+
+// endDeactivated ends streams that were deactivated already (a BYE's
+// streams, deactivated before it was sent or answered): one call each
+// into the plugin instead of two.
+func (s *Session) endDeactivated(streams []Stream) {
 	for _, st := range streams {
 		ctx, cancel := s.rpc()
 		_ = st.End(ctx)
