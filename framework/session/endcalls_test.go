@@ -21,7 +21,9 @@ type countingStream struct {
 	ended       chan struct{}
 }
 
-func counted(st Stream) *countingStream { return &countingStream{Stream: st, ended: make(chan struct{})} }
+func counted(st Stream) *countingStream {
+	return &countingStream{Stream: st, ended: make(chan struct{})}
+}
 
 func (c *countingStream) Deactivate(ctx context.Context) error {
 	c.mu.Lock()
