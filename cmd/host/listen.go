@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sipstreams/sipstreams/framework/config"
 	"github.com/sipstreams/sipstreams/framework/notify"
@@ -120,6 +121,15 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		pr.say("%s", listenHelp)
 	}
 	pr.release()
+
+	// Memory a load left behind goes back to the kernel once it is over.
+	trimCtx, stopTrim := context.WithCancel(ctx)
+	var trimmer sync.WaitGroup
+	trimmer.Go(func() { newIdleTrimmer(app.Sessions()).run(trimCtx) })
+	defer func() {
+		stopTrim()
+		trimmer.Wait()
+	}()
 
 	done := make(chan struct{})
 	defer close(done)

@@ -214,6 +214,14 @@ func (m *Manager) post(name string, sender, data any) {
 	m.cfg.Center.Post(notify.Notification{Name: name, Sender: sender, Data: data})
 }
 
+// Len returns the number of sessions not terminated yet (len(Sessions()),
+// without the copy).
+func (m *Manager) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.sessions)
+}
+
 // Sessions returns the sessions not terminated yet.
 func (m *Manager) Sessions() []*Session {
 	m.mu.Lock()
