@@ -37,6 +37,7 @@ type printer struct {
 	// sessions, when set, names each session by its number there.
 	sessions *sessions
 
+	line    []byte                // appendLine's buffer, reused
 	held    bool                  // buffer notifications until release
 	pending []notify.Notification // buffered while held
 }
@@ -84,7 +85,7 @@ func (p *printer) senderName(s any) string {
 	}
 	switch v := s.(type) {
 	case *registry.Stream:
-		return fmt.Sprintf("%s stream %d", v.Type(), v.Handle())
+		return v.Type() + " stream " + strconv.FormatUint(v.Handle(), 10)
 	case *registry.Plugin:
 		return v.Name() + " plugin"
 	case *session.Session:
@@ -160,6 +161,11 @@ func (p *printer) print(n notify.Notification) {
 		}
 	}
 	if p.json {
+		var ok bool
+		if p.line, ok = appendLine(p.line[:0], n.Time, n.Name, sender, data); ok {
+			_, _ = p.w.Write(p.line)
+			return
+		}
 		_ = encoder(p.w).Encode(struct {
 			Time   time.Time `json:"time"`
 			Name   string    `json:"name"`

@@ -46,6 +46,7 @@ type entry struct {
 	w     weak.Pointer[session.Session]
 	s     *session.Session // nil once it ended
 	ended bool             // it posted SIPSessionDidEnd or SIPSessionDidFail
+	label string           // the printer's name for it, once it has a Call-ID
 }
 
 // entry returns s's entry, numbering s when it is new; mu is held.
@@ -91,12 +92,24 @@ func (ss *sessions) number(s *session.Session) int {
 }
 
 // label is how the printer names s: "session 2 (outgoing 1a2b3c4d)".
+// It is made once per session (an outgoing one has no Call-ID before
+// Connect, and is named without it until then).
 func (ss *sessions) label(s *session.Session) string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	e := ss.entryOf(s)
+	if e.label != "" {
+		return e.label
+	}
 	id := s.CallID()
 	if len(id) > 8 {
 		id = id[:8]
 	}
-	return fmt.Sprintf("session %d (%s %s)", ss.number(s), s.Direction(), id)
+	l := "session " + strconv.Itoa(e.n) + " (" + string(s.Direction()) + " " + id + ")"
+	if id != "" {
+		e.label = l
+	}
+	return l
 }
 
 // current returns the session the commands apply to, or nil. A current
