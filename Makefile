@@ -68,7 +68,12 @@ codecs: deps
 deps:
 	@./.ci/deps
 
+# test-deps also fills Go's module cache with every module of the build
+# list, test dependencies of dependencies included: the vendor guide's test
+# (docs) builds a plugin module of its own with GOPROXY=off, whose
+# `go mod tidy` needs them.
 test-deps: deps
+	$(GO) mod download all
 
 test: test-deps
 	$(GO) vet ./...
