@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sipstreams/sipstreams/framework/engine"
-	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
@@ -74,26 +72,15 @@ func TestByeCallsEachStreamOnce(t *testing.T) {
 			})
 			recA, recB := sessionRecorder(t, a), sessionRecorder(t, b)
 			incoming := make(chan *Session, 1)
-			b.center.Subscribe(notify.ObserverFunc(func(n notify.Notification) {
-				s, streams := n.Sender.(*Session), n.Data.(NewIncomingData).Streams
-				go func() {
-					if err := s.Accept(streams); err != nil {
-						t.Errorf("Accept: %v", err)
-					}
-					incoming <- s
-				}()
-			}), SIPSessionNewIncoming, nil)
+			var aliceStream *countingStream
+			s := callWith(t, a, b, func(st Stream) Stream { aliceStream = counted(st); return aliceStream }, func(in *Session, streams []Stream) {
+				if err := in.Accept(streams); err != nil {
+					t.Errorf("Accept: %v", err)
+				}
+				incoming <- in
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			st, err := a.reg.Create(ctx, &sdk.CreateRequest{Type: "echo"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			aliceStream := counted(st)
-			s := a.mgr.NewSession()
-			if err := s.Connect(ctx, b.uri(), []engine.Route{b.route()}, []Stream{aliceStream}, ""); err != nil {
-				t.Fatal(err)
-			}
 			in := <-incoming
 			waitFor(t, recA, SIPSessionDidStart)
 			waitFor(t, recB, SIPSessionDidStart)

@@ -220,6 +220,12 @@ func assertNames(t *testing.T, who string, rec *notify.Recorder, want ...string)
 // handled by answer, run on SIPSessionNewIncoming.
 func call(t *testing.T, a, b *host, answer func(*Session, []Stream)) *Session {
 	t.Helper()
+	return callWith(t, a, b, func(st Stream) Stream { return st }, answer)
+}
+
+// callWith is call with the caller's stream wrapped by wrap.
+func callWith(t *testing.T, a, b *host, wrap func(Stream) Stream, answer func(*Session, []Stream)) *Session {
+	t.Helper()
 	b.center.Subscribe(notify.ObserverFunc(func(n notify.Notification) {
 		d := n.Data.(NewIncomingData)
 		go answer(n.Sender.(*Session), d.Streams)
@@ -231,7 +237,7 @@ func call(t *testing.T, a, b *host, answer func(*Session, []Stream)) *Session {
 		t.Fatal(err)
 	}
 	s := a.mgr.NewSession()
-	if err := s.Connect(ctx, b.uri(), []engine.Route{b.route()}, []Stream{st}, "test call"); err != nil {
+	if err := s.Connect(ctx, b.uri(), []engine.Route{b.route()}, []Stream{wrap(st)}, "test call"); err != nil {
 		t.Fatal(err)
 	}
 	return s
