@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -190,10 +191,15 @@ func (c *callsConn) Invoke(ctx context.Context, method string, args, reply any, 
 		}
 		return nil
 	case <-ctx.Done():
+		// A call past its deadline ends in the plugin by itself (it was
+		// given the deadline); one cancelled before is cancelled there.
+		cancel := call.TimeoutUs == 0 || !errors.Is(ctx.Err(), context.DeadlineExceeded)
 		c.mu.Lock()
 		if _, ok := c.pending[call.Id]; ok {
 			delete(c.pending, call.Id)
-			c.enqueueLocked(&pb.Call{Id: call.Id, Cancel: true})
+			if cancel {
+				c.enqueueLocked(&pb.Call{Id: call.Id, Cancel: true})
+			}
 		}
 		c.mu.Unlock()
 		return status.FromContextError(ctx.Err()).Err()
