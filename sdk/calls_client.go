@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -106,7 +107,13 @@ func (c *callsConn) write(ctx context.Context, s pb.MediaStream_CallsClient) {
 			continue
 		}
 		if err := s.Send(&pb.CallBatch{Calls: q}); err != nil {
-			c.fail(err)
+			// io.EOF: the plugin ended the stream, and the reader gets
+			// its status (Unimplemented from a plugin that does not
+			// serve Calls, say), which decides what becomes of the
+			// calls in flight.
+			if !errors.Is(err, io.EOF) {
+				c.fail(err)
+			}
 			return
 		}
 	}
