@@ -78,9 +78,14 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 				out.push(resultOf(id, nil, status.Errorf(codes.Unimplemented, "unknown method %q", c.GetMethod())))
 				continue
 			}
-			cctx, cancel := context.WithCancel(ctx)
+			var (
+				cctx   context.Context
+				cancel context.CancelFunc
+			)
 			if t := c.GetTimeoutUs(); t > 0 {
 				cctx, cancel = context.WithTimeout(ctx, time.Duration(t)*time.Microsecond)
+			} else {
+				cctx, cancel = context.WithCancel(ctx)
 			}
 			mu.Lock()
 			cancels[id] = cancel
