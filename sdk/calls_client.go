@@ -34,19 +34,19 @@ type callsConn struct {
 	failed  error // why the stream ended; nil while it is up or never started
 	nextID  uint64
 	pending map[uint64]chan *pb.Result
-	queue   []*pb.Call
-	wake    chan struct{}
+	out     *batchQueue[*pb.Call]
 	stop    context.CancelFunc
 }
 
 var _ grpc.ClientConnInterface = (*callsConn)(nil)
 
 func newCallsConn(cc grpc.ClientConnInterface) *callsConn {
-	return &callsConn{cc: cc, pending: map[uint64]chan *pb.Result{}, wake: make(chan struct{}, 1)}
+	return &callsConn{cc: cc, pending: map[uint64]chan *pb.Result{}, out: newBatchQueue[*pb.Call]()}
 }
 
 // start opens the Calls stream. Its two goroutines (a writer and a reader)
-// end when the stream does: when the plugin connection closes, or on close.
+// end when the stream does: when the plugin connection closes, or when one
+// of them fails.
 func (c *callsConn) start() error {
 	ctx, stop := context.WithCancel(context.Background())
 	s, err := pb.NewMediaStreamClient(c.cc).Calls(ctx)
@@ -57,23 +57,13 @@ func (c *callsConn) start() error {
 	c.mu.Lock()
 	c.on, c.stop = true, stop
 	c.mu.Unlock()
-	go c.write(ctx, s)
+	go c.write(s)
 	go c.read(s)
 	return nil
 }
 
-// close ends the stream; calls in flight fail with ErrPluginUnavailable and
-// later ones use the connection.
-func (c *callsConn) close() {
-	c.mu.Lock()
-	stop := c.stop
-	c.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-}
-
-// fail ends the stream for good: every call waiting gets no result (nil).
+// fail ends the stream for good: every call waiting gets no result (its
+// channel is closed), and the writer stops.
 func (c *callsConn) fail(err error) {
 	c.mu.Lock()
 	if c.on {
@@ -82,7 +72,7 @@ func (c *callsConn) fail(err error) {
 			close(ch)
 			delete(c.pending, id)
 		}
-		c.queue = nil
+		c.out.close()
 	}
 	stop := c.stop
 	c.mu.Unlock()
@@ -91,31 +81,13 @@ func (c *callsConn) fail(err error) {
 	}
 }
 
-func (c *callsConn) write(ctx context.Context, s pb.MediaStream_CallsClient) {
-	for {
-		select {
-		case <-ctx.Done():
-			c.fail(ctx.Err())
-			return
-		case <-c.wake:
-		}
-		c.mu.Lock()
-		q := c.queue
-		c.queue = nil
-		c.mu.Unlock()
-		if len(q) == 0 {
-			continue
-		}
-		if err := s.Send(&pb.CallBatch{Calls: q}); err != nil {
-			// io.EOF: the plugin ended the stream, and the reader gets
-			// its status (Unimplemented from a plugin that does not
-			// serve Calls, say), which decides what becomes of the
-			// calls in flight.
-			if !errors.Is(err, io.EOF) {
-				c.fail(err)
-			}
-			return
-		}
+func (c *callsConn) write(s pb.MediaStream_CallsClient) {
+	err := c.out.run(func(calls []*pb.Call) error { return s.Send(&pb.CallBatch{Calls: calls}) })
+	// io.EOF: the plugin ended the stream, and the reader gets its status
+	// (Unimplemented from a plugin that does not serve Calls, say), which
+	// decides what becomes of the calls in flight.
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.fail(err)
 	}
 }
 
@@ -134,15 +106,6 @@ func (c *callsConn) read(s pb.MediaStream_CallsClient) {
 			}
 		}
 		c.mu.Unlock()
-	}
-}
-
-// enqueue adds a call to the next CallBatch.
-func (c *callsConn) enqueueLocked(call *pb.Call) {
-	c.queue = append(c.queue, call)
-	select {
-	case c.wake <- struct{}{}:
-	default:
 	}
 }
 
@@ -178,8 +141,8 @@ func (c *callsConn) Invoke(ctx context.Context, method string, args, reply any, 
 	c.nextID++
 	call.Id = c.nextID
 	c.pending[call.Id] = ch
-	c.enqueueLocked(call)
 	c.mu.Unlock()
+	c.out.push(call)
 
 	select {
 	case r, ok := <-ch:
@@ -205,7 +168,7 @@ func (c *callsConn) Invoke(ctx context.Context, method string, args, reply any, 
 		if _, ok := c.pending[call.Id]; ok {
 			delete(c.pending, call.Id)
 			if cancel {
-				c.enqueueLocked(&pb.Call{Id: call.Id, Cancel: true})
+				c.out.push(&pb.Call{Id: call.Id, Cancel: true})
 			}
 		}
 		c.mu.Unlock()

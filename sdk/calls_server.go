@@ -35,9 +35,11 @@ var unaryHandlers = func() map[string]grpc.MethodHandler {
 func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 	ctx, cancelAll := context.WithCancel(stream.Context())
 	defer cancelAll()
-	out := newResultQueue()
+	out := newBatchQueue[*pb.Result]()
 	sent := make(chan error, 1)
-	go func() { sent <- out.run(stream.Send) }()
+	go func() {
+		sent <- out.run(func(rs []*pb.Result) error { return stream.Send(&pb.ResultBatch{Results: rs}) })
+	}()
 
 	var (
 		wg      sync.WaitGroup
@@ -127,57 +129,60 @@ func resultOf(id uint64, res any, err error) *pb.Result {
 	return r
 }
 
-// resultQueue hands results to the one goroutine that writes them.
-type resultQueue struct {
+// batchQueue hands items to the one goroutine that writes them, everything
+// waiting in one message: the CallBatches of the host's side of the Calls
+// stream and the ResultBatches of the plugin's. push never blocks.
+type batchQueue[T any] struct {
 	mu     sync.Mutex
-	items  []*pb.Result
+	items  []T
 	closed bool
 	wake   chan struct{}
 }
 
-func newResultQueue() *resultQueue { return &resultQueue{wake: make(chan struct{}, 1)} }
+func newBatchQueue[T any]() *batchQueue[T] { return &batchQueue[T]{wake: make(chan struct{}, 1)} }
 
-func (q *resultQueue) push(r *pb.Result) {
+func (q *batchQueue[T]) push(x T) {
 	q.mu.Lock()
-	q.items = append(q.items, r)
+	q.items = append(q.items, x)
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
+	q.signal()
 }
 
 // close makes run return once what was pushed is written.
-func (q *resultQueue) close() {
+func (q *batchQueue[T]) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *batchQueue[T]) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
 }
 
-// run writes what is pushed, everything waiting in one message, until the
-// queue is closed and empty or a write fails (the results after a failed
-// write are dropped: the host has lost the stream and fails its calls).
-func (q *resultQueue) run(send func(*pb.ResultBatch) error) error {
-	var failed error
+// run sends what is pushed until the queue is closed and empty (nil) or a
+// send fails (its error; what is pushed after that is never sent).
+func (q *batchQueue[T]) run(send func([]T) error) error {
 	for {
 		<-q.wake
 		q.mu.Lock()
 		items, closed := q.items, q.closed
 		q.items = nil
 		q.mu.Unlock()
-		if len(items) > 0 && failed == nil {
-			failed = send(&pb.ResultBatch{Results: items})
+		if len(items) > 0 {
+			if err := send(items); err != nil {
+				return err
+			}
 		}
 		if closed {
 			q.mu.Lock()
 			empty := len(q.items) == 0
 			q.mu.Unlock()
 			if empty {
-				return failed
+				return nil
 			}
 		}
 	}
