@@ -68,12 +68,13 @@ codecs: deps
 deps:
 	@./.ci/deps
 
-# test-deps also fills Go's module cache with every module of the build
-# list, test dependencies of dependencies included: the vendor guide's test
-# (docs) builds a plugin module of its own with GOPROXY=off, whose
-# `go mod tidy` needs them.
+# test-deps also fills Go's module cache with every module go.sum lists,
+# test dependencies of dependencies included: the vendor guide's test
+# (docs) builds a plugin module of its own with GOPROXY=off and this
+# go.sum, whose `go mod tidy` needs them. (`go mod download all` would
+# add the sums of the whole module graph to go.sum.)
 test-deps: deps
-	$(GO) mod download all
+	$(GO) mod download $$(awk '{ v = $$2; sub("/go.mod$$", "", v); print $$1 "@" v }' go.sum | sort -u)
 
 test: test-deps
 	$(GO) vet ./...
