@@ -114,12 +114,6 @@ func (c *callsConn) read(s pb.MediaStream_CallsClient) {
 // plugin's status with its details; a deadline or cancellation of ctx
 // returns at once and tells the plugin to cancel the call.
 func (c *callsConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
-	c.mu.Lock()
-	if !c.on {
-		c.mu.Unlock()
-		return c.cc.Invoke(ctx, method, args, reply, opts...)
-	}
-	c.mu.Unlock()
 	req, err := proto.Marshal(args.(proto.Message))
 	if err != nil {
 		return status.Errorf(codes.Internal, "encode %s: %v", method, err)
@@ -134,7 +128,7 @@ func (c *callsConn) Invoke(ctx context.Context, method string, args, reply any, 
 	}
 	ch := make(chan *pb.Result, 1)
 	c.mu.Lock()
-	if !c.on { // failed meanwhile
+	if !c.on { // not started (a plugin older than 1.2) or failed
 		c.mu.Unlock()
 		return c.cc.Invoke(ctx, method, args, reply, opts...)
 	}
