@@ -18,6 +18,11 @@ type Plugin struct {
 	Types        []StreamType
 	// Methods are plugin-scope methods, reached with Invoke on the provider.
 	Methods map[string]MethodFunc
+	// Close, if set, releases what the plugin's streams share (a sound
+	// device kept open between calls, caches). It is called once, when the
+	// provider closes, after its live streams ended: by LocalProvider.Close,
+	// and by Serve when the host stops the plugin or goes away.
+	Close func(ctx context.Context) error
 }
 
 // StreamType declares one stream type and how to build its streams.

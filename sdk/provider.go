@@ -285,11 +285,13 @@ func (lp *LocalProvider) Len() int {
 	return len(lp.streams)
 }
 
-// Close ends every live stream (bounded by ctx), then refuses new ones. The
+// Close ends every live stream (bounded by ctx), then refuses new ones and,
+// the first time, calls the Plugin's Close. The
 // notification queue stays readable so the host receives the final
 // MediaStreamDidEnd notifications.
 func (lp *LocalProvider) Close(ctx context.Context) error {
 	lp.mu.Lock()
+	first := !lp.closed
 	lp.closed = true
 	live := make([]*localStream, 0, len(lp.streams))
 	for _, s := range lp.streams {
@@ -301,6 +303,11 @@ func (lp *LocalProvider) Close(ctx context.Context) error {
 	for _, s := range live {
 		if err := s.End(ctx); err != nil && !errors.Is(err, ErrStreamNotFound) {
 			errs = append(errs, err)
+		}
+	}
+	if first && lp.plugin.Close != nil {
+		if err := protect("Close", func() error { return lp.plugin.Close(ctx) }); err != nil {
+			errs = append(errs, fmt.Errorf("plugin %s: close: %w", lp.plugin.Name, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -620,13 +620,15 @@ func TestCallsSerialised(t *testing.T) {
 
 func TestCloseEndsLiveStreams(t *testing.T) {
 	log := &callLog{}
-	lp := newLocal(t, testPlugin(fakeType("a", 1, "audio", &callLog{}, nil, func(env *Env) *fakeStream {
+	p := testPlugin(fakeType("a", 1, "audio", &callLog{}, nil, func(env *Env) *fakeStream {
 		return &fakeStream{env: env, end: func() error {
 			log.add(fmt.Sprint(env.Handle))
 			env.Post(MediaStreamDidEnd, nil)
 			return nil
 		}}
-	})))
+	}))
+	p.Close = func(context.Context) error { log.add("plugin closed"); return nil }
+	lp := newLocal(t, p) // its cleanup closes it again: Plugin.Close runs once
 	ctx := testCtx(t)
 	for range 3 {
 		if _, err := lp.Create(ctx, &CreateRequest{Type: "a"}); err != nil {
@@ -640,7 +642,10 @@ func TestCloseEndsLiveStreams(t *testing.T) {
 	if err := lp.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := log.get(); !slices.Equal(got, []string{"2", "1", "3"}) {
+	if err := lp.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.get(); !slices.Equal(got, []string{"2", "1", "3", "plugin closed"}) {
 		t.Fatalf("ended %v", got)
 	}
 	if lp.Len() != 0 {
@@ -657,6 +662,32 @@ func TestCloseEndsLiveStreams(t *testing.T) {
 		if n.Name != MediaStreamDidEnd || n.Handle != []uint64{2, 1, 3}[i] {
 			t.Fatalf("notification %d: %+v", i, n)
 		}
+	}
+}
+
+// A Plugin.Close that fails or panics makes Close return the error.
+func TestPluginCloseError(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(context.Context) error
+		kind  error
+	}{
+		{"error", func(context.Context) error { return Errorf(ErrIllegalState, "device stuck") }, ErrIllegalState},
+		{"panic", func(context.Context) error { panic("close exploded") }, ErrInternal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testPlugin(fakeType("a", 1, "audio", &callLog{}, nil, nil))
+			p.Close = tc.close
+			lp, err := NewProvider(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = lp.Close(testCtx(t))
+			wantIs(t, err, tc.kind)
+			if err := lp.Close(testCtx(t)); err != nil {
+				t.Fatalf("second Close: %v (Plugin.Close must run once)", err)
+			}
+		})
 	}
 }
 

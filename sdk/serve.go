@@ -84,6 +84,13 @@ func serve(p *Plugin, args []string, stdout, stderr io.Writer, opts ...ServeOpti
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Name: p.Name, Output: stderr, JSONFormat: true, Level: hclog.Info}),
 	})
+	// The host stopped the plugin: end what is left, release what the
+	// streams shared.
+	dctx, dcancel := context.WithTimeout(context.Background(), cfg.drainTimeout)
+	defer dcancel()
+	if err := lp.Close(dctx); err != nil {
+		logger.Warn("closing the plugin", "error", err)
+	}
 	return 0
 }
 

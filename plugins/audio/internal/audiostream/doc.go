@@ -50,7 +50,9 @@
 // # Media path
 //
 // The voice mixer (package mixer) is shared by the plugin's streams and runs
-// only while a stream uses it; its 20 ms clock (the sound card's, or the
+// only while a stream uses it — with a sound-device backend, and 1 s more
+// after the last (WithDeviceLinger), so that calls in a row open the sound
+// device once, as a softphone keeps it a moment after a call; its 20 ms clock (the sound card's, or the
 // null clock on a headless machine or when a device fails to open) drives
 // each stream's port: WriteFrame resamples what the stream's input produced
 // (the microphone, or a WAV file set with set_input or audio.input_file) to

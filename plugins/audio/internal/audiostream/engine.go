@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
@@ -20,15 +21,23 @@ import (
 // microphone and speaker, the clock of every stream), the alert mixer and
 // the RTP port allocators. The mixers run only while used: the first user
 // starts one, the last one to release it closes it, so no goroutine outlives
-// the streams and methods that need it.
+// the streams and methods that need it — except that with a sound-device
+// backend the voice mixer stays open for linger after its last stream, as a
+// softphone keeps its sound device a moment after a call (PJSUA's
+// snd_auto_close_time, 1 s): back-to-back calls do not open the device again
+// each time, which on a machine whose sound library finds no card means
+// parsing its configuration and logging the failure once per call.
 type engine struct {
 	backend device.Backend // nil: the null clock only
 	logger  *slog.Logger
+	linger  time.Duration // how long an unused voice mixer stays open (with a backend)
 
 	mu         sync.Mutex
 	devices    sdkaudio.Devices // selected devices ("" = from the account)
 	voice      *mixer.Mixer
 	voiceRefs  int
+	voiceIdle  *time.Timer // closes the unused voice mixer; nil while used
+	closed     bool        // the plugin closed: no lingering
 	alert      *mixer.Mixer
 	alertRefs  int
 	allocators map[ports.Range]*ports.Allocator
@@ -54,8 +63,11 @@ type sharedPairs struct {
 	refs int
 }
 
-func newEngine(backend device.Backend, logger *slog.Logger) *engine {
-	return &engine{backend: backend, logger: logger, allocators: map[ports.Range]*ports.Allocator{}, files: mixer.NewFileCache(0), shared: map[sharedKey]*sharedPairs{}}
+// defaultLinger is how long an unused voice mixer keeps its sound device.
+const defaultLinger = time.Second
+
+func newEngine(backend device.Backend, logger *slog.Logger, linger time.Duration) *engine {
+	return &engine{backend: backend, logger: logger, linger: linger, allocators: map[ports.Range]*ports.Allocator{}, files: mixer.NewFileCache(0), shared: map[sharedKey]*sharedPairs{}}
 }
 
 // allocate binds an RTP/RTCP pair from r on ip, walking r with one rolling
@@ -145,6 +157,10 @@ func (e *engine) acquireVoice(ctx context.Context, rate int, input, output strin
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.voice != nil {
+		if e.voiceIdle != nil { // lingering: used again
+			e.voiceIdle.Stop()
+			e.voiceIdle = nil
+		}
 		e.voiceRefs++
 		return e.voice, nil
 	}
@@ -170,17 +186,48 @@ func (e *engine) acquireVoice(ctx context.Context, rate int, input, output strin
 	return m, nil
 }
 
-// releaseVoice drops one use of the voice mixer and closes it after the last.
+// releaseVoice drops one use of the voice mixer and closes it after the
+// last, at once on the null clock, after e.linger with a device backend.
 func (e *engine) releaseVoice() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.voiceRefs--
-	if e.voiceRefs == 0 && e.voice != nil {
-		if err := e.voice.Close(); err != nil {
-			e.logger.Warn("closing the voice mixer", "error", err)
-		}
-		e.voice = nil
+	if e.voiceRefs != 0 || e.voice == nil {
+		return
 	}
+	if e.backend == nil || e.linger <= 0 || e.closed {
+		e.closeVoiceLocked()
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(e.linger, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.voiceIdle == t { // not used again since, nor replaced
+			e.closeVoiceLocked()
+		}
+	})
+	e.voiceIdle = t
+}
+
+// close closes a lingering voice mixer; the plugin is closing (its streams
+// have ended), so a voice mixer released later closes at once.
+func (e *engine) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	if e.voiceIdle != nil {
+		e.voiceIdle.Stop()
+		e.closeVoiceLocked()
+	}
+}
+
+// closeVoiceLocked closes the voice mixer; e.mu is held.
+func (e *engine) closeVoiceLocked() {
+	if err := e.voice.Close(); err != nil {
+		e.logger.Warn("closing the voice mixer", "error", err)
+	}
+	e.voice, e.voiceIdle = nil, nil
 }
 
 // acquireAlert returns the running alert mixer, starting it if needed.

@@ -46,6 +46,12 @@ func WithModuleOptions(opts ...module.Option) Option {
 	return func(p *plugin) { p.moduleOpts = append(p.moduleOpts, opts...) }
 }
 
+// WithDeviceLinger sets how long the voice mixer keeps the sound device
+// open after the last stream using it ended (default 1 s; 0 closes it at
+// once). A call starting meanwhile uses the open device. Without a backend
+// the null clock stops at once.
+func WithDeviceLinger(d time.Duration) Option { return func(p *plugin) { p.linger = d } }
+
 // WithICETimeout bounds ICE gathering and connectivity checks (default
 // 15 s).
 func WithICETimeout(d time.Duration) Option { return func(p *plugin) { p.iceTimeout = d } }
@@ -58,6 +64,7 @@ type plugin struct {
 	codecDir   string
 	moduleOpts []module.Option
 	iceTimeout time.Duration
+	linger     time.Duration
 	engine     *engine
 
 	mu       sync.Mutex
@@ -110,7 +117,7 @@ func (p *plugin) leave() {
 // Plugin returns the audio plugin: the "audio" stream type and the
 // plugin-scope device methods. version is reported in the manifest.
 func Plugin(version string, opts ...Option) *sdk.Plugin {
-	p := &plugin{logger: slog.Default(), iceTimeout: iceTimeout, catalogs: map[string]*codecdir.Catalog{}}
+	p := &plugin{logger: slog.Default(), iceTimeout: iceTimeout, linger: defaultLinger, catalogs: map[string]*codecdir.Catalog{}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -120,7 +127,7 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 	if p.codecDir == "" {
 		p.codecDir = defaultCodecDir()
 	}
-	p.engine = newEngine(p.backend, p.logger.With("component", "audio-engine"))
+	p.engine = newEngine(p.backend, p.logger.With("component", "audio-engine"), p.linger)
 	var names []string
 	for _, c := range p.catalog("").Registry(context.Background()).Codecs() {
 		names = append(names, c.Info().Name)
@@ -143,6 +150,10 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 			sdkaudio.MethodPlayWAV:       sdk.Method(p.playWAV),
 			sdkaudio.MethodPlayTones:     sdk.Method(p.playTones),
 			sdkaudio.MethodListCodecs:    sdk.Method(p.listCodecs),
+		},
+		Close: func(context.Context) error {
+			p.engine.close()
+			return nil
 		},
 	}
 }
