@@ -55,6 +55,30 @@ func parseRemote(text string, index int) (sdpaudio.Media, error) {
 	return media, nil
 }
 
+// sdpMemo keeps the last description a stream parsed with parseRemote: the
+// host sends the same offer to NewFromSDP, GetLocalMedia and Start, so a
+// call parses it once. The zero value is empty.
+type sdpMemo struct {
+	text  string
+	index int
+	media sdpaudio.Media
+	ok    bool
+}
+
+// parse is parseRemote, from the memo when text and index are the last
+// ones parsed. The result shares no memory with the memo.
+func (m *sdpMemo) parse(text string, index int) (sdpaudio.Media, error) {
+	if m.ok && m.index == index && m.text == text {
+		return m.media.Clone(), nil
+	}
+	media, err := parseRemote(text, index)
+	if err != nil {
+		return media, err
+	}
+	*m = sdpMemo{text: text, index: index, media: media.Clone(), ok: true}
+	return media, nil
+}
+
 // formatOf is the SDP format of c with payload type pt.
 func formatOf(c codec.Codec, pt uint8) sdpaudio.Format {
 	info := c.Info()
@@ -230,10 +254,11 @@ type srtpParams struct {
 // errNoSRTP means the policy requires SRTP and the exchange has none.
 var errNoSRTP = errors.New("SRTP is mandatory but was not negotiated")
 
-// negotiate reads our m-line index in the local and remote descriptions.
+// negotiate reads our m-line index in the local and remote descriptions,
+// the remote one through memo.
 // The error wraps sdk.ErrInvalidStream.
-func negotiate(st *settings, localSDP, remoteSDP string, index int) (negotiation, error) {
-	remote, err := parseRemote(remoteSDP, index)
+func negotiate(st *settings, memo *sdpMemo, localSDP, remoteSDP string, index int) (negotiation, error) {
+	remote, err := memo.parse(remoteSDP, index)
 	if err != nil {
 		return negotiation{}, err
 	}

@@ -129,11 +129,11 @@ func TestNegotiate(t *testing.T) {
 				t.Fatal(err)
 			}
 			answer := wrapMedia(t, ansM)
-			no, err := negotiate(&so, offer, answer, 0)
+			no, err := negotiate(&so, new(sdpMemo), offer, answer, 0)
 			if err != nil {
 				t.Fatalf("offerer: %v", err)
 			}
-			na, err := negotiate(&sa, answer, offer, 0)
+			na, err := negotiate(&sa, new(sdpMemo), answer, offer, 0)
 			if err != nil {
 				t.Fatalf("answerer: %v", err)
 			}
@@ -178,7 +178,7 @@ func TestNegotiateForeignPayloadTypes(t *testing.T) {
 		t.Errorf("answer proto %s crypto %v", ans.Proto, line)
 	}
 	answer := wrapMedia(t, ans)
-	n, err := negotiate(&st, answer, offer, 0)
+	n, err := negotiate(&st, new(sdpMemo), answer, offer, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,4 +202,55 @@ func wrapMedia(t *testing.T, m sdpaudio.Media) string {
 		t.Fatal(err)
 	}
 	return "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n" + text
+}
+
+// The memo parses a description once, gives copies that share nothing with
+// it, and parses anew for another text or m-line index; a parse error is
+// not kept.
+func TestSDPMemo(t *testing.T) {
+	const key = "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+	pcmu := "m=audio 4000 RTP/SAVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 " + key + "\r\na=ice-ufrag:abcd\r\n"
+	a := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + pcmu
+	b := strings.Replace(a, "m=audio 4000", "m=audio 4002", 1)
+	two := a + "m=audio 5000 RTP/AVP 8\r\n"
+	var m sdpMemo
+	first, err := m.parse(a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Port != 4000 || len(first.Formats) != 1 || first.Events == nil || len(first.Crypto) != 1 || len(first.ICE) != 1 {
+		t.Fatalf("parsed %+v", first)
+	}
+	// Whatever a caller does to its copy, the next one is as parsed.
+	first.Formats[0].Name = "changed"
+	first.Events.PT = 1
+	first.Crypto[0].Key[0] ^= 0xff
+	first.ICE[0] = "changed"
+	again, err := m.parse(a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := parseRemote(a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Formats[0] != want.Formats[0] || *again.Events != *want.Events || string(again.Crypto[0].Key) != string(want.Crypto[0].Key) || again.ICE[0] != want.ICE[0] {
+		t.Fatalf("second parse %+v, want %+v", again, want)
+	}
+	for _, tc := range []struct {
+		text  string
+		index int
+		port  int
+	}{{b, 0, 4002}, {two, 1, 5000}, {a, 0, 4000}} {
+		got, err := m.parse(tc.text, tc.index)
+		if err != nil || got.Port != tc.port {
+			t.Fatalf("m-line %d: port %d, %v; want %d", tc.index, got.Port, err, tc.port)
+		}
+	}
+	if _, err := m.parse(a, 3); err == nil {
+		t.Fatal("no error for a missing m-line")
+	}
+	if got, err := m.parse(a, 0); err != nil || got.Port != 4000 {
+		t.Fatalf("after an error: port %d, %v", got.Port, err)
+	}
 }

@@ -163,7 +163,8 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 // (sdk.ErrUnknownStream); another transport than RTP/AVP or RTP/SAVP, no
 // common codec or an offer the SRTP policy refuses is sdk.ErrInvalidStream.
 func (p *plugin) newFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
-	remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
+	var memo sdpMemo
+	remote, err := memo.parse(req.RemoteSDP, req.StreamIndex)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +182,7 @@ func (p *plugin) newFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest, env
 		return nil, err
 	}
 	s := newStream(env, p, st, req.StreamIndex)
+	s.remoteSDP = memo
 	_, s.remoteHasICE = remoteICE(remote.ICE)
 	return s, nil
 }

@@ -64,6 +64,7 @@ type stream struct {
 	inputLoops   int
 	recorder     *recorderPort
 	wired        map[edge]bool
+	remoteSDP    sdpMemo // the remote description last parsed
 
 	// ICE: the transport while gathering, checking or in use; the
 	// goroutine that gathers or checks is the lifecycle's (Go).
@@ -140,7 +141,7 @@ func (s *stream) GetLocalMedia(ctx context.Context, req *sdk.GetLocalMediaReques
 		}
 		media = buildOffer(&s.st, s.local, s.offerCrypto, s.hold.Offer())
 	} else {
-		remote, err := parseRemote(req.RemoteSDP, req.StreamIndex)
+		remote, err := s.remoteSDP.parse(req.RemoteSDP, req.StreamIndex)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +166,7 @@ func (s *stream) Start(ctx context.Context, req *sdk.StartRequest) error {
 	if err := s.life.Starting(); err != nil {
 		return err
 	}
-	n, err := negotiate(&s.st, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
+	n, err := negotiate(&s.st, &s.remoteSDP, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
 	if err == nil && n.removed {
 		err = errors.New("the remote refused the stream (port 0)")
 	}
@@ -388,7 +389,7 @@ func (s *stream) Update(_ context.Context, req *sdk.UpdateRequest) error {
 	if err := s.life.Check("Update", sdk.StateStarted); err != nil {
 		return err
 	}
-	n, err := negotiate(&s.st, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
+	n, err := negotiate(&s.st, &s.remoteSDP, req.LocalSDP, req.RemoteSDP, req.StreamIndex)
 	if err != nil {
 		return err
 	}

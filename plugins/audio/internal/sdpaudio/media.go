@@ -3,6 +3,7 @@ package sdpaudio
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,6 +76,21 @@ type Media struct {
 	// else sendrecv); an old-style hold loses "recv" (sdk.RemoteDirection).
 	// Build writes sendrecv for the zero value.
 	Direction sdk.MediaDirection
+}
+
+// Clone returns a copy of m that shares no memory with it.
+func (m Media) Clone() Media {
+	m.Formats = slices.Clone(m.Formats)
+	if m.Events != nil {
+		e := *m.Events
+		m.Events = &e
+	}
+	m.Crypto = slices.Clone(m.Crypto)
+	for i := range m.Crypto {
+		m.Crypto[i].Key = slices.Clone(m.Crypto[i].Key)
+	}
+	m.ICE = slices.Clone(m.ICE)
+	return m
 }
 
 // OnHoldOldStyle reports whether the remote asked for an old-style hold
