@@ -83,9 +83,11 @@
 // meet the defaults.
 //
 // [Engine.SetAdmission] installs an admission function asked about every
-// new INVITE before sipgo makes a transaction of it: an INVITE it refuses
-// is answered 503 with Retry-After at once, statelessly (the session
-// manager's overload control; Stats.Overloaded counts them).
+// new INVITE, by its Call-ID, before the engine parses it: an INVITE it
+// refuses is answered 503 with Retry-After at once, statelessly, from the
+// header fields as written, and the ACK of that 503 is dropped as soon as
+// it is read (the session manager's overload control; Stats.Overloaded
+// counts the refusals).
 //
 // Sessions, dialogs, registration and subscriptions live above it, in the
 // session and account packages.

@@ -98,7 +98,7 @@ type Engine struct {
 	readyOnce sync.Once
 	readyWait time.Duration // how long a request waits for Ready before 503
 
-	admission atomic.Pointer[func(*sip.Request) bool] // see SetAdmission
+	admission atomic.Pointer[func(callID string) bool] // see SetAdmission
 	hmu       sync.RWMutex
 	handlers  map[sip.RequestMethod]sipgo.RequestHandler // guarded by hmu
 

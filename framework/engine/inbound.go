@@ -55,16 +55,16 @@ func (e *Engine) Stats() Stats {
 }
 
 // SetAdmission installs f, asked about every new INVITE (one without a
-// To tag) that passed the engine's checks, before sipgo creates a
-// transaction for it: when f returns false, the engine answers it 503
-// Service Unavailable with Retry-After itself, statelessly, from the
-// goroutine that read it (the cheapest refusal there is: no transaction,
-// no handler; a retransmission is refused again just as cheaply, and the
-// caller's ACK of the 503 matches no transaction and reaches the ACK
-// handler, which finds no dialog for it). The
+// To tag), by its Call-ID, before anything else is done with it: when f
+// returns false, the engine answers it 503 Service Unavailable with
+// Retry-After itself, statelessly, from the goroutine that read it and
+// from the header fields as written — the cheapest refusal there is: no
+// parse, no transaction, no handler. A retransmission is refused again
+// just as cheaply, and the caller's ACK of the 503 (its To tag the one the
+// engine made for the refusal) is dropped as soon as it is read. The
 // session manager installs its overload control here (issue 15). f must
 // be fast and safe for concurrent use; nil removes it.
-func (e *Engine) SetAdmission(f func(req *sip.Request) bool) {
+func (e *Engine) SetAdmission(f func(callID string) bool) {
 	if f == nil {
 		e.admission.Store(nil)
 		return
@@ -72,41 +72,74 @@ func (e *Engine) SetAdmission(f func(req *sip.Request) bool) {
 	e.admission.Store(&f)
 }
 
-// overloadRetryAfter is the Retry-After of a 503 for overload, seconds.
-const overloadRetryAfter = "5"
+// refuseEarly handles, from the raw message alone, a new INVITE the
+// admission function refuses (answered 503 with Retry-After) and an ACK
+// of a response the engine sent statelessly (dropped: no transaction or
+// dialog is there for it, RFC 3261 §17.2.3). It reports whether it did.
+func (e *Engine) refuseEarly(m *rawMessage, t Transport, src net.Addr, reply func(b []byte, dst net.Addr)) bool {
+	if m.isResponse() || m.count("Via") == 0 {
+		return false
+	}
+	method, _, _ := strings.Cut(m.start, " ")
+	to, _ := m.first("To")
+	switch method {
+	case string(sip.INVITE):
+		f := e.admission.Load()
+		if f == nil || headerTag(to) != "" {
+			return false
+		}
+		id, ok := m.first("Call-ID")
+		if !ok || (*f)(strings.TrimSpace(id)) {
+			return false
+		}
+		e.stats.overloaded.Add(1)
+		in := inspection{raw: *m}
+		b, dst := e.rejectionBytes(&in, reject(503, "overloaded: too many sessions being set up", sip.NewHeader("Retry-After", overloadRetryAfter)), t, src)
+		reply(b, dst)
+		return true
+	case string(sip.ACK):
+		if tag := headerTag(to); tag == "" || tag != e.rawTag(m) {
+			return false
+		}
+		e.stats.dropped.Add(1)
+		return true
+	}
+	return false
+}
 
-// admitted asks the admission function about a request that passed.
-func (e *Engine) admitted(req *sip.Request) bool {
-	f := e.admission.Load()
-	if f == nil || req == nil || req.Method != sip.INVITE {
-		return true
+// headerTag is the tag parameter of a From or To value as written, ""
+// when it has none. Parameters inside <> belong to the URI.
+func headerTag(v string) string {
+	params := ""
+	if i := strings.LastIndexByte(v, '>'); i >= 0 {
+		params = v[i+1:]
+	} else if i := strings.IndexByte(v, ';'); i >= 0 {
+		params = v[i:]
 	}
-	to := req.To()
-	if to == nil {
-		return true
-	}
-	if to.Params != nil {
-		if tag, _ := to.Params.Get("tag"); tag != "" {
-			return true // a re-INVITE
+	for _, p := range strings.Split(params, ";") {
+		name, value, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(name), "tag") {
+			return strings.TrimSpace(value)
 		}
 	}
-	return (*f)(req)
+	return ""
 }
+
+// overloadRetryAfter is the Retry-After of a 503 for overload, seconds.
+const overloadRetryAfter = "5"
 
 // screen looks at one message read from src over t. It returns the
 // message to hand to sipgo (data, or the engine's rewrite of it, see
 // normalizeParams) and true when it goes on; otherwise it has answered it
 // through reply (a refused request) or dropped it.
 func (e *Engine) screen(data []byte, t Transport, src net.Addr, reply func(b []byte, dst net.Addr)) ([]byte, bool) {
-	in := inspect(e.parser, data, policy{datagram: t == TransportUDP, supported: e.cfg.Supported})
+	raw := scanMessage(data)
+	if e.refuseEarly(&raw, t, src, reply) {
+		return nil, false
+	}
+	in := inspectScanned(e.parser, raw, data, policy{datagram: t == TransportUDP, supported: e.cfg.Supported})
 	switch in.verdict {
 	case verdictPass:
-		if !e.admitted(in.req) {
-			e.stats.overloaded.Add(1)
-			b, dst := e.rejectionBytes(&in, reject(503, "overloaded: too many sessions being set up", sip.NewHeader("Retry-After", overloadRetryAfter)), t, src)
-			reply(b, dst)
-			return nil, false
-		}
 		if in.normalized {
 			// sipgo reads what it writes, as a rule; where it does not,
 			// the message goes as it came.
@@ -236,16 +269,22 @@ func (e *Engine) rawResponse(m *rawMessage, rej *rejection, hdrs []sip.Header) [
 }
 
 // rawTag is the To tag of a raw response: stable for the request's
-// retransmissions, unguessable (RFC 3261 §19.3), as LocalTag.
+// retransmissions, unguessable (RFC 3261 §19.3), as LocalTag. It is made
+// of what the ACK of a non-2xx response repeats (RFC 3261 §17.1.1.3: the
+// Call-ID, the From, the CSeq number and the top Via), so that rawTag of
+// that ACK is the tag it carries (refuseEarly).
 func (e *Engine) rawTag(m *rawMessage) string {
 	h := hmac.New(sha256.New, e.tagKey[:])
-	for _, name := range []string{"Call-ID", "From", "CSeq"} {
-		v, _ := m.first(name)
+	callID, _ := m.first("Call-ID")
+	from, _ := m.first("From")
+	cseq, _ := m.first("CSeq")
+	seq, _, _ := strings.Cut(strings.TrimSpace(cseq), " ")
+	via, _ := m.first("Via")
+	via, _, _ = strings.Cut(via, ",")
+	for _, v := range []string{callID, from, seq, strings.TrimSpace(via)} {
 		h.Write([]byte(v))
 		h.Write([]byte{0})
 	}
-	v, _ := m.first("Via")
-	h.Write([]byte(v))
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 

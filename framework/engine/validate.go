@@ -122,7 +122,12 @@ type policy struct {
 // inspect decides what to do with one message (whole: a datagram, or a
 // message the stream framer cut). It never panics, whatever data holds.
 func inspect(p *sip.Parser, data []byte, pol policy) inspection {
-	in := inspection{raw: scanMessage(data)}
+	return inspectScanned(p, scanMessage(data), data, pol)
+}
+
+// inspectScanned is inspect of data that scanMessage made raw of.
+func inspectScanned(p *sip.Parser, raw rawMessage, data []byte, pol policy) inspection {
+	in := inspection{raw: raw}
 	m := &in.raw
 	if m.isResponse() {
 		if why := checkResponse(p, m, data, pol); why != "" {

@@ -281,22 +281,27 @@ func (m *Manager) find(req *sip.Request) *Session {
 	if id == nil {
 		return nil
 	}
+	return m.findID(id.Value())
+}
+
+// findID returns the session of a Call-ID, nil if none.
+func (m *Manager) findID(callID string) *Session {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sessions[id.Value()]
+	return m.sessions[callID]
 }
 
 // admitter is a Signalling that can refuse new INVITEs before they become
 // transactions (engine.Engine.SetAdmission).
 type admitter interface {
-	SetAdmission(func(*sip.Request) bool)
+	SetAdmission(func(callID string) bool)
 }
 
 // admissible tells the engine whether to take a new INVITE: not while the
 // INVITEs in setup are at the overload limit, except a retransmission of
 // one of them (its transaction absorbs it).
-func (m *Manager) admissible(req *sip.Request) bool {
-	if !m.overload.over() || m.find(req) != nil {
+func (m *Manager) admissible(callID string) bool {
+	if !m.overload.over() || m.findID(callID) != nil {
 		return true
 	}
 	m.overload.refuse()
