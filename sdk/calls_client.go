@@ -36,6 +36,8 @@ type callsConn struct {
 	pending map[uint64]chan *pb.Result
 	out     *batchQueue[*pb.Call]
 	stop    context.CancelFunc
+
+	accounts accountEncodings // the accounts' encodings (calls_account.go)
 }
 
 var _ grpc.ClientConnInterface = (*callsConn)(nil)
@@ -114,7 +116,7 @@ func (c *callsConn) read(s pb.MediaStream_CallsClient) {
 // plugin's status with its details; a deadline or cancellation of ctx
 // returns at once and tells the plugin to cancel the call.
 func (c *callsConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
-	req, err := proto.Marshal(args.(proto.Message))
+	req, err := c.accounts.marshal(args.(proto.Message))
 	if err != nil {
 		return status.Errorf(codes.Internal, "encode %s: %v", method, err)
 	}

@@ -42,9 +42,10 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 	}()
 
 	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		cancels = map[uint64]context.CancelFunc{}
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		cancels  = map[uint64]context.CancelFunc{}
+		accounts accountDecodings // calls_account.go
 	)
 	finish := func(err error) error {
 		if err != nil {
@@ -94,7 +95,7 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 			mu.Unlock()
 			req := c.GetRequest()
 			wg.Go(func() {
-				res, err := h(s, cctx, func(m any) error { return proto.Unmarshal(req, m.(proto.Message)) }, nil)
+				res, err := h(s, cctx, func(m any) error { return accounts.unmarshal(req, m.(proto.Message)) }, nil)
 				mu.Lock()
 				delete(cancels, id)
 				mu.Unlock()

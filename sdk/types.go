@@ -89,10 +89,12 @@ func (m *Manifest) Validate() error {
 // Account is what a stream knows of the account its session belongs to.
 // Settings are flattened ("rtp.port_range" → "50000-50500").
 type Account struct {
-	ID          string            `json:"id"`
-	URI         string            `json:"uri"`
-	DisplayName string            `json:"display_name,omitempty"`
-	Settings    map[string]string `json:"settings,omitempty"`
+	ID          string `json:"id"`
+	URI         string `json:"uri"`
+	DisplayName string `json:"display_name,omitempty"`
+	// Settings are shared by the calls of the account (the SDK decodes
+	// them once): read them, never change them.
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 // Setting returns the named setting or def when it is unset.
