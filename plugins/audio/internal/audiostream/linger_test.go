@@ -60,6 +60,18 @@ func (s *countedStream) Close() error {
 	return err
 }
 
+// lingering runs the plugin in-process on a counting backend, the device
+// kept linger after the last call.
+func lingering(t *testing.T, linger time.Duration) (*countingBackend, *sdk.LocalProvider, *harness) {
+	t.Helper()
+	b := newCountingBackend()
+	lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithBackend(b), audiostream.WithDeviceLinger(linger)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, lp, newHarnessWith(t, lp)
+}
+
 // deviceCall places one call on h with the system's default devices and
 // ends it.
 func deviceCall(t *testing.T, h *harness) {
@@ -77,12 +89,7 @@ func deviceCall(t *testing.T, h *harness) {
 // device unused for the linger is closed, and the next call opens it again.
 func TestDeviceLinger(t *testing.T) {
 	t.Run("calls in a row open the device once", func(t *testing.T) {
-		b := newCountingBackend()
-		lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithBackend(b), audiostream.WithDeviceLinger(time.Hour)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := newHarnessWith(t, lp)
+		b, lp, h := lingering(t, time.Hour)
 		for range 3 {
 			deviceCall(t, h)
 		}
@@ -95,12 +102,7 @@ func TestDeviceLinger(t *testing.T) {
 		}
 	})
 	t.Run("an unused device closes after the linger", func(t *testing.T) {
-		b := newCountingBackend()
-		lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithBackend(b), audiostream.WithDeviceLinger(time.Millisecond)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := newHarnessWith(t, lp)
+		b, _, h := lingering(t, time.Millisecond)
 		for i := 1; i <= 2; i++ {
 			deviceCall(t, h)
 			select {
@@ -114,12 +116,7 @@ func TestDeviceLinger(t *testing.T) {
 		}
 	})
 	t.Run("no linger closes with the last call", func(t *testing.T) {
-		b := newCountingBackend()
-		lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithBackend(b), audiostream.WithDeviceLinger(0)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := newHarnessWith(t, lp)
+		b, _, h := lingering(t, 0)
 		deviceCall(t, h)
 		if opens, closes := b.counts(); opens != 1 || closes != 1 {
 			t.Fatalf("%d opens, %d closes once the call ended; want 1 and 1", opens, closes)
