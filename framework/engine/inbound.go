@@ -20,7 +20,10 @@ type Stats struct {
 	Rejected uint64
 	// Dropped counts the messages discarded unanswered: responses and
 	// ACKs that do not parse or lack mandatory headers, requests without
-	// Via or with an unreadable start line, streams that cannot be framed.
+	// Via or with an unreadable start line, streams that cannot be framed,
+	// and the ACKs of the answers the engine sent statelessly (a 503 for
+	// overload, a refusal built from the raw header fields), which no
+	// transaction or dialog waits for.
 	Dropped uint64
 	// HandlerPanics counts the request handlers that panicked; each
 	// request was answered 500.
