@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // appendLine appends a notification's --json line, byte for byte what
@@ -46,6 +47,14 @@ func appendValue(b []byte, v any) ([]byte, bool) {
 		return appendString(b, v), true
 	case session.Originator:
 		return appendString(b, string(v)), true
+	case session.AckReceived:
+		return appendString(b, string(v)), true
+	case sdk.DidEndData: // MediaStreamDidEnd
+		if v.Error == "" {
+			return append(b, "{}"...), true
+		}
+		b = append(b, `{"error":`...)
+		return append(appendString(b, v.Error), '}'), true
 	case bool:
 		return strconv.AppendBool(b, v), true
 	case int:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/sdk"
 )
 
 // encoded is what the printer wrote with encoding/json for a notification.
@@ -43,7 +44,9 @@ func TestAppendLine(t *testing.T) {
 		{"nil", nil},
 		{"empty map", map[string]any{}},
 		{"did end", map[string]any{"originator": session.Remote, "end_reason": "user request"}},
-		{"transaction", map[string]any{"originator": session.Local, "method": "BYE", "code": 200, "reason": "OK", "ack_received": "yes"}},
+		{"transaction", map[string]any{"originator": session.Local, "method": "BYE", "code": 200, "reason": "OK", "ack_received": session.AckReceived("true")}},
+		{"stream ended", sdk.DidEndData{}},
+		{"stream ended with an error", sdk.DidEndData{Error: "RTP timeout \"x\"\n"}},
 		{"new incoming", map[string]any{"streams": []string{"audio", "chat"}, "from": `"Alice & Bob" <sip:alice@127.0.0.1>;tag=x`, "to": "<sip:bob@127.0.0.1>", "subject": "a\u2028b\u2029c"}},
 		{"nil list", map[string]any{"streams": []string(nil)}},
 		{"nested", map[string]any{"a": map[string]any{"b": true, "c": int64(-5), "d": uint64(7), "e": nil}}},
