@@ -68,3 +68,42 @@ func ExampleNewProvider() {
 	// notification: MediaStreamWillEnd
 	// notification: MediaStreamDidEnd
 }
+
+// ExamplePlugin_close gives a plugin a Close: what its streams share (here
+// a count of the streams made; a sound device or a cache in a real plugin)
+// is released once, after the live streams ended, when the provider closes
+// — or, for a plugin process, when the host stops it.
+func ExamplePlugin_close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	plugin := echostream.Plugin("example")
+	made := 0
+	create := plugin.Types[0].Create
+	plugin.Types[0].Create = func(ctx context.Context, req *sdk.CreateRequest, env *sdk.Env) (sdk.Stream, error) {
+		made++
+		return create(ctx, req, env)
+	}
+	plugin.Close = func(context.Context) error {
+		fmt.Println("plugin closed after", made, "streams")
+		return nil
+	}
+	p, err := sdk.NewProvider(plugin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 2 {
+		if _, err := p.Create(ctx, &sdk.CreateRequest{Type: "echo"}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println("live streams:", p.Len())
+	if err := p.Close(ctx); err != nil { // ends the two streams, then calls Close
+		log.Fatal(err)
+	}
+	fmt.Println("live streams:", p.Len())
+	// Output:
+	// live streams: 2
+	// plugin closed after 2 streams
+	// live streams: 0
+}
