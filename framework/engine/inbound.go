@@ -101,7 +101,9 @@ func (e *Engine) refuseEarly(m *rawMessage, t Transport, src net.Addr, reply fun
 		reply(b, dst)
 		return true
 	case string(sip.ACK):
-		if tag := headerTag(to); tag == "" || tag != e.rawTag(m) {
+		// Most ACKs carry a dialog's tag (LocalTag's, hex): only one with
+		// a raw answer's prefix is worth the HMAC.
+		if tag := headerTag(to); !strings.HasPrefix(tag, rawTagPrefix) || tag != e.rawTag(m) {
 			return false
 		}
 		e.stats.dropped.Add(1)
@@ -259,7 +261,7 @@ func (e *Engine) rawResponse(m *rawMessage, rej *rejection, hdrs []sip.Header) [
 		if !ok {
 			continue
 		}
-		if name == "To" && !strings.Contains(strings.ToLower(v), "tag=") {
+		if name == "To" && headerTag(v) == "" {
 			v += ";tag=" + e.rawTag(m)
 		}
 		line(name, v)
@@ -288,8 +290,12 @@ func (e *Engine) rawTag(m *rawMessage) string {
 		h.Write([]byte(v))
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	return rawTagPrefix + hex.EncodeToString(h.Sum(nil)[:8])
 }
+
+// rawTagPrefix starts every rawTag; LocalTag's tags are hex, so an ACK's To
+// tag tells at a glance whether it may answer a raw response.
+const rawTagPrefix = "r"
 
 // rawViaPort is the port a UDP answer goes to by the top Via as written:
 // 0 (the source port) when it has rport, else its sent-by port, else
