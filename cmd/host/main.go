@@ -7,12 +7,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sipstreams/sipstreams/framework/engine"
 )
 
 // version is set with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// Before any transaction: sipgo then ends an INVITE's transaction
+	// with its 2xx, the engine absorbing retransmissions (RFC 6026).
+	engine.ReleaseAcceptedInvites()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

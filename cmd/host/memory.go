@@ -14,8 +14,9 @@ import (
 // resident memory it no longer used. Once the host is idle (no session,
 // no new INVITE for a whole tick) it collects and releases its free memory
 // (debug.FreeOSMemory) a few ticks in a row — later ticks catch what the
-// SIP transactions of the last calls (kept 32 s after their 2xx, RFC 6026)
-// held — and then not again until it was busy.
+// last SIP transactions held (one answered with an error waits for its
+// ACK, then T4 = 5 s; one answered 2xx ends with it, see
+// engine.ReleaseAcceptedInvites) — and then not again until it was busy.
 const (
 	trimTick  = 10 * time.Second
 	trimTimes = 4 // releases after a busy period, a tick apart

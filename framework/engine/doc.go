@@ -147,6 +147,15 @@
 //     layer does not (its DialogServerSession does).
 //   - The UAC's INVITE transaction passes 2xx retransmissions to
 //     tx.OnRetransmission, where the session re-sends its ACK.
+//   - sipgo keeps an INVITE server transaction 64·T1 after its 2xx (RFC
+//     6026's Accepted state, Timer L), with its request and response, to
+//     absorb retransmissions of the INVITE. The engine keeps that state
+//     itself, as a hash per INVITE answered 2xx through [Engine.Respond],
+//     and drops such a retransmission before any handler
+//     (Stats.Absorbed), so that a program may end the transaction with
+//     its 2xx: [ReleaseAcceptedInvites], which the host calls. A CANCEL
+//     after the 2xx then matches no transaction and gets 481 (RFC 3261
+//     §9.2) where sipgo's Accepted state answered 200.
 //   - A CANCEL matching a pending INVITE server transaction is answered by
 //     sipgo itself (200 to the CANCEL, then 487 to the INVITE); the INVITE
 //     handler learns it through tx.OnCancel and tx.Done() and must not
@@ -163,8 +172,9 @@
 //     read tx.Responses() until the final response, and call
 //     tx.Terminate() when done.
 //   - Timers are sipgo's package-level values (sip.T1 = 500 ms, Timer B
-//     and F = 32 s, ...). The engine never changes them; a test that needs
-//     shorter ones must not run in parallel with others.
+//     and F = 32 s, ...). The engine changes none of them, except Timer L
+//     through [ReleaseAcceptedInvites] when the program asks; a test that
+//     needs shorter ones must not run in parallel with others.
 //   - sip.NewResponseFromRequest draws a new To tag for every response;
 //     [Engine.Respond] replaces it with [Engine.LocalTag] so that the 18x
 //     and the 2xx of one transaction agree.

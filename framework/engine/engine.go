@@ -99,6 +99,7 @@ type Engine struct {
 	readyWait time.Duration // how long a request waits for Ready before 503
 
 	admission atomic.Pointer[func(callID string) bool] // see SetAdmission
+	accepted  *accepted                                // INVITEs answered 2xx, for 64·T1
 	hmu       sync.RWMutex
 	handlers  map[sip.RequestMethod]sipgo.RequestHandler // guarded by hmu
 
@@ -146,6 +147,7 @@ func New(cfg Config) (*Engine, error) {
 		dials:    make(map[string]*dialCall),
 		parser:   sip.NewParser(),
 		ready:    make(chan struct{}),
+		accepted: newAccepted(64*sip.T1, time.Now),
 
 		readyWait: DefaultReadyWait,
 
@@ -450,6 +452,7 @@ func (e *Engine) Close() error {
 	// sipgo's pools are not cleared (TransportLayer.Close would drop the
 	// stand-ins): every socket in them is the engine's and closed above.
 	e.inflight.Wait()
+	e.accepted.stop()
 	if prev == stateRunning {
 		e.log.Info("closed")
 	}

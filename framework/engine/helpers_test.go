@@ -21,6 +21,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	ReleaseAcceptedInvites() // as the host does
 	goleak.VerifyTestMain(m)
 }
 

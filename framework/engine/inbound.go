@@ -38,11 +38,16 @@ type Stats struct {
 	// Overloaded counts the new INVITEs answered 503 at once, statelessly,
 	// because the admission function (SetAdmission) refused them.
 	Overloaded uint64
+	// Absorbed counts the retransmissions of INVITEs answered 2xx that
+	// came after sipgo ended their transaction, dropped unanswered as
+	// RFC 6026's Accepted state does: the engine keeps that state for
+	// 64·T1 after the 2xx (sipgo's Timer L is 0, see accepted.go).
+	Absorbed uint64
 }
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	rejected, dropped, panics, refused, timedOut, overloaded atomic.Uint64
+	rejected, dropped, panics, refused, timedOut, overloaded, absorbed atomic.Uint64
 }
 
 // Stats returns the engine's counters.
@@ -54,6 +59,7 @@ func (e *Engine) Stats() Stats {
 		ConnectionsRefused:  e.stats.refused.Load(),
 		ConnectionsTimedOut: e.stats.timedOut.Load(),
 		Overloaded:          e.stats.overloaded.Load(),
+		Absorbed:            e.stats.absorbed.Load(),
 	}
 }
 

@@ -86,6 +86,15 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 	e.mu.Unlock()
 	defer e.inflight.Done()
 
+	if req.Method == sip.INVITE && e.accepted.has(req) {
+		// A retransmission of an INVITE answered 2xx, whose transaction
+		// ended with the 2xx (accepted.go): absorbed. sipgo terminates the
+		// transaction it made for it when dispatch returns, before its
+		// 100 Trying timer.
+		e.stats.absorbed.Add(1)
+		return
+	}
+
 	if t := Transport(strings.ToLower(req.Transport())); t.reliable() && tx != nil {
 		if sc := e.streamTo(t, req.Source()); sc != nil {
 			sc.hold()

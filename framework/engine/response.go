@@ -63,7 +63,9 @@ func needsContact(req *sip.Request, code int) bool {
 // that creates a dialog (101-299 to INVITE, 2xx to SUBSCRIBE or REFER)
 // without a Contact in hdrs — a Contact on the engine's address the
 // request came to (sips: if the Request-URI was). hdrs should include the
-// body's Content-Type.
+// body's Content-Type. After a 2xx to an INVITE the engine absorbs the
+// INVITE's retransmissions for 64·T1 (RFC 6026; see
+// [ReleaseAcceptedInvites]).
 func (e *Engine) Respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) error {
 	res := e.newResponse(req, code, reason, body, hdrs...)
 	if needsContact(req, code) && res.Contact() == nil {
@@ -73,6 +75,11 @@ func (e *Engine) Respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 	}
 	if tx == nil {
 		return e.ua.TransportLayer().WriteMsg(res)
+	}
+	if code >= 200 && code < 300 && req.Method == sip.INVITE {
+		// The transaction ends with its 2xx; the engine absorbs the
+		// INVITE's retransmissions from now on (accepted.go).
+		e.accepted.add(req)
 	}
 	return tx.Respond(res)
 }
