@@ -320,6 +320,7 @@ func (s *Session) reject(code int, reason string) {
 		select {
 		case <-tx.Acks():
 			ack = AckYes
+			tx.Terminate() // as Manager.refuse does
 		case <-t.C:
 		case <-s.ctx.Done():
 		}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/internal/plugintest"
 )
 
@@ -11,5 +12,6 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
+	engine.ReleaseAcceptedInvites() // as the host does
 	os.Exit(plugintest.Main(m, func(dir, _ string) { pluginDir = dir }))
 }

@@ -307,7 +307,16 @@ func TestBusyStreamRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	inviteRefused503(t, ctx, a, b, "busy stream")
-	if st := b.mgr.OverloadStats(); st.Refused != 1 || st.InSetup != 0 {
+	// The setup ends as the session's dispatch returns, just after the
+	// 503 went out: wait for it.
+	for b.mgr.OverloadStats().InSetup != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the refused setup still counts: %+v", b.mgr.OverloadStats())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if st := b.mgr.OverloadStats(); st.Refused != 1 {
 		t.Errorf("overload stats %+v", st)
 	}
 }
