@@ -13,12 +13,15 @@
 # millisecond steps), CPU of the host and of the audio plugin per answered
 # call (/proc/PID/stat), the host's heap (after a collection) and RSS at
 # 30 s and 60 s into the run and right after it, and SIP retransmissions
-# seen by sipp. After the last pair it waits IDLE seconds (default 60),
-# prints the host's heap and RSS again, and places one more call, which
-# must be answered.
+# seen by sipp. Before the first pair it places one call, which must be
+# answered, and prints the host's heap and RSS WARM seconds (default 5)
+# after it: the idle figures the others compare with (those of the host
+# just started come first; it has not run a call's code yet). After the
+# last pair it waits IDLE seconds (default 60), prints the host's heap
+# and RSS again, and places one more call, which must be answered.
 #
 # Needs bin/ built (make build) and sipp. Environment: PORT (the host's
-# SIP port, 5070), SIPP_PORT (5080), DEBUG_PORT (6070), IDLE (60),
+# SIP port, 5070), SIPP_PORT (5080), DEBUG_PORT (6070), IDLE (60), WARM (5),
 # HOST_CONFIG (a --config-dir for the host, default none: default
 # settings), OUT (a directory for the logs, default a temporary one).
 set -euo pipefail
@@ -29,6 +32,7 @@ PORT=${PORT:-5070}
 SIPP_PORT=${SIPP_PORT:-5080}
 DEBUG_PORT=${DEBUG_PORT:-6070}
 IDLE=${IDLE:-60}
+WARM=${WARM:-5}
 OUT=${OUT:-$(mktemp -d /tmp/sipload.XXXXXX)}
 SCENARIO=$ROOT/cmd/host/testdata/uac_audio_load.xml
 
@@ -65,7 +69,7 @@ mem() {
 	echo "heap ${heap} MB, RSS $(($(awk '/VmRSS/{print $2}' /proc/$HOST/status) / 1024)) MB"
 }
 echo "host pid $HOST, audio plugin pid $PLUGIN; logs in $OUT"
-echo "idle: $(mem)"
+echo "at start: $(mem)"
 
 run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp
 	local rate=$1 secs=$2 calls=$3
@@ -76,6 +80,16 @@ run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp
 		-trace_stat -stf stat.csv -trace_err -error_file err.log -trace_rtt -rtt_freq 1 \
 		-timeout "$((secs + 60))s" -timeout_error >screen.log 2>&1) || true
 }
+
+answered() { grep -q ";answer" "$OUT"/sipp/*_rtt.csv 2>/dev/null; }
+
+# One call first, then WARM seconds: the idle figure is the host's once
+# it has run a call's code (a host just started has not yet touched its
+# pages), as the figures after the load are.
+run 1 1 1
+answered || { echo "the first call was NOT answered"; exit 1; }
+sleep "$WARM"
+echo "idle, ${WARM} s after one call: $(mem)"
 
 while [ $# -gt 0 ]; do
 	rate=$1 secs=$2
@@ -123,7 +137,7 @@ echo "idle ${IDLE} s..."
 sleep "$IDLE"
 echo "after ${IDLE} s idle: $(mem)"
 run 1 1 1
-if grep -q ";answer" "$OUT"/sipp/*_rtt.csv 2>/dev/null; then
+if answered; then
 	echo "a call after the load: answered"
 else
 	echo "a call after the load: NOT answered"

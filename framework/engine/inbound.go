@@ -39,9 +39,9 @@ type Stats struct {
 	// because the admission function (SetAdmission) refused them.
 	Overloaded uint64
 	// Absorbed counts the retransmissions of INVITEs answered 2xx that
-	// came after sipgo ended their transaction, dropped unanswered as
-	// RFC 6026's Accepted state does: the engine keeps that state for
-	// 64·T1 after the 2xx (sipgo's Timer L is 0, see accepted.go).
+	// came after sipgo ended their transaction (ReleaseAcceptedInvites),
+	// dropped unanswered as RFC 6026's Accepted state does: the engine
+	// keeps that state for 64·T1 after the 2xx.
 	Absorbed uint64
 }
 

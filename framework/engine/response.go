@@ -77,8 +77,8 @@ func (e *Engine) Respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 		return e.ua.TransportLayer().WriteMsg(res)
 	}
 	if code >= 200 && code < 300 && req.Method == sip.INVITE {
-		// The transaction ends with its 2xx; the engine absorbs the
-		// INVITE's retransmissions from now on (accepted.go).
+		// The engine absorbs the INVITE's retransmissions from now on,
+		// should the transaction end with its 2xx (accepted.go).
 		e.accepted.add(req)
 	}
 	return tx.Respond(res)
