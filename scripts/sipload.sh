@@ -11,7 +11,8 @@
 # refused) and the script prints: calls answered and refused (503) and
 # failed, INVITE→200 and INVITE→503 times (p50, p99, max; sipp's clock has
 # millisecond steps), CPU of the host and of the audio plugin per answered
-# call (/proc/PID/stat), the host's heap (after a collection) and RSS at
+# call (/proc/PID/stat), the host's heap (after a collection) and RSS
+# (with its anonymous part: the rest is the binary's pages) at
 # 30 s and 60 s into the run and right after it, and SIP retransmissions
 # seen by sipp. Before the first pair it places one call, which must be
 # answered, and prints the host's heap and RSS WARM seconds (default 5)
@@ -66,7 +67,7 @@ ticks=$(getconf CLK_TCK)
 mem() {
 	local heap
 	heap=$(curl -s "http://127.0.0.1:$DEBUG_PORT/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc =/{printf "%.1f", $4/1048576}')
-	echo "heap ${heap} MB, RSS $(($(awk '/VmRSS/{print $2}' /proc/$HOST/status) / 1024)) MB"
+	echo "heap ${heap} MB, RSS $(($(awk '/VmRSS/{print $2}' /proc/$HOST/status) / 1024)) MB (anonymous $(($(awk '/RssAnon/{print $2}' /proc/$HOST/status) / 1024)) MB)"
 }
 echo "host pid $HOST, audio plugin pid $PLUGIN; logs in $OUT"
 echo "at start: $(mem)"
