@@ -33,9 +33,22 @@ func TestAcceptedAbsorbsRetransmissions(t *testing.T) {
 			if res := p.response(); res.StatusCode != 200 {
 				t.Fatalf("got %d, want 200", res.StatusCode)
 			}
-			for i := range 3 {
+			// The first ones may still meet sipgo's transaction, which
+			// absorbs them too until it ends a moment after the 2xx (its
+			// Timer L of 0 fires on a goroutine of its own): sent again
+			// until the engine absorbed one. Then each is the engine's.
+			deadline := time.Now().Add(testTimeout)
+			for e.Stats().Absorbed == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("no retransmission reached the engine's Accepted state")
+				}
 				p.send(invite)
-				waitFor(t, fmt.Sprintf("retransmission %d absorbed", i+1), func() bool { return e.Stats().Absorbed == uint64(i+1) })
+				time.Sleep(5 * time.Millisecond)
+			}
+			n := e.Stats().Absorbed
+			for i := range 2 {
+				p.send(invite)
+				waitFor(t, fmt.Sprintf("retransmission %d absorbed", i+1), func() bool { return e.Stats().Absorbed == n+uint64(i+1) })
 			}
 			// Another branch of the same call: a request of its own. Its
 			// answer is the next message the peer reads: the
@@ -55,8 +68,8 @@ func TestAcceptedAbsorbsRetransmissions(t *testing.T) {
 			if n := seen.Load(); n != 3 {
 				t.Errorf("the handler saw %d INVITEs, want 3", n)
 			}
-			if n := e.Stats().Absorbed; n != 3 {
-				t.Errorf("Stats().Absorbed = %d, want 3", n)
+			if got := e.Stats().Absorbed; got != n+2 {
+				t.Errorf("Stats().Absorbed = %d, want %d", got, n+2)
 			}
 		})
 	}
