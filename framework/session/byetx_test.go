@@ -9,6 +9,51 @@ import (
 	"time"
 )
 
+// rawPeer is a bare UDP socket that talks SIP to a host: a test's way to
+// send the very same request twice.
+type rawPeer struct {
+	t   *testing.T
+	c   *net.UDPConn
+	dst *net.UDPAddr
+	me  string // its address, for Via, From and Contact
+}
+
+func newRawPeer(t *testing.T, h *host) *rawPeer {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return &rawPeer{t: t, c: c, dst: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: h.eng.Addrs()[0].Port}, me: c.LocalAddr().String()}
+}
+
+func (p *rawPeer) send(msg string) {
+	p.t.Helper()
+	if _, err := p.c.WriteToUDP([]byte(msg), p.dst); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// final reads until a final response to method (to any request when
+// method is empty), and returns it.
+func (p *rawPeer) final(method string) string {
+	p.t.Helper()
+	buf := make([]byte, 65535)
+	for {
+		_ = p.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		n, _, err := p.c.ReadFromUDP(buf)
+		if err != nil {
+			p.t.Fatalf("waiting for the final response to %q: %v", method, err)
+		}
+		msg := string(buf[:n])
+		if bytes.HasPrefix(buf[:n], []byte("SIP/2.0 1")) || method != "" && !regexp.MustCompile(`(?m)^CSeq: \d+ `+method+`\r$`).MatchString(msg) {
+			continue
+		}
+		return msg
+	}
+}
+
 // TestByeTransactionEnds: over UDP the BYE's server transaction ends with
 // its response instead of lingering 32 s (sipgo's Timer J, which held a
 // request and a response per finished call: 32,000 at 1,000 calls/s). A
@@ -18,36 +63,8 @@ import (
 func TestByeTransactionEnds(t *testing.T) {
 	b := newHost(t, "bob")
 	autoAnswer(t, b)
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: b.eng.Addrs()[0].Port}
-	me := c.LocalAddr().String()
-	send := func(msg string) {
-		t.Helper()
-		if _, err := c.WriteToUDP([]byte(msg), dst); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// final reads until a final response to method, and returns it.
-	final := func(method string) string {
-		t.Helper()
-		buf := make([]byte, 65535)
-		for {
-			_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
-			n, _, err := c.ReadFromUDP(buf)
-			if err != nil {
-				t.Fatalf("waiting for the final response to %s: %v", method, err)
-			}
-			msg := string(buf[:n])
-			if bytes.HasPrefix(buf[:n], []byte("SIP/2.0 1")) || !regexp.MustCompile(`(?m)^CSeq: \d+ `+method+`\r$`).MatchString(msg) {
-				continue
-			}
-			return msg
-		}
-	}
+	p := newRawPeer(t, b)
+	me, send, final := p.me, p.send, p.final
 	callID := fmt.Sprintf("byetx-%d@127.0.0.1", time.Now().UnixNano())
 	sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=application 40000 UDP x-sipstreams-echo\r\na=sendrecv\r\n"
 	u := b.uri()

@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"regexp"
 	"testing"
 	"time"
@@ -54,33 +53,9 @@ func TestRefusalEndsOnAck(t *testing.T) {
 		spy.Signalling = c.Signalling
 		c.Signalling = spy
 	})
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: b.eng.Addrs()[0].Port}
-	me := c.LocalAddr().String()
-	send := func(msg string) {
-		t.Helper()
-		if _, err := c.WriteToUDP([]byte(msg), dst); err != nil {
-			t.Fatal(err)
-		}
-	}
-	final := func() string {
-		t.Helper()
-		buf := make([]byte, 65535)
-		for {
-			_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
-			n, _, err := c.ReadFromUDP(buf)
-			if err != nil {
-				t.Fatalf("waiting for the final response: %v", err)
-			}
-			if !bytes.HasPrefix(buf[:n], []byte("SIP/2.0 1")) {
-				return string(buf[:n])
-			}
-		}
-	}
+	p := newRawPeer(t, b)
+	me, send := p.me, p.send
+	final := func() string { t.Helper(); return p.final("") }
 	callID := fmt.Sprintf("refuse-%d@127.0.0.1", time.Now().UnixNano())
 	body := "this is no SDP"
 	u := b.uri()
