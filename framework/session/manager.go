@@ -537,22 +537,27 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// refuse answers a new INVITE that gets no session, with code, and ends
-// its transaction when the caller's ACK comes. Over UDP sipgo would keep
-// the transaction T4 (5 s) after the ACK to absorb its retransmissions,
-// and park the ACK nobody reads in a goroutine of its own that long: at
-// 4,000 calls/s, 7,600 goroutines and their transactions for the 503s
-// alone. A retransmitted ACK then reaches onAck, which finds no session.
-// It returns when the transaction ends without an ACK (Timer H, or the
-// engine closing).
+// refuse answers a new INVITE that gets no session, with code, and over
+// UDP ends its transaction when the caller's ACK comes, as reject does:
+// sipgo would keep the transaction T4 (5 s) after the ACK to absorb its
+// retransmissions, and park the ACK nobody reads in a goroutine of its
+// own that long — at 4,000 calls/s, 7,600 goroutines and their
+// transactions for the 503s alone. A retransmitted ACK then reaches
+// onAck, which finds no session. It waits for the ACK up to AckTimeout
+// (a flood of INVITEs never ACKed parks a goroutine a second each, not
+// until Timer H); then sipgo's timers end the transaction, as before.
+// Over TCP and TLS sipgo ends the transaction when the handler returns.
 func (m *Manager) refuse(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
-	if err := m.cfg.Signalling.Respond(tx, req, code, reason, nil, hdrs...); err != nil {
+	if err := m.cfg.Signalling.Respond(tx, req, code, reason, nil, hdrs...); err != nil || reliable(req) {
 		return
 	}
+	t := time.NewTimer(AckTimeout)
+	defer t.Stop()
 	select {
 	case <-tx.Acks():
 		tx.Terminate()
 	case <-tx.Done():
+	case <-t.C:
 	}
 }
 
