@@ -58,3 +58,54 @@ func Example() {
 	// bob got "hello" from alice/1.0
 	// tcp 200 OK bob/1.0
 }
+
+// A program that answers many calls lets sipgo end each INVITE's
+// transaction with its 2xx, first thing in main, before any engine or
+// transaction exists (the host does); the engine then absorbs the
+// INVITEs' retransmissions itself.
+func ExampleReleaseAcceptedInvites() {
+	engine.ReleaseAcceptedInvites()
+	ctx := context.Background()
+
+	bob, err := engine.New(engine.Config{Listen: []engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	bob.OnRequest(sip.INVITE, func(req *sip.Request, tx sip.ServerTransaction) {
+		if err := bob.Respond(tx, req, 200, "OK", nil); err != nil {
+			log.Print(err)
+		}
+	})
+	if err := bob.Start(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer bob.Close()
+
+	alice, err := engine.New(engine.Config{Listen: []engine.Listen{{Transport: engine.TransportUDP, Address: "127.0.0.1:0"}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := alice.Start(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer alice.Close()
+
+	target := bob.Contact(engine.TransportUDP, "bob")
+	routes, err := alice.Lookup(ctx, target)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tx, err := alice.Request(ctx, sip.NewRequest(sip.INVITE, target), routes[0])
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Terminate()
+	for res := range tx.Responses() {
+		if res.StatusCode >= 200 {
+			fmt.Println(res.StatusCode, res.Reason, bob.Stats().Absorbed)
+			break
+		}
+	}
+	// Output:
+	// 200 OK 0
+}
