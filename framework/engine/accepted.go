@@ -114,12 +114,6 @@ func (a *accepted) add(req *sip.Request) {
 
 // has reports whether req belongs to an accepted transaction.
 func (a *accepted) has(req *sip.Request) bool {
-	a.mu.Lock()
-	empty := a.timer == nil
-	a.mu.Unlock()
-	if empty {
-		return false
-	}
 	k := a.key(req)
 	a.mu.Lock()
 	defer a.mu.Unlock()
