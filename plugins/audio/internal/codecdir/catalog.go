@@ -63,7 +63,19 @@ type Catalog struct {
 	files   map[string]*entry
 	retired []*entry // replaced or removed, while streams use them
 	dirErr  error
+	// listed is the directory's stamp when it was last listed, trusted
+	// (the listing reused) only when it was older than racyWindow then;
+	// reg is the registry made from the files since.
+	listed  fileStamp
+	trusted bool
+	reg     *codec.Registry
 }
+
+// racyWindow is how much older than a listing the directory's mtime must
+// be for the listing to be reused while the mtime stays the same: a file
+// added in the same tick of the file system's clock as the listing (whole
+// seconds on some) leaves the mtime as it was.
+const racyWindow = 2 * time.Second
 
 // Option configures New.
 type Option func(*Catalog)
@@ -98,9 +110,24 @@ func (c *Catalog) Refresh(ctx context.Context) {
 	c.refreshLocked(ctx)
 }
 
+// refreshLocked brings the entries up to date with the directory. Every
+// new stream asks, so when the directory has not changed since a listing
+// old enough to trust (its stamp the same) it only checks the stamps of
+// the module files it knows, one stat each, instead of listing it again.
 func (c *Catalog) refreshLocked(ctx context.Context) {
+	defer c.pruneRetiredLocked()
+	dirInfo, err := os.Stat(c.dir)
+	if err == nil && c.trusted && stampOf(dirInfo) == c.listed && c.knownUnchangedLocked() {
+		return
+	}
+	c.trusted = false
+	started := time.Now()
 	ents, err := os.ReadDir(c.dir)
 	c.dirErr = err
+	if err == nil && dirInfo != nil {
+		c.listed = stampOf(dirInfo)
+		c.trusted = started.Sub(c.listed.mtime) > racyWindow
+	}
 	seen := map[string]bool{}
 	for _, de := range ents {
 		name := de.Name()
@@ -118,15 +145,29 @@ func (c *Catalog) refreshLocked(ctx context.Context) {
 			continue
 		}
 		c.files[name] = c.load(ctx, name, stamp, old)
+		c.reg = nil
 	}
 	for name, e := range c.files {
 		if !seen[name] {
 			delete(c.files, name)
 			c.retire(e)
+			c.reg = nil
 			c.logger.Info("codec module removed", "file", name)
 		}
 	}
-	c.pruneRetiredLocked()
+}
+
+// knownUnchangedLocked reports whether every module file of the last
+// listing is still there with the same stamp (a file rewritten in place
+// leaves the directory's stamp as it was).
+func (c *Catalog) knownUnchangedLocked() bool {
+	for name, e := range c.files {
+		info, err := os.Stat(filepath.Join(c.dir, name))
+		if err != nil || !info.Mode().IsRegular() || stampOf(info) != e.stamp {
+			return false
+		}
+	}
+	return true
 }
 
 // load reads and loads a changed file; old is the file's previous entry.
@@ -221,11 +262,19 @@ func (c *Catalog) activeLocked() (active []*entry, dups map[string]string) {
 
 // Registry rescans the directory and returns the codecs new streams use:
 // the built-ins, each replaced by a module of the same name, then the
-// other module codecs in file name order.
+// other module codecs in file name order. The registry is shared by the
+// calls until the directory changes: callers only read it.
 func (c *Catalog) Registry(ctx context.Context) *codec.Registry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.refreshLocked(ctx)
+	if c.reg == nil {
+		c.reg = c.buildRegistryLocked()
+	}
+	return c.reg
+}
+
+func (c *Catalog) buildRegistryLocked() *codec.Registry {
 	active, _ := c.activeLocked()
 	byName := map[string]codec.Codec{}
 	for _, e := range active {
@@ -334,4 +383,5 @@ func (c *Catalog) Close() {
 		}
 		delete(c.files, name)
 	}
+	c.reg, c.trusted = nil, false
 }

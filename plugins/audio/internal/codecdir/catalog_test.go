@@ -185,3 +185,67 @@ func isModule(c codec.Codec, file string) bool {
 	m, ok := c.(*module.Module)
 	return ok && m.Name() == file
 }
+
+// TestCatalogReusesListing: every new stream asks for the registry, so a
+// directory unchanged since a listing old enough to trust is not listed
+// again and the registry is reused — yet a module added, one rewritten in
+// place (the directory's stamp unchanged) and one added within the same
+// tick of a coarse file system clock are all seen by the next stream.
+func TestCatalogReusesListing(t *testing.T) {
+	ctx := context.Background()
+	l16 := codectest.BuildC(t, "l16.wasm", l16Source)
+	l16b := codectest.BuildC(t, "l16b.wasm", "-O1", l16Source)
+	pcmu := codectest.BuildC(t, "pcmu.wasm", g711Source)
+	dir := t.TempDir()
+	c := codecdir.New(dir, builtin.Codecs())
+	t.Cleanup(c.Close)
+	setDirTime := func(at time.Time) {
+		t.Helper()
+		if err := os.Chtimes(dir, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-time.Hour)
+
+	copyTo(t, dir, "a.wasm", l16)
+	setDirTime(past)
+	reg := c.Registry(ctx)
+	first, ok := reg.Lookup("L16")
+	if !ok {
+		t.Fatal("L16 not in the registry")
+	}
+	if again := c.Registry(ctx); again != reg {
+		t.Error("an unchanged directory gave a new registry")
+	}
+
+	// Added: the directory's stamp changes.
+	copyTo(t, dir, "pcmu.wasm", pcmu)
+	if p, _ := c.Registry(ctx).Lookup("PCMU"); !isModule(p, "pcmu.wasm") {
+		t.Errorf("PCMU after pcmu.wasm was added is %T, want the module", p)
+	}
+
+	// Rewritten in place, the directory's stamp as it was.
+	setDirTime(past)
+	reg = c.Registry(ctx)
+	data, err := os.ReadFile(l16b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.wasm"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setDirTime(past)
+	reg2 := c.Registry(ctx)
+	if cur, _ := reg2.Lookup("L16"); cur == first || reg2 == reg {
+		t.Error("a.wasm rewritten in place: the registry still has the old module")
+	}
+
+	// Added in the tick of the last listing: the stamp is the same, but a
+	// listing that recent is not trusted.
+	now := time.Now()
+	setDirTime(now)
+	c.Registry(ctx)
+	copyTo(t, dir, "b.wasm", l16)
+	setDirTime(now)
+	state(t, c.List(ctx), "b.wasm", audio.CodecRefused) // a duplicate of a.wasm's L16, but seen
+}
