@@ -83,6 +83,7 @@ type Engine struct {
 	resolver  *net.Resolver
 	clientTLS *tls.Config
 	tagKey    [32]byte
+	tagMACs   sync.Pool // of hash.Hash: HMAC-SHA256 keyed with tagKey (tags.go)
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server

@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net"
 	"strconv"
 	"strings"
@@ -285,18 +282,13 @@ func (e *Engine) rawResponse(m *rawMessage, rej *rejection, hdrs []sip.Header) [
 // Call-ID, the From, the CSeq number and the top Via), so that rawTag of
 // that ACK is the tag it carries (refuseEarly).
 func (e *Engine) rawTag(m *rawMessage) string {
-	h := hmac.New(sha256.New, e.tagKey[:])
 	callID, _ := m.first("Call-ID")
 	from, _ := m.first("From")
 	cseq, _ := m.first("CSeq")
 	seq, _, _ := strings.Cut(strings.TrimSpace(cseq), " ")
 	via, _ := m.first("Via")
 	via, _, _ = strings.Cut(via, ",")
-	for _, v := range []string{callID, from, seq, strings.TrimSpace(via)} {
-		h.Write([]byte(v))
-		h.Write([]byte{0})
-	}
-	return rawTagPrefix + hex.EncodeToString(h.Sum(nil)[:8])
+	return e.tag(rawTagPrefix, callID, from, seq, strings.TrimSpace(via))
 }
 
 // rawTagPrefix starts every rawTag; LocalTag's tags are hex, so an ACK's To
@@ -352,5 +344,15 @@ func printable(s string, n int) string {
 // quotable makes s safe inside a quoted-string.
 func quotable(s string) string {
 	s = printable(s, 160)
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+	if !strings.ContainsAny(s, `\"`) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' || s[i] == '"' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }

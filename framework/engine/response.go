@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net"
 	"strings"
 
@@ -22,25 +19,20 @@ func (e *Engine) LocalTag(req *sip.Request) string {
 			return tag
 		}
 	}
-	m := hmac.New(sha256.New, e.tagKey[:])
+	var callID, fromTag, branch, method string
 	if h := req.CallID(); h != nil {
-		m.Write([]byte(h.Value()))
+		callID = h.Value()
 	}
-	m.Write([]byte{0})
 	if from := req.From(); from != nil {
-		tag, _ := from.Params.Get("tag")
-		m.Write([]byte(tag))
+		fromTag, _ = from.Params.Get("tag")
 	}
-	m.Write([]byte{0})
 	if via := req.Via(); via != nil {
-		branch, _ := via.Params.Get("branch")
-		m.Write([]byte(branch))
+		branch, _ = via.Params.Get("branch")
 	}
-	m.Write([]byte{0})
 	if cseq := req.CSeq(); cseq != nil {
-		m.Write([]byte(cseq.MethodName))
+		method = string(cseq.MethodName)
 	}
-	return hex.EncodeToString(m.Sum(nil)[:8])
+	return e.tag("", callID, fromTag, branch, method)
 }
 
 // needsContact reports whether a response establishes a dialog and so
