@@ -234,7 +234,7 @@ func (r *Registry) NewFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest) (
 	if r.isClosed() {
 		return nil, ErrClosed
 	}
-	_, m, err := sdk.MediaAt(req.RemoteSDP, req.StreamIndex)
+	_, m, err := sdk.OfferMediaAt(req)
 	if err != nil {
 		return nil, err
 	}

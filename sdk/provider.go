@@ -112,7 +112,7 @@ func (lp *LocalProvider) Describe(context.Context) (*Manifest, error) {
 
 // NewFromSDP implements Provider.
 func (lp *LocalProvider) NewFromSDP(ctx context.Context, req *NewFromSDPRequest) (*Opened, error) {
-	_, m, err := MediaAt(req.RemoteSDP, req.StreamIndex)
+	_, m, err := OfferMediaAt(req)
 	if err != nil {
 		return nil, err
 	}

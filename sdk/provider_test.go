@@ -706,3 +706,65 @@ func TestNotifierMarshalError(t *testing.T) {
 		t.Fatalf("notification %+v data %s: %v", n, n.Data, err)
 	}
 }
+
+// TestNewFromSDPOffer: the offer is parsed once on each side of the
+// plugin boundary. A provider matches on the caller's parse
+// (NewFromSDPRequest.Offer) instead of parsing RemoteSDP, and hands the
+// type's NewFromSDP its parse; the parse never crosses the boundary.
+func TestNewFromSDPOffer(t *testing.T) {
+	var mu sync.Mutex
+	var seen []*NewFromSDPRequest
+	typ := fakeType("a", 1, "audio", &callLog{}, nil, nil)
+	typ.NewFromSDP = func(_ context.Context, req *NewFromSDPRequest, env *Env) (Stream, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, req)
+		return &fakeStream{env: env}, nil
+	}
+	lp := newLocal(t, testPlugin(typ))
+	parsed, err := ParseSDP(audioOffer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := func() *NewFromSDPRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[len(seen)-1]
+	}
+
+	// In process, with the caller's parse: RemoteSDP is not parsed again
+	// (it would not parse), and the type gets the same parse.
+	o, err := lp.NewFromSDP(testCtx(t), &NewFromSDPRequest{RemoteSDP: "not SDP", Offer: parsed})
+	if err != nil {
+		t.Fatalf("with the caller's parse: %v", err)
+	}
+	_ = o.Stream.End(testCtx(t))
+	if got := last().Offer; got != parsed {
+		t.Errorf("the type got Offer %p, want the caller's %p", got, parsed)
+	}
+
+	// Without one: the provider's parse, kept for the type.
+	o, err = lp.NewFromSDP(testCtx(t), &NewFromSDPRequest{RemoteSDP: audioOffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = o.Stream.End(testCtx(t))
+	if got := last().Offer; got == nil || len(got.MediaDescriptions) != 1 || got.MediaDescriptions[0].MediaName.Media != "audio" {
+		t.Errorf("the type got Offer %+v, want the provider's parse of the offer", got)
+	}
+	if _, err := lp.NewFromSDP(testCtx(t), &NewFromSDPRequest{RemoteSDP: "not SDP"}); !errors.Is(err, ErrInvalidStream) {
+		t.Errorf("malformed offer without a parse: %v, want ErrInvalidStream", err)
+	}
+
+	// Over gRPC the host's parse stays on the host: the plugin parses
+	// RemoteSDP itself.
+	p := overGRPC(t, lp)
+	o, err = p.NewFromSDP(testCtx(t), &NewFromSDPRequest{RemoteSDP: audioOffer, Offer: parsed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = o.Stream.End(testCtx(t))
+	if got := last().Offer; got == nil || got == parsed {
+		t.Errorf("over gRPC the type got Offer %p (the host's is %p), want the plugin's own parse", got, parsed)
+	}
+}

@@ -26,6 +26,23 @@ func MediaAt(text string, index int) (*sdp.SessionDescription, *sdp.MediaDescrip
 	if err != nil {
 		return nil, nil, err
 	}
+	return mediaOf(s, index)
+}
+
+// OfferMediaAt is MediaAt of req's offer: req.Offer when set, else
+// req.RemoteSDP parsed (and kept in req.Offer).
+func OfferMediaAt(req *NewFromSDPRequest) (*sdp.SessionDescription, *sdp.MediaDescription, error) {
+	if req.Offer == nil {
+		s, err := ParseSDP(req.RemoteSDP)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Offer = s
+	}
+	return mediaOf(req.Offer, req.StreamIndex)
+}
+
+func mediaOf(s *sdp.SessionDescription, index int) (*sdp.SessionDescription, *sdp.MediaDescription, error) {
 	if index < 0 || index >= len(s.MediaDescriptions) {
 		return nil, nil, Errorf(ErrInvalidStream, "no m-line %d in SDP with %d", index, len(s.MediaDescriptions))
 	}

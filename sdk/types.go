@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+
+	"github.com/pion/sdp/v3"
 )
 
 // Contract version implemented by this SDK. The major version is go-plugin's
@@ -177,6 +179,13 @@ type NewFromSDPRequest struct {
 	RemoteSDP   string
 	StreamIndex int
 	Prepare     *Prepare
+	// Offer is RemoteSDP already parsed, when the caller has it (nil: not
+	// parsed yet). The registry and a plugin's provider match the m-line
+	// on it instead of parsing RemoteSDP again, and a plugin's provider
+	// sets it from its own parse before calling the type's NewFromSDP, so
+	// that a stream need not parse the offer once more. It is shared:
+	// nobody may change it. It never crosses the plugin boundary.
+	Offer *sdp.SessionDescription
 }
 
 // CreateRequest asks for a stream of Type for an outgoing offer.

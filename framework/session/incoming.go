@@ -14,7 +14,8 @@ import (
 // our 2xx waiting for its ACK, streams starting), or rejected.
 type incomingCall struct {
 	r       *serverReq
-	offer   string // the INVITE's SDP; empty when it had none (we offer in the 2xx)
+	offer   string                 // the INVITE's SDP; empty when it had none (we offer in the 2xx)
+	parsed  *sdpSessionDescription // offer, parsed
 	phase   phase
 	streams []Stream // the streams being accepted
 	ringing bool
@@ -64,7 +65,7 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 			return
 		}
 	}
-	a := &incomingCall{r: r, offer: offerText, phase: phaseOffered}
+	a := &incomingCall{r: r, offer: offerText, parsed: offer, phase: phaseOffered}
 	s.op = a
 	s.setStreams(nil, proposed)
 	cancelled := !r.onCancel(func() { s.q.push(func() { s.gotCancel(a) }) })
@@ -104,6 +105,7 @@ func (s *Session) dispatch(su *setup, offerText string, offer *sdpSessionDescrip
 		st, err := s.m.cfg.Streams.NewFromSDP(withSetup(ctx, su), &sdk.NewFromSDPRequest{
 			Account:     s.acc.sdk(),
 			RemoteSDP:   offerText,
+			Offer:       offer,
 			StreamIndex: i,
 			Prepare:     &sdk.Prepare{Session: info, Direction: string(Incoming), LocalMedia: true},
 		})
@@ -207,7 +209,7 @@ func (s *Session) acceptInitialized(a *incomingCall, ok []Stream, failed []strea
 			body, err = s.buildOffer(ok)
 		}
 	} else {
-		body, err = s.buildAnswer(a.offer, ok)
+		body, err = s.buildAnswer(a.offer, a.parsed, ok)
 	}
 	switch {
 	case len(ok) == 0 || body == "":

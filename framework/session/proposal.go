@@ -178,7 +178,7 @@ func (s *Session) receiveProposal(r *serverReq, offerText string, offer *sdpSess
 		s.respond(r, 488, "Not Acceptable Here", nil)
 		return
 	}
-	rr := &remoteReinvite{r: r, offer: offerText, phase: phaseDeciding, proposed: proposed}
+	rr := &remoteReinvite{r: r, offer: offerText, parsed: offer, phase: phaseDeciding, proposed: proposed}
 	s.op = rr
 	s.publish(func() {
 		s.state = StateReceivedProposal
@@ -277,7 +277,7 @@ func (s *Session) proposalInitialized(rr *remoteReinvite, accepted []Stream, fai
 // initialized.
 func (s *Session) answerProposal(rr *remoteReinvite, accepted []Stream) {
 	rr.accepted = accepted
-	answer, err := s.buildAnswer(rr.offer, accepted)
+	answer, err := s.buildAnswer(rr.offer, rr.parsed, accepted)
 	if err != nil {
 		s.end(accepted)
 		s.respond(rr.r, 500, "Server Internal Error", nil)

@@ -64,12 +64,15 @@ func (s *Session) buildOffer(extra []Stream) (string, error) {
 	return text, err
 }
 
-// buildAnswer answers offerText with the active streams and extra (newly
-// accepted ones, whose prepared answer is used when they have one).
-func (s *Session) buildAnswer(offerText string, extra []Stream) (string, error) {
-	offer, err := sdk.ParseSDP(offerText)
-	if err != nil {
-		return "", err
+// buildAnswer answers offerText (offer, parsed, or nil to parse it here)
+// with the active streams and extra (newly accepted ones, whose prepared
+// answer is used when they have one).
+func (s *Session) buildAnswer(offerText string, offer *sdpSessionDescription, extra []Stream) (string, error) {
+	if offer == nil {
+		var err error
+		if offer, err = sdk.ParseSDP(offerText); err != nil {
+			return "", err
+		}
 	}
 	media := map[int]string{}
 	fresh := setOf(extra)
@@ -444,7 +447,8 @@ func (s *Session) removeStreams(streams []Stream) {
 // starting.
 type remoteReinvite struct {
 	r        *serverReq
-	offer    string // the offer; empty for a re-INVITE without SDP (we offer)
+	offer    string                 // the offer; empty for a re-INVITE without SDP (we offer)
+	parsed   *sdpSessionDescription // offer, parsed
 	phase    phase
 	proposed []Stream
 	accepted []Stream
@@ -549,11 +553,11 @@ func (s *Session) handleReinvite(r *serverReq) {
 		return
 	}
 	// Removals, hold and unhold, port changes: answered at once.
-	rr := &remoteReinvite{r: r, offer: body, removed: removed, heldWas: s.holdFlags(false)}
+	rr := &remoteReinvite{r: r, offer: body, parsed: offer, removed: removed, heldWas: s.holdFlags(false)}
 	s.op = rr
 	s.setState(StateReceivedProposal)
 	s.setStreams(without(s.streams, removed), s.proposed)
-	answer, err := s.buildAnswer(body, nil)
+	answer, err := s.buildAnswer(body, offer, nil)
 	if err != nil {
 		s.setStreams(append(s.streams, removed...), s.proposed)
 		s.respond(r, 500, "Server Internal Error", nil, s.warning(err.Error()))

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/srtp/v2"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/dtmf"
@@ -45,6 +46,11 @@ func parseRemote(text string, index int) (sdpaudio.Media, error) {
 	if err != nil {
 		return sdpaudio.Media{}, err
 	}
+	return remoteMedia(s, m, index)
+}
+
+// remoteMedia is parseRemote of m-line index m of s, parsed.
+func remoteMedia(s *sdp.SessionDescription, m *sdp.MediaDescription, index int) (sdpaudio.Media, error) {
 	if m.MediaName.Media != sdkaudio.Type {
 		return sdpaudio.Media{}, sdk.Errorf(sdk.ErrUnknownStream, "m-line %d is %s, not audio", index, m.MediaName.Media)
 	}
@@ -76,6 +82,24 @@ func (m *sdpMemo) parse(text string, index int) (sdpaudio.Media, error) {
 		return media, err
 	}
 	*m = sdpMemo{text: text, index: index, media: media.Clone(), ok: true}
+	return media, nil
+}
+
+// parseOffer is parse of a NewFromSDP request's offer, on the parse the
+// provider made of it (req.Offer) when it has one.
+func (m *sdpMemo) parseOffer(req *sdk.NewFromSDPRequest) (sdpaudio.Media, error) {
+	if req.Offer == nil {
+		return m.parse(req.RemoteSDP, req.StreamIndex)
+	}
+	s, md, err := sdk.OfferMediaAt(req)
+	if err != nil {
+		return sdpaudio.Media{}, err
+	}
+	media, err := remoteMedia(s, md, req.StreamIndex)
+	if err != nil {
+		return media, err
+	}
+	*m = sdpMemo{text: req.RemoteSDP, index: req.StreamIndex, media: media.Clone(), ok: true}
 	return media, nil
 }
 

@@ -164,7 +164,7 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 // common codec or an offer the SRTP policy refuses is sdk.ErrInvalidStream.
 func (p *plugin) newFromSDP(ctx context.Context, req *sdk.NewFromSDPRequest, env *sdk.Env) (sdk.Stream, error) {
 	var memo sdpMemo
-	remote, err := memo.parse(req.RemoteSDP, req.StreamIndex)
+	remote, err := memo.parseOffer(req)
 	if err != nil {
 		return nil, err
 	}
