@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -119,6 +120,9 @@ func (c *Catalog) refreshLocked(ctx context.Context) {
 	dirInfo, err := os.Stat(c.dir)
 	if err == nil && c.trusted && stampOf(dirInfo) == c.listed && c.knownUnchangedLocked() {
 		return
+	}
+	if errors.Is(err, fs.ErrNotExist) && errors.Is(c.dirErr, fs.ErrNotExist) && len(c.files) == 0 {
+		return // still no directory (the default one often is not there)
 	}
 	c.trusted = false
 	started := time.Now()

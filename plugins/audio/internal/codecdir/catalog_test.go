@@ -249,3 +249,31 @@ func TestCatalogReusesListing(t *testing.T) {
 	setDirTime(now)
 	state(t, c.List(ctx), "b.wasm", audio.CodecRefused) // a duplicate of a.wasm's L16, but seen
 }
+
+// TestCatalogDirectoryCreated: a missing directory (as the default one
+// often is) is not listed again while it stays missing, and its creation
+// with a module in it is seen by the next stream.
+func TestCatalogDirectoryCreated(t *testing.T) {
+	ctx := context.Background()
+	pcmu := codectest.BuildC(t, "pcmu.wasm", g711Source)
+	dir := filepath.Join(t.TempDir(), "codecs")
+	c := codecdir.New(dir, builtin.Codecs())
+	t.Cleanup(c.Close)
+	reg := c.Registry(ctx)
+	if again := c.Registry(ctx); again != reg {
+		t.Error("a directory still missing gave a new registry")
+	}
+	if l := c.List(ctx); l.DirectoryError == "" {
+		t.Errorf("listing of the missing directory: %+v", l)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyTo(t, dir, "pcmu.wasm", pcmu)
+	if p, _ := c.Registry(ctx).Lookup("PCMU"); !isModule(p, "pcmu.wasm") {
+		t.Errorf("PCMU once the directory was made is %T, want the module", p)
+	}
+	if l := c.List(ctx); l.DirectoryError != "" {
+		t.Errorf("listing once the directory was made: %+v", l)
+	}
+}
