@@ -277,3 +277,28 @@ func TestCatalogDirectoryCreated(t *testing.T) {
 		t.Errorf("listing once the directory was made: %+v", l)
 	}
 }
+
+// BenchmarkCatalogRegistry is what each new audio stream pays to learn its
+// codecs: a directory unchanged for an hour, empty or missing.
+func BenchmarkCatalogRegistry(b *testing.B) {
+	for _, name := range []string{"empty", "missing"} {
+		b.Run(name, func(b *testing.B) {
+			dir := b.TempDir()
+			if name == "missing" {
+				dir = filepath.Join(dir, "codecs")
+			} else {
+				past := time.Now().Add(-time.Hour)
+				if err := os.Chtimes(dir, past, past); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c := codecdir.New(dir, builtin.Codecs())
+			b.Cleanup(c.Close)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Registry(ctx)
+			}
+		})
+	}
+}
