@@ -12,8 +12,12 @@
 // (module.Module.Close). A module codec replaces a built-in codec of the
 // same name (the built-in is listed as overridden); two files that
 // provide the same name: the first in file name order wins, the other is
-// refused. Nothing polls: a scan costs a directory read and a stat per
-// file, no file is read again unless it changed.
+// refused. Nothing polls: a scan costs a stat of the directory and one
+// per module file it knows, no file is read again unless it changed; the
+// directory is listed again only when its own stamp changed, or when the
+// last listing was within two seconds of its modification time (a file
+// added in the same tick of a coarse file system clock leaves the stamp
+// as it was), and the codec registry is rebuilt only when a file changed.
 //
 // Install a module by writing it under another name (not *.wasm) and
 // renaming it: a half-written file is refused until it is complete.
