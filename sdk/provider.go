@@ -112,9 +112,15 @@ func (lp *LocalProvider) Describe(context.Context) (*Manifest, error) {
 
 // NewFromSDP implements Provider.
 func (lp *LocalProvider) NewFromSDP(ctx context.Context, req *NewFromSDPRequest) (*Opened, error) {
-	_, m, err := OfferMediaAt(req)
+	offer, m, err := OfferMediaAt(req)
 	if err != nil {
 		return nil, err
+	}
+	if req.Offer == nil {
+		// The type gets the parse; the caller's request stays as it is.
+		withOffer := *req
+		withOffer.Offer = offer
+		req = &withOffer
 	}
 	for _, t := range lp.types {
 		if t.NewFromSDP == nil || !t.Match.Matches(m) {

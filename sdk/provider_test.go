@@ -743,14 +743,19 @@ func TestNewFromSDPOffer(t *testing.T) {
 		t.Errorf("the type got Offer %p, want the caller's %p", got, parsed)
 	}
 
-	// Without one: the provider's parse, kept for the type.
-	o, err = lp.NewFromSDP(testCtx(t), &NewFromSDPRequest{RemoteSDP: audioOffer})
+	// Without one: the provider's parse, for the type; the caller's
+	// request is left without (it may be reused with another offer).
+	req := &NewFromSDPRequest{RemoteSDP: audioOffer}
+	o, err = lp.NewFromSDP(testCtx(t), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = o.Stream.End(testCtx(t))
 	if got := last().Offer; got == nil || len(got.MediaDescriptions) != 1 || got.MediaDescriptions[0].MediaName.Media != "audio" {
 		t.Errorf("the type got Offer %+v, want the provider's parse of the offer", got)
+	}
+	if req.Offer != nil {
+		t.Error("the provider set the caller's request's Offer")
 	}
 	if _, err := lp.NewFromSDP(testCtx(t), &NewFromSDPRequest{RemoteSDP: "not SDP"}); !errors.Is(err, ErrInvalidStream) {
 		t.Errorf("malformed offer without a parse: %v, want ErrInvalidStream", err)

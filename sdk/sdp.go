@@ -29,17 +29,13 @@ func MediaAt(text string, index int) (*sdp.SessionDescription, *sdp.MediaDescrip
 	return mediaOf(s, index)
 }
 
-// OfferMediaAt is MediaAt of req's offer: req.Offer when set, else
-// req.RemoteSDP parsed (and kept in req.Offer).
+// OfferMediaAt is MediaAt of req's offer: on req.Offer when set, else on
+// req.RemoteSDP parsed (req is left as it is).
 func OfferMediaAt(req *NewFromSDPRequest) (*sdp.SessionDescription, *sdp.MediaDescription, error) {
-	if req.Offer == nil {
-		s, err := ParseSDP(req.RemoteSDP)
-		if err != nil {
-			return nil, nil, err
-		}
-		req.Offer = s
+	if req.Offer != nil {
+		return mediaOf(req.Offer, req.StreamIndex)
 	}
-	return mediaOf(req.Offer, req.StreamIndex)
+	return MediaAt(req.RemoteSDP, req.StreamIndex)
 }
 
 func mediaOf(s *sdp.SessionDescription, index int) (*sdp.SessionDescription, *sdp.MediaDescription, error) {

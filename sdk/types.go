@@ -182,9 +182,9 @@ type NewFromSDPRequest struct {
 	// Offer is RemoteSDP already parsed, when the caller has it (nil: not
 	// parsed yet). The registry and a plugin's provider match the m-line
 	// on it instead of parsing RemoteSDP again, and a plugin's provider
-	// sets it from its own parse before calling the type's NewFromSDP, so
-	// that a stream need not parse the offer once more. It is shared:
-	// nobody may change it. It never crosses the plugin boundary.
+	// hands the type's NewFromSDP its own parse here, so that a stream
+	// need not parse the offer once more. It is shared: nobody may change
+	// it. It never crosses the plugin boundary.
 	Offer *sdp.SessionDescription
 }
 
