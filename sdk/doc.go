@@ -31,7 +31,9 @@
 //     §3.5 (OfferDirection, AnswerDirection, NegotiatedDirection,
 //     HoldFlags, old-style holds with RemoteDirection) and the hold flags
 //     they imply, posted as HoldStateData on each change.
-//   - SDP: MediaAt, ParseEndpoint (where a UDP-based remote sends from),
+//   - SDP: MediaAt, OfferMediaAt (a NewFromSDP request's m-line, on the
+//     provider's parse in NewFromSDPRequest.Offer: the offer is parsed once
+//     in a plugin), ParseEndpoint (where a UDP-based remote sends from),
 //     Connection, MarshalMedia and LocalMediaResponse.
 //   - Methods: DecodeArgs (no arguments and JSON null give the zero value,
 //     for every method), HandleInvoke for a stream's Invoke, Method for a
