@@ -88,9 +88,6 @@ func (m *sdpMemo) parse(text string, index int) (sdpaudio.Media, error) {
 // parseOffer is parse of a NewFromSDP request's offer, on the parse the
 // provider made of it (req.Offer) when it has one.
 func (m *sdpMemo) parseOffer(req *sdk.NewFromSDPRequest) (sdpaudio.Media, error) {
-	if req.Offer == nil {
-		return m.parse(req.RemoteSDP, req.StreamIndex)
-	}
 	s, md, err := sdk.OfferMediaAt(req)
 	if err != nil {
 		return sdpaudio.Media{}, err
