@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,6 +178,9 @@ func orDefault(s, def string) string {
 // served from --serve-files. It returns the streams to accept: a pull
 // that cannot be served is left out (and said why on stderr).
 func (f *fileFlags) prepare(ctx context.Context, streams []session.Stream, dir string, stderr io.Writer) []session.Stream {
+	if !slices.ContainsFunc(streams, isFile) {
+		return streams // nothing to ready: no timer, no plugin call
+	}
 	if f == nil {
 		f = &fileFlags{}
 	}

@@ -299,6 +299,9 @@ func (l *listener) handle(n notify.Notification) {
 		// Not on the notification goroutine: the media calls wait for
 		// the plugins.
 		record := recordName(l.media.record, l.ss.number(s))
+		if !l.media.applies(record, true) {
+			return
+		}
 		go func() {
 			if _, err := l.media.sessionStarted(l.ctx, s, record, true, l.pr, l.stderr); err != nil {
 				s.End()

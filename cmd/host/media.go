@@ -84,6 +84,16 @@ func streamsOf(s *session.Session, typ string) []session.Stream {
 	return out
 }
 
+// applies reports whether sessionStarted has anything to do for a
+// session: a --play, a recording (record), DTMF digits or, with messages,
+// chat messages not queued already. A session started without any of
+// them costs no goroutine, timer or plugin call (a listener answering
+// calls by the thousand starts many).
+func (m *mediaFlags) applies(record string, messages bool) bool {
+	return m.play != "" || record != "" || m.dtmf != "" ||
+		(messages && !m.queued && len(m.messages) > 0)
+}
+
 // sessionStarted applies the media flags to s's streams once it started:
 // the WAV input, the recording (to record: recordName of --record for
 // the session's number), the DTMF digits and, with messages, the chat
@@ -92,6 +102,9 @@ func streamsOf(s *session.Session, typ string) []session.Stream {
 // command. Other errors are printed; the session goes on.
 // It returns the Message-IDs of the chat messages sent.
 func (m *mediaFlags) sessionStarted(ctx context.Context, s *session.Session, record string, messages bool, pr *printer, stderr io.Writer) ([]string, error) {
+	if !m.applies(record, messages) {
+		return nil, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	for _, st := range streamsOf(s, audio.Type) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,4 +144,39 @@ func TestMediaOptionFailsCommand(t *testing.T) {
 			f.fatalf("caller exit: %v (the callee ended a started call)", err)
 		}
 	})
+}
+
+// TestMediaFlagsApplies: a session started without a media option costs
+// the listener nothing (no goroutine, timer or plugin call), and each
+// option, alone, still has sessionStarted apply it.
+func TestMediaFlagsApplies(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		m        mediaFlags
+		record   string
+		messages bool
+		want     bool
+	}{
+		{name: "none", want: false},
+		{name: "none, messages asked", messages: true, want: false},
+		{name: "play", m: mediaFlags{play: "a.wav"}, want: true},
+		{name: "record", record: "rec-2.wav", want: true},
+		{name: "dtmf", m: mediaFlags{dtmf: "12"}, want: true},
+		{name: "messages", m: mediaFlags{messages: stringList{"hi"}}, messages: true, want: true},
+		{name: "messages not asked", m: mediaFlags{messages: stringList{"hi"}}, want: false},
+		{name: "messages queued already", m: mediaFlags{messages: stringList{"hi"}, queued: true}, messages: true, want: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.m.applies(tc.record, tc.messages); got != tc.want {
+				t.Errorf("applies(%q, %v) = %v, want %v", tc.record, tc.messages, got, tc.want)
+			}
+			// Without anything to apply, sessionStarted returns before it
+			// looks at the session (nil here).
+			if !tc.want {
+				if ids, err := tc.m.sessionStarted(context.Background(), nil, tc.record, tc.messages, nil, io.Discard); ids != nil || err != nil {
+					t.Errorf("sessionStarted = %v, %v", ids, err)
+				}
+			}
+		})
+	}
 }
