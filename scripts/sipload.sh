@@ -14,7 +14,8 @@
 # call (/proc/PID/stat), the host's heap (after a collection) and RSS
 # (with its anonymous part: the rest is the binary's pages) at
 # 30 s and 60 s into the run and right after it, and SIP retransmissions
-# seen by sipp. Before the first pair it places one call, which must be
+# seen by sipp, and sipp's own CPU per call placed (it shares the
+# machine's cores with the host and the plugin). Before the first pair it places one call, which must be
 # answered, and prints the host's heap and RSS WARM seconds (default 5)
 # after it: the idle figures the others compare with (those of the host
 # just started come first; it has not run a call's code yet). After the
@@ -79,7 +80,7 @@ run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp
 	(cd "$OUT/sipp" && sipp -sf "$SCENARIO" "127.0.0.1:$PORT" -t u1 -i 127.0.0.1 -p "$SIPP_PORT" \
 		-m "$calls" -r "$rate" -rp 1000 -l 20000 -max_socket 100 -buff_size 4194304 -nostdin \
 		-trace_stat -stf stat.csv -trace_err -error_file err.log -trace_rtt -rtt_freq 1 \
-		-timeout "$((secs + 60))s" -timeout_error >screen.log 2>&1) || true
+		-timeout "$((secs + 60))s" -timeout_error >screen.log 2>&1; times >times.txt) || true
 }
 
 answered() { grep -q ";answer" "$OUT"/sipp/*_rtt.csv 2>/dev/null; }
@@ -130,6 +131,15 @@ for k, v in times.items():
 if ans:
     h, p = hticks / hz * 1000 / ans, pticks / hz * 1000 / ans
     print(f"  CPU per answered call: host {h:.3f} ms + audio plugin {p:.3f} ms = {h + p:.3f} ms")
+    # sipp's own CPU (its shell's `times`: user and system of its children),
+    # per call placed: what the load generator takes of the same two cores.
+    try:
+        line = open(d + "/times.txt").read().splitlines()[1]
+        secs_of = lambda t: float(t[:t.index("m")]) * 60 + float(t[t.index("m") + 1:-1])
+        cpu = sum(secs_of(t) for t in line.split())
+        print(f"  sipp (the load generator, same cores): {cpu * 1000 / (ans + ref):.3f} ms per call placed")
+    except (OSError, IndexError, ValueError):
+        pass
 PY
 	echo "  memory${at}; after: $(mem)"
 done
