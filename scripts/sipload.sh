@@ -73,7 +73,8 @@ mem() {
 echo "host pid $HOST, audio plugin pid $PLUGIN; logs in $OUT"
 echo "at start: $(mem)"
 
-run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp
+run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp (kept
+	# afterwards as $OUT/sipp-RATE-SECONDS: the response times of each call)
 	local rate=$1 secs=$2 calls=$3
 	rm -rf "$OUT/sipp"
 	mkdir -p "$OUT/sipp"
@@ -142,6 +143,8 @@ if ans:
         pass
 PY
 	echo "  memory${at}; after: $(mem)"
+	rm -rf "$OUT/sipp-$rate-$secs"
+	cp -a "$OUT/sipp" "$OUT/sipp-$rate-$secs"
 done
 
 echo "idle ${IDLE} s..."
