@@ -15,12 +15,14 @@
 # (with its anonymous part: the rest is the binary's pages) at
 # 30 s and 60 s into the run and right after it, and SIP retransmissions
 # seen by sipp, and sipp's own CPU per call placed (it shares the
-# machine's cores with the host and the plugin). Before the first pair it places one call, which must be
-# answered, and prints the host's heap and RSS WARM seconds (default 5)
-# after it: the idle figures the others compare with (those of the host
-# just started come first; it has not run a call's code yet). After the
-# last pair it waits IDLE seconds (default 60), prints the host's heap
-# and RSS again, and places one more call, which must be answered.
+# machine's cores with the host and the plugin). Before the first pair
+# it places one call, which must be answered, and prints the host's
+# heap and RSS WARM seconds (default 5) after it: the idle figures the
+# others compare with (those of the host just started come first; it has
+# not run a call's code yet). After the last pair it waits IDLE seconds
+# (default 60), prints the host's heap and RSS again, and places one more
+# call, which must be answered. Each pair's sipp files (every call's
+# response times) stay in OUT as sipp-RATE-SECONDS.
 #
 # Needs bin/ built (make build) and sipp. Environment: PORT (the host's
 # SIP port, 5070), SIPP_PORT (5080), DEBUG_PORT (6070), IDLE (60), WARM (5),
@@ -73,8 +75,7 @@ mem() {
 echo "host pid $HOST, audio plugin pid $PLUGIN; logs in $OUT"
 echo "at start: $(mem)"
 
-run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp (kept
-	# afterwards as $OUT/sipp-RATE-SECONDS: the response times of each call)
+run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp
 	local rate=$1 secs=$2 calls=$3
 	rm -rf "$OUT/sipp"
 	mkdir -p "$OUT/sipp"
