@@ -110,5 +110,6 @@ func WithLockFile(path string) Option {
 func WithAllowWritable(b bool) Option { return func(c *config) { c.allowWritable = b } }
 
 // WithEnv adds environment variables ("K=V") for plugin processes, on top of
-// the host's own.
+// the host's own: a variable the host's environment has too takes the value
+// given here (the host CLI gives its plugins its GOMAXPROCS this way).
 func WithEnv(env ...string) Option { return func(c *config) { c.env = append(c.env, env...) } }

@@ -309,7 +309,7 @@ func (p *Plugin) launch(ctx context.Context) (*instance, error) {
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.VersionedPlugins(),
-		RunnerFunc: runnerFunc(p.path, p.r.launch, func(r *procRunner) {
+		RunnerFunc: runnerFunc(p.path, cfg.env, p.r.launch, func(r *procRunner) {
 			inst.proc = r
 			proc.Store(r)
 			r.onStart = func() { timer = time.AfterFunc(cfg.startTimeout, func() { cancel(errStartTimeout) }) }

@@ -322,6 +322,40 @@ func TestNoChildAfterClose(t *testing.T) {
 	}
 }
 
+// TestWithEnv: the variables of WithEnv reach the plugin process, on top of
+// the host's own environment, and win over a variable the host has too.
+func TestWithEnv(t *testing.T) {
+	t.Setenv("SIPSTREAMS_TEST_INHERITED", "host")
+	t.Setenv("SIPSTREAMS_TEST_REPLACED", "host")
+	dir := pluginDir(t)
+	c := notify.New()
+	t.Cleanup(c.Close)
+	r := &testRegistry{Registry: registry.New(registry.WithDir(dir), registry.WithNotifier(centerNotifier(c)),
+		registry.WithEnv("SIPSTREAMS_TEST_REPLACED=plugin", "SIPSTREAMS_TEST_ADDED=plugin")), center: c}
+	ctx := ctxT(t)
+	if err := r.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close(context.Background()) })
+	startPair(t, r)
+	pid := r.Plugins()[0].PID
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatalf("the plugin process's environment: %v", err)
+	}
+	got := map[string][]string{}
+	for _, kv := range strings.Split(string(raw), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SIPSTREAMS_TEST_") {
+			got[k] = append(got[k], v)
+		}
+	}
+	for k, want := range map[string]string{"SIPSTREAMS_TEST_INHERITED": "host", "SIPSTREAMS_TEST_REPLACED": "plugin", "SIPSTREAMS_TEST_ADDED": "plugin"} {
+		if len(got[k]) != 1 || got[k][0] != want {
+			t.Errorf("plugin process: %s = %q, want exactly %q", k, got[k], want)
+		}
+	}
+}
+
 const helperHostEnv = "SIPSTREAMS_TEST_HELPER_HOST"
 
 // helperHost is a host process for TestNoChildAfterHostKilled: it loads the

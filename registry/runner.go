@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -223,11 +224,13 @@ func (r *procRunner) HostToPlugin(n, a string) (string, string, error) { return 
 
 // runnerFunc adapts newProcRunner to go-plugin's ClientConfig.RunnerFunc for
 // the binary at path and hands the runner back through got. go-plugin passes
-// a command spec holding only the environment it prepared.
-func runnerFunc(path string, l *launcher, got func(*procRunner)) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
+// a command spec holding only the environment it prepared (the host's own
+// and its handshake's); env (WithEnv) goes on top of it, a variable named
+// twice taking its last value.
+func runnerFunc(path string, env []string, l *launcher, got func(*procRunner)) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
 	return func(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
 		cmd := exec.Command(path)
-		cmd.Env = spec.Env
+		cmd.Env = append(slices.Clip(spec.Env), env...)
 		r, err := newProcRunner(cmd, l)
 		if err != nil {
 			return nil, err

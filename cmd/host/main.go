@@ -18,6 +18,7 @@ func main() {
 	// Before any transaction: sipgo then ends an INVITE's transaction
 	// with its 2xx, the engine absorbing retransmissions (RFC 6026).
 	engine.ReleaseAcceptedInvites()
+	shareProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -128,10 +129,12 @@ func (c *commonFlags) lockPath() string {
 }
 
 // registryOptions are the registry options of the flags besides the
-// directory: pinning and the start timeout.
+// directory: pinning and the start timeout; and the plugin processes' Ps
+// (procsOptions).
 func (c *commonFlags) registryOptions() []registry.Option {
-	return []registry.Option{registry.WithLockFile(c.lockPath()), registry.WithAllowWritable(c.allowWritable),
-		registry.WithStartTimeout(c.startTimeout), registry.WithDescribeTimeout(c.startTimeout)}
+	return append([]registry.Option{registry.WithLockFile(c.lockPath()), registry.WithAllowWritable(c.allowWritable),
+		registry.WithStartTimeout(c.startTimeout), registry.WithDescribeTimeout(c.startTimeout)},
+		procsOptions(os.LookupEnv, runtime.GOMAXPROCS(0))...)
 }
 
 // defaultStartTimeout is $SIPSTREAMS_START_TIMEOUT (a Go duration, "20s"),

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+
+	"github.com/sipstreams/sipstreams/registry"
+)
+
+// The host and each of its plugin processes are separate Go runtimes on the
+// same cores. Left to itself each takes a P (GOMAXPROCS) per CPU, and when
+// work arrives while others are idle it wakes a thread to look for more:
+// on a small machine those wake-ups, against each other's and the peer's
+// threads, cost more than the work they find (BENCHMARKS.md, "Half the
+// processors": on 2 cores a SIP call took 0.83 ms of CPU with a P per
+// CPU, 0.56 ms with one). So the host takes half of what Go would give it,
+// at least one, and starts its plugins with the same. A GOMAXPROCS in the
+// host's environment is left as it is: the host's runtime has applied it,
+// and the plugin processes inherit it.
+
+// procsEnv is the variable the Go runtime reads its number of Ps from.
+const procsEnv = "GOMAXPROCS"
+
+// shareProcs applies sharedProcs to the host's runtime.
+func shareProcs() {
+	if n, ok := sharedProcs(os.LookupEnv, runtime.GOMAXPROCS(0)); ok {
+		runtime.GOMAXPROCS(n)
+	}
+}
+
+// sharedProcs is the number of Ps for a host whose runtime chose procs
+// (one per CPU it may use) and whether to apply it: half, at least one,
+// unless lookup finds GOMAXPROCS set.
+func sharedProcs(lookup func(string) (string, bool), procs int) (int, bool) {
+	if _, set := lookup(procsEnv); set {
+		return procs, false
+	}
+	return max(1, procs/2), true
+}
+
+// procsOptions start plugin processes with the host's number of Ps, unless
+// GOMAXPROCS is set (then they inherit it).
+func procsOptions(lookup func(string) (string, bool), procs int) []registry.Option {
+	if _, set := lookup(procsEnv); set {
+		return nil
+	}
+	return []registry.Option{registry.WithEnv(procsEnv + "=" + strconv.Itoa(procs))}
+}

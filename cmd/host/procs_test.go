@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSharedProcs(t *testing.T) {
+	unset := func(string) (string, bool) { return "", false }
+	set := func(v string) func(string) (string, bool) {
+		return func(k string) (string, bool) { return v, k == procsEnv }
+	}
+	for _, tc := range []struct {
+		name   string
+		lookup func(string) (string, bool)
+		procs  int
+		want   int
+		apply  bool
+	}{
+		{"one CPU", unset, 1, 1, true},
+		{"two CPUs", unset, 2, 1, true},
+		{"three CPUs", unset, 3, 1, true},
+		{"eight CPUs", unset, 8, 4, true},
+		{"GOMAXPROCS set", set("3"), 3, 3, false},
+		{"GOMAXPROCS set but empty", set(""), 8, 8, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, apply := sharedProcs(tc.lookup, tc.procs)
+			if n != tc.want || apply != tc.apply {
+				t.Errorf("sharedProcs(%d) = %d, %v; want %d, %v", tc.procs, n, apply, tc.want, tc.apply)
+			}
+			opts := procsOptions(tc.lookup, n)
+			if (len(opts) == 1) != tc.apply || len(opts) > 1 {
+				t.Errorf("procsOptions: %d options, want one exactly when the host applies its own", len(opts))
+			}
+		})
+	}
+}
+
+// TestPluginProcs runs the host binary and reads the environment of its
+// plugin process: the Ps the plugin's Go runtime starts with. Without
+// GOMAXPROCS the host halves its own and gives the plugins the same; with
+// it, both keep the value given.
+func TestPluginProcs(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc: Linux only")
+	}
+	if _, set := os.LookupEnv(procsEnv); set {
+		t.Fatalf("run this test without %s in the environment: it compares with the runtime's own choice", procsEnv)
+	}
+	bin, plugins := buildHost(t)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, procsEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"default", env, strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/2))},
+		{"GOMAXPROCS=3", append(env[:len(env):len(env)], procsEnv+"=3"), "3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			listen := exec.CommandContext(ctx, bin, "listen", "--json", "--plugin-dir", plugins, "--listen", "udp:127.0.0.1:0", "--user", "bob")
+			listen.Env = tc.env
+			stdin, err := listen.StdinPipe() // listen ends when its input does
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := listen.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lerr lockedBuffer
+			listen.Stderr = &lerr
+			if err := listen.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				_ = stdin.Close()
+				_ = listen.Wait()
+			}()
+			// The listening line comes after the plugins have started.
+			if first, ok := next(t, "listener", readJSONLines(t, "listener", out), time.After(50*time.Second)); !ok || first.Name != "listening" {
+				t.Fatalf("listener's first line = %+v (stderr %s)", first, lerr.String())
+			}
+			kids := children(t, listen.Process.Pid)
+			if len(kids) != 1 {
+				t.Fatalf("the host's child processes: %v, want the echo plugin's alone", kids)
+			}
+			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", kids[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for kv := range bytes.SplitSeq(raw, []byte{0}) {
+				if v, ok := bytes.CutPrefix(kv, []byte(procsEnv+"=")); ok {
+					got = append(got, string(v))
+				}
+			}
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("the plugin process's %s: %q, want exactly %q", procsEnv, got, tc.want)
+			}
+		})
+	}
+}
+
+// children lists the processes whose parent is pid.
+func children(t *testing.T, pid int) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
