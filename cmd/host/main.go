@@ -19,6 +19,7 @@ func main() {
 	// with its 2xx, the engine absorbing retransmissions (RFC 6026).
 	engine.ReleaseAcceptedInvites()
 	shareProcs()
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -42,6 +45,15 @@ func TestSharedProcs(t *testing.T) {
 				t.Errorf("procsOptions: %d options, want one exactly when the host applies its own", len(opts))
 			}
 		})
+	}
+}
+
+func TestGCPercent(t *testing.T) {
+	if p, ok := gcPercent(func(string) (string, bool) { return "", false }); !ok || p != hostGCPercent {
+		t.Errorf("without GOGC: %d, %v; want %d, true", p, ok, hostGCPercent)
+	}
+	if _, ok := gcPercent(func(k string) (string, bool) { return "100", k == gcEnv }); ok {
+		t.Error("with GOGC set: the host applies its own")
 	}
 }
 
@@ -143,4 +155,34 @@ func children(t *testing.T, pid int) []int {
 		}
 	}
 	return out
+}
+
+// TestHostGC reads the host's runtime.MemStats from its debug listener
+// right after a collection: at GOGC=400 the next collection is due at
+// 16 MB at least (Go's 4 MB minimum heap scaled by GOGC/100), at the
+// default at 4 MB plus what is live — an idle host's 2 MB or so.
+func TestHostGC(t *testing.T) {
+	if _, set := os.LookupEnv(gcEnv); set {
+		t.Fatalf("run this test without %s in the environment", gcEnv)
+	}
+	f, _ := startListener(t, []string{"--debug-addr", "127.0.0.1:0"}, "udp:127.0.0.1:0")
+	url := f.awaitName(f.l, "debug").URL
+	res, err := http.Get(url + "heap?gc=1&debug=1")
+	if err != nil {
+		f.fatalf("GET heap: %v", err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 {
+		f.fatalf("GET heap: %d %v", res.StatusCode, err)
+	}
+	m := regexp.MustCompile(`(?m)^# NextGC = (\d+)$`).FindSubmatch(body)
+	if m == nil {
+		f.fatalf("no NextGC in the heap profile: %.300q", body)
+	}
+	next, _ := strconv.Atoi(string(m[1]))
+	if next < 16<<20 {
+		f.fatalf("the host's next collection is due at %d bytes, want 16 MiB at least (GOGC=%d)", next, hostGCPercent)
+	}
+	f.quit()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/sipstreams/sipstreams/registry"
@@ -46,4 +47,32 @@ func procsOptions(lookup func(string) (string, bool), procs int) []registry.Opti
 		return nil
 	}
 	return []registry.Option{registry.WithEnv(procsEnv + "=" + strconv.Itoa(procs))}
+}
+
+// The host's garbage collector. Its live heap is a few MB, so at Go's
+// default (GOGC=100: a collection whenever the heap has doubled) a host
+// under load collects dozens of times a second, each time scanning every
+// goroutine's stack — with one P, on the path of every call. The host
+// collects at GOGC=400 instead (a heap up to five times what is live,
+// still tens of MB at most) and gives the memory back once idle (the idle
+// trimmer, memory.go). A GOGC in the environment is left as it is.
+const (
+	gcEnv         = "GOGC"
+	hostGCPercent = 400
+)
+
+// tuneGC applies gcPercent to the host's runtime.
+func tuneGC() {
+	if p, ok := gcPercent(os.LookupEnv); ok {
+		debug.SetGCPercent(p)
+	}
+}
+
+// gcPercent is the host's GOGC and whether to apply it: hostGCPercent,
+// unless lookup finds GOGC set.
+func gcPercent(lookup func(string) (string, bool)) (int, bool) {
+	if _, set := lookup(gcEnv); set {
+		return 0, false
+	}
+	return hostGCPercent, true
 }
