@@ -109,11 +109,11 @@ func TestPluginProcs(t *testing.T) {
 			if first, ok := next(t, "listener", readJSONLines(t, "listener", out), time.After(50*time.Second)); !ok || first.Name != "listening" {
 				t.Fatalf("listener's first line = %+v (stderr %s)", first, lerr.String())
 			}
-			kids := children(t, listen.Process.Pid)
-			if len(kids) != 1 {
-				t.Fatalf("the host's child processes: %v, want the echo plugin's alone", kids)
+			kids := pluginChildren(t, listen.Process.Pid)
+			if len(kids) != 1 || kids[0].name != "echo" {
+				t.Fatalf("the host's plugin processes: %+v, want the echo plugin's alone", kids)
 			}
-			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", kids[0]))
+			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", kids[0].pid))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,33 +128,6 @@ func TestPluginProcs(t *testing.T) {
 			}
 		})
 	}
-}
-
-// children lists the processes whose parent is pid.
-func children(t *testing.T, pid int) []int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int
-	for _, e := range ents {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
-		if err != nil {
-			continue // gone meanwhile
-		}
-		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // TestHostGC reads the host's runtime.MemStats from its debug listener
