@@ -104,7 +104,7 @@ demo: build
 # overload"): sipp against listen --auto-answer, the highest clean rate
 # measured, then twice that; about three minutes. Needs sipp (make deps).
 sipload: build
-	scripts/sipload.sh 900 60 1800 30
+	scripts/sipload.sh 2000 60 4000 30
 
 # The audio benchmark of issue 14 (BENCHMARKS.md, "Audio at scale"): two
 # hosts on loopback, sipstreams load placing 1,000 SRTP calls to listen

@@ -14,7 +14,8 @@ import (
 // TestOverloadLimit: the admission limit of the overload control, on a
 // clock the test moves: admitted up to the limit and refused beyond;
 // a slow setup cuts the limit by a tenth at most once per target
-// interval; fast setups raise it by about one per limit's worth; it stays
+// interval; fast setups raise it by about one per limit's worth, only
+// while a quarter of the limit or more is in setup; it stays
 // within its bounds; done is counted once; a zero target admits all.
 func TestOverloadLimit(t *testing.T) {
 	now := time.Unix(1000, 0)
@@ -56,16 +57,25 @@ func TestOverloadLimit(t *testing.T) {
 		t.Fatalf("after a setup cut short: %+v", st)
 	}
 
-	// Fast setups: +1 per limit's worth.
+	// Fast setups: +1 per limit's worth, while the limit is in use.
 	for _, s := range held[12:] {
 		s.done(true) // took 0: within the target
 	}
-	for range 200 {
-		s, _ := o.admit()
+	base := o.stats().Limit
+	for range 1000 {
+		s, _ := o.admit() // alone in setup: the limit is not in use
 		s.done(true)
 	}
-	if st := o.stats(); st.Limit < 55 || st.Limit > 60 || st.InSetup != 0 {
-		t.Fatalf("after 252 fast setups from 51: %+v, want a limit of 55–60", st)
+	if st := o.stats(); st.Limit != base || st.InSetup != 0 {
+		t.Fatalf("after 1,000 fast setups one at a time: %+v, want the limit kept at %d", st, base)
+	}
+	for range 8 {
+		atLimit(o)
+	}
+	// Each round: the setups admitted with a quarter of the limit or more
+	// in setup, about three quarters of them, raise it by 1/limit each.
+	if st := o.stats(); st.Limit < base+5 || st.Limit > base+7 || st.InSetup != 0 {
+		t.Fatalf("after 8 rounds of fast setups up to the limit from %d: %+v, want a limit of %d–%d", base, st, base+5, base+7)
 	}
 
 	// The bounds: never below minSetupLimit, never above MaxSessions.
@@ -80,9 +90,8 @@ func TestOverloadLimit(t *testing.T) {
 	}
 	small := newOverload(time.Millisecond, 40)
 	small.clock = func() time.Time { return now } // every setup takes 0
-	for range 10000 {
-		s, _ := small.admit()
-		s.done(true)
+	for range 1000 {
+		atLimit(small)
 	}
 	if st := small.stats(); st.Limit != 40 {
 		t.Fatalf("limit %d with MaxSessions 40", st.Limit)
@@ -117,6 +126,22 @@ func TestOverloadLimit(t *testing.T) {
 	}
 	var nilSetup *setup
 	nilSetup.done(true)
+}
+
+// atLimit admits setups until o refuses one, then ends them all, each
+// within the target on o's clock.
+func atLimit(o *overload) {
+	var batch []*setup
+	for {
+		s, ok := o.admit()
+		if !ok {
+			break
+		}
+		batch = append(batch, s)
+	}
+	for _, s := range batch {
+		s.done(true)
+	}
 }
 
 // gatedSource holds every NewFromSDP until open is closed: setups that do
