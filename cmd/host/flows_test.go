@@ -88,8 +88,16 @@ type proc struct {
 
 func startProc(t *testing.T, who string, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, who, nil, args...)
+}
+
+// startProcEnv is startProc with env as the process's environment (nil:
+// the test's).
+func startProcEnv(t *testing.T, who string, env []string, args ...string) *proc {
+	t.Helper()
 	bin, _ := flowBinary(t)
 	p := &proc{who: who, cmd: exec.Command(bin, args...), lines: make(chan jsonLine, 4096), exit: make(chan struct{})}
+	p.cmd.Env = env
 	p.cmd.Stderr = &p.errb
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {

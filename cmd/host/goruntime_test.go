@@ -2,18 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestSharedProcs(t *testing.T) {
@@ -68,7 +65,7 @@ func TestPluginProcs(t *testing.T) {
 	if _, set := os.LookupEnv(procsEnv); set {
 		t.Fatalf("run this test without %s in the environment: it compares with the runtime's own choice", procsEnv)
 	}
-	bin, plugins := buildHost(t)
+	_, plugins := flowBinary(t)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, procsEnv+"=") {
@@ -84,34 +81,13 @@ func TestPluginProcs(t *testing.T) {
 		{"GOMAXPROCS=3", append(env[:len(env):len(env)], procsEnv+"=3"), "3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			listen := exec.CommandContext(ctx, bin, "listen", "--json", "--plugin-dir", plugins, "--listen", "udp:127.0.0.1:0", "--user", "bob")
-			listen.Env = tc.env
-			stdin, err := listen.StdinPipe() // listen ends when its input does
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := listen.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lerr lockedBuffer
-			listen.Stderr = &lerr
-			if err := listen.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				_ = stdin.Close()
-				_ = listen.Wait()
-			}()
+			f := &flow{t: t}
+			f.l = startProcEnv(t, "listener", tc.env, "listen", "--json", "--plugin-dir", plugins, "--listen", "udp:127.0.0.1:0", "--user", "bob")
 			// The listening line comes after the plugins have started.
-			if first, ok := next(t, "listener", readJSONLines(t, "listener", out), time.After(50*time.Second)); !ok || first.Name != "listening" {
-				t.Fatalf("listener's first line = %+v (stderr %s)", first, lerr.String())
-			}
-			kids := pluginChildren(t, listen.Process.Pid)
+			f.awaitName(f.l, "listening")
+			kids := pluginChildren(t, f.l.cmd.Process.Pid)
 			if len(kids) != 1 || kids[0].name != "echo" {
-				t.Fatalf("the host's plugin processes: %+v, want the echo plugin's alone", kids)
+				f.fatalf("the host's plugin processes: %+v, want the echo plugin's alone", kids)
 			}
 			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", kids[0].pid))
 			if err != nil {
