@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/sipstreams/sipstreams/registry"
 )
@@ -75,4 +76,36 @@ func gcPercent(lookup func(string) (string, bool)) (int, bool) {
 		return 0, false
 	}
 	return hostGCPercent, true
+}
+
+// Memory profiling. Go samples an allocation every 512 KB by default and
+// files each sample under its call stack in a table that only grows: a
+// host that ran thousands of calls a second kept 2–3 MB more resident
+// memory a minute after the load than without it (BENCHMARKS.md), a fifth
+// of an idle host's. The host CLI therefore does not profile memory
+// unless asked to with GODEBUG=memprofilerate=N (Go's default is 524288),
+// which its runtime has applied already; the debug listener's heap
+// profile still reports the runtime's memory figures.
+const (
+	godebugEnv        = "GODEBUG"
+	memProfileSetting = "memprofilerate"
+)
+
+// tuneMemProfile applies memProfileRate to the host's runtime.
+func tuneMemProfile() {
+	if r, ok := memProfileRate(os.LookupEnv); ok {
+		runtime.MemProfileRate = r
+	}
+}
+
+// memProfileRate is the host's runtime.MemProfileRate and whether to
+// apply it: 0 (no profiling), unless GODEBUG sets memprofilerate.
+func memProfileRate(lookup func(string) (string, bool)) (int, bool) {
+	v, _ := lookup(godebugEnv)
+	for kv := range strings.SplitSeq(v, ",") {
+		if k, _, _ := strings.Cut(kv, "="); strings.TrimSpace(k) == memProfileSetting {
+			return 0, false
+		}
+	}
+	return 0, true
 }

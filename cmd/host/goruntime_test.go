@@ -135,3 +135,77 @@ func TestHostGC(t *testing.T) {
 	}
 	f.quit()
 }
+
+// TestMemProfileRate: the host does not profile memory unless GODEBUG
+// sets memprofilerate (then the runtime's value stands).
+func TestMemProfileRate(t *testing.T) {
+	for _, tc := range []struct {
+		godebug string
+		set     bool // GODEBUG present
+		want    bool // apply 0
+	}{
+		{"", false, true},
+		{"", true, true},
+		{"madvdontneed=1", true, true},
+		{"memprofilerate=524288", true, false},
+		{"madvdontneed=1, memprofilerate=1", true, false},
+		{"memprofilerate=0", true, false},
+		{"xmemprofilerate=1", true, true},
+	} {
+		lookup := func(k string) (string, bool) {
+			if k == godebugEnv && tc.set {
+				return tc.godebug, true
+			}
+			return "", false
+		}
+		rate, apply := memProfileRate(lookup)
+		if apply != tc.want || rate != 0 {
+			t.Errorf("GODEBUG %q (set %v): rate %d, apply %v; want 0, %v", tc.godebug, tc.set, rate, apply, tc.want)
+		}
+	}
+}
+
+// TestHostMemProfile reads the sampling rate the host's heap profile was
+// taken at (its header's "@ heap/N", N twice runtime.MemProfileRate) from
+// its debug listener: 0 by default, Go's own with
+// GODEBUG=memprofilerate=524288.
+func TestHostMemProfile(t *testing.T) {
+	_, plugins := flowBinary(t)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, godebugEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"default", env, "heap/0"},
+		{"GODEBUG", append(env[:len(env):len(env)], godebugEnv+"="+memProfileSetting+"=524288"), "heap/1048576"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &flow{t: t}
+			f.l = startProcEnv(t, "listener", tc.env, "listen", "--json", "--plugin-dir", plugins, "--listen", "udp:127.0.0.1:0", "--user", "bob", "--debug-addr", "127.0.0.1:0")
+			url := f.awaitName(f.l, "debug").URL
+			res, err := http.Get(url + "heap?debug=1")
+			if err != nil {
+				f.fatalf("GET heap: %v", err)
+			}
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil || res.StatusCode != 200 {
+				f.fatalf("GET heap: %d %v", res.StatusCode, err)
+			}
+			head, _, _ := bytes.Cut(body, []byte("\n"))
+			if _, rate, _ := bytes.Cut(head, []byte(" @ ")); string(rate) != tc.want {
+				f.fatalf("heap profile header %q, want it taken at %s", head, tc.want)
+			}
+			if !bytes.Contains(body, []byte("\n# HeapAlloc = ")) {
+				f.fatalf("no memory figures in the heap profile: %.300q", body)
+			}
+			f.quit()
+		})
+	}
+}

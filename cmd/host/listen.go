@@ -125,7 +125,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	// Memory a load left behind goes back to the kernel once it is over.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	var trimmer sync.WaitGroup
-	trimmer.Go(func() { newIdleTrimmer(app.Sessions()).run(trimCtx) })
+	trimmer.Go(func() { newIdleTrimmer(app.Sessions(), l.ss.prune).run(trimCtx) })
 	defer func() {
 		stopTrim()
 		trimmer.Wait()

@@ -15,6 +15,7 @@ import (
 var version = "dev"
 
 func main() {
+	tuneMemProfile() // first: the setting is read at each allocation sampled
 	// Before any transaction: sipgo then ends an INVITE's transaction
 	// with its 2xx, the engine absorbing retransmissions (RFC 6026).
 	engine.ReleaseAcceptedInvites()

@@ -33,11 +33,22 @@ type idleTrimmer struct {
 	pending int
 }
 
-func newIdleTrimmer(m *session.Manager) *idleTrimmer {
+// newIdleTrimmer watches m. Each release collects and returns the free
+// memory; with after (not nil), it then runs after and does it once more:
+// what can only be let go of once a collection ran (the console's entries
+// of the sessions it collected) is let go of in after, and freed by the
+// second collection (an idle heap is a few MB: a millisecond or two).
+func newIdleTrimmer(m *session.Manager, after func()) *idleTrimmer {
 	return &idleTrimmer{
 		active:   m.Len,
 		activity: func() uint64 { st := m.OverloadStats(); return st.Admitted + st.Refused },
-		release:  debug.FreeOSMemory,
+		release: func() {
+			debug.FreeOSMemory()
+			if after != nil {
+				after()
+				debug.FreeOSMemory()
+			}
+		},
 	}
 }
 

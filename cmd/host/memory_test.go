@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+
+	"github.com/sipstreams/sipstreams/framework/session"
+)
 
 // TestIdleTrimmer: memory is released only on idle ticks after a busy
 // period, trimTimes times, and again after the next busy period.
@@ -41,4 +46,32 @@ func TestIdleTrimmer(t *testing.T) {
 			t.Fatalf("%s: %d releases, want %d", s.name, releases, s.wantReleases)
 		}
 	}
+}
+
+// TestIdleTrimmerAfter: a release collects, runs after, and collects
+// again, so that what after let go of is freed by the same release.
+func TestIdleTrimmerAfter(t *testing.T) {
+	calls := 0
+	var atAfter uint32
+	tr := newIdleTrimmer(new(session.Manager), func() {
+		calls++
+		atAfter = gcCount()
+	})
+	before := gcCount()
+	tr.release()
+	if calls != 1 {
+		t.Fatalf("after ran %d times in a release", calls)
+	}
+	if atAfter <= before {
+		t.Errorf("after ran before the release's first collection")
+	}
+	if gcCount() <= atAfter {
+		t.Errorf("no collection after after")
+	}
+}
+
+func gcCount() uint32 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.NumGC
 }

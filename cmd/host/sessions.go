@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,28 @@ func (ss *sessions) pruneLocked() {
 	clear(ss.all[len(kept):])
 	ss.all = kept
 	ss.pruneAt = 2*len(kept) + 64
+}
+
+// prune drops the entries of ended sessions that are gone, and lets go of
+// the slice and map a busy period grew (a Go map does not shrink): the
+// idle trimmer calls it after a collection, so that what a load left here
+// — a few thousand small entries, scattered over the heap's spans, each
+// keeping its span from going back to the kernel — is freed by the next
+// one.
+func (ss *sessions) prune() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	peak := cap(ss.all)
+	ss.pruneLocked()
+	if peak <= ss.pruneAt {
+		return
+	}
+	ss.all = slices.Clone(ss.all)
+	byPtr := make(map[weak.Pointer[session.Session]]*entry, len(ss.all))
+	for _, e := range ss.all {
+		byPtr[e.w] = e
+	}
+	ss.byPtr = byPtr
 }
 
 // number returns s's number.

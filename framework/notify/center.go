@@ -286,6 +286,12 @@ func equal(a, b any) (eq bool) {
 	return a == b
 }
 
+// maxIdleQueue is the most entries a drained queue keeps room for: a
+// subscriber that fell behind during a burst of notifications (thousands
+// of calls a second) grows its queue to the burst's size, which need not
+// be kept once it has caught up.
+const maxIdleQueue = 256
+
 // push appends it to the queue and wakes the delivery goroutine.
 func (s *subscription) push(it item) {
 	s.mu.Lock()
@@ -334,6 +340,11 @@ func (s *subscription) pop() (it item, ok bool) {
 			if s.head == len(s.queue) {
 				s.queue = s.queue[:0]
 				s.head = 0
+				if cap(s.queue) > maxIdleQueue {
+					// A burst grew it: let the array go with the burst
+					// rather than hold it for the subscription's life.
+					s.queue = nil
+				}
 			}
 			s.mu.Unlock()
 			return it, true

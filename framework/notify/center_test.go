@@ -773,3 +773,56 @@ func TestIdleObserver(t *testing.T) {
 		t.Fatalf("after Close: %v, want %v", got, want)
 	}
 }
+
+// TestQueueLetsGoOfBurst: a subscriber that fell behind during a burst
+// grows its queue to the burst's size; once it has caught up, the queue
+// does not keep that room (a listener after a load of thousands of calls
+// a second held it for good), while a queue that stayed small keeps its
+// array (no allocation per delivery).
+func TestQueueLetsGoOfBurst(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		burst int
+		kept  bool // the queue keeps its array once drained
+	}{
+		{"small burst", maxIdleQueue / 4, true},
+		{"large burst", 20 * maxIdleQueue, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCenter(t)
+			o := &idleLog{entered: make(chan struct{}), release: make(chan struct{})}
+			c.Subscribe(o, "", nil)
+			c.mu.Lock()
+			sub := c.subs[0]
+			c.mu.Unlock()
+			queueCap := func() int {
+				sub.mu.Lock()
+				defer sub.mu.Unlock()
+				return cap(sub.queue)
+			}
+
+			c.Post(Notification{Name: "first"})
+			<-o.entered // delivery blocked: the burst queues up
+			for range tc.burst {
+				c.Post(Notification{Name: "n"})
+			}
+			if got := queueCap(); got < tc.burst {
+				t.Fatalf("queue room %d during a burst of %d", got, tc.burst)
+			}
+			close(o.release)
+			if err := c.Flush(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(o.get()); got != tc.burst+2 { // + first, idle
+				t.Fatalf("%d entries logged, want %d", got, tc.burst+2)
+			}
+			got := queueCap()
+			if got > maxIdleQueue {
+				t.Errorf("queue room %d once drained, want at most %d", got, maxIdleQueue)
+			}
+			if tc.kept && got == 0 {
+				t.Errorf("a queue that stayed small let go of its array")
+			}
+		})
+	}
+}
