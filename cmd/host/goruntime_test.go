@@ -66,12 +66,7 @@ func TestPluginProcs(t *testing.T) {
 		t.Fatalf("run this test without %s in the environment: it compares with the runtime's own choice", procsEnv)
 	}
 	_, plugins := flowBinary(t)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, procsEnv+"=") {
-			env = append(env, kv)
-		}
-	}
+	env := environWithout(procsEnv)
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -115,16 +110,7 @@ func TestHostGC(t *testing.T) {
 		t.Fatalf("run this test without %s in the environment", gcEnv)
 	}
 	f, _ := startListener(t, []string{"--debug-addr", "127.0.0.1:0"}, "udp:127.0.0.1:0")
-	url := f.awaitName(f.l, "debug").URL
-	res, err := http.Get(url + "heap?gc=1&debug=1")
-	if err != nil {
-		f.fatalf("GET heap: %v", err)
-	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil || res.StatusCode != 200 {
-		f.fatalf("GET heap: %d %v", res.StatusCode, err)
-	}
+	body := f.debugGet(f.awaitName(f.l, "debug").URL + "heap?gc=1&debug=1")
 	m := regexp.MustCompile(`(?m)^# NextGC = (\d+)$`).FindSubmatch(body)
 	if m == nil {
 		f.fatalf("no NextGC in the heap profile: %.300q", body)
@@ -171,12 +157,7 @@ func TestMemProfileRate(t *testing.T) {
 // GODEBUG=memprofilerate=524288.
 func TestHostMemProfile(t *testing.T) {
 	_, plugins := flowBinary(t)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, godebugEnv+"=") {
-			env = append(env, kv)
-		}
-	}
+	env := environWithout(godebugEnv)
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -188,16 +169,7 @@ func TestHostMemProfile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &flow{t: t}
 			f.l = startProcEnv(t, "listener", tc.env, "listen", "--json", "--plugin-dir", plugins, "--listen", "udp:127.0.0.1:0", "--user", "bob", "--debug-addr", "127.0.0.1:0")
-			url := f.awaitName(f.l, "debug").URL
-			res, err := http.Get(url + "heap?debug=1")
-			if err != nil {
-				f.fatalf("GET heap: %v", err)
-			}
-			body, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			if err != nil || res.StatusCode != 200 {
-				f.fatalf("GET heap: %d %v", res.StatusCode, err)
-			}
+			body := f.debugGet(f.awaitName(f.l, "debug").URL + "heap?debug=1")
 			head, _, _ := bytes.Cut(body, []byte("\n"))
 			if _, rate, _ := bytes.Cut(head, []byte(" @ ")); string(rate) != tc.want {
 				f.fatalf("heap profile header %q, want it taken at %s", head, tc.want)
@@ -208,4 +180,30 @@ func TestHostMemProfile(t *testing.T) {
 			f.quit()
 		})
 	}
+}
+
+// environWithout is the test's environment without the variable name.
+func environWithout(name string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, name+"=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// debugGet reads url from the host's debug listener; anything but a 200
+// fails the test.
+func (f *flow) debugGet(url string) []byte {
+	res, err := http.Get(url)
+	if err != nil {
+		f.fatalf("GET %s: %v", url, err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 {
+		f.fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+	return body
 }
