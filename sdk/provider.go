@@ -291,6 +291,13 @@ func (lp *LocalProvider) Len() int {
 	return len(lp.streams)
 }
 
+// opened counts the streams opened so far.
+func (lp *LocalProvider) opened() uint64 {
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	return lp.next
+}
+
 // Close ends every live stream (bounded by ctx), then refuses new ones and,
 // the first time, calls the Plugin's Close. The
 // notification queue stays readable so the host receives the final

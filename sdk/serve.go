@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+
+	"github.com/sipstreams/sipstreams/internal/idletrim"
 )
 
 // ServeOption configures Serve.
@@ -34,7 +37,10 @@ func WithLogLevel(l slog.Level) ServeOption { return func(c *serveConfig) { c.le
 // handshake. Started by a sipstreams host, it serves the contract over gRPC
 // through go-plugin: gRPC only, 64 MiB message limits, logs as hclog JSON on
 // stderr, AutoMTLS when the host asks for it. It exits when the host dies
-// (its parent process changes), after ending its live streams.
+// (its parent process changes), after ending its live streams. Once the
+// plugin has had no stream, and opened none, for ten seconds after being
+// busy, it returns its free memory to the kernel (a few times, ten seconds
+// apart).
 func Serve(p *Plugin, opts ...ServeOption) {
 	os.Exit(serve(p, os.Args[1:], os.Stdout, os.Stderr, opts...))
 }
@@ -69,6 +75,16 @@ func serve(p *Plugin, args []string, stdout, stderr io.Writer, opts ...ServeOpti
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// Memory a load left behind goes back to the kernel once the plugin
+	// has no stream and opened none for a while (internal/idletrim): the
+	// host starts its plugins at a high GOGC, which leaves a large heap
+	// behind a burst of calls.
+	var trimmer sync.WaitGroup
+	trimmer.Go(func() { newIdleTrimmer(lp, nil).Run(ctx, idletrim.Tick) })
+	defer func() {
+		cancel()
+		trimmer.Wait()
+	}()
 	go watchParent(ctx, os.Getppid(), cfg.parentPoll, func() {
 		logger.Warn("host process went away; ending streams and exiting")
 		dctx, dcancel := context.WithTimeout(context.Background(), cfg.drainTimeout)
@@ -107,6 +123,12 @@ func describe(p *Plugin, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// newIdleTrimmer releases memory (release; nil: debug.FreeOSMemory) once
+// lp has had no stream, and opened none, for a tick after being busy.
+func newIdleTrimmer(lp *LocalProvider, release func()) *idletrim.Trimmer {
+	return &idletrim.Trimmer{Active: lp.Len, Activity: lp.opened, Release: release}
 }
 
 // watchParent calls gone when the parent process changes (the host died and

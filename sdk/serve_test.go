@@ -122,3 +122,43 @@ func TestHCLogKeys(t *testing.T) {
 		t.Errorf("group keys renamed: %s", buf.String())
 	}
 }
+
+// TestServeIdleTrimmer: the plugin's memory is released on the ticks
+// after its last stream ended, not while one is open or new ones come.
+func TestServeIdleTrimmer(t *testing.T) {
+	lp := newLocal(t, testPlugin(fakeType("a", 1, "audio", &callLog{}, nil, nil)))
+	ctx := testCtx(t)
+	releases := 0
+	tr := newIdleTrimmer(lp, func() { releases++ })
+	step := func(what string, want int) {
+		t.Helper()
+		tr.Tick()
+		if releases != want {
+			t.Fatalf("%s: %d releases, want %d", what, releases, want)
+		}
+	}
+	step("idle from the start", 0)
+	o, err := lp.Create(ctx, &CreateRequest{Type: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("a stream open", 0)
+	step("still open", 0)
+	s, err := lp.Stream(o.Handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	step("ended, nothing since", 1)
+	if _, err := lp.Create(ctx, &CreateRequest{Type: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := lp.Stream(o.Handle + 1)
+	if err := s2.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	step("one opened and ended between ticks", 1)
+	step("idle after it", 2)
+}

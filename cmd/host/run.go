@@ -130,11 +130,12 @@ func (c *commonFlags) lockPath() string {
 
 // registryOptions are the registry options of the flags besides the
 // directory: pinning and the start timeout; and the plugin processes' Ps
-// (procsOptions).
+// and GOGC (procsOptions, gcOptions).
 func (c *commonFlags) registryOptions() []registry.Option {
-	return append([]registry.Option{registry.WithLockFile(c.lockPath()), registry.WithAllowWritable(c.allowWritable),
-		registry.WithStartTimeout(c.startTimeout), registry.WithDescribeTimeout(c.startTimeout)},
-		procsOptions(os.LookupEnv, runtime.GOMAXPROCS(0))...)
+	opts := []registry.Option{registry.WithLockFile(c.lockPath()), registry.WithAllowWritable(c.allowWritable),
+		registry.WithStartTimeout(c.startTimeout), registry.WithDescribeTimeout(c.startTimeout)}
+	opts = append(opts, procsOptions(os.LookupEnv, runtime.GOMAXPROCS(0))...)
+	return append(opts, gcOptions(os.LookupEnv)...)
 }
 
 // defaultStartTimeout is $SIPSTREAMS_START_TIMEOUT (a Go duration, "20s"),
