@@ -44,10 +44,16 @@ func sharedProcs(lookup func(string) (string, bool), procs int) (int, bool) {
 // procsOptions start plugin processes with the host's number of Ps, unless
 // GOMAXPROCS is set (then they inherit it).
 func procsOptions(lookup func(string) (string, bool), procs int) []registry.Option {
-	if _, set := lookup(procsEnv); set {
+	return pluginEnv(lookup, procsEnv, procs)
+}
+
+// pluginEnv starts plugin processes with name=value, unless lookup finds
+// name set: the plugins then inherit the host's.
+func pluginEnv(lookup func(string) (string, bool), name string, value int) []registry.Option {
+	if _, set := lookup(name); set {
 		return nil
 	}
-	return []registry.Option{registry.WithEnv(procsEnv + "=" + strconv.Itoa(procs))}
+	return []registry.Option{registry.WithEnv(name + "=" + strconv.Itoa(value))}
 }
 
 // The host's garbage collector. Its live heap is a few MB, so at Go's
@@ -116,8 +122,5 @@ func memProfileRate(lookup func(string) (string, bool)) (int, bool) {
 // gcOptions start plugin processes with the host's GOGC, unless GOGC is
 // set (then they inherit it).
 func gcOptions(lookup func(string) (string, bool)) []registry.Option {
-	if p, ok := gcPercent(lookup); ok {
-		return []registry.Option{registry.WithEnv(gcEnv + "=" + strconv.Itoa(p))}
-	}
-	return nil
+	return pluginEnv(lookup, gcEnv, hostGCPercent)
 }
