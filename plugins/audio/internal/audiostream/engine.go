@@ -41,6 +41,10 @@ type engine struct {
 	alert      *mixer.Mixer
 	alertRefs  int
 	allocators map[ports.Range]*ports.Allocator
+	// pools keep the pairs of ended streams bound for the next ones, per
+	// range (a stream of its own: rtp.shared_sockets = 0).
+	pools       map[ports.Range]*ports.Pool
+	poolOptions []ports.PoolOption
 
 	// files shares the decoded input files among the streams that play
 	// them (a thousand calls playing one prompt decode it once).
@@ -67,16 +71,21 @@ type sharedPairs struct {
 const defaultLinger = time.Second
 
 func newEngine(backend device.Backend, logger *slog.Logger, linger time.Duration) *engine {
-	return &engine{backend: backend, logger: logger, linger: linger, allocators: map[ports.Range]*ports.Allocator{}, files: mixer.NewFileCache(0), shared: map[sharedKey]*sharedPairs{}}
+	return &engine{backend: backend, logger: logger, linger: linger, allocators: map[ports.Range]*ports.Allocator{}, pools: map[ports.Range]*ports.Pool{}, files: mixer.NewFileCache(0), shared: map[sharedKey]*sharedPairs{}}
 }
 
-// allocate binds an RTP/RTCP pair from r on ip, walking r with one rolling
-// allocator per range as the reference does.
-func (e *engine) allocate(ctx context.Context, r ports.Range, ip net.IP) (ports.Pair, error) {
+// allocate returns a stream's RTP/RTCP pair from r on ip: one an ended
+// stream released, or one bound anew, walking r with one rolling allocator
+// per range as the reference does.
+func (e *engine) allocate(ctx context.Context, r ports.Range, ip net.IP) (rtp, rtcp *ports.Endpoint, err error) {
 	e.mu.Lock()
-	a := e.allocatorLocked(r)
+	p, ok := e.pools[r]
+	if !ok {
+		p = ports.NewPool(e.allocatorLocked(r), e.poolOptions...)
+		e.pools[r] = p
+	}
 	e.mu.Unlock()
-	return a.Allocate(ctx, ip)
+	return p.Get(ctx, ip)
 }
 
 // allocatorLocked returns r's allocator, made on first use. e.mu is held.
@@ -216,6 +225,10 @@ func (e *engine) close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
+	for r, p := range e.pools {
+		_ = p.Close() // pairs still in use close when released
+		delete(e.pools, r)
+	}
 	if e.voiceIdle != nil {
 		e.voiceIdle.Stop()
 		e.closeVoiceLocked()

@@ -12,7 +12,8 @@ import (
 )
 
 // mediaPorts are a stream's RTP and RTCP transports until its RTP session
-// owns them: a socket pair of its own, or its endpoints on shared pairs
+// owns them: a socket pair of its own (kept bound for the next stream once
+// released: ports.Pool), or its endpoints on shared pairs
 // (rtp.shared_sockets), which also fix the SSRC the stream says in a=ssrc.
 type mediaPorts struct {
 	rtp, rtcp         rtpsession.Transport
@@ -40,11 +41,11 @@ func (p mediaPorts) expect(ssrc uint32) {
 // endpoints on the shared pairs.
 func (s *stream) openPortsLocked(ctx context.Context, ip netip.Addr) (mediaPorts, error) {
 	if s.st.sharedSockets == 0 {
-		pair, err := s.plugin.engine.allocate(ctx, s.st.portRange, ip.AsSlice())
+		rtp, rtcp, err := s.plugin.engine.allocate(ctx, s.st.portRange, ip.AsSlice())
 		if err != nil {
 			return mediaPorts{}, err
 		}
-		return mediaPorts{rtp: pair.RTP, rtcp: pair.RTCP, rtpPort: pair.RTPPort(), rtcpPort: pair.RTCPPort()}, nil
+		return mediaPorts{rtp: rtp, rtcp: rtcp, rtpPort: rtp.LocalPort(), rtcpPort: rtcp.LocalPort()}, nil
 	}
 	m, err := s.plugin.engine.acquireShared(ctx, s.st.portRange, ip, s.st.sharedSockets)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/codecdir"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/device"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/mixer"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/tone"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
@@ -52,6 +53,14 @@ func WithModuleOptions(opts ...module.Option) Option {
 // the null clock stops at once.
 func WithDeviceLinger(d time.Duration) Option { return func(p *plugin) { p.linger = d } }
 
+// WithPortPool sets how many released RTP/RTCP pairs the plugin keeps
+// bound for the next streams (ports.DefaultPoolSize; 0: none, every pair
+// is closed when its stream ends) and how long an unused one stays bound
+// (ports.DefaultPoolLinger).
+func WithPortPool(size int, linger time.Duration) Option {
+	return func(p *plugin) { p.pool = []ports.PoolOption{ports.WithPoolSize(size), ports.WithPoolLinger(linger)} }
+}
+
 // WithICETimeout bounds ICE gathering and connectivity checks (default
 // 15 s).
 func WithICETimeout(d time.Duration) Option { return func(p *plugin) { p.iceTimeout = d } }
@@ -65,6 +74,7 @@ type plugin struct {
 	moduleOpts []module.Option
 	iceTimeout time.Duration
 	linger     time.Duration
+	pool       []ports.PoolOption
 	engine     *engine
 
 	mu       sync.Mutex
@@ -128,6 +138,7 @@ func Plugin(version string, opts ...Option) *sdk.Plugin {
 		p.codecDir = defaultCodecDir()
 	}
 	p.engine = newEngine(p.backend, p.logger.With("component", "audio-engine"), p.linger)
+	p.engine.poolOptions = p.pool
 	var names []string
 	for _, c := range p.catalog("").Registry(context.Background()).Codecs() {
 		names = append(names, c.Info().Name)

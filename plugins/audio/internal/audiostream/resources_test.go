@@ -84,6 +84,19 @@ func create(t *testing.T, p sdk.Provider, acc *sdk.Account) *sdk.Opened {
 	return o
 }
 
+// newUnpooledHarness runs a plugin that keeps no released pair bound: a
+// pair given back is closed at once, so a port still held after its
+// stream let go of it was not given back. (TestPortsPooled checks what
+// the default pool does with the pairs given back.)
+func newUnpooledHarness(t *testing.T) *harness {
+	t.Helper()
+	lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithPortPool(0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarnessWith(t, lp)
+}
+
 // TestPortsReleasedOnStartFailure: a stream whose Start fails (the
 // answer refuses the m-line, or has nothing it can use) gives its RTP/RTCP
 // pair and ICE sockets back at once, before MediaStreamDidFail, not at End
@@ -99,7 +112,7 @@ func TestPortsReleasedOnStartFailure(t *testing.T) {
 		{"plain answer under sdes_mandatory", map[string]string{sdkaudio.SettingSRTP: sdkaudio.SRTPMandatory}, "m=audio 4000 RTP/AVP 0\r\n"},
 		{"with ICE, answer refuses", map[string]string{sdkaudio.SettingUseICE: "true"}, "m=audio 0 RTP/AVP 0\r\n"},
 	}
-	h := newHarness(t)
+	h := newUnpooledHarness(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := create(t, h.lp, account("a", tt.settings))
@@ -135,7 +148,7 @@ func TestPortsReleasedOnInitializeFailure(t *testing.T) {
 		{"malformed STUN server", map[string]string{sdkaudio.SettingUseICE: "true", sdkaudio.SettingSTUNServers: "[::1"}, "STUN server"},
 		{"gathering times out", map[string]string{sdkaudio.SettingUseICE: "true", sdkaudio.SettingSTUNServers: silent.LocalAddr().String()}, "ICE gathering"},
 	}
-	lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithICETimeout(300*time.Millisecond)))
+	lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithICETimeout(300*time.Millisecond), audiostream.WithPortPool(0, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +181,7 @@ func TestPortsReleasedOnInitializeFailure(t *testing.T) {
 // still gathering ICE, started (the session ended or failed), and every
 // live stream when the provider closes (the host went away).
 func TestPortsReleasedOnEnd(t *testing.T) {
-	h := newHarness(t)
+	h := newUnpooledHarness(t)
 	t.Run("initialized, never started", func(t *testing.T) {
 		a := create(t, h.lp, account("a", nil))
 		ports := streamPorts(t, a.Stream, a.Media)
@@ -206,6 +219,77 @@ func TestPortsReleasedOnEnd(t *testing.T) {
 		mustCall(t, "Close", lp.Close)
 		mustBeFree(t, ports, "after the provider closed")
 	})
+}
+
+// TestPortsPooled: a pair given back stays bound for the next stream,
+// which gets the same ports, and is closed after the pool's linger or
+// when the plugin closes.
+func TestPortsPooled(t *testing.T) {
+	t.Run("reused, closed with the plugin", func(t *testing.T) {
+		lp, err := sdk.NewProvider(audiostream.Plugin("test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarnessWith(t, lp)
+		c := h.open(account("a", nil), account("b", nil))
+		c.start(c.answer)
+		flowing(t, c) // over the first pairs
+		ports := append(streamPorts(t, c.a.Stream, ""), streamPorts(t, c.b.Stream, "")...)
+		mustCall(t, "End A", c.a.Stream.End)
+		mustCall(t, "End B", c.b.Stream.End)
+		mustBeHeld(t, ports) // by the pool
+
+		// The next call gets the pairs given back, and audio flows over them.
+		d := h.open(account("a", nil), account("b", nil))
+		d.start(d.answer)
+		again := append(streamPorts(t, d.a.Stream, ""), streamPorts(t, d.b.Stream, "")...)
+		if !sameSet(ports, again) {
+			t.Fatalf("second call on ports %v, want the first's %v", again, ports)
+		}
+		flowing(t, d) // over the same sockets, from their pool readers
+		mustCall(t, "Close", lp.Close)
+		mustBeFree(t, ports, "after the provider closed")
+	})
+	t.Run("closed after the linger", func(t *testing.T) {
+		lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithPortPool(4, 50*time.Millisecond)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarnessWith(t, lp)
+		a := create(t, h.lp, account("a", nil))
+		ports := streamPorts(t, a.Stream, a.Media)
+		mustCall(t, "End", a.Stream.End)
+		mustBeHeld(t, ports) // by the pool, for its linger
+		waitFor(t, "the pool to close the pair after its linger", func() bool {
+			_, held := bindable(ports)
+			return len(held) == 0
+		})
+	})
+}
+
+// flowing waits until both streams of c have received audio.
+func flowing(t *testing.T, c *call) {
+	t.Helper()
+	waitFor(t, "media both ways", func() bool {
+		return stats(t, c.a.Stream).RX.Packets > 20 && stats(t, c.b.Stream).RX.Packets > 20
+	})
+}
+
+// sameSet tells whether a and b hold the same ports.
+func sameSet(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[int]int{}
+	for _, p := range a {
+		seen[p]++
+	}
+	for _, p := range b {
+		if seen[p]--; seen[p] < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // TestMaxStreams: audio.max_streams bounds the plugin's live streams;

@@ -13,4 +13,10 @@
 //	defer pair.Close()
 //
 // The returned *net.UDPConn values are owned by the caller.
+//
+// A [Pool] hands out pairs from an Allocator as [Endpoint] values (an
+// rtpsession push transport: a reader per socket delivers its datagrams)
+// and keeps the pairs of ended streams bound, a bounded number for a
+// short while, for the next streams: a stream then costs no bind, no
+// close and no goroutine.
 package ports

@@ -8,3 +8,6 @@ var (
 	// ErrExhausted means every pair of the range was in use.
 	ErrExhausted = errors.New("no free RTP/RTCP port pair")
 )
+
+// ErrPoolClosed means a Pool was closed.
+var ErrPoolClosed = errors.New("ports: pool closed")
