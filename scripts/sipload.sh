@@ -11,9 +11,11 @@
 # refused) and the script prints: calls answered and refused (503) and
 # failed, INVITE→200 and INVITE→503 times (p50, p99, max; sipp's clock has
 # millisecond steps), CPU of the host and of the audio plugin per answered
-# call (/proc/PID/stat), the host's heap (after a collection) and RSS
-# (with its anonymous part: the rest is the binary's pages) at
-# 30 s and 60 s into the run and right after it, and SIP retransmissions
+# call (/proc/PID/stat), the host's heap and RSS (with its anonymous
+# part: the rest is the binary's pages) at 30 s and 60 s into the run
+# (the live heap of the host's last collection, from the debug listener's
+# /debug/memory: forcing one in the middle of the load stalls the host)
+# and right after it (after a collection), and SIP retransmissions
 # seen by sipp, and sipp's own CPU per call placed (it shares the
 # machine's cores with the host and the plugin). Before the first pair
 # it places one call, which must be answered, and prints the host's
@@ -67,9 +69,13 @@ done
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; } # clock ticks (100/s)
 ticks=$(getconf CLK_TCK)
-mem() {
+mem() { # mem [live]: with live, the live heap of the host's last collection (no collection forced: one stalls a loaded host)
 	local heap
-	heap=$(curl -s "http://127.0.0.1:$DEBUG_PORT/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc =/{printf "%.1f", $4/1048576}')
+	if [ "${1:-}" = live ]; then
+		heap=$(curl -s "http://127.0.0.1:$DEBUG_PORT/debug/memory" | awk '$1=="/gc/heap/live:bytes"{printf "%.1f", $2/1048576}')
+	else
+		heap=$(curl -s "http://127.0.0.1:$DEBUG_PORT/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc =/{printf "%.1f", $4/1048576}')
+	fi
 	echo "heap ${heap} MB, RSS $(($(awk '/VmRSS/{print $2}' /proc/$HOST/status) / 1024)) MB (anonymous $(($(awk '/RssAnon/{print $2}' /proc/$HOST/status) / 1024)) MB)"
 }
 echo "host pid $HOST, audio plugin pid $PLUGIN; logs in $OUT"
@@ -106,7 +112,7 @@ while [ $# -gt 0 ]; do
 	for t in 30 60; do
 		[ "$secs" -gt "$t" ] || continue
 		while [ $((SECONDS - start)) -lt "$t" ] && kill -0 $SIPP 2>/dev/null; do sleep 0.2; done
-		at="$at; at ${t} s: $(mem)"
+		at="$at; at ${t} s: $(mem live)"
 	done
 	wait $SIPP
 	h1=$(cpu $HOST) p1=$(cpu $PLUGIN)

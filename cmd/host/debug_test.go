@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -43,6 +45,18 @@ func TestListenDebugAddr(t *testing.T) {
 		}
 		if code, body := get(""); code != 200 || !regexp.MustCompile(`(?m)^goroutine \d+$`).MatchString(body) || !strings.Contains(body, "heap ") {
 			f.fatalf("index: %d %q", code, body)
+		}
+		// The memory figures, without a collection: every line a
+		// runtime/metrics name and a number, the live heap among them.
+		code, body := get("../memory") // the client sends it as it is; the server's mux cleans it
+		if code != 200 || len(strings.Split(strings.TrimSpace(body), "\n")) != len(memoryMetrics) {
+			f.fatalf("memory figures: %d %q", code, body)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+			name, v, _ := strings.Cut(line, " ")
+			if n, err := strconv.ParseUint(v, 10, 64); !slices.Contains(memoryMetrics, name) || err != nil || (name == "/memory/classes/total:bytes" && n == 0) {
+				f.fatalf("memory figures: line %q", line)
+			}
 		}
 		if code, _ := get("nosuch"); code != 404 {
 			f.fatalf("an unknown profile: %d, want 404", code)
