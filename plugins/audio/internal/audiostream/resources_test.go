@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/audiostream"
+	rtpports "github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
 )
@@ -226,7 +227,8 @@ func TestPortsReleasedOnEnd(t *testing.T) {
 // when the plugin closes.
 func TestPortsPooled(t *testing.T) {
 	t.Run("reused, closed with the plugin", func(t *testing.T) {
-		lp, err := sdk.NewProvider(audiostream.Plugin("test"))
+		// A linger no slow machine reaches between the two calls.
+		lp, err := sdk.NewProvider(audiostream.Plugin("test", audiostream.WithPortPool(rtpports.DefaultPoolSize, time.Minute)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,6 +240,11 @@ func TestPortsPooled(t *testing.T) {
 		mustCall(t, "End A", c.a.Stream.End)
 		mustCall(t, "End B", c.b.Stream.End)
 		mustBeHeld(t, ports) // by the pool
+		// B's audio went on to A's ports until B ended: a pair that
+		// received something in the pool is handed out only once quiet
+		// for rtpports.PoolQuiet. Waiting longer makes both quiet (a
+		// condition: a longer wait only makes them quieter).
+		time.Sleep(rtpports.PoolQuiet + 100*time.Millisecond)
 
 		// The next call gets the pairs given back, and audio flows over them.
 		d := h.open(account("a", nil), account("b", nil))

@@ -17,6 +17,11 @@ const (
 	// DefaultPoolLinger is how long a released pair stays bound unused
 	// before the Pool closes it.
 	DefaultPoolLinger = 2 * time.Second
+	// PoolQuiet is how long a pair in the pool must have received nothing
+	// before it is handed out again: a peer that goes on sending to a
+	// call that ended does not reach (nor get latched onto by) the next
+	// call on its ports.
+	PoolQuiet = 500 * time.Millisecond
 )
 
 // maxDatagram is the largest datagram a pooled socket's reader takes whole,
@@ -47,7 +52,10 @@ var errPushed = errors.New("ports: pooled endpoint delivers its datagrams throug
 // already holds its size.
 //
 // While a pair is in the Pool its readers drop what arrives (stray packets
-// of the call that ended); once handed out they read only after the
+// of the call that ended), and a pair that received something is not
+// handed out before it has been quiet for half a second (a peer that goes
+// on sending after the call ended must not reach the next call, nor be
+// latched onto by it); once handed out the readers read only after the
 // stream's session asks to receive, so that what arrives before waits in
 // the socket, as it does on a socket just bound.
 type Pool struct {
@@ -106,13 +114,21 @@ func (p *Pool) Get(ctx context.Context, ip net.IP) (rtp, rtcp *Endpoint, err err
 		p.mu.Unlock()
 		return nil, nil, ErrPoolClosed
 	}
+	var now time.Time
 	for i, pp := range p.free {
-		if pp.ip == key {
-			p.free = append(p.free[:i], p.free[i+1:]...)
-			rtp, rtcp = pp.lease()
-			p.mu.Unlock()
-			return rtp, rtcp, nil
+		if pp.ip != key {
+			continue
 		}
+		if now.IsZero() {
+			now = p.clock()
+		}
+		if pp.noisy(now) {
+			continue
+		}
+		p.free = append(p.free[:i], p.free[i+1:]...)
+		rtp, rtcp = pp.lease()
+		p.mu.Unlock()
+		return rtp, rtcp, nil
 	}
 	p.mu.Unlock()
 
@@ -125,7 +141,7 @@ func (p *Pool) Get(ctx context.Context, ip net.IP) (rtp, rtcp *Endpoint, err err
 	if err != nil {
 		return nil, nil, err
 	}
-	pp := &pooledPair{pool: p, ip: key, rtp: newSock(pair.RTP, &p.dropped), rtcp: newSock(pair.RTCP, &p.dropped)}
+	pp := &pooledPair{pool: p, ip: key, rtp: p.newSock(pair.RTP), rtcp: p.newSock(pair.RTCP)}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -137,6 +153,13 @@ func (p *Pool) Get(ctx context.Context, ip net.IP) (rtp, rtcp *Endpoint, err err
 	go pp.rtp.read()
 	go pp.rtcp.read()
 	return rtp, rtcp, nil
+}
+
+// noisy tells whether a datagram arrived at the pair, in the pool, less
+// than PoolQuiet before now.
+func (pp *pooledPair) noisy(now time.Time) bool {
+	last := max(pp.rtp.stray.Load(), pp.rtcp.stray.Load())
+	return last != 0 && now.Sub(time.Unix(0, last)) < PoolQuiet
 }
 
 // lease hands the pair out; p.mu is held.
@@ -240,10 +263,13 @@ func (p *Pool) Close() error {
 
 // sock is a pooled socket and its reader.
 type sock struct {
-	c       *net.UDPConn
-	port    int
-	done    chan struct{} // closed when the reader has ended
-	dropped *atomic.Uint64
+	c    *net.UDPConn
+	port int
+	done chan struct{} // closed when the reader has ended
+	pool *Pool
+	// stray is when a datagram last arrived while the socket was in the
+	// pool (Unix nanoseconds on the pool's clock; 0: never).
+	stray atomic.Int64
 
 	// delivering is held by the reader while it delivers a datagram, and
 	// by an endpoint's Close: after Close nothing is delivered to it.
@@ -259,8 +285,8 @@ type sock struct {
 	failed    bool // the reader gave up: not to be kept
 }
 
-func newSock(c *net.UDPConn, dropped *atomic.Uint64) *sock {
-	s := &sock{c: c, port: c.LocalAddr().(*net.UDPAddr).Port, done: make(chan struct{}), dropped: dropped}
+func (p *Pool) newSock(c *net.UDPConn) *sock {
+	s := &sock{c: c, port: c.LocalAddr().(*net.UDPAddr).Port, done: make(chan struct{}), pool: p}
 	s.cond.L = &s.mu
 	return s
 }
@@ -337,7 +363,8 @@ func (s *sock) read() {
 		s.mu.Unlock()
 		switch {
 		case e == nil: // in the pool: a stray datagram of the ended call
-			s.dropped.Add(1)
+			s.stray.Store(s.pool.clock().UnixNano())
+			s.pool.dropped.Add(1)
 		case receiving:
 			s.deliver(e, buf[:n], from)
 		}

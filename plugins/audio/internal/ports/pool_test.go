@@ -6,6 +6,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -147,6 +148,9 @@ func TestPoolReuse(t *testing.T) {
 // pool reaches nobody.
 func TestPoolDelivery(t *testing.T) {
 	p := testPool(t, Range{42100, 42119})
+	var clock atomic.Int64 // the pool's, moved by the test (read by the readers too)
+	clock.Store(time.Unix(1000, 0).UnixNano())
+	p.clock = func() time.Time { return time.Unix(0, clock.Load()) }
 	peer := sender(t)
 	rtp, rtcp := get(t, p, loopback4)
 	send(t, peer, rtp, "early")
@@ -182,7 +186,24 @@ func TestPoolDelivery(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
-	// The next owner does not get it, nor does the first session.
+	// A pair that received something is not handed out until it has
+	// been quiet for PoolQuiet: a peer still sending to the ended call
+	// must not reach the next one.
+	other, otherRTCP := get(t, p, loopback4)
+	defer other.Close()
+	defer otherRTCP.Close()
+	if other.LocalPort() == rtp.LocalPort() {
+		t.Fatal("a pair that has just received a stray datagram was handed out")
+	}
+	clock.Add(int64(PoolQuiet - time.Millisecond))
+	if o2, o2RTCP := get(t, p, loopback4); o2.LocalPort() == rtp.LocalPort() {
+		t.Fatal("a pair handed out before it was quiet for PoolQuiet")
+	} else {
+		o2.Close()
+		o2RTCP.Close()
+	}
+	clock.Add(int64(time.Millisecond))
+	// Quiet now: the next owner gets it, and not the stray.
 	again, againRTCP := get(t, p, loopback4)
 	defer again.Close()
 	defer againRTCP.Close()
