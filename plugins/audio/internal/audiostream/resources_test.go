@@ -11,6 +11,7 @@ import (
 
 	"github.com/sipstreams/sipstreams/plugins/audio/internal/audiostream"
 	rtpports "github.com/sipstreams/sipstreams/plugins/audio/internal/ports"
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports/portstest"
 	"github.com/sipstreams/sipstreams/sdk"
 	sdkaudio "github.com/sipstreams/sipstreams/sdk/audio"
 )
@@ -41,30 +42,16 @@ func streamPorts(t *testing.T, s sdk.Stream, media string) []int {
 	return ports
 }
 
-// bindable reports which of ports can be bound on 127.0.0.1 now.
-func bindable(ports []int) (free, held []int) {
-	for _, p := range ports {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
-		if err != nil {
-			held = append(held, p)
-			continue
-		}
-		c.Close()
-		free = append(free, p)
-	}
-	return free, held
-}
-
 func mustBeHeld(t *testing.T, ports []int) {
 	t.Helper()
-	if free, _ := bindable(ports); len(free) > 0 {
-		t.Fatalf("ports %v are not held by the stream", free)
+	if held := portstest.Held(ports); len(held) < len(ports) {
+		t.Fatalf("ports %v: only %v are held by the stream", ports, held)
 	}
 }
 
 func mustBeFree(t *testing.T, ports []int, when string) {
 	t.Helper()
-	if _, held := bindable(ports); len(held) > 0 {
+	if held := portstest.Held(ports); len(held) > 0 {
 		t.Fatalf("%s: ports %v still held", when, held)
 	}
 }
@@ -268,7 +255,7 @@ func TestPortsPooled(t *testing.T) {
 		mustCall(t, "End", a.Stream.End)
 		mustBeHeld(t, ports) // by the pool, for its linger
 		waitFor(t, "the pool to close the pair after its linger", func() bool {
-			_, held := bindable(ports)
+			held := portstest.Held(ports)
 			return len(held) == 0
 		})
 	})

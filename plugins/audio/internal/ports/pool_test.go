@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sipstreams/sipstreams/plugins/audio/internal/ports/portstest"
 )
 
 var loopback4 = net.IPv4(127, 0, 0, 1)
@@ -119,7 +121,7 @@ func TestPoolReuse(t *testing.T) {
 	if n := p.Idle(); n != 2 {
 		t.Fatalf("%d idle pairs, want 2", n)
 	}
-	if _, held := bindable4([]int{a1.LocalPort(), a2.LocalPort()}); len(held) != 2 {
+	if held := portstest.Held([]int{a1.LocalPort(), a2.LocalPort()}); len(held) != 2 {
 		t.Fatal("a pooled pair is not bound")
 	}
 	// IPv6 loopback: a pair of its own, not one bound on 127.0.0.1.
@@ -251,7 +253,7 @@ func TestPoolBounds(t *testing.T) {
 		a1.Close()
 		a2.Close()
 		deadline := time.Now().Add(10 * time.Second)
-		for _, held := bindable4([]int{a1.LocalPort(), a2.LocalPort()}); len(held) > 0; _, held = bindable4(held) {
+		for held := portstest.Held([]int{a1.LocalPort(), a2.LocalPort()}); len(held) > 0; held = portstest.Held(held) {
 			if time.Now().After(deadline) {
 				t.Fatal("the idle pair outlived its linger")
 			}
@@ -271,7 +273,7 @@ func TestPoolBounds(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustBeFree4(t, []int{a1.LocalPort(), a2.LocalPort()})
-		if _, held := bindable4([]int{b1.LocalPort()}); len(held) != 1 {
+		if held := portstest.Held([]int{b1.LocalPort()}); len(held) != 1 {
 			t.Fatal("Close closed a pair in use")
 		}
 		b1.Close()
@@ -315,22 +317,9 @@ func TestPoolConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-func bindable4(ports []int) (free, held []int) {
-	for _, p := range ports {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: loopback4, Port: p})
-		if err != nil {
-			held = append(held, p)
-			continue
-		}
-		c.Close()
-		free = append(free, p)
-	}
-	return free, held
-}
-
 func mustBeFree4(t *testing.T, ports []int) {
 	t.Helper()
-	if _, held := bindable4(ports); len(held) > 0 {
+	if held := portstest.Held(ports); len(held) > 0 {
 		t.Fatalf("ports %v still held", held)
 	}
 }
