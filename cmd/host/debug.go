@@ -131,12 +131,9 @@ func memoryFigures(w http.ResponseWriter, _ *http.Request) {
 	}
 	metrics.Read(samples)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	for _, s := range samples {
-		switch s.Value.Kind() {
-		case metrics.KindUint64:
+	for _, s := range samples { // every one of them a uint64
+		if s.Value.Kind() == metrics.KindUint64 {
 			fmt.Fprintf(w, "%s %d\n", s.Name, s.Value.Uint64())
-		case metrics.KindFloat64:
-			fmt.Fprintf(w, "%s %g\n", s.Name, s.Value.Float64())
 		}
 	}
 }

@@ -326,18 +326,15 @@ func (s *sock) read() {
 		for !s.closed && s.owner != nil && !s.receiving {
 			s.cond.Wait()
 		}
-		if s.closed {
-			s.mu.Unlock()
+		closed, pending := s.closed, s.pending != nil
+		s.mu.Unlock()
+		if closed {
 			return
 		}
-		if s.pending != nil {
-			pkt, from, e := s.pending, s.pendFrom, s.owner
-			s.pending, s.pendFrom = nil, nil
-			s.mu.Unlock()
-			s.deliver(e, pkt, from)
+		if pending {
+			s.handle(nil, nil)
 			continue
 		}
-		s.mu.Unlock()
 
 		n, from, err := s.c.ReadFrom(buf)
 		if err != nil {
@@ -355,33 +352,37 @@ func (s *sock) read() {
 			continue
 		}
 		failures = 0
-		s.mu.Lock()
-		e, receiving := s.owner, s.receiving
-		if e != nil && !receiving {
-			s.pending, s.pendFrom = append([]byte(nil), buf[:n]...), from
-		}
-		s.mu.Unlock()
-		switch {
-		case e == nil: // in the pool: a stray datagram of the ended call
-			s.stray.Store(s.pool.clock().UnixNano())
-			s.pool.dropped.Add(1)
-		case receiving:
-			s.deliver(e, buf[:n], from)
-		}
+		s.handle(buf[:n], from)
 	}
 }
 
-// deliver gives p to e's session unless e was closed meanwhile.
-func (s *sock) deliver(e *Endpoint, p []byte, from net.Addr) {
+// handle gives a datagram (p, or with p nil the one kept) to the socket's
+// owner if it receives, keeps it for an owner that does not yet, or drops
+// it while the socket is in the pool. It holds delivering throughout, so
+// an owner's Close either comes first or waits for the delivery.
+func (s *sock) handle(p []byte, from net.Addr) {
 	s.delivering.Lock()
 	defer s.delivering.Unlock()
 	s.mu.Lock()
-	f := e.deliver
-	if s.owner != e {
-		f = nil
+	e := s.owner
+	if p == nil {
+		p, from = s.pending, s.pendFrom
+		s.pending, s.pendFrom = nil, nil
+	}
+	var f func(p []byte, from net.Addr, trial bool) bool
+	switch {
+	case e != nil && s.receiving:
+		f = e.deliver
+	case e != nil && p != nil:
+		s.pending, s.pendFrom = append([]byte(nil), p...), from
 	}
 	s.mu.Unlock()
-	if f != nil {
+	switch {
+	case p == nil: // the kept one went with its owner
+	case e == nil: // in the pool: a stray datagram of the ended call
+		s.stray.Store(s.pool.clock().UnixNano())
+		s.pool.dropped.Add(1)
+	case f != nil:
 		f(p, from, false)
 	}
 }
@@ -395,7 +396,7 @@ type Endpoint struct {
 	pair *pooledPair
 
 	deliver func(p []byte, from net.Addr, trial bool) bool // under s.mu
-	closed  bool                                           // under s.mu
+	closed  atomic.Bool                                    // written under s.mu
 }
 
 // LocalPort returns the socket's port.
@@ -409,10 +410,7 @@ func (e *Endpoint) ReadFrom([]byte) (int, net.Addr, error) { return 0, nil, errP
 
 // WriteTo sends p to addr, unless e is closed.
 func (e *Endpoint) WriteTo(p []byte, addr net.Addr) (int, error) {
-	e.s.mu.Lock()
-	closed := e.closed
-	e.s.mu.Unlock()
-	if closed {
+	if e.closed.Load() {
 		return 0, net.ErrClosed
 	}
 	return e.s.c.WriteTo(p, addr)
@@ -426,7 +424,7 @@ func (e *Endpoint) Receive(deliver func(p []byte, from net.Addr, trial bool) boo
 	s := e.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.closed || s.owner != e {
+	if e.closed.Load() || s.owner != e {
 		return
 	}
 	e.deliver, s.receiving = deliver, true
@@ -440,12 +438,13 @@ func (e *Endpoint) Close() error {
 	s := e.s
 	s.delivering.Lock()
 	s.mu.Lock()
-	if e.closed {
+	if e.closed.Load() {
 		s.mu.Unlock()
 		s.delivering.Unlock()
 		return nil
 	}
-	e.closed, e.deliver = true, nil
+	e.closed.Store(true)
+	e.deliver = nil
 	if s.owner == e {
 		s.owner, s.receiving, s.pending, s.pendFrom = nil, false, nil, nil
 		s.cond.Broadcast()
