@@ -27,7 +27,8 @@ var unaryHandlers = func() map[string]grpc.MethodHandler {
 }()
 
 // Calls serves the batched unary calls of contract 1.2. Each call runs on
-// its own goroutine, as a unary call does, with a context that ends with
+// its own goroutine, as a unary call does (one of workers', kept for the
+// next call), with a context that ends with
 // the stream, at the caller's deadline or when the host cancels it; the
 // results go back as they finish, what finished while one ResultBatch was
 // being written in the next. When the host closes its side, the calls in
@@ -42,7 +43,7 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 	}()
 
 	var (
-		wg       sync.WaitGroup
+		calls    = newWorkers(maxIdleWorkers)
 		mu       sync.Mutex
 		cancels  = map[uint64]context.CancelFunc{}
 		accounts accountDecodings // calls_account.go
@@ -51,7 +52,7 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 		if err != nil {
 			cancelAll()
 		}
-		wg.Wait()
+		calls.close()
 		out.close()
 		if serr := <-sent; err == nil {
 			err = serr
@@ -94,7 +95,7 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 			cancels[id] = cancel
 			mu.Unlock()
 			req := c.GetRequest()
-			wg.Go(func() {
+			calls.run(func() {
 				res, err := h(s, cctx, func(m any) error { return accounts.unmarshal(req, m.(proto.Message)) }, nil)
 				mu.Lock()
 				delete(cancels, id)
