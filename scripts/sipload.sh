@@ -17,7 +17,10 @@
 # /debug/memory: forcing one in the middle of the load stalls the host)
 # and right after it (after a collection), and SIP retransmissions
 # seen by sipp, and sipp's own CPU per call placed (it shares the
-# machine's cores with the host and the plugin). Before the first pair
+# machine's cores with the host and the plugin), and, when the host
+# refused calls, why (from the debug listener's /debug/sip: over the
+# overload control's setup limit, or the audio plugin at
+# audio.max_streams). Before the first pair
 # it places one call, which must be answered, and prints the host's
 # heap and RSS WARM seconds (default 5) after it: the idle figures the
 # others compare with (those of the host just started come first; it has
@@ -68,6 +71,7 @@ done
 [ -n "$PLUGIN" ] || { echo "no audio plugin process under the host"; exit 1; }
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; } # clock ticks (100/s)
+sipfig() { curl -s "http://127.0.0.1:$DEBUG_PORT/debug/sip" | awk -v n="$1" '$1==n{print $2}'; } # a /debug/sip counter
 ticks=$(getconf CLK_TCK)
 mem() { # mem [live]: with live, the live heap of the host's last collection (no collection forced: one stalls a loaded host)
 	local heap
@@ -104,7 +108,7 @@ echo "idle, ${WARM} s after one call: $(mem)"
 while [ $# -gt 0 ]; do
 	rate=$1 secs=$2
 	shift 2
-	h0=$(cpu $HOST) p0=$(cpu $PLUGIN)
+	h0=$(cpu $HOST) p0=$(cpu $PLUGIN) o0=$(sipfig engine.overloaded) r0=$(sipfig sessions.refused)
 	run "$rate" "$secs" "$((rate * secs))" &
 	SIPP=$!
 	at=""
@@ -115,7 +119,7 @@ while [ $# -gt 0 ]; do
 		at="$at; at ${t} s: $(mem live)"
 	done
 	wait $SIPP
-	h1=$(cpu $HOST) p1=$(cpu $PLUGIN)
+	h1=$(cpu $HOST) p1=$(cpu $PLUGIN) o1=$(sipfig engine.overloaded) r1=$(sipfig sessions.refused)
 	python3 - "$OUT/sipp" "$rate" "$secs" "$((h1 - h0))" "$((p1 - p0))" "$ticks" <<'PY'
 import csv, glob, sys
 d, rate, secs, hticks, pticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
@@ -149,6 +153,7 @@ if ans:
     except (OSError, IndexError, ValueError):
         pass
 PY
+	[ "$r1" -gt "$r0" ] && echo "  refused by the host: $((o1 - o0)) over its setup limit, $((r1 - r0 - o1 + o0)) because the audio plugin was busy (audio.max_streams)"
 	echo "  memory${at}; after: $(mem)"
 	rm -rf "$OUT/sipp-$rate-$secs"
 	cp -a "$OUT/sipp" "$OUT/sipp-$rate-$secs"

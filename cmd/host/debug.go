@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/framework/session"
 )
 
 // The debug listener of `listen --debug-addr`: Go's runtime profiles
@@ -23,6 +26,7 @@ import (
 //	curl 'http://127.0.0.1:PORT/debug/pprof/heap?gc=1&debug=1'       # after a garbage collection, with runtime.MemStats
 //	go tool pprof 'http://127.0.0.1:PORT/debug/pprof/profile?seconds=10' # CPU, 10 s
 //	curl http://127.0.0.1:PORT/debug/memory                           # runtime/metrics memory figures
+//	curl http://127.0.0.1:PORT/debug/sip                              # the SIP engine's and the overload control's counters
 //
 // It is what the attack soak reads the host's goroutine count from. It
 // serves the profiles of runtime/pprof itself, not net/http/pprof, so that
@@ -55,8 +59,9 @@ type debugServer struct {
 }
 
 // serveDebug listens on addr (checked by checkDebugAddr) and serves the
-// runtime profiles under /debug/pprof/NAME (?debug=1 or 2 for text).
-func serveDebug(addr string) (*debugServer, error) {
+// runtime profiles under /debug/pprof/NAME (?debug=1 or 2 for text), and
+// sip's figures under /debug/sip.
+func serveDebug(addr string, sip func() []figure) (*debugServer, error) {
 	if err := checkDebugAddr(addr); err != nil {
 		return nil, err
 	}
@@ -66,6 +71,12 @@ func serveDebug(addr string) (*debugServer, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/memory", memoryFigures)
+	mux.HandleFunc("/debug/sip", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		for _, f := range sip() {
+			fmt.Fprintf(w, "%s %d\n", f.name, f.value)
+		}
+	})
 	mux.HandleFunc("/debug/pprof/profile", cpuProfile)
 	mux.HandleFunc("/debug/pprof/", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/")
@@ -168,4 +179,32 @@ func (d *debugServer) Close() {
 		_ = d.srv.Close()
 	}
 	<-d.done
+}
+
+// figure is one named counter of /debug/sip.
+type figure struct {
+	name  string
+	value uint64
+}
+
+// sipFigures are the counters that tell what became of the SIP requests
+// the host took in: the engine's (refused before any handler: Rejected,
+// Overloaded …) and the session manager's overload control (Refused
+// counts Overloaded and the calls a stream plugin was too busy for).
+func sipFigures(es engine.Stats, os session.OverloadStats, alive int) []figure {
+	return []figure{
+		{"engine.rejected", es.Rejected},
+		{"engine.dropped", es.Dropped},
+		{"engine.handler_panics", es.HandlerPanics},
+		{"engine.connections_refused", es.ConnectionsRefused},
+		{"engine.connections_timed_out", es.ConnectionsTimedOut},
+		{"engine.overloaded", es.Overloaded},
+		{"engine.absorbed", es.Absorbed},
+		{"sessions.admitted", os.Admitted},
+		{"sessions.refused", os.Refused},
+		{"sessions.in_setup", uint64(os.InSetup)},
+		{"sessions.setup_limit", uint64(os.Limit)},
+		{"sessions.peak_in_setup", uint64(os.PeakInSetup)},
+		{"sessions.alive", uint64(alive)},
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/framework/session"
 )
 
 // goroutineTotal matches the first line of the goroutine profile in text.
@@ -57,6 +60,22 @@ func TestListenDebugAddr(t *testing.T) {
 			if n, err := strconv.ParseUint(v, 10, 64); !slices.Contains(memoryMetrics, name) || err != nil || (name == "/memory/classes/total:bytes" && n == 0) {
 				f.fatalf("memory figures: line %q", line)
 			}
+		}
+		// The SIP counters: every line a name and a number, the overload
+		// control's among them.
+		code, body = get("../sip")
+		lines := strings.Split(strings.TrimSpace(body), "\n")
+		if code != 200 || len(lines) != len(sipFigures(engine.Stats{}, session.OverloadStats{}, 0)) {
+			f.fatalf("SIP figures: %d %q", code, body)
+		}
+		for _, line := range lines {
+			name, v, _ := strings.Cut(line, " ")
+			if _, err := strconv.ParseUint(v, 10, 64); err != nil || !strings.HasPrefix(name, "engine.") && !strings.HasPrefix(name, "sessions.") {
+				f.fatalf("SIP figures: line %q", line)
+			}
+		}
+		if !strings.Contains(body, "\nsessions.setup_limit 64\n") {
+			f.fatalf("SIP figures: no setup limit of 64 (the overload control's start): %q", body)
 		}
 		if code, _ := get("nosuch"); code != 404 {
 			f.fatalf("an unknown profile: %d, want 404", code)

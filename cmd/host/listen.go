@@ -109,7 +109,9 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	pr.event("account", map[string]any{"uri": acc.URI.String(), "auto_answer": *autoAnswer, "accept_transfers": *acceptTransfers},
 		"listening on %s as %s", strings.Join(addrs, " "), acc.URI.String())
 	if debugAddr != "" {
-		d, err := serveDebug(debugAddr)
+		d, err := serveDebug(debugAddr, func() []figure {
+			return sipFigures(app.Engine().Stats(), app.Sessions().OverloadStats(), app.Sessions().Len())
+		})
 		if err != nil {
 			pr.release()
 			fmt.Fprintf(stderr, "sipstreams: --debug-addr: %v\n", err)
