@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sipstreams/sipstreams/internal/workers"
 	pb "github.com/sipstreams/sipstreams/sdk/internal/streampb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -27,8 +28,10 @@ var unaryHandlers = func() map[string]grpc.MethodHandler {
 }()
 
 // Calls serves the batched unary calls of contract 1.2. Each call runs on
-// its own goroutine, as a unary call does (one of workers', kept for the
-// next call), with a context that ends with
+// its own goroutine, as a unary call does (a workers.Pool's, kept for the
+// next call: a new goroutine grew its stack by copying through decoding,
+// the stream's method and encoding, a tenth of a plugin's CPU under
+// load), with a context that ends with
 // the stream, at the caller's deadline or when the host cancels it; the
 // results go back as they finish, what finished while one ResultBatch was
 // being written in the next. When the host closes its side, the calls in
@@ -43,7 +46,7 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 	}()
 
 	var (
-		calls    = newWorkers(maxIdleWorkers)
+		calls    = workers.New(maxIdleCalls, idleCallsLinger)
 		mu       sync.Mutex
 		cancels  = map[uint64]context.CancelFunc{}
 		accounts accountDecodings // calls_account.go
@@ -52,7 +55,7 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 		if err != nil {
 			cancelAll()
 		}
-		calls.close()
+		calls.Close()
 		out.close()
 		if serr := <-sent; err == nil {
 			err = serr
@@ -95,7 +98,7 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 			cancels[id] = cancel
 			mu.Unlock()
 			req := c.GetRequest()
-			calls.run(func() {
+			calls.Go(func() {
 				res, err := h(s, cctx, func(m any) error { return accounts.unmarshal(req, m.(proto.Message)) }, nil)
 				mu.Lock()
 				delete(cancels, id)
@@ -106,6 +109,13 @@ func (s *grpcServer) Calls(stream pb.MediaStream_CallsServer) error {
 		}
 	}
 }
+
+// maxIdleCalls is how many goroutines wait for calls at most per Calls
+// stream, and idleCallsLinger how long they wait when no call comes.
+const (
+	maxIdleCalls    = 64
+	idleCallsLinger = 2 * time.Second
+)
 
 // resultOf encodes a handler's outcome as the unary call would have: the
 // response, or its status with details.

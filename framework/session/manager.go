@@ -12,6 +12,7 @@ import (
 	"github.com/sipstreams/sipstreams/framework/engine"
 	"github.com/sipstreams/sipstreams/framework/notify"
 	"github.com/sipstreams/sipstreams/framework/refer"
+	"github.com/sipstreams/sipstreams/internal/workers"
 	"github.com/sipstreams/sipstreams/sdk"
 )
 
@@ -164,6 +165,11 @@ type Manager struct {
 	closing chan struct{}
 
 	overload *overload
+	// loops runs the sessions' loops on goroutines kept for the next
+	// session (a new one grew its stack by copying through the setup),
+	// closed once by Close.
+	loops      *workers.Pool
+	loopsEnded sync.Once
 
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
@@ -188,7 +194,7 @@ func (m *Manager) removeDialog(callID string, s *Session) {
 // NewManager registers the manager's request handlers on the engine (do it
 // before the engine starts) and posts SIPSessionManagerWillStart/DidStart.
 func NewManager(cfg Config) *Manager {
-	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, dialogs: map[string]*Session{}, log: cfg.Logger, closing: make(chan struct{})}
+	m := &Manager{cfg: cfg, sessions: map[string]*Session{}, dialogs: map[string]*Session{}, log: cfg.Logger, closing: make(chan struct{}), loops: workers.New(maxIdleLoops, idleLoopsLinger)}
 	m.overload = newOverload(cfg.maxSetupDelay(), cfg.maxSessions())
 	if a, ok := cfg.Signalling.(admitter); ok && m.overload.target > 0 {
 		// The engine refuses what the limit would, before any
@@ -264,7 +270,7 @@ func (m *Manager) start(acc *Account, dir Direction, callID, localTag string) (*
 	m.sessions[callID] = s
 	m.wg.Add(1)
 	m.mu.Unlock()
-	go s.run()
+	m.loops.Go(s.run)
 	return s, true
 }
 
@@ -337,8 +343,16 @@ func (m *Manager) Close(ctx context.Context) {
 		<-done
 	}
 	m.stop()
+	m.loopsEnded.Do(m.loops.Close) // every loop has returned (wg)
 	m.post(SIPSessionManagerDidEnd, m, nil)
 }
+
+// maxIdleLoops is how many goroutines wait for a new session's loop at
+// most, and idleLoopsLinger how long they wait when no session comes.
+const (
+	maxIdleLoops    = 64
+	idleLoopsLinger = 2 * time.Second
+)
 
 // serve hands an in-dialog request to s's loop and waits until the loop
 // answered it (the engine's handler rule); a request the session never
