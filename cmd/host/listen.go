@@ -89,7 +89,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 
 	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, acceptDS: *acceptDS, offer: offer, media: &mf, files: &ff,
 		mediaFailed: make(chan struct{}, 1)}
-	defer app.Center().Subscribe(notify.ObserverFunc(l.handle), "", nil)()
+	defer app.Center().Subscribe(namedObserver{l.handle, listenerNames}, "", nil)()
 	screen := newScreenWatcher(pr, sf.viewer, stdout, stderr)
 	defer screen.Close()
 	defer app.Center().Subscribe(screen, "", nil)()
@@ -214,6 +214,32 @@ func (l *listener) acceptProposal(s *session.Session, proposed []session.Stream)
 	if err != nil {
 		fmt.Fprintf(l.stderr, "sipstreams: accept proposal: %v\n", err)
 	}
+}
+
+// listenerNames are the notifications listener.handle and console.observe
+// act on: a case added to either switch belongs here too.
+var listenerNames = namesOf(
+	session.SIPSessionNewIncoming, session.SIPSessionNewProposal, session.SIPSessionDidStart, // handle
+	session.SIPSessionNewOutgoing, session.SIPSessionTransferNewIncoming, session.SIPSessionTransferDidEnd, // observe
+	session.SIPSessionTransferDidFail, session.SIPSessionDidEnd, session.SIPSessionDidFail,
+)
+
+// namedObserver is a function observer that takes only names (a
+// notify.NameFilter: the others are not even queued for it).
+type namedObserver struct {
+	f     func(notify.Notification)
+	names map[string]bool
+}
+
+func (o namedObserver) HandleNotification(n notify.Notification) { o.f(n) }
+func (o namedObserver) Wants(name string) bool                   { return o.names[name] }
+
+func namesOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 func (l *listener) handle(n notify.Notification) {

@@ -82,6 +82,17 @@ func (t *transfers) withBars(w io.Writer) {
 	t.pr.setOutput(t.bars)
 }
 
+// Wants implements notify.NameFilter: the tracker takes only the file
+// transfers' progress and bounds (under a load of calls, nothing else
+// reaches its queue).
+func (t *transfers) Wants(name string) bool {
+	switch name {
+	case filetransfer.HandlerHashProgress, filetransfer.HandlerProgress, filetransfer.HandlerDidStart, filetransfer.HandlerDidEnd:
+		return true
+	}
+	return false
+}
+
 // HandleNotification implements notify.Observer: the file-transfer
 // streams' notifications go to the tracker's goroutine.
 func (t *transfers) HandleNotification(n notify.Notification) {

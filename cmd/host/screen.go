@@ -154,6 +154,16 @@ func (w *screenWatcher) emit(ev screenEvent) {
 	}
 }
 
+// Wants implements notify.NameFilter: the watcher takes only the desktop
+// sharing streams' listening address and ends.
+func (w *screenWatcher) Wants(name string) bool {
+	switch name {
+	case desktopsharing.HandlerDidStartListening, desktopsharing.HandlerDidEnd, desktopsharing.HandlerDidFail:
+		return true
+	}
+	return false
+}
+
 // HandleNotification implements notify.Observer.
 func (w *screenWatcher) HandleNotification(n notify.Notification) {
 	st, ok := n.Sender.(session.Stream)

@@ -39,6 +39,17 @@ type IdleObserver interface {
 	Idle()
 }
 
+// NameFilter is an Observer that takes only some notification names:
+// whatever the subscription's name, it is handed only the notifications
+// whose name Wants accepts. Wants is asked when a notification is posted,
+// so the others cost the subscription nothing (no queueing, no wake-up of
+// its goroutine); it must be fast, must not block and must be safe for
+// concurrent use.
+type NameFilter interface {
+	Observer
+	Wants(name string) bool
+}
+
 // ObserverFunc adapts an ordinary function to the [Observer] interface.
 type ObserverFunc func(Notification)
 
@@ -156,6 +167,9 @@ func (c *Center) Subscribe(o Observer, name string, sender any) (unsubscribe fun
 		signal:   make(chan struct{}, 1),
 		exited:   make(chan struct{}),
 	}
+	if f, ok := o.(NameFilter); ok {
+		s.wants = f.Wants
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -258,6 +272,7 @@ type subscription struct {
 	observer Observer
 	name     string
 	sender   any
+	wants    func(name string) bool // the observer's NameFilter; nil: every name
 
 	mu       sync.Mutex
 	queue    []item // guarded by mu; live entries are queue[head:]
@@ -272,6 +287,7 @@ type subscription struct {
 
 func (s *subscription) matches(n *Notification) bool {
 	return (s.name == "" || s.name == n.Name) &&
+		(s.wants == nil || s.wants(n.Name)) &&
 		(s.sender == nil || equal(s.sender, n.Sender))
 }
 

@@ -826,3 +826,71 @@ func TestQueueLetsGoOfBurst(t *testing.T) {
 		})
 	}
 }
+
+// filtered is a Recorder that wants only some names.
+type filtered struct {
+	Recorder
+	names []string
+	asked atomic.Int64 // Wants calls
+}
+
+func (f *filtered) Wants(name string) bool {
+	f.asked.Add(1)
+	return slices.Contains(f.names, name)
+}
+
+// TestNameFilter: an observer that is a NameFilter gets only the names it
+// wants, in order, whatever its subscription's name; the others never reach
+// its queue (Idle is not called for them either).
+func TestNameFilter(t *testing.T) {
+	for _, tc := range []struct {
+		subName string
+		want    []string
+	}{
+		{"", []string{"A", "C", "A"}},
+		{"A", []string{"A", "A"}},
+		{"B", nil},
+	} {
+		c := newCenter(t)
+		f := &filtered{names: []string{"A", "C"}}
+		o := &idleCount{Observer: f}
+		unsub := c.Subscribe(o, tc.subName, nil)
+		for _, name := range []string{"A", "B", "C", "D", "A"} {
+			c.Post(Notification{Name: name})
+		}
+		flush(t, c)
+		if got := f.Names(); !slices.Equal(got, tc.want) {
+			t.Errorf("subscribed to %q: got %v, want %v", tc.subName, got, tc.want)
+		}
+		unsub()
+	}
+	// Not wanted, not queued: posting only unwanted names never wakes the
+	// subscription (Idle comes after a delivery only).
+	c := newCenter(t)
+	f := &filtered{names: []string{"A"}}
+	o := &idleCount{Observer: f}
+	defer c.Subscribe(o, "", nil)()
+	flush(t, c)
+	before := o.idles.Load()
+	for range 100 {
+		c.Post(Notification{Name: "B"})
+	}
+	flush(t, c)
+	if got := o.idles.Load(); got != before || len(f.All()) != 0 || f.asked.Load() != 100 {
+		t.Errorf("unwanted names: %d idles (before %d), %d delivered, Wants asked %d times", got, before, len(f.All()), f.asked.Load())
+	}
+}
+
+// idleCount wraps an observer (keeping its NameFilter) and counts Idle.
+type idleCount struct {
+	Observer
+	idles atomic.Int64
+}
+
+func (i *idleCount) Wants(name string) bool {
+	if f, ok := i.Observer.(NameFilter); ok {
+		return f.Wants(name)
+	}
+	return true
+}
+func (i *idleCount) Idle() { i.idles.Add(1) }
