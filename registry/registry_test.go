@@ -56,13 +56,16 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("Attributes = %+v, %v", attrs, err)
 	}
 
-	for _, s := range []*registry.Stream{p.a, p.b} {
-		if err := s.Deactivate(ctx); err != nil {
-			t.Fatalf("Deactivate: %v", err)
-		}
-		if err := s.End(ctx); err != nil {
-			t.Fatalf("End: %v", err)
-		}
+	// A in two calls, B in one (the plugin, of contract 1.3, deactivates
+	// it and then ends it): the same notifications.
+	if err := p.a.Deactivate(ctx); err != nil {
+		t.Fatalf("Deactivate: %v", err)
+	}
+	if err := p.a.End(ctx); err != nil {
+		t.Fatalf("End: %v", err)
+	}
+	if err := p.b.DeactivateAndEnd(ctx); err != nil {
+		t.Fatalf("DeactivateAndEnd: %v", err)
 	}
 	waitName(t, p.recA, sdk.MediaStreamDidEnd)
 	waitName(t, p.recB, sdk.MediaStreamDidEnd)
@@ -265,11 +268,13 @@ func TestCrashRestart(t *testing.T) {
 	if _, err := p.a.Attributes(ctx); !errors.Is(err, sdk.ErrPluginUnavailable) {
 		t.Errorf("call on a dead stream = %v, want ErrPluginUnavailable", err)
 	}
-	// The session still ends its streams: End posts WillEnd and DidEnd.
-	for _, s := range []*registry.Stream{p.a, p.b} {
-		if err := s.End(ctx); err != nil {
-			t.Fatalf("End on a dead stream: %v", err)
-		}
+	// The session still ends its streams: End (A) and DeactivateAndEnd
+	// (B) post WillEnd and DidEnd.
+	if err := p.a.End(ctx); err != nil {
+		t.Fatalf("End on a dead stream: %v", err)
+	}
+	if err := p.b.DeactivateAndEnd(ctx); err != nil {
+		t.Fatalf("DeactivateAndEnd on a dead stream: %v", err)
 	}
 	end := waitName(t, p.recA, sdk.MediaStreamDidEnd)
 	if d, ok := end.Data.(sdk.DidEndData); !ok || !strings.Contains(d.Error, "crashed") {

@@ -187,20 +187,41 @@ func (s *Stream) Deactivate(ctx context.Context) error {
 // still posts MediaStreamWillEnd and MediaStreamDidEnd (with the crash as
 // error), as the session expects of every stream it ends.
 func (s *Stream) End(ctx context.Context) error {
-	s.mu.Lock()
-	if s.dead != "" {
-		already := s.ended
-		s.ended = true
-		reason := s.dead
-		s.mu.Unlock()
-		if !already {
-			s.post(sdk.MediaStreamWillEnd, nil)
-			s.post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: reason})
-		}
+	if s.endDead() {
 		return nil
 	}
-	s.mu.Unlock()
 	return s.inner.End(ctx)
+}
+
+// DeactivateAndEnd implements sdk.DeactivateEnder: Deactivate then End, in
+// one call to a plugin of contract 1.3 or later. When the plugin died
+// under the stream, it ends as End does.
+func (s *Stream) DeactivateAndEnd(ctx context.Context) error {
+	if s.endDead() {
+		return nil
+	}
+	return sdk.DeactivateAndEnd(ctx, s.inner)
+}
+
+// endDead ends the stream of a plugin that died under it: it posts
+// MediaStreamWillEnd and MediaStreamDidEnd (with the crash as error) once,
+// as the session expects of every stream it ends. It reports false while
+// the plugin is alive.
+func (s *Stream) endDead() bool {
+	s.mu.Lock()
+	if s.dead == "" {
+		s.mu.Unlock()
+		return false
+	}
+	already := s.ended
+	s.ended = true
+	reason := s.dead
+	s.mu.Unlock()
+	if !already {
+		s.post(sdk.MediaStreamWillEnd, nil)
+		s.post(sdk.MediaStreamDidEnd, sdk.DidEndData{Error: reason})
+	}
+	return true
 }
 
 // Reset implements sdk.Stream.

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	pb "github.com/sipstreams/sipstreams/sdk/internal/streampb"
 	"google.golang.org/grpc"
@@ -14,6 +15,9 @@ type grpcProvider struct {
 	c     pb.MediaStreamClient
 	calls *callsConn
 	once  sync.Once
+	// endsDeactivating tells that the plugin, of contract 1.3 or later,
+	// deactivates and ends a stream in one End (Describe sets it).
+	endsDeactivating atomic.Bool
 }
 
 var _ Provider = (*grpcProvider)(nil)
@@ -33,6 +37,7 @@ func (p *grpcProvider) Describe(ctx context.Context) (*Manifest, error) {
 	if m.GetContractMinor() >= 2 {
 		p.once.Do(func() { _ = p.calls.start() }) // if it cannot open, calls stay unary
 	}
+	p.endsDeactivating.Store(m.GetContractMajor() == ContractMajor && m.GetContractMinor() >= 3)
 	return manifestFromProto(m), nil
 }
 
@@ -54,7 +59,7 @@ func (p *grpcProvider) Create(ctx context.Context, req *CreateRequest) (*Opened,
 
 func (p *grpcProvider) opened(res *pb.NewStreamResponse) *Opened {
 	return &Opened{
-		Handle: res.GetHandle(), Type: res.GetType(), Stream: &grpcStream{c: p.c, h: res.GetHandle()},
+		Handle: res.GetHandle(), Type: res.GetType(), Stream: &grpcStream{c: p.c, h: res.GetHandle(), endsDeactivating: p.endsDeactivating.Load()},
 		Prepared: Prepared{Initialized: res.GetInitialized(), InitError: res.GetInitError(), Media: res.GetMedia()},
 	}
 }
@@ -97,8 +102,9 @@ func (g *grpcNotifications) Recv() (*Notification, error) {
 
 // grpcStream is one stream in a plugin process.
 type grpcStream struct {
-	c pb.MediaStreamClient
-	h uint64
+	c                pb.MediaStreamClient
+	h                uint64
+	endsDeactivating bool // the plugin takes End's deactivate_first
 }
 
 var _ Stream = (*grpcStream)(nil)
@@ -153,6 +159,18 @@ func (s *grpcStream) Deactivate(ctx context.Context) error {
 
 func (s *grpcStream) End(ctx context.Context) error {
 	_, err := s.c.End(ctx, s.hr())
+	return fromStatus(err)
+}
+
+// DeactivateAndEnd implements DeactivateEnder: one End with
+// deactivate_first for a plugin of contract 1.3 or later, Deactivate then
+// End otherwise.
+func (s *grpcStream) DeactivateAndEnd(ctx context.Context) error {
+	if !s.endsDeactivating {
+		_ = s.Deactivate(ctx)
+		return s.End(ctx)
+	}
+	_, err := s.c.End(ctx, &pb.HandleRequest{Handle: s.h, DeactivateFirst: true})
 	return fromStatus(err)
 }
 

@@ -101,8 +101,16 @@ func (s *grpcServer) Deactivate(ctx context.Context, req *pb.HandleRequest) (*pb
 	return empty, s.with(req.GetHandle(), func(st Stream) error { return st.Deactivate(ctx) })
 }
 
+// End ends the stream; with deactivate_first (contract 1.3) it deactivates
+// it first, as the host's Deactivate would have (whose error the host
+// ignores: the stream is ended anyway).
 func (s *grpcServer) End(ctx context.Context, req *pb.HandleRequest) (*pb.Empty, error) {
-	return empty, s.with(req.GetHandle(), func(st Stream) error { return st.End(ctx) })
+	return empty, s.with(req.GetHandle(), func(st Stream) error {
+		if req.GetDeactivateFirst() {
+			_ = st.Deactivate(ctx)
+		}
+		return st.End(ctx)
+	})
 }
 
 func (s *grpcServer) Reset(ctx context.Context, req *pb.ResetRequest) (*pb.Empty, error) {

@@ -18,8 +18,9 @@ const (
 	ContractMajor = 1
 	// ContractMinor 1: StartRequest.Session. 2: the Calls stream (unary
 	// calls batched on one stream; a host uses it with plugins of 1.2 and
-	// later only).
-	ContractMinor = 2
+	// later only). 3: End's deactivate_first (Deactivate then End in one
+	// call; a host asks it of plugins of 1.3 and later only).
+	ContractMinor = 3
 )
 
 // Direction values for InitializeRequest.Direction and SessionInfo.Direction.

@@ -213,11 +213,13 @@ func (s *Session) byeEnds(req *sip.Request, r *serverReq) {
 		reason = h.Value()
 	}
 	s.post(SIPSessionWillEnd, WillEndData{Originator: Remote})
-	s.deactivate(s.streams)
-	if r != nil {
+	if r == nil { // answered already (it came while the streams started)
+		s.end(s.streams)
+	} else {
+		s.deactivate(s.streams)
 		s.respond(r, 200, "OK", nil)
+		s.endDeactivated(s.streams)
 	}
-	s.endDeactivated(s.streams)
 	s.post(SIPSessionDidProcessTransaction, ProcessTransactionData{Originator: Remote, Method: "BYE", Code: 200, Reason: "OK"})
 	s.terminate()
 	s.post(SIPSessionDidEnd, DidEndData{Originator: Remote, EndReason: reason})

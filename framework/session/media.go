@@ -264,8 +264,20 @@ func (s *Session) deactivate(streams []Stream) {
 }
 
 // end deactivates then ends streams; they post MediaStreamDidEnd when
-// done. The session stops observing them.
+// done. The session stops observing them. A single stream whose plugin
+// does both in one call (sdk.DeactivateEnder: contract 1.3) gets one call;
+// several are all deactivated before any ends, as the reference does.
 func (s *Session) end(streams []Stream) {
+	if len(streams) == 1 {
+		if de, ok := streams[0].(sdk.DeactivateEnder); ok {
+			st := streams[0]
+			ctx, cancel := s.rpc()
+			_ = de.DeactivateAndEnd(ctx)
+			cancel()
+			s.forget(st)
+			return
+		}
+	}
 	s.deactivate(streams)
 	s.endDeactivated(streams)
 }
@@ -278,10 +290,16 @@ func (s *Session) endDeactivated(streams []Stream) {
 		ctx, cancel := s.rpc()
 		_ = st.End(ctx)
 		cancel()
-		st.Observe(nil)
-		delete(s.failures, st)
-		delete(s.index, st)
+		s.forget(st)
 	}
+}
+
+// forget stops observing an ended stream and drops what the session kept
+// about it.
+func (s *Session) forget(st Stream) {
+	st.Observe(nil)
+	delete(s.failures, st)
+	delete(s.index, st)
 }
 
 // update applies negotiated SDP to every active stream.

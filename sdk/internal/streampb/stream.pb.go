@@ -804,10 +804,15 @@ func (x *NewStreamResponse) GetMedia() string {
 }
 
 type HandleRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Handle        uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Handle uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	// deactivate_first, in an End (contract 1.3): the plugin deactivates the
+	// stream, then ends it, as a Deactivate followed by an End would, in one
+	// round trip. Other calls ignore it; a host sets it only for plugins of
+	// contract 1.3 or later.
+	DeactivateFirst bool `protobuf:"varint,2,opt,name=deactivate_first,json=deactivateFirst,proto3" json:"deactivate_first,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *HandleRequest) Reset() {
@@ -845,6 +850,13 @@ func (x *HandleRequest) GetHandle() uint64 {
 		return x.Handle
 	}
 	return 0
+}
+
+func (x *HandleRequest) GetDeactivateFirst() bool {
+	if x != nil {
+		return x.DeactivateFirst
+	}
+	return false
 }
 
 type GetLocalMediaRequest struct {
@@ -1959,9 +1971,10 @@ const file_sipstreams_stream_v1_stream_proto_rawDesc = "" +
 	"\vinitialized\x18\x03 \x01(\bR\vinitialized\x12\x1d\n" +
 	"\n" +
 	"init_error\x18\x04 \x01(\tR\tinitError\x12\x14\n" +
-	"\x05media\x18\x05 \x01(\tR\x05media\"'\n" +
+	"\x05media\x18\x05 \x01(\tR\x05media\"R\n" +
 	"\rHandleRequest\x12\x16\n" +
-	"\x06handle\x18\x01 \x01(\x04R\x06handle\"\x8d\x01\n" +
+	"\x06handle\x18\x01 \x01(\x04R\x06handle\x12)\n" +
+	"\x10deactivate_first\x18\x02 \x01(\bR\x0fdeactivateFirst\"\x8d\x01\n" +
 	"\x14GetLocalMediaRequest\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\x04R\x06handle\x12\x1d\n" +
 	"\n" +

@@ -207,7 +207,15 @@ class MediaStreamServicer(pb_grpc.MediaStreamServicer):
 
     @_rpc
     def End(self, request, context):
-        self._p.stream(request.handle).end()
+        stream = self._p.stream(request.handle)
+        if request.deactivate_first:
+            # Contract 1.3: Deactivate then End in one call; Deactivate's
+            # error is the host's to ignore, as it does after its own call.
+            try:
+                stream.deactivate()
+            except Exception:  # noqa: BLE001 - the stream ends anyway
+                pass
+        stream.end()
         return _EMPTY
 
     @_rpc

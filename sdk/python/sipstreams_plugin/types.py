@@ -45,9 +45,10 @@ __all__ = [
 # The contract version this kit implements (sdk.ContractMajor/Minor). The
 # major version is go-plugin's protocol version: host and plugin must agree.
 # Minor 1: StartRequest.session. Minor 2: the Calls stream (unary calls
-# batched on one stream).
+# batched on one stream). Minor 3: End's deactivate_first (Deactivate then
+# End in one call).
 CONTRACT_MAJOR = 1
-CONTRACT_MINOR = 2
+CONTRACT_MINOR = 3
 
 # Values of InitializeRequest.direction and SessionInfo.direction.
 DIRECTION_INCOMING = "incoming"

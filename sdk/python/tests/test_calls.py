@@ -4,7 +4,7 @@ import threading
 import unittest
 
 from sipstreams.stream.v1 import stream_pb2 as pb
-from sipstreams_plugin import IllegalStateError, MatchRule, Plugin, StreamType
+from sipstreams_plugin import IllegalStateError, MatchRule, Plugin, Stream, StreamType
 from sipstreams_plugin.errors import decode_fields
 from sipstreams_plugin.provider import LocalProvider
 from sipstreams_plugin.server import MediaStreamServicer, _CallContext, _serve_calls
@@ -54,7 +54,7 @@ class CallsTest(unittest.TestCase):
         self.assertEqual(sorted(got), [1, 2, 3, 4, 5])
         m = pb.Manifest()
         m.ParseFromString(got[1].response)
-        self.assertEqual((m.name, m.contract_minor), ("calls", 2))
+        self.assertEqual((m.name, m.contract_minor), ("calls", 3))
         res = pb.InvokeResponse()
         res.ParseFromString(got[2].response)
         self.assertEqual(res.result, b'{"n":2}')
@@ -89,3 +89,33 @@ class CallsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Teardown(Stream):
+    """Records deactivate and end, in order."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def deactivate(self):
+        self.log.append("deactivate")
+
+    def end(self):
+        self.log.append("end")
+
+
+class DeactivateFirstTest(unittest.TestCase):
+    """Contract 1.3: an End with deactivate_first deactivates, then ends."""
+
+    def test_end(self):
+        for first, want in ((True, ["deactivate", "end"]), (False, ["end"])):
+            log = []
+            p = Plugin(
+                name="teardown",
+                version="0.1.0",
+                types=[StreamType("t", match=MatchRule(media=["application"]), create=lambda r, e: Teardown(log))],
+            )
+            servicer = MediaStreamServicer(LocalProvider(p))
+            opened = servicer.Create(pb.CreateRequest(type="t"), _CallContext(0))
+            servicer.End(pb.HandleRequest(handle=opened.handle, deactivate_first=first), _CallContext(0))
+            self.assertEqual(log, want, f"deactivate_first={first}")

@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!sipstreams/stream/v1/stream.proto\x12\x14sipstreams.stream.v1\"\x07\n\x05\x45mpty\"\x11\n\x0f\x44\x65scribeRequest\"g\n\tMatchRule\x12\r\n\x05media\x18\x01 \x03(\t\x12\x0e\n\x06protos\x18\x02 \x03(\t\x12\x14\n\x0c\x61\x63\x63\x65pt_types\x18\x03 \x03(\t\x12\x14\n\x0crtpmap_names\x18\x04 \x03(\t\x12\x0f\n\x07\x66ormats\x18\x05 \x03(\t\"\x84\x01\n\nStreamType\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x16\n\x0ehold_supported\x18\x03 \x01(\x08\x12.\n\x05match\x18\x04 \x01(\x0b\x32\x1f.sipstreams.stream.v1.MatchRule\x12\x0e\n\x06\x63odecs\x18\x05 \x03(\t\"\xb8\x01\n\x08Manifest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontract_major\x18\x03 \x01(\r\x12\x16\n\x0e\x63ontract_minor\x18\x04 \x01(\r\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\x12\x36\n\x0cstream_types\x18\x06 \x03(\x0b\x32 .sipstreams.stream.v1.StreamType\x12\x0f\n\x07methods\x18\x07 \x03(\t\"\xa8\x01\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03uri\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12=\n\x08settings\x18\x04 \x03(\x0b\x32+.sipstreams.stream.v1.Account.SettingsEntry\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9a\x01\n\x0bSessionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tdirection\x18\x02 \x01(\t\x12\x16\n\x0elocal_identity\x18\x03 \x01(\t\x12\x17\n\x0fremote_identity\x18\x04 \x01(\t\x12\x13\n\x0blocal_focus\x18\x05 \x01(\x08\x12\x14\n\x0cremote_focus\x18\x06 \x01(\x08\x12\x10\n\x08local_ip\x18\x07 \x01(\t\"e\n\x07Prepare\x12\x32\n\x07session\x18\x01 \x01(\x0b\x32!.sipstreams.stream.v1.SessionInfo\x12\x11\n\tdirection\x18\x02 \x01(\t\x12\x13\n\x0blocal_media\x18\x03 \x01(\x08\"\xac\x01\n\x11NewFromSDPRequest\x12\r\n\x05types\x18\x01 \x03(\t\x12.\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Account\x12\x12\n\nremote_sdp\x18\x03 \x01(\t\x12\x14\n\x0cstream_index\x18\x04 \x01(\x05\x12.\n\x07prepare\x18\x05 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Prepare\"\x8d\x01\n\rCreateRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12.\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Account\x12\x0e\n\x06params\x18\x03 \x01(\x0c\x12.\n\x07prepare\x18\x04 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Prepare\"i\n\x11NewStreamResponse\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0binitialized\x18\x03 \x01(\x08\x12\x12\n\ninit_error\x18\x04 \x01(\t\x12\r\n\x05media\x18\x05 \x01(\t\"\x1f\n\rHandleRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\"c\n\x14GetLocalMediaRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x12\n\nremote_sdp\x18\x02 \x01(\t\x12\x14\n\x0cstream_index\x18\x03 \x01(\x05\x12\x11\n\tfor_offer\x18\x04 \x01(\x08\"&\n\x15GetLocalMediaResponse\x12\r\n\x05media\x18\x01 \x01(\t\"j\n\x11InitializeRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x32\n\x07session\x18\x02 \x01(\x0b\x32!.sipstreams.stream.v1.SessionInfo\x12\x11\n\tdirection\x18\x03 \x01(\t\"\x8f\x01\n\x0cStartRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x11\n\tlocal_sdp\x18\x02 \x01(\t\x12\x12\n\nremote_sdp\x18\x03 \x01(\t\x12\x14\n\x0cstream_index\x18\x04 \x01(\x05\x12\x32\n\x07session\x18\x05 \x01(\x0b\x32!.sipstreams.stream.v1.SessionInfo\"Q\n\x15ValidateUpdateRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x12\n\nremote_sdp\x18\x02 \x01(\t\x12\x14\n\x0cstream_index\x18\x03 \x01(\x05\"$\n\x16ValidateUpdateResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\"\\\n\rUpdateRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x11\n\tlocal_sdp\x18\x02 \x01(\t\x12\x12\n\nremote_sdp\x18\x03 \x01(\t\x12\x14\n\x0cstream_index\x18\x04 \x01(\x05\"4\n\x0cResetRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x14\n\x0cstream_index\x18\x02 \x01(\x05\"n\n\x10StreamAttributes\x12\x16\n\x0ehold_supported\x18\x01 \x01(\x08\x12\x18\n\x10on_hold_by_local\x18\x02 \x01(\x08\x12\x19\n\x11on_hold_by_remote\x18\x03 \x01(\x08\x12\r\n\x05\x65xtra\x18\x04 \x01(\x0c\"=\n\rInvokeRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x03 \x01(\x0c\" \n\x0eInvokeResponse\x12\x0e\n\x06result\x18\x01 \x01(\x0c\"\x16\n\x14NotificationsRequest\"_\n\x0cNotification\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0etime_unix_nano\x18\x03 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12\x0b\n\x03seq\x18\x05 \x01(\x04\"N\n\x11NotificationBatch\x12\x39\n\rnotifications\x18\x01 \x03(\x0b\x32\".sipstreams.stream.v1.Notification\"W\n\x04\x43\x61ll\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0f\n\x07request\x18\x03 \x01(\x0c\x12\x12\n\ntimeout_us\x18\x04 \x01(\x03\x12\x0e\n\x06\x63\x61ncel\x18\x05 \x01(\x08\"6\n\tCallBatch\x12)\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x1a.sipstreams.stream.v1.Call\"6\n\x06Result\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x10\n\x08response\x18\x02 \x01(\x0c\x12\x0e\n\x06status\x18\x03 \x01(\x0c\"<\n\x0bResultBatch\x12-\n\x07results\x18\x01 \x03(\x0b\x32\x1c.sipstreams.stream.v1.Result2\xbb\x0b\n\x0bMediaStream\x12Q\n\x08\x44\x65scribe\x12%.sipstreams.stream.v1.DescribeRequest\x1a\x1e.sipstreams.stream.v1.Manifest\x12^\n\nNewFromSDP\x12\'.sipstreams.stream.v1.NewFromSDPRequest\x1a\'.sipstreams.stream.v1.NewStreamResponse\x12V\n\x06\x43reate\x12#.sipstreams.stream.v1.CreateRequest\x1a\'.sipstreams.stream.v1.NewStreamResponse\x12h\n\rGetLocalMedia\x12*.sipstreams.stream.v1.GetLocalMediaRequest\x1a+.sipstreams.stream.v1.GetLocalMediaResponse\x12R\n\nInitialize\x12\'.sipstreams.stream.v1.InitializeRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12H\n\x05Start\x12\".sipstreams.stream.v1.StartRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12k\n\x0eValidateUpdate\x12+.sipstreams.stream.v1.ValidateUpdateRequest\x1a,.sipstreams.stream.v1.ValidateUpdateResponse\x12J\n\x06Update\x12#.sipstreams.stream.v1.UpdateRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12H\n\x04Hold\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12J\n\x06Unhold\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12N\n\nDeactivate\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12G\n\x03\x45nd\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12H\n\x05Reset\x12\".sipstreams.stream.v1.ResetRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12Y\n\nAttributes\x12#.sipstreams.stream.v1.HandleRequest\x1a&.sipstreams.stream.v1.StreamAttributes\x12S\n\x06Invoke\x12#.sipstreams.stream.v1.InvokeRequest\x1a$.sipstreams.stream.v1.InvokeResponse\x12\x66\n\rNotifications\x12*.sipstreams.stream.v1.NotificationsRequest\x1a\'.sipstreams.stream.v1.NotificationBatch0\x01\x12O\n\x05\x43\x61lls\x12\x1f.sipstreams.stream.v1.CallBatch\x1a!.sipstreams.stream.v1.ResultBatch(\x01\x30\x01\x42\x38Z6github.com/sipstreams/sipstreams/sdk/internal/streampbb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!sipstreams/stream/v1/stream.proto\x12\x14sipstreams.stream.v1\"\x07\n\x05\x45mpty\"\x11\n\x0f\x44\x65scribeRequest\"g\n\tMatchRule\x12\r\n\x05media\x18\x01 \x03(\t\x12\x0e\n\x06protos\x18\x02 \x03(\t\x12\x14\n\x0c\x61\x63\x63\x65pt_types\x18\x03 \x03(\t\x12\x14\n\x0crtpmap_names\x18\x04 \x03(\t\x12\x0f\n\x07\x66ormats\x18\x05 \x03(\t\"\x84\x01\n\nStreamType\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x16\n\x0ehold_supported\x18\x03 \x01(\x08\x12.\n\x05match\x18\x04 \x01(\x0b\x32\x1f.sipstreams.stream.v1.MatchRule\x12\x0e\n\x06\x63odecs\x18\x05 \x03(\t\"\xb8\x01\n\x08Manifest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontract_major\x18\x03 \x01(\r\x12\x16\n\x0e\x63ontract_minor\x18\x04 \x01(\r\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\x12\x36\n\x0cstream_types\x18\x06 \x03(\x0b\x32 .sipstreams.stream.v1.StreamType\x12\x0f\n\x07methods\x18\x07 \x03(\t\"\xa8\x01\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03uri\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12=\n\x08settings\x18\x04 \x03(\x0b\x32+.sipstreams.stream.v1.Account.SettingsEntry\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9a\x01\n\x0bSessionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tdirection\x18\x02 \x01(\t\x12\x16\n\x0elocal_identity\x18\x03 \x01(\t\x12\x17\n\x0fremote_identity\x18\x04 \x01(\t\x12\x13\n\x0blocal_focus\x18\x05 \x01(\x08\x12\x14\n\x0cremote_focus\x18\x06 \x01(\x08\x12\x10\n\x08local_ip\x18\x07 \x01(\t\"e\n\x07Prepare\x12\x32\n\x07session\x18\x01 \x01(\x0b\x32!.sipstreams.stream.v1.SessionInfo\x12\x11\n\tdirection\x18\x02 \x01(\t\x12\x13\n\x0blocal_media\x18\x03 \x01(\x08\"\xac\x01\n\x11NewFromSDPRequest\x12\r\n\x05types\x18\x01 \x03(\t\x12.\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Account\x12\x12\n\nremote_sdp\x18\x03 \x01(\t\x12\x14\n\x0cstream_index\x18\x04 \x01(\x05\x12.\n\x07prepare\x18\x05 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Prepare\"\x8d\x01\n\rCreateRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12.\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Account\x12\x0e\n\x06params\x18\x03 \x01(\x0c\x12.\n\x07prepare\x18\x04 \x01(\x0b\x32\x1d.sipstreams.stream.v1.Prepare\"i\n\x11NewStreamResponse\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0binitialized\x18\x03 \x01(\x08\x12\x12\n\ninit_error\x18\x04 \x01(\t\x12\r\n\x05media\x18\x05 \x01(\t\"9\n\rHandleRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x18\n\x10\x64\x65\x61\x63tivate_first\x18\x02 \x01(\x08\"c\n\x14GetLocalMediaRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x12\n\nremote_sdp\x18\x02 \x01(\t\x12\x14\n\x0cstream_index\x18\x03 \x01(\x05\x12\x11\n\tfor_offer\x18\x04 \x01(\x08\"&\n\x15GetLocalMediaResponse\x12\r\n\x05media\x18\x01 \x01(\t\"j\n\x11InitializeRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x32\n\x07session\x18\x02 \x01(\x0b\x32!.sipstreams.stream.v1.SessionInfo\x12\x11\n\tdirection\x18\x03 \x01(\t\"\x8f\x01\n\x0cStartRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x11\n\tlocal_sdp\x18\x02 \x01(\t\x12\x12\n\nremote_sdp\x18\x03 \x01(\t\x12\x14\n\x0cstream_index\x18\x04 \x01(\x05\x12\x32\n\x07session\x18\x05 \x01(\x0b\x32!.sipstreams.stream.v1.SessionInfo\"Q\n\x15ValidateUpdateRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x12\n\nremote_sdp\x18\x02 \x01(\t\x12\x14\n\x0cstream_index\x18\x03 \x01(\x05\"$\n\x16ValidateUpdateResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\"\\\n\rUpdateRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x11\n\tlocal_sdp\x18\x02 \x01(\t\x12\x12\n\nremote_sdp\x18\x03 \x01(\t\x12\x14\n\x0cstream_index\x18\x04 \x01(\x05\"4\n\x0cResetRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x14\n\x0cstream_index\x18\x02 \x01(\x05\"n\n\x10StreamAttributes\x12\x16\n\x0ehold_supported\x18\x01 \x01(\x08\x12\x18\n\x10on_hold_by_local\x18\x02 \x01(\x08\x12\x19\n\x11on_hold_by_remote\x18\x03 \x01(\x08\x12\r\n\x05\x65xtra\x18\x04 \x01(\x0c\"=\n\rInvokeRequest\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x03 \x01(\x0c\" \n\x0eInvokeResponse\x12\x0e\n\x06result\x18\x01 \x01(\x0c\"\x16\n\x14NotificationsRequest\"_\n\x0cNotification\x12\x0e\n\x06handle\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0etime_unix_nano\x18\x03 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12\x0b\n\x03seq\x18\x05 \x01(\x04\"N\n\x11NotificationBatch\x12\x39\n\rnotifications\x18\x01 \x03(\x0b\x32\".sipstreams.stream.v1.Notification\"W\n\x04\x43\x61ll\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0f\n\x07request\x18\x03 \x01(\x0c\x12\x12\n\ntimeout_us\x18\x04 \x01(\x03\x12\x0e\n\x06\x63\x61ncel\x18\x05 \x01(\x08\"6\n\tCallBatch\x12)\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x1a.sipstreams.stream.v1.Call\"6\n\x06Result\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x10\n\x08response\x18\x02 \x01(\x0c\x12\x0e\n\x06status\x18\x03 \x01(\x0c\"<\n\x0bResultBatch\x12-\n\x07results\x18\x01 \x03(\x0b\x32\x1c.sipstreams.stream.v1.Result2\xbb\x0b\n\x0bMediaStream\x12Q\n\x08\x44\x65scribe\x12%.sipstreams.stream.v1.DescribeRequest\x1a\x1e.sipstreams.stream.v1.Manifest\x12^\n\nNewFromSDP\x12\'.sipstreams.stream.v1.NewFromSDPRequest\x1a\'.sipstreams.stream.v1.NewStreamResponse\x12V\n\x06\x43reate\x12#.sipstreams.stream.v1.CreateRequest\x1a\'.sipstreams.stream.v1.NewStreamResponse\x12h\n\rGetLocalMedia\x12*.sipstreams.stream.v1.GetLocalMediaRequest\x1a+.sipstreams.stream.v1.GetLocalMediaResponse\x12R\n\nInitialize\x12\'.sipstreams.stream.v1.InitializeRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12H\n\x05Start\x12\".sipstreams.stream.v1.StartRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12k\n\x0eValidateUpdate\x12+.sipstreams.stream.v1.ValidateUpdateRequest\x1a,.sipstreams.stream.v1.ValidateUpdateResponse\x12J\n\x06Update\x12#.sipstreams.stream.v1.UpdateRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12H\n\x04Hold\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12J\n\x06Unhold\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12N\n\nDeactivate\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12G\n\x03\x45nd\x12#.sipstreams.stream.v1.HandleRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12H\n\x05Reset\x12\".sipstreams.stream.v1.ResetRequest\x1a\x1b.sipstreams.stream.v1.Empty\x12Y\n\nAttributes\x12#.sipstreams.stream.v1.HandleRequest\x1a&.sipstreams.stream.v1.StreamAttributes\x12S\n\x06Invoke\x12#.sipstreams.stream.v1.InvokeRequest\x1a$.sipstreams.stream.v1.InvokeResponse\x12\x66\n\rNotifications\x12*.sipstreams.stream.v1.NotificationsRequest\x1a\'.sipstreams.stream.v1.NotificationBatch0\x01\x12O\n\x05\x43\x61lls\x12\x1f.sipstreams.stream.v1.CallBatch\x1a!.sipstreams.stream.v1.ResultBatch(\x01\x30\x01\x42\x38Z6github.com/sipstreams/sipstreams/sdk/internal/streampbb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sipstreams.stream.v1.stream_pb2', globals())
@@ -48,43 +48,43 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _NEWSTREAMRESPONSE._serialized_start=1264
   _NEWSTREAMRESPONSE._serialized_end=1369
   _HANDLEREQUEST._serialized_start=1371
-  _HANDLEREQUEST._serialized_end=1402
-  _GETLOCALMEDIAREQUEST._serialized_start=1404
-  _GETLOCALMEDIAREQUEST._serialized_end=1503
-  _GETLOCALMEDIARESPONSE._serialized_start=1505
-  _GETLOCALMEDIARESPONSE._serialized_end=1543
-  _INITIALIZEREQUEST._serialized_start=1545
-  _INITIALIZEREQUEST._serialized_end=1651
-  _STARTREQUEST._serialized_start=1654
-  _STARTREQUEST._serialized_end=1797
-  _VALIDATEUPDATEREQUEST._serialized_start=1799
-  _VALIDATEUPDATEREQUEST._serialized_end=1880
-  _VALIDATEUPDATERESPONSE._serialized_start=1882
-  _VALIDATEUPDATERESPONSE._serialized_end=1918
-  _UPDATEREQUEST._serialized_start=1920
-  _UPDATEREQUEST._serialized_end=2012
-  _RESETREQUEST._serialized_start=2014
-  _RESETREQUEST._serialized_end=2066
-  _STREAMATTRIBUTES._serialized_start=2068
-  _STREAMATTRIBUTES._serialized_end=2178
-  _INVOKEREQUEST._serialized_start=2180
-  _INVOKEREQUEST._serialized_end=2241
-  _INVOKERESPONSE._serialized_start=2243
-  _INVOKERESPONSE._serialized_end=2275
-  _NOTIFICATIONSREQUEST._serialized_start=2277
-  _NOTIFICATIONSREQUEST._serialized_end=2299
-  _NOTIFICATION._serialized_start=2301
-  _NOTIFICATION._serialized_end=2396
-  _NOTIFICATIONBATCH._serialized_start=2398
-  _NOTIFICATIONBATCH._serialized_end=2476
-  _CALL._serialized_start=2478
-  _CALL._serialized_end=2565
-  _CALLBATCH._serialized_start=2567
-  _CALLBATCH._serialized_end=2621
-  _RESULT._serialized_start=2623
-  _RESULT._serialized_end=2677
-  _RESULTBATCH._serialized_start=2679
-  _RESULTBATCH._serialized_end=2739
-  _MEDIASTREAM._serialized_start=2742
-  _MEDIASTREAM._serialized_end=4209
+  _HANDLEREQUEST._serialized_end=1428
+  _GETLOCALMEDIAREQUEST._serialized_start=1430
+  _GETLOCALMEDIAREQUEST._serialized_end=1529
+  _GETLOCALMEDIARESPONSE._serialized_start=1531
+  _GETLOCALMEDIARESPONSE._serialized_end=1569
+  _INITIALIZEREQUEST._serialized_start=1571
+  _INITIALIZEREQUEST._serialized_end=1677
+  _STARTREQUEST._serialized_start=1680
+  _STARTREQUEST._serialized_end=1823
+  _VALIDATEUPDATEREQUEST._serialized_start=1825
+  _VALIDATEUPDATEREQUEST._serialized_end=1906
+  _VALIDATEUPDATERESPONSE._serialized_start=1908
+  _VALIDATEUPDATERESPONSE._serialized_end=1944
+  _UPDATEREQUEST._serialized_start=1946
+  _UPDATEREQUEST._serialized_end=2038
+  _RESETREQUEST._serialized_start=2040
+  _RESETREQUEST._serialized_end=2092
+  _STREAMATTRIBUTES._serialized_start=2094
+  _STREAMATTRIBUTES._serialized_end=2204
+  _INVOKEREQUEST._serialized_start=2206
+  _INVOKEREQUEST._serialized_end=2267
+  _INVOKERESPONSE._serialized_start=2269
+  _INVOKERESPONSE._serialized_end=2301
+  _NOTIFICATIONSREQUEST._serialized_start=2303
+  _NOTIFICATIONSREQUEST._serialized_end=2325
+  _NOTIFICATION._serialized_start=2327
+  _NOTIFICATION._serialized_end=2422
+  _NOTIFICATIONBATCH._serialized_start=2424
+  _NOTIFICATIONBATCH._serialized_end=2502
+  _CALL._serialized_start=2504
+  _CALL._serialized_end=2591
+  _CALLBATCH._serialized_start=2593
+  _CALLBATCH._serialized_end=2647
+  _RESULT._serialized_start=2649
+  _RESULT._serialized_end=2703
+  _RESULTBATCH._serialized_start=2705
+  _RESULTBATCH._serialized_end=2765
+  _MEDIASTREAM._serialized_start=2768
+  _MEDIASTREAM._serialized_end=4235
 # @@protoc_insertion_point(module_scope)
