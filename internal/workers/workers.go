@@ -12,17 +12,16 @@ import (
 // A worker that finishes while maxIdle others already wait ends, and so
 // do the waiting ones once no function at all ran for a whole linger (one
 // timer for the pool, not one per function): a load leaves no goroutines
-// behind. Safe for concurrent use.
+// behind. The worker that waited least is taken first (its stack is the
+// likeliest to be grown and cached). Safe for concurrent use.
 type Pool struct {
-	tasks   chan func() // unbuffered: a send succeeds only into a waiting worker
 	maxIdle int
 	linger  time.Duration
 
 	mu     sync.Mutex
-	idle   int           // workers waiting on tasks
+	idle   []chan func() // the waiting workers' channels, the latest last; nil sent ends one
 	live   int           // workers started and not ended
 	used   bool          // a waiting worker took a function since reap last looked
-	retire chan struct{} // closed by reap: the workers waiting then end
 	reaper *time.Timer   // runs reap while workers are alive; nil when not armed
 	closed bool
 	wg     sync.WaitGroup
@@ -31,18 +30,22 @@ type Pool struct {
 // New returns a pool that keeps at most maxIdle workers waiting, and none
 // once no function ran for linger.
 func New(maxIdle int, linger time.Duration) *Pool {
-	return &Pool{tasks: make(chan func()), maxIdle: maxIdle, linger: linger, retire: make(chan struct{})}
+	return &Pool{maxIdle: maxIdle, linger: linger}
 }
 
 // Go runs f on a waiting worker, or on a new one. It must not be called
 // once Close was.
 func (p *Pool) Go(f func()) {
-	select {
-	case p.tasks <- f:
-		return
-	default:
-	}
 	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		ch := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.used = true
+		p.mu.Unlock()
+		ch <- f // buffered: the worker is waiting on it, or about to
+		return
+	}
 	p.live++
 	if p.reaper == nil && !p.closed {
 		p.reaper = time.AfterFunc(p.linger, p.reap)
@@ -51,41 +54,40 @@ func (p *Pool) Go(f func()) {
 	p.wg.Go(func() {
 		f()
 		p.serve()
-		p.mu.Lock()
-		p.live--
-		p.mu.Unlock()
 	})
 }
 
-// serve takes functions until Close or reap, or until maxIdle others
-// wait already.
+// serve takes functions until it is ended (Close, reap) or finds maxIdle
+// others waiting already.
 func (p *Pool) serve() {
+	ch := make(chan func(), 1)
 	for {
 		p.mu.Lock()
-		if p.idle >= p.maxIdle {
+		if p.closed || len(p.idle) >= p.maxIdle {
+			p.live--
 			p.mu.Unlock()
 			return
 		}
-		p.idle++
-		retire := p.retire
+		p.idle = append(p.idle, ch)
 		p.mu.Unlock()
-		var (
-			f  func()
-			ok bool
-		)
-		select {
-		case f, ok = <-p.tasks:
-		case <-retire:
-		}
-		p.mu.Lock()
-		p.idle--
-		p.used = p.used || ok
-		p.mu.Unlock()
-		if !ok {
+		f := <-ch
+		if f == nil {
+			p.mu.Lock()
+			p.live--
+			p.mu.Unlock()
 			return
 		}
 		f()
 	}
+}
+
+// endIdleLocked ends the waiting workers; p.mu is held.
+func (p *Pool) endIdleLocked() {
+	for _, ch := range p.idle {
+		ch <- nil
+	}
+	clear(p.idle)
+	p.idle = p.idle[:0]
 }
 
 // reap ends the waiting workers when none was needed for a whole linger,
@@ -96,10 +98,9 @@ func (p *Pool) reap() {
 	if p.closed {
 		return
 	}
-	busy := p.live > p.idle // they wait afterwards
+	busy := p.live > len(p.idle) // they wait afterwards
 	if !p.used {
-		close(p.retire)
-		p.retire = make(chan struct{})
+		p.endIdleLocked()
 	}
 	if p.used || busy {
 		p.used = false
@@ -117,7 +118,7 @@ func (p *Pool) Close() {
 		p.reaper.Stop()
 		p.reaper = nil
 	}
+	p.endIdleLocked()
 	p.mu.Unlock()
-	close(p.tasks)
 	p.wg.Wait()
 }

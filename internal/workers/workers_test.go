@@ -10,7 +10,7 @@ import (
 func (w *Pool) counts() (idle, live int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.idle, w.live
+	return len(w.idle), w.live
 }
 
 // awaitCounts waits until w has idle workers waiting and live alive.
