@@ -97,12 +97,7 @@ func (t *transfers) Wants(name string) bool {
 // streams' notifications go to the tracker's goroutine.
 func (t *transfers) HandleNotification(n notify.Notification) {
 	st, ok := n.Sender.(session.Stream)
-	if !ok || !isFile(st) {
-		return
-	}
-	switch n.Name {
-	case filetransfer.HandlerHashProgress, filetransfer.HandlerProgress, filetransfer.HandlerDidStart, filetransfer.HandlerDidEnd:
-	default:
+	if !ok || !isFile(st) || !t.Wants(n.Name) {
 		return
 	}
 	select {

@@ -167,9 +167,8 @@ type Manager struct {
 	overload *overload
 	// loops runs the sessions' loops on goroutines kept for the next
 	// session (a new one grew its stack by copying through the setup),
-	// closed once by Close.
-	loops      *workers.Pool
-	loopsEnded sync.Once
+	// closed by Close.
+	loops *workers.Pool
 
 	mu       sync.Mutex
 	sessions map[string]*Session // by Call-ID
@@ -343,7 +342,7 @@ func (m *Manager) Close(ctx context.Context) {
 		<-done
 	}
 	m.stop()
-	m.loopsEnded.Do(m.loops.Close) // every loop has returned (wg)
+	m.loops.Close() // every loop has returned (wg)
 	m.post(SIPSessionManagerDidEnd, m, nil)
 }
 

@@ -111,6 +111,7 @@ func (p *Pool) reap() {
 }
 
 // Close ends the waiting workers and waits for every function Go started.
+// Calling it again does the same: nothing is left to end.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true

@@ -149,3 +149,14 @@ func TestWorkersReap(t *testing.T) {
 	w.reap() // a whole linger unused: it ends
 	awaitCounts(t, w, 0, 0)
 }
+
+// TestWorkersCloseTwice: a second Close returns at once.
+func TestWorkersCloseTwice(t *testing.T) {
+	w := New(2, time.Minute)
+	done := make(chan struct{})
+	w.Go(func() { close(done) })
+	<-done
+	w.Close()
+	w.Close()
+	awaitCounts(t, w, 0, 0)
+}
