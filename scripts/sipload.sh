@@ -108,7 +108,7 @@ echo "idle, ${WARM} s after one call: $(mem)"
 while [ $# -gt 0 ]; do
 	rate=$1 secs=$2
 	shift 2
-	h0=$(cpu $HOST) p0=$(cpu $PLUGIN) o0=$(sipfig engine.overloaded) r0=$(sipfig sessions.refused)
+	h0=$(cpu $HOST) p0=$(cpu $PLUGIN) r0=$(sipfig sessions.refused) b0=$(sipfig sessions.refused_busy)
 	run "$rate" "$secs" "$((rate * secs))" &
 	SIPP=$!
 	at=""
@@ -119,7 +119,7 @@ while [ $# -gt 0 ]; do
 		at="$at; at ${t} s: $(mem live)"
 	done
 	wait $SIPP
-	h1=$(cpu $HOST) p1=$(cpu $PLUGIN) o1=$(sipfig engine.overloaded) r1=$(sipfig sessions.refused)
+	h1=$(cpu $HOST) p1=$(cpu $PLUGIN) r1=$(sipfig sessions.refused) b1=$(sipfig sessions.refused_busy)
 	python3 - "$OUT/sipp" "$rate" "$secs" "$((h1 - h0))" "$((p1 - p0))" "$ticks" <<'PY'
 import csv, glob, sys
 d, rate, secs, hticks, pticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
@@ -153,7 +153,7 @@ if ans:
     except (OSError, IndexError, ValueError):
         pass
 PY
-	[ "$r1" -gt "$r0" ] && echo "  refused by the host: $((o1 - o0)) over its setup limit, $((r1 - r0 - o1 + o0)) because the audio plugin was busy (audio.max_streams)"
+	[ "$r1" -gt "$r0" ] && echo "  refused by the host: $((r1 - r0 - b1 + b0)) over its setup limit, $((b1 - b0)) because the audio plugin was busy (audio.max_streams)"
 	echo "  memory${at}; after: $(mem)"
 	rm -rf "$OUT/sipp-$rate-$secs"
 	cp -a "$OUT/sipp" "$OUT/sipp-$rate-$secs"

@@ -190,7 +190,9 @@ type figure struct {
 // sipFigures are the counters that tell what became of the SIP requests
 // the host took in: the engine's (refused before any handler: Rejected,
 // Overloaded …) and the session manager's overload control (Refused
-// counts Overloaded and the calls a stream plugin was too busy for).
+// counts Overloaded, the INVITEs found over the setup limit after the
+// engine took them, and the calls a stream plugin was too busy for, which
+// Busy counts alone).
 func sipFigures(es engine.Stats, os session.OverloadStats, alive int) []figure {
 	return []figure{
 		{"engine.rejected", es.Rejected},
@@ -202,6 +204,7 @@ func sipFigures(es engine.Stats, os session.OverloadStats, alive int) []figure {
 		{"engine.absorbed", es.Absorbed},
 		{"sessions.admitted", os.Admitted},
 		{"sessions.refused", os.Refused},
+		{"sessions.refused_busy", os.Busy},
 		{"sessions.in_setup", uint64(os.InSetup)},
 		{"sessions.setup_limit", uint64(os.Limit)},
 		{"sessions.peak_in_setup", uint64(os.PeakInSetup)},

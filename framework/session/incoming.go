@@ -53,7 +53,7 @@ func (s *Session) incoming(r *serverReq, offerText string, offer *sdpSessionDesc
 		if len(proposed) == 0 && busy {
 			// A stream that would take the call cannot now: the host is
 			// at capacity, not the offer at fault (issue 15).
-			s.m.overload.refuse()
+			s.m.overload.refuseBusy()
 			s.respond(r, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter),
 				sip.NewHeader("Warning", `399 - "at capacity: no stream can be opened now"`))
 			s.terminate()

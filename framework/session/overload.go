@@ -69,6 +69,10 @@ type OverloadStats struct {
 	// Refused counts the INVITEs answered 503 because the host was past
 	// its capacity: over the setup limit, or a stream plugin busy.
 	Refused uint64
+	// Busy counts those of Refused that a stream plugin refused at one of
+	// its resource limits (sdk.ErrBusy): the rest were over the setup
+	// limit.
+	Busy uint64
 	// Admitted counts the INVITEs taken for setup.
 	Admitted uint64
 	// InSetup is the number of INVITEs being set up now, and Limit the
@@ -86,6 +90,7 @@ type overload struct {
 	peak     atomic.Int64 // the most inSetup has been
 	admitted atomic.Uint64
 	refused  atomic.Uint64
+	busy     atomic.Uint64 // of refused, a stream plugin at a limit
 	// current is int(limit), read on every INVITE without the lock.
 	current atomic.Int64
 
@@ -162,6 +167,13 @@ func (o *overload) over() bool {
 // refuse counts an INVITE refused 503 for overload.
 func (o *overload) refuse() { o.refused.Add(1) }
 
+// refuseBusy counts an INVITE refused 503 because a stream plugin was at
+// one of its resource limits.
+func (o *overload) refuseBusy() {
+	o.busy.Add(1)
+	o.refused.Add(1)
+}
+
 // admit takes a new INVITE for setup, or reports false when the host is
 // over its limit (the caller answers 503).
 func (o *overload) admit() (*setup, bool) {
@@ -211,5 +223,5 @@ func (o *overload) stats() OverloadStats {
 	if o.target <= 0 {
 		limit = 0
 	}
-	return OverloadStats{Refused: o.refused.Load(), Admitted: o.admitted.Load(), InSetup: int(o.inSetup.Load()), Limit: limit, PeakInSetup: int(o.peak.Load())}
+	return OverloadStats{Refused: o.refused.Load(), Busy: o.busy.Load(), Admitted: o.admitted.Load(), InSetup: int(o.inSetup.Load()), Limit: limit, PeakInSetup: int(o.peak.Load())}
 }

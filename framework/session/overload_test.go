@@ -225,8 +225,8 @@ func TestOverloadRefusesAtOnce(t *testing.T) {
 	if st := b.eng.Stats(); st.Overloaded != 2 {
 		t.Errorf("engine refused %d INVITEs statelessly, want 2", st.Overloaded)
 	}
-	if st := b.mgr.OverloadStats(); st.Refused != 2 {
-		t.Errorf("overload stats %+v, want 2 refused", st)
+	if st := b.mgr.OverloadStats(); st.Refused != 2 || st.Busy != 0 {
+		t.Errorf("overload stats %+v, want 2 refused, none for a busy plugin", st)
 	}
 	// The caller's transactions ACK the 503s; the engine drops those ACKs
 	// as it reads them.
@@ -349,7 +349,7 @@ func TestBusyStreamRefused(t *testing.T) {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	if st := b.mgr.OverloadStats(); st.Refused != 1 {
-		t.Errorf("overload stats %+v", st)
+	if st := b.mgr.OverloadStats(); st.Refused != 1 || st.Busy != 1 {
+		t.Errorf("overload stats %+v, want one refused, for a busy plugin", st)
 	}
 }
