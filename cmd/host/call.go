@@ -98,6 +98,7 @@ func runCall(ctx context.Context, c *callSpec, stdin io.Reader, stdout, stderr i
 		unsubTr()
 		tr.Close()
 		unsub()
+		pr.Close()
 	}()
 	if err := app.Start(ctx, st); err != nil {
 		fmt.Fprintf(stderr, "sipstreams: %v\n", err)

@@ -45,6 +45,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, demoTimeout)
 	defer cancel()
 	pr := newPrinter(stdout, *asJSON)
+	defer pr.Close() // after the applications stop: the defer below runs first
 	// No sound card needed: the audio streams run on the null clock.
 	doc := config.NewDocument()
 	doc.Settings.Audio.InputDevice, doc.Settings.Audio.OutputDevice, doc.Settings.Audio.AlertDevice = "none", "none", "none"

@@ -85,6 +85,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		unsubTr()
 		tr.Close()
 		unsub()
+		pr.Close()
 	}()
 
 	l := &listener{console: newConsole(ctx, app, pr, stderr, *acceptTransfers), auto: *autoAnswer, acceptDS: *acceptDS, offer: offer, media: &mf, files: &ff,

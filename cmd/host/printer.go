@@ -24,9 +24,13 @@ import (
 // printer prints each notification as it happens: a human-readable line, or
 // a JSON object per line with --json. Lines go through a buffer that is
 // written out when the notification center has delivered every
-// notification queued for the printer (Idle), and at once for the lines
-// printed outside notifications: under load a burst of notifications
-// costs one write, not one each.
+// notification queued for the printer (Idle) — at most once per
+// flushEvery, the rest by a timer —, and at once for the lines printed
+// outside notifications: under load a burst of notifications costs one
+// write, not one each, and a steady stream of them one write per
+// flushEvery, not one per idle moment of the delivery goroutine (at 3,000
+// calls/s, eleven lines each, those writes took about 4 % of the host's
+// CPU). Close writes out the rest.
 type printer struct {
 	mu    sync.Mutex
 	w     *bufio.Writer
@@ -40,17 +44,73 @@ type printer struct {
 	line    []byte                // appendLine's buffer, reused
 	held    bool                  // buffer notifications until release
 	pending []notify.Notification // buffered while held
+
+	// flushed is when w was last written out; flushTimer, once made,
+	// writes it out later for an Idle that came sooner than flushEvery
+	// after (flushPending while it is set); closed makes Idle write at
+	// once.
+	flushed      time.Time
+	flushTimer   *time.Timer
+	flushPending bool
+	closed       bool
 }
 
 func newPrinter(w io.Writer, asJSON bool) *printer {
 	return &printer{w: bufio.NewWriterSize(w, 64<<10), orig: w, json: asJSON, start: time.Now(), names: map[any]string{}}
 }
 
-// Idle implements notify.IdleObserver: it writes out what was printed.
+// flushEvery is the least time between two writes of the printed lines
+// that Idle makes: what a person at the console cannot tell from at once.
+const flushEvery = 20 * time.Millisecond
+
+// Idle implements notify.IdleObserver: it writes out what was printed, or
+// has it written out flushEvery after the last write.
 func (p *printer) Idle() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.w.Buffered() == 0 || p.flushPending {
+		return
+	}
+	if wait := flushEvery - time.Since(p.flushed); wait > 0 && !p.closed {
+		p.flushPending = true
+		if p.flushTimer == nil {
+			p.flushTimer = time.AfterFunc(wait, p.flushLater)
+		} else {
+			p.flushTimer.Reset(wait)
+		}
+		return
+	}
+	p.flushLocked()
+}
+
+// flushLater is the timer's write.
+func (p *printer) flushLater() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.flushPending {
+		p.flushPending = false
+		p.flushLocked()
+	}
+}
+
+// flushLocked writes out what was printed; p.mu is held.
+func (p *printer) flushLocked() {
 	_ = p.w.Flush()
+	p.flushed = time.Now()
+}
+
+// Close writes out what was printed and stops the timer; later lines are
+// written out at once. It is for when the notifications stop (after
+// their subscription is gone): the process may end before the timer fires.
+func (p *printer) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.flushTimer != nil {
+		p.flushTimer.Stop()
+	}
+	p.flushPending = false
+	p.flushLocked()
 }
 
 // setOutput makes the printer write to w (the progress bars' container,
@@ -61,7 +121,7 @@ func (p *printer) setOutput(w io.Writer) {
 	if w == nil {
 		w = p.orig
 	}
-	_ = p.w.Flush()
+	p.flushLocked()
 	p.w.Reset(w)
 }
 
@@ -130,7 +190,7 @@ func (p *printer) release() {
 		p.print(n)
 	}
 	p.pending = nil
-	_ = p.w.Flush()
+	p.flushLocked()
 }
 
 // HandleNotification implements notify.Observer.
@@ -193,7 +253,7 @@ func (p *printer) say(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, format+"\n", args...)
-	_ = p.w.Flush()
+	p.flushLocked()
 }
 
 // encoder writes JSON without escaping <, > and & (SIP headers have them).
@@ -217,7 +277,7 @@ func (p *printer) event(name string, fields map[string]any, format string, args 
 	} else {
 		fmt.Fprintf(p.w, format+"\n", args...)
 	}
-	_ = p.w.Flush()
+	p.flushLocked()
 }
 
 // streamTypes names streams by type.

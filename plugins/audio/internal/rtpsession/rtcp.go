@@ -57,8 +57,18 @@ func (s *Session) sendReport(now time.Time) {
 	s.writeRTCP(s.buildReport(now))
 }
 
-// sendBye sends a final receiver report and BYE (RFC 3550 §6.6).
+// sendBye sends a final report and BYE (RFC 3550 §6.6), unless the
+// session never sent an RTP or RTCP packet: a participant that was never
+// heard from does not say goodbye (RFC 3550 §6.3.7). Calls hung up as soon
+// as they are answered end that way, before the first packet of media, and
+// their BYE would be one more packet for each of them.
 func (s *Session) sendBye() {
+	s.sendMu.Lock()
+	sent := s.sentPackets > 0
+	s.sendMu.Unlock()
+	if !sent && s.Stats().RTCPSent == 0 {
+		return
+	}
 	pkts := s.buildReport(time.Now())
 	pkts = append(pkts, &rtcp.Goodbye{Sources: []uint32{s.ssrc}})
 	s.writeRTCP(pkts)

@@ -254,7 +254,8 @@ func (s *Session) notifyPeersLocked() {
 	}
 }
 
-// Close sends an RTCP BYE, stops every goroutine and closes the transports.
+// Close sends an RTCP BYE (when the session sent anything), stops every
+// goroutine and closes the transports.
 // It is safe to call more than once.
 func (s *Session) Close() error {
 	s.mu.Lock()

@@ -554,3 +554,43 @@ func kept(p Packet) Packet {
 	p.Payload = append([]byte(nil), p.Payload...)
 	return p
 }
+
+// TestByeOnlyAfterSending: Close says goodbye (an RTCP BYE) only for a
+// session that sent something, RTP or RTCP (RFC 3550 §6.3.7); the peer
+// gets that BYE.
+func TestByeOnlyAfterSending(t *testing.T) {
+	tests := []struct {
+		name    string
+		send    bool
+		wantBye bool
+	}{
+		{"nothing sent", false, false},
+		{"one packet sent", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := newEndpoint(t, false), newEndpoint(t, false)
+			sa, sb := start(t, a, b, func(ca, cb *Config) {
+				ca.RTCPInterval = time.Hour // no report before Close
+				cb.RTCPInterval = time.Hour
+			})
+			if tt.send {
+				if err := sa.Send(0, []byte("media"), true, 160); err != nil {
+					t.Fatal(err)
+				}
+				receive(t, b.got)
+			}
+			if err := sa.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := sa.Stats().RTCPSent; (got == 1) != tt.wantBye || got > 1 {
+				t.Fatalf("RTCP packets sent by Close: %d, want a BYE: %v", got, tt.wantBye)
+			}
+			if tt.wantBye {
+				for sb.Stats().RTCPReceived == 0 { // the BYE: wait for the event
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+}
