@@ -525,7 +525,11 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
-	_ = sig.Respond(tx, req, 100, "Trying", nil)
+	// No 100 Trying from here: the INVITE's server transaction sends one
+	// if nothing else was sent within 200 ms (RFC 3261 §17.2.1), which an
+	// application that rings or answers at once does not need — a 100
+	// before a 200 a few ms later was a third of the SIP messages a
+	// host sent for an auto-answered call.
 	s, ok := m.start(acc, Incoming, req.CallID().Value(), sig.LocalTag(req))
 	if !ok {
 		m.refuse(tx, req, 480, "Temporarily Unavailable")
