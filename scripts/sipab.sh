@@ -17,7 +17,9 @@
 # about compare the two at the same speed, where one run after the other
 # does not. ENV_A and ENV_B (VAR=value ..., default none) are added to
 # the environment of the one host or the other (and so of its plugin): the
-# same build twice compares settings such as GOGC.
+# same build twice compares settings such as GOGC. CONFIG_A and CONFIG_B
+# (a directory with a `config` file, default none) are the one host's or
+# the other's --config-dir: the same build twice compares its settings.
 set -euo pipefail
 
 [ $# -ge 2 ] || { echo "usage: $0 DIR_A DIR_B [RATE [SECONDS [ROUNDS]]]" >&2; exit 2; }
@@ -37,10 +39,11 @@ start() { # start V DIR
 	[ -x "$dir/bin/sipstreams" ] && [ -x "$dir/bin/plugins/sipstreams-plugin-audio" ] || { echo "$dir: build first (make build)" >&2; exit 1; }
 	mkdir -p "$OUT/$v/plugins"
 	cp "$dir/bin/plugins/sipstreams-plugin-audio" "$OUT/$v/plugins/"
-	local envvar="ENV_$v"
+	local envvar="ENV_$v" cfgvar="CONFIG_$v" cfg=()
+	[ -n "${!cfgvar:-}" ] && cfg=(--config-dir "${!cfgvar}")
 	# shellcheck disable=SC2086 # VAR=value words
 	env ${!envvar:-} "$dir/bin/sipstreams" listen --auto-answer --json --plugin-dir "$OUT/$v/plugins" \
-		--listen "udp:127.0.0.1:${PORT[$v]}" >"$OUT/$v/host.out" 2>"$OUT/$v/host.err" &
+		--listen "udp:127.0.0.1:${PORT[$v]}" "${cfg[@]}" >"$OUT/$v/host.out" 2>"$OUT/$v/host.err" &
 	HOST[$v]=$!
 	for _ in $(seq 100); do
 		PLUGIN[$v]=$(pgrep -P "${HOST[$v]}" -f sipstreams-plugin-audio || true)
@@ -64,7 +67,7 @@ load() { # load V RATE SECONDS: one sipp run; prints "answered refused"
 start A "$A"
 start B "$B"
 for v in A B; do load "$v" "$RATE" 1 >/dev/null; done # warm both
-echo "A: $A ${ENV_A:-}(host pid ${HOST[A]}), B: $B ${ENV_B:-}(host pid ${HOST[B]}); $RATE calls/s for $SECS s a turn, $ROUNDS rounds; logs in $OUT"
+echo "A: $A ${ENV_A:-}${CONFIG_A:+--config-dir $CONFIG_A }(host pid ${HOST[A]}), B: $B ${ENV_B:-}${CONFIG_B:+--config-dir $CONFIG_B }(host pid ${HOST[B]}); $RATE calls/s for $SECS s a turn, $ROUNDS rounds; logs in $OUT"
 : >"$OUT/turns"
 for r in $(seq "$ROUNDS"); do
 	for v in A B; do
