@@ -66,7 +66,10 @@ func (s *Session) sendBye() {
 	s.sendMu.Lock()
 	sent := s.sentPackets > 0
 	s.sendMu.Unlock()
-	if !sent && s.Stats().RTCPSent == 0 {
+	s.mu.Lock()
+	sent = sent || s.stats.rtcpSent > 0
+	s.mu.Unlock()
+	if !sent {
 		return
 	}
 	pkts := s.buildReport(time.Now())
