@@ -26,7 +26,8 @@ set -euo pipefail
 A=$(cd "$1" && pwd) B=$(cd "$2" && pwd)
 RATE=${3:-2500} SECS=${4:-15} ROUNDS=${5:-8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SCENARIO=$ROOT/cmd/host/testdata/uac_audio_load.xml
+# shellcheck source=scripts/sippcalls.bash
+. "$ROOT/scripts/sippcalls.bash"
 command -v sipp >/dev/null || { echo "sipp is missing: apt-get install sip-tester" >&2; exit 1; }
 OUT=$(mktemp -d /tmp/sipab.XXXXXX)
 declare -A HOST PLUGIN PORT
@@ -52,15 +53,12 @@ start() { # start V DIR
 	done
 	echo "$v did not start:" >&2; cat "$OUT/$v/host.err" >&2; exit 1
 }
-cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 ticks=$(getconf CLK_TCK)
 
 load() { # load V RATE SECONDS: one sipp run; prints "answered refused"
 	local v=$1 rate=$2 secs=$3
 	rm -rf "$OUT/sipp" && mkdir -p "$OUT/sipp"
-	(cd "$OUT/sipp" && sipp -sf "$SCENARIO" "127.0.0.1:${PORT[$v]}" -t u1 -i 127.0.0.1 -p 5090 \
-		-m "$((rate * secs))" -r "$rate" -rp 1000 -l 20000 -max_socket 100 -buff_size 4194304 -nostdin \
-		-trace_rtt -rtt_freq 1 -timeout "$((secs + 60))s" -timeout_error >screen.log 2>&1) || true
+	sipp_calls "$OUT/sipp" "127.0.0.1:${PORT[$v]}" 5090 "$rate" "$secs" "$((rate * secs))"
 	awk -F';' 'FNR>1 && $3=="answer"{a++} FNR>1 && $3=="refused"{r++} END{print a+0, r+0}' "$OUT"/sipp/*_rtt.csv
 }
 

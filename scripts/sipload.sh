@@ -43,7 +43,8 @@ DEBUG_PORT=${DEBUG_PORT:-6070}
 IDLE=${IDLE:-60}
 WARM=${WARM:-5}
 OUT=${OUT:-$(mktemp -d /tmp/sipload.XXXXXX)}
-SCENARIO=$ROOT/cmd/host/testdata/uac_audio_load.xml
+# shellcheck source=scripts/sippcalls.bash
+. "$ROOT/scripts/sippcalls.bash"
 
 if [ $# -lt 2 ] || [ $(($# % 2)) -ne 0 ]; then
 	echo "usage: $0 RATE SECONDS [RATE SECONDS ...]" >&2
@@ -70,7 +71,6 @@ for _ in $(seq 100); do
 done
 [ -n "$PLUGIN" ] || { echo "no audio plugin process under the host"; exit 1; }
 
-cpu() { awk '{print $14+$15}' "/proc/$1/stat"; } # clock ticks (100/s)
 sipfig() { curl -s "http://127.0.0.1:$DEBUG_PORT/debug/sip" | awk -v n="$1" '$1==n{print $2}'; } # a /debug/sip counter
 ticks=$(getconf CLK_TCK)
 mem() { # mem [live]: with live, the live heap of the host's last collection (no collection forced: one stalls a loaded host)
@@ -89,10 +89,8 @@ run() { # run RATE SECONDS CALLS: one sipp run, its results in $OUT/sipp
 	local rate=$1 secs=$2 calls=$3
 	rm -rf "$OUT/sipp"
 	mkdir -p "$OUT/sipp"
-	(cd "$OUT/sipp" && sipp -sf "$SCENARIO" "127.0.0.1:$PORT" -t u1 -i 127.0.0.1 -p "$SIPP_PORT" \
-		-m "$calls" -r "$rate" -rp 1000 -l 20000 -max_socket 100 -buff_size 4194304 -nostdin \
-		-trace_stat -stf stat.csv -trace_err -error_file err.log -trace_rtt -rtt_freq 1 \
-		-timeout "$((secs + 60))s" -timeout_error >screen.log 2>&1; times >times.txt) || true
+	sipp_calls "$OUT/sipp" "127.0.0.1:$PORT" "$SIPP_PORT" "$rate" "$secs" "$calls" \
+		-trace_stat -stf stat.csv -trace_err -error_file err.log
 }
 
 answered() { grep -q ";answer" "$OUT"/sipp/*_rtt.csv 2>/dev/null; }
