@@ -10,10 +10,10 @@
 # warmed by a second of it. Then ROUNDS times (default 8), A then B: sipp
 # (cmd/host/testdata/uac_audio_load.xml, as scripts/sipload.sh) places
 # RATE calls/s (default 2500) for SECONDS (default 15) on the one, the
-# other idle. Each turn prints the calls answered and refused and the
-# CPU of the host and of its audio plugin per answered call
-# (/proc/PID/stat); the end prints each build's median CPU per call and
-# its refusals. On a machine whose speed drifts over minutes, short turns
+# other idle. Each turn prints the calls answered and refused, the CPU
+# of the host and of its audio plugin per answered call and their minor
+# page faults per answered call (/proc/PID/stat); the end prints each
+# build's median CPU and page faults per call and its refusals. On a machine whose speed drifts over minutes, short turns
 # about compare the two at the same speed, where one run after the other
 # does not. ENV_A and ENV_B (VAR=value ..., default none) are added to
 # the environment of the one host or the other (and so of its plugin): the
@@ -69,16 +69,18 @@ echo "A: $A ${ENV_A:-}${CONFIG_A:+--config-dir $CONFIG_A }(host pid ${HOST[A]}),
 : >"$OUT/turns"
 for r in $(seq "$ROUNDS"); do
 	for v in A B; do
-		h0=$(cpu "${HOST[$v]}") p0=$(cpu "${PLUGIN[$v]}")
+		h0=$(cpu "${HOST[$v]}") p0=$(cpu "${PLUGIN[$v]}") hf0=$(faults "${HOST[$v]}") pf0=$(faults "${PLUGIN[$v]}")
 		read -r ans ref < <(load "$v" "$RATE" "$SECS")
-		h1=$(cpu "${HOST[$v]}") p1=$(cpu "${PLUGIN[$v]}")
-		awk -v v="$v" -v r="$r" -v a="$ans" -v f="$ref" -v h=$((h1 - h0)) -v p=$((p1 - p0)) -v hz="$ticks" 'BEGIN{
+		h1=$(cpu "${HOST[$v]}") p1=$(cpu "${PLUGIN[$v]}") hf1=$(faults "${HOST[$v]}") pf1=$(faults "${PLUGIN[$v]}")
+		awk -v v="$v" -v r="$r" -v a="$ans" -v f="$ref" -v h=$((h1 - h0)) -v p=$((p1 - p0)) -v hz="$ticks" \
+			-v hf=$((hf1 - hf0)) -v pf=$((pf1 - pf0)) 'BEGIN{
 			hc = a ? h / hz * 1000 / a : 0; pc = a ? p / hz * 1000 / a : 0
-			printf "%s round %d: %d answered, %d refused; CPU per call host %.3f + plugin %.3f = %.3f ms\n", v, r, a, f, hc, pc, hc + pc
-			printf "%s %.4f %.4f %d\n", v, hc, pc, f >> "'"$OUT/turns"'"
+			hfc = a ? hf / a : 0; pfc = a ? pf / a : 0
+			printf "%s round %d: %d answered, %d refused; CPU per call host %.3f + plugin %.3f = %.3f ms; page faults per call host %.3f + plugin %.3f\n", v, r, a, f, hc, pc, hc + pc, hfc, pfc
+			printf "%s %.4f %.4f %d %.4f\n", v, hc, pc, f, hfc + pfc >> "'"$OUT/turns"'"
 		}'
 	done
 done
-awk '{t[$1] = t[$1] " " ($2 + $3); h[$1] = h[$1] " " $2; p[$1] = p[$1] " " $3; f[$1] += $4}
+awk '{t[$1] = t[$1] " " ($2 + $3); h[$1] = h[$1] " " $2; p[$1] = p[$1] " " $3; f[$1] += $4; pf[$1] = pf[$1] " " $5}
 function median(s,  n, a, i, j, x) { n = split(s, a, " "); for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-END { for (v in t) printf "%s: median CPU per call %.3f ms (host %.3f, plugin %.3f); %d refused in all\n", v, median(t[v]), median(h[v]), median(p[v]), f[v] }' "$OUT/turns" | sort
+END { for (v in t) printf "%s: median CPU per call %.3f ms (host %.3f, plugin %.3f), page faults per call %.3f; %d refused in all\n", v, median(t[v]), median(h[v]), median(p[v]), median(pf[v]), f[v] }' "$OUT/turns" | sort

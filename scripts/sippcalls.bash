@@ -24,3 +24,7 @@ sipp_calls() {
 
 # cpu PID: the process's user and system CPU so far, in clock ticks.
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+# faults PID: the process's minor page faults so far (memory it touched
+# afresh: a heap that grew, or grew again after giving pages back).
+faults() { awk '{print $10}' "/proc/$1/stat"; }
