@@ -65,7 +65,14 @@ func pluginEnv(lookup func(string) (string, bool), name string, value int) []reg
 // trimmer, memory.go). Its plugin processes get the same through their
 // environment (the audio plugin's CPU per call fell by a tenth;
 // sdk.Serve's idle trimmer gives their memory back). A GOGC in the
-// environment is left as it is, and the plugins inherit it.
+// environment is left as it is, and the plugins inherit it. While busy,
+// the host and sdk.Serve let the heap goal come down only slowly after a
+// burst (internal/gcpace, over whatever GOGC is in effect): the live heap
+// under load swings by two or more between collections, and memory the
+// runtime gave back when the goal fell was faulted in again page by page
+// by the next burst — 0.44–0.57 page faults a call at 3,000 calls/s
+// against 0.15–0.26 with the pacer, at 15 µs a fault on the test VM,
+// in the bursts where the host is busiest (BENCHMARKS.md).
 const (
 	gcEnv         = "GOGC"
 	hostGCPercent = 400

@@ -6,9 +6,11 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/sipstreams/sipstreams/framework/engine"
+	"github.com/sipstreams/sipstreams/internal/gcpace"
 )
 
 // version is set with -ldflags "-X main.version=...".
@@ -22,7 +24,14 @@ func main() {
 	shareProcs()
 	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The heap goal comes down smoothly after a burst (internal/gcpace):
+	// see goruntime.go.
+	pace, unpace := context.WithCancel(ctx)
+	var pacer sync.WaitGroup
+	pacer.Go(func() { gcpace.New().Run(pace) })
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	unpace()
+	pacer.Wait()
 	stop()
 	os.Exit(code)
 }

@@ -1,0 +1,152 @@
+package gcpace
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// HalfLife is how fast a Pacer lets the heap goal come down by default.
+const HalfLife = 10 * time.Second
+
+// heapMinimum is the runtime's smallest heap goal at GOGC=100 (4 MiB);
+// it scales with GOGC, so a GOGC set high to keep a goal over a small
+// live heap must not raise this floor above that goal.
+const heapMinimum = 4 << 20
+
+// Heap is what one collection found: the live heap and the roots the
+// collector counts beside it (goroutine stacks, globals), in bytes.
+type Heap struct {
+	Live, Stacks, Globals uint64
+}
+
+// goal is the heap goal the runtime sets at percent: the live heap plus
+// percent of the live heap and the roots.
+func (h Heap) goal(percent int) float64 {
+	return float64(h.Live) + float64(h.Live+h.Stacks+h.Globals)*float64(percent)/100
+}
+
+// Policy decides the GOGC of each cycle. It has no clock or runtime of
+// its own: tests drive it.
+type Policy struct {
+	// Base is the GOGC the process runs at otherwise, the least a Policy
+	// sets.
+	Base int
+	// HalfLife is how long the kept goal takes to come down by half; 0
+	// means the package's HalfLife.
+	HalfLife time.Duration
+
+	kept float64   // the goal to keep, as of at
+	at   time.Time // when kept was last set
+}
+
+// Next returns the GOGC for the cycle after a collection at now found h:
+// Base when Base's own goal is at least the kept one (which then becomes
+// that goal), otherwise the GOGC whose goal is the kept one, decayed
+// since the last collection.
+func (p *Policy) Next(now time.Time, h Heap) int {
+	half := p.HalfLife
+	if half <= 0 {
+		half = HalfLife
+	}
+	own := h.goal(p.Base)
+	kept := 0.0
+	if !p.at.IsZero() {
+		kept = p.kept * math.Exp2(-float64(now.Sub(p.at))/float64(half))
+	}
+	p.kept, p.at = max(own, kept), now
+	roots := float64(h.Live + h.Stacks + h.Globals)
+	if kept <= own || roots == 0 {
+		return p.Base
+	}
+	pct := 100 * (kept - float64(h.Live)) / roots
+	pct = min(pct, 100*kept/heapMinimum) // the runtime's floor stays under the goal
+	return max(p.Base, int(pct))
+}
+
+// Pacer applies a Policy to the process's collector after each
+// collection. One per process: GOGC is the process's.
+type Pacer struct {
+	samples []metrics.Sample
+	now     func() time.Time
+
+	mu      sync.Mutex // guards what follows: cycle runs on the runtime's cleanup goroutine
+	policy  Policy
+	set     int // the GOGC in effect
+	cycles  int
+	stopped bool
+}
+
+// New returns a Pacer for the process's GOGC as it is now (GOGC in the
+// environment, or what debug.SetGCPercent last set): the base it never
+// goes below and returns to when Run ends.
+func New() *Pacer {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	base := int(s[0].Value.Uint64()) // -1 with GOGC=off
+	return &Pacer{
+		policy: Policy{Base: base},
+		set:    base,
+		now:    time.Now,
+		samples: []metrics.Sample{
+			{Name: "/gc/heap/live:bytes"},
+			{Name: "/gc/scan/stack:bytes"},
+			{Name: "/gc/scan/globals:bytes"},
+		},
+	}
+}
+
+// Run follows the collections until ctx ends, then puts GOGC back to the
+// base. With GOGC off (or 0) there is nothing to pace: it only waits.
+func (p *Pacer) Run(ctx context.Context) {
+	if p.policy.Base > 0 {
+		p.arm()
+	}
+	<-ctx.Done()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	if p.set != p.policy.Base {
+		debug.SetGCPercent(p.policy.Base)
+		p.set = p.policy.Base
+	}
+}
+
+// Cycles returns how many collections the Pacer has followed.
+func (p *Pacer) Cycles() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cycles
+}
+
+// sentinel is made only to be collected: its cleanup marks the end of a
+// collection. (With a pointer in it, it stays out of the tiny allocator,
+// whose blocks can outlive their objects.)
+type sentinel struct{ _ *int }
+
+// arm makes a sentinel whose cleanup runs after the next collection.
+func (p *Pacer) arm() {
+	runtime.AddCleanup(&sentinel{}, (*Pacer).cycle, p)
+}
+
+// cycle runs after a collection: it sets the next cycle's GOGC and arms
+// the next sentinel.
+func (p *Pacer) cycle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return
+	}
+	p.cycles++
+	metrics.Read(p.samples)
+	h := Heap{Live: p.samples[0].Value.Uint64(), Stacks: p.samples[1].Value.Uint64(), Globals: p.samples[2].Value.Uint64()}
+	if pct := p.policy.Next(p.now(), h); pct != p.set {
+		debug.SetGCPercent(pct)
+		p.set = pct
+	}
+	p.arm()
+}

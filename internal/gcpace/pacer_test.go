@@ -1,0 +1,143 @@
+package gcpace
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+const mib = 1 << 20
+
+// effectiveGoal is the goal the runtime sets for h at percent: the
+// percent's goal, but not under its minimum heap.
+func effectiveGoal(h Heap, percent int) float64 {
+	return max(h.goal(percent), float64(heapMinimum)*float64(percent)/100)
+}
+
+// TestPolicy: the goal rises with the base's own at once, and after a
+// drop of the live heap comes down by half per half-life, never to a GOGC
+// under the base.
+func TestPolicy(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	p := &Policy{Base: 400, HalfLife: 10 * time.Second}
+	steps := []struct {
+		name     string
+		after    time.Duration // since t0
+		heap     Heap
+		wantBase bool    // GOGC is the base
+		wantGoal float64 // otherwise: the effective goal, in MiB
+	}{
+		{"first collection: the base", 0, Heap{Live: 4 * mib, Stacks: mib}, true, 0},
+		{"live grows: the base's goal is higher", time.Second, Heap{Live: 10 * mib}, true, 0},
+		{"live falls: the last goal, decayed a tenth of a half-life", 2 * time.Second, Heap{Live: 2 * mib}, false, 50 * math.Exp2(-0.1)},
+		{"a half-life after the peak", 11 * time.Second, Heap{Live: 2 * mib, Stacks: mib}, false, 25},
+		{"rises again over the kept goal: the base", 12 * time.Second, Heap{Live: 8 * mib}, true, 0},
+		{"long after: decayed under the base's own", 100 * time.Second, Heap{Live: 2 * mib}, true, 0},
+	}
+	for _, s := range steps {
+		pct := p.Next(t0.Add(s.after), s.heap)
+		if pct < p.Base {
+			t.Fatalf("%s: GOGC %d under the base %d", s.name, pct, p.Base)
+		}
+		if s.wantBase {
+			if pct != p.Base {
+				t.Fatalf("%s: GOGC %d, want the base %d", s.name, pct, p.Base)
+			}
+			continue
+		}
+		got := effectiveGoal(s.heap, pct) / mib
+		if math.Abs(got-s.wantGoal)/s.wantGoal > 0.01 {
+			t.Fatalf("%s: GOGC %d gives a goal of %.2f MiB, want %.2f", s.name, pct, got, s.wantGoal)
+		}
+	}
+}
+
+// TestPolicyEmpty: no live heap, no roots (a collection before anything
+// was allocated): the base, whatever was kept.
+func TestPolicyEmpty(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	p := &Policy{Base: 100}
+	p.Next(t0, Heap{Live: 50 * mib})
+	if pct := p.Next(t0.Add(time.Second), Heap{}); pct != 100 {
+		t.Fatalf("GOGC %d for an empty heap, want the base", pct)
+	}
+}
+
+func readUint(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// TestPacer: on the real runtime, after a large live heap is dropped
+// the Pacer keeps the goal up (GOGC over the base), and when Run ends
+// GOGC is the base again.
+func TestPacer(t *testing.T) {
+	old := debug.SetGCPercent(200)
+	defer debug.SetGCPercent(old)
+	p := New()
+	if p.policy.Base != 200 {
+		t.Fatalf("base %d, want the GOGC in effect, 200", p.policy.Base)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx) }()
+
+	// collect waits for the Pacer to follow one more collection (its
+	// cleanup runs after the collection, on the runtime's goroutine).
+	collect := func() {
+		t.Helper()
+		n := p.Cycles()
+		deadline := time.Now().Add(20 * time.Second)
+		for p.Cycles() == n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no cycle followed after %d", n)
+			}
+			runtime.GC()
+			runtime.Gosched()
+		}
+	}
+	big := make([][]byte, 64)
+	for i := range big {
+		big[i] = make([]byte, mib)
+		big[i][0] = 1
+	}
+	collect()
+	collect()
+	peak := readUint("/gc/heap/goal:bytes")
+	runtime.KeepAlive(big)
+	big = nil
+	collect()
+	if got := readUint("/gc/gogc:percent"); got <= 200 {
+		t.Fatalf("GOGC %d after the live heap fell, want more than the base 200", got)
+	}
+	if goal := readUint("/gc/heap/goal:bytes"); goal < peak/2 {
+		t.Fatalf("goal %d MiB after the drop, want near the peak's %d MiB", goal/mib, peak/mib)
+	}
+	cancel()
+	<-done
+	if got := readUint("/gc/gogc:percent"); got != 200 {
+		t.Fatalf("GOGC %d after Run, want the base 200", got)
+	}
+}
+
+// TestPacerOff: with GOGC off there is nothing to pace; Run returns when
+// its context ends and leaves GOGC off.
+func TestPacerOff(t *testing.T) {
+	old := debug.SetGCPercent(-1)
+	defer debug.SetGCPercent(old)
+	p := New()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.Run(ctx)
+	if p.Cycles() != 0 {
+		t.Fatalf("%d cycles followed with GOGC off", p.Cycles())
+	}
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Fatalf("GOGC %d after Run, want off", got)
+	}
+}
