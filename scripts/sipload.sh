@@ -10,8 +10,9 @@
 # the audio plugin, ACK, BYE at once; a 503 is ACKed and counted as
 # refused) and the script prints: calls answered and refused (503) and
 # failed, INVITE→200 and INVITE→503 times (p50, p99, max; sipp's clock has
-# millisecond steps), CPU of the host and of the audio plugin per answered
-# call (/proc/PID/stat), the host's heap and RSS (with its anonymous
+# millisecond steps), CPU and minor page faults (memory touched afresh:
+# 15 µs each on the VM of BENCHMARKS.md) of the host and of the audio
+# plugin per answered call (/proc/PID/stat), the host's heap and RSS (with its anonymous
 # part: the rest is the binary's pages) at 30 s and 60 s into the run
 # (the live heap of the host's last collection, from the debug listener's
 # /debug/memory: forcing one in the middle of the load stalls the host)
@@ -107,6 +108,7 @@ while [ $# -gt 0 ]; do
 	rate=$1 secs=$2
 	shift 2
 	h0=$(cpu $HOST) p0=$(cpu $PLUGIN) r0=$(sipfig sessions.refused) b0=$(sipfig sessions.refused_busy)
+	hf0=$(faults $HOST) pf0=$(faults $PLUGIN)
 	run "$rate" "$secs" "$((rate * secs))" &
 	SIPP=$!
 	at=""
@@ -118,9 +120,11 @@ while [ $# -gt 0 ]; do
 	done
 	wait $SIPP
 	h1=$(cpu $HOST) p1=$(cpu $PLUGIN) r1=$(sipfig sessions.refused) b1=$(sipfig sessions.refused_busy)
-	python3 - "$OUT/sipp" "$rate" "$secs" "$((h1 - h0))" "$((p1 - p0))" "$ticks" <<'PY'
+	hf1=$(faults $HOST) pf1=$(faults $PLUGIN)
+	python3 - "$OUT/sipp" "$rate" "$secs" "$((h1 - h0))" "$((p1 - p0))" "$ticks" "$((hf1 - hf0))" "$((pf1 - pf0))" <<'PY'
 import csv, glob, sys
 d, rate, secs, hticks, pticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+hfaults, pfaults = int(sys.argv[7]), int(sys.argv[8])
 times = {"answer": [], "refused": []}
 for f in glob.glob(d + "/*_rtt.csv"):
     for row in list(csv.reader(open(f), delimiter=";"))[1:]:
@@ -141,6 +145,7 @@ for k, v in times.items():
 if ans:
     h, p = hticks / hz * 1000 / ans, pticks / hz * 1000 / ans
     print(f"  CPU per answered call: host {h:.3f} ms + audio plugin {p:.3f} ms = {h + p:.3f} ms")
+    print(f"  page faults per answered call: host {hfaults / ans:.3f} + audio plugin {pfaults / ans:.3f}")
     # sipp's own CPU (its shell's `times`: user and system of its children),
     # per call placed: what the load generator takes of the same two cores.
     try:
