@@ -41,7 +41,10 @@ func WithLogLevel(l slog.Level) ServeOption { return func(c *serveConfig) { c.le
 // (its parent process changes), after ending its live streams. Once the
 // plugin has had no stream, and opened none, for ten seconds after being
 // busy, it returns its free memory to the kernel (a few times, ten seconds
-// apart).
+// apart); while busy, it lets its garbage collector's heap goal come down
+// only slowly after a burst (halved every ten seconds, never under the
+// GOGC in effect), so that the next burst does not fault in again the
+// memory the last one needed.
 func Serve(p *Plugin, opts ...ServeOption) {
 	os.Exit(serve(p, os.Args[1:], os.Stdout, os.Stderr, opts...))
 }
