@@ -12,10 +12,11 @@
 # failed, INVITE→200 and INVITE→503 times (p50, p99, max; sipp's clock has
 # millisecond steps), CPU and minor page faults (memory touched afresh:
 # 15 µs each on the VM of BENCHMARKS.md) of the host and of the audio
-# plugin per answered call (/proc/PID/stat), the host's heap and RSS (with its anonymous
-# part: the rest is the binary's pages) at 30 s and 60 s into the run
-# (the live heap of the host's last collection, from the debug listener's
-# /debug/memory: forcing one in the middle of the load stalls the host)
+# plugin per answered call (/proc/PID/stat), the host's heap and RSS
+# (with its anonymous part: the rest is the binary's pages) at 30 s and
+# 60 s into the run (the live heap of the host's last collection, from
+# the debug listener's /debug/memory: forcing one in the middle of the
+# load stalls the host)
 # and right after it (after a collection), and SIP retransmissions
 # seen by sipp, and sipp's own CPU per call placed (it shares the
 # machine's cores with the host and the plugin), and, when the host

@@ -83,16 +83,18 @@ func serve(p *Plugin, args []string, stdout, stderr io.Writer, opts ...ServeOpti
 	// has no stream and opened none for a while (internal/idletrim): the
 	// host starts its plugins at a high GOGC, which leaves a large heap
 	// behind a burst of calls.
+	var trimmer sync.WaitGroup
+	trimmer.Go(func() { newIdleTrimmer(lp, nil).Run(ctx, idletrim.Tick) })
+	defer func() {
+		cancel()
+		trimmer.Wait()
+	}()
 	// And while it is busy, its heap goal comes down smoothly after a
 	// burst instead of at once (internal/gcpace): memory given back
 	// between two bursts is faulted in again by the second.
-	var runtimeTuners sync.WaitGroup
-	runtimeTuners.Go(func() { newIdleTrimmer(lp, nil).Run(ctx, idletrim.Tick) })
-	runtimeTuners.Go(func() { gcpace.New().Run(ctx) })
-	defer func() {
-		cancel()
-		runtimeTuners.Wait()
-	}()
+	pacer := gcpace.New()
+	pacer.Start()
+	defer pacer.Stop()
 	go watchParent(ctx, os.Getppid(), cfg.parentPoll, func() {
 		logger.Warn("host process went away; ending streams and exiting")
 		dctx, dcancel := context.WithTimeout(context.Background(), cfg.drainTimeout)

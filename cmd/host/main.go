@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 
 	"github.com/sipstreams/sipstreams/framework/engine"
@@ -26,12 +25,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// The heap goal comes down smoothly after a burst (internal/gcpace):
 	// see goruntime.go.
-	pace, unpace := context.WithCancel(ctx)
-	var pacer sync.WaitGroup
-	pacer.Go(func() { gcpace.New().Run(pace) })
+	pacer := gcpace.New()
+	pacer.Start()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	unpace()
-	pacer.Wait()
+	pacer.Stop()
 	stop()
 	os.Exit(code)
 }

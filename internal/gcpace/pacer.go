@@ -1,7 +1,6 @@
 package gcpace
 
 import (
-	"context"
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -71,10 +70,8 @@ func (p *Policy) Next(now time.Time, h Heap) int {
 // Pacer applies a Policy to the process's collector after each
 // collection. One per process: GOGC is the process's.
 type Pacer struct {
-	samples []metrics.Sample
-	now     func() time.Time
-
 	mu      sync.Mutex // guards what follows: cycle runs on the runtime's cleanup goroutine
+	samples []metrics.Sample
 	policy  Policy
 	set     int // the GOGC in effect
 	cycles  int
@@ -83,7 +80,7 @@ type Pacer struct {
 
 // New returns a Pacer for the process's GOGC as it is now (GOGC in the
 // environment, or what debug.SetGCPercent last set): the base it never
-// goes below and returns to when Run ends.
+// goes below and returns to at Stop.
 func New() *Pacer {
 	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
 	metrics.Read(s)
@@ -91,7 +88,6 @@ func New() *Pacer {
 	return &Pacer{
 		policy: Policy{Base: base},
 		set:    base,
-		now:    time.Now,
 		samples: []metrics.Sample{
 			{Name: "/gc/heap/live:bytes"},
 			{Name: "/gc/scan/stack:bytes"},
@@ -100,13 +96,17 @@ func New() *Pacer {
 	}
 }
 
-// Run follows the collections until ctx ends, then puts GOGC back to the
-// base. With GOGC off (or 0) there is nothing to pace: it only waits.
-func (p *Pacer) Run(ctx context.Context) {
+// Start has the Pacer follow the collections from now on: it needs no
+// goroutine of its own (it runs after each collection, on the runtime's
+// cleanup goroutine). With GOGC off (or 0) there is nothing to pace.
+func (p *Pacer) Start() {
 	if p.policy.Base > 0 {
 		p.arm()
 	}
-	<-ctx.Done()
+}
+
+// Stop ends the pacing and puts GOGC back to the base.
+func (p *Pacer) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopped = true
@@ -144,7 +144,7 @@ func (p *Pacer) cycle() {
 	p.cycles++
 	metrics.Read(p.samples)
 	h := Heap{Live: p.samples[0].Value.Uint64(), Stacks: p.samples[1].Value.Uint64(), Globals: p.samples[2].Value.Uint64()}
-	if pct := p.policy.Next(p.now(), h); pct != p.set {
+	if pct := p.policy.Next(time.Now(), h); pct != p.set {
 		debug.SetGCPercent(pct)
 		p.set = pct
 	}

@@ -1,7 +1,6 @@
 package gcpace
 
 import (
-	"context"
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -74,7 +73,7 @@ func readUint(name string) uint64 {
 }
 
 // TestPacer: on the real runtime, after a large live heap is dropped
-// the Pacer keeps the goal up (GOGC over the base), and when Run ends
+// the Pacer keeps the goal up (GOGC over the base), and after Stop
 // GOGC is the base again.
 func TestPacer(t *testing.T) {
 	old := debug.SetGCPercent(200)
@@ -83,9 +82,7 @@ func TestPacer(t *testing.T) {
 	if p.policy.Base != 200 {
 		t.Fatalf("base %d, want the GOGC in effect, 200", p.policy.Base)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); p.Run(ctx) }()
+	p.Start()
 
 	// collect waits for the Pacer to follow one more collection (its
 	// cleanup runs after the collection, on the runtime's goroutine).
@@ -118,26 +115,24 @@ func TestPacer(t *testing.T) {
 	if goal := readUint("/gc/heap/goal:bytes"); goal < peak/2 {
 		t.Fatalf("goal %d MiB after the drop, want near the peak's %d MiB", goal/mib, peak/mib)
 	}
-	cancel()
-	<-done
+	p.Stop()
 	if got := readUint("/gc/gogc:percent"); got != 200 {
-		t.Fatalf("GOGC %d after Run, want the base 200", got)
+		t.Fatalf("GOGC %d after Stop, want the base 200", got)
 	}
 }
 
-// TestPacerOff: with GOGC off there is nothing to pace; Run returns when
-// its context ends and leaves GOGC off.
+// TestPacerOff: with GOGC off there is nothing to pace; Stop leaves GOGC
+// off.
 func TestPacerOff(t *testing.T) {
 	old := debug.SetGCPercent(-1)
 	defer debug.SetGCPercent(old)
 	p := New()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	p.Run(ctx)
+	p.Start()
+	p.Stop()
 	if p.Cycles() != 0 {
 		t.Fatalf("%d cycles followed with GOGC off", p.Cycles())
 	}
 	if got := debug.SetGCPercent(-1); got != -1 {
-		t.Fatalf("GOGC %d after Run, want off", got)
+		t.Fatalf("GOGC %d after Stop, want off", got)
 	}
 }
