@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sipstreams/sipstreams/internal/gcpace"
 	"github.com/sipstreams/sipstreams/registry"
 )
 
@@ -73,25 +74,43 @@ func pluginEnv(lookup func(string) (string, bool), name string, value int) []reg
 // by the next burst — 0.44–0.57 page faults a call at 3,000 calls/s
 // against 0.15–0.26 with the pacer, at 15 µs a fault on the test VM,
 // in the bursts where the host is busiest (BENCHMARKS.md).
+//
+// GOGC=400 is for a small live heap. Under an overload the live heap
+// grows (calls in setup, their goroutines' stacks) and five times it was
+// 60–80 MB at 4,000 calls/s; the runtime keeps metadata for every span
+// of its heap's peak (mark and allocation bits, span structures) and a
+// structure for every goroutine there was, for good: a minute after such
+// a load the host still held 5 MB more than idle (BENCHMARKS.md). So the
+// host's own GOGC comes with a ceiling on the heap goal,
+// hostHeapCeiling: over it the pacer lowers GOGC, down to Go's default
+// 100 at the least (a collection when the heap has doubled, never more
+// often), which a steady load under the clean rate hardly meets (its goals
+// are 16–40 MB). With GOGC in the environment, there is no ceiling
+// (GOMEMLIMIT is Go's own).
 const (
-	gcEnv         = "GOGC"
-	hostGCPercent = 400
+	gcEnv           = "GOGC"
+	hostGCPercent   = 400
+	hostHeapCeiling = 32 << 20
 )
 
-// tuneGC applies gcPercent to the host's runtime.
-func tuneGC() {
-	if p, ok := gcPercent(os.LookupEnv); ok {
+// tuneGC applies gcPercent to the host's runtime and returns the pacer's
+// options that go with it.
+func tuneGC() []gcpace.Option {
+	p, opts, ok := gcPercent(os.LookupEnv)
+	if ok {
 		debug.SetGCPercent(p)
 	}
+	return opts
 }
 
-// gcPercent is the host's GOGC and whether to apply it: hostGCPercent,
-// unless lookup finds GOGC set.
-func gcPercent(lookup func(string) (string, bool)) (int, bool) {
+// gcPercent is the host's GOGC and its pacer's options (the ceiling),
+// and whether to apply them: hostGCPercent and hostHeapCeiling, unless
+// lookup finds GOGC set.
+func gcPercent(lookup func(string) (string, bool)) (int, []gcpace.Option, bool) {
 	if _, set := lookup(gcEnv); set {
-		return 0, false
+		return 0, nil, false
 	}
-	return hostGCPercent, true
+	return hostGCPercent, []gcpace.Option{gcpace.WithCeiling(hostHeapCeiling, 100)}, true
 }
 
 // Memory profiling. Go samples an allocation every 512 KB by default and

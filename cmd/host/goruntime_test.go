@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sipstreams/sipstreams/internal/gcpace"
 )
 
 func TestSharedProcs(t *testing.T) {
@@ -47,14 +49,22 @@ func TestSharedProcs(t *testing.T) {
 }
 
 func TestGCPercent(t *testing.T) {
-	if p, ok := gcPercent(func(string) (string, bool) { return "", false }); !ok || p != hostGCPercent {
+	p, opts, ok := gcPercent(func(string) (string, bool) { return "", false })
+	if !ok || p != hostGCPercent {
 		t.Errorf("without GOGC: %d, %v; want %d, true", p, ok, hostGCPercent)
+	}
+	var policy gcpace.Policy
+	for _, o := range opts {
+		o(&policy)
+	}
+	if policy.Ceiling != hostHeapCeiling || policy.Floor != 100 {
+		t.Errorf("without GOGC: the pacer's ceiling %d and floor %d, want %d and 100", policy.Ceiling, policy.Floor, hostHeapCeiling)
 	}
 	if n := len(gcOptions(func(string) (string, bool) { return "", false })); n != 1 {
 		t.Errorf("without GOGC: %d plugin options, want 1", n)
 	}
-	if _, ok := gcPercent(func(k string) (string, bool) { return "100", k == gcEnv }); ok {
-		t.Error("with GOGC set: the host applies its own")
+	if _, opts, ok := gcPercent(func(k string) (string, bool) { return "100", k == gcEnv }); ok || len(opts) != 0 {
+		t.Errorf("with GOGC set: the host applies its own (%v) or a ceiling (%d options)", ok, len(opts))
 	}
 	if n := len(gcOptions(func(k string) (string, bool) { return "100", k == gcEnv })); n != 0 {
 		t.Errorf("with GOGC set: %d plugin options, want none (they inherit it)", n)

@@ -21,11 +21,11 @@ func main() {
 	// with its 2xx, the engine absorbing retransmissions (RFC 6026).
 	engine.ReleaseAcceptedInvites()
 	shareProcs()
-	tuneGC()
+	gcOpts := tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// The heap goal comes down smoothly after a burst (internal/gcpace):
 	// see goruntime.go.
-	pacer := gcpace.New()
+	pacer := gcpace.New(gcOpts...)
 	pacer.Start()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	pacer.Stop()

@@ -21,4 +21,12 @@
 // policy would have it; the heap is never larger than the recent peak of
 // the base policy's own goals. The idle trimmer (internal/idletrim)
 // still returns everything once the process is idle.
+//
+// WithCeiling adds the other bound: over a ceiling on the goal the Pacer
+// lowers GOGC under the base (down to a floor, Go's default 100), so that
+// an overload's live heap times a high GOGC does not map a heap many
+// times what is live. The runtime keeps metadata for its heap's peak for
+// good (mark and allocation bits, span structures): a host's overload
+// peak of 80 MB left 5 MB resident a minute after; under a 32 MiB ceiling,
+// 3 MB (BENCHMARKS.md).
 package gcpace

@@ -38,15 +38,23 @@ type Policy struct {
 	// HalfLife is how long the kept goal takes to come down by half; 0
 	// means the package's HalfLife.
 	HalfLife time.Duration
+	// Ceiling, when not 0, is the heap goal in bytes over which the
+	// Policy lowers GOGC under Base, down to Floor: the heap of a burst
+	// stays near the Ceiling unless the live heap needs more.
+	Ceiling uint64
+	// Floor is the least GOGC the Ceiling may set (0: 100, Go's default;
+	// never over Base): the collector never runs more often than at Floor.
+	Floor int
 
 	kept float64   // the goal to keep, as of at
 	at   time.Time // when kept was last set
 }
 
-// Next returns the GOGC for the cycle after a collection at now found h:
-// Base when Base's own goal is at least the kept one (which then becomes
-// that goal), otherwise the GOGC whose goal is the kept one, decayed
-// since the last collection.
+// Next returns the GOGC for the cycle after a collection at now found h.
+// The goal it aims at is the higher of Base's own goal and the kept one
+// (the highest recent goal, decayed since it was set), but not over the
+// Ceiling unless Floor's own goal is: then Floor's. That goal becomes
+// the kept one. Base when Base's own goal is the aim.
 func (p *Policy) Next(now time.Time, h Heap) int {
 	half := p.HalfLife
 	if half <= 0 {
@@ -57,14 +65,28 @@ func (p *Policy) Next(now time.Time, h Heap) int {
 	if !p.at.IsZero() {
 		kept = p.kept * math.Exp2(-float64(now.Sub(p.at))/float64(half))
 	}
-	p.kept, p.at = max(own, kept), now
+	aim, least := max(own, kept), p.Base
+	if c := float64(p.Ceiling); c > 0 && aim > c {
+		least = p.floor()
+		aim = max(c, h.goal(least))
+	}
+	p.kept, p.at = aim, now
 	roots := float64(h.Live + h.Stacks + h.Globals)
-	if kept <= own || roots == 0 {
+	if aim == own || roots == 0 {
 		return p.Base
 	}
-	pct := 100 * (kept - float64(h.Live)) / roots
-	pct = min(pct, 100*kept/heapMinimum) // the runtime's floor stays under the goal
-	return max(p.Base, int(pct))
+	pct := 100 * (aim - float64(h.Live)) / roots
+	pct = min(pct, 100*aim/heapMinimum) // the runtime's floor stays under the goal
+	return max(least, int(pct))
+}
+
+// floor is the least GOGC the Ceiling may set.
+func (p *Policy) floor() int {
+	f := p.Floor
+	if f <= 0 {
+		f = 100
+	}
+	return min(f, p.Base)
 }
 
 // Pacer applies a Policy to the process's collector after each
@@ -78,15 +100,29 @@ type Pacer struct {
 	stopped bool
 }
 
+// An Option sets up a Pacer.
+type Option func(*Policy)
+
+// WithCeiling has the Pacer keep the heap goal under ceiling bytes by
+// lowering GOGC under the base, down to floor (0: 100) at the least:
+// when the live heap is over ceiling/(1+floor/100), the goal is floor's.
+func WithCeiling(ceiling uint64, floor int) Option {
+	return func(p *Policy) { p.Ceiling, p.Floor = ceiling, floor }
+}
+
 // New returns a Pacer for the process's GOGC as it is now (GOGC in the
-// environment, or what debug.SetGCPercent last set): the base it never
-// goes below and returns to at Stop.
-func New() *Pacer {
+// environment, or what debug.SetGCPercent last set): the base it
+// returns to at Stop, and never goes below unless WithCeiling says.
+func New(opts ...Option) *Pacer {
 	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
 	metrics.Read(s)
 	base := int(s[0].Value.Uint64()) // -1 with GOGC=off
+	policy := Policy{Base: base}
+	for _, o := range opts {
+		o(&policy)
+	}
 	return &Pacer{
-		policy: Policy{Base: base},
+		policy: policy,
 		set:    base,
 		samples: []metrics.Sample{
 			{Name: "/gc/heap/live:bytes"},

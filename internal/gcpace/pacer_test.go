@@ -55,6 +55,50 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
+// TestPolicyCeiling: over the Ceiling the goal is the Ceiling, by a
+// GOGC under the base, unless the Floor's own goal is higher (then the
+// Floor, never lower); a kept goal decays from what was aimed at, under
+// the Ceiling too.
+func TestPolicyCeiling(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	p := &Policy{Base: 400, HalfLife: 10 * time.Second, Ceiling: 32 * mib, Floor: 100}
+	steps := []struct {
+		name     string
+		after    time.Duration
+		heap     Heap
+		wantPct  int     // the GOGC, when not 0
+		wantGoal float64 // otherwise: the effective goal, in MiB
+	}{
+		{"under the ceiling: the base", 0, Heap{Live: 4 * mib, Stacks: mib}, 400, 0},
+		{"the base's goal over it: the ceiling", time.Second, Heap{Live: 8 * mib, Stacks: 2 * mib}, 0, 32},
+		{"the floor's goal over it: the floor", 2 * time.Second, Heap{Live: 20 * mib, Stacks: 2 * mib}, 100, 0},
+		{"live falls, the kept goal decayed still over it: the ceiling", 3 * time.Second, Heap{Live: 2 * mib, Stacks: mib}, 0, 32},
+		{"a half-life later: the kept goal, decayed", 13 * time.Second, Heap{Live: 2 * mib, Stacks: mib}, 0, 16},
+		{"long after: the base", 100 * time.Second, Heap{Live: 2 * mib}, 400, 0},
+	}
+	for _, s := range steps {
+		pct := p.Next(t0.Add(s.after), s.heap)
+		if pct < 100 {
+			t.Fatalf("%s: GOGC %d under the floor", s.name, pct)
+		}
+		if s.wantPct != 0 {
+			if pct != s.wantPct {
+				t.Fatalf("%s: GOGC %d, want %d", s.name, pct, s.wantPct)
+			}
+			continue
+		}
+		got := effectiveGoal(s.heap, pct) / mib
+		if math.Abs(got-s.wantGoal)/s.wantGoal > 0.02 {
+			t.Fatalf("%s: GOGC %d gives a goal of %.2f MiB, want %.2f", s.name, pct, got, s.wantGoal)
+		}
+	}
+	// A Floor over the Base is the Base.
+	q := &Policy{Base: 100, Ceiling: mib, Floor: 400}
+	if pct := q.Next(t0, Heap{Live: 8 * mib}); pct != 100 {
+		t.Fatalf("a floor over the base: GOGC %d, want the base 100", pct)
+	}
+}
+
 // TestPolicyEmpty: no live heap, no roots (a collection before anything
 // was allocated): the base, whatever was kept.
 func TestPolicyEmpty(t *testing.T) {
@@ -118,6 +162,45 @@ func TestPacer(t *testing.T) {
 	p.Stop()
 	if got := readUint("/gc/gogc:percent"); got != 200 {
 		t.Fatalf("GOGC %d after Stop, want the base 200", got)
+	}
+}
+
+// TestPacerCeiling: on the real runtime, a live heap whose base goal is
+// over the ceiling runs at the floor's GOGC; once it is dropped the goal
+// is back under the ceiling.
+func TestPacerCeiling(t *testing.T) {
+	old := debug.SetGCPercent(400)
+	defer debug.SetGCPercent(old)
+	const ceiling = 24 * mib
+	p := New(WithCeiling(ceiling, 100))
+	p.Start()
+	defer p.Stop()
+	collect := func() {
+		t.Helper()
+		n := p.Cycles()
+		deadline := time.Now().Add(20 * time.Second)
+		for p.Cycles() == n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no cycle followed after %d", n)
+			}
+			runtime.GC()
+			runtime.Gosched()
+		}
+	}
+	big := make([][]byte, 16)
+	for i := range big {
+		big[i] = make([]byte, mib)
+		big[i][0] = 1
+	}
+	collect()
+	if got := readUint("/gc/gogc:percent"); got != 100 {
+		t.Fatalf("GOGC %d with 16 MiB live (the base's goal 80 MiB, over the ceiling's 24), want the floor 100", got)
+	}
+	runtime.KeepAlive(big)
+	big = nil
+	collect()
+	if goal := readUint("/gc/heap/goal:bytes"); goal > ceiling+mib {
+		t.Fatalf("goal %d MiB after the drop, want the ceiling's %d at most", goal/mib, ceiling/mib)
 	}
 }
 
