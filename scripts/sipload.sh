@@ -82,7 +82,7 @@ mem() { # mem [live]: with live, the live heap of the host's last collection (no
 	else
 		heap=$(curl -s "http://127.0.0.1:$DEBUG_PORT/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc =/{printf "%.1f", $4/1048576}')
 	fi
-	echo "heap ${heap} MB, RSS $(($(awk '/VmRSS/{print $2}' /proc/$HOST/status) / 1024)) MB (anonymous $(($(awk '/RssAnon/{print $2}' /proc/$HOST/status) / 1024)) MB)"
+	awk -v heap="$heap" '/^VmRSS/{rss=$2} /^RssAnon/{anon=$2} END{printf "heap %s MB, RSS %.1f MB (anonymous %.1f MB)\n", heap, rss/1024, anon/1024}' /proc/$HOST/status
 }
 echo "host pid $HOST, audio plugin pid $PLUGIN; logs in $OUT"
 echo "at start: $(mem)"
