@@ -16,14 +16,15 @@
 // A [Pacer] follows the collector cycle by cycle (a cleanup that runs
 // after each collection) and sets GOGC so that the next goal is at least
 // the highest recent goal, decayed by half every HalfLife: a goal rises
-// at once, as Go's own would, and comes down smoothly. GOGC is never set
-// below the base, so the collector never runs more often than the base
-// policy would have it; the heap is never larger than the recent peak of
-// the base policy's own goals. The idle trimmer (internal/idletrim)
-// still returns everything once the process is idle.
+// at once, as Go's own would, and comes down smoothly. Without a
+// ceiling GOGC is never set below the base, so the collector never runs
+// more often than the base policy would have it; the heap is never larger
+// than the recent peak of the base policy's own goals. The idle trimmer
+// (internal/idletrim) still returns everything once the process is idle.
 //
 // WithCeiling adds the other bound: over a ceiling on the goal the Pacer
-// lowers GOGC under the base (down to a floor, Go's default 100), so that
+// lowers GOGC under the base (down to a floor, Go's default 100: the
+// collector then runs at most as often as at the floor), so that
 // an overload's live heap times a high GOGC does not map a heap many
 // times what is live. The runtime keeps metadata for its heap's peak for
 // good (mark and allocation bits, span structures): a host whose heap

@@ -33,7 +33,7 @@ func (h Heap) goal(percent int) float64 {
 // its own: tests drive it.
 type Policy struct {
 	// Base is the GOGC the process runs at otherwise, the least a Policy
-	// sets.
+	// sets under the Ceiling.
 	Base int
 	// HalfLife is how long the kept goal takes to come down by half; 0
 	// means the package's HalfLife.
@@ -105,7 +105,8 @@ type Option func(*Policy)
 
 // WithCeiling has the Pacer keep the heap goal under ceiling bytes by
 // lowering GOGC under the base, down to floor (0: 100) at the least:
-// when the live heap is over ceiling/(1+floor/100), the goal is floor's.
+// once floor's own goal is over the ceiling (a live heap over about
+// ceiling/(1+floor/100), stacks counted), the goal is floor's.
 func WithCeiling(ceiling uint64, floor int) Option {
 	return func(p *Policy) { p.Ceiling, p.Floor = ceiling, floor }
 }
