@@ -13,9 +13,9 @@
 # other idle. Each turn prints the calls answered and refused, the CPU
 # of the host and of its audio plugin per answered call and their minor
 # page faults per answered call (/proc/PID/stat); the end prints each
-# build's median CPU and page faults per call and its refusals. On a machine whose speed drifts over minutes, short turns
-# about compare the two at the same speed, where one run after the other
-# does not. ENV_A and ENV_B (VAR=value ..., default none) are added to
+# build's median CPU and page faults per call and its refusals. On a
+# machine whose speed drifts over minutes, short turns about compare the
+# two at the same speed, where one run after the other does not. ENV_A and ENV_B (VAR=value ..., default none) are added to
 # the environment of the one host or the other (and so of its plugin): the
 # same build twice compares settings such as GOGC. CONFIG_A and CONFIG_B
 # (a directory with a `config` file, default none) are the one host's or
