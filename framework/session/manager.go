@@ -303,11 +303,10 @@ type admitter interface {
 }
 
 // admissible tells the engine whether to take a new INVITE: not while the
-// INVITEs in setup and those it took but the manager has not yet seen are
-// at the overload limit (overload.reserve), except a retransmission of
+// INVITEs in setup are at the overload limit, except a retransmission of
 // one of them (its transaction absorbs it).
 func (m *Manager) admissible(callID string) bool {
-	if m.overload.reserve(callID) || m.findID(callID) != nil {
+	if !m.overload.over() || m.findID(callID) != nil {
 		return true
 	}
 	m.overload.refuse()
@@ -475,7 +474,6 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.refuse(tx, req, 400, "Bad Request")
 		return
 	}
-	m.overload.claim(req.CallID().Value())
 	if m.find(req) != nil {
 		m.refuse(tx, req, 482, "Loop Detected")
 		return
