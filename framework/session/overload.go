@@ -157,13 +157,13 @@ func (o *overload) pending(callID string) bool {
 	return ok
 }
 
-// hold makes callID's INVITE pending, until claim or pendingTTL; those
-// pending longer are dropped as it goes.
+// hold makes callID's INVITE pending, until claim or pendingTTL (the
+// engine asked admissible about it just before, which dropped those
+// pending longer).
 func (o *overload) hold(callID string) {
 	if o.target <= 0 {
 		return
 	}
-	o.expire()
 	now := o.clock()
 	o.pend.Lock()
 	defer o.pend.Unlock()
