@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -216,11 +215,6 @@ func TestOverloadRefusesAtOnce(t *testing.T) {
 	if st := b.mgr.OverloadStats(); st.InSetup != initialSetupLimit || st.Limit != initialSetupLimit {
 		t.Fatalf("stats with the setups held: %+v", st)
 	}
-	// The engine took each as pending and the manager claimed each by
-	// the same Call-ID.
-	if n := b.mgr.overload.pend.n.Load(); n != 0 {
-		t.Errorf("%d INVITEs still pending with all of them in setup", n)
-	}
 	sessions := len(b.mgr.Sessions())
 	for range 2 {
 		inviteRefused503(t, ctx, a, b, "INVITE over the limit")
@@ -357,72 +351,5 @@ func TestBusyStreamRefused(t *testing.T) {
 	}
 	if st := b.mgr.OverloadStats(); st.Refused != 1 || st.Busy != 1 {
 		t.Errorf("overload stats %+v, want one refused, for a busy plugin", st)
-	}
-}
-
-// TestOverloadPending: the INVITEs the engine takes as it reads them
-// count against the limit until the manager sees them (claim), so that a
-// batch read together is not taken over the limit; a retransmission of a
-// pending one is taken again without counting twice; one the manager
-// never sees stops counting after pendingTTL.
-func TestOverloadPending(t *testing.T) {
-	now := time.Unix(1000, 0)
-	o := newOverload(20*time.Millisecond, 1000)
-	o.clock = func() time.Time { return now }
-	id := func(i int) string { return fmt.Sprintf("call-%d", i) }
-	// take is the engine's part: the admission as it reads the INVITE,
-	// then, the INVITE well formed, the hold.
-	take := func(o *overload, callID string) bool {
-		if !o.admissible(callID) {
-			return false
-		}
-		o.hold(callID)
-		return true
-	}
-
-	for i := range initialSetupLimit {
-		if !take(o, id(i)) {
-			t.Fatalf("INVITE %d refused with %d pending, limit %d", i, i, initialSetupLimit)
-		}
-	}
-	if take(o, id(initialSetupLimit)) {
-		t.Fatal("took an INVITE over the limit with the others pending")
-	}
-	if !take(o, id(3)) {
-		t.Fatal("refused the retransmission of a pending INVITE")
-	}
-	if st := o.stats(); st.InSetup != 0 || o.pend.n.Load() != initialSetupLimit {
-		t.Fatalf("%+v, %d pending; want 0 in setup and %d pending", st, o.pend.n.Load(), initialSetupLimit)
-	}
-
-	// The manager sees one: it moves from pending to setup.
-	o.claim(id(0))
-	o.claim("never-taken") // nothing
-	su, ok := o.admit()
-	if !ok {
-		t.Fatal("the manager refused an INVITE the engine took")
-	}
-	if take(o, id(initialSetupLimit)) || o.pend.n.Load() != initialSetupLimit-1 {
-		t.Fatalf("after a claim and its setup: %d pending, and a new INVITE was taken", o.pend.n.Load())
-	}
-	su.done(true)
-	if !take(o, id(initialSetupLimit)) {
-		t.Fatal("refused once a setup ended")
-	}
-
-	// Those the manager never sees expire.
-	now = now.Add(pendingTTL)
-	if !take(o, id(initialSetupLimit+1)) {
-		t.Fatalf("refused after %v with nothing claimed", pendingTTL)
-	}
-	if n := o.pend.n.Load(); n != 1 {
-		t.Fatalf("%d pending after the expiry, want the new one", n)
-	}
-
-	off := newOverload(-1, 1000)
-	for i := range 10 * initialSetupLimit {
-		if !take(off, id(i)) {
-			t.Fatal("no target, yet refused")
-		}
 	}
 }
