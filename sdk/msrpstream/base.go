@@ -540,6 +540,16 @@ func (b *Base) connect(ctx context.Context, role Role, path []msrp.URI, establis
 	sess, err := establish(connectCtx)
 	b.mu.Lock()
 	if b.life.State() != sdk.StateStarting {
+		if sess != nil && !b.life.Closing() {
+			// A hook failed the stream while it was connecting: a peer
+			// may send as soon as the session is bound, before it is
+			// marked started here. The session stays until End, as after
+			// any failure, so that the hook's response and REPORT still
+			// reach the peer.
+			b.session = sess
+			b.mu.Unlock()
+			return
+		}
 		b.mu.Unlock()
 		if sess != nil {
 			_ = sess.Close()
@@ -703,7 +713,8 @@ func (b *Base) Fail(where, reason string) bool {
 	return true
 }
 
-// Session returns the MSRP session, or nil until MediaStreamDidStart.
+// Session returns the MSRP session, or nil until MediaStreamDidStart (or
+// until a hook failed the stream while it was connecting).
 func (b *Base) Session() *msrp.Session {
 	b.mu.Lock()
 	defer b.mu.Unlock()

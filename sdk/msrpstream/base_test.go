@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -542,5 +544,76 @@ func TestHooks(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("Report hook not called")
+	}
+}
+
+// TestHookFailsWhileConnecting: a peer may send as soon as the session is
+// bound, before connect has marked the stream started (here before it
+// even answered our binding SEND). A hook that fails the stream then gets
+// its response to the peer, and the session stays up until End, as after
+// any failure, instead of being closed under the hook.
+func TestHookFailsWhileConnecting(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder()
+	var b *Base
+	cfg := quietConfig(Config{
+		AcceptTypes: []string{"text/plain"},
+		Handler: Handler{Send: func(_ context.Context, c *msrp.Chunk) int {
+			if c.ContentType == "message/cpim" {
+				b.Fail("reading", "no CPIM here")
+				c.ResponseComment = "Invalid Content-Type"
+				return msrp.StatusUnsupportedMedia
+			}
+			return msrp.StatusOK
+		}},
+	})
+	b = New(newEnv(rec), account(map[string]string{SettingTransport: "tcp"}), cfg)
+	defer b.End(ctx)
+	if err := b.Initialize(ctx, &sdk.InitializeRequest{Session: loopback, Direction: sdk.DirectionOutgoing}); err != nil {
+		t.Fatal(err)
+	}
+	offer := mustLocalMedia(t, b, &sdk.GetLocalMediaRequest{ForOffer: true})
+	p := newRawPeer(t)
+	answer := sessionHead + fmt.Sprintf("m=message %d TCP/MSRP *\r\na=path:%s\r\na=accept-types:text/plain\r\na=setup:passive\r\n", p.uri.Port, p.uri)
+	if err := b.Start(ctx, &sdk.StartRequest{LocalSDP: offer, RemoteSDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+
+	nc, err := p.ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(waitLimit))
+	p.nc, p.r = nc, msrp.NewReader(nc)
+	bind := p.next(t)
+	p.path = bind.Header(msrp.HeaderFromPath)
+	p.request(t, "tidcpim001", "SEND", []string{"Message-ID: m1", "Byte-Range: 1-5/5"}, "message/cpim", "hello")
+	if m := p.next(t); m.TransactionID != "tidcpim001" || m.StatusCode != msrp.StatusUnsupportedMedia {
+		t.Fatalf("answer to the CPIM SEND: %q, want 415", m.Marshal())
+	}
+	p.write(t, fmt.Sprintf("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n", bind.TransactionID, p.path, p.uri, bind.TransactionID))
+	if d := data[sdk.DidFailData](t, rec.WaitFor(t, 0, sdk.MediaStreamDidFail)); d.Context != "reading" || d.Reason != "no CPIM here" {
+		t.Fatalf("MediaStreamDidFail %+v", d)
+	}
+
+	// connect has taken the bound session once Session reports it.
+	for deadline := time.Now().Add(waitLimit); b.Session() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the session bound while the stream failed was not kept")
+		}
+	}
+	p.request(t, "tidkeep001", "SEND", nil, "", "")
+	if m := p.next(t); m.TransactionID != "tidkeep001" || m.StatusCode != msrp.StatusOK {
+		t.Fatalf("answer to a keep-alive after the failure: %q, want 200", m.Marshal())
+	}
+	if names := rec.Names(0); slices.Contains(names, sdk.MediaStreamDidStart) {
+		t.Fatalf("a stream failed while connecting started: %v", names)
+	}
+	if err := b.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.r.ReadMessage(1 << 20); !errors.Is(err, io.EOF) {
+		t.Fatalf("after End the peer read %v, want EOF", err)
 	}
 }
