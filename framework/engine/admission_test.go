@@ -181,3 +181,44 @@ func FuzzRefuseEarly(f *testing.F) {
 		})
 	})
 }
+
+// TestAdmittedAfterChecks: the function SetAdmitted installs is told the
+// Call-ID of a new INVITE the admission function took only once the
+// INVITE has passed the engine's checks too: not of one the checks refuse
+// (which the session manager would never see, and would count against
+// its limit for nothing), of a re-INVITE, or of one the admission refused.
+func TestAdmittedAfterChecks(t *testing.T) {
+	e := &Engine{parser: sip.NewParser(), log: slog.New(slog.DiscardHandler)}
+	src := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5099}
+	e.SetAdmission(func(callID string) bool { return callID != "no@127.0.0.1" })
+	var told []string
+	e.SetAdmitted(func(callID string) { told = append(told, callID) })
+	for _, tc := range []struct {
+		name string
+		data []byte
+		pass bool
+		told []string
+	}{
+		{"a new INVITE", request(nil), true, []string{"c1@127.0.0.1"}},
+		{"its retransmission", request(nil), true, []string{"c1@127.0.0.1"}},
+		{"a malformed INVITE (400)", request(replace("Max-Forwards", "Max-Forwards: many")), false, nil},
+		{"an INVITE whose body is not SDP (415)", request(replace("Content-Type", "Content-Type: text/plain")), false, nil},
+		{"a re-INVITE", request(replace("To:", "To: <sip:bob@127.0.0.1>;tag=b1")), true, nil},
+		{"an INVITE the admission refused", request(replace("Call-ID", "Call-ID: no@127.0.0.1")), false, nil},
+		{"an OPTIONS", request(func(l []string) []string {
+			l = replace("INVITE", "OPTIONS sip:bob@127.0.0.1 SIP/2.0")(l)
+			return replace("CSeq", "CSeq: 1 OPTIONS")(l)
+		}), true, nil},
+	} {
+		told = nil
+		_, ok := e.screen(tc.data, TransportUDP, src, func([]byte, net.Addr) {})
+		if ok != tc.pass || !slices.Equal(told, tc.told) {
+			t.Errorf("%s: went on %v, told %q; want %v, %q", tc.name, ok, told, tc.pass, tc.told)
+		}
+	}
+	e.SetAdmitted(nil)
+	told = nil
+	if _, ok := e.screen(request(nil), TransportUDP, src, func([]byte, net.Addr) {}); !ok || told != nil {
+		t.Errorf("with nothing installed: went on %v, told %q", ok, told)
+	}
+}

@@ -87,7 +87,10 @@
 // refuses is answered 503 with Retry-After at once, statelessly, from the
 // header fields as written, and the ACK of that 503 is dropped as soon as
 // it is read (the session manager's overload control; Stats.Overloaded
-// counts the refusals).
+// counts the refusals). [Engine.SetAdmitted] installs a function told of
+// each INVITE the admission function took once it has also passed the
+// engine's checks, as it goes on to the transaction layer: the session
+// manager counts it against its limit until its handler sees it.
 //
 // Sessions, dialogs, registration and subscriptions live above it, in the
 // session and account packages.

@@ -100,6 +100,7 @@ type Engine struct {
 	readyWait time.Duration // how long a request waits for Ready before 503
 
 	admission atomic.Pointer[func(callID string) bool] // see SetAdmission
+	admitted  atomic.Pointer[func(callID string)]      // see SetAdmitted
 	accepted  *accepted                                // INVITEs answered 2xx, for 64·T1
 	hmu       sync.RWMutex
 	handlers  map[sip.RequestMethod]sipgo.RequestHandler // guarded by hmu

@@ -78,13 +78,29 @@ func (e *Engine) SetAdmission(f func(callID string) bool) {
 	e.admission.Store(&f)
 }
 
+// SetAdmitted installs g, told the Call-ID of every new INVITE the
+// admission function (SetAdmission) took once the INVITE has passed the
+// engine's checks too, as it goes on to sipgo's transaction layer: the
+// session manager counts it against its limit from then until its handler
+// sees it. An INVITE the checks refuse is not told. g must be fast and
+// safe for concurrent use; nil removes it.
+func (e *Engine) SetAdmitted(g func(callID string)) {
+	if g == nil {
+		e.admitted.Store(nil)
+		return
+	}
+	e.admitted.Store(&g)
+}
+
 // refuseEarly handles, from the raw message alone, a new INVITE the
 // admission function refuses (answered 503 with Retry-After) and an ACK
 // of a response the engine sent statelessly (dropped: no transaction or
-// dialog is there for it, RFC 3261 §17.2.3). It reports whether it did.
-func (e *Engine) refuseEarly(m *rawMessage, t Transport, src net.Addr, reply func(b []byte, dst net.Addr)) bool {
+// dialog is there for it, RFC 3261 §17.2.3). It reports whether it did,
+// and the Call-ID of a new INVITE the admission function took ("" for
+// any other message).
+func (e *Engine) refuseEarly(m *rawMessage, t Transport, src net.Addr, reply func(b []byte, dst net.Addr)) (bool, string) {
 	if m.isResponse() || m.count("Via") == 0 {
-		return false
+		return false, ""
 	}
 	method, _, _ := strings.Cut(m.start, " ")
 	to, _ := m.first("To")
@@ -92,27 +108,30 @@ func (e *Engine) refuseEarly(m *rawMessage, t Transport, src net.Addr, reply fun
 	case string(sip.INVITE):
 		f := e.admission.Load()
 		if f == nil || headerTag(to) != "" {
-			return false
+			return false, ""
 		}
 		id, ok := m.first("Call-ID")
-		if !ok || (*f)(strings.TrimSpace(id)) {
-			return false
+		if !ok {
+			return false, ""
+		}
+		if id = strings.TrimSpace(id); (*f)(id) {
+			return false, id
 		}
 		e.stats.overloaded.Add(1)
 		in := inspection{raw: *m}
 		b, dst := e.rejectionBytes(&in, reject(503, "overloaded: too many sessions being set up", sip.NewHeader("Retry-After", overloadRetryAfter)), t, src)
 		reply(b, dst)
-		return true
+		return true, ""
 	case string(sip.ACK):
 		// Most ACKs carry a dialog's tag (LocalTag's, hex): only one with
 		// a raw answer's prefix is worth the HMAC.
 		if tag := headerTag(to); !strings.HasPrefix(tag, rawTagPrefix) || tag != e.rawTag(m) {
-			return false
+			return false, ""
 		}
 		e.stats.dropped.Add(1)
-		return true
+		return true, ""
 	}
-	return false
+	return false, ""
 }
 
 // headerTag is the tag parameter of a From or To value as written, ""
@@ -142,12 +161,16 @@ const overloadRetryAfter = "5"
 // through reply (a refused request) or dropped it.
 func (e *Engine) screen(data []byte, t Transport, src net.Addr, reply func(b []byte, dst net.Addr)) ([]byte, bool) {
 	raw := scanMessage(data)
-	if e.refuseEarly(&raw, t, src, reply) {
+	refused, admitted := e.refuseEarly(&raw, t, src, reply)
+	if refused {
 		return nil, false
 	}
 	in := inspectScanned(e.parser, raw, data, policy{datagram: t == TransportUDP, supported: e.cfg.Supported})
 	switch in.verdict {
 	case verdictPass:
+		if g := e.admitted.Load(); g != nil && admitted != "" {
+			(*g)(admitted)
+		}
 		if in.normalized {
 			// sipgo reads what it writes, as a rule; where it does not,
 			// the message goes as it came.

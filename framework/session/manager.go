@@ -199,6 +199,7 @@ func NewManager(cfg Config) *Manager {
 		// The engine refuses what the limit would, before any
 		// transaction, handler or session exists (onInvite checks again).
 		a.SetAdmission(m.admissible)
+		a.SetAdmitted(m.admitted)
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -300,17 +301,28 @@ func (m *Manager) findID(callID string) *Session {
 // transactions (engine.Engine.SetAdmission).
 type admitter interface {
 	SetAdmission(func(callID string) bool)
+	SetAdmitted(func(callID string))
 }
 
 // admissible tells the engine whether to take a new INVITE: not while the
-// INVITEs in setup are at the overload limit, except a retransmission of
+// INVITEs in setup and those it took but the manager has not yet seen are
+// at the overload limit (overload.admissible), except a retransmission of
 // one of them (its transaction absorbs it).
 func (m *Manager) admissible(callID string) bool {
-	if !m.overload.over() || m.findID(callID) != nil {
+	if m.overload.admissible(callID) || m.findID(callID) != nil {
 		return true
 	}
 	m.overload.refuse()
 	return false
+}
+
+// admitted holds a new INVITE the engine took, and found well formed, as
+// pending until onInvite claims it (see overload.go); a retransmission of
+// an INVITE in setup is not.
+func (m *Manager) admitted(callID string) {
+	if m.findID(callID) == nil {
+		m.overload.hold(callID)
+	}
 }
 
 // Close ends every session, waits for them (bounded by ctx: then the
@@ -319,6 +331,7 @@ func (m *Manager) Close(ctx context.Context) {
 	m.post(SIPSessionManagerWillEnd, m, nil)
 	if a, ok := m.cfg.Signalling.(admitter); ok && m.overload.target > 0 {
 		a.SetAdmission(nil)
+		a.SetAdmitted(nil)
 	}
 	m.mu.Lock()
 	if !m.closed {
@@ -459,6 +472,11 @@ func hasTag(p sip.HeaderParams) bool {
 // final response was sent: sipgo ends the server transaction with it.
 func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	sig := m.cfg.Signalling
+	if id := req.CallID(); id != nil {
+		// Taken by the engine as pending (see overload.go): the manager
+		// has it now, whatever it answers below.
+		m.overload.claim(id.Value())
+	}
 	if to := req.To(); to != nil && hasTag(to.Params) {
 		if s := m.inDialog(req, tx); s != nil {
 			// 100 at once, from here: the session may take a while (a

@@ -1,7 +1,13 @@
 package session
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -215,6 +221,11 @@ func TestOverloadRefusesAtOnce(t *testing.T) {
 	if st := b.mgr.OverloadStats(); st.InSetup != initialSetupLimit || st.Limit != initialSetupLimit {
 		t.Fatalf("stats with the setups held: %+v", st)
 	}
+	// The engine took each as pending and the manager claimed each by
+	// the same Call-ID.
+	if n := b.mgr.overload.pend.n.Load(); n != 0 {
+		t.Errorf("%d INVITEs still pending with all of them in setup", n)
+	}
 	sessions := len(b.mgr.Sessions())
 	for range 2 {
 		inviteRefused503(t, ctx, a, b, "INVITE over the limit")
@@ -352,4 +363,152 @@ func TestBusyStreamRefused(t *testing.T) {
 	if st := b.mgr.OverloadStats(); st.Refused != 1 || st.Busy != 1 {
 		t.Errorf("overload stats %+v, want one refused, for a busy plugin", st)
 	}
+}
+
+// TestOverloadPending: the INVITEs the engine takes as it reads them
+// count against the limit until the manager sees them (claim), so that a
+// batch read together is not taken over the limit; a retransmission of a
+// pending one is taken again without counting twice; one the manager
+// never sees stops counting after pendingTargets targets.
+func TestOverloadPending(t *testing.T) {
+	now := time.Unix(1000, 0)
+	o := newOverload(20*time.Millisecond, 1000)
+	o.clock = func() time.Time { return now }
+	id := func(i int) string { return fmt.Sprintf("call-%d", i) }
+	// take is the engine's part: the admission as it reads the INVITE,
+	// then, the INVITE well formed, the hold.
+	take := func(o *overload, callID string) bool {
+		if !o.admissible(callID) {
+			return false
+		}
+		o.hold(callID)
+		return true
+	}
+
+	for i := range initialSetupLimit {
+		if !take(o, id(i)) {
+			t.Fatalf("INVITE %d refused with %d pending, limit %d", i, i, initialSetupLimit)
+		}
+	}
+	if take(o, id(initialSetupLimit)) {
+		t.Fatal("took an INVITE over the limit with the others pending")
+	}
+	if !take(o, id(3)) {
+		t.Fatal("refused the retransmission of a pending INVITE")
+	}
+	if st := o.stats(); st.InSetup != 0 || o.pend.n.Load() != initialSetupLimit {
+		t.Fatalf("%+v, %d pending; want 0 in setup and %d pending", st, o.pend.n.Load(), initialSetupLimit)
+	}
+
+	// The manager sees one: it moves from pending to setup.
+	o.claim(id(0))
+	o.claim("never-taken") // nothing
+	su, ok := o.admit()
+	if !ok {
+		t.Fatal("the manager refused an INVITE the engine took")
+	}
+	if take(o, id(initialSetupLimit)) || o.pend.n.Load() != initialSetupLimit-1 {
+		t.Fatalf("after a claim and its setup: %d pending, and a new INVITE was taken", o.pend.n.Load())
+	}
+	su.done(true)
+	if !take(o, id(initialSetupLimit)) {
+		t.Fatal("refused once a setup ended")
+	}
+
+	// Those the manager never sees expire.
+	now = now.Add(o.pendTTL)
+	if !take(o, id(initialSetupLimit+1)) {
+		t.Fatalf("refused after %v with nothing claimed", o.pendTTL)
+	}
+	if n := o.pend.n.Load(); n != 1 {
+		t.Fatalf("%d pending after the expiry, want the new one", n)
+	}
+
+	off := newOverload(-1, 1000)
+	for i := range 10 * initialSetupLimit {
+		if !take(off, id(i)) {
+			t.Fatal("no target, yet refused")
+		}
+	}
+}
+
+// TestPendingMangledInvites: INVITEs a peer mangled as the attack soak
+// does (bytes flipped after the Via line) that still pass the engine's
+// checks are each claimed by the manager, whatever it answers them: none
+// stays pending to hold a place of the setup limit. The target is long,
+// so that nothing expires during the test; a well-formed INVITE sent
+// after them from the same socket tells when the engine has read them
+// all.
+func TestPendingMangledInvites(t *testing.T) {
+	b := newHostOn(t, "bob", udp4, func(c *Config) { c.MaxSetupDelay = time.Minute })
+	autoAnswer(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dst := &net.UDPAddr{IP: b.eng.Addrs()[0].IP, Port: b.eng.Addrs()[0].Port}
+	local, to := c.LocalAddr().String(), dst.String()
+	invite := func(id string) []byte {
+		body := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+		return []byte("INVITE sip:bob@" + to + " SIP/2.0\r\nVia: SIP/2.0/UDP " + local + ";branch=z9hG4bK-" + id + ";rport\r\n" +
+			"Max-Forwards: 70\r\nFrom: <sip:mallory@" + local + ">;tag=" + id + "\r\nTo: <sip:bob@" + to + ">\r\nCall-ID: " + id + "\r\n" +
+			"CSeq: 1 INVITE\r\nContact: <sip:mallory@" + local + ">\r\nContent-Type: application/sdp\r\n" +
+			fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
+	}
+	last := make(chan struct{})
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			n, _, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if m := buf[:n]; bytes.Contains(m, []byte("Call-ID: mangled-last")) && !bytes.HasPrefix(m, []byte("SIP/2.0 1")) {
+				close(last)
+				return
+			}
+		}
+	}()
+	rng := rand.New(rand.NewPCG(15, 1))
+	const n = 3000
+	for i := range n {
+		msg := invite(fmt.Sprintf("mangled-%d", i))
+		from := bytes.Index(msg, []byte("Max-Forwards"))
+		for range 1 + rng.IntN(4) {
+			msg[from+rng.IntN(len(msg)-from)] = byte(rng.Uint32())
+		}
+		if _, err := c.WriteTo(msg, dst); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 99 {
+			time.Sleep(time.Millisecond) // paced, as the soak: the socket's buffer is not the test
+		}
+	}
+	if _, err := c.WriteTo(invite("mangled-last"), dst); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-last:
+	case <-ctx.Done():
+		t.Fatal("no final answer to the well-formed INVITE sent after the mangled ones")
+	}
+	o := b.mgr.overload
+	if held := o.pend.held.Load(); held < n/60 {
+		t.Fatalf("only %d of %d mangled INVITEs were taken as pending: the test does not exercise the claim", held, n)
+	}
+	// Wait for the event: the handlers of the INVITEs read last claim them.
+	for o.pend.n.Load() != 0 {
+		select {
+		case <-ctx.Done():
+			o.pend.Lock()
+			left := slices.Collect(maps.Keys(o.pend.at))
+			o.pend.Unlock()
+			t.Fatalf("%d of %d INVITEs taken are still pending, never claimed: %q", len(left), o.pend.held.Load(), left)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Logf("%d of %d mangled INVITEs passed the engine's checks and were claimed", o.pend.held.Load()-1, n)
 }
