@@ -13,8 +13,9 @@
 # millisecond steps), CPU and minor page faults (memory touched afresh:
 # 15 µs each on the VM of BENCHMARKS.md) of the host and of the audio
 # plugin per answered call (/proc/PID/stat), the host's heap and RSS
-# (with its anonymous part: the rest is the binary's pages) at 30 s and
-# 60 s into the run (the live heap of the host's last collection, from
+# (with its anonymous part: the rest is the binary's pages) at 30 s into
+# the run and in its last second, under the load (for runs longer than
+# 30 s; the live heap of the host's last collection, from
 # the debug listener's /debug/memory: forcing one in the middle of the
 # load stalls the host)
 # and right after it (after a collection), and SIP retransmissions
@@ -114,8 +115,8 @@ while [ $# -gt 0 ]; do
 	SIPP=$!
 	at=""
 	start=$SECONDS
-	for t in 30 60; do
-		[ "$secs" -gt "$t" ] || continue
+	for t in $(printf '%s\n' 30 $((secs - 1)) | sort -un); do
+		[ "$secs" -gt "$t" ] && [ "$t" -ge 30 ] || continue
 		while [ $((SECONDS - start)) -lt "$t" ] && kill -0 $SIPP 2>/dev/null; do sleep 0.2; done
 		at="$at; at ${t} s: $(mem live)"
 	done
