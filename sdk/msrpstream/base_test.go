@@ -579,20 +579,12 @@ func TestHookFailsWhileConnecting(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	nc, err := p.ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	_ = nc.SetDeadline(time.Now().Add(waitLimit))
-	p.nc, p.r = nc, msrp.NewReader(nc)
-	bind := p.next(t)
-	p.path = bind.Header(msrp.HeaderFromPath)
+	bind := p.take(t)
 	p.request(t, "tidcpim001", "SEND", []string{"Message-ID: m1", "Byte-Range: 1-5/5"}, "message/cpim", "hello")
 	if m := p.next(t); m.TransactionID != "tidcpim001" || m.StatusCode != msrp.StatusUnsupportedMedia {
 		t.Fatalf("answer to the CPIM SEND: %q, want 415", m.Marshal())
 	}
-	p.write(t, fmt.Sprintf("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n", bind.TransactionID, p.path, p.uri, bind.TransactionID))
+	p.okBind(t, bind)
 	if d := data[sdk.DidFailData](t, rec.WaitFor(t, 0, sdk.MediaStreamDidFail)); d.Context != "reading" || d.Reason != "no CPIM here" {
 		t.Fatalf("MediaStreamDidFail %+v", d)
 	}

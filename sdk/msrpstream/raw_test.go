@@ -185,6 +185,13 @@ func newRawPeer(t *testing.T) *rawPeer {
 // accept takes the stream's connection and answers its binding SEND.
 func (p *rawPeer) accept(t *testing.T) {
 	t.Helper()
+	p.okBind(t, p.take(t))
+}
+
+// take takes the stream's connection and reads its binding SEND, which
+// okBind answers.
+func (p *rawPeer) take(t *testing.T) *msrp.Message {
+	t.Helper()
 	nc, err := p.ln.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +204,13 @@ func (p *rawPeer) accept(t *testing.T) {
 		t.Fatalf("first request %s %q, want the binding empty SEND", m.Method, m.ContentType())
 	}
 	p.path = m.Header(msrp.HeaderFromPath)
-	p.write(t, fmt.Sprintf("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n", m.TransactionID, p.path, p.uri, m.TransactionID))
+	return m
+}
+
+// okBind answers the binding SEND with 200.
+func (p *rawPeer) okBind(t *testing.T, bind *msrp.Message) {
+	t.Helper()
+	p.write(t, fmt.Sprintf("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n", bind.TransactionID, p.path, p.uri, bind.TransactionID))
 }
 
 func (p *rawPeer) next(t *testing.T) *msrp.Message {
