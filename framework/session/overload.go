@@ -55,11 +55,12 @@ import (
 // every INVITE first thing, whatever it then answers. One that passed the
 // engine's checks and still never reaches onInvite (sipgo's transaction
 // absorbed it, or dropped it) stops being pending after pendingTargets
-// targets: a mangled INVITE then takes a place no longer than a slow
-// setup would (with pending for a second, the soak's took enough of them
-// to refuse 12 of 9,000 good calls). A stream plugin at one of its
-// resource limits (sdk.ErrBusy) makes the same answer after the
-// dispatch.
+// targets: it then takes a place no longer than a slow setup would.
+// (With a second instead, the soak once refused 12 of 9,000 good calls
+// beside a race run; which INVITEs held the places was not pinned down:
+// the soak's mangled UDP INVITEs that pass the checks are all claimed,
+// TestPendingMangledInvites.) A stream plugin at one of its resource
+// limits (sdk.ErrBusy) makes the same answer after the dispatch.
 //
 // A setup held up by a stream plugin's restart (the registry's wait hook
 // calls SetupWait) is neither counted nor a sample: that is an outage,
@@ -85,8 +86,8 @@ const (
 	// INVITE the engine took stays pending when the manager does not see
 	// it: 100 ms at the default target. The engine's read and onInvite are
 	// a few milliseconds apart even under an overload; an INVITE that
-	// passes the engine's checks and never reaches the claim (one a peer
-	// mangled so that sipgo reads it otherwise, or that sipgo drops)
+	// passes the engine's checks and never reaches the claim (a
+	// retransmission sipgo's transaction absorbed, one sipgo drops)
 	// holds a place for no longer than a setup a few times over the
 	// target would, so that sending such INVITEs takes no more of the
 	// limit than sending real ones.
